@@ -1,0 +1,271 @@
+import Foundation
+
+/// A change to the directory, as a value.
+///
+/// Commands are Codable because the journal stores them, and deterministic: applied in the
+/// same order with the same ``CommandContext`` they produce the same directory. They name
+/// users and groups by address and never carry a password, only its hash.
+public enum Command: Hashable, Codable, Sendable {
+    /// Creates the organisation with its super administrator; only on an empty directory.
+    case createOrganization(NewOrganization)
+    /// Changes organisation settings (name and logo are the super administrator's).
+    case modifyOrganization(OrganizationChanges)
+    /// Adds a mail domain.
+    case addDomain(DomainName)
+    /// Removes a mail domain that no address uses.
+    case removeDomain(DomainName)
+
+    /// Adds a user.
+    case addUser(NewUser)
+    /// Deletes a user with every delegation and membership that names them.
+    case deleteUser(EmailAddress)
+    /// Changes a user's settings.
+    case modifyUser(EmailAddress, UserChanges)
+    /// Sets a user's password hash (their own needs a recent re-authentication).
+    case setPassword(EmailAddress, PasswordHash)
+    /// Blocks or unblocks a user.
+    case setBlocked(EmailAddress, Bool)
+    /// Changes a user's role; ``Role/superAdministrator`` hands the role over.
+    case setRole(EmailAddress, Role)
+    /// Gives a user a custom administrator role.
+    case grantCustomRole(EmailAddress, CustomAdminRole)
+    /// Takes a custom administrator role away.
+    case revokeCustomRole(EmailAddress, CustomAdminRole)
+
+    /// Adds a group.
+    case addGroup(NewGroup)
+    /// Deletes a group with every delegation that names it.
+    case deleteGroup(EmailAddress)
+    /// Changes a group's settings or members.
+    case modifyGroup(EmailAddress, GroupChanges)
+
+    /// Adds a service account for a mail server.
+    case addServiceAccount(ServiceName, PasswordHash)
+    /// Deletes a service account.
+    case deleteServiceAccount(ServiceName)
+    /// Sets a service account's password hash.
+    case setServicePassword(ServiceName, PasswordHash)
+
+    /// Delegates a mailbox, or changes an existing delegation to the same delegate.
+    case delegate(NewDelegation)
+    /// Removes a delegation.
+    case undelegate(mailbox: EmailAddress, delegate: EmailAddress)
+
+    /// Adds an email policy.
+    case addPolicy(EmailPolicy)
+    /// Changes an email policy.
+    case modifyPolicy(EmailPolicy)
+    /// Deletes an email policy that nothing uses.
+    case deletePolicy(String)
+
+    /// Changes the spam control settings.
+    case modifySpamSettings(SpamChanges)
+}
+
+/// A value that a change sets or clears.
+public enum FieldUpdate<Value: Hashable & Codable & Sendable>: Hashable, Codable, Sendable {
+    case set(Value)
+    case clear
+}
+
+/// The organisation and its first user.
+public struct NewOrganization: Hashable, Codable, Sendable {
+    public var name: String
+    public var domain: DomainName
+    public var superAdministrator: EmailAddress
+    public var superAdministratorName: String
+    public var passwordHash: PasswordHash
+
+    public init(name: String, domain: DomainName, superAdministrator: EmailAddress, superAdministratorName: String, passwordHash: PasswordHash) {
+        self.name = name
+        self.domain = domain
+        self.superAdministrator = superAdministrator
+        self.superAdministratorName = superAdministratorName
+        self.passwordHash = passwordHash
+    }
+}
+
+/// Changes to the organisation; `nil` leaves a field as it is.
+public struct OrganizationChanges: Hashable, Codable, Sendable {
+    public var name: String?
+    public var logo: FieldUpdate<String>?
+    public var defaultPolicy: String?
+    public var organizationGroups: GroupCreationLevel?
+    public var personalGroups: GroupCreationLevel?
+    public var personalGroupsAllowExternal: Bool?
+
+    public init(
+        name: String? = nil, logo: FieldUpdate<String>? = nil, defaultPolicy: String? = nil,
+        organizationGroups: GroupCreationLevel? = nil, personalGroups: GroupCreationLevel? = nil,
+        personalGroupsAllowExternal: Bool? = nil
+    ) {
+        self.name = name
+        self.logo = logo
+        self.defaultPolicy = defaultPolicy
+        self.organizationGroups = organizationGroups
+        self.personalGroups = personalGroups
+        self.personalGroupsAllowExternal = personalGroupsAllowExternal
+    }
+
+    /// Whether the change touches the organisation's identity (name or logo), which is the
+    /// super administrator's alone.
+    var touchesIdentity: Bool { name != nil || logo != nil }
+
+    /// Whether the change touches anything else.
+    var touchesSettings: Bool {
+        defaultPolicy != nil || organizationGroups != nil || personalGroups != nil || personalGroupsAllowExternal != nil
+    }
+}
+
+/// A user to add.
+public struct NewUser: Hashable, Codable, Sendable {
+    public var address: EmailAddress
+    public var displayName: String
+    public var passwordHash: PasswordHash
+    public var aliases: [EmailAddress]
+    public var recoveryAddress: EmailAddress?
+    public var policy: String?
+
+    public init(
+        address: EmailAddress, displayName: String, passwordHash: PasswordHash, aliases: [EmailAddress] = [],
+        recoveryAddress: EmailAddress? = nil, policy: String? = nil
+    ) {
+        self.address = address
+        self.displayName = displayName
+        self.passwordHash = passwordHash
+        self.aliases = aliases
+        self.recoveryAddress = recoveryAddress
+        self.policy = policy
+    }
+}
+
+/// Changes to a user; `nil` leaves a field as it is.
+public struct UserChanges: Hashable, Codable, Sendable {
+    public var displayName: String?
+    public var recoveryAddress: FieldUpdate<EmailAddress>?
+    public var addAliases: [EmailAddress]
+    public var removeAliases: [EmailAddress]
+    public var policy: FieldUpdate<String>?
+
+    public init(
+        displayName: String? = nil, recoveryAddress: FieldUpdate<EmailAddress>? = nil,
+        addAliases: [EmailAddress] = [], removeAliases: [EmailAddress] = [], policy: FieldUpdate<String>? = nil
+    ) {
+        self.displayName = displayName
+        self.recoveryAddress = recoveryAddress
+        self.addAliases = addAliases
+        self.removeAliases = removeAliases
+        self.policy = policy
+    }
+
+    var isEmpty: Bool {
+        displayName == nil && recoveryAddress == nil && addAliases.isEmpty && removeAliases.isEmpty && policy == nil
+    }
+}
+
+/// A group to add.
+public struct NewGroup: Hashable, Codable, Sendable {
+    public var address: EmailAddress
+    public var name: String
+    public var kind: GroupKind
+    public var members: [EmailAddress]
+    public var membersMaySendAs: Bool
+
+    public init(address: EmailAddress, name: String, kind: GroupKind, members: [EmailAddress] = [], membersMaySendAs: Bool = false) {
+        self.address = address
+        self.name = name
+        self.kind = kind
+        self.members = members
+        self.membersMaySendAs = membersMaySendAs
+    }
+}
+
+/// Changes to a group; `nil` leaves a field as it is.
+public struct GroupChanges: Hashable, Codable, Sendable {
+    public var name: String?
+    public var membersMaySendAs: Bool?
+    public var policy: FieldUpdate<String>?
+    public var addMembers: [EmailAddress]
+    public var removeMembers: [EmailAddress]
+
+    public init(
+        name: String? = nil, membersMaySendAs: Bool? = nil, policy: FieldUpdate<String>? = nil,
+        addMembers: [EmailAddress] = [], removeMembers: [EmailAddress] = []
+    ) {
+        self.name = name
+        self.membersMaySendAs = membersMaySendAs
+        self.policy = policy
+        self.addMembers = addMembers
+        self.removeMembers = removeMembers
+    }
+
+    var isEmpty: Bool {
+        name == nil && membersMaySendAs == nil && policy == nil && addMembers.isEmpty && removeMembers.isEmpty
+    }
+}
+
+/// A delegation to grant or change.
+public struct NewDelegation: Hashable, Codable, Sendable {
+    public var mailbox: EmailAddress
+    public var delegate: EmailAddress
+    public var permissions: PermissionSet
+    public var expiresAt: Date?
+
+    public init(mailbox: EmailAddress, delegate: EmailAddress, permissions: PermissionSet, expiresAt: Date? = nil) {
+        self.mailbox = mailbox
+        self.delegate = delegate
+        self.permissions = permissions
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Changes to the spam control settings.
+public struct SpamChanges: Hashable, Codable, Sendable {
+    public var allowSenders: [EmailAddress]
+    public var unallowSenders: [EmailAddress]
+    public var blockSenders: [EmailAddress]
+    public var unblockSenders: [EmailAddress]
+    public var allowDomains: [DomainName]
+    public var unallowDomains: [DomainName]
+    public var blockDomains: [DomainName]
+    public var unblockDomains: [DomainName]
+    public var spfFailure: SpamAction?
+    public var dkimFailure: SpamAction?
+    public var dmarcFailure: SpamAction?
+    public var dnsblFailure: SpamAction?
+
+    public init(
+        allowSenders: [EmailAddress] = [], unallowSenders: [EmailAddress] = [],
+        blockSenders: [EmailAddress] = [], unblockSenders: [EmailAddress] = [],
+        allowDomains: [DomainName] = [], unallowDomains: [DomainName] = [],
+        blockDomains: [DomainName] = [], unblockDomains: [DomainName] = [],
+        spfFailure: SpamAction? = nil, dkimFailure: SpamAction? = nil,
+        dmarcFailure: SpamAction? = nil, dnsblFailure: SpamAction? = nil
+    ) {
+        self.allowSenders = allowSenders
+        self.unallowSenders = unallowSenders
+        self.blockSenders = blockSenders
+        self.unblockSenders = unblockSenders
+        self.allowDomains = allowDomains
+        self.unallowDomains = unallowDomains
+        self.blockDomains = blockDomains
+        self.unblockDomains = unblockDomains
+        self.spfFailure = spfFailure
+        self.dkimFailure = dkimFailure
+        self.dmarcFailure = dmarcFailure
+        self.dnsblFailure = dnsblFailure
+    }
+}
+
+/// What an applied command produced.
+public struct CommandResult: Hashable, Sendable {
+    /// The entry created or changed, where there is one.
+    public let entity: EntityID?
+    /// A short sentence for the actor, for example `user bob@acme.test added`.
+    public let summary: String
+
+    public init(entity: EntityID?, summary: String) {
+        self.entity = entity
+        self.summary = summary
+    }
+}

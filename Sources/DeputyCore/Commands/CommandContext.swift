@@ -1,0 +1,31 @@
+import Foundation
+
+/// Who applies a command, when, and how recently they proved their password.
+///
+/// Time is part of the context, never read inside the rules, so expiry and the
+/// re-authentication window are exact in tests and the same when a journal is replayed.
+public struct CommandContext: Hashable, Codable, Sendable {
+    /// Who acts.
+    public var actor: Principal
+    /// The time of the command.
+    public var time: Date
+    /// When the actor last proved their password (REAUTH, or the old password given to PASSWD).
+    public var reauthenticatedAt: Date?
+
+    /// How long a re-authentication opens sensitive commands: five minutes.
+    public static let reauthenticationWindow: TimeInterval = 300
+
+    /// Creates a context.
+    public init(actor: Principal, time: Date, reauthenticatedAt: Date? = nil) {
+        self.actor = actor
+        self.time = time
+        self.reauthenticatedAt = reauthenticatedAt
+    }
+
+    /// Whether the actor re-authenticated within the window before ``time``.
+    public var isRecentlyReauthenticated: Bool {
+        guard let reauthenticatedAt else { return false }
+        let age = time.timeIntervalSince(reauthenticatedAt)
+        return age >= 0 && age <= Self.reauthenticationWindow
+    }
+}

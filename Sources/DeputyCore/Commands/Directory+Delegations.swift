@@ -1,0 +1,82 @@
+import HashTreeCollections
+import Foundation
+
+extension Directory {
+    // MARK: - Index maintenance
+
+    mutating func insertDelegation(_ delegation: Delegation) {
+        delegations[delegation.id] = delegation
+        indexes.delegationsByMailbox.appendID(delegation.id, to: delegation.mailbox)
+        indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
+        indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
+    }
+
+    mutating func removeDelegation(_ id: EntityID) {
+        guard let delegation = delegations[id] else { return }
+        indexes.delegationsByMailbox.removeID(id, from: delegation.mailbox)
+        indexes.delegationsByDelegate.removeID(id, from: delegation.delegate)
+        indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = nil
+        delegations[id] = nil
+    }
+
+    /// The delegate an address names: a user (by primary address or alias) or a group.
+    func resolveDelegate(_ address: EmailAddress) throws(DirectoryError) -> Delegate {
+        switch owner(of: address) {
+        case .user(let id), .alias(let id): return .user(id)
+        case .group(let id): return .group(id)
+        case nil: throw .notFound("no user or group has the address \(address)")
+        }
+    }
+
+    // MARK: - Handlers
+
+    /// Rule 9: administrators delegate any mailbox at any level; a user delegates their own
+    /// mailbox only where their email policy allows it. The delegate acts as itself.
+    mutating func delegate(_ new: NewDelegation, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
+        let owner = try requireUser(new.mailbox)
+        let delegate = try resolveDelegate(new.delegate)
+        if !actor.isAdministrator {
+            guard actor.userID == owner.id else {
+                throw .denied(.mailboxDelegation, "users may delegate only their own mailbox")
+            }
+            guard effectivePolicy(for: owner).mailboxDelegationAllowed else {
+                throw DirectoryError(.policy, rule: .mailboxDelegation, "your email policy does not allow mailbox delegation")
+            }
+        }
+        guard delegate != .user(owner.id) else { throw .invalid("a mailbox can't be delegated to its owner") }
+        guard !new.permissions.isEmpty else { throw .invalid("a delegation needs at least one permission") }
+        if let expiry = new.expiresAt, expiry <= time { throw .invalid("the expiry time is in the past") }
+
+        let pair = DelegationPair(mailbox: owner.id, delegate: delegate)
+        if let existing = indexes.delegationByPair[pair] {
+            var updated = delegations[existing]!
+            updated.permissions = new.permissions
+            updated.expiresAt = new.expiresAt
+            updated.grantedBy = actor.principal
+            updated.grantedAt = time
+            delegations[existing] = updated
+            return CommandResult(entity: existing, summary: "delegation of \(owner.address) to \(new.delegate) changed to \(new.permissions)")
+        }
+        let delegation = Delegation(
+            id: allocateIdentity(), mailbox: owner.id, delegate: delegate, permissions: new.permissions,
+            grantedBy: actor.principal, grantedAt: time, expiresAt: new.expiresAt
+        )
+        insertDelegation(delegation)
+        return CommandResult(entity: delegation.id, summary: "\(owner.address) delegated to \(new.delegate) with \(new.permissions)")
+    }
+
+    /// Administrators remove any delegation; the owner removes delegations of their mailbox
+    /// (even where policy no longer allows creating them), and a delegate may give one up.
+    mutating func undelegate(mailbox: EmailAddress, delegate address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
+        let owner = try requireUser(mailbox)
+        let delegate = try resolveDelegate(address)
+        guard let id = indexes.delegationByPair[DelegationPair(mailbox: owner.id, delegate: delegate)] else {
+            throw .notFound("\(mailbox) is not delegated to \(address)")
+        }
+        if !actor.isAdministrator, actor.userID != owner.id, delegate != actor.userID.map(Delegate.user) {
+            throw .denied(.mailboxDelegation, "only administrators, the mailbox owner and the delegate may remove a delegation")
+        }
+        removeDelegation(id)
+        return CommandResult(entity: id, summary: "delegation of \(owner.address) to \(address) removed")
+    }
+}

@@ -1,0 +1,184 @@
+import HashTreeCollections
+import Foundation
+
+extension Directory {
+    // MARK: - Index maintenance
+
+    mutating func insertMember(_ member: GroupMember, into groupID: EntityID) {
+        groups[groupID]!.members.insert(member)
+        if case .user(let userID) = member { indexes.groupsByMember.appendID(groupID, to: userID) }
+    }
+
+    mutating func removeMember(_ member: GroupMember, from groupID: EntityID) {
+        groups[groupID]!.members.remove(member)
+        if case .user(let userID) = member { indexes.groupsByMember.removeID(groupID, from: userID) }
+    }
+
+    /// Removes a group with its memberships and every delegation to it.
+    mutating func removeGroup(_ groupID: EntityID) {
+        guard let group = groups[groupID] else { return }
+        for member in group.members {
+            if case .user(let userID) = member { indexes.groupsByMember.removeID(groupID, from: userID) }
+        }
+        for delegationID in indexes.delegationsByDelegate[.group(groupID)] ?? [] {
+            removeDelegation(delegationID)
+        }
+        if let owner = group.owner { indexes.groupsByOwner.removeID(groupID, from: owner) }
+        indexes.addressOwners[group.address.value] = nil
+        groups[groupID] = nil
+    }
+
+    // MARK: - Rules
+
+    /// Rules 7 and 8: the organisation's switch and level for each kind of group.
+    func requireGroupCreation(_ kind: GroupKind, actor: Actor) throws(DirectoryError) {
+        let settings = organization!.groupCreation
+        let level = kind == .organization ? settings.organizationGroups : settings.personalGroups
+        let rule: Rule = kind == .organization ? .organizationGroupCreation : .personalGroupCreation
+        let allowed: Bool
+        switch level {
+        case .disabled: allowed = false
+        case .superAdministratorOnly: allowed = actor.isSuperAdministrator
+        case .administrators: allowed = actor.isAdministrator
+        case .allUsers: allowed = true
+        }
+        guard allowed else {
+            let who = level == .disabled ? "nobody" : level == .superAdministratorOnly ? "only the super administrator" : "only administrators"
+            throw .denied(rule, "\(kind.rawValue) group creation: \(who) may create them")
+        }
+    }
+
+    /// Who manages an existing group: administrators and group managers, and the owner of a personal group.
+    func requireGroupManagement(_ group: Group, actor: Actor, action: String) throws(DirectoryError) {
+        if group.kind == .personal, let owner = group.owner, owner == actor.userID { return }
+        do {
+            try actor.requireAdministrator(orScope: .groupManagement, action: action)
+        } catch {
+            if group.kind == .personal, error.rule == .administratorsManage {
+                throw .denied(.ownEntriesOnly, "\(action): a personal group is managed by its owner and administrators")
+            }
+            throw error
+        }
+    }
+
+    /// Turns a member address into a member: a user of the organisation, or an outside
+    /// address where the group's kind allows one (rule 8 for personal groups).
+    func resolveMember(_ address: EmailAddress, kind: GroupKind) throws(DirectoryError) -> GroupMember {
+        switch owner(of: address) {
+        case .user(let id), .alias(let id):
+            return .user(id)
+        case .group:
+            throw .invalid("\(address) is a group; groups don't contain groups")
+        case nil:
+            if organization!.hosts(address.domain) {
+                throw .notFound("no user has the address \(address)")
+            }
+            if kind == .personal, !organization!.groupCreation.personalGroupsAllowExternal {
+                throw .denied(.personalGroupCreation, "personal groups may not contain external members (\(address))")
+            }
+            return .external(address)
+        }
+    }
+
+    // MARK: - Handlers
+
+    mutating func addGroup(_ new: NewGroup, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
+        try requireGroupCreation(new.kind, actor: actor)
+        if new.kind == .personal, actor.userID == nil {
+            throw .invalid("a personal group needs a user as its owner")
+        }
+        try Self.validateDisplayName(new.name)
+        try requireFreeAddress(new.address)
+        var members: [GroupMember] = []
+        for address in new.members {
+            let member = try resolveMember(address, kind: new.kind)
+            if !members.contains(member) { members.append(member) }
+        }
+        let id = allocateIdentity()
+        let owner = new.kind == .personal ? actor.userID : nil
+        groups[id] = Group(
+            id: id, address: new.address, name: new.name, kind: new.kind, owner: owner,
+            membersMaySendAs: new.membersMaySendAs, createdAt: time
+        )
+        indexes.addressOwners[new.address.value] = .group(id)
+        if let owner { indexes.groupsByOwner.appendID(id, to: owner) }
+        for member in members { insertMember(member, into: id) }
+        return CommandResult(entity: id, summary: "\(new.kind.rawValue) group \(new.address) added")
+    }
+
+    mutating func deleteGroup(_ address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
+        let group = try requireGroup(address)
+        try requireGroupManagement(group, actor: actor, action: "deleting groups")
+        removeGroup(group.id)
+        return CommandResult(entity: group.id, summary: "group \(group.address) deleted")
+    }
+
+    mutating func modifyGroup(_ address: EmailAddress, _ changes: GroupChanges, actor: Actor) throws(DirectoryError) -> CommandResult {
+        let group = try requireGroup(address)
+        guard !changes.isEmpty else { throw .invalid("nothing to change") }
+        try requireGroupManagement(group, actor: actor, action: "changing groups")
+        if changes.policy != nil {
+            // A policy on a group applies to its members, so it is an administrator's call.
+            try actor.requireAdministrator(orScope: .userManagement, action: "assigning policies")
+        }
+        if let name = changes.name { try Self.validateDisplayName(name) }
+        if case .set(let policy) = changes.policy { try requirePolicy(policy) }
+        var added: [GroupMember] = []
+        for address in changes.addMembers {
+            let member = try resolveMember(address, kind: group.kind)
+            guard !group.members.contains(member), !added.contains(member) else {
+                throw DirectoryError(.exists, "\(address) is already a member of \(group.address)")
+            }
+            added.append(member)
+        }
+        var removed: [GroupMember] = []
+        for address in changes.removeMembers {
+            let member: GroupMember
+            switch owner(of: address) {
+            case .user(let id), .alias(let id): member = .user(id)
+            default: member = .external(address)
+            }
+            guard group.members.contains(member), !removed.contains(member) else {
+                throw .notFound("\(address) is not a member of \(group.address)")
+            }
+            removed.append(member)
+        }
+
+        if let name = changes.name { groups[group.id]!.name = name }
+        if let sendAs = changes.membersMaySendAs { groups[group.id]!.membersMaySendAs = sendAs }
+        switch changes.policy {
+        case .set(let policy): groups[group.id]!.policy = policy
+        case .clear: groups[group.id]!.policy = nil
+        case nil: break
+        }
+        for member in removed { removeMember(member, from: group.id) }
+        for member in added { insertMember(member, into: group.id) }
+        return CommandResult(entity: group.id, summary: "group \(group.address) updated")
+    }
+
+    // MARK: - Service accounts
+
+    mutating func addServiceAccount(_ name: ServiceName, _ hash: PasswordHash, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
+        try actor.requireAdministrator(action: "adding service accounts")
+        guard indexes.serviceLogins[name.value] == nil else { throw DirectoryError(.exists, "a service account called \(name) exists already") }
+        let id = allocateIdentity()
+        services[id] = ServiceAccount(id: id, name: name, passwordHash: hash, createdAt: time)
+        indexes.serviceLogins[name.value] = id
+        return CommandResult(entity: id, summary: "service account \(name) added")
+    }
+
+    mutating func deleteServiceAccount(_ name: ServiceName, actor: Actor) throws(DirectoryError) -> CommandResult {
+        try actor.requireAdministrator(action: "deleting service accounts")
+        guard let service = service(named: name) else { throw .notFound("no service account is called \(name)") }
+        services[service.id] = nil
+        indexes.serviceLogins[name.value] = nil
+        return CommandResult(entity: service.id, summary: "service account \(name) deleted")
+    }
+
+    mutating func setServicePassword(_ name: ServiceName, _ hash: PasswordHash, actor: Actor) throws(DirectoryError) -> CommandResult {
+        try actor.requireAdministrator(action: "changing service account passwords")
+        guard let service = service(named: name) else { throw .notFound("no service account is called \(name)") }
+        services[service.id]!.passwordHash = hash
+        return CommandResult(entity: service.id, summary: "password of service account \(name) changed")
+    }
+}

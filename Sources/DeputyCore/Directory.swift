@@ -1,0 +1,153 @@
+import Foundation
+import HashTreeCollections
+
+/// The whole directory of one organisation, as an immutable value.
+///
+/// Every collection is a persistent hash tree (`TreeDictionary`), so a change makes a new
+/// version in O(log n) and shares everything else with the old one. The daemon's single
+/// writer applies commands to its copy and publishes the result; readers keep whichever
+/// version they hold and never wait for a write.
+public struct Directory: Sendable {
+    /// The organisation; `nil` only before ``Command/createOrganization(_:)``.
+    public internal(set) var organization: Organization?
+    /// The users, by identity.
+    public internal(set) var users: TreeDictionary<EntityID, User>
+    /// The groups, by identity.
+    public internal(set) var groups: TreeDictionary<EntityID, Group>
+    /// The service accounts, by identity.
+    public internal(set) var services: TreeDictionary<EntityID, ServiceAccount>
+    /// The mailbox delegations, by identity.
+    public internal(set) var delegations: TreeDictionary<EntityID, Delegation>
+    /// The email policies, by name.
+    public internal(set) var policies: TreeDictionary<String, EmailPolicy>
+    /// The spam control settings.
+    public internal(set) var spamSettings: SpamSettings
+    /// The audit log.
+    public internal(set) var auditLog: AuditLog
+    /// The identity of the super administrator.
+    public internal(set) var superAdministrator: EntityID?
+    /// How many commands (applied or refused) this version has seen.
+    public internal(set) var revision: UInt64
+    /// The next identity to hand out.
+    public internal(set) var nextIdentity: UInt64
+
+    var indexes: DirectoryIndexes
+
+    /// An empty directory, before the organisation exists.
+    public init() {
+        organization = nil
+        users = [:]
+        groups = [:]
+        services = [:]
+        delegations = [:]
+        policies = [:]
+        spamSettings = SpamSettings()
+        auditLog = AuditLog()
+        superAdministrator = nil
+        revision = 0
+        nextIdentity = 1
+        indexes = DirectoryIndexes()
+    }
+
+    mutating func allocateIdentity() -> EntityID {
+        defer { nextIdentity += 1 }
+        return EntityID(nextIdentity)
+    }
+
+    // MARK: - Lookups
+
+    /// The owner of an address: a user (primary or alias) or a group.
+    public func owner(of address: EmailAddress) -> AddressOwner? {
+        indexes.addressOwners[address.value]
+    }
+
+    /// The user whose primary address or alias is `address`.
+    public func user(at address: EmailAddress) -> User? {
+        switch owner(of: address) {
+        case .user(let id), .alias(let id): users[id]
+        default: nil
+        }
+    }
+
+    /// The group whose address is `address`.
+    public func group(at address: EmailAddress) -> Group? {
+        if case .group(let id) = owner(of: address) { return groups[id] }
+        return nil
+    }
+
+    /// The service account called `name`.
+    public func service(named name: ServiceName) -> ServiceAccount? {
+        indexes.serviceLogins[name.value].flatMap { services[$0] }
+    }
+
+    /// The account behind a login: a user's primary address or a service account's name.
+    /// Aliases are not logins.
+    public func account(forLogin login: String) -> Account? {
+        if let address = EmailAddress(login) {
+            guard case .user(let id) = owner(of: address), let user = users[id] else { return nil }
+            return Account(principal: .user(id), login: user.address.value, passwordHash: user.passwordHash, blocked: user.blocked)
+        }
+        if let name = ServiceName(login), let service = service(named: name) {
+            return Account(principal: .service(service.id), login: service.name.value, passwordHash: service.passwordHash, blocked: service.blocked)
+        }
+        return nil
+    }
+
+    /// The login name of a principal, as the audit log shows it.
+    public func loginName(of principal: Principal) -> String {
+        switch principal {
+        case .user(let id): users[id]?.address.value ?? "user#\(id)"
+        case .service(let id): services[id]?.name.value ?? "service#\(id)"
+        case .system: "system"
+        }
+    }
+
+    /// The email policy that applies to a user: their own, else the strictest of their
+    /// groups' policies, else the organisation default.
+    public func effectivePolicy(for user: User) -> EmailPolicy {
+        if let name = user.policy, let policy = policies[name] { return policy }
+        var groupPolicies: [EmailPolicy] = []
+        for groupID in indexes.groupsByMember[user.id] ?? [] {
+            if let name = groups[groupID]?.policy, let policy = policies[name] { groupPolicies.append(policy) }
+        }
+        if !groupPolicies.isEmpty {
+            // Where groups disagree, the one that forbids delegation wins: a user in a
+            // restricted group should not escape the restriction through another group.
+            return groupPolicies.first { !$0.mailboxDelegationAllowed } ?? groupPolicies[0]
+        }
+        let defaultName = organization?.defaultPolicy ?? EmailPolicy.defaultName
+        return policies[defaultName] ?? EmailPolicy(name: defaultName, mailboxDelegationAllowed: true)
+    }
+
+    /// The groups a user belongs to.
+    public func groups(containing user: EntityID) -> [Group] {
+        (indexes.groupsByMember[user] ?? []).compactMap { groups[$0] }
+    }
+
+    /// The delegations of a mailbox.
+    public func delegations(ofMailbox mailbox: EntityID) -> [Delegation] {
+        (indexes.delegationsByMailbox[mailbox] ?? []).compactMap { delegations[$0] }
+    }
+}
+
+/// The owner of an address.
+public enum AddressOwner: Hashable, Sendable {
+    /// A user's primary address.
+    case user(EntityID)
+    /// One of a user's aliases.
+    case alias(EntityID)
+    /// A group's address.
+    case group(EntityID)
+}
+
+/// What the daemon needs to check a login.
+public struct Account: Sendable {
+    /// Who the login is.
+    public let principal: Principal
+    /// The login, lowercase.
+    public let login: String
+    /// The stored password hash.
+    public let passwordHash: PasswordHash
+    /// Whether the account is blocked.
+    public let blocked: Bool
+}

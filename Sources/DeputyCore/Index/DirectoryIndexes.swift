@@ -1,0 +1,43 @@
+import HashTreeCollections
+
+/// The indexes that answer queries without scanning, kept up to date by every command.
+///
+/// Lists in the indexes are short arrays (the delegations of one mailbox, the groups of one
+/// user), so copying one on change costs little; the maps around them are persistent.
+struct DirectoryIndexes: Sendable, Equatable {
+    /// Lowercase address to its owner.
+    var addressOwners: TreeDictionary<String, AddressOwner> = [:]
+    /// Service account name to identity.
+    var serviceLogins: TreeDictionary<String, EntityID> = [:]
+    /// Mailbox owner to the delegations of the mailbox.
+    var delegationsByMailbox: TreeDictionary<EntityID, [EntityID]> = [:]
+    /// Delegate to the delegations it receives.
+    var delegationsByDelegate: TreeDictionary<Delegate, [EntityID]> = [:]
+    /// Mailbox and delegate to the delegation between them (at most one).
+    var delegationByPair: TreeDictionary<DelegationPair, EntityID> = [:]
+    /// User to the groups they belong to.
+    var groupsByMember: TreeDictionary<EntityID, [EntityID]> = [:]
+    /// User to the personal groups they own.
+    var groupsByOwner: TreeDictionary<EntityID, [EntityID]> = [:]
+
+}
+
+extension TreeDictionary where Value == [EntityID] {
+    /// Adds `id` to the list under `key`.
+    mutating func appendID(_ id: EntityID, to key: Key) {
+        self[key, default: []].append(id)
+    }
+
+    /// Removes `id` from the list under `key`, dropping the key when the list empties.
+    mutating func removeID(_ id: EntityID, from key: Key) {
+        guard var list = self[key] else { return }
+        list.removeAll { $0 == id }
+        self[key] = list.isEmpty ? nil : list
+    }
+}
+
+/// A mailbox and one delegate.
+struct DelegationPair: Hashable, Sendable {
+    let mailbox: EntityID
+    let delegate: Delegate
+}

@@ -1,0 +1,141 @@
+import Foundation
+import HashTreeCollections
+
+/// The rights one user holds on one mailbox, and where they come from.
+public struct MailboxAccess: Hashable, Sendable {
+    /// The mailbox's primary address.
+    public let mailbox: EmailAddress
+    /// Whether the user owns the mailbox (and so holds every right).
+    public let isOwner: Bool
+    /// The rights held: every permission for the owner, else the union of active delegations.
+    public let permissions: PermissionSet
+    /// The active delegations that give them.
+    public let grants: [Grant]
+
+    /// One delegation behind an access.
+    public struct Grant: Hashable, Sendable {
+        public let delegation: EntityID
+        public let permissions: PermissionSet
+        /// The group through which the user holds it; `nil` for a direct delegation.
+        public let viaGroup: EmailAddress?
+        public let expiresAt: Date?
+    }
+}
+
+/// A delegate of a mailbox, as listed by ``Directory/delegates(of:at:includeInactive:)``.
+public struct DelegationView: Hashable, Sendable {
+    public let delegation: EntityID
+    /// The mailbox's primary address.
+    public let mailbox: EmailAddress
+    /// The delegate's address (a user's primary address or a group's address).
+    public let delegate: EmailAddress
+    /// Whether the delegate is a group.
+    public let delegateIsGroup: Bool
+    public let permissions: PermissionSet
+    /// Who granted it, as a login.
+    public let grantedBy: String
+    public let grantedAt: Date
+    public let expiresAt: Date?
+    /// Whether it counts now: not expired, and the delegate not blocked.
+    public let active: Bool
+}
+
+extension Directory {
+    /// The rights `user` holds on `mailbox` at `now`. `nil` when either address is unknown.
+    public func access(user login: String, mailbox: String, at now: Date) -> MailboxAccess? {
+        guard let loginAddress = EmailAddress(login), case .user(let userID) = indexes.addressOwners[loginAddress.value],
+            let user = users[userID], let mailboxAddress = EmailAddress(mailbox),
+            let owner = self.user(at: mailboxAddress)
+        else { return nil }
+        return access(user: user, mailbox: owner, at: now)
+    }
+
+    func access(user: User, mailbox owner: User, at now: Date) -> MailboxAccess {
+        if user.blocked {
+            return MailboxAccess(mailbox: owner.address, isOwner: false, permissions: .none, grants: [])
+        }
+        if user.id == owner.id {
+            return MailboxAccess(mailbox: owner.address, isOwner: true, permissions: PermissionSet(Permission.allCases), grants: [])
+        }
+        var grants: [MailboxAccess.Grant] = []
+        var permissions = PermissionSet.none
+        for delegationID in indexes.delegationsByMailbox[owner.id] ?? [] {
+            guard let delegation = delegations[delegationID], delegation.isActive(at: now) else { continue }
+            var viaGroup: EmailAddress?
+            switch delegation.delegate {
+            case .user(let id):
+                guard id == user.id else { continue }
+            case .group(let groupID):
+                guard let group = groups[groupID], group.members.contains(.user(user.id)) else { continue }
+                viaGroup = group.address
+            }
+            permissions = permissions.union(delegation.permissions)
+            grants.append(.init(delegation: delegation.id, permissions: delegation.permissions, viaGroup: viaGroup, expiresAt: delegation.expiresAt))
+        }
+        return MailboxAccess(mailbox: owner.address, isOwner: false, permissions: permissions, grants: grants)
+    }
+
+    /// The delegations of `mailbox`: by default only those that count at `now`.
+    /// `nil` when no user has the address.
+    public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
+        guard let address = EmailAddress(mailbox), let owner = user(at: address) else { return nil }
+        return (indexes.delegationsByMailbox[owner.id] ?? []).compactMap { id in
+            guard let delegation = delegations[id] else { return nil }
+            let view = self.view(of: delegation, at: now)
+            return includeInactive || view?.active == true ? view : nil
+        }
+    }
+
+    /// Every delegation of the organisation, for administrators, in order of creation.
+    public func allDelegations(at now: Date) -> [DelegationView] {
+        delegations.values.sorted { $0.id < $1.id }.compactMap { view(of: $0, at: now) }
+    }
+
+    func view(of delegation: Delegation, at now: Date) -> DelegationView? {
+        guard let owner = users[delegation.mailbox] else { return nil }
+        let delegateAddress: EmailAddress
+        let isGroup: Bool
+        var blocked = false
+        switch delegation.delegate {
+        case .user(let id):
+            guard let user = users[id] else { return nil }
+            delegateAddress = user.address
+            blocked = user.blocked
+            isGroup = false
+        case .group(let id):
+            guard let group = groups[id] else { return nil }
+            delegateAddress = group.address
+            isGroup = true
+        }
+        return DelegationView(
+            delegation: delegation.id, mailbox: owner.address, delegate: delegateAddress, delegateIsGroup: isGroup,
+            permissions: delegation.permissions, grantedBy: loginName(of: delegation.grantedBy),
+            grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
+            active: delegation.isActive(at: now) && !blocked
+        )
+    }
+
+    /// Every mailbox `user` may open at `now` (own, and delegated with `read` or `manage`),
+    /// with the rights held on each. `nil` when the login is unknown; empty when blocked.
+    public func mailboxes(of login: String, at now: Date) -> [MailboxAccess]? {
+        guard let address = EmailAddress(login), case .user(let userID) = indexes.addressOwners[address.value],
+            let user = users[userID]
+        else { return nil }
+        guard !user.blocked else { return [] }
+        var mailboxIDs: [EntityID] = []
+        var seen: Set<EntityID> = [user.id]
+        let received = (indexes.delegationsByDelegate[.user(user.id)] ?? [])
+            + (indexes.groupsByMember[user.id] ?? []).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
+        for delegationID in received {
+            guard let delegation = delegations[delegationID], seen.insert(delegation.mailbox).inserted else { continue }
+            mailboxIDs.append(delegation.mailbox)
+        }
+        var result = [access(user: user, mailbox: user, at: now)]
+        for mailboxID in mailboxIDs {
+            guard let owner = users[mailboxID] else { continue }
+            let access = access(user: user, mailbox: owner, at: now)
+            if access.permissions.contains(.read) { result.append(access) }
+        }
+        return result.sorted { ($0.isOwner ? 0 : 1, $0.mailbox) < ($1.isOwner ? 0 : 1, $1.mailbox) }
+    }
+}

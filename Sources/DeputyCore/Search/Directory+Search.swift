@@ -1,0 +1,69 @@
+import HashTreeCollections
+
+/// The result of a search: the entries found, and whether the limit cut them short.
+public struct SearchResult: Hashable, Sendable {
+    public let entries: [Entry]
+    public let truncated: Bool
+}
+
+extension Directory {
+    /// Entries matching `filter`, at most `limit` of them, in a stable order.
+    ///
+    /// An equality on `mail`, `mailalternateaddress` or `uid` is answered from the address
+    /// index; other filters look at every entry of the kinds they can match, stopping at
+    /// `limit`.
+    public func search(_ filter: SearchFilter, limit: Int) -> SearchResult {
+        var found: [Entry] = []
+        if let candidates = indexedCandidates(filter) {
+            for entry in candidates.sorted(by: { $0.distinguishedName < $1.distinguishedName }) where filter.matches(entry) {
+                if found.count == limit { return SearchResult(entries: found, truncated: true) }
+                found.append(entry)
+            }
+            return SearchResult(entries: found, truncated: false)
+        }
+        var candidates: [Entry] = []
+        if let organization { candidates.append(entry(for: organization)) }
+        // Sorting by identity gives a stable order without building every entry first.
+        for user in users.values.sorted(by: { $0.id < $1.id }) {
+            let entry = entry(for: user)
+            if filter.matches(entry) {
+                if found.count == limit { return SearchResult(entries: found, truncated: true) }
+                found.append(entry)
+            }
+        }
+        for group in groups.values.sorted(by: { $0.id < $1.id }) { candidates.append(entry(for: group)) }
+        for service in services.values.sorted(by: { $0.id < $1.id }) { candidates.append(entry(for: service)) }
+        for entry in candidates where filter.matches(entry) {
+            if found.count == limit { return SearchResult(entries: found, truncated: true) }
+            found.append(entry)
+        }
+        return SearchResult(entries: found, truncated: false)
+    }
+
+    /// Candidates from the address index when the filter pins an address, else `nil`.
+    private func indexedCandidates(_ filter: SearchFilter) -> [Entry]? {
+        switch filter {
+        case .equality(let attribute, let value):
+            switch attribute {
+            case "mail", "mailalternateaddress":
+                return EmailAddress(value).flatMap { entry(for: $0.value) }.map { [$0] } ?? []
+            case "uid":
+                var entries: [Entry] = []
+                for domain in organization?.domains ?? [] {
+                    if let entry = entry(for: "\(value)@\(domain.value)"), entry.kind == .user { entries.append(entry) }
+                }
+                if let name = ServiceName(value), let service = service(named: name) { entries.append(entry(for: service)) }
+                return entries
+            default:
+                return nil
+            }
+        case .and(let filters):
+            for filter in filters {
+                if let candidates = indexedCandidates(filter) { return candidates }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HashTreeCollections
+
+/// One entry of the directory as a set of LDAP-style attributes, for `QUERY ENTRY` and
+/// `QUERY SEARCH`.
+public struct Entry: Hashable, Sendable {
+    /// What the entry is.
+    public enum Kind: String, Sendable {
+        case organization, user, group, service
+    }
+
+    /// What the entry is.
+    public let kind: Kind
+    /// The entry's identity (none for the organisation).
+    public let id: EntityID?
+    /// The distinguished name.
+    public let distinguishedName: String
+    /// The attributes in a fixed order; names are lowercase.
+    public let attributes: [Attribute]
+
+    /// One attribute with its values.
+    public struct Attribute: Hashable, Sendable {
+        public let name: String
+        public let values: [String]
+    }
+
+    /// Attributes that only administrators, helpdesk and the entry's own user see.
+    public static let privateAttributes: Set<String> = ["recoveryaddress", "policy"]
+
+    /// The values of the attribute `name` (case-insensitive).
+    public func values(of name: String) -> [String] {
+        let lowered = name.lowercased()
+        if lowered == "dn" { return [distinguishedName] }
+        return attributes.first { $0.name == lowered }?.values ?? []
+    }
+
+    /// The entry without its private attributes.
+    public func withoutPrivateAttributes() -> Entry {
+        Entry(kind: kind, id: id, distinguishedName: distinguishedName, attributes: attributes.filter { !Self.privateAttributes.contains($0.name) })
+    }
+}
+
+extension Directory {
+    /// The entry with the address (primary, alias or group) or distinguished name `key`.
+    public func entry(for key: String) -> Entry? {
+        if let address = EmailAddress(key) {
+            switch owner(of: address) {
+            case .user(let id), .alias(let id): return users[id].map(entry(for:))
+            case .group(let id): return groups[id].map(entry(for:))
+            case nil: return nil
+            }
+        }
+        if let organization, key.lowercased() == organization.distinguishedName { return entry(for: organization) }
+        guard let (unit, name) = DistinguishedName.parse(key) else { return nil }
+        switch unit {
+        case .users:
+            return EmailAddress(name).flatMap { owner(of: $0) }.flatMap { owner in
+                if case .user(let id) = owner { return users[id].map(entry(for:)) }
+                return nil
+            }
+        case .groups:
+            return EmailAddress(name).flatMap { group(at: $0) }.map(entry(for:))
+        case .services:
+            return ServiceName(name).flatMap { service(named: $0) }.map(entry(for:))
+        }
+    }
+
+    func entry(for user: User) -> Entry {
+        var attributes: [Entry.Attribute] = [
+            .init(name: "objectclass", values: ["top", "person", "inetorgperson", "deputyuser"]),
+            .init(name: "uid", values: [String(user.address.localPart)]),
+            .init(name: "mail", values: [user.address.value]),
+        ]
+        if !user.aliases.isEmpty { attributes.append(.init(name: "mailalternateaddress", values: user.aliases.map(\.value))) }
+        attributes += [
+            .init(name: "cn", values: [user.displayName]),
+            .init(name: "displayname", values: [user.displayName]),
+            .init(name: "role", values: [user.role.rawValue]),
+        ]
+        if !user.customRoles.isEmpty { attributes.append(.init(name: "customrole", values: user.customRoles.sorted().map(\.rawValue))) }
+        attributes.append(.init(name: "blocked", values: [user.blocked ? "yes" : "no"]))
+        if let recovery = user.recoveryAddress { attributes.append(.init(name: "recoveryaddress", values: [recovery.value])) }
+        if let policy = user.policy { attributes.append(.init(name: "policy", values: [policy])) }
+        attributes.append(.init(name: "createtimestamp", values: [Timestamp.format(user.createdAt)]))
+        return Entry(kind: .user, id: user.id, distinguishedName: user.distinguishedName, attributes: attributes)
+    }
+
+    func entry(for group: Group) -> Entry {
+        var attributes: [Entry.Attribute] = [
+            .init(name: "objectclass", values: ["top", "groupofnames", "deputygroup"]),
+            .init(name: "cn", values: [String(group.address.localPart)]),
+            .init(name: "mail", values: [group.address.value]),
+            .init(name: "name", values: [group.name]),
+            .init(name: "kind", values: [group.kind.rawValue]),
+        ]
+        if let owner = group.owner, let user = users[owner] { attributes.append(.init(name: "owner", values: [user.address.value])) }
+        let members = (self.members(of: group.address.value) ?? []).map(\.address.value)
+        if !members.isEmpty { attributes.append(.init(name: "member", values: members)) }
+        attributes.append(.init(name: "sendas", values: [group.membersMaySendAs ? "yes" : "no"]))
+        if let policy = group.policy { attributes.append(.init(name: "policy", values: [policy])) }
+        attributes.append(.init(name: "createtimestamp", values: [Timestamp.format(group.createdAt)]))
+        return Entry(kind: .group, id: group.id, distinguishedName: group.distinguishedName, attributes: attributes)
+    }
+
+    func entry(for service: ServiceAccount) -> Entry {
+        Entry(
+            kind: .service, id: service.id,
+            distinguishedName: DistinguishedName.service(service.name, primaryDomain: organization?.domains.first),
+            attributes: [
+                .init(name: "objectclass", values: ["top", "deputyservice"]),
+                .init(name: "uid", values: [service.name.value]),
+                .init(name: "blocked", values: [service.blocked ? "yes" : "no"]),
+                .init(name: "createtimestamp", values: [Timestamp.format(service.createdAt)]),
+            ]
+        )
+    }
+
+    func entry(for organization: Organization) -> Entry {
+        var attributes: [Entry.Attribute] = [
+            .init(name: "objectclass", values: ["top", "organization", "deputyorganization"]),
+            .init(name: "o", values: [organization.name]),
+            .init(name: "domain", values: organization.domains.map(\.value)),
+        ]
+        if let logo = organization.logo { attributes.append(.init(name: "logo", values: [logo])) }
+        attributes += [
+            .init(name: "defaultpolicy", values: [organization.defaultPolicy]),
+            .init(name: "orggroups", values: [organization.groupCreation.organizationGroups.rawValue]),
+            .init(name: "personalgroups", values: [organization.groupCreation.personalGroups.rawValue]),
+            .init(name: "personalexternal", values: [organization.groupCreation.personalGroupsAllowExternal ? "yes" : "no"]),
+            .init(name: "createtimestamp", values: [Timestamp.format(organization.createdAt)]),
+        ]
+        return Entry(kind: .organization, id: nil, distinguishedName: organization.distinguishedName, attributes: attributes)
+    }
+}
