@@ -1,0 +1,165 @@
+import DeputyCore
+import Foundation
+import HashTreeCollections
+import Testing
+
+@Suite("Queries for mail servers")
+struct QueryTests {
+    typealias T = TestDirectory
+
+    /// alice's mailbox delegated to bob (sendas), to the team group (read, sendonbehalf),
+    /// and to carol (sendas, expiring in an hour); `sales` lets members send as it.
+    static func fixture() -> T {
+        var t = T()
+        let admin = t.principal("admin")
+        t.expectApplied(.modifyUser(T.address("alice"), UserChanges(addAliases: [T.address("a.smith")])), as: admin)
+        t.expectApplied(.addGroup(NewGroup(address: T.address("team"), name: "Team", kind: .organization, members: [T.address("carol"), T.address("helper")])), as: admin)
+        t.expectApplied(.addGroup(NewGroup(address: T.address("sales"), name: "Sales", kind: .organization, members: [T.address("bob")], membersMaySendAs: true)), as: admin)
+        t.expectApplied(.delegate(NewDelegation(mailbox: T.address("alice"), delegate: T.address("bob"), permissions: PermissionSet([.read, .sendAs]))), as: admin)
+        t.expectApplied(.delegate(NewDelegation(mailbox: T.address("alice"), delegate: T.address("team"), permissions: PermissionSet([.manage, .sendOnBehalf]))), as: admin)
+        t.expectApplied(.delegate(NewDelegation(mailbox: T.address("alice"), delegate: T.address("carol"), permissions: PermissionSet([.sendAs]), expiresAt: t.now.addingTimeInterval(3600))), as: admin)
+        return t
+    }
+
+    @Test("send-as: own address, alias, direct delegation, group setting, refusals")
+    func sendAsReasons() {
+        let t = Self.fixture()
+        let d = t.directory
+        #expect(d.sendAs(login: "alice@acme.test", address: "alice@acme.test", at: t.now).reason == .ownAddress)
+        #expect(d.sendAs(login: "alice@acme.test", address: "A.Smith@ACME.test", at: t.now).reason == .alias)
+        let viaDelegation = d.sendAs(login: "BOB@acme.test", address: "a.smith@acme.test", at: t.now)
+        #expect(viaDelegation.allowed)
+        if case .delegation(let owner, _, let group) = viaDelegation.reason {
+            #expect(owner.value == "alice@acme.test")
+            #expect(group == nil)
+        } else {
+            Issue.record("expected a delegation, got \(viaDelegation)")
+        }
+        #expect(d.sendAs(login: "bob@acme.test", address: "sales@acme.test", at: t.now).reason == .groupMember(group: T.address("sales")))
+        #expect(d.sendAs(login: "alice@acme.test", address: "sales@acme.test", at: t.now).reason == .notPermitted)
+        #expect(d.sendAs(login: "helper@acme.test", address: "alice@acme.test", at: t.now).reason == .notPermitted)
+        #expect(d.sendAs(login: "nobody@acme.test", address: "alice@acme.test", at: t.now).reason == .unknownLogin)
+        #expect(d.sendAs(login: "bob@acme.test", address: "ghost@acme.test", at: t.now).reason == .unknownAddress)
+        #expect(d.sendAs(login: "not a login", address: "alice@acme.test", at: t.now).reason == .unknownLogin)
+    }
+
+    @Test("send on behalf: the permission, or send-as, allows it")
+    func sendOnBehalf() {
+        let t = Self.fixture()
+        let d = t.directory
+        let viaGroup = d.sendOnBehalf(login: "helper@acme.test", address: "alice@acme.test", at: t.now)
+        #expect(viaGroup.allowed)
+        if case .delegation(_, _, let group) = viaGroup.reason { #expect(group == T.address("team")) } else { Issue.record("\(viaGroup)") }
+        #expect(d.sendOnBehalf(login: "bob@acme.test", address: "alice@acme.test", at: t.now).allowed)
+        #expect(!d.sendAs(login: "helper@acme.test", address: "alice@acme.test", at: t.now).allowed)
+        #expect(!d.sendOnBehalf(login: "admin@acme.test", address: "alice@acme.test", at: t.now).allowed)
+    }
+
+    @Test("an expired delegation no longer counts, to the second")
+    func expiry() {
+        let t = Self.fixture()
+        let expiry = t.now.addingTimeInterval(3600)
+        #expect(t.directory.sendAs(login: "carol@acme.test", address: "alice@acme.test", at: expiry.addingTimeInterval(-1)).allowed)
+        #expect(!t.directory.sendAs(login: "carol@acme.test", address: "alice@acme.test", at: expiry).allowed)
+        #expect(t.directory.senders(of: "alice@acme.test", at: expiry).map(\.login.value) == ["alice@acme.test", "bob@acme.test"])
+        #expect(t.directory.delegates(of: "alice@acme.test", at: expiry)?.count == 2)
+        #expect(t.directory.delegates(of: "alice@acme.test", at: expiry, includeInactive: true)?.count == 3)
+    }
+
+    @Test("senders: the reverse map agrees with send-as for every login and address")
+    func sendersAgreeWithSendAs() {
+        let t = Self.fixture()
+        let d = t.directory
+        #expect(d.senders(of: "Alice@Acme.Test", at: t.now).map(\.login.value) == ["alice@acme.test", "bob@acme.test", "carol@acme.test"])
+        #expect(d.senders(of: "sales@acme.test", at: t.now).map(\.login.value) == ["bob@acme.test"])
+        #expect(d.senders(of: "team@acme.test", at: t.now).isEmpty)
+        #expect(d.senders(of: "nobody@acme.test", at: t.now).isEmpty)
+        let addresses = d.users.values.flatMap(\.allAddresses).map(\.value) + d.groups.values.map(\.address.value) + ["ghost@acme.test"]
+        for address in addresses {
+            let senders = Set(d.senders(of: address, at: t.now).map(\.login.value))
+            for user in d.users.values {
+                let allowed = d.sendAs(login: user.address.value, address: address, at: t.now).allowed
+                #expect(allowed == senders.contains(user.address.value), "\(user.address) as \(address)")
+            }
+        }
+    }
+
+    @Test("access and mailboxes: owner, direct and group delegations, manage implies read")
+    func accessAndMailboxes() {
+        let t = Self.fixture()
+        let d = t.directory
+        let helperAccess = d.access(user: "helper@acme.test", mailbox: "alice@acme.test", at: t.now)
+        #expect(helperAccess?.permissions == PermissionSet([.read, .manage, .sendOnBehalf]))
+        #expect(helperAccess?.grants.first?.viaGroup == T.address("team"))
+        #expect(d.access(user: "alice@acme.test", mailbox: "alice@acme.test", at: t.now)?.isOwner == true)
+        #expect(d.access(user: "ghost@acme.test", mailbox: "alice@acme.test", at: t.now) == nil)
+        // carol holds sendas directly and manage through the team: the union.
+        #expect(d.access(user: "carol@acme.test", mailbox: "alice@acme.test", at: t.now)?.permissions == PermissionSet([.read, .manage, .sendOnBehalf, .sendAs]))
+        #expect(d.mailboxes(of: "helper@acme.test", at: t.now)?.map(\.mailbox.value) == ["helper@acme.test", "alice@acme.test"])
+        #expect(d.mailboxes(of: "bob@acme.test", at: t.now)?.map(\.mailbox.value) == ["bob@acme.test", "alice@acme.test"])
+        // The admin has no delegation: only their own mailbox.
+        #expect(d.mailboxes(of: "admin@acme.test", at: t.now)?.map(\.mailbox.value) == ["admin@acme.test"])
+    }
+
+    @Test("delegates, members, privileges")
+    func delegatesMembersPrivileges() {
+        let t = Self.fixture()
+        let d = t.directory
+        let delegates = d.delegates(of: "alice@acme.test", at: t.now) ?? []
+        #expect(delegates.map(\.delegate.value) == ["bob@acme.test", "team@acme.test", "carol@acme.test"])
+        #expect(delegates[1].delegateIsGroup)
+        #expect(delegates[0].grantedBy == "admin@acme.test")
+        #expect(d.delegates(of: "nobody@acme.test", at: t.now) == nil)
+        #expect(d.members(of: "team@acme.test")?.map(\.address.value) == ["carol@acme.test", "helper@acme.test"])
+        #expect(d.members(of: "alice@acme.test") == nil)
+        let boss = d.privileges(of: "boss@acme.test")
+        #expect(boss?.role == .superAdministrator)
+        #expect(boss?.privileges.contains(.transferSuperAdministrator) == true)
+        let admin = d.privileges(of: "admin@acme.test")
+        #expect(admin?.privileges.contains(.transferSuperAdministrator) == false)
+        #expect(admin?.privileges.contains(.manageUsers) == true)
+        #expect(d.privileges(of: "helper@acme.test")?.privileges == [.blockAccounts, .delegateOwnMailbox, .readAuditLog, .recoveryAddresses])
+    }
+
+    @Test("entries by address, alias and distinguished name")
+    func entries() {
+        var t = Self.fixture()
+        t.expectApplied(.addServiceAccount(ServiceName("postfix")!, T.hash), as: t.principal("admin"))
+        let d = t.directory
+        let alice = d.entry(for: "a.smith@acme.test")
+        #expect(alice?.distinguishedName == "uid=alice,ou=users,dc=acme,dc=test")
+        #expect(alice?.values(of: "mailAlternateAddress") == ["a.smith@acme.test"])
+        #expect(d.entry(for: "UID=alice, OU=users, DC=acme, DC=test")?.values(of: "mail") == ["alice@acme.test"])
+        #expect(d.entry(for: "cn=team,ou=groups,dc=acme,dc=test")?.values(of: "member") == ["carol@acme.test", "helper@acme.test"])
+        #expect(d.entry(for: "uid=postfix,ou=services,dc=acme,dc=test")?.kind == .service)
+        #expect(d.entry(for: "dc=acme,dc=test")?.values(of: "o") == ["Acme"])
+        #expect(d.entry(for: "cn=alice,ou=groups,dc=acme,dc=test") == nil)
+        #expect(d.entry(for: "uid=ghost,ou=users,dc=acme,dc=test") == nil)
+        #expect(d.entry(for: "garbage") == nil)
+    }
+
+    @Test("search with LDAP-style filters")
+    func search() throws {
+        let t = Self.fixture()
+        let d = t.directory
+        func find(_ filter: String, limit: Int = 100) throws -> [String] {
+            try d.search(SearchFilterParser.parse(filter), limit: limit).entries.map(\.distinguishedName)
+        }
+        #expect(try find("(mail=ALICE@acme.test)") == ["uid=alice,ou=users,dc=acme,dc=test"])
+        #expect(try find("mail=alice@acme.test") == ["uid=alice,ou=users,dc=acme,dc=test"])
+        #expect(try find("(uid=bob)") == ["uid=bob,ou=users,dc=acme,dc=test"])
+        #expect(try find("(&(objectClass=person)(cn=A*))") == ["uid=admin,ou=users,dc=acme,dc=test", "uid=alice,ou=users,dc=acme,dc=test"])
+        #expect(try find("(|(cn=bob)(cn=carol))") == ["uid=bob,ou=users,dc=acme,dc=test", "uid=carol,ou=users,dc=acme,dc=test"])
+        #expect(try find("(&(objectClass=groupOfNames)(!(sendas=no)))") == ["cn=sales,ou=groups,dc=acme,dc=test"])
+        #expect(try find("(mailAlternateAddress=*)") == ["uid=alice,ou=users,dc=acme,dc=test"])
+        #expect(try find("(mail=*e*p*@acme.test)") == ["uid=helper,ou=users,dc=acme,dc=test"])
+        #expect(try find("(customRole=helpdesk)") == ["uid=helper,ou=users,dc=acme,dc=test"])
+        #expect(try find("(cn=\\28nobody\\29)") == [])
+        let limited = try d.search(SearchFilterParser.parse("(objectClass=person)"), limit: 2)
+        #expect(limited.entries.count == 2)
+        #expect(limited.truncated)
+        for bad in ["(mail=a", "(&)", "((mail=a))", "(=x)", "(mail=a(b)", "(cn=\\zz)", String(repeating: "(!", count: 40) + "(cn=a)" + String(repeating: ")", count: 40)] {
+            #expect(throws: SearchFilterParser.Failure.self, "\(bad)") { try SearchFilterParser.parse(bad) }
+        }
+    }
+}
