@@ -1,0 +1,73 @@
+import HashTreeCollections
+
+extension Directory {
+    /// Everything wrong with this directory's invariants, as sentences; empty when sound.
+    ///
+    /// Rebuilds every index from the entries by brute force and compares, and checks that
+    /// there is exactly one super administrator and that nothing names a deleted entry.
+    /// Slow on purpose (a full scan): for tests, recovery checks and `deputyd check`.
+    public func consistencyProblems() -> [String] {
+        var problems: [String] = []
+        if organization != nil {
+            let superAdministrators = users.values.filter { $0.role == .superAdministrator }.map(\.id)
+            if superAdministrators.count != 1 || superAdministrators.first != superAdministrator {
+                problems.append("expected exactly one super administrator, found \(superAdministrators.count)")
+            }
+        }
+        let rebuilt = Self.rebuildIndexes(users: users, groups: groups, services: services, delegations: delegations)
+        if rebuilt.addressOwners != indexes.addressOwners { problems.append("the address index disagrees with the entries") }
+        if rebuilt.serviceLogins != indexes.serviceLogins { problems.append("the service index disagrees with the entries") }
+        if normalized(rebuilt.delegationsByMailbox) != normalized(indexes.delegationsByMailbox) { problems.append("the mailbox delegation index disagrees") }
+        if normalized(rebuilt.delegationsByDelegate) != normalized(indexes.delegationsByDelegate) { problems.append("the delegate index disagrees") }
+        if rebuilt.delegationByPair != indexes.delegationByPair { problems.append("the delegation pair index disagrees") }
+        if normalized(rebuilt.groupsByMember) != normalized(indexes.groupsByMember) { problems.append("the membership index disagrees") }
+        if normalized(rebuilt.groupsByOwner) != normalized(indexes.groupsByOwner) { problems.append("the group owner index disagrees") }
+        for delegation in delegations.values {
+            if users[delegation.mailbox] == nil { problems.append("delegation \(delegation.id) names a deleted mailbox") }
+            switch delegation.delegate {
+            case .user(let id) where users[id] == nil: problems.append("delegation \(delegation.id) names a deleted user")
+            case .group(let id) where groups[id] == nil: problems.append("delegation \(delegation.id) names a deleted group")
+            default: break
+            }
+        }
+        for group in groups.values {
+            for case .user(let id) in group.members where users[id] == nil {
+                problems.append("group \(group.address) holds a deleted user")
+            }
+            if let owner = group.owner, users[owner] == nil { problems.append("group \(group.address) has a deleted owner") }
+        }
+        for user in users.values {
+            if user.role != .user, !user.customRoles.isEmpty { problems.append("administrator \(user.address) holds custom roles") }
+            if let policy = user.policy, policies[policy] == nil { problems.append("\(user.address) names a missing policy") }
+        }
+        return problems
+    }
+
+    private func normalized<Key: Hashable>(_ map: TreeDictionary<Key, [EntityID]>) -> [Key: Set<EntityID>] {
+        Dictionary(uniqueKeysWithValues: map.map { ($0.key, Set($0.value)) })
+    }
+
+    /// Builds every index from the entries alone.
+    static func rebuildIndexes(
+        users: TreeDictionary<EntityID, User>, groups: TreeDictionary<EntityID, Group>,
+        services: TreeDictionary<EntityID, ServiceAccount>, delegations: TreeDictionary<EntityID, Delegation>
+    ) -> DirectoryIndexes {
+        var indexes = DirectoryIndexes()
+        for user in users.values {
+            indexes.addressOwners[user.address.value] = .user(user.id)
+            for alias in user.aliases { indexes.addressOwners[alias.value] = .alias(user.id) }
+        }
+        for group in groups.values {
+            indexes.addressOwners[group.address.value] = .group(group.id)
+            if let owner = group.owner { indexes.groupsByOwner.appendID(group.id, to: owner) }
+            for case .user(let id) in group.members { indexes.groupsByMember.appendID(group.id, to: id) }
+        }
+        for service in services.values { indexes.serviceLogins[service.name.value] = service.id }
+        for delegation in delegations.values {
+            indexes.delegationsByMailbox.appendID(delegation.id, to: delegation.mailbox)
+            indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
+            indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
+        }
+        return indexes
+    }
+}

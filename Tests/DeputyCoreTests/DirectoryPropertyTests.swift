@@ -1,0 +1,153 @@
+import DeputyCore
+import Foundation
+import HashTreeCollections
+import PropertyBased
+import Testing
+
+/// Random sequences of commands by random actors, with every invariant checked after each step.
+@Suite("Invariants under random commands")
+struct DirectoryPropertyTests {
+    static let names = ["boss", "admin", "u1", "u2", "u3", "u4", "u5", "u6"]
+    static let groupNames = ["g1", "g2", "g3"]
+
+    @Test("after every command: one super administrator, traced roles, no dangling names, sound indexes, blocked accounts get nothing")
+    func invariantsHold() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 0...Int(Int32.max)).array(of: 40...120)) { choices in
+            var t = TestDirectory(organization: false)
+            Self.populate(&t)
+            for (step, choice) in choices.enumerated() {
+                var random = SplitMix(seed: UInt64(choice))
+                let command = Self.randomCommand(&random, now: t.now)
+                let actor = Self.randomActor(&random, in: t.directory)
+                let reauth: Date? = random.next() % 4 == 0 ? nil : t.now.addingTimeInterval(-Double(random.next() % 400))
+                let before = DirectoryFingerprint(t.directory)
+                let result = t.apply(command, as: actor, reauthenticatedAt: reauth)
+                if case .failure = result {
+                    #expect(DirectoryFingerprint(t.directory) == before, "step \(step): refused \(command) changed the directory")
+                }
+                Self.checkInvariants(t.directory, now: t.now, step: step)
+                t.now = t.now.addingTimeInterval(Double(random.next() % 900))
+            }
+        }
+    }
+
+    /// The organisation with every name of the pool as a user, `admin` an administrator.
+    static func populate(_ t: inout TestDirectory) {
+        t.expectApplied(
+            .createOrganization(NewOrganization(name: "Acme", domain: DomainName("acme.test")!, superAdministrator: TestDirectory.address("boss"), superAdministratorName: "Boss", passwordHash: TestDirectory.hash)),
+            as: .system
+        )
+        for name in names.dropFirst() {
+            t.expectApplied(.addUser(NewUser(address: TestDirectory.address(name), displayName: name, passwordHash: TestDirectory.hash)), as: .system)
+        }
+        t.expectApplied(.setRole(TestDirectory.address("admin"), .administrator), as: t.principal("boss"))
+    }
+
+    // MARK: - Invariants
+
+    static func checkInvariants(_ directory: Directory, now: Date, step: Int) {
+        let problems = directory.consistencyProblems()
+        #expect(problems.isEmpty, "step \(step): \(problems)")
+        #expect(directory.users.values.filter { $0.role == .superAdministrator }.count == 1, "step \(step)")
+        checkRolesTraceToGrants(directory, step: step)
+        for user in directory.users.values where user.blocked {
+            for address in directory.users.values.flatMap(\.allAddresses) + directory.groups.values.map(\.address) {
+                #expect(!directory.sendAs(login: user.address.value, address: address.value, at: now).allowed, "step \(step): blocked \(user.address) sends as \(address)")
+                #expect(!directory.senders(of: address.value, at: now).contains { $0.login == user.address }, "step \(step)")
+            }
+            #expect(directory.mailboxes(of: user.address.value, at: now) == [], "step \(step)")
+            #expect(directory.privileges(of: user.address.value)?.privileges == [], "step \(step)")
+        }
+    }
+
+    /// Replays the applied role changes of the audit log and checks they give exactly the
+    /// roles the directory holds: nobody holds a role that no applied grant gave them.
+    static func checkRolesTraceToGrants(_ directory: Directory, step: Int) {
+        var roles: [String: Role] = [:]
+        var customRoles: [String: Set<CustomAdminRole>] = [:]
+        for record in directory.auditLog.all where record.outcome == .applied {
+            let value = record.detail.split(separator: " ").first { $0.hasPrefix("role=") }.map { String($0.dropFirst(5)) }
+            switch record.action {
+            case "create-organization":
+                let superAdmin = record.detail.split(separator: " ").first { $0.hasPrefix("superadmin=") }!.dropFirst(11)
+                roles[String(superAdmin)] = .superAdministrator
+            case "add-user":
+                roles[record.target] = .user
+                customRoles[record.target] = []
+            case "delete-user":
+                roles[record.target] = nil
+                customRoles[record.target] = nil
+            case "set-role":
+                let role = Role(rawValue: value!)!
+                if role == .superAdministrator { roles[record.actor] = .administrator }
+                roles[record.target] = role
+                customRoles[record.target] = []
+            case "grant-custom-role":
+                customRoles[record.target, default: []].insert(CustomAdminRole(rawValue: value!)!)
+            case "revoke-custom-role":
+                customRoles[record.target, default: []].remove(CustomAdminRole(rawValue: value!)!)
+            default:
+                break
+            }
+        }
+        for user in directory.users.values {
+            #expect(roles[user.address.value] == user.role, "step \(step): \(user.address) is \(user.role) without a grant")
+            #expect((customRoles[user.address.value] ?? []) == user.customRoles, "step \(step): \(user.address) custom roles")
+        }
+    }
+
+    // MARK: - Random commands
+
+    static func randomActor(_ random: inout SplitMix, in directory: Directory) -> Principal {
+        // Administrators act often, so that grants and transfers really happen.
+        let everyone = directory.users.values.sorted { $0.id < $1.id }
+        let administrators = everyone.filter { $0.role.isAdministrator }
+        switch random.next() % 20 {
+        case 0: return .system
+        case 1...8: return .user(administrators[Int(random.next() % UInt64(administrators.count))].id)
+        default: return .user(everyone[Int(random.next() % UInt64(everyone.count))].id)
+        }
+    }
+
+    static func randomCommand(_ random: inout SplitMix, now: Date) -> Command {
+        func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        let user = TestDirectory.address(pick(names))
+        let other = TestDirectory.address(pick(names))
+        let group = TestDirectory.address(pick(groupNames))
+        switch random.next() % 21 {
+        case 0: return .addUser(NewUser(address: user, displayName: "N", passwordHash: TestDirectory.hash))
+        case 1: return .deleteUser(user)
+        case 2, 17, 18: return .setRole(user, pick([Role.user, .administrator, .superAdministrator]))
+        case 3, 19: return .grantCustomRole(user, pick(CustomAdminRole.allCases))
+        case 4, 20: return .revokeCustomRole(user, pick(CustomAdminRole.allCases))
+        case 5: return .setBlocked(user, random.next() % 2 == 0)
+        case 6: return .addGroup(NewGroup(address: group, name: "G", kind: pick(GroupKind.allCases), members: [user, other], membersMaySendAs: random.next() % 2 == 0))
+        case 7: return .deleteGroup(group)
+        case 8: return .modifyGroup(group, GroupChanges(membersMaySendAs: random.next() % 2 == 0, addMembers: [user]))
+        case 9: return .modifyGroup(group, GroupChanges(removeMembers: [user]))
+        case 10, 11:
+            let delegate = random.next() % 3 == 0 ? group : other
+            let permissions = PermissionSet(Permission.allCases.filter { _ in random.next() % 2 == 0 })
+            let expiry: Date? = random.next() % 3 == 0 ? now.addingTimeInterval(Double(random.next() % 3600) + 1) : nil
+            return .delegate(NewDelegation(mailbox: user, delegate: delegate, permissions: permissions.isEmpty ? PermissionSet([.read]) : permissions, expiresAt: expiry))
+        case 12: return .undelegate(mailbox: user, delegate: random.next() % 3 == 0 ? group : other)
+        case 13: return .modifyOrganization(OrganizationChanges(organizationGroups: pick(GroupCreationLevel.allCases), personalGroups: pick(GroupCreationLevel.allCases)))
+        case 14: return .setPassword(user, TestDirectory.hash)
+        case 15: return .addPolicy(EmailPolicy(name: "p\(random.next() % 2)", mailboxDelegationAllowed: random.next() % 2 == 0))
+        default: return .modifyUser(user, UserChanges(policy: random.next() % 2 == 0 ? .set("p\(random.next() % 2)") : .clear))
+        }
+    }
+}
+
+/// A small deterministic generator, seeded from the property's input.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
