@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DeputyCore", targets: ["DeputyCore"]),
+        .executable(name: "deputy-bench", targets: ["deputy-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,6 +36,16 @@ let package = Package(
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Benchmarks: the core's queries in process now; the daemon over TLS later.
+        .executableTarget(
+            name: "deputy-bench",
+            dependencies: [
+                "DeputyCore",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),

@@ -56,9 +56,39 @@ public struct Directory: Sendable {
 
     // MARK: - Lookups
 
+    /// The index entry for text as a client sent it, matched case-insensitively.
+    func addressEntry(lookup raw: String) -> AddressEntry? {
+        AddressKey(lookup: raw).flatMap { indexes.addresses[$0] }
+    }
+
+    /// The user whose primary address is `login`, as a client sent it.
+    func loginEntry(_ login: String) -> (id: EntityID, entry: AddressEntry)? {
+        guard let entry = addressEntry(lookup: login), case .user(let id) = entry.owner else { return nil }
+        return (id, entry)
+    }
+
+    // MARK: - Address index maintenance
+
+    /// Writes the index entries of every address of `user`.
+    mutating func indexAddresses(of user: User) {
+        indexes.addresses[AddressKey(user.address)] = AddressEntry(owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false)
+        for alias in user.aliases {
+            indexes.addresses[AddressKey(alias)] = AddressEntry(owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false)
+        }
+    }
+
+    /// Writes the index entry of `group`'s address.
+    mutating func indexAddress(of group: Group) {
+        indexes.addresses[AddressKey(group.address)] = AddressEntry(owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs)
+    }
+
+    mutating func unindexAddress(_ address: EmailAddress) {
+        indexes.addresses[AddressKey(address)] = nil
+    }
+
     /// The owner of an address: a user (primary or alias) or a group.
     public func owner(of address: EmailAddress) -> AddressOwner? {
-        indexes.addressOwners[address.value]
+        indexes.addresses[AddressKey(address)]?.owner
     }
 
     /// The user whose primary address or alias is `address`.
@@ -126,7 +156,7 @@ public struct Directory: Sendable {
 
     /// The delegations of a mailbox.
     public func delegations(ofMailbox mailbox: EntityID) -> [Delegation] {
-        (indexes.delegationsByMailbox[mailbox] ?? []).compactMap { delegations[$0] }
+        indexes.delegationsByMailbox[mailbox] ?? []
     }
 }
 

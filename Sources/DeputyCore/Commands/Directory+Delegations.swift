@@ -6,14 +6,16 @@ extension Directory {
 
     mutating func insertDelegation(_ delegation: Delegation) {
         delegations[delegation.id] = delegation
-        indexes.delegationsByMailbox.appendID(delegation.id, to: delegation.mailbox)
+        indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
         indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
         indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
     }
 
     mutating func removeDelegation(_ id: EntityID) {
         guard let delegation = delegations[id] else { return }
-        indexes.delegationsByMailbox.removeID(id, from: delegation.mailbox)
+        var remaining = indexes.delegationsByMailbox[delegation.mailbox] ?? []
+        remaining.removeAll { $0.id == id }
+        indexes.delegationsByMailbox[delegation.mailbox] = remaining.isEmpty ? nil : remaining
         indexes.delegationsByDelegate.removeID(id, from: delegation.delegate)
         indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = nil
         delegations[id] = nil
@@ -55,6 +57,10 @@ extension Directory {
             updated.grantedBy = actor.principal
             updated.grantedAt = time
             delegations[existing] = updated
+            if var list = indexes.delegationsByMailbox[owner.id], let position = list.firstIndex(where: { $0.id == existing }) {
+                list[position] = updated
+                indexes.delegationsByMailbox[owner.id] = list
+            }
             return CommandResult(entity: existing, summary: "delegation of \(owner.address) to \(new.delegate) changed to \(new.permissions)")
         }
         let delegation = Delegation(

@@ -24,7 +24,7 @@ extension Directory {
             removeDelegation(delegationID)
         }
         if let owner = group.owner { indexes.groupsByOwner.removeID(groupID, from: owner) }
-        indexes.addressOwners[group.address.value] = nil
+        unindexAddress(group.address)
         groups[groupID] = nil
     }
 
@@ -96,11 +96,12 @@ extension Directory {
         }
         let id = allocateIdentity()
         let owner = new.kind == .personal ? actor.userID : nil
-        groups[id] = Group(
+        let group = Group(
             id: id, address: new.address, name: new.name, kind: new.kind, owner: owner,
             membersMaySendAs: new.membersMaySendAs, createdAt: time
         )
-        indexes.addressOwners[new.address.value] = .group(id)
+        groups[id] = group
+        indexAddress(of: group)
         if let owner { indexes.groupsByOwner.appendID(id, to: owner) }
         for member in members { insertMember(member, into: id) }
         return CommandResult(entity: id, summary: "\(new.kind.rawValue) group \(new.address) added")
@@ -145,7 +146,10 @@ extension Directory {
         }
 
         if let name = changes.name { groups[group.id]!.name = name }
-        if let sendAs = changes.membersMaySendAs { groups[group.id]!.membersMaySendAs = sendAs }
+        if let sendAs = changes.membersMaySendAs {
+            groups[group.id]!.membersMaySendAs = sendAs
+            indexAddress(of: groups[group.id]!)
+        }
         switch changes.policy {
         case .set(let policy): groups[group.id]!.policy = policy
         case .clear: groups[group.id]!.policy = nil

@@ -72,7 +72,7 @@ extension Directory {
         guard organization!.domains.count > 1 else { throw DirectoryError(.conflict, "the organisation needs at least one domain") }
         // Removing a domain is rare, so a scan of the addresses is acceptable here.
         let suffix = "@" + domain.value
-        if indexes.addressOwners.keys.contains(where: { $0.hasSuffix(suffix) }) {
+        if indexes.addresses.keys.contains(where: { $0.text.hasSuffix(suffix) }) {
             throw DirectoryError(.conflict, "addresses in \(domain) are still in use")
         }
         organization!.domains.remove(at: position)

@@ -6,8 +6,7 @@ extension Directory {
 
     mutating func insertUser(_ user: User) {
         users[user.id] = user
-        indexes.addressOwners[user.address.value] = .user(user.id)
-        for alias in user.aliases { indexes.addressOwners[alias.value] = .alias(user.id) }
+        indexAddresses(of: user)
     }
 
     // MARK: - Handlers
@@ -47,10 +46,10 @@ extension Directory {
             groups[groupID]?.members.remove(.user(user.id))
         }
         indexes.groupsByMember[user.id] = nil
-        for delegationID in (indexes.delegationsByMailbox[user.id] ?? []) + (indexes.delegationsByDelegate[.user(user.id)] ?? []) {
+        for delegationID in (indexes.delegationsByMailbox[user.id] ?? []).map(\.id) + (indexes.delegationsByDelegate[.user(user.id)] ?? []) {
             removeDelegation(delegationID)
         }
-        for address in user.allAddresses { indexes.addressOwners[address.value] = nil }
+        for address in user.allAddresses { unindexAddress(address) }
         users[user.id] = nil
         return CommandResult(entity: user.id, summary: "user \(user.address) deleted")
     }
@@ -92,11 +91,10 @@ extension Directory {
         }
         for alias in changes.removeAliases {
             updated.aliases.removeAll { $0 == alias }
-            indexes.addressOwners[alias.value] = nil
+            unindexAddress(alias)
         }
         for alias in changes.addAliases {
             updated.aliases.append(alias)
-            indexes.addressOwners[alias.value] = .alias(user.id)
         }
         switch changes.policy {
         case .set(let policy): updated.policy = policy
@@ -104,6 +102,7 @@ extension Directory {
         case nil: break
         }
         users[user.id] = updated
+        indexAddresses(of: updated)
         return CommandResult(entity: user.id, summary: "user \(user.address) updated")
     }
 
@@ -135,6 +134,7 @@ extension Directory {
             throw DirectoryError(.conflict, "\(user.address) is already \(blocked ? "blocked" : "unblocked")")
         }
         users[user.id]!.blocked = blocked
+        indexAddresses(of: users[user.id]!)
         return CommandResult(entity: user.id, summary: "\(user.address) \(blocked ? "blocked" : "unblocked")")
     }
 }

@@ -15,9 +15,9 @@ extension Directory {
             }
         }
         let rebuilt = Self.rebuildIndexes(users: users, groups: groups, services: services, delegations: delegations)
-        if rebuilt.addressOwners != indexes.addressOwners { problems.append("the address index disagrees with the entries") }
+        if rebuilt.addresses != indexes.addresses { problems.append("the address index disagrees with the entries") }
         if rebuilt.serviceLogins != indexes.serviceLogins { problems.append("the service index disagrees with the entries") }
-        if normalized(rebuilt.delegationsByMailbox) != normalized(indexes.delegationsByMailbox) { problems.append("the mailbox delegation index disagrees") }
+        if rebuilt.delegationsByMailbox.mapValues(Set.init) != indexes.delegationsByMailbox.mapValues(Set.init) { problems.append("the mailbox delegation index disagrees") }
         if normalized(rebuilt.delegationsByDelegate) != normalized(indexes.delegationsByDelegate) { problems.append("the delegate index disagrees") }
         if rebuilt.delegationByPair != indexes.delegationByPair { problems.append("the delegation pair index disagrees") }
         if normalized(rebuilt.groupsByMember) != normalized(indexes.groupsByMember) { problems.append("the membership index disagrees") }
@@ -52,19 +52,17 @@ extension Directory {
         users: TreeDictionary<EntityID, User>, groups: TreeDictionary<EntityID, Group>,
         services: TreeDictionary<EntityID, ServiceAccount>, delegations: TreeDictionary<EntityID, Delegation>
     ) -> DirectoryIndexes {
-        var indexes = DirectoryIndexes()
-        for user in users.values {
-            indexes.addressOwners[user.address.value] = .user(user.id)
-            for alias in user.aliases { indexes.addressOwners[alias.value] = .alias(user.id) }
-        }
+        var scratch = Directory()
+        for user in users.values { scratch.indexAddresses(of: user) }
+        for group in groups.values { scratch.indexAddress(of: group) }
+        var indexes = scratch.indexes
         for group in groups.values {
-            indexes.addressOwners[group.address.value] = .group(group.id)
             if let owner = group.owner { indexes.groupsByOwner.appendID(group.id, to: owner) }
             for case .user(let id) in group.members { indexes.groupsByMember.appendID(group.id, to: id) }
         }
         for service in services.values { indexes.serviceLogins[service.name.value] = service.id }
         for delegation in delegations.values {
-            indexes.delegationsByMailbox.appendID(delegation.id, to: delegation.mailbox)
+            indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
             indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
             indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
         }

@@ -5,12 +5,13 @@ import HashTreeCollections
 /// Lists in the indexes are short arrays (the delegations of one mailbox, the groups of one
 /// user), so copying one on change costs little; the maps around them are persistent.
 struct DirectoryIndexes: Sendable, Equatable {
-    /// Lowercase address to its owner.
-    var addressOwners: TreeDictionary<String, AddressOwner> = [:]
+    /// Lowercase address to its owner, with what send-as needs of it.
+    var addresses: TreeDictionary<AddressKey, AddressEntry> = [:]
     /// Service account name to identity.
     var serviceLogins: TreeDictionary<String, EntityID> = [:]
-    /// Mailbox owner to the delegations of the mailbox.
-    var delegationsByMailbox: TreeDictionary<EntityID, [EntityID]> = [:]
+    /// Mailbox owner to the delegations of the mailbox, held by value so that send-as reads
+    /// them without a lookup per delegation.
+    var delegationsByMailbox: TreeDictionary<EntityID, [Delegation]> = [:]
     /// Delegate to the delegations it receives.
     var delegationsByDelegate: TreeDictionary<Delegate, [EntityID]> = [:]
     /// Mailbox and delegate to the delegation between them (at most one).

@@ -43,10 +43,14 @@ public struct DelegationView: Hashable, Sendable {
 extension Directory {
     /// The rights `user` holds on `mailbox` at `now`. `nil` when either address is unknown.
     public func access(user login: String, mailbox: String, at now: Date) -> MailboxAccess? {
-        guard let loginAddress = EmailAddress(login), case .user(let userID) = indexes.addressOwners[loginAddress.value],
-            let user = users[userID], let mailboxAddress = EmailAddress(mailbox),
-            let owner = self.user(at: mailboxAddress)
+        guard let (userID, _) = loginEntry(login), let user = users[userID], let target = addressEntry(lookup: mailbox)
         else { return nil }
+        let ownerID: EntityID
+        switch target.owner {
+        case .user(let id), .alias(let id): ownerID = id
+        case .group: return nil
+        }
+        guard let owner = users[ownerID] else { return nil }
         return access(user: user, mailbox: owner, at: now)
     }
 
@@ -59,14 +63,14 @@ extension Directory {
         }
         var grants: [MailboxAccess.Grant] = []
         var permissions = PermissionSet.none
-        for delegationID in indexes.delegationsByMailbox[owner.id] ?? [] {
-            guard let delegation = delegations[delegationID], delegation.isActive(at: now) else { continue }
+        for delegation in indexes.delegationsByMailbox[owner.id] ?? [] {
+            guard delegation.isActive(at: now) else { continue }
             var viaGroup: EmailAddress?
             switch delegation.delegate {
             case .user(let id):
                 guard id == user.id else { continue }
             case .group(let groupID):
-                guard let group = groups[groupID], group.members.contains(.user(user.id)) else { continue }
+                guard indexes.groupsByMember[user.id]?.contains(groupID) == true, let group = groups[groupID] else { continue }
                 viaGroup = group.address
             }
             permissions = permissions.union(delegation.permissions)
@@ -79,8 +83,7 @@ extension Directory {
     /// `nil` when no user has the address.
     public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
         guard let address = EmailAddress(mailbox), let owner = user(at: address) else { return nil }
-        return (indexes.delegationsByMailbox[owner.id] ?? []).compactMap { id in
-            guard let delegation = delegations[id] else { return nil }
+        return (indexes.delegationsByMailbox[owner.id] ?? []).compactMap { delegation in
             let view = self.view(of: delegation, at: now)
             return includeInactive || view?.active == true ? view : nil
         }
@@ -118,9 +121,7 @@ extension Directory {
     /// Every mailbox `user` may open at `now` (own, and delegated with `read` or `manage`),
     /// with the rights held on each. `nil` when the login is unknown; empty when blocked.
     public func mailboxes(of login: String, at now: Date) -> [MailboxAccess]? {
-        guard let address = EmailAddress(login), case .user(let userID) = indexes.addressOwners[address.value],
-            let user = users[userID]
-        else { return nil }
+        guard let (userID, _) = loginEntry(login), let user = users[userID] else { return nil }
         guard !user.blocked else { return [] }
         var mailboxIDs: [EntityID] = []
         var seen: Set<EntityID> = [user.id]

@@ -52,9 +52,7 @@ public struct PrivilegeSummary: Hashable, Sendable {
 extension Directory {
     /// The privileges of the user with login `login`; `nil` when unknown.
     public func privileges(of login: String) -> PrivilegeSummary? {
-        guard let address = EmailAddress(login), case .user(let id) = indexes.addressOwners[address.value],
-            let user = users[id]
-        else { return nil }
+        guard let (id, _) = loginEntry(login), let user = users[id] else { return nil }
         var privileges: Set<Privilege> = []
         if !user.blocked {
             switch user.role {

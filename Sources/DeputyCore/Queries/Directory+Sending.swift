@@ -19,53 +19,44 @@ extension Directory {
     }
 
     private func sendDecision(login: String, address: String, permission: Permission, at now: Date) -> SendDecision {
-        guard let loginAddress = EmailAddress(login), case .user(let userID) = indexes.addressOwners[loginAddress.value],
-            let user = users[userID]
-        else { return .refuse(.unknownLogin) }
-        guard let target = EmailAddress(address), let owner = indexes.addressOwners[target.value] else {
-            return user.blocked ? .refuse(.blockedLogin) : .refuse(.unknownAddress)
-        }
-        return sendDecision(user: user, owner: owner, permission: permission, at: now)
+        // The hot path of every mail server: two index lookups, then the mailbox's
+        // delegations held by value. No user or group record is read.
+        guard let (userID, loginEntry) = loginEntry(login) else { return .refuse(.unknownLogin) }
+        guard !loginEntry.blocked else { return .refuse(.blockedLogin) }
+        guard let target = addressEntry(lookup: address) else { return .refuse(.unknownAddress) }
+        return sendDecision(userID: userID, target: target, permission: permission, at: now)
     }
 
-    /// The decision for a resolved user and address owner.
-    func sendDecision(user: User, owner: AddressOwner, permission: Permission, at now: Date) -> SendDecision {
-        guard !user.blocked else { return .refuse(.blockedLogin) }
+    /// The decision for a login that exists and is not blocked, and an address that exists.
+    func sendDecision(userID: EntityID, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision {
         let mailbox: EntityID
-        switch owner {
+        switch target.owner {
         case .user(let id):
-            if id == user.id { return .allow(.ownAddress) }
+            if id == userID { return .allow(.ownAddress) }
             mailbox = id
         case .alias(let id):
-            if id == user.id { return .allow(.alias) }
+            if id == userID { return .allow(.alias) }
             mailbox = id
         case .group(let groupID):
-            guard let group = groups[groupID] else { return .refuse(.unknownAddress) }
-            if group.membersMaySendAs, group.members.contains(.user(user.id)) {
-                return .allow(.groupMember(group: group.address))
+            if target.groupSendAs, indexes.groupsByMember[userID]?.contains(groupID) == true {
+                return .allow(.groupMember(group: target.primary))
             }
             return .refuse(.notPermitted)
         }
-        return delegationDecision(user: user, mailbox: mailbox, permission: permission, at: now)
-    }
-
-    private func delegationDecision(user: User, mailbox: EntityID, permission: Permission, at now: Date) -> SendDecision {
-        guard let ownerAddress = users[mailbox]?.address else { return .refuse(.unknownAddress) }
         var viaGroup: SendDecision?
-        for delegationID in indexes.delegationsByMailbox[mailbox] ?? [] {
-            guard let delegation = delegations[delegationID], delegation.isActive(at: now),
-                Self.permissions(delegation.permissions, allow: permission)
-            else { continue }
+        var memberships: [EntityID]?
+        for delegation in indexes.delegationsByMailbox[mailbox] ?? [] {
+            guard delegation.isActive(at: now), Self.permissions(delegation.permissions, allow: permission) else { continue }
             switch delegation.delegate {
-            case .user(let id) where id == user.id:
+            case .user(let id):
                 // A direct grant is the clearest reason; prefer it over one through a group.
-                return .allow(.delegation(owner: ownerAddress, delegation: delegation.id, viaGroup: nil))
+                if id == userID { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
             case .group(let groupID):
-                if viaGroup == nil, let group = groups[groupID], group.members.contains(.user(user.id)) {
-                    viaGroup = .allow(.delegation(owner: ownerAddress, delegation: delegation.id, viaGroup: group.address))
+                guard viaGroup == nil else { continue }
+                if memberships == nil { memberships = indexes.groupsByMember[userID] ?? [] }
+                if memberships!.contains(groupID), let group = groups[groupID] {
+                    viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: group.address))
                 }
-            case .user:
-                continue
             }
         }
         return viaGroup ?? .refuse(.notPermitted)
@@ -80,13 +71,12 @@ extension Directory {
     /// `smtpd_sender_login_maps` needs. Each candidate passes through the same decision as
     /// ``sendAs(login:address:at:)``, so the two always agree.
     public func senders(of address: String, at now: Date) -> [SenderEntry] {
-        guard let target = EmailAddress(address), let owner = indexes.addressOwners[target.value] else { return [] }
+        guard let target = addressEntry(lookup: address) else { return [] }
         var candidates: [EntityID] = []
-        switch owner {
+        switch target.owner {
         case .user(let id), .alias(let id):
             candidates.append(id)
-            for delegationID in indexes.delegationsByMailbox[id] ?? [] {
-                guard let delegation = delegations[delegationID] else { continue }
+            for delegation in indexes.delegationsByMailbox[id] ?? [] {
                 switch delegation.delegate {
                 case .user(let delegateID): candidates.append(delegateID)
                 case .group(let groupID): candidates.append(contentsOf: userMembers(of: groupID))
@@ -98,8 +88,8 @@ extension Directory {
         var seen: Set<EntityID> = []
         var entries: [SenderEntry] = []
         for candidate in candidates where seen.insert(candidate).inserted {
-            guard let user = users[candidate] else { continue }
-            let decision = sendDecision(user: user, owner: owner, permission: .sendAs, at: now)
+            guard let user = users[candidate], !user.blocked else { continue }
+            let decision = sendDecision(userID: user.id, target: target, permission: .sendAs, at: now)
             if decision.allowed { entries.append(SenderEntry(login: user.address, decision: decision)) }
         }
         return entries.sorted { $0.login < $1.login }

@@ -1,0 +1,137 @@
+import HashTreeCollections
+import ArgumentParser
+import DeputyCore
+import Foundation
+
+/// Times building the directory and its main queries in process, on one core.
+struct CoreBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "core",
+        abstract: "Build a directory in memory and time its main queries on one core."
+    )
+
+    @Option(help: "Users in the dataset.") var users = 100_000
+    @Option(help: "Groups in the dataset.") var groups = 10_000
+    @Option(help: "Delegations in the dataset.") var delegations = 200_000
+    @Option(help: "Queries timed per kind.") var iterations = 1_000_000
+    @Flag(help: "Also build the directory by applying one command per entry, as an administrator would.") var viaCommands = false
+
+    func run() throws {
+        let dataset = BenchDataset(users: users, groups: groups, delegations: delegations)
+        let hash = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 1_000)).hash("bench")
+        let contents = dataset.contents(passwordHash: hash)
+        print("dataset: \(users) users, \(groups) groups, \(contents.delegations.count) delegations")
+
+        let buildStart = ContinuousClock.now
+        let directory = try Directory(contents: contents)
+        let buildTime = ContinuousClock.now - buildStart
+        print(String(format: "build from contents: %.3f s", buildTime.seconds))
+        print("resident memory: \(ResidentMemory.current() / 1_048_576) MiB")
+
+        if viaCommands { try buildViaCommands(contents: contents, now: dataset.now) }
+
+        var random = BenchRandom(seed: 7)
+        let logins = (0..<4096).map { _ in BenchDataset.user(random.below(users)) }
+        let delegated = contents.delegations.filter { $0.permissions.contains(.sendAs) && $0.expiresAt == nil }
+        let pairs: [(String, String)] = (0..<4096).map { i in
+            let delegation = delegated[i % delegated.count]
+            let owner = directory.users[delegation.mailbox]!.address.value
+            switch delegation.delegate {
+            case .user(let id): return (directory.users[id]!.address.value.uppercased(), owner)
+            case .group(let id): return (directory.users[directory.groups[id]!.members.first.map { member -> EntityID in
+                if case .user(let id) = member { return id }
+                return delegation.mailbox
+            }!]!.address.value, owner)
+            }
+        }
+        let now = dataset.now
+        var sink = 0
+        measure("sendas (delegated, hit)", iterations) { i in
+            let pair = pairs[i & 4095]
+            if directory.sendAs(login: pair.0, address: pair.1, at: now).allowed { sink += 1 }
+        }
+        let ownPairs = (0..<4096).map { _ in
+            let n = random.below(users)
+            return (BenchDataset.user(n), BenchDataset.alias(n))
+        }
+        measure("sendas (own alias)", iterations) { i in
+            let pair = ownPairs[i & 4095]
+            if directory.sendAs(login: pair.0, address: pair.1, at: now).allowed { sink += 1 }
+        }
+        measure("sendas (miss)", iterations) { i in
+            if directory.sendAs(login: logins[i & 4095], address: logins[(i + 1) & 4095], at: now).allowed { sink += 1 }
+        }
+        measure("senders", iterations / 4) { i in
+            sink += directory.senders(of: pairs[i & 4095].1, at: now).count
+        }
+        measure("mailboxes", iterations / 4) { i in
+            sink += directory.mailboxes(of: logins[i & 4095], at: now)?.count ?? 0
+        }
+        measure("delegates", iterations / 4) { i in
+            sink += directory.delegates(of: logins[i & 4095], at: now)?.count ?? 0
+        }
+        measure("access", iterations / 4) { i in
+            let pair = pairs[i & 4095]
+            sink += directory.access(user: pair.0, mailbox: pair.1, at: now)?.grants.count ?? 0
+        }
+        print("(checksum \(sink))")
+    }
+
+    private func buildViaCommands(contents: DirectoryContents, now: Date) throws {
+        let start = ContinuousClock.now
+        var directory = Directory()
+        let context = CommandContext(actor: .system, time: now)
+        let superAdmin = contents.users[0]
+        directory.apply(.createOrganization(NewOrganization(name: "Bench", domain: DomainName(BenchDataset.domain)!, superAdministrator: superAdmin.address, superAdministratorName: superAdmin.displayName, passwordHash: superAdmin.passwordHash)), context: context)
+        var addresses: [EntityID: EmailAddress] = [:]
+        for user in contents.users.dropFirst() {
+            addresses[user.id] = user.address
+            directory.apply(.addUser(NewUser(address: user.address, displayName: user.displayName, passwordHash: user.passwordHash, aliases: user.aliases)), context: context)
+        }
+        for group in contents.groups {
+            addresses[group.id] = group.address
+            let members = group.members.compactMap { member -> EmailAddress? in
+                if case .user(let id) = member { return addresses[id] }
+                return nil
+            }
+            directory.apply(.addGroup(NewGroup(address: group.address, name: group.name, kind: .organization, members: members, membersMaySendAs: group.membersMaySendAs)), context: context)
+        }
+        for delegation in contents.delegations {
+            let delegate: EntityID
+            switch delegation.delegate {
+            case .user(let id), .group(let id): delegate = id
+            }
+            directory.apply(.delegate(NewDelegation(mailbox: addresses[delegation.mailbox]!, delegate: addresses[delegate]!, permissions: delegation.permissions, expiresAt: delegation.expiresAt)), context: context)
+        }
+        let elapsed = ContinuousClock.now - start
+        guard directory.delegations.count == contents.delegations.count else {
+            throw ValidationError("building through commands lost entries: \(directory.delegations.count) delegations")
+        }
+        print(String(format: "build via %d commands (with audit log): %.3f s", directory.auditLog.count, elapsed.seconds))
+    }
+
+    private func measure(_ name: String, _ count: Int, _ body: (Int) -> Void) {
+        for i in 0..<min(count, 10_000) { body(i) }
+        let start = ContinuousClock.now
+        for i in 0..<count { body(i) }
+        let elapsed = ContinuousClock.now - start
+        print(String(format: "%-26@ %8.0f ns/op  (%d ops)", name as NSString, elapsed.seconds * 1e9 / Double(count), count))
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// The process's resident memory, from /proc.
+enum ResidentMemory {
+    static func current() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * 4096
+    }
+}
