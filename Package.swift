@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DeputyCore", targets: ["DeputyCore"]),
+        .library(name: "DeputyProtocol", targets: ["DeputyProtocol"]),
         .executable(name: "deputy-bench", targets: ["deputy-bench"]),
     ],
     dependencies: [
@@ -39,6 +40,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The line protocol: requests, replies, parser, encoder, limits. NIOCore only.
+        .target(
+            name: "DeputyProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Benchmarks: the core's queries in process now; the daemon over TLS later.
         .executableTarget(
             name: "deputy-bench",
@@ -55,6 +64,15 @@ let package = Package(
                 "DeputyCore",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DeputyProtocolTests",
+            dependencies: [
+                "DeputyProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,104 @@
+/// The syntax of every verb of the protocol, used for `HELP` and to check a request's shape
+/// before it is dispatched.
+///
+/// ```swift
+/// switch VerbSyntax.check(request) {
+/// case .success(let entry):
+///     guard authenticated || entry.allowedBeforeAuthentication else { ... ERR auth ... }
+///     dispatch(entry.name, entry.operands(of: request), request)
+/// case .failure(let error):
+///     reply(.error(code: error.errorCode, text: error.message))
+/// }
+/// ```
+///
+/// Verbs are matched exactly (``Request`` verbs are already uppercase); subverbs, the first
+/// positional argument of `ADD`, `DELETE`, `MODIFY` and `QUERY`, ignoring ASCII case.
+public enum VerbSyntax {
+    // MARK: - Lookup
+
+    /// Every verb that exists, in table order, without duplicates.
+    public static let verbs: [String] = {
+        var seen = Set<String>()
+        return Self.entries.map(\.verb).filter { seen.insert($0).inserted }
+    }()
+
+    private static let entriesByVerb: [String: [Entry]] = Dictionary(grouping: Self.entries, by: \.verb)
+
+    /// The entries of `verb` (case-insensitive): one, or one per subverb; empty if unknown.
+    public static func entries(for verb: String) -> [Entry] {
+        Self.entriesByVerb[WireByte.asciiUppercased(verb)] ?? []
+    }
+
+    /// The entry for `verb` and `subverb` (both case-insensitive), if it exists.
+    public static func entry(verb: String, subverb: String? = nil) -> Entry? {
+        let subverb = subverb.map(WireByte.asciiUppercased)
+        return Self.entries(for: verb).first { $0.subverb == subverb }
+    }
+
+    /// The entries `HELP` lists: all of them for `nil`, else those of one verb, or `nil` when
+    /// `topic` is not a verb.
+    public static func help(topic: String?) -> [Entry]? {
+        guard let topic else { return Self.entries }
+        let entries = Self.entries(for: topic)
+        return entries.isEmpty ? nil : entries
+    }
+
+    // MARK: - Checking
+
+    /// Finds the entry for `request` and checks its shape against it.
+    ///
+    /// Fails with kind
+    /// - ``ProtocolError/Kind/unknownVerb`` or ``ProtocolError/Kind/unknownSubverb``
+    ///   (wire code `unknown`) when there is no entry;
+    /// - ``ProtocolError/Kind/missingSubverb``, ``ProtocolError/Kind/wrongArity``,
+    ///   ``ProtocolError/Kind/disallowedKey``, ``ProtocolError/Kind/invalidValue`` or
+    ///   ``ProtocolError/Kind/missingRequiredKey`` (wire code `syntax`) when the request does
+    ///   not match; these messages end with `usage: <synopsis>`.
+    ///
+    /// Whether the session is authenticated is not checked here; see
+    /// ``Entry/allowedBeforeAuthentication``.
+    public static func check(_ request: Request) -> Result<Entry, ProtocolError> {
+        guard let candidates = Self.entriesByVerb[request.verb] else {
+            return .failure(ProtocolError(.unknownVerb(request.verb)))
+        }
+
+        let entry: Entry
+        var positionalCount = 0
+        var subverbKeyword: String? = nil
+        for case .positional(let value) in request.arguments {
+            if positionalCount == 0 { subverbKeyword = value }
+            positionalCount += 1
+        }
+        if candidates[0].subverb == nil {
+            entry = candidates[0]
+        } else {
+            guard let keyword = subverbKeyword else {
+                return .failure(ProtocolError(.missingSubverb(verb: request.verb, choices: candidates.compactMap(\.subverb))))
+            }
+            let uppercased = WireByte.asciiUppercased(keyword)
+            guard let match = candidates.first(where: { $0.subverb == uppercased }) else {
+                return .failure(ProtocolError(.unknownSubverb(verb: request.verb, subverb: keyword)))
+            }
+            entry = match
+            positionalCount -= 1
+        }
+
+        guard positionalCount >= entry.minimumPositionals, positionalCount <= entry.maximumPositionals else {
+            return .failure(ProtocolError(.wrongArity(synopsis: entry.synopsis)))
+        }
+        for case .named(let key, let value) in request.arguments {
+            guard let parameter = entry.parameter(for: key) else {
+                return .failure(ProtocolError(.disallowedKey(key: key, synopsis: entry.synopsis)))
+            }
+            guard parameter.accepts(value) else {
+                return .failure(
+                    ProtocolError(.invalidValue(key: key, expected: parameter.expectation, synopsis: entry.synopsis))
+                )
+            }
+        }
+        for key in entry.requiredKeys where request.named(key) == nil {
+            return .failure(ProtocolError(.missingRequiredKey(key: key, synopsis: entry.synopsis)))
+        }
+        return .success(entry)
+    }
+}

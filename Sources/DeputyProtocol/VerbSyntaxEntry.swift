@@ -1,0 +1,102 @@
+extension VerbSyntax {
+    /// The syntax of one verb, or of one (verb, subverb) pair such as `ADD USER`.
+    public struct Entry: Hashable, Sendable {
+        /// The verb, uppercase, for example `ADD`.
+        public let verb: String
+
+        /// The subverb keyword, uppercase, for example `USER`; `nil` for verbs without one.
+        public let subverb: String?
+
+        /// The positional arguments after the verb and subverb, in order.
+        public let operands: [Operand]
+
+        /// The named arguments the entry accepts, in synopsis order.
+        public let parameters: [Parameter]
+
+        /// A one-line description, for `HELP`.
+        public let summary: String
+
+        /// Whether the verb may be used before a successful `BIND`.
+        public let allowedBeforeAuthentication: Bool
+
+        /// The full synopsis, for example `BIND <login> <password>`.
+        public let synopsis: String
+
+        init(
+            verb: String,
+            subverb: String? = nil,
+            operands: [Operand] = [],
+            parameters: [Parameter] = [],
+            allowedBeforeAuthentication: Bool = false,
+            summary: String
+        ) {
+            self.verb = verb
+            self.subverb = subverb
+            self.operands = operands
+            self.parameters = parameters
+            self.summary = summary
+            self.allowedBeforeAuthentication = allowedBeforeAuthentication
+            self.synopsis = ([verb] + (subverb.map { [$0] } ?? []) + operands.map(\.synopsis) + parameters.map(\.synopsis))
+                .joined(separator: " ")
+        }
+
+        // MARK: - Derived
+
+        /// The verb and subverb, for example `ADD USER` or `PING`.
+        public var name: String {
+            self.subverb.map { "\(self.verb) \($0)" } ?? self.verb
+        }
+
+        /// The least number of positional arguments after the verb and subverb.
+        public var minimumPositionals: Int {
+            self.operands.count { !$0.isOptional }
+        }
+
+        /// The greatest number of positional arguments after the verb and subverb.
+        public var maximumPositionals: Int {
+            self.operands.count
+        }
+
+        /// The keys of all accepted named arguments.
+        public var allowedKeys: [String] {
+            self.parameters.map(\.key)
+        }
+
+        /// The keys of the named arguments that must be present.
+        public var requiredKeys: [String] {
+            self.parameters.filter(\.isRequired).map(\.key)
+        }
+
+        /// The parameter for `key`, if the entry accepts it.
+        public func parameter(for key: String) -> Parameter? {
+            self.parameters.first { $0.key == key }
+        }
+
+        /// The positional arguments of `request` after the subverb keyword, in order.
+        ///
+        /// ```
+        /// ADD USER alice@example.org   ->   ["alice@example.org"]
+        /// ```
+        public func operands(of request: Request) -> [String] {
+            let positionals = request.positionals
+            return self.subverb == nil ? positionals : Array(positionals.dropFirst())
+        }
+
+        /// The `HELP` data record for this entry:
+        ///
+        /// ```
+        /// * verb=ADD subverb=USER synopsis="ADD USER <address> ..." summary="..." preauth=no
+        /// ```
+        public var helpRecord: ReplyRecord {
+            var record = ReplyRecord()
+            record.append(key: "verb", value: self.verb)
+            if let subverb = self.subverb {
+                record.append(key: "subverb", value: subverb)
+            }
+            record.append(key: "synopsis", value: self.synopsis)
+            record.append(key: "summary", value: self.summary)
+            record.append(key: "preauth", value: self.allowedBeforeAuthentication ? "yes" : "no")
+            return record
+        }
+    }
+}
