@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "DeputyCore", targets: ["DeputyCore"]),
         .library(name: "DeputyProtocol", targets: ["DeputyProtocol"]),
+        .executable(name: "deputyd", targets: ["deputyd"]),
         .executable(name: "deputy-bench", targets: ["deputy-bench"]),
     ],
     dependencies: [
@@ -48,6 +49,40 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Listeners, TLS, sessions, throttling.
+        .target(
+            name: "DeputyServer",
+            dependencies: [
+                "DeputyCore",
+                "DeputyProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "deputyd",
+            dependencies: [
+                "DeputyCore",
+                "DeputyProtocol",
+                "DeputyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Benchmarks: the core's queries in process now; the daemon over TLS later.
         .executableTarget(
             name: "deputy-bench",
@@ -73,6 +108,20 @@ let package = Package(
                 "DeputyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DeputyServerTests",
+            dependencies: [
+                "DeputyCore",
+                "DeputyProtocol",
+                "DeputyServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -86,6 +86,12 @@ public struct Directory: Sendable {
         indexes.addresses[AddressKey(address)] = nil
     }
 
+    /// The user with identity `id`.
+    public func user(id: EntityID) -> User? { users[id] }
+
+    /// The group with identity `id`.
+    public func group(id: EntityID) -> Group? { groups[id] }
+
     /// The owner of an address: a user (primary or alias) or a group.
     public func owner(of address: EmailAddress) -> AddressOwner? {
         indexes.addresses[AddressKey(address)]?.owner

@@ -31,7 +31,7 @@ extension Directory {
         case .removeDomain(let domain):
             return .init(action: "remove-domain", target: domain.value, detail: "")
         case .addUser(let new):
-            return .init(action: "add-user", target: new.address.value, detail: "aliases=\(new.aliases.map(\.value).joined(separator: ","))")
+            return .init(action: "add-user", target: new.address.value, detail: new.aliases.isEmpty ? "" : "aliases=\(new.aliases.map(\.value).joined(separator: ","))")
         case .deleteUser(let address):
             return .init(action: "delete-user", target: address.value, detail: "")
         case .modifyUser(let address, let changes):

@@ -2,13 +2,11 @@ import Foundation
 
 /// RFC 3339 timestamps in UTC, the only time format Deputy shows or accepts.
 public enum Timestamp {
-    /// Formats `date` as `2026-11-23T10:15:00Z`, with fractional seconds only when present.
+    /// Formats `date` as `2026-11-23T10:15:00Z`, to the whole second (rounded down), as
+    /// people read and type it.
     public static func format(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970
-        if seconds == seconds.rounded(.down) {
-            return date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
-        }
-        return date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+        let whole = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+        return whole.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
     /// Parses an RFC 3339 timestamp with `Z` or a numeric offset, with or without

@@ -1,0 +1,47 @@
+import DeputyCore
+
+/// The single writer of the directory: applies commands one at a time and publishes each
+/// new version, so readers never wait for it.
+///
+/// The daemon uses the durable store; tests and tools may use ``InMemoryCommitter``.
+public protocol DirectoryCommitter: Sendable {
+    /// The published directory that readers query.
+    var live: LiveDirectory { get }
+
+    /// Applies `command` and returns the core's answer once the change is as durable as
+    /// this committer makes it. Throws only when the change could not be made durable
+    /// (the directory then stays as it was).
+    func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError>
+
+    /// Writes a snapshot now, where the committer keeps them; returns a sentence for the actor.
+    func snapshot() async throws -> String
+}
+
+/// Why a committer could not do what was asked.
+public struct CommitterError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A committer that keeps the directory in memory only, for tests and tools that need no
+/// persistence.
+public actor InMemoryCommitter: DirectoryCommitter {
+    public nonisolated let live: LiveDirectory
+    private var directory: Directory
+
+    /// Starts from `directory`.
+    public init(_ directory: Directory) {
+        self.directory = directory
+        self.live = LiveDirectory(directory)
+    }
+
+    public func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
+        let result = directory.apply(command, context: context)
+        live.publish(directory)
+        return result
+    }
+
+    public func snapshot() async throws -> String {
+        throw CommitterError("this directory is kept in memory only; there is nothing to snapshot")
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+
+/// The files the daemon keeps in its data directory besides the store: the TLS certificate
+/// and key it generates on first start, and the first super administrator's password.
+public enum DataFiles {
+    public static let certificate = "tls-cert.pem"
+    public static let key = "tls-key.pem"
+    public static let initialPassword = "initial-password"
+
+    /// Creates the data directory (mode 0700) when it does not exist.
+    public static func prepareDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw ConfigurationError("\(path) exists and is not a directory") }
+            return
+        }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    /// Writes `text` to `path` with mode 0600, replacing the file atomically and durably.
+    public static func writeSecret(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ConfigurationError("can't write \(temporary): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let result = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw ConfigurationError("can't write \(temporary): \(String(cString: strerror(errno)))")
+            }
+            written += result
+        }
+        guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
+            throw ConfigurationError("can't write \(path): \(String(cString: strerror(errno)))")
+        }
+        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// The certificate to serve: the given PEM files, else the one in the data directory,
+    /// else a new self-signed one written there (key 0600), whose fingerprint is logged.
+    public static func certificate(dataDirectory: String, certificatePath: String?, keyPath: String?, logger: Logger) throws -> ServerCertificate {
+        if let certificatePath, let keyPath {
+            return try ServerCertificate.load(certificate: certificatePath, key: keyPath)
+        }
+        if certificatePath != nil || keyPath != nil { throw ConfigurationError("--cert and --key go together") }
+        let certificateFile = (dataDirectory as NSString).appendingPathComponent(certificate)
+        let keyFile = (dataDirectory as NSString).appendingPathComponent(key)
+        if FileManager.default.fileExists(atPath: certificateFile), FileManager.default.fileExists(atPath: keyFile) {
+            let loaded = try ServerCertificate.load(certificate: certificateFile, key: keyFile)
+            logger.notice("tls certificate", metadata: ["tls.fingerprint": "\(loaded.fingerprint)", "tls.file": "\(certificateFile)"])
+            return loaded
+        }
+        let host = ProcessInfo.processInfo.hostName
+        let generated = try ServerCertificate.generate(hostNames: [host])
+        try writeSecret(generated.keyPEM, to: keyFile)
+        try writeSecret(generated.certificatePEM, to: certificateFile)
+        logger.notice("generated a self-signed tls certificate; clients can pin its fingerprint", metadata: [
+            "tls.fingerprint": "\(generated.certificate.fingerprint)", "tls.file": "\(certificateFile)",
+        ])
+        return generated.certificate
+    }
+}

@@ -1,0 +1,79 @@
+import Logging
+import DeputyCore
+import DeputyProtocol
+import Foundation
+
+extension Session {
+    /// The one answer to every failed login, whatever the cause (unknown login, wrong
+    /// password, blocked or locked account), so a guesser learns nothing.
+    static let invalidCredentials = Reply(status: .error(code: .auth, text: "invalid credentials"))
+
+    mutating func bind(login: String, password: String) async -> Reply {
+        let now = environment.clock()
+        let account = environment.committer.live.directory.account(forLogin: login)
+        let locked = environment.throttle.isLocked(account: login, address: peer, now: now)
+        // Verify even when the outcome is already known, so every failure costs the same time.
+        let matches: Bool
+        do {
+            matches = try await environment.passwords.verify(password, against: account?.passwordHash)
+        } catch {
+            return Reply(status: .error(code: .unavailable, text: "the server is shutting down"))
+        }
+        guard let account, matches, !account.blocked, !locked else {
+            if environment.throttle.recordFailure(account: login, address: peer, now: now) {
+                logger.notice("login locked after repeated failures", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
+            }
+            logger.info("bind failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
+            return Self.invalidCredentials
+        }
+        environment.throttle.recordSuccess(account: login)
+        principal = account.principal
+        self.login = account.login
+        reauthenticatedAt = now
+        logger[metadataKey: "auth.login"] = "\(account.login)"
+        logger.info("bind", metadata: ["peer": "\(peer)"])
+        return Reply(status: .ok(text: "bound as \(account.login)"))
+    }
+
+    mutating func reauthenticate(password: String) async -> Reply {
+        guard let login else { return Reply(status: .error(code: .auth, text: "BIND first")) }
+        let now = environment.clock()
+        let account = environment.committer.live.directory.account(forLogin: login)
+        let matches = (try? await environment.passwords.verify(password, against: account?.passwordHash)) ?? false
+        guard let account, matches, !account.blocked, !environment.throttle.isLocked(account: login, address: peer, now: now) else {
+            environment.throttle.recordFailure(account: login, address: peer, now: now)
+            return Self.invalidCredentials
+        }
+        reauthenticatedAt = now
+        return Reply(status: .ok(text: "re-authenticated for \(Int(CommandContext.reauthenticationWindow / 60)) minutes"))
+    }
+
+    func whoami() -> Reply {
+        guard let principal, let login else { return Reply(status: .error(code: .auth, text: "BIND first")) }
+        let directory = environment.committer.live.directory
+        var record = ReplyRecord()
+        record.append(key: "login", value: login)
+        switch principal {
+        case .user(let id):
+            guard let user = directory.user(id: id) else { return Reply(status: .error(code: .auth, text: "the account no longer exists")) }
+            record.append(key: "kind", value: "user")
+            record.append(key: "dn", value: user.distinguishedName)
+            record.append(key: "role", value: user.role.rawValue)
+            record.append(key: "customroles", value: user.customRoles.sorted().map(\.rawValue).joined(separator: ","))
+        case .service:
+            record.append(key: "kind", value: "service")
+        case .system:
+            record.append(key: "kind", value: "system")
+        }
+        let fresh = CommandContext(actor: principal, time: environment.clock(), reauthenticatedAt: reauthenticatedAt).isRecentlyReauthenticated
+        record.append(key: "reauthenticated", value: fresh ? "yes" : "no")
+        return Reply(records: [record], status: .ok(text: nil))
+    }
+
+    func help(topic: String?) -> Reply {
+        guard let entries = VerbSyntax.help(topic: topic) else {
+            return Reply(status: .error(code: .unknown, text: "no verb called \(topic ?? "")"))
+        }
+        return Reply(records: entries.map(\.helpRecord), status: .ok(text: "\(entries.count) entries"))
+    }
+}

@@ -1,0 +1,98 @@
+import NIOCore
+import DeputyCore
+import DeputyProtocol
+import Foundation
+import Logging
+
+/// One client's conversation with the directory: who it is, and the answer to each request.
+///
+/// A session holds no I/O: the connection feeds it requests and writes its replies, so the
+/// whole protocol can be driven in tests without a socket.
+public struct Session: Sendable {
+    /// What the connection must do after writing a reply.
+    public enum Disposition: Sendable {
+        case keepOpen
+        case close
+    }
+
+    let environment: SessionEnvironment
+    /// The client's address, for throttling and logs.
+    let peer: String
+    var logger: Logger
+    /// Who the session is bound as, once BIND succeeded.
+    var principal: Principal?
+    /// The login of the bound principal.
+    var login: String?
+    /// When the session last proved its password (BIND counts, REAUTH and PASSWD's old= too).
+    var reauthenticatedAt: Date?
+
+    /// A new, unauthenticated session with a client at `peer`.
+    public init(environment: SessionEnvironment, peer: String, logger: Logger) {
+        self.environment = environment
+        self.peer = peer
+        self.logger = logger
+    }
+
+    /// Whether the session is bound.
+    public var isAuthenticated: Bool { principal != nil }
+
+    /// The greeting sent when the connection opens.
+    public var greeting: ReplyStatus {
+        .ok(text: "deputyd \(environment.version) ready")
+    }
+
+    /// Answers one line (without its terminator).
+    public mutating func handle(line: ByteBufferView) async -> (Reply, Disposition) {
+        let request: Request?
+        do {
+            request = try RequestParser(limits: environment.limits).parse(Array(line))
+        } catch {
+            return (Reply(status: ReplyStatus(error)), .keepOpen)
+        }
+        guard let request else { return (Reply(status: .error(code: .syntax, text: "empty request")), .keepOpen) }
+        return await handle(request)
+    }
+
+    /// Answers one request.
+    public mutating func handle(_ request: Request) async -> (Reply, Disposition) {
+        let entry: VerbSyntax.Entry
+        switch VerbSyntax.check(request) {
+        case .success(let found): entry = found
+        case .failure(let error): return (Reply(status: ReplyStatus(error)), .keepOpen)
+        }
+        guard isAuthenticated || entry.allowedBeforeAuthentication else {
+            return (Reply(status: .error(code: .auth, text: "BIND first")), .keepOpen)
+        }
+        let operands = entry.operands(of: request)
+        var reply: Reply
+        switch (entry.verb, entry.subverb) {
+        case ("BIND", _): reply = await bind(login: operands[0], password: operands[1])
+        case ("REAUTH", _): reply = await reauthenticate(password: operands[0])
+        case ("WHOAMI", _): reply = whoami()
+        case ("PING", _): reply = Reply(status: .ok(text: "pong"))
+        case ("HELP", _): reply = help(topic: operands.first)
+        case ("QUIT", _): return (Reply(status: .ok(text: "bye")), .close)
+        case ("QUERY", let subverb?): reply = query(subverb, operands, request)
+        case ("AUDIT", _): reply = audit(request)
+        case ("SNAPSHOT", _): reply = await snapshot()
+        default: reply = await change(entry, operands, request)
+        }
+        logger.debug("request", metadata: ["cmd.verb": "\(entry.name)", "cmd.result": "\(reply.status.isOK ? "ok" : reply.status.code)"])
+        return (reply, .keepOpen)
+    }
+
+    /// A context for a command by this session's principal now.
+    func context(reauthenticatedAt override: Date? = nil) -> CommandContext {
+        CommandContext(actor: principal ?? .system, time: environment.clock(), reauthenticatedAt: override ?? reauthenticatedAt)
+    }
+}
+
+extension ReplyStatus {
+    /// The error code, or `ok`.
+    var code: String {
+        switch self {
+        case .ok: "ok"
+        case .error(let code, _): code.rawValue
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import DeputyCore
+import DeputyProtocol
+import Foundation
+import Logging
+
+/// What every session shares: the directory, password checks, the login throttle, the clock.
+public struct SessionEnvironment: Sendable {
+    /// The single writer, and through it the published directory.
+    public let committer: any DirectoryCommitter
+    /// Password hashing off the event loops.
+    public let passwords: PasswordService
+    /// Failed-login counting.
+    public let throttle: LoginThrottle
+    /// The time; injected so tests control it.
+    public let clock: @Sendable () -> Date
+    /// The daemon's version, shown in the greeting.
+    public let version: String
+    /// The protocol limits in force.
+    public let limits: ProtocolLimits
+    /// The most records an AUDIT, SEARCH or DELEGATIONS reply holds.
+    public let maximumListing: Int
+
+    public init(
+        committer: any DirectoryCommitter, passwords: PasswordService, throttle: LoginThrottle,
+        clock: @escaping @Sendable () -> Date = { Date() }, version: String = DeputyVersion.current,
+        limits: ProtocolLimits = .default, maximumListing: Int = 1_000
+    ) {
+        self.committer = committer
+        self.passwords = passwords
+        self.throttle = throttle
+        self.clock = clock
+        self.version = version
+        self.limits = limits
+        self.maximumListing = maximumListing
+    }
+}
+
+/// The version of Deputy.
+public enum DeputyVersion {
+    public static let current = "0.1.0"
+}

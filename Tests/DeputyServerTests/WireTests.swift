@@ -1,0 +1,160 @@
+import DeputyCore
+import DeputyProtocol
+import DeputyServer
+import Foundation
+import Testing
+
+/// The daemon driven through real connections: TLS for the rules, plaintext for the rest.
+@Suite("The daemon over the wire")
+struct WireTests {
+    @Test("greeting, BIND, every verb family, over TLS")
+    func everyVerbOverTLS() async throws {
+        let server = try await TestServer.launch()
+        let client = try await server.tlsClient()
+        #expect(client.greeting == "OK deputyd \(DeputyVersion.current) ready")
+        #expect(try await client.send("PING") == ["OK pong"])
+        #expect(try await client.send("WHOAMI") == ["ERR auth BIND first"])
+        #expect(try await client.send("BIND admin@example.test \"\(TestServer.adminPassword)\"") == ["OK bound as admin@example.test"])
+        let script: [(String, String)] = [
+            ("ADD DOMAIN acme.test", "OK domain acme.test added"),
+            ("ADD USER alice@example.test password=pw-alice name=\"Alice Smith\" aliases=a.smith@example.test", "OK user alice@example.test added"),
+            ("ADD USER bob@example.test password=pw-bob", "OK user bob@example.test added"),
+            ("ADD USER carol@acme.test password=pw-carol recovery=carol@home.test", "OK user carol@acme.test added"),
+            ("ADD GROUP team@example.test name=Team members=bob@example.test,carol@acme.test sendas=yes", "OK organization group team@example.test added"),
+            ("ADD SERVICE postfix password=pw-postfix", "OK service account postfix added"),
+            ("ADD POLICY locked delegation=off", "OK policy locked added"),
+            ("MODIFY USER bob@example.test addalias=robert@example.test name=Robert", "OK user bob@example.test updated"),
+            ("MODIFY GROUP team@example.test delmember=carol@acme.test", "OK group team@example.test updated"),
+            ("MODIFY POLICY locked delegation=on", "OK policy locked updated"),
+            ("MODIFY SPAM blocksender=spammer@bad.test spf=reject", "OK spam control updated"),
+            ("MODIFY ORG name=\"Example Ltd\" orggroups=all", "OK organisation updated"),
+            ("DELEGATE alice@example.test bob@example.test read,sendas expires=2027-01-01T00:00:00Z", "OK alice@example.test delegated to bob@example.test with read,sendas"),
+            ("DELEGATE alice@example.test team@example.test manage", "OK alice@example.test delegated to team@example.test with read,manage"),
+            ("GRANT helpdesk carol@acme.test", "OK helpdesk granted to carol@acme.test"),
+            ("GRANT admin bob@example.test", "OK bob@example.test is now an administrator"),
+            ("REVOKE admin bob@example.test", "OK bob@example.test is now a user"),
+            ("PASSWD bob@example.test new=pw-bob-2", "OK password of bob@example.test changed"),
+            ("MODIFY USER carol@acme.test blocked=yes", "OK carol@acme.test blocked"),
+            ("MODIFY USER carol@acme.test blocked=no", "OK carol@acme.test unblocked"),
+        ]
+        for (line, expected) in script {
+            #expect(try await client.send(line) == [expected], "\(line)")
+        }
+        #expect(try await client.send("QUERY SENDAS bob@example.test A.Smith@Example.TEST") == ["* allowed=yes via=delegation from=alice@example.test grant=7", "OK"])
+        #expect(try await client.send("QUERY SENDONBEHALF bob@example.test alice@example.test") == ["* allowed=yes via=delegation from=alice@example.test grant=7", "OK"])
+        #expect(try await client.send("QUERY SENDAS alice@example.test team@example.test") == ["* allowed=no via=none", "OK"])
+        #expect(try await client.send("QUERY SENDAS bob@example.test team@example.test") == ["* allowed=yes via=group group=team@example.test", "OK"])
+        #expect(try await client.send("QUERY ACCESS bob@example.test alice@example.test") == ["* mailbox=alice@example.test owner=no permissions=read,manage,sendas grants=7,8 via=team@example.test", "OK"])
+        #expect(try await client.send("QUERY MAILBOXES bob@example.test") == [
+            "* mailbox=bob@example.test owner=yes permissions=read,manage,sendonbehalf,sendas",
+            "* mailbox=alice@example.test owner=no permissions=read,manage,sendas grants=7,8 via=team@example.test", "OK 2 mailboxes",
+        ])
+        #expect(try await client.send("QUERY SENDERS alice@example.test") == [
+            "* login=alice@example.test allowed=yes via=own", "* login=bob@example.test allowed=yes via=delegation from=alice@example.test grant=7", "OK 2 senders",
+        ])
+        let delegates = try await client.send("QUERY DELEGATES alice@example.test")
+        #expect(delegates.count == 3)
+        #expect(delegates.first == "* id=7 mailbox=alice@example.test delegate=bob@example.test kind=user permissions=read,sendas granted-by=admin@example.test granted-at=2026-11-23T10:00:00Z expires=2027-01-01T00:00:00Z active=yes")
+        #expect(try await client.send("QUERY PRIVILEGES carol@acme.test") == ["* user=carol@acme.test role=user customroles=helpdesk blocked=no privileges=block-accounts,delegate-own-mailbox,read-audit,recovery-addresses", "OK"])
+        #expect(try await client.send("QUERY MEMBERS team@example.test") == ["* member=bob@example.test kind=user blocked=no", "OK 1 members"])
+        let carol = try await client.send("QUERY ENTRY \"uid=carol,ou=users,dc=acme,dc=test\"")
+        #expect(carol.first?.contains("recoveryaddress=carol@home.test") == true, "\(carol)")
+        #expect(try await client.send("QUERY DELEGATIONS").last == "OK 2 delegations")
+        #expect(try await client.send("QUERY SEARCH \"(&(objectClass=person)(mail=*@example.test))\" limit=2") .last == "OK 2 entries, truncated at the limit")
+        #expect(try await client.send("QUERY SPAM") == ["* allowsenders=\"\" blocksenders=spammer@bad.test allowdomains=\"\" blockdomains=\"\" spf=reject dkim=markspam dmarc=quarantine dnsbl=reject", "OK"])
+        #expect(try await client.send("QUERY ORG").first?.contains("o=\"Example Ltd\"") == true)
+        let audit = try await client.send("AUDIT actor=admin@example.test limit=2")
+        #expect(audit == [
+            "* seq=21 time=2026-11-23T10:00:00Z actor=admin@example.test action=unblock-user target=carol@acme.test result=ok",
+            "* seq=20 time=2026-11-23T10:00:00Z actor=admin@example.test action=block-user target=carol@acme.test result=ok", "OK 2 records",
+        ])
+        #expect(try await client.send("UNDELEGATE alice@example.test team@example.test") == ["OK delegation of alice@example.test to team@example.test removed"])
+        #expect(try await client.send("DELETE GROUP team@example.test") == ["OK group team@example.test deleted"])
+        #expect(try await client.send("DELETE SERVICE postfix") == ["OK service account postfix deleted"])
+        #expect(try await client.send("DELETE POLICY locked") == ["OK policy locked deleted"])
+        #expect(try await client.send("DELETE USER carol@acme.test") == ["OK user carol@acme.test deleted"])
+        #expect(try await client.send("DELETE DOMAIN acme.test") == ["OK domain acme.test removed"])
+        #expect(try await client.send("SNAPSHOT") == ["ERR unavailable this directory is kept in memory only; there is nothing to snapshot"])
+        #expect(try await client.send("QUIT") == ["OK bye"])
+        #expect(try await client.readLine() == nil)
+        try await server.stop()
+    }
+
+    @Test("the seed rules through the wire: transfer, custom-role scope, policy")
+    func rulesThroughTheWire() async throws {
+        let server = try await TestServer.launch()
+        let admin = try await server.boundClient()
+        for line in [
+            "ADD USER deputy@example.test password=pw-deputy", "GRANT admin deputy@example.test",
+            "ADD USER manager@example.test password=pw-manager", "GRANT usermanagement manager@example.test",
+            "ADD USER user@example.test password=pw-user", "ADD USER other@example.test password=pw-other",
+            "ADD POLICY nodelegation delegation=off",
+        ] {
+            #expect(try await admin.send(line).last?.hasPrefix("OK") == true, "\(line)")
+        }
+        // The transfer needs a re-authentication within five minutes.
+        server.clock.advance(by: 301)
+        #expect(try await admin.send("GRANT superadmin deputy@example.test") == ["ERR reauth [superadmin-transfer] re-authenticate within the last 5 minutes to transfer the super administrator role"])
+        #expect(try await admin.send("REAUTH wrong") == ["ERR auth invalid credentials"])
+        #expect(try await admin.send("REAUTH \"\(TestServer.adminPassword)\"") == ["OK re-authenticated for 5 minutes"])
+        #expect(try await admin.send("GRANT superadmin user@example.test") == ["ERR denied [superadmin-transfer] the new super administrator must already be an administrator (custom administrators and users are not eligible)"])
+        #expect(try await admin.send("GRANT superadmin deputy@example.test") == ["OK deputy@example.test is now the super administrator; admin@example.test is an administrator"])
+        #expect(try await admin.send("WHOAMI").first?.contains("role=admin") == true)
+
+        // A custom administrator out of scope.
+        let manager = try await server.boundClient("manager@example.test", password: "pw-manager")
+        #expect(try await manager.send("ADD USER new@example.test password=pw-new") == ["OK user new@example.test added"])
+        #expect(try await manager.send("MODIFY SPAM spf=none") == ["ERR denied [custom-role-scope] changing spam control is outside the custom administrator roles held"])
+        #expect(try await manager.send("PASSWD admin@example.test new=stolen") == ["ERR denied [custom-role-scope] custom administrators may not change the password of an administrator"])
+
+        // A user delegating with delegation switched off by policy.
+        let user = try await server.boundClient("user@example.test", password: "pw-user")
+        #expect(try await user.send("DELEGATE user@example.test other@example.test read") == ["OK user@example.test delegated to other@example.test with read"])
+        #expect(try await admin.send("MODIFY USER user@example.test policy=nodelegation") == ["OK user user@example.test updated"])
+        #expect(try await user.send("DELEGATE user@example.test other@example.test read,sendas") == ["ERR policy [mailbox-delegation] your email policy does not allow mailbox delegation"])
+        #expect(try await user.send("DELEGATE other@example.test user@example.test read") == ["ERR denied [mailbox-delegation] users may delegate only their own mailbox"])
+        #expect(try await user.send("QUERY DELEGATIONS") == ["ERR denied [mailbox-delegation] only administrators list every delegation"])
+        #expect(try await user.send("QUERY SENDAS other@example.test user@example.test") == ["ERR denied [own-entries-only] users may ask only about themselves"])
+        // A user changes their own password only with the old one.
+        #expect(try await user.send("PASSWD user@example.test new=pw-user-2") == ["ERR reauth changing your own password needs old=<current password>"])
+        #expect(try await user.send("PASSWD user@example.test old=wrong new=pw-user-2") == ["ERR auth invalid credentials"])
+        #expect(try await user.send("PASSWD user@example.test old=pw-user new=pw-user-2") == ["OK password of user@example.test changed"])
+        let again = try await server.plainClient()
+        #expect(try await again.send("BIND user@example.test pw-user-2") == ["OK bound as user@example.test"])
+        try await server.stop()
+    }
+
+    @Test("1,000 pipelined requests come back as 1,000 replies in order")
+    func pipelining() async throws {
+        let server = try await TestServer.launch()
+        let client = try await server.boundClient()
+        var batch = ""
+        for i in 0..<1_000 {
+            batch += i % 2 == 0 ? "PING\n" : "QUERY SENDAS admin@example.test user\(i)@example.test\n"
+        }
+        try await client.write(batch)
+        for i in 0..<1_000 {
+            let reply = try await client.readReply()
+            #expect(reply == (i % 2 == 0 ? ["OK pong"] : ["* allowed=no via=unknown-address", "OK"]), "reply \(i)")
+        }
+        try await server.stop()
+    }
+
+    @Test("bad input gets a clear error and the session goes on")
+    func badInput() async throws {
+        let server = try await TestServer.launch()
+        let client = try await server.boundClient()
+        #expect(try await client.send("FROBNICATE") == ["ERR unknown unknown verb FROBNICATE"])
+        #expect(try await client.send("ADD MAILBOX x") == ["ERR unknown unknown ADD subverb MAILBOX"])
+        #expect(try await client.send("BIND onlyone") == ["ERR syntax wrong number of arguments; usage: BIND <login> <password>"])
+        #expect(try await client.send("ADD USER \"unterminated") .first?.hasPrefix("ERR syntax unterminated quoted string") == true)
+        #expect(try await client.send("ADD USER not-an-address") == ["ERR invalid the address is not a valid mail address"])
+        #expect(try await client.send("DELEGATE admin@example.test nobody@example.test read") == ["ERR notfound no user or group has the address nobody@example.test"])
+        #expect(try await client.send("DELEGATE admin@example.test admin@example.test write") == ["ERR invalid permissions is a comma list of read, manage, sendonbehalf, sendas"])
+        #expect(try await client.send("QUERY SEARCH \"(mail=\"") == ["ERR syntax filter: expected ')' at offset 6"])
+        try await client.write("PING \u{0}\n")
+        #expect(try await client.readReply().first?.hasPrefix("ERR syntax") == true)
+        #expect(try await client.send("PING") == ["OK pong"])
+        try await server.stop()
+    }
+}
