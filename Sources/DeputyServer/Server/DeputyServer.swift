@@ -86,6 +86,9 @@ public final class DeputyServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A client that half-closes after its last request (printf ... | nc -N) still gets
+            // every reply; and shutdown can stop reading while replies go out.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<(Connection, NIOLoopBound<LineLengthLimit>)> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 let handlers = channel.pipeline.syncOperations

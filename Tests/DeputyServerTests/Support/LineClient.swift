@@ -65,6 +65,12 @@ final class LineClient: Sendable {
         channel.outbound.finish()
         try? await channel.channel.close()
     }
+
+    deinit {
+        // A NIOAsyncChannel must be finished before it goes away; tests often just drop clients.
+        channel.outbound.finish()
+        channel.channel.close(promise: nil)
+    }
 }
 
 /// The inbound lines of a connection, readable from any task.
