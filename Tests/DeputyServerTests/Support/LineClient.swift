@@ -26,10 +26,26 @@ final class LineClient: Sendable {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLineLength: 1 << 22)))
-                    return try Channel(wrappingChannelSynchronously: channel)
+                    return try wrap(channel)
                 }
             }
+        return try await start(channel)
+    }
+
+    static func connect(unixSocket path: String) async throws -> LineClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(unixDomainSocketPath: path) { channel in
+                channel.eventLoop.makeCompletedFuture { try wrap(channel) }
+            }
+        return try await start(channel)
+    }
+
+    private static func wrap(_ channel: any NIOCore.Channel) throws -> Channel {
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLineLength: 1 << 22)))
+        return try Channel(wrappingChannelSynchronously: channel)
+    }
+
+    private static func start(_ channel: Channel) async throws -> LineClient {
         let lines = LineStream(channel.inbound)
         guard let greeting = try await lines.next() else { throw TestFailure("no greeting") }
         return LineClient(channel: channel, lines: lines, greeting: greeting)

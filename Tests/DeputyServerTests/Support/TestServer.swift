@@ -49,7 +49,7 @@ final class TestServer: Sendable {
         return directory
     }
 
-    static func launch(limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init()) async throws -> TestServer {
+    static func launch(limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init(), plainSocket: String? = nil) async throws -> TestServer {
         let generated = try ServerCertificate.generate(hostNames: ["localhost"])
         let tls = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(generated.certificate))
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -64,6 +64,7 @@ final class TestServer: Sendable {
         configuration.listen = .tcp(host: "127.0.0.1", port: 0)
         configuration.plainListen = .tcp(host: "127.0.0.1", port: 0)
         configuration.limits = limits
+        configuration.plainSocket = plainSocket
         let (ports, continuation) = AsyncStream.makeStream(of: [DeputyServer.BoundListener].self)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -76,7 +77,11 @@ final class TestServer: Sendable {
         var listeners: [DeputyServer.BoundListener] = []
         for await bound in ports { listeners = bound }
         func port(tls: Bool) throws -> Int {
-            guard case .tcp(_, let port)? = listeners.first(where: { $0.tls == tls })?.address else { throw TestFailure("no listener") }
+            let tcp = listeners.compactMap { listener -> Int? in
+                if case .tcp(_, let port) = listener.address, listener.tls == tls { return port }
+                return nil
+            }
+            guard let port = tcp.first else { throw TestFailure("no listener") }
             return port
         }
         return TestServer(
