@@ -69,17 +69,31 @@ public struct Directory: Sendable {
 
     // MARK: - Address index maintenance
 
-    /// Writes the index entries of every address of `user`.
+    /// Writes the index entries of every address of `user`, from the user and the
+    /// delegation and membership indexes: call it after any of them changes for the user.
     mutating func indexAddresses(of user: User) {
-        indexes.addresses[AddressKey(user.address)] = AddressEntry(owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false)
+        let delegations = indexes.delegationsByMailbox[user.id] ?? []
+        let groups = indexes.groupsByMember[user.id] ?? []
+        indexes.addresses[AddressKey(user.address)] = AddressEntry(
+            owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations, groups: groups
+        )
         for alias in user.aliases {
-            indexes.addresses[AddressKey(alias)] = AddressEntry(owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false)
+            indexes.addresses[AddressKey(alias)] = AddressEntry(
+                owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations, groups: groups
+            )
         }
+    }
+
+    /// Rewrites the address entries of the user `id`, if it still exists.
+    mutating func reindexAddresses(ofUser id: EntityID) {
+        if let user = users[id] { indexAddresses(of: user) }
     }
 
     /// Writes the index entry of `group`'s address.
     mutating func indexAddress(of group: Group) {
-        indexes.addresses[AddressKey(group.address)] = AddressEntry(owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs)
+        indexes.addresses[AddressKey(group.address)] = AddressEntry(
+            owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, delegations: [], groups: []
+        )
     }
 
     mutating func unindexAddress(_ address: EmailAddress) {

@@ -87,7 +87,6 @@ extension Directory {
             users[user.id] = user
             try claim(user.address)
             for alias in user.aliases { try claim(alias) }
-            indexAddresses(of: user)
             if let policy = user.policy, policies[policy] == nil { throw DirectoryContentsError(description: "\(user.address) names the missing policy \(policy)") }
         }
         for group in contents.groups {
@@ -127,6 +126,8 @@ extension Directory {
             indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
             indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
         }
+        // Address entries carry each user's delegations and groups, so they come last.
+        for user in contents.users { indexAddresses(of: user) }
         for record in contents.auditLog { auditLog.restore(record) }
         if organization != nil {
             let superAdministrators = contents.users.filter { $0.role == .superAdministrator }

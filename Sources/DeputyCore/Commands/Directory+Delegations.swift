@@ -7,6 +7,7 @@ extension Directory {
     mutating func insertDelegation(_ delegation: Delegation) {
         delegations[delegation.id] = delegation
         indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
+        reindexAddresses(ofUser: delegation.mailbox)
         indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
         indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
     }
@@ -16,6 +17,7 @@ extension Directory {
         var remaining = indexes.delegationsByMailbox[delegation.mailbox] ?? []
         remaining.removeAll { $0.id == id }
         indexes.delegationsByMailbox[delegation.mailbox] = remaining.isEmpty ? nil : remaining
+        reindexAddresses(ofUser: delegation.mailbox)
         indexes.delegationsByDelegate.removeID(id, from: delegation.delegate)
         indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = nil
         delegations[id] = nil
@@ -61,6 +63,7 @@ extension Directory {
                 list[position] = updated
                 indexes.delegationsByMailbox[owner.id] = list
             }
+            reindexAddresses(ofUser: owner.id)
             return CommandResult(entity: existing, summary: "delegation of \(owner.address) to \(new.delegate) changed to \(new.permissions)")
         }
         let delegation = Delegation(

@@ -6,19 +6,28 @@ extension Directory {
 
     mutating func insertMember(_ member: GroupMember, into groupID: EntityID) {
         groups[groupID]!.members.insert(member)
-        if case .user(let userID) = member { indexes.groupsByMember.appendID(groupID, to: userID) }
+        if case .user(let userID) = member {
+            indexes.groupsByMember.appendID(groupID, to: userID)
+            reindexAddresses(ofUser: userID)
+        }
     }
 
     mutating func removeMember(_ member: GroupMember, from groupID: EntityID) {
         groups[groupID]!.members.remove(member)
-        if case .user(let userID) = member { indexes.groupsByMember.removeID(groupID, from: userID) }
+        if case .user(let userID) = member {
+            indexes.groupsByMember.removeID(groupID, from: userID)
+            reindexAddresses(ofUser: userID)
+        }
     }
 
     /// Removes a group with its memberships and every delegation to it.
     mutating func removeGroup(_ groupID: EntityID) {
         guard let group = groups[groupID] else { return }
         for member in group.members {
-            if case .user(let userID) = member { indexes.groupsByMember.removeID(groupID, from: userID) }
+            if case .user(let userID) = member {
+                indexes.groupsByMember.removeID(groupID, from: userID)
+                reindexAddresses(ofUser: userID)
+            }
         }
         for delegationID in indexes.delegationsByDelegate[.group(groupID)] ?? [] {
             removeDelegation(delegationID)

@@ -46,8 +46,8 @@ struct AddressKey: Hashable, Sendable {
     }
 }
 
-/// What the address index knows of one address: enough to answer send-as without touching
-/// the user or group records.
+/// What the address index knows of one address: enough to answer send-as from two lookups
+/// (the login's entry and the address's), without touching any other map.
 struct AddressEntry: Hashable, Sendable {
     /// Who owns the address.
     let owner: AddressOwner
@@ -57,4 +57,9 @@ struct AddressEntry: Hashable, Sendable {
     let blocked: Bool
     /// Whether the owning group lets its members send as it.
     let groupSendAs: Bool
+    /// For a user's address: the delegations of the user's mailbox (shared with the user's
+    /// other addresses, not copied).
+    let delegations: [Delegation]
+    /// For a user's address: the groups the user belongs to.
+    let groups: [EntityID]
 }

@@ -15,7 +15,7 @@ extension Directory {
             }
         }
         let rebuilt = Self.rebuildIndexes(users: users, groups: groups, services: services, delegations: delegations)
-        if rebuilt.addresses != indexes.addresses { problems.append("the address index disagrees with the entries") }
+        if Self.normalized(rebuilt.addresses) != Self.normalized(indexes.addresses) { problems.append("the address index disagrees with the entries") }
         if rebuilt.serviceLogins != indexes.serviceLogins { problems.append("the service index disagrees with the entries") }
         if rebuilt.delegationsByMailbox.mapValues(Set.init) != indexes.delegationsByMailbox.mapValues(Set.init) { problems.append("the mailbox delegation index disagrees") }
         if normalized(rebuilt.delegationsByDelegate) != normalized(indexes.delegationsByDelegate) { problems.append("the delegate index disagrees") }
@@ -43,6 +43,14 @@ extension Directory {
         return problems
     }
 
+    /// Address entries with their lists as sets: the order of a user's delegations and
+    /// groups depends on the order of changes, and means nothing.
+    private static func normalized(_ map: TreeDictionary<AddressKey, AddressEntry>) -> [String: [AnyHashable]] {
+        Dictionary(uniqueKeysWithValues: map.map { key, entry in
+            (key.text, [entry.owner, entry.primary, entry.blocked, entry.groupSendAs, Set(entry.delegations), Set(entry.groups)] as [AnyHashable])
+        })
+    }
+
     private func normalized<Key: Hashable>(_ map: TreeDictionary<Key, [EntityID]>) -> [Key: Set<EntityID>] {
         Dictionary(uniqueKeysWithValues: map.map { ($0.key, Set($0.value)) })
     }
@@ -53,19 +61,20 @@ extension Directory {
         services: TreeDictionary<EntityID, ServiceAccount>, delegations: TreeDictionary<EntityID, Delegation>
     ) -> DirectoryIndexes {
         var scratch = Directory()
-        for user in users.values { scratch.indexAddresses(of: user) }
-        for group in groups.values { scratch.indexAddress(of: group) }
-        var indexes = scratch.indexes
+        scratch.users = users
         for group in groups.values {
-            if let owner = group.owner { indexes.groupsByOwner.appendID(group.id, to: owner) }
-            for case .user(let id) in group.members { indexes.groupsByMember.appendID(group.id, to: id) }
+            if let owner = group.owner { scratch.indexes.groupsByOwner.appendID(group.id, to: owner) }
+            for case .user(let id) in group.members { scratch.indexes.groupsByMember.appendID(group.id, to: id) }
+            scratch.indexAddress(of: group)
         }
-        for service in services.values { indexes.serviceLogins[service.name.value] = service.id }
+        for service in services.values { scratch.indexes.serviceLogins[service.name.value] = service.id }
         for delegation in delegations.values {
-            indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
-            indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
-            indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
+            scratch.indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
+            scratch.indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
+            scratch.indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
         }
+        for user in users.values { scratch.indexAddresses(of: user) }
+        let indexes = scratch.indexes
         return indexes
     }
 }

@@ -24,28 +24,26 @@ extension Directory {
         guard let (userID, loginEntry) = loginEntry(login) else { return .refuse(.unknownLogin) }
         guard !loginEntry.blocked else { return .refuse(.blockedLogin) }
         guard let target = addressEntry(lookup: address) else { return .refuse(.unknownAddress) }
-        return sendDecision(userID: userID, target: target, permission: permission, at: now)
+        return sendDecision(userID: userID, memberships: loginEntry.groups, target: target, permission: permission, at: now)
     }
 
-    /// The decision for a login that exists and is not blocked, and an address that exists.
-    func sendDecision(userID: EntityID, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision {
-        let mailbox: EntityID
+    /// The decision for a login that exists and is not blocked (with the groups it belongs
+    /// to), and an address that exists.
+    func sendDecision(userID: EntityID, memberships: [EntityID], target: AddressEntry, permission: Permission, at now: Date) -> SendDecision {
+        // The address entry of a mailbox carries its delegations, so no further lookup is needed.
         switch target.owner {
         case .user(let id):
             if id == userID { return .allow(.ownAddress) }
-            mailbox = id
         case .alias(let id):
             if id == userID { return .allow(.alias) }
-            mailbox = id
         case .group(let groupID):
-            if target.groupSendAs, indexes.groupsByMember[userID]?.contains(groupID) == true {
+            if target.groupSendAs, memberships.contains(groupID) {
                 return .allow(.groupMember(group: target.primary))
             }
             return .refuse(.notPermitted)
         }
         var viaGroup: SendDecision?
-        var memberships: [EntityID]?
-        for delegation in indexes.delegationsByMailbox[mailbox] ?? [] {
+        for delegation in target.delegations {
             guard delegation.isActive(at: now), Self.permissions(delegation.permissions, allow: permission) else { continue }
             switch delegation.delegate {
             case .user(let id):
@@ -53,8 +51,7 @@ extension Directory {
                 if id == userID { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
             case .group(let groupID):
                 guard viaGroup == nil else { continue }
-                if memberships == nil { memberships = indexes.groupsByMember[userID] ?? [] }
-                if memberships!.contains(groupID), let group = groups[groupID] {
+                if memberships.contains(groupID), let group = groups[groupID] {
                     viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: group.address))
                 }
             }
@@ -89,7 +86,7 @@ extension Directory {
         var entries: [SenderEntry] = []
         for candidate in candidates where seen.insert(candidate).inserted {
             guard let user = users[candidate], !user.blocked else { continue }
-            let decision = sendDecision(userID: user.id, target: target, permission: .sendAs, at: now)
+            let decision = sendDecision(userID: user.id, memberships: indexes.groupsByMember[user.id] ?? [], target: target, permission: .sendAs, at: now)
             if decision.allowed { entries.append(SenderEntry(login: user.address, decision: decision)) }
         }
         return entries.sorted { $0.login < $1.login }
