@@ -163,3 +163,24 @@ struct QueryTests {
         }
     }
 }
+
+@Suite("Recorded sends")
+struct RecordedSendTests {
+    @Test("the daemon records a delegated send in the audit log; nobody else can")
+    func recordDelegatedSend() throws {
+        var t = QueryTests.fixture()
+        let decision = t.directory.sendAs(login: "bob@acme.test", address: "alice@acme.test", at: t.now)
+        guard case .delegation(_, let grant, _) = decision.reason else {
+            Issue.record("expected a delegation")
+            return
+        }
+        let command = Command.recordDelegatedSend(login: TestDirectory.address("bob"), sender: TestDirectory.address("alice"), delegation: grant)
+        t.expectRefused(command, as: t.principal("admin"), code: .denied, rule: .serviceAccountsOnlyQuery)
+        t.expectApplied(command, as: .system)
+        let record = try #require(t.directory.auditLog[t.directory.auditLog.lastSequence])
+        #expect(record.action == "delegated-send")
+        #expect(record.target == "alice@acme.test")
+        #expect(record.detail == "login=bob@acme.test delegation=\(grant)")
+        t.expectRefused(.recordDelegatedSend(login: TestDirectory.address("bob"), sender: TestDirectory.address("alice"), delegation: EntityID(9999)), as: .system, code: .notFound)
+    }
+}

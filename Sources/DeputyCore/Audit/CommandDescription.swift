@@ -81,6 +81,8 @@ extension Directory {
             return .init(action: "modify-policy", target: policy.name, detail: "delegation=\(policy.mailboxDelegationAllowed)")
         case .deletePolicy(let name):
             return .init(action: "delete-policy", target: name, detail: "")
+        case .recordDelegatedSend(let login, let sender, let delegation):
+            return .init(action: "delegated-send", target: sender.value, detail: "login=\(login) delegation=\(delegation)")
         case .modifySpamSettings:
             return .init(action: "modify-spam", target: organization?.domains.first?.value ?? "", detail: "")
         }

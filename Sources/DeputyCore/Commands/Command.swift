@@ -60,6 +60,10 @@ public enum Command: Hashable, Codable, Sendable {
 
     /// Changes the spam control settings.
     case modifySpamSettings(SpamChanges)
+
+    /// Records in the audit log that a mail server let `login` send as `sender` under a
+    /// delegation. Changes nothing else; only the daemon itself records these.
+    case recordDelegatedSend(login: EmailAddress, sender: EmailAddress, delegation: EntityID)
 }
 
 /// A value that a change sets or clears.
