@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "DeputyCore", targets: ["DeputyCore"]),
         .library(name: "DeputyProtocol", targets: ["DeputyProtocol"]),
+        .library(name: "DeputyClient", targets: ["DeputyClient"]),
         .executable(name: "deputyd", targets: ["deputyd"]),
         .executable(name: "deputy-bench", targets: ["deputy-bench"]),
     ],
@@ -67,6 +68,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The async client library used by deputy, deputy-bench and the tests.
+        .target(
+            name: "DeputyClient",
+            dependencies: [
+                "DeputyProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "deputyd",
             dependencies: [
@@ -108,6 +121,21 @@ let package = Package(
                 "DeputyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DeputyClientTests",
+            dependencies: [
+                "DeputyClient",
+                "DeputyProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,17 @@
+import DeputyProtocol
+import NIOCore
+
+/// Requests written together, each with the promise its reply completes.
+///
+/// The outbound message of ``DeputyChannelHandler``: a batch is encoded into one buffer and
+/// written once, so pipelining many requests costs one write and one flush.
+struct RequestBatch: Sendable {
+    let requests: [Request]
+    let promises: [EventLoopPromise<Reply>]
+
+    init(requests: [Request], promises: [EventLoopPromise<Reply>]) {
+        precondition(requests.count == promises.count, "one promise per request")
+        self.requests = requests
+        self.promises = promises
+    }
+}
