@@ -100,6 +100,11 @@ public struct Directory: Sendable {
         indexes.addresses[AddressKey(address)] = nil
     }
 
+    /// The email policies, by name.
+    public var policyList: [EmailPolicy] {
+        policies.values.sorted { $0.name < $1.name }
+    }
+
     /// The user with identity `id`.
     public func user(id: EntityID) -> User? { users[id] }
 

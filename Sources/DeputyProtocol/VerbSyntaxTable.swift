@@ -64,7 +64,7 @@ extension VerbSyntax {
                 verb: "AUDIT",
                 parameters: [
                     .text("since", Self.timestamp), .text("until", Self.timestamp), .text("actor", "login"),
-                    .text("target", "name"), .number("limit"),
+                    .text("target", "name"), .number("after"), .number("limit"),
                 ],
                 summary: "List audit log entries, newest first"
             ),
@@ -194,6 +194,7 @@ extension VerbSyntax {
             summary: "Search directory entries with a filter"
         ),
         Entry(verb: "QUERY", subverb: "SPAM", summary: "Spam filtering settings and sender lists"),
+        Entry(verb: "QUERY", subverb: "POLICIES", summary: "The email policies and which one is the default"),
         Entry(verb: "QUERY", subverb: "ORG", summary: "Organisation settings"),
     ]
 }

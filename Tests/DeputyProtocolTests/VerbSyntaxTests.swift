@@ -81,6 +81,7 @@ struct VerbFixture: Sendable, CustomTestStringConvertible {
         VerbFixture("QUERY SEARCH", #"query search "(&(mail=*@example.org)(cn=A*))" limit=50"#),
         VerbFixture("QUERY SPAM", "QUERY SPAM"),
         VerbFixture("QUERY ORG", "QUERY ORG"),
+        VerbFixture("QUERY POLICIES", "QUERY POLICIES"),
     ]
 }
 
@@ -104,7 +105,7 @@ struct VerbSyntaxTests {
         #expect(Set(fixtureNames).count == fixtureNames.count)
         #expect(Set(tableNames).count == tableNames.count)
         #expect(Set(fixtureNames) == Set(tableNames))
-        #expect(tableNames.count == 41)
+        #expect(tableNames.count == 42)
     }
 
     // MARK: - Table

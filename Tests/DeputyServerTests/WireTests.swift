@@ -124,6 +124,17 @@ struct WireTests {
         try await server.stop()
     }
 
+    @Test("policies are listed; the audit log can be followed from a sequence number")
+    func policiesAndFollowingTheAudit() async throws {
+        let server = try await TestServer.launch()
+        let client = try await server.boundClient()
+        #expect(try await client.send("ADD POLICY strict delegation=off") == ["OK policy strict added"])
+        #expect(try await client.send("QUERY POLICIES") == ["* policy=default delegation=on default=yes", "* policy=strict delegation=off default=no", "OK 2 policies"])
+        #expect(try await client.send("AUDIT after=1") == ["* seq=2 time=2026-11-23T10:00:00Z actor=admin@example.test action=add-policy target=strict detail=delegation=false result=ok", "OK 1 records"])
+        #expect(try await client.send("AUDIT after=2") == ["OK 0 records"])
+        try await server.stop()
+    }
+
     @Test("1,000 pipelined requests come back as 1,000 replies in order")
     func pipelining() async throws {
         let server = try await TestServer.launch()

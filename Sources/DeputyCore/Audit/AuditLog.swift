@@ -52,6 +52,7 @@ public struct AuditLog: Sendable {
             if let since = filter.since, record.time < since { continue }
             if let actor = filter.actor, record.actor != actor { continue }
             if let target = filter.target, record.target != target { continue }
+            if let after = filter.afterSequence, record.sequence <= after { break }
             found.append(record)
         }
         return found
@@ -69,8 +70,11 @@ public struct AuditFilter: Sendable, Hashable {
     public var until: Date?
     public var actor: String?
     public var target: String?
+    /// Only records after this sequence number (for following the log).
+    public var afterSequence: UInt64?
 
-    public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, target: String? = nil) {
+    public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, target: String? = nil, afterSequence: UInt64? = nil) {
+        self.afterSequence = afterSequence
         self.since = since
         self.until = until
         self.actor = actor?.lowercased()

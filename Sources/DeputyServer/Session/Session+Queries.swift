@@ -20,6 +20,7 @@ extension Session {
         case "ENTRY", "SEARCH": kind = .entries
         case "DELEGATIONS": kind = .allDelegations
         case "SPAM": kind = .spamSettings
+        case "POLICIES": kind = .organization
         default: kind = .organization
         }
         do {
@@ -83,6 +84,15 @@ extension Session {
             return listing(directory.allDelegations(at: now).map(Self.record(_:)), noun: "delegations")
         case "SPAM":
             return Reply(records: [Self.record(directory.spamSettings)], status: .ok(text: nil))
+        case "POLICIES":
+            let defaultName = directory.organization?.defaultPolicy
+            return listing(directory.policyList.map { policy in
+                var record = ReplyRecord()
+                record.append(key: "policy", value: policy.name)
+                record.append(key: "delegation", value: policy.mailboxDelegationAllowed ? "on" : "off")
+                record.append(key: "default", value: policy.name == defaultName ? "yes" : "no")
+                return record
+            }, noun: "policies")
         default:
             guard let organization = directory.organization, let entry = directory.entry(for: organization.distinguishedName) else {
                 return Reply(status: .error(code: .notfound, text: "the organisation does not exist yet"))
@@ -127,7 +137,10 @@ extension Session {
         }
         let limit = min(request.named("limit").flatMap(Int.init) ?? 100, environment.maximumListing)
         let records = directory.auditLog.search(
-            AuditFilter(since: since, until: until, actor: request.named("actor"), target: request.named("target")), limit: limit
+            AuditFilter(
+                since: since, until: until, actor: request.named("actor"), target: request.named("target"),
+                afterSequence: request.named("after").flatMap(UInt64.init)
+            ), limit: limit
         )
         return Reply(records: records.map(Self.record(_:)), status: .ok(text: "\(records.count) records"))
     }
