@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DeputyProtocol", targets: ["DeputyProtocol"]),
         .library(name: "DeputyClient", targets: ["DeputyClient"]),
         .executable(name: "deputyd", targets: ["deputyd"]),
+        .executable(name: "deputy", targets: ["deputy"]),
         .executable(name: "deputy-bench", targets: ["deputy-bench"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
     ],
     targets: [
         // The directory: entities, rules, commands, queries, indexes, password hashing.
@@ -77,6 +79,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "deputy",
+            dependencies: [
+                "DeputyClient",
+                "DeputyProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
             swiftSettings: strictSettings
         ),

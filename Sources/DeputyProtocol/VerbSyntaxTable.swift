@@ -76,7 +76,7 @@ extension VerbSyntax {
             verb: "ADD", subverb: "USER", operands: [.required("address")],
             parameters: [
                 .text("password", "pw"), .text("name", "display name"), .text("recovery", "address"),
-                .text("aliases", "a,b"), .text("policy", "name"),
+                .text("aliases", "a,b"), .text("policy", "name"), .oneOf("dryrun", Self.yesNo),
             ],
             summary: "Create a user mailbox"
         ),

@@ -1,6 +1,5 @@
 import DeputyServer
 import Foundation
-import Synchronization
 import Testing
 
 /// Clients we did not write: `openssl s_client` over TLS.
@@ -45,45 +44,7 @@ struct IndependentClientTests {
         try await server.stop()
     }
 
-    /// Runs a program with `input` on its standard input and returns its standard output
-    /// once it exits, without blocking any of Swift's few cooperative threads (the server
-    /// under test runs on them).
     static func run(_ path: String, _ arguments: [String], input: String, environment: [String: String] = [:]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        let collected = OutputCollector()
-        return try await withCheckedThrowingContinuation { continuation in
-            stdout.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                    continuation.resume(returning: collected.text)
-                } else {
-                    collected.append(data)
-                }
-            }
-            do {
-                try process.run()
-                stdin.fileHandleForWriting.write(Data(input.utf8))
-                try stdin.fileHandleForWriting.close()
-            } catch {
-                stdout.fileHandleForReading.readabilityHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        try await ProcessRunner.run(path, arguments, input: input, environment: environment).output
     }
-}
-
-/// Bytes gathered from a pipe's handler thread.
-final class OutputCollector: Sendable {
-    private let data = Mutex(Data())
-    func append(_ more: Data) { data.withLock { $0.append(more) } }
-    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }

@@ -14,6 +14,7 @@ extension Session {
                 return await submit(try roleCommand(grant: entry.verb == "GRANT", role: operands[0], login: operands[1]))
             default:
                 let (command, password) = try command(for: entry, operands, request)
+                if request.named("dryrun") == "yes" { return dryRun(command) }
                 return await submit(command, password: password)
             }
         } catch let error as RequestError {
@@ -41,6 +42,16 @@ extension Session {
             }
         }
         return await commit(command, context: context)
+    }
+
+    /// Checks `command` against the current directory without changing anything (nothing is
+    /// stored or audited): `OK would ...` or the refusal the command would get.
+    func dryRun(_ command: Command) -> Reply {
+        var trial = environment.committer.live.directory
+        switch trial.apply(command, context: context()) {
+        case .success(let result): return Reply(status: .ok(text: "would succeed: \(result.summary)"))
+        case .failure(let error): return Self.reply(for: error)
+        }
     }
 
     private func commit(_ command: Command, context: CommandContext) async -> Reply {

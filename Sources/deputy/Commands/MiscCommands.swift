@@ -1,0 +1,99 @@
+import ArgumentParser
+import DeputyClient
+import DeputyProtocol
+import Foundation
+
+/// `deputy whoami`
+struct WhoAmI: DeputyCommand {
+    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Who you are bound as, with your role.")
+    @OptionGroup var connection: ConnectionOptions
+    func perform(_ session: DeputySession) async throws -> ExitStatus {
+        try await session.run("WHOAMI")
+    }
+}
+
+/// `deputy ping`: is the server there? No login needed.
+struct Ping: DeputyCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that the server answers (no login needed).")
+    static var needsLogin: Bool { false }
+    @OptionGroup var connection: ConnectionOptions
+    func perform(_ session: DeputySession) async throws -> ExitStatus {
+        let started = ContinuousClock.now
+        let reply = try await session.send(Request(verb: "PING")!)
+        let elapsed = ContinuousClock.now - started
+        guard reply.status.isOK else {
+            session.printer.printStatus(reply.status)
+            return .refused
+        }
+        print("\(session.connection.greeting) (\(elapsed.formatted(.units(allowed: [.milliseconds], width: .narrow))))")
+        return .success
+    }
+}
+
+/// `deputy audit`: read the audit log; `--follow` keeps reading new records.
+struct AuditCommand: DeputyCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Read the audit log (administrators and Helpdesk).")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Only records at or after this time (RFC 3339).") var since: String?
+    @Option(help: "Only records at or before this time.") var until: String?
+    @Option(help: "Only records by this actor.") var actor: String?
+    @Option(help: "Only records about this target.") var target: String?
+    @Option(help: "At most this many (newest first).") var limit: Int?
+    @Flag(help: "Keep printing new records as they come, oldest first, until interrupted.") var follow = false
+    @Option(help: "Seconds between polls with --follow.") var interval: Double = 2
+
+    func perform(_ session: DeputySession) async throws -> ExitStatus {
+        let named: [(String, String?)] = [("since", since), ("until", until), ("actor", actor), ("target", target)]
+        guard follow else { return try await session.run("AUDIT", named: named + [("limit", limit.map(String.init))]) }
+        var last: UInt64 = 0
+        var first = true
+        while !Task.isCancelled {
+            let pairs = (named + [("after", first ? nil : String(last)), ("limit", String(limit ?? 100))]).compactMap { key, value in value.map { (key, $0) } }
+            let reply = try await session.send(Request(verb: "AUDIT", arguments: pairs.map { .named(key: $0.0, value: $0.1) })!)
+            guard reply.status.isOK else {
+                session.printer.printStatus(reply.status)
+                return .refused
+            }
+            // The server answers newest first; a follower reads oldest first.
+            let records = Array(reply.records.reversed())
+            if !records.isEmpty { session.printer.print(Reply(records: records, status: .ok(text: nil))) }
+            last = records.compactMap { $0["seq"].flatMap(UInt64.init) }.max() ?? last
+            first = false
+            try await Task.sleep(for: .seconds(interval))
+        }
+        return .success
+    }
+}
+
+/// `deputy raw 'LINE'`: one protocol line, the reply exactly as it came.
+struct Raw: DeputyCommand {
+    static let configuration = CommandConfiguration(abstract: "Send one protocol line and print the reply as it came.")
+    static var needsLogin: Bool { false }
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The line, e.g. 'QUERY SENDAS bob@example.org alice@example.org'.") var line: String
+
+    func perform(_ session: DeputySession) async throws -> ExitStatus {
+        // Bind first when a login is configured, unless the line is itself a BIND.
+        if let user = session.options.user, !line.uppercased().hasPrefix("BIND ") {
+            let password = try PasswordSource.password(file: session.options.passwordFile, prompt: "Password for \(user): ")
+            let bind = try await session.send(Request(verb: "BIND", positionals: [user, password])!)
+            guard bind.status.isOK else { throw CLIError(.unreachable, "login failed: \(bind.status.text)") }
+        }
+        let request: Request
+        do {
+            guard let parsed = try RequestParser.parse(line) else { throw CLIError(.usage, "the line is empty") }
+            request = parsed
+        } catch let error as CLIError {
+            throw error
+        } catch let error as ProtocolError {
+            throw CLIError(.usage, error.message)
+        }
+        let reply = try await session.send(request)
+        var buffer = ByteBuffer()
+        _ = ReplyEncoder.write(reply, into: &buffer)
+        FileHandle.standardOutput.write(Data(buffer.readableBytesView))
+        return reply.status.isOK ? .success : .refused
+    }
+}
+
+import NIOCore

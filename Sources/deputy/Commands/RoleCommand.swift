@@ -1,0 +1,160 @@
+import ArgumentParser
+import DeputyProtocol
+
+/// `deputy role grant|revoke`
+struct RoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "role", abstract: "Grant and revoke roles: admin, superadmin, and the custom administrator roles.",
+        subcommands: [Grant.self, Revoke.self]
+    )
+
+    struct Grant: DeputyCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Grant a role.",
+            discussion: "Roles: admin, superadmin (hands the role over; asks for your password again), usermanagement, groupmanagement, spamcontrol, helpdesk, quarantine, marketplacedeveloper."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var role: String
+        @Argument var login: String
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            if role.lowercased() == "superadmin" {
+                // The transfer needs a fresh proof of the password, asked for here rather
+                // than reusing the one the session logged in with.
+                let password = try PasswordSource.ask("Re-enter your password to transfer the super administrator role: ")
+                let reply = try await session.send(Request(verb: "REAUTH", positionals: [password])!)
+                guard reply.status.isOK else {
+                    session.printer.printStatus(reply.status)
+                    return .refused
+                }
+            }
+            return try await session.run("GRANT", [role, login])
+        }
+    }
+
+    struct Revoke: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke admin or a custom administrator role.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var role: String
+        @Argument var login: String
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("REVOKE", [role, login])
+        }
+    }
+}
+
+/// `deputy delegation add|remove|list|show`
+struct DelegationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delegation", abstract: "Delegate mailboxes: the delegate acts as itself, no password is shared.",
+        subcommands: [Add.self, Remove.self, List.self, Show.self]
+    )
+
+    struct Add: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Delegate a mailbox to a user or group (again to change it).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var mailbox: String
+        @Argument var delegate: String
+        @Option(help: "Comma list of read, manage, sendonbehalf, sendas.") var permissions: String
+        @Option(help: "When it stops counting, RFC 3339 (e.g. 2026-12-31T00:00:00Z).") var expires: String?
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("DELEGATE", [mailbox, delegate, permissions], named: [("expires", expires)])
+        }
+    }
+
+    struct Remove: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a delegation.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var mailbox: String
+        @Argument var delegate: String
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("UNDELEGATE", [mailbox, delegate])
+        }
+    }
+
+    struct List: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "List every delegation of the organisation (administrators).")
+        @OptionGroup var connection: ConnectionOptions
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("QUERY", ["DELEGATIONS"])
+        }
+    }
+
+    struct Show: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the delegates of one mailbox.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var mailbox: String
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("QUERY", ["DELEGATES", mailbox])
+        }
+    }
+}
+
+/// `deputy policy show|set`
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Email policies: whether users may delegate their own mailbox.",
+        subcommands: [Show.self, Set.self]
+    )
+
+    struct Show: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "List the policies.")
+        @OptionGroup var connection: ConnectionOptions
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("QUERY", ["POLICIES"])
+        }
+    }
+
+    struct Set: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or change a policy.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Option(help: "on or off: may users under this policy delegate their own mailbox?") var delegation: String
+        @Flag(help: "Make it the organisation's default policy.") var makeDefault = false
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            let modify = try await session.send(Request(verb: "MODIFY", positionals: ["POLICY", name], named: ["delegation": delegation])!)
+            var status: ExitStatus
+            if case .error(let code, _) = modify.status, code == .notfound {
+                status = try await session.run("ADD", ["POLICY", name], named: [("delegation", delegation)])
+            } else {
+                session.printer.print(modify)
+                status = modify.status.isOK ? .success : .refused
+            }
+            if status == .success, makeDefault {
+                status = try await session.run("MODIFY", ["ORG"], named: [("defaultpolicy", name)])
+            }
+            return status
+        }
+    }
+}
+
+/// `deputy org show|set`
+struct OrgCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "org", abstract: "The organisation's name, logo and settings.", subcommands: [Show.self, Set.self]
+    )
+
+    struct Show: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the organisation.")
+        @OptionGroup var connection: ConnectionOptions
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("QUERY", ["ORG"])
+        }
+    }
+
+    struct Set: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the organisation (name and logo: super administrator only).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var name: String?
+        @Option(help: "A reference such as a URL (empty to clear).") var logo: String?
+        @Option(help: "Who creates organisation groups: off, superadmin, admins, all.") var orgGroups: String?
+        @Option(help: "Who creates personal groups: off, superadmin, admins, all.") var personalGroups: String?
+        @Option(help: "yes or no: may personal groups hold outside members?") var personalExternal: String?
+        @Option(help: "The default email policy.") var defaultPolicy: String?
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run("MODIFY", ["ORG"], named: [
+                ("name", name), ("logo", logo), ("orggroups", orgGroups), ("personalgroups", personalGroups),
+                ("personalexternal", personalExternal), ("defaultpolicy", defaultPolicy),
+            ])
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import DeputyClient
+import DeputyProtocol
+import Foundation
+
+/// One connection to the server, bound as the user, for the length of one command.
+struct DeputySession {
+    let connection: DeputyConnection
+    let options: ResolvedOptions
+    let printer: ReplyPrinter
+
+    /// Connects, checks trust, and binds; the password is read only when a login is set.
+    static func open(_ options: ConnectionOptions, bind: Bool = true) async throws -> DeputySession {
+        let resolved = try options.resolved()
+        let connection: DeputyConnection
+        do {
+            connection = try await DeputyConnection.connect(to: resolved.endpoint, configuration: DeputyClientConfiguration(trust: try resolved.trust()))
+        } catch let error as DeputyClientError {
+            throw CLIError(.unreachable, error.message)
+        }
+        let session = DeputySession(connection: connection, options: resolved, printer: ReplyPrinter(format: resolved.format))
+        if bind {
+            guard let user = resolved.user else {
+                await connection.close()
+                throw CLIError(.usage, "no login: pass --user LOGIN or set \"user\" in the profile")
+            }
+            let password = try PasswordSource.password(file: resolved.passwordFile, prompt: "Password for \(user): ")
+            let reply = try await session.send(Request(verb: "BIND", positionals: [user, password])!)
+            guard reply.status.isOK else {
+                await connection.close()
+                throw CLIError(.unreachable, "login failed: \(reply.status.text)")
+            }
+        }
+        return session
+    }
+
+    /// Sends one request and returns the reply; transport failures become exit status 3.
+    func send(_ request: Request) async throws -> Reply {
+        do {
+            return try await connection.send(request)
+        } catch let error as DeputyClientError {
+            throw CLIError(.unreachable, error.message)
+        }
+    }
+
+    /// Sends `verb` with its arguments, prints the reply, and returns the exit status it means.
+    @discardableResult
+    func run(_ verb: String, _ positionals: [String] = [], named: [(String, String?)] = []) async throws -> ExitStatus {
+        let pairs = named.compactMap { key, value in value.map { (key, $0) } }
+        guard let request = Request(verb: verb, arguments: positionals.map { .positional($0) } + pairs.map { .named(key: $0.0, value: $0.1) }) else {
+            throw CLIError(.usage, "that request can't be sent")
+        }
+        let reply = try await send(request)
+        printer.print(reply)
+        return reply.status.isOK ? .success : .refused
+    }
+
+    func close() async {
+        await connection.close()
+    }
+}
+
+extension ReplyStatus {
+    /// The text of the status line.
+    var text: String {
+        switch self {
+        case .ok(let text): text ?? ""
+        case .error(let code, let text): "\(code.rawValue): \(text)"
+        }
+    }
+}

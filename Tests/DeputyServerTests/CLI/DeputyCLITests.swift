@@ -1,0 +1,194 @@
+import DeputyServer
+import Foundation
+import Testing
+
+/// `deputy` end to end: every subcommand against a real daemon over TLS.
+@Suite("The deputy client")
+struct DeputyCLITests {
+    @Test("users, groups, roles, delegations, policies, the organisation: plain output and exit codes")
+    func subcommands() async throws {
+        let cli = try await CLIHarness.start()
+        let newPassword = try cli.write("alice-secret-pw\n", to: "alice-password")
+        let steps: [([String], Int32, String)] = [
+            (["user", "add", "alice@example.test", "--name", "Alice Liddell", "--alias", "al@example.test", "--new-password-file", newPassword], 0, ""),
+            (["user", "add", "bob@example.test"], 0, ""),
+            (["user", "add", "bob@example.test"], 2, ""),
+            (["user", "modify", "bob@example.test", "--name", "Robert"], 0, ""),
+            (["user", "show", "bob@example.test"], 0, "cn=Robert"),
+            (["user", "list"], 0, "mail=alice@example.test"),
+            (["user", "block", "bob@example.test"], 0, ""),
+            (["user", "unblock", "bob@example.test"], 0, ""),
+            (["group", "add", "team@example.test", "--name", "Team", "--member", "bob@example.test", "--send-as"], 0, ""),
+            (["group", "add-member", "team@example.test", "alice@example.test"], 0, ""),
+            (["group", "members", "team@example.test"], 0, "member=alice@example.test kind=user blocked=no\nmember=bob@example.test kind=user blocked=no\n"),
+            (["group", "remove-member", "team@example.test", "alice@example.test"], 0, ""),
+            (["group", "modify", "team@example.test", "--send-as", "no"], 0, ""),
+            (["group", "show", "team@example.test"], 0, "sendas=no"),
+            (["role", "grant", "helpdesk", "bob@example.test"], 0, ""),
+            (["role", "revoke", "helpdesk", "bob@example.test"], 0, ""),
+            (["role", "grant", "admin", "bob@example.test"], 0, ""),
+            (["role", "revoke", "admin", "bob@example.test"], 0, ""),
+            (["delegation", "add", "alice@example.test", "bob@example.test", "--permissions", "read,sendas", "--expires", "2027-01-01T00:00:00Z"], 0, ""),
+            (["delegation", "show", "alice@example.test"], 0, "delegate=bob@example.test"),
+            (["delegation", "list"], 0, "mailbox=alice@example.test"),
+            (["query", "sendas", "bob@example.test", "al@example.test"], 0, "allowed=yes via=delegation from=alice@example.test grant=5\n"),
+            (["query", "sendas", "alice@example.test", "bob@example.test"], 1, "allowed=no via=none\n"),
+            (["query", "sendonbehalf", "bob@example.test", "alice@example.test"], 0, "allowed=yes"),
+            (["query", "access", "bob@example.test", "alice@example.test"], 0, "permissions=read,sendas"),
+            (["query", "delegates", "alice@example.test"], 0, "delegate=bob@example.test"),
+            (["query", "mailboxes", "bob@example.test"], 0, "mailbox=alice@example.test"),
+            (["query", "senders", "alice@example.test"], 0, "login=bob@example.test"),
+            (["query", "search", "(cn=Alice*)"], 0, "uid=alice"),
+            (["query", "privileges", "alice@example.test"], 0, "role=user"),
+            (["query", "members", "team@example.test"], 0, "member=bob@example.test"),
+            (["query", "entry", "uid=alice,ou=users,dc=example,dc=test"], 0, "mail=alice@example.test"),
+            (["delegation", "remove", "alice@example.test", "bob@example.test"], 0, ""),
+            (["query", "sendas", "bob@example.test", "alice@example.test"], 1, "allowed=no"),
+            (["policy", "set", "strict", "--delegation", "off"], 0, ""),
+            (["policy", "set", "strict", "--delegation", "on"], 0, ""),
+            (["policy", "show"], 0, "policy=strict delegation=on default=no"),
+            (["org", "set", "--org-groups", "all"], 0, ""),
+            (["org", "show"], 0, "orggroups=all"),
+            (["audit", "--limit", "1"], 0, "action=modify-organization"),
+            (["whoami"], 0, "login=admin@example.test"),
+            (["ping"], 0, "deputyd \(DeputyVersion.current) ready"),
+            (["raw", "QUERY SENDAS alice@example.test al@example.test"], 0, "* allowed=yes via=alias\nOK\n"),
+            (["group", "delete", "team@example.test"], 0, ""),
+            (["user", "delete", "bob@example.test"], 0, ""),
+            (["query", "sendas", "nobody", "alice@example.test"], 1, "via=unknown-login"),
+        ]
+        for (arguments, status, output) in steps {
+            let result = try await cli.run(arguments + ["-o", "plain"])
+            #expect(result.status == status, "\(arguments): \(result.error)")
+            if !output.isEmpty { #expect(result.output.contains(output), "\(arguments): \(result.output)") }
+        }
+        // The new user's password works.
+        let login = try await cli.run(["whoami", "--server", cli.serverAddress, "--ca", cli.caFile, "--user", "alice@example.test", "-o", "plain"], connection: false, password: "alice-secret-pw")
+        #expect(login.output.contains("login=alice@example.test"), "\(login.error)")
+        try await cli.stop()
+    }
+
+    @Test("json and table output; messages on stderr, data on stdout")
+    func outputFormats() async throws {
+        let cli = try await CLIHarness.start()
+        _ = try await cli.run(["user", "add", "carol@example.test", "--alias", "c@example.test"])
+        let json = try await cli.run(["query", "privileges", "carol@example.test", "-o", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect(object?["ok"] as? Bool == true)
+        #expect((object?["records"] as? [[String: Any]])?.first?["role"] as? String == "user")
+        let entry = try await cli.run(["user", "show", "carol@example.test", "-o", "json"])
+        let record = ((try JSONSerialization.jsonObject(with: Data(entry.output.utf8)) as? [String: Any])?["records"] as? [[String: Any]])?.first
+        #expect(record?["objectclass"] as? [String] == ["top", "person", "inetorgperson", "deputyuser"])
+        let table = try await cli.run(["group", "members", "nobody@example.test", "-o", "table"])
+        #expect(table.status == 2)
+        #expect(table.output.isEmpty)
+        #expect(table.error.contains("error (notfound): no group has the address nobody@example.test"))
+        let added = try await cli.run(["user", "add", "dave@example.test", "-o", "table"])
+        #expect(added.output.isEmpty)
+        #expect(added.error == "user dave@example.test added\n")
+        let listing = try await cli.run(["query", "mailboxes", "carol@example.test", "-o", "table"])
+        #expect(listing.output.hasPrefix("MAILBOX             OWNER  PERMISSIONS\ncarol@example.test  yes    read,manage,sendonbehalf,sendas\n"), "\(listing.output)")
+        try await cli.stop()
+    }
+
+    @Test("trust: a matching pin, a wrong pin, and the known-hosts flow")
+    func trust() async throws {
+        let cli = try await CLIHarness.start()
+        let pin = cli.server.certificate.fingerprint
+        let base = ["whoami", "--server", cli.serverAddress, "--user", "admin@example.test", "-o", "plain"]
+        let pinned = try await cli.run(base + ["--fingerprint", pin], connection: false)
+        #expect(pinned.status == 0, "\(pinned.error)")
+        let wrong = try await cli.run(base + ["--fingerprint", "sha256:" + String(repeating: "00", count: 32)], connection: false)
+        #expect(wrong.status == 3)
+        #expect(wrong.error.contains("DOES NOT MATCH"))
+        #expect(wrong.error.contains(pin))
+        // First contact without a terminal: refused, with the way out, and nothing remembered.
+        let knownHosts = cli.home.appendingPathComponent(".config/deputy/known_hosts").path
+        let first = try await cli.run(base, connection: false)
+        #expect(first.status == 3)
+        #expect(first.error.contains("Certificate fingerprint: \(pin)"))
+        #expect(first.error.contains("--fingerprint"))
+        #expect(!FileManager.default.fileExists(atPath: knownHosts))
+        // Accepted at a terminal (through `script`, which gives the client one): remembered.
+        let accepted = try await ProcessRunner.run(
+            "/usr/bin/script", ["-qec", ([CLIHarness.binary] + base).map { "'\($0)'" }.joined(separator: " "), "/dev/null"],
+            input: "yes\n", environment: ["HOME": cli.home.path, "PATH": "/usr/bin:/bin", "DEPUTY_PASSWORD": TestServer.adminPassword], replaceEnvironment: true
+        )
+        #expect(accepted.output.contains("login=admin@example.test"), "\(accepted.output) \(accepted.error)")
+        let remembered = (try? String(contentsOfFile: knownHosts, encoding: .utf8)) ?? ""
+        #expect(remembered.contains("127.0.0.1:\(cli.server.tlsPort) \(pin)"))
+        // Remembered: no question the second time.
+        let second = try await cli.run(base, connection: false)
+        #expect(second.status == 0, "\(second.error)")
+        // A changed certificate is refused loudly.
+        try remembered.replacingOccurrences(of: pin, with: "sha256:" + String(repeating: "AB", count: 32)).write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        let changed = try await cli.run(base, connection: false)
+        #expect(changed.status == 3)
+        #expect(changed.error.contains("DOES NOT MATCH"))
+        #expect(changed.error.contains(knownHosts))
+        try await cli.stop()
+    }
+
+    @Test("passwords: file permissions, the environment, never in output")
+    func passwords() async throws {
+        let cli = try await CLIHarness.start()
+        let open = try cli.write(TestServer.adminPassword + "\n", to: "open-password", mode: 0o644)
+        let refused = try await cli.run(["whoami", "--password-file", open], password: nil)
+        #expect(refused.status == 64)
+        #expect(refused.error.contains("chmod 600 \(open)"))
+        let closed = try cli.write(TestServer.adminPassword + "\n", to: "password", mode: 0o600)
+        let fromFile = try await cli.run(["whoami", "--password-file", closed, "-o", "plain"], password: nil)
+        #expect(fromFile.status == 0, "\(fromFile.error)")
+        let fromEnvironment = try await cli.run(["whoami", "-o", "plain"])
+        #expect(fromEnvironment.status == 0)
+        let wrong = try await cli.run(["whoami"], password: "not-the-password")
+        #expect(wrong.status == 3)
+        #expect(wrong.error.contains("login failed"))
+        let none = try await cli.run(["whoami"], password: nil)
+        #expect(none.status == 64)
+        for result in [refused, fromFile, fromEnvironment, wrong, none] {
+            #expect(!(result.output + result.error).contains(TestServer.adminPassword))
+            #expect(!(result.output + result.error).contains("not-the-password"))
+        }
+        try await cli.stop()
+    }
+
+    @Test("shell: one connection, protocol lines and subcommands")
+    func shell() async throws {
+        let cli = try await CLIHarness.start()
+        let result = try await cli.run(["shell", "-o", "plain"], input: "PING\nuser add erin@example.test\nQUERY SENDAS erin@example.test erin@example.test\nbogus words\nexit\n")
+        #expect(result.output == "allowed=yes via=own\n", "\(result.output)")
+        #expect(result.error.contains("pong"))
+        #expect(result.error.contains("user erin@example.test added"))
+        #expect(result.error.contains("error (unknown): unknown verb BOGUS"))
+        try await cli.stop()
+    }
+
+    @Test("import users: pipelined, with a dry run and a file of rejected rows")
+    func importUsers() async throws {
+        let cli = try await CLIHarness.start()
+        _ = try await cli.run(["user", "add", "taken@example.test"])
+        let csv = try cli.write("""
+            address,name,password,aliases
+            u1@example.test,User One,pw-one,one@example.test;first@example.test
+            taken@example.test,Taken,pw,
+            not-an-address,Bad,pw,
+            u2@example.test,"Two, the second",pw-two,
+
+            """, to: "users.csv")
+        let dry = try await cli.run(["import", "users", csv, "--dry-run"])
+        #expect(dry.status == 2)
+        #expect(dry.error.contains("2 of 4 rows would be added"), "\(dry.error)")
+        #expect(try await cli.run(["query", "entry", "u1@example.test"]).status == 2)
+        let real = try await cli.run(["import", "users", csv])
+        #expect(real.status == 2)
+        #expect(real.error.contains("2 of 4 users added"), "\(real.error)")
+        let rejected = try String(contentsOfFile: cli.home.appendingPathComponent("users.rejected.csv").path, encoding: .utf8)
+        #expect(rejected.contains("3,exists: the address taken@example.test is already in use,taken@example.test"), "\(rejected)")
+        #expect(rejected.contains("4,invalid: the address is not a valid mail address,not-an-address"), "\(rejected)")
+        #expect(!rejected.contains("pw"))
+        #expect(try await cli.run(["query", "sendas", "u1@example.test", "first@example.test"]).status == 0)
+        #expect(try await cli.run(["user", "show", "u2@example.test", "-o", "plain"]).output.contains("cn=\"Two, the second\""))
+        try await cli.stop()
+    }
+}
