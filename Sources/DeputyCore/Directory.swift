@@ -74,12 +74,15 @@ public struct Directory: Sendable {
     mutating func indexAddresses(of user: User) {
         let delegations = indexes.delegationsByMailbox[user.id] ?? []
         let groups = indexes.groupsByMember[user.id] ?? []
+        let groupAddresses = groups.compactMap { self.groups[$0]?.address }
         indexes.addresses[AddressKey(user.address)] = AddressEntry(
-            owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations, groups: groups
+            owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations,
+            groups: groups, groupAddresses: groupAddresses
         )
         for alias in user.aliases {
             indexes.addresses[AddressKey(alias)] = AddressEntry(
-                owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations, groups: groups
+                owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations,
+                groups: groups, groupAddresses: groupAddresses
             )
         }
     }
@@ -92,7 +95,8 @@ public struct Directory: Sendable {
     /// Writes the index entry of `group`'s address.
     mutating func indexAddress(of group: Group) {
         indexes.addresses[AddressKey(group.address)] = AddressEntry(
-            owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, delegations: [], groups: []
+            owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, delegations: [], groups: [],
+            groupAddresses: []
         )
     }
 

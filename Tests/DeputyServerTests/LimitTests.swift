@@ -58,8 +58,12 @@ struct LimitTests {
         // The server's clock for the connection starts when it accepts, after this one.
         let started = ContinuousClock.now
         let client = try await server.plainClient()
-        #expect(try await client.readLine() == "ERR limit idle timeout")
-        #expect(try await client.readLine() == nil)
+        // On a loaded machine the timeout may even come before the greeting is written:
+        // what matters is that it is the last line, and that it came no earlier than due.
+        var lines = [client.greeting]
+        while let line = try await client.readLine() { lines.append(line) }
+        #expect(lines.last == "ERR limit idle timeout", "\(lines)")
+        #expect(lines.count <= 2)
         #expect(ContinuousClock.now - started >= .milliseconds(300))
         try await server.stop()
     }

@@ -24,8 +24,22 @@ struct AddressKey: Hashable, Sendable {
             needsLowering = true
             break
         }
-        self.text = needsLowering ? raw.lowercased() : raw
+        self.text = needsLowering ? Self.lowercased(raw) : raw
         self.digest = Self.digest(text.utf8)
+    }
+
+    /// Lowercases ASCII letters without Unicode tables; other text goes the general way.
+    private static func lowercased(_ raw: String) -> String {
+        let utf8 = raw.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return raw.lowercased() }
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var index = 0
+            for byte in utf8 {
+                buffer[index] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                index += 1
+            }
+            return index
+        }
     }
 
     private static func digest(_ bytes: String.UTF8View) -> UInt64 {
@@ -62,4 +76,7 @@ struct AddressEntry: Hashable, Sendable {
     let delegations: [Delegation]
     /// For a user's address: the groups the user belongs to.
     let groups: [EntityID]
+    /// The addresses of ``groups``, in the same order, so a reason can name the group
+    /// without another lookup.
+    let groupAddresses: [EmailAddress]
 }

@@ -47,7 +47,10 @@ extension Directory {
     /// groups depends on the order of changes, and means nothing.
     private static func normalized(_ map: TreeDictionary<AddressKey, AddressEntry>) -> [String: [AnyHashable]] {
         Dictionary(uniqueKeysWithValues: map.map { key, entry in
-            (key.text, [entry.owner, entry.primary, entry.blocked, entry.groupSendAs, Set(entry.delegations), Set(entry.groups)] as [AnyHashable])
+            (key.text, [
+                entry.owner, entry.primary, entry.blocked, entry.groupSendAs, Set(entry.delegations),
+                Set(zip(entry.groups, entry.groupAddresses).map { "\($0.0) \($0.1)" }), entry.groups.count == entry.groupAddresses.count,
+            ] as [AnyHashable])
         })
     }
 
@@ -62,6 +65,7 @@ extension Directory {
     ) -> DirectoryIndexes {
         var scratch = Directory()
         scratch.users = users
+        scratch.groups = groups
         for group in groups.values {
             if let owner = group.owner { scratch.indexes.groupsByOwner.appendID(group.id, to: owner) }
             for case .user(let id) in group.members { scratch.indexes.groupsByMember.appendID(group.id, to: id) }

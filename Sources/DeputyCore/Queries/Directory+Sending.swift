@@ -24,12 +24,14 @@ extension Directory {
         guard let (userID, loginEntry) = loginEntry(login) else { return .refuse(.unknownLogin) }
         guard !loginEntry.blocked else { return .refuse(.blockedLogin) }
         guard let target = addressEntry(lookup: address) else { return .refuse(.unknownAddress) }
-        return sendDecision(userID: userID, memberships: loginEntry.groups, target: target, permission: permission, at: now)
+        return sendDecision(userID: userID, memberships: loginEntry.groups, groupAddresses: loginEntry.groupAddresses, target: target, permission: permission, at: now)
     }
 
     /// The decision for a login that exists and is not blocked (with the groups it belongs
     /// to), and an address that exists.
-    func sendDecision(userID: EntityID, memberships: [EntityID], target: AddressEntry, permission: Permission, at now: Date) -> SendDecision {
+    func sendDecision(
+        userID: EntityID, memberships: [EntityID], groupAddresses: [EmailAddress], target: AddressEntry, permission: Permission, at now: Date
+    ) -> SendDecision {
         // The address entry of a mailbox carries its delegations, so no further lookup is needed.
         switch target.owner {
         case .user(let id):
@@ -51,8 +53,8 @@ extension Directory {
                 if id == userID { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
             case .group(let groupID):
                 guard viaGroup == nil else { continue }
-                if memberships.contains(groupID), let group = groups[groupID] {
-                    viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: group.address))
+                if let position = memberships.firstIndex(of: groupID), position < groupAddresses.count {
+                    viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: groupAddresses[position]))
                 }
             }
         }
@@ -86,7 +88,11 @@ extension Directory {
         var entries: [SenderEntry] = []
         for candidate in candidates where seen.insert(candidate).inserted {
             guard let user = users[candidate], !user.blocked else { continue }
-            let decision = sendDecision(userID: user.id, memberships: indexes.groupsByMember[user.id] ?? [], target: target, permission: .sendAs, at: now)
+            let memberships = indexes.groupsByMember[user.id] ?? []
+            let decision = sendDecision(
+                userID: user.id, memberships: memberships, groupAddresses: memberships.compactMap { groups[$0]?.address },
+                target: target, permission: .sendAs, at: now
+            )
             if decision.allowed { entries.append(SenderEntry(login: user.address, decision: decision)) }
         }
         return entries.sorted { $0.login < $1.login }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// Runs programs from tests without blocking any of Swift's few cooperative threads (the
@@ -11,51 +12,94 @@ enum ProcessRunner {
     }
 
     /// Runs `path` with `input` on standard input and waits for it to exit.
+    ///
+    /// The child gets exactly three descriptors: its standard input, output and error.
+    /// Foundation's `Process` lets a child inherit every other open descriptor, and with
+    /// many tests running at once a child then holds other tests' sockets and pipes open,
+    /// so their peers never see the end of a stream; spawning with `closefrom` prevents it.
     static func run(_ path: String, _ arguments: [String], input: String = "", environment: [String: String] = [:], replaceEnvironment: Bool = false) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if replaceEnvironment {
-            process.environment = environment
-        } else if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let variables = replaceEnvironment ? environment : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let (inputRead, inputWrite) = try pipe()
+        let (outputRead, outputWrite) = try pipe()
+        let (errorRead, errorWrite) = try pipe()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inputRead, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputWrite, 1)
+        posix_spawn_file_actions_adddup2(&actions, errorWrite, 2)
+        guard closeFrom(&actions, 3) == 0 else { throw TestFailure("posix_spawn can't close descriptors") }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
         }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        close(inputRead)
+        close(outputWrite)
+        close(errorWrite)
+        guard spawned == 0 else {
+            close(inputWrite)
+            close(outputRead)
+            close(errorRead)
+            throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO)
+        }
         let output = OutputCollector()
         let errors = OutputCollector()
         let done = Completion()
+        let outputHandle = FileHandle(fileDescriptor: outputRead, closeOnDealloc: true)
+        let errorHandle = FileHandle(fileDescriptor: errorRead, closeOnDealloc: true)
+        let child = pid
         return try await withCheckedThrowingContinuation { continuation in
             let finishIfDone: @Sendable () -> Void = {
                 if done.step() { continuation.resume(returning: Result(output: output.text, error: errors.text, status: done.status)) }
             }
-            stdout.fileHandleForReading.readabilityHandler = { handle in
+            outputHandle.readabilityHandler = { handle in
                 let data = handle.availableData
                 if data.isEmpty { handle.readabilityHandler = nil; finishIfDone() } else { output.append(data) }
             }
-            stderr.fileHandleForReading.readabilityHandler = { handle in
+            errorHandle.readabilityHandler = { handle in
                 let data = handle.availableData
                 if data.isEmpty { handle.readabilityHandler = nil; finishIfDone() } else { errors.append(data) }
             }
-            process.terminationHandler = { process in
-                done.status = process.terminationStatus
+            // The exit is waited for on a thread of its own: waitpid blocks.
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) < 0, errno == EINTR {}
+                done.status = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
                 finishIfDone()
             }
-            do {
-                try process.run()
-                stdin.fileHandleForWriting.write(Data(input.utf8))
-                try stdin.fileHandleForWriting.close()
-            } catch {
-                stdout.fileHandleForReading.readabilityHandler = nil
-                stderr.fileHandleForReading.readabilityHandler = nil
-                continuation.resume(throwing: error)
+            let bytes = Array(input.utf8)
+            Thread.detachNewThread {
+                var written = 0
+                while written < bytes.count {
+                    let result = bytes[written...].withUnsafeBytes { write(inputWrite, $0.baseAddress, $0.count) }
+                    if result < 0, errno == EINTR { continue }
+                    if result <= 0 { break }
+                    written += result
+                }
+                close(inputWrite)
             }
         }
     }
+
+    private static func pipe() throws -> (Int32, Int32) {
+        var descriptors: [Int32] = [0, 0]
+        guard Glibc.pipe(&descriptors) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        return (descriptors[0], descriptors[1])
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the C
+    /// headers imported into Swift do not declare.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later is needed)")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 }
 
 /// Counts the three ends of a process (its exit and both pipes) and says when all came.
