@@ -52,6 +52,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Snapshot and journal on disk, recovery, the single writer.
+        .target(
+            name: "DeputyStore",
+            dependencies: [
+                "DeputyCore",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "store-bench",
+            dependencies: ["DeputyStore", "DeputyCore"],
+            swiftSettings: strictSettings
+        ),
         // Listeners, TLS, sessions, throttling.
         .target(
             name: "DeputyServer",
@@ -99,6 +114,7 @@ let package = Package(
                 "DeputyCore",
                 "DeputyProtocol",
                 "DeputyServer",
+                "DeputyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,6 +141,16 @@ let package = Package(
                 "DeputyCore",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DeputyStoreTests",
+            dependencies: [
+                "DeputyStore",
+                "DeputyCore",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

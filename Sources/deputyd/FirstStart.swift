@@ -1,31 +1,38 @@
 import DeputyCore
 import DeputyServer
+import DeputyStore
 import Foundation
 import Logging
 
-/// What `deputyd` does on an empty data directory: create the `example` organisation so
-/// that the daemon works at once, with its super administrator's password in a 0600 file.
+/// Creating the organisation: by `deputyd init`, or on the first start of an empty data
+/// directory, where `deputyd` creates `example` so the daemon works at once, with its super
+/// administrator's password in a 0600 file.
 enum FirstStart {
     static let organization = "example"
     static let domain = "example.test"
     static let superAdministrator = "admin@example.test"
 
-    static func directory(dataDirectory: String, passwords: PasswordService, logger: Logger) async throws -> Directory {
-        let password = randomPassword()
-        var directory = Directory()
+    /// Creates the organisation through the store; returns the password when it generated one.
+    @discardableResult
+    static func createOrganization(
+        in store: Store, name: String, domain: DomainName, superAdministrator: EmailAddress, password: String?,
+        dataDirectory: String, passwords: PasswordService, logger: Logger
+    ) async throws -> String? {
+        let chosen = password ?? randomPassword()
         let command = Command.createOrganization(NewOrganization(
-            name: organization, domain: DomainName(domain)!, superAdministrator: EmailAddress(superAdministrator)!,
-            superAdministratorName: "Administrator", passwordHash: try await passwords.hash(password)
+            name: name, domain: domain, superAdministrator: superAdministrator,
+            superAdministratorName: "Administrator", passwordHash: try await passwords.hash(chosen)
         ))
-        if case .failure(let error) = directory.apply(command, context: CommandContext(actor: .system, time: Date())) {
-            throw ConfigurationError("could not create the organisation: \(error)")
+        if case .failure(let error) = try await store.commit(command, context: CommandContext(actor: .system, time: Date())).result {
+            throw ConfigurationError("could not create the organisation: \(error.message)")
         }
+        guard password == nil else { return nil }
         let file = (dataDirectory as NSString).appendingPathComponent(DataFiles.initialPassword)
-        try DataFiles.writeSecret(password + "\n", to: file)
-        logger.notice("created the organisation \(organization); the super administrator's password is in the file named", metadata: [
+        try DataFiles.writeSecret(chosen + "\n", to: file)
+        logger.notice("created the organisation \(name); the super administrator's password is in the file named", metadata: [
             "login": "\(superAdministrator)", "file": "\(file)",
         ])
-        return directory
+        return chosen
     }
 
     /// 20 characters from an alphabet without look-alikes: about 115 bits.

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeputyCore
 import DeputyProtocol
 import DeputyServer
+import DeputyStore
 import Foundation
 import Logging
 import NIOCore
@@ -25,6 +26,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Maximum request line length in bytes before BIND.") var maxLineUnauthenticated = ProtocolLimits.defaultMaximumLineLengthBeforeAuthentication
     @Option(help: "Maximum request line length in bytes after BIND.") var maxLine = ProtocolLimits.defaultMaximumLineLengthAfterAuthentication
     @Option(help: "Maximum pipelined requests read ahead per connection.") var maxPending = ProtocolLimits.defaultMaximumPendingRequests
+    @Option(help: "Write a snapshot after this many journal records.") var snapshotEvery = 10_000
+    @Option(help: "Write a snapshot after this many seconds with changes.") var snapshotInterval: Double = 3_600
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "notice"
 
     func run() async throws {
@@ -55,21 +58,39 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
 
-        try DataFiles.prepareDirectory(data)
+        // The store creates the data directory (0700) and refuses to start when it or any
+        // file in it is open to group or others.
+        let store: Store
+        do {
+            store = try await Store.open(
+                path: data, configuration: StoreConfiguration(snapshotEveryRecords: snapshotEvery, snapshotEverySeconds: snapshotInterval),
+                logger: Logger(label: "deputyd.store")
+            )
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let certificate = try DataFiles.certificate(dataDirectory: data, certificatePath: cert, keyPath: key, logger: logger)
         let tls = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate))
 
         let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
         pool.start()
+        defer { pool.shutdownGracefully { _ in } }
         let passwords = PasswordService(hasher: .standard, pool: pool)
-        let directory = try await FirstStart.directory(dataDirectory: data, passwords: passwords, logger: logger)
+        if store.directory.organization == nil {
+            try await FirstStart.createOrganization(
+                in: store, name: FirstStart.organization, domain: DomainName(FirstStart.domain)!,
+                superAdministrator: EmailAddress(FirstStart.superAdministrator)!, password: nil, dataDirectory: data,
+                passwords: passwords, logger: logger
+            )
+        }
         let environment = SessionEnvironment(
-            committer: InMemoryCommitter(directory), passwords: passwords, throttle: LoginThrottle(),
+            committer: StoreCommitter(store: store), passwords: passwords, throttle: LoginThrottle(),
             limits: server.limits.protocolLimits, maximumListing: server.limits.maximumListing
         )
         let daemon = DeputyServer(configuration: server, environment: environment, tls: tls, logger: logger)
-        let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        defer { pool.shutdownGracefully { _ in } }
+        // The store's maintenance comes first so that it stops last, after the listeners.
+        let services: [any Service] = [StoreMaintenance(store: store, logger: logger), daemon]
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

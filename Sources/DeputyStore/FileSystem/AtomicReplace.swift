@@ -1,0 +1,56 @@
+/// Replaces a file with new content so that a crash at any moment leaves either the old
+/// file or the new one, whole.
+///
+/// The steps, in order: write `<path>.tmp` (created 0600, emptied first), fsync it, rename
+/// it over `<path>`, fsync the directory. The old file is not touched before the new one
+/// is durable under its temporary name, and the rename is atomic.
+enum AtomicReplace {
+    /// A failed replacement, and whether it failed after the rename, when which of the two
+    /// files a crash would leave is unknown.
+    struct Failure: Error {
+        let underlying: StorageFileSystemError
+        let renamed: Bool
+    }
+
+    /// The temporary path used to replace `path`.
+    static func temporaryPath(for path: String) -> String {
+        path + ".tmp"
+    }
+
+    /// Replaces `path` with `bytes`. With `keepOpen`, returns the new file open for
+    /// appending; otherwise closes it and returns `nil`.
+    @discardableResult
+    static func replace(
+        _ path: String, with bytes: [UInt8], fileSystem: any StorageFileSystem, keepOpen: Bool = false
+    ) throws(Failure) -> StorageFileHandle? {
+        let temporary = temporaryPath(for: path)
+        let handle: StorageFileHandle
+        do {
+            handle = try fileSystem.openForAppend(temporary, truncating: true)
+        } catch {
+            throw Failure(underlying: error, renamed: false)
+        }
+        do {
+            try fileSystem.write(bytes, to: handle)
+            try fileSystem.sync(handle)
+            try fileSystem.rename(temporary, to: path)
+        } catch {
+            fileSystem.close(handle)
+            // The old file is intact; the half-made one is only in the way.
+            try? fileSystem.remove(temporary)
+            throw Failure(underlying: error, renamed: false)
+        }
+        do {
+            try fileSystem.syncDirectory(StoragePath.parent(of: path))
+        } catch {
+            fileSystem.close(handle)
+            throw Failure(underlying: error, renamed: true)
+        }
+        guard keepOpen else {
+            fileSystem.close(handle)
+            return nil
+        }
+        // The descriptor now names the file under its final path.
+        return StorageFileHandle(descriptor: handle.descriptor, path: path)
+    }
+}

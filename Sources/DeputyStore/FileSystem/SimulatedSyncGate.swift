@@ -1,0 +1,44 @@
+import Foundation
+
+/// A gate that file fsyncs of a ``SimulatedFileSystem`` wait at while it is closed, so a
+/// test can hold a batch in flight and let further commits queue behind it.
+final class SimulatedSyncGate: @unchecked Sendable {
+    // NSCondition guards both fields; every access below holds it.
+    private let condition = NSCondition()
+    private var closed = false
+    /// The only path whose fsyncs wait, or `nil` for every path.
+    private var path: String?
+    private var waiting = 0
+
+    func close(for path: String?) {
+        condition.lock()
+        closed = true
+        self.path = path
+        condition.unlock()
+    }
+
+    func open() {
+        condition.lock()
+        closed = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// How many fsyncs are waiting at the gate.
+    var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
+    /// Returns at once while the gate is open or closed for another path; otherwise waits
+    /// until it opens.
+    func pass(_ path: String) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard closed, self.path == nil || self.path == path else { return }
+        waiting += 1
+        while closed { condition.wait() }
+        waiting -= 1
+    }
+}

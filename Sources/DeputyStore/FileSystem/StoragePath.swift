@@ -1,0 +1,26 @@
+/// Path arithmetic for the few paths the store builds.
+enum StoragePath {
+    /// `path` without trailing slashes (the root stays `/`).
+    static func normalized(_ path: String) -> String {
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    /// The directory that holds `path`: `/data` for `/data/journal.log`, `.` for `journal.log`.
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `name` inside `directory`.
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// Permission bits as `chmod` takes them, for example `0644`.
+    static func octal(_ permissions: UInt16) -> String {
+        let digits = String(permissions, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}

@@ -1,0 +1,210 @@
+import DeputyCore
+import Foundation
+import Logging
+
+extension Store {
+    /// Applies `command` on behalf of `context.actor`, journals it, and returns once its
+    /// record is durable.
+    ///
+    /// The command is applied to a copy of the newest directory (which includes commands
+    /// still waiting for the disk, as they come first in the journal). Its record, refused
+    /// commands included, since a refusal writes the audit log, joins the next batch; one
+    /// write and one fsync cover the whole batch. ``live`` is published when the batch is
+    /// durable, before this returns.
+    ///
+    /// - Returns: the directory's answer and the directory right after the command.
+    /// - Throws: ``StoreError/Code-swift.struct/storage`` when the record could not be made
+    ///   durable: then nothing of the command is published or kept. After a failed fsync
+    ///   every later commit fails the same way until the store is reopened.
+    public func commit(_ command: Command, context: CommandContext) async throws(StoreError) -> CommitOutcome {
+        try requireOpen()
+        let prepared = try prepare(command, context: context)
+        let turn: BatchTurn
+        if journalBusy {
+            turn = await withCheckedContinuation { continuation in
+                var waiting = prepared
+                waiting.waiter = continuation
+                pending.append(waiting)
+            }
+        } else {
+            journalBusy = true
+            pending.append(prepared)
+            turn = .lead
+        }
+        switch turn {
+        case .finished(let outcome):
+            return try outcome.get()
+        case .lead:
+            let outcome = await writePendingBatch()
+            releaseJournal()
+            guard let outcome else { preconditionFailure("a batch leader's own commit is in its batch") }
+            return try outcome.get()
+        }
+    }
+
+    /// Applies the command to the speculative directory and encodes its record.
+    private func prepare(_ command: Command, context: CommandContext) throws(StoreError) -> PendingCommit {
+        var directory = tip
+        let result = directory.apply(command, context: context)
+        let record = JournalRecord(sequence: directory.revision, time: configuration.now(), context: context, command: command)
+        let body = try coder.encode(record)
+        tip = directory
+        return PendingCommit(sequence: record.sequence, body: body, result: result, directory: directory, waiter: nil)
+    }
+
+    // MARK: - Batches
+
+    /// What writing a batch came to, on the journal's thread.
+    private enum BatchWrite: Sendable {
+        case durable([UInt8])
+        /// The write failed; the journal was cut back to its durable length, or not.
+        case writeFailed(StorageFileSystemError, rollbackError: StorageFileSystemError?)
+        case syncFailed(StorageFileSystemError)
+    }
+
+    /// Writes every pending commit as one batch and resumes their callers. Must be called
+    /// by the task holding the journal. Returns the outcome of the commit without a waiter
+    /// (the caller's own), if it was in the batch.
+    func writePendingBatch() async -> Result<CommitOutcome, StoreError>? {
+        let batch = pending
+        pending = []
+        guard !batch.isEmpty else { return nil }
+        if case .failed = phase, let failure = refusal {
+            // The journal is no longer trusted: nothing more goes into it.
+            failQueuedCommits(failure)
+            return complete(batch, with: Array(repeating: .failure(failure), count: batch.count))
+        }
+        let records = batch.map { (sequence: $0.sequence, body: $0.body) }
+        let handle = journalHandle
+        let durableLength = journalLength
+        let fileSystem = fileSystem
+        let write = await journalQueue.run { () -> BatchWrite in
+            let bytes = JournalFrame.encodeBatch(records)
+            do throws(StorageFileSystemError) {
+                try fileSystem.write(bytes, to: handle)
+            } catch {
+                // Cut off whatever part of the batch reached the file, so that the journal
+                // ends with its last durable record again and later batches can follow it.
+                do throws(StorageFileSystemError) {
+                    try fileSystem.truncate(handle, toLength: durableLength)
+                    try fileSystem.sync(handle)
+                    return .writeFailed(error, rollbackError: nil)
+                } catch let rollbackError {
+                    return .writeFailed(error, rollbackError: rollbackError)
+                }
+            }
+            do throws(StorageFileSystemError) {
+                try fileSystem.sync(handle)
+            } catch {
+                return .syncFailed(error)
+            }
+            return .durable(bytes)
+        }
+        statistics.batches += 1
+
+        let outcomes: [Result<CommitOutcome, StoreError>]
+        switch write {
+        case .durable(let bytes):
+            journalLength += bytes.count
+            published = batch[batch.count - 1].directory
+            live.publish(published)
+            recordsSinceSnapshot += batch.count
+            statistics.records += batch.count
+            if carryOver != nil {
+                carryOver!.bytes.append(contentsOf: bytes)
+                carryOver!.records += batch.count
+            }
+            outcomes = batch.map { .success(CommitOutcome(result: $0.result, directory: $0.directory, sequence: $0.sequence)) }
+        case .writeFailed(let error, let rollbackError):
+            let failure: StoreError
+            if let rollbackError {
+                enterFailedState("a journal write failed (\(error)) and cutting it back failed too (\(rollbackError))")
+                failure = StoreError.storage("the change was not stored, and the journal could not be cut back to its last durable record", error)
+            } else {
+                logger.warning("journal write failed; the batch was refused and the journal cut back", metadata: ["store.error": "\(error)"])
+                failure = StoreError.storage("the change was not stored; nothing changed", error)
+            }
+            outcomes = Array(repeating: .failure(failure), count: batch.count)
+        case .syncFailed(let error):
+            // After a failed fsync the kernel may have dropped the written pages while
+            // marking them clean, so a later fsync could succeed without writing them:
+            // nothing written since the last good fsync can be trusted again.
+            enterFailedState("fsync of the journal failed (\(error))")
+            outcomes = Array(repeating: .failure(StoreError.storage("the change may not be durable, so it was not applied", error)), count: batch.count)
+        }
+
+        if case .failure(let failure) = outcomes[0] {
+            failQueuedCommits(failure)
+        }
+        return complete(batch, with: outcomes)
+    }
+
+    /// Resumes the callers of `batch` with their outcomes; returns the outcome of the commit
+    /// without a waiter, the calling task's own.
+    private func complete(_ batch: [PendingCommit], with outcomes: [Result<CommitOutcome, StoreError>]) -> Result<CommitOutcome, StoreError>? {
+        var own: Result<CommitOutcome, StoreError>?
+        for (commit, outcome) in zip(batch, outcomes) {
+            if let waiter = commit.waiter {
+                waiter.resume(returning: .finished(outcome))
+            } else {
+                own = outcome
+            }
+        }
+        return own
+    }
+
+    /// Refuses every queued commit and forgets the speculative directory: the queued
+    /// commands were applied on top of a batch that did not become durable.
+    private func failQueuedCommits(_ error: StoreError) {
+        tip = published
+        let queued = pending
+        pending = []
+        for commit in queued {
+            commit.waiter?.resume(returning: .finished(.failure(error)))
+        }
+    }
+
+    // MARK: - Holding the journal
+
+    /// Waits until this task holds the journal, for a cut or for closing.
+    func acquireJournal() async {
+        if journalBusy {
+            await withCheckedContinuation { journalWaiters.append($0) }
+        } else {
+            journalBusy = true
+        }
+    }
+
+    /// Hands the journal to the next task: a waiting cut or close first, else the first
+    /// queued commit, which writes the next batch.
+    func releaseJournal() {
+        if !journalWaiters.isEmpty {
+            journalWaiters.removeFirst().resume()
+        } else if let first = pending.first, let waiter = first.waiter {
+            pending[0].waiter = nil
+            waiter.resume(returning: .lead)
+        } else {
+            journalBusy = false
+        }
+    }
+}
+
+/// A committed command: the directory's answer and the directory right after it.
+public struct CommitOutcome: Sendable {
+    /// What ``DeputyCore/Directory/apply(_:context:)`` answered; a refusal is journaled too.
+    public let result: Result<CommandResult, DirectoryError>
+    /// The directory as it is right after this command (durable, like the command).
+    public let directory: Directory
+    /// The record's sequence, equal to `directory.revision`.
+    public let sequence: UInt64
+}
+
+/// Counts kept by a ``Store`` since it opened.
+public struct StoreStatistics: Hashable, Sendable {
+    /// Batches written (each one write and one fsync).
+    public var batches = 0
+    /// Records made durable.
+    public var records = 0
+    /// Snapshots written.
+    public var snapshots = 0
+}

@@ -1,0 +1,101 @@
+import DeputyCore
+import Foundation
+
+extension Store {
+    /// Checks the data directory at `path` as recovery would, without starting a store and
+    /// without changing any file: permissions, the snapshot, the journal's records (a torn
+    /// tail is reported, not cut), the replay, and the directory's invariants.
+    /// For `deputyd check --data DIR`.
+    public static func check(path: String, fileSystem: any StorageFileSystem = PosixFileSystem()) -> StoreCheckReport {
+        var report = StoreCheckReport()
+        let dataDirectory = DataDirectory(path: path)
+        do {
+            report.problems = try dataDirectory.permissionProblems(fileSystem: fileSystem)
+        } catch {
+            report.problems.append(error.message)
+            return report
+        }
+        report.journalBytes = (try? fileSystem.info(dataDirectory.journalPath))??.size ?? 0
+        do {
+            let recovered = try readOnly(dataDirectory, fileSystem: fileSystem)
+            report.recovery = recovered.report
+            report.counts = DirectoryCounts(recovered.directory)
+        } catch {
+            if error.code == .inconsistent {
+                report.consistencyProblems.append(error.message)
+            } else {
+                report.problems.append(error.message)
+            }
+        }
+        return report
+    }
+
+    /// Recovers the directory at `path` without changing any file (a torn tail is left out,
+    /// not cut) and exports it to `destination` in the snapshot format.
+    /// For `deputyd export` while the daemon is stopped.
+    @discardableResult
+    public static func export(
+        dataDirectory path: String, to destination: String, fileSystem: any StorageFileSystem = PosixFileSystem(),
+        now: Date = Date()
+    ) throws(StoreError) -> ExportReport {
+        let dataDirectory = try DataDirectory.existing(path: path, fileSystem: fileSystem)
+        let recovered = try readOnly(dataDirectory, fileSystem: fileSystem)
+        let bytes = try SnapshotFile.write(recovered.directory, savedAt: now, to: destination, fileSystem: fileSystem)
+        return ExportReport(path: destination, sequence: recovered.directory.revision, bytes: bytes, counts: DirectoryCounts(recovered.directory))
+    }
+
+    /// Validates the snapshot-format file at `source` (format, parsing, the directory's
+    /// invariants) and, unless `dryRun`, makes it the data directory's snapshot with an
+    /// empty journal. For `deputyd import`.
+    ///
+    /// Refuses a data directory that already holds a directory: one with a snapshot, a
+    /// journal that is not empty, or a temporary file. Other files (the server's TLS files)
+    /// may be there.
+    @discardableResult
+    public static func importSnapshot(
+        from source: String, into path: String, dryRun: Bool, fileSystem: any StorageFileSystem = PosixFileSystem()
+    ) throws(StoreError) -> ImportReport {
+        let bytes: [UInt8]
+        do {
+            bytes = try fileSystem.readFile(source)
+        } catch {
+            throw StoreError.storage("cannot read the file to import", error)
+        }
+        let loaded = try SnapshotFile.decode(bytes, path: source, code: .invalidImport)
+        let problems = loaded.directory.consistencyProblems()
+        guard problems.isEmpty else {
+            throw StoreError(.invalidImport, "\(source) breaks the directory's invariants: \(problems.joined(separator: "; "))", path: source)
+        }
+        let report = ImportReport(sequence: loaded.sequence, counts: DirectoryCounts(loaded.directory), dryRun: dryRun)
+        guard !dryRun else { return report }
+
+        let dataDirectory = try DataDirectory.open(path: path, fileSystem: fileSystem)
+        let holdsDirectory: Bool
+        do throws(StorageFileSystemError) {
+            var found = try fileSystem.info(dataDirectory.snapshotPath) != nil
+            if try (fileSystem.info(dataDirectory.journalPath)?.size ?? 0) > 0 { found = true }
+            for temporary in dataDirectory.temporaryPaths {
+                if try fileSystem.info(temporary) != nil { found = true }
+            }
+            holdsDirectory = found
+        } catch {
+            throw StoreError.storage("cannot inspect the data directory", error)
+        }
+        guard !holdsDirectory else {
+            throw StoreError(
+                .notEmpty,
+                "\(dataDirectory.path) already holds a directory; import only into an empty data directory (export the current one first if it matters)",
+                path: dataDirectory.path
+            )
+        }
+        // The snapshot first: a crash before the journal exists recovers from the
+        // snapshot alone, and an empty journal is created when the store opens.
+        try SnapshotFile.write(loaded.directory, savedAt: loaded.savedAt, to: dataDirectory.snapshotPath, fileSystem: fileSystem)
+        return report
+    }
+
+    /// Recovery without repairs, for the tools.
+    private static func readOnly(_ dataDirectory: DataDirectory, fileSystem: any StorageFileSystem) throws(StoreError) -> Recovery.Recovered {
+        try Recovery.read(dataDirectory, fileSystem: fileSystem)
+    }
+}

@@ -1,0 +1,31 @@
+import DeputyCore
+
+/// How many entries of each kind a directory holds, for reports.
+public struct DirectoryCounts: Hashable, Sendable, CustomStringConvertible {
+    /// Users, the super administrator included.
+    public var users: Int
+    /// Groups, organisation and personal.
+    public var groups: Int
+    /// Service accounts.
+    public var serviceAccounts: Int
+    /// Mailbox delegations.
+    public var delegations: Int
+    /// Email policies.
+    public var policies: Int
+    /// Records in the audit log.
+    public var auditRecords: Int
+
+    /// Counts the entries of `directory`.
+    public init(_ directory: Directory) {
+        users = directory.users.count
+        groups = directory.groups.count
+        serviceAccounts = directory.services.count
+        delegations = directory.delegations.count
+        policies = directory.policies.count
+        auditRecords = directory.auditLog.count
+    }
+
+    public var description: String {
+        "\(users) users, \(groups) groups, \(serviceAccounts) service accounts, \(delegations) delegations, \(policies) policies, \(auditRecords) audit records"
+    }
+}

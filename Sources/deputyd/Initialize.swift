@@ -1,0 +1,101 @@
+import ArgumentParser
+import DeputyCore
+import DeputyServer
+import DeputyStore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `deputyd init`: create the organisation in an empty data directory, non-interactively.
+struct Initialize: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create the organisation in an empty data directory.")
+
+    @Option(help: "The data directory.") var data = "deputy-data"
+    @Option(help: "The organisation's name.") var org: String
+    @Option(help: "The organisation's first mail domain.") var domain: String
+    @Option(help: "The super administrator's address (in that domain).") var superadmin: String
+    @Option(help: "A file (mode 600) holding the super administrator's password; else one is generated into DATA/initial-password.") var passwordFile: String?
+
+    func run() async throws {
+        guard let domainName = DomainName(domain) else { throw ValidationError("--domain is not a valid domain") }
+        guard let address = EmailAddress(superadmin) else { throw ValidationError("--superadmin is not a valid mail address") }
+        var password: String?
+        if let passwordFile {
+            var status = stat()
+            guard stat(passwordFile, &status) == 0 else { throw ValidationError("can't read \(passwordFile)") }
+            guard status.st_mode & 0o077 == 0 else { throw ValidationError("\(passwordFile) can be read by others; run: chmod 600 \(passwordFile)") }
+            password = (try String(contentsOfFile: passwordFile, encoding: .utf8)).split(separator: "\n").first.map(String.init)
+            guard let password, !password.isEmpty else { throw ValidationError("\(passwordFile) is empty") }
+        }
+        let logger = Logger(label: "deputyd")
+        let store: Store
+        do {
+            store = try await Store.open(path: data, logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard store.directory.organization == nil else {
+            try? await store.close()
+            throw ValidationError("\(data) already holds the organisation \(store.directory.organization!.name); init works on an empty data directory only")
+        }
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
+        let generated = try await FirstStart.createOrganization(
+            in: store, name: org, domain: domainName, superAdministrator: address, password: password, dataDirectory: data,
+            passwords: PasswordService(hasher: .standard, pool: pool), logger: logger
+        )
+        try await store.close()
+        print("created \(org) (\(domainName)) with super administrator \(address)" + (generated == nil ? "" : "; password in \(data)/\(DataFiles.initialPassword)"))
+    }
+}
+
+/// `deputyd check`: verify the data files without starting.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Verify the snapshot and journal without starting; exit 1 when damaged.")
+    @Option(help: "The data directory.") var data = "deputy-data"
+
+    func run() throws {
+        let report = Store.check(path: data)
+        if let counts = report.counts { print("directory: \(counts)") }
+        print("journal: \(report.journalBytes) bytes")
+        for warning in report.warnings { print("warning: \(warning)") }
+        for problem in report.problems + report.consistencyProblems { print("problem: \(problem)") }
+        guard report.isHealthy else { throw ExitCode(1) }
+        print("ok")
+    }
+}
+
+/// `deputyd export`: the whole directory as one JSON file (the snapshot format).
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write the whole directory as JSON (the snapshot format); the daemon must not be running on DATA.")
+    @Option(help: "The data directory.") var data = "deputy-data"
+    @Option(help: "The file to write.") var to: String
+
+    func run() throws {
+        do {
+            let report = try Store.export(dataDirectory: data, to: to)
+            print("exported \(report.counts) at sequence \(report.sequence) to \(report.path) (\(report.bytes) bytes)")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+/// `deputyd import`: a JSON export into an empty data directory.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load a JSON export into an empty data directory.")
+    @Option(help: "The data directory (empty, or holding only TLS files).") var data = "deputy-data"
+    @Option(help: "The file to read.") var from: String
+    @Flag(help: "Check the file and report what it holds, changing nothing.") var dryRun = false
+
+    func run() throws {
+        do {
+            let report = try Store.importSnapshot(from: from, into: data, dryRun: dryRun)
+            print("\(dryRun ? "would import" : "imported") \(report.counts) at sequence \(report.sequence)")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import DeputyCore
+import DeputyStore
+import Foundation
+import Testing
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test("50 concurrent commits share fsyncs, and every one is durable")
+    func concurrentCommitsShareFsyncs() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await StoreFixture.populated(disk, users: 0)
+        let syncsBefore = disk.statistics.fileSyncs
+        let published = store.directory
+
+        // Hold the first batch's fsync so that the other commits queue behind it.
+        disk.closeSyncGate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<50 {
+                group.addTask { try await StoreFixture.commitApplied(store, StoreFixture.addUser("c\(index)")) }
+            }
+            await StoreFixture.waitUntil { disk.syncsWaitingAtGate == 1 }
+            await StoreFixture.waitUntil { await store.queuedCommits == 49 }
+            // Nothing is published while the records wait for the disk.
+            #expect(store.directory.contents == published.contents)
+            disk.openSyncGate()
+            try await group.waitForAll()
+        }
+
+        #expect(disk.statistics.fileSyncs - syncsBefore == 2)
+        #expect(await store.currentStatistics.records == 51)
+        for index in 0..<50 { #expect(StoreFixture.hasUser("c\(index)", in: store.directory)) }
+
+        disk.powerCut()
+        let reopened = try await StoreFixture.open(disk)
+        for index in 0..<50 { #expect(StoreFixture.hasUser("c\(index)", in: reopened.directory)) }
+        #expect(reopened.directory.contents == store.directory.contents)
+    }
+
+    @Test("concurrent commits on the real file system are all durable and in one order")
+    func realFileSystemConcurrency() async throws {
+        let path = try TemporaryDirectory.make()
+        defer { TemporaryDirectory.remove(path) }
+        let data = path + "/data"
+        let real = try await StoreFixture.open(PosixFileSystem(), path: data)
+        try await StoreFixture.commitApplied(real, StoreFixture.createOrganization)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<50 {
+                group.addTask { try await StoreFixture.commitApplied(real, StoreFixture.addUser("r\(index)")) }
+            }
+            try await group.waitForAll()
+        }
+        let statistics = await real.currentStatistics
+        #expect(statistics.records == 51)
+        let reopened = try await StoreFixture.open(PosixFileSystem(), path: data)
+        #expect(reopened.directory.contents == real.directory.contents)
+        #expect(reopened.directory.revision == 51)
+    }
+}
