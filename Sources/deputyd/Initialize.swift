@@ -3,6 +3,7 @@ import DeputyCore
 import DeputyServer
 import DeputyStore
 import Foundation
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix

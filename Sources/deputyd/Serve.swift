@@ -26,6 +26,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Maximum request line length in bytes before BIND.") var maxLineUnauthenticated = ProtocolLimits.defaultMaximumLineLengthBeforeAuthentication
     @Option(help: "Maximum request line length in bytes after BIND.") var maxLine = ProtocolLimits.defaultMaximumLineLengthAfterAuthentication
     @Option(help: "Maximum pipelined requests read ahead per connection.") var maxPending = ProtocolLimits.defaultMaximumPendingRequests
+    @Option(help: "Postfix socketmap listener: HOST:PORT on loopback or a Unix socket path.") var socketmap: String?
+    @Option(help: "Postfix tcp_table listener, MAP=ADDRESS (senders, mailboxes, delegates, aliases); repeatable.") var tcpTable: [String] = []
+    @Option(help: "Postfix policy service listener: HOST:PORT on loopback or a Unix socket path.") var policy: String?
+    @Option(help: "Dovecot auth protocol listener (Postfix SMTP AUTH): HOST:PORT on loopback or a Unix socket path.") var dovecotAuth: String?
+    @Option(help: "Dovecot dict listener for the shared-mailbox map: a Unix socket path.") var dovecotDict: String?
+    @Option(help: "Maximum connections per mail listener.") var mailMaxConnections = MailAdapterLimits.defaultMaximumConnections
+    @Option(help: "Maximum mail request size in bytes.") var mailMaxRequest = MailAdapterLimits.defaultMaximumRequestSize
+    @Option(help: "Seconds of silence before a mail connection is closed.") var mailIdleTimeout = MailAdapterLimits.defaultIdleTimeout
     @Option(help: "Write a snapshot after this many journal records.") var snapshotEvery = 10_000
     @Option(help: "Write a snapshot after this many seconds with changes.") var snapshotInterval: Double = 3_600
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "notice"
@@ -54,6 +62,26 @@ struct Serve: AsyncParsableCommand {
         server.limits.protocolLimits.maximumPendingRequests = maxPending
         do {
             try server.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+
+        let mailLimits = MailAdapterLimits(maximumConnections: mailMaxConnections, maximumRequestSize: mailMaxRequest, idleTimeout: mailIdleTimeout)
+        var mail = MailAdapterConfiguration()
+        for (kind, text, flag) in [
+            (MailAdapterKind.socketmap, socketmap, "--socketmap"), (.policy, policy, "--policy"),
+            (.dovecotAuth, dovecotAuth, "--dovecot-auth"), (.dovecotDict, dovecotDict, "--dovecot-dict"),
+        ] {
+            guard let text else { continue }
+            guard let address = MailAdapterListener.address(text) else { throw ValidationError("\(flag) takes HOST:PORT or a Unix socket path") }
+            mail.listeners.append(MailAdapterListener(kind: kind, address: address, limits: mailLimits))
+        }
+        for text in tcpTable {
+            guard let listener = MailAdapterListener.tcpTable(text, limits: mailLimits) else { throw ValidationError("--tcp-table takes MAP=ADDRESS") }
+            mail.listeners.append(listener)
+        }
+        do {
+            try mail.validate()
         } catch {
             throw ValidationError("\(error)")
         }
@@ -89,7 +117,16 @@ struct Serve: AsyncParsableCommand {
         )
         let daemon = DeputyServer(configuration: server, environment: environment, tls: tls, logger: logger)
         // The store's maintenance comes first so that it stops last, after the listeners.
-        let services: [any Service] = [StoreMaintenance(store: store, logger: logger), daemon]
+        var services: [any Service] = [StoreMaintenance(store: store, logger: logger), daemon]
+        if !mail.isEmpty {
+            let mailLogger = Logger(label: "deputyd.mail")
+            let mailEnvironment = MailAdapterEnvironment(
+                sharing: environment, recorder: CommittingDelegatedSendRecorder(committer: environment.committer, logger: mailLogger),
+                // The directory is recovered before any service starts.
+                isReady: { true }
+            )
+            services.append(MailAdapterServer(configuration: mail, environment: mailEnvironment, logger: mailLogger))
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
