@@ -3,7 +3,6 @@ import DeputyCore
 import DeputyServer
 import DeputyStore
 import Foundation
-import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -23,9 +22,10 @@ struct Initialize: AsyncParsableCommand {
         guard let address = EmailAddress(superadmin) else { throw ValidationError("--superadmin is not a valid mail address") }
         var password: String?
         if let passwordFile {
-            var status = stat()
-            guard stat(passwordFile, &status) == 0 else { throw ValidationError("can't read \(passwordFile)") }
-            guard status.st_mode & 0o077 == 0 else { throw ValidationError("\(passwordFile) can be read by others; run: chmod 600 \(passwordFile)") }
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: passwordFile))?[.posixPermissions] as? Int else {
+                throw ValidationError("can't read \(passwordFile)")
+            }
+            guard mode & 0o077 == 0 else { throw ValidationError("\(passwordFile) can be read by others; run: chmod 600 \(passwordFile)") }
             password = (try String(contentsOfFile: passwordFile, encoding: .utf8)).split(separator: "\n").first.map(String.init)
             guard let password, !password.isEmpty else { throw ValidationError("\(passwordFile) is empty") }
         }

@@ -21,9 +21,10 @@ enum PasswordSource {
 
     /// Reads the first line of `path`, refusing a file that group or others can read.
     static func read(_ path: String) throws -> String {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw CLIError(.usage, "can't read the password file \(path): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & 0o077 == 0 else {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else {
+            throw CLIError(.usage, "can't read the password file \(path)")
+        }
+        guard mode & 0o077 == 0 else {
             throw CLIError(.usage, "the password file \(path) can be read by others; run: chmod 600 \(path)")
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
