@@ -130,8 +130,13 @@ let package = Package(
             name: "deputy-bench",
             dependencies: [
                 "DeputyCore",
+                "DeputyServer",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,107 @@
+import ArgumentParser
+import DeputyCore
+import DeputyServer
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// `deputy-bench socketmap`: `senders` lookups per second through the Postfix socketmap
+/// adapter, over persistent plaintext connections on loopback, one lookup in flight per
+/// connection as Postfix does.
+struct SocketmapBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socketmap",
+        abstract: "Time socketmap 'senders' lookups against the adapter (started in this process on the bench dataset)."
+    )
+
+    @Option(help: "Users in the dataset.") var users = 100_000
+    @Option(help: "Groups in the dataset.") var groups = 10_000
+    @Option(help: "Delegations in the dataset.") var delegations = 200_000
+    @Option(help: "Connections, each with one lookup in flight.") var connections = 1
+    @Option(help: "Seconds to run.") var seconds = 5.0
+
+    func run() async throws {
+        let dataset = BenchDataset(users: users, groups: groups, delegations: delegations)
+        let hasher = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 1_000))
+        let directory = try Directory(contents: dataset.contents(passwordHash: hasher.hash("bench")))
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let environment = MailAdapterEnvironment(
+            directory: LiveDirectory(directory), passwords: PasswordService(hasher: hasher, pool: pool), throttle: LoginThrottle(),
+            recorder: NoRecorder(), clock: { dataset.now }
+        )
+        var configuration = MailAdapterConfiguration()
+        configuration.listeners = [MailAdapterListener(kind: .socketmap, address: .tcp(host: "127.0.0.1", port: 0), limits: MailAdapterLimits())]
+        var logger = Logger(label: "deputy-bench")
+        logger.logLevel = .critical
+        let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = MailAdapterServer(configuration: configuration, environment: environment, logger: logger) { listeners in
+            if case .tcp(_, let port)? = listeners.first?.address { continuation.yield(port) }
+            continuation.finish()
+        }
+        let group = ServiceGroup(services: [server], logger: logger)
+        let serverTask = Task { try await group.run() }
+        var boundPort = 0
+        for await value in bound { boundPort = value }
+        let port = boundPort
+
+        var random = BenchRandom(seed: 11)
+        let keys = (0..<4096).map { _ in "senders " + (random.below(2) == 0 ? BenchDataset.user(random.below(users)) : BenchDataset.alias(random.below(users))) }
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let started = ContinuousClock.now
+        let counts = try await withThrowingTaskGroup(of: Int.self) { tasks in
+            for index in 0..<connections {
+                tasks.addTask { try await Self.client(port: port, keys: keys, offset: index * 97, until: deadline) }
+            }
+            var total = 0
+            for try await count in tasks { total += count }
+            return total
+        }
+        let elapsed = (ContinuousClock.now - started).seconds
+        print("socketmap senders: \(connections) connection(s), \(counts) lookups in \(String(format: "%.2f", elapsed)) s: \(Int(Double(counts) / elapsed)) lookups/s")
+        await group.triggerGracefulShutdown()
+        _ = try? await serverTask.value
+        try await pool.shutdownGracefully()
+    }
+
+    /// One persistent connection: a netstring request, wait for its reply, repeat.
+    static func client(port: Int, keys: [String], offset: Int, until deadline: ContinuousClock.Instant) async throws -> Int {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            var pending = ByteBuffer()
+            var count = 0
+            var index = offset
+            while ContinuousClock.now < deadline {
+                let key = keys[index & 4095]
+                index += 1
+                try await outbound.write(ByteBuffer(string: "\(key.utf8.count):\(key),"))
+                // Read until one whole netstring reply is buffered.
+                while true {
+                    if let colon = pending.readableBytesView.firstIndex(of: UInt8(ascii: ":")),
+                        let length = Int(String(decoding: pending.readableBytesView[pending.readerIndex..<colon], as: UTF8.self)),
+                        pending.readableBytes >= colon - pending.readerIndex + 1 + length + 1 {
+                        pending.moveReaderIndex(forwardBy: colon - pending.readerIndex + 1 + length + 1)
+                        break
+                    }
+                    guard var more = try await iterator.next() else { return count }
+                    pending.writeBuffer(&more)
+                }
+                count += 1
+            }
+            return count
+        }
+    }
+}
+
+/// Mail adapters in the benchmark record nothing.
+struct NoRecorder: DelegatedSendRecorder {
+    func record(login: EmailAddress, sender: EmailAddress, delegation: DelegatedSendGrant, at: Date) async {}
+}
