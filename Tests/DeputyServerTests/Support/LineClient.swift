@@ -5,16 +5,21 @@ import NIOSSL
 
 /// A minimal protocol client for tests: sends lines, reads raw reply lines up to and
 /// including the status line, so tests see exactly what a client would.
+///
+/// The channel lives inside `executeThenClose` in a task of its own; lines come out of it
+/// through one stream and writes go into it through another.
 final class LineClient: Sendable {
     typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    private let channel: Channel
+    private let outgoing: AsyncStream<ByteBuffer>.Continuation
     private let lines: LineStream
+    private let pump: Task<Void, Never>
     /// The greeting line.
     let greeting: String
 
-    private init(channel: Channel, lines: LineStream, greeting: String) {
-        self.channel = channel
+    private init(outgoing: AsyncStream<ByteBuffer>.Continuation, lines: LineStream, pump: Task<Void, Never>, greeting: String) {
+        self.outgoing = outgoing
         self.lines = lines
+        self.pump = pump
         self.greeting = greeting
     }
 
@@ -46,9 +51,31 @@ final class LineClient: Sendable {
     }
 
     private static func start(_ channel: Channel) async throws -> LineClient {
-        let lines = LineStream(channel.inbound)
+        let (outgoingStream, outgoing) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let (incomingStream, incoming) = AsyncThrowingStream.makeStream(of: String.self)
+        let pump = Task {
+            do {
+                try await channel.executeThenClose { inbound, outbound in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await buffer in inbound { incoming.yield(String(buffer: buffer)) }
+                        }
+                        group.addTask {
+                            for await buffer in outgoingStream { try await outbound.write(buffer) }
+                        }
+                        // The server closing, or the test closing: either ends the connection.
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
+                incoming.finish()
+            } catch {
+                incoming.finish(throwing: error)
+            }
+        }
+        let lines = LineStream(incomingStream)
         guard let greeting = try await lines.next() else { throw TestFailure("no greeting") }
-        return LineClient(channel: channel, lines: lines, greeting: greeting)
+        return LineClient(outgoing: outgoing, lines: lines, pump: pump, greeting: greeting)
     }
 
     /// Sends one line and returns the reply's lines, the status line last.
@@ -59,7 +86,7 @@ final class LineClient: Sendable {
 
     /// Writes raw text.
     func write(_ text: String) async throws {
-        try await channel.outbound.write(ByteBuffer(string: text))
+        outgoing.yield(ByteBuffer(string: text))
     }
 
     /// Reads lines up to and including the next status line.
@@ -78,28 +105,25 @@ final class LineClient: Sendable {
     }
 
     func close() async {
-        channel.outbound.finish()
-        try? await channel.channel.close()
+        outgoing.finish()
+        await pump.value
     }
 
     deinit {
-        // A NIOAsyncChannel must be finished before it goes away; tests often just drop clients.
-        channel.outbound.finish()
-        channel.channel.close(promise: nil)
+        outgoing.finish()
     }
 }
 
 /// The inbound lines of a connection, readable from any task.
 final class LineStream: @unchecked Sendable {
     // Only one task reads a given client at a time in these tests; the iterator is not shared.
-    private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var iterator: AsyncThrowingStream<String, any Error>.AsyncIterator
 
-    init(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>) {
-        iterator = inbound.makeAsyncIterator()
+    init(_ lines: AsyncThrowingStream<String, any Error>) {
+        iterator = lines.makeAsyncIterator()
     }
 
     func next() async throws -> String? {
-        guard let buffer = try await iterator.next() else { return nil }
-        return String(buffer: buffer)
+        try await iterator.next()
     }
 }
