@@ -64,7 +64,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "store-bench",
-            dependencies: ["DeputyStore", "DeputyCore"],
+            dependencies: ["DeputyStore", "DeputyCore", "DeputyBenchData"],
             swiftSettings: strictSettings
         ),
         // Listeners, TLS, sessions, throttling.
@@ -125,11 +125,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The deterministic dataset the benchmarks share.
+        .target(
+            name: "DeputyBenchData",
+            dependencies: ["DeputyCore"],
+            swiftSettings: strictSettings
+        ),
         // Benchmarks: the core's queries in process now; the daemon over TLS later.
         .executableTarget(
             name: "deputy-bench",
             dependencies: [
                 "DeputyCore",
+                "DeputyBenchData",
                 "DeputyServer",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

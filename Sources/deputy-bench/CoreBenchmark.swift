@@ -1,5 +1,6 @@
 import HashTreeCollections
 import ArgumentParser
+import DeputyBenchData
 import DeputyCore
 import Foundation
 

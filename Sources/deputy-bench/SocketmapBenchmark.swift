@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeputyBenchData
 import DeputyCore
 import DeputyServer
 import Foundation

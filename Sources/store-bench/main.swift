@@ -1,3 +1,4 @@
+import DeputyBenchData
 import DeputyCore
 import DeputyStore
 import Foundation

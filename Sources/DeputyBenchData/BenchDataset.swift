@@ -4,23 +4,29 @@ import Foundation
 /// A deterministic directory of a chosen size, the same on every run for the same sizes.
 ///
 /// Users `user<i>@bench.test`, each with the alias `alias<i>@bench.test`; groups
-/// `group<j>@bench.test` of ten members, every fourth letting members send as it;
+/// `group<j>@bench.test` of about ten members, every fourth letting members send as it;
 /// delegations of mixed permissions from a random mailbox to a random user (nine in ten)
 /// or group, one in ten expiring an hour after the dataset's clock.
-struct BenchDataset {
-    let users: Int
-    let groups: Int
-    let delegations: Int
+public struct BenchDataset: Sendable {
+    public let users: Int
+    public let groups: Int
+    public let delegations: Int
     /// The time the dataset treats as now.
-    let now = Date(timeIntervalSince1970: 1_800_000_000)
-    static let domain = "bench.test"
+    public let now = Date(timeIntervalSince1970: 1_800_000_000)
+    public init(users: Int, groups: Int, delegations: Int) {
+        self.users = users
+        self.groups = groups
+        self.delegations = delegations
+    }
 
-    static func user(_ i: Int) -> String { "user\(i)@\(domain)" }
-    static func alias(_ i: Int) -> String { "alias\(i)@\(domain)" }
-    static func group(_ j: Int) -> String { "group\(j)@\(domain)" }
+    public static let domain = "bench.test"
+
+    public static func user(_ i: Int) -> String { "user\(i)@\(domain)" }
+    public static func alias(_ i: Int) -> String { "alias\(i)@\(domain)" }
+    public static func group(_ j: Int) -> String { "group\(j)@\(domain)" }
 
     /// The directory as plain contents, built without going through commands.
-    func contents(passwordHash: PasswordHash) -> DirectoryContents {
+    public func contents(passwordHash: PasswordHash) -> DirectoryContents {
         var random = BenchRandom(seed: 0x5EED)
         var nextID: UInt64 = 1
         func allocate() -> EntityID {
@@ -89,11 +95,11 @@ struct BenchDataset {
 }
 
 /// A small deterministic generator (SplitMix64).
-struct BenchRandom {
+public struct BenchRandom: Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -101,7 +107,7 @@ struct BenchRandom {
         return z ^ (z >> 31)
     }
 
-    mutating func below(_ bound: Int) -> Int {
+    public mutating func below(_ bound: Int) -> Int {
         Int(next() % UInt64(bound))
     }
 }
