@@ -151,7 +151,7 @@ public final class DeputyServer: Service, Sendable {
                 do {
                     for try await line in inbound {
                         let wasAuthenticated = session.isAuthenticated
-                        let (reply, disposition) = await session.handle(line: line.readableBytesView)
+                        let (reply, disposition) = await session.handle(line: line)
                         if !wasAuthenticated, session.isAuthenticated {
                             let longer = configuration.limits.protocolLimits.maximumLineLengthAfterAuthentication
                             channel.eventLoop.execute { limit.value.maximumLineLength = longer }

@@ -42,10 +42,11 @@ public struct Session: Sendable {
     }
 
     /// Answers one line (without its terminator).
-    public mutating func handle(line: ByteBufferView) async -> (Reply, Disposition) {
+    public mutating func handle(line: ByteBuffer) async -> (Reply, Disposition) {
         let request: Request?
         do {
-            request = try RequestParser(limits: environment.limits).parse(Array(line))
+            // Parsed straight from the buffer: no copy of the line per request.
+            request = try RequestParser(limits: environment.limits).parse(line)
         } catch {
             return (Reply(status: ReplyStatus(error)), .keepOpen)
         }
