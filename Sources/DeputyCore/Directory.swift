@@ -72,18 +72,32 @@ public struct Directory: Sendable {
     /// Writes the index entries of every address of `user`, from the user and the
     /// delegation and membership indexes: call it after any of them changes for the user.
     mutating func indexAddresses(of user: User) {
-        let delegations = indexes.delegationsByMailbox[user.id] ?? []
+        let delegations = (indexes.delegationsByMailbox[user.id] ?? []).map { delegation in
+            guard case .user(let id) = delegation.delegate, let delegate = users[id] else {
+                return IndexedDelegation(delegation: delegation, delegateLogin: nil, delegateBlocked: false)
+            }
+            return IndexedDelegation(delegation: delegation, delegateLogin: InlineAddress(delegate.address), delegateBlocked: delegate.blocked)
+        }
         let groups = indexes.groupsByMember[user.id] ?? []
         let groupAddresses = groups.compactMap { self.groups[$0]?.address }
+        let login = InlineAddress(user.address)
         indexes.addresses[AddressKey(user.address)] = AddressEntry(
-            owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations,
-            groups: groups, groupAddresses: groupAddresses
+            owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
+            delegations: delegations, groups: groups, groupAddresses: groupAddresses
         )
         for alias in user.aliases {
             indexes.addresses[AddressKey(alias)] = AddressEntry(
-                owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, delegations: delegations,
-                groups: groups, groupAddresses: groupAddresses
+                owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
+                delegations: delegations, groups: groups, groupAddresses: groupAddresses
             )
+        }
+    }
+
+    /// Rewrites the address entries of every mailbox delegated to the user `id`, whose
+    /// entries carry the user's blocked flag.
+    mutating func reindexMailboxes(delegatedTo id: EntityID) {
+        for delegationID in indexes.delegationsByDelegate[.user(id)] ?? [] {
+            if let mailbox = delegations[delegationID]?.mailbox { reindexAddresses(ofUser: mailbox) }
         }
     }
 
@@ -95,8 +109,8 @@ public struct Directory: Sendable {
     /// Writes the index entry of `group`'s address.
     mutating func indexAddress(of group: Group) {
         indexes.addresses[AddressKey(group.address)] = AddressEntry(
-            owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, delegations: [], groups: [],
-            groupAddresses: []
+            owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, ownerLogin: nil,
+            delegations: [], groups: [], groupAddresses: []
         )
     }
 

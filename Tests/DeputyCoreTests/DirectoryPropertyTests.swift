@@ -58,6 +58,22 @@ struct DirectoryPropertyTests {
             #expect(directory.mailboxes(of: user.address.value, at: now) == [], "step \(step)")
             #expect(directory.privileges(of: user.address.value)?.privileges == [], "step \(step)")
         }
+        checkSendAsAgreesWithSenders(directory, now: now, step: step)
+    }
+
+    /// `sendAs` answers allowed checks from the address's entry alone; `senders` takes every
+    /// candidate through the full decision. For every login and address, both must give the
+    /// same answer with the same reason.
+    static func checkSendAsAgreesWithSenders(_ directory: Directory, now: Date, step: Int) {
+        let logins = directory.users.values.map(\.address)
+        for address in directory.users.values.flatMap(\.allAddresses) + directory.groups.values.map(\.address) {
+            let senders = Dictionary(uniqueKeysWithValues: directory.senders(of: address.value, at: now).map { ($0.login, $0.decision) })
+            for login in logins {
+                let decision = directory.sendAs(login: login.value.uppercased(), address: address.value, at: now)
+                #expect(decision.allowed == (senders[login] != nil), "step \(step): \(login) as \(address): \(decision)")
+                if let expected = senders[login] { #expect(decision == expected, "step \(step): \(login) as \(address)") }
+            }
+        }
     }
 
     /// Replays the applied role changes of the audit log and checks they give exactly the

@@ -43,6 +43,47 @@ struct QueryTests {
         #expect(d.sendAs(login: "not a login", address: "alice@acme.test", at: t.now).reason == .unknownLogin)
     }
 
+    @Test("addresses match in any case, and only the same address matches")
+    func caseInsensitiveLookups() {
+        let t = Self.fixture()
+        let d = t.directory
+        for login in ["bob@acme.test", "BOB@ACME.TEST", "bOb@AcMe.tEsT"] {
+            for address in ["alice@acme.test", "ALICE@acme.test", "A.SMITH@Acme.Test"] {
+                #expect(d.sendAs(login: login, address: address, at: t.now).allowed, "\(login) as \(address)")
+            }
+        }
+        // Text outside ASCII takes the general lowercasing path, and matches no address.
+        #expect(d.sendAs(login: "bob@acme.test", address: "ALICÉ@acme.test", at: t.now).reason == .unknownAddress)
+        #expect(d.sendAs(login: "BOB@ACME.TEST", address: "alice@acme.tesT", at: t.now).allowed)
+        // Same length and digest-neighbouring spellings of other addresses do not match.
+        #expect(d.sendAs(login: "BOB@ACME.TESU", address: "alice@acme.test", at: t.now).reason == .unknownLogin)
+        #expect(d.sendAs(login: "B0B@ACME.TEST", address: "alice@acme.test", at: t.now).reason == .unknownLogin)
+        #expect(d.sendAs(login: "bob@acme.test", address: "ALICE@ACME.TEST.", at: t.now).reason == .unknownAddress)
+        #expect(d.sendAs(login: "Bob@Acme.Test", address: "SALES@ACME.TEST", at: t.now).reason == .groupMember(group: T.address("sales")))
+    }
+
+    @Test("addresses longer than the index holds inline decide the same way")
+    func longAddresses() {
+        var t = Self.fixture()
+        let admin = t.principal("admin")
+        let long = T.address("a.rather.long.local.part.for.delegates")
+        let longOwner = T.address("another.quite.long.local.part.for.owners")
+        t.expectApplied(.addUser(NewUser(address: long, displayName: "Long", passwordHash: T.hash)), as: admin)
+        t.expectApplied(.addUser(NewUser(address: longOwner, displayName: "Owner", passwordHash: T.hash, aliases: [T.address("owner.alias.with.a.long.local.part")])), as: admin)
+        t.expectApplied(.delegate(NewDelegation(mailbox: longOwner, delegate: long, permissions: PermissionSet([.sendAs]))), as: admin)
+        let d = t.directory
+        let viaDelegation = d.sendAs(login: long.value.uppercased(), address: longOwner.value, at: t.now)
+        if case .delegation(let owner, _, let group) = viaDelegation.reason {
+            #expect(owner == longOwner)
+            #expect(group == nil)
+        } else {
+            Issue.record("expected a delegation, got \(viaDelegation)")
+        }
+        #expect(d.sendAs(login: longOwner.value.uppercased(), address: "OWNER.alias.with.a.long.local.part@acme.test", at: t.now).reason == .alias)
+        #expect(d.sendAs(login: long.value.replacingOccurrences(of: "delegates", with: "delegatez"), address: longOwner.value, at: t.now).reason == .unknownLogin)
+        #expect(d.sendAs(login: "bob@acme.test", address: longOwner.value, at: t.now).reason == .notPermitted)
+    }
+
     @Test("send on behalf: the permission, or send-as, allows it")
     func sendOnBehalf() {
         let t = Self.fixture()

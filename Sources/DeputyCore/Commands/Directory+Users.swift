@@ -135,6 +135,7 @@ extension Directory {
         }
         users[user.id]!.blocked = blocked
         indexAddresses(of: users[user.id]!)
+        reindexMailboxes(delegatedTo: user.id)
         return CommandResult(entity: user.id, summary: "\(user.address) \(blocked ? "blocked" : "unblocked")")
     }
 }

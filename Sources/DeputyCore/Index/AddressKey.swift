@@ -1,51 +1,65 @@
 /// A lowercase address as an index key, with its hash computed once.
 ///
 /// Swift's `String` hashing runs SipHash over the text on every lookup; on the send-as path
-/// that was a third of the cost. An `AddressKey` hashes its bytes once with FNV-1a while it
-/// lowercases them, and feeds only that 64-bit digest to the hash tree.
+/// that was a third of the cost. An `AddressKey` hashes its bytes once with FNV-1a, folding
+/// ASCII capitals as it goes, and feeds only that 64-bit digest to the hash tree. A lookup
+/// key for mixed-case text keeps the text as sent and compares it without case, so a
+/// lookup never allocates a lowercase copy.
 struct AddressKey: Hashable, Sendable {
+    /// The address as stored (lowercase), or as a client sent it when ``foldsCase``.
+    let raw: String
+    /// FNV-1a over the lowercase bytes.
+    let digest: UInt64
+    /// Whether `raw` may hold ASCII capitals.
+    let foldsCase: Bool
+
     /// The address in lowercase.
-    let text: String
-    private let digest: UInt64
+    var text: String { foldsCase ? String(decoding: raw.utf8.map(Self.folded), as: UTF8.self) : raw }
 
     /// A key for an address already in lowercase.
     init(_ address: EmailAddress) {
-        self.text = address.value
-        self.digest = Self.digest(address.value.utf8)
+        self.raw = address.value
+        self.digest = Self.digest(address.value.utf8, folding: false)
+        self.foldsCase = false
     }
 
-    /// A key for looking up text as it came from a client: ASCII letters are lowercased
-    /// (without a copy when there are none); anything longer than an address can be is `nil`.
+    /// A key for looking up text as it came from a client, matched without regard to case;
+    /// anything longer than an address can be is `nil`.
     init?(lookup raw: String) {
         let utf8 = raw.utf8
         guard !utf8.isEmpty, utf8.count <= EmailAddress.maximumLength else { return nil }
-        var needsLowering = false
-        for byte in utf8 where byte >= UInt8(ascii: "A") && (byte <= UInt8(ascii: "Z") || byte >= 0x80) {
-            needsLowering = true
-            break
-        }
-        self.text = needsLowering ? Self.lowercased(raw) : raw
-        self.digest = Self.digest(text.utf8)
-    }
-
-    /// Lowercases ASCII letters without Unicode tables; other text goes the general way.
-    private static func lowercased(_ raw: String) -> String {
-        let utf8 = raw.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return raw.lowercased() }
-        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
-            var index = 0
-            for byte in utf8 {
-                buffer[index] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                index += 1
+        var capitals = false
+        var ascii = true
+        for byte in utf8 {
+            if byte >= 0x80 {
+                ascii = false
+                break
             }
-            return index
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { capitals = true }
+        }
+        if ascii {
+            self.raw = raw
+            self.digest = Self.digest(utf8, folding: capitals)
+            self.foldsCase = capitals
+        } else {
+            // Outside ASCII, lowercasing follows Unicode (the Kelvin sign becomes `k`), as
+            // it does when an address is stored.
+            let lowered = raw.lowercased()
+            self.raw = lowered
+            self.digest = Self.digest(lowered.utf8, folding: false)
+            self.foldsCase = false
         }
     }
 
-    private static func digest(_ bytes: String.UTF8View) -> UInt64 {
+    @inline(__always)
+    static func folded(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    static func digest(_ bytes: String.UTF8View, folding: Bool) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in bytes {
-            hash ^= UInt64(byte)
+            hash ^= UInt64(folding ? folded(byte) : byte)
             hash &*= 0x0000_0100_0000_01B3
         }
         return hash
@@ -56,27 +70,16 @@ struct AddressKey: Hashable, Sendable {
     }
 
     static func == (lhs: AddressKey, rhs: AddressKey) -> Bool {
-        lhs.digest == rhs.digest && lhs.text == rhs.text
+        guard lhs.digest == rhs.digest else { return false }
+        guard lhs.foldsCase || rhs.foldsCase else { return lhs.raw == rhs.raw }
+        var left = lhs.raw
+        var right = rhs.raw
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                guard a.count == b.count else { return false }
+                for index in 0..<a.count where folded(a[index]) != folded(b[index]) { return false }
+                return true
+            }
+        }
     }
-}
-
-/// What the address index knows of one address: enough to answer send-as from two lookups
-/// (the login's entry and the address's), without touching any other map.
-struct AddressEntry: Hashable, Sendable {
-    /// Who owns the address.
-    let owner: AddressOwner
-    /// The owning user's primary address, or the group's address.
-    let primary: EmailAddress
-    /// Whether the owning user is blocked.
-    let blocked: Bool
-    /// Whether the owning group lets its members send as it.
-    let groupSendAs: Bool
-    /// For a user's address: the delegations of the user's mailbox (shared with the user's
-    /// other addresses, not copied).
-    let delegations: [Delegation]
-    /// For a user's address: the groups the user belongs to.
-    let groups: [EntityID]
-    /// The addresses of ``groups``, in the same order, so a reason can name the group
-    /// without another lookup.
-    let groupAddresses: [EmailAddress]
 }

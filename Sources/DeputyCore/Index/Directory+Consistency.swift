@@ -48,7 +48,7 @@ extension Directory {
     private static func normalized(_ map: TreeDictionary<AddressKey, AddressEntry>) -> [String: [AnyHashable]] {
         Dictionary(uniqueKeysWithValues: map.map { key, entry in
             (key.text, [
-                entry.owner, entry.primary, entry.blocked, entry.groupSendAs, Set(entry.delegations),
+                entry.owner, entry.primary, entry.blocked, entry.groupSendAs, entry.ownerLogin, Set(entry.delegations),
                 Set(zip(entry.groups, entry.groupAddresses).map { "\($0.0) \($0.1)" }), entry.groups.count == entry.groupAddresses.count,
             ] as [AnyHashable])
         })

@@ -19,19 +19,50 @@ extension Directory {
     }
 
     private func sendDecision(login: String, address: String, permission: Permission, at now: Date) -> SendDecision {
-        // The hot path of every mail server: two index lookups, then the mailbox's
-        // delegations held by value. No user or group record is read.
-        guard let (userID, loginEntry) = loginEntry(login) else { return .refuse(.unknownLogin) }
+        // The hot path of every mail server. The address's entry carries its owner's login
+        // and each delegate's, so an allowed check through the owner or a direct grant is
+        // one index lookup. Everything else (refusals, grants through groups) looks the login
+        // up as well and goes through the full decision, which agrees with the short one.
+        guard let loginKey = AddressKey(lookup: login) else { return .refuse(.unknownLogin) }
+        let target = addressEntry(lookup: address)
+        if let target, let decision = Self.directDecision(loginKey, target: target, permission: permission, at: now) {
+            return decision
+        }
+        guard let loginEntry = indexes.addresses[loginKey], case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
         guard !loginEntry.blocked else { return .refuse(.blockedLogin) }
-        guard let target = addressEntry(lookup: address) else { return .refuse(.unknownAddress) }
-        return sendDecision(userID: userID, memberships: loginEntry.groups, groupAddresses: loginEntry.groupAddresses, target: target, permission: permission, at: now)
+        guard let target else { return .refuse(.unknownAddress) }
+        return sendDecision(userID: userID, login: loginEntry, target: target, permission: permission, at: now)
     }
 
-    /// The decision for a login that exists and is not blocked (with the groups it belongs
-    /// to), and an address that exists.
-    func sendDecision(
-        userID: EntityID, memberships: [EntityID], groupAddresses: [EmailAddress], target: AddressEntry, permission: Permission, at now: Date
-    ) -> SendDecision {
+    /// The decision when the login owns the address or holds a direct grant on it, read
+    /// from the address's entry alone; `nil` when the full decision is needed. It returns
+    /// what ``sendDecision(userID:login:target:permission:at:)`` would: the owner first,
+    /// then the first active direct grant in the same order.
+    private static func directDecision(_ login: AddressKey, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision? {
+        switch target.owner {
+        case .user, .alias:
+            if target.ownerLogin?.matches(login) == true {
+                guard !target.blocked else { return nil }
+                if case .alias = target.owner { return .allow(.alias) }
+                return .allow(.ownAddress)
+            }
+        case .group:
+            return nil
+        }
+        for grant in target.delegations where grant.delegateLogin?.matches(login) == true {
+            let delegation = grant.delegation
+            guard !grant.delegateBlocked, delegation.isActive(at: now), permissions(delegation.permissions, allow: permission) else { return nil }
+            return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil))
+        }
+        return nil
+    }
+
+    /// The decision for a login that exists and is not blocked (its address entry, which
+    /// lists its groups), and an address that exists.
+    ///
+    /// The login's group lists are read only when a delegation to a group or a group
+    /// address needs them: each is one more object, usually outside the CPU's caches.
+    func sendDecision(userID: EntityID, login: AddressEntry, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision {
         // The address entry of a mailbox carries its delegations, so no further lookup is needed.
         switch target.owner {
         case .user(let id):
@@ -39,13 +70,14 @@ extension Directory {
         case .alias(let id):
             if id == userID { return .allow(.alias) }
         case .group(let groupID):
-            if target.groupSendAs, memberships.contains(groupID) {
+            if target.groupSendAs, login.groups.contains(groupID) {
                 return .allow(.groupMember(group: target.primary))
             }
             return .refuse(.notPermitted)
         }
         var viaGroup: SendDecision?
-        for delegation in target.delegations {
+        for grant in target.delegations {
+            let delegation = grant.delegation
             guard delegation.isActive(at: now), Self.permissions(delegation.permissions, allow: permission) else { continue }
             switch delegation.delegate {
             case .user(let id):
@@ -53,8 +85,8 @@ extension Directory {
                 if id == userID { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
             case .group(let groupID):
                 guard viaGroup == nil else { continue }
-                if let position = memberships.firstIndex(of: groupID), position < groupAddresses.count {
-                    viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: groupAddresses[position]))
+                if let position = login.groups.firstIndex(of: groupID), position < login.groupAddresses.count {
+                    viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: login.groupAddresses[position]))
                 }
             }
         }
@@ -87,12 +119,8 @@ extension Directory {
         var seen: Set<EntityID> = []
         var entries: [SenderEntry] = []
         for candidate in candidates where seen.insert(candidate).inserted {
-            guard let user = users[candidate], !user.blocked else { continue }
-            let memberships = indexes.groupsByMember[user.id] ?? []
-            let decision = sendDecision(
-                userID: user.id, memberships: memberships, groupAddresses: memberships.compactMap { groups[$0]?.address },
-                target: target, permission: .sendAs, at: now
-            )
+            guard let user = users[candidate], !user.blocked, let login = indexes.addresses[AddressKey(user.address)] else { continue }
+            let decision = sendDecision(userID: user.id, login: login, target: target, permission: .sendAs, at: now)
             if decision.allowed { entries.append(SenderEntry(login: user.address, decision: decision)) }
         }
         return entries.sorted { $0.login < $1.login }

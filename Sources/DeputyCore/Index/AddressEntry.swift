@@ -1,0 +1,54 @@
+/// What the address index knows of one address: enough to answer send-as from two lookups
+/// (the login's entry and the address's), without touching any other map.
+///
+/// A class, not a struct: reading a struct out of the index copies it, retaining each of
+/// its arrays and strings, and every retain writes to an object that is usually not in the
+/// CPU's cache. Reading this entry retains one object, the one the check reads anyway.
+final class AddressEntry: Hashable, Sendable {
+    /// Who owns the address.
+    let owner: AddressOwner
+    /// The owning user's primary address, or the group's address.
+    let primary: EmailAddress
+    /// Whether the owning user is blocked.
+    let blocked: Bool
+    /// Whether the owning group lets its members send as it.
+    let groupSendAs: Bool
+    /// For a user's address: the owning user's primary address as a key, which a login
+    /// must equal to be the owner.
+    let ownerLogin: InlineAddress?
+    /// For a user's address: the delegations of the user's mailbox (shared with the user's
+    /// other addresses, not copied), each with its delegate's login.
+    let delegations: [IndexedDelegation]
+    /// For a user's address: the groups the user belongs to.
+    let groups: [EntityID]
+    /// The addresses of ``groups``, in the same order, so a reason can name the group
+    /// without another lookup.
+    let groupAddresses: [EmailAddress]
+
+    init(
+        owner: AddressOwner, primary: EmailAddress, blocked: Bool, groupSendAs: Bool, ownerLogin: InlineAddress?, delegations: [IndexedDelegation],
+        groups: [EntityID], groupAddresses: [EmailAddress]
+    ) {
+        self.owner = owner
+        self.primary = primary
+        self.blocked = blocked
+        self.groupSendAs = groupSendAs
+        self.ownerLogin = ownerLogin
+        self.delegations = delegations
+        self.groups = groups
+        self.groupAddresses = groupAddresses
+    }
+
+    static func == (lhs: AddressEntry, rhs: AddressEntry) -> Bool {
+        lhs === rhs
+            || (lhs.owner == rhs.owner && lhs.primary == rhs.primary && lhs.blocked == rhs.blocked && lhs.groupSendAs == rhs.groupSendAs
+                && lhs.ownerLogin == rhs.ownerLogin && lhs.delegations == rhs.delegations && lhs.groups == rhs.groups && lhs.groupAddresses == rhs.groupAddresses)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(owner)
+        hasher.combine(primary)
+        hasher.combine(delegations.count)
+        hasher.combine(groups)
+    }
+}

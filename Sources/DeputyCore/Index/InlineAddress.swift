@@ -1,0 +1,57 @@
+/// An address held inside the value that names it, compared with a lookup key without
+/// reading any other memory.
+///
+/// The address index carries, in each mailbox's entry, the login of each delegate: a
+/// send-as check compares the login it was given against them. Held as `String`s, each
+/// comparison would read the string's heap storage, usually outside the CPU's caches;
+/// held inline (addresses up to ``capacity`` bytes, nearly all of them), the comparison
+/// stays within the entry's own delegation list.
+struct InlineAddress: Hashable, Sendable {
+    /// The longest address held inline; longer ones keep their ``EmailAddress``.
+    static let capacity = 32
+
+    private typealias Words = (UInt64, UInt64, UInt64, UInt64)
+
+    private let digest: UInt64
+    private let count: Int
+    private let words: Words
+    /// The address when it is longer than ``capacity``.
+    private let overflow: EmailAddress?
+
+    /// Holds `address` (lowercase, as every ``EmailAddress`` is).
+    init(_ address: EmailAddress) {
+        let utf8 = address.value.utf8
+        var words: Words = (0, 0, 0, 0)
+        let inline = utf8.count <= Self.capacity
+        if inline {
+            withUnsafeMutableBytes(of: &words) { buffer in
+                for (index, byte) in utf8.enumerated() { buffer[index] = byte }
+            }
+        }
+        self.digest = AddressKey.digest(utf8, folding: false)
+        self.count = utf8.count
+        self.words = words
+        self.overflow = inline ? nil : address
+    }
+
+    /// Whether `key` (which may hold capitals) names this address.
+    func matches(_ key: AddressKey) -> Bool {
+        guard key.digest == digest, key.raw.utf8.count == count else { return false }
+        if let overflow { return key == AddressKey(overflow) }
+        var raw = key.raw
+        return raw.withUTF8 { given in
+            withUnsafeBytes(of: words) { held in
+                for index in 0..<count where AddressKey.folded(given[index]) != held[index] { return false }
+                return true
+            }
+        }
+    }
+
+    static func == (lhs: InlineAddress, rhs: InlineAddress) -> Bool {
+        lhs.digest == rhs.digest && lhs.count == rhs.count && lhs.words == rhs.words && lhs.overflow == rhs.overflow
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(digest)
+    }
+}
