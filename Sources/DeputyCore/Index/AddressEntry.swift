@@ -1,10 +1,11 @@
-/// What the address index knows of one address: enough to answer send-as from two lookups
-/// (the login's entry and the address's), without touching any other map.
+/// What the address index knows of one address: enough to answer send-as from the
+/// address's entry alone (through the owner or a direct grant) or with the login's entry as
+/// well, without touching any other map.
 ///
 /// A class, not a struct: reading a struct out of the index copies it, retaining each of
 /// its arrays and strings, and every retain writes to an object that is usually not in the
 /// CPU's cache. Reading this entry retains one object, the one the check reads anyway.
-final class AddressEntry: Hashable, Sendable {
+final class AddressEntry: Equatable, Sendable {
     /// Who owns the address.
     let owner: AddressOwner
     /// The owning user's primary address, or the group's address.
@@ -43,12 +44,5 @@ final class AddressEntry: Hashable, Sendable {
         lhs === rhs
             || (lhs.owner == rhs.owner && lhs.primary == rhs.primary && lhs.blocked == rhs.blocked && lhs.groupSendAs == rhs.groupSendAs
                 && lhs.ownerLogin == rhs.ownerLogin && lhs.delegations == rhs.delegations && lhs.groups == rhs.groups && lhs.groupAddresses == rhs.groupAddresses)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(owner)
-        hasher.combine(primary)
-        hasher.combine(delegations.count)
-        hasher.combine(groups)
     }
 }
