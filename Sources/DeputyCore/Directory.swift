@@ -72,25 +72,44 @@ public struct Directory: Sendable {
     /// Writes the index entries of every address of `user`, from the user and the
     /// delegation and membership indexes: call it after any of them changes for the user.
     mutating func indexAddresses(of user: User) {
-        let delegations = (indexes.delegationsByMailbox[user.id] ?? []).map { delegation in
-            guard case .user(let id) = delegation.delegate, let delegate = users[id] else {
+        let groups = indexes.groupsByMember[user.id] ?? []
+        let entries = Self.addressEntries(
+            of: user, delegations: indexes.delegationsByMailbox[user.id] ?? [], groups: groups,
+            groupAddresses: groups.compactMap { self.groups[$0]?.address },
+            delegate: { id in users[id].map { ($0.address, $0.blocked) } }
+        )
+        for (key, entry) in entries { indexes.addresses[key] = entry }
+    }
+
+    /// The address index's entries for `user`'s primary address and aliases.
+    ///
+    /// `delegate` gives a delegate user's primary address and blocked flag; it is a
+    /// parameter so that building a whole directory can read them without a lookup in the
+    /// persistent map (which copies the whole user out).
+    static func addressEntries(
+        of user: User, delegations: [Delegation], groups: [EntityID], groupAddresses: [EmailAddress],
+        delegate: (EntityID) -> (address: EmailAddress, blocked: Bool)?
+    ) -> [(AddressKey, AddressEntry)] {
+        let indexed = delegations.map { delegation in
+            guard case .user(let id) = delegation.delegate, let delegate = delegate(id) else {
                 return IndexedDelegation(delegation: delegation, delegateLogin: nil, delegateBlocked: false)
             }
             return IndexedDelegation(delegation: delegation, delegateLogin: InlineAddress(delegate.address), delegateBlocked: delegate.blocked)
         }
-        let groups = indexes.groupsByMember[user.id] ?? []
-        let groupAddresses = groups.compactMap { self.groups[$0]?.address }
         let login = InlineAddress(user.address)
-        indexes.addresses[AddressKey(user.address)] = AddressEntry(
+        var entries = [(AddressKey, AddressEntry)]()
+        entries.reserveCapacity(1 + user.aliases.count)
+        entries.append((AddressKey(user.address), AddressEntry(
             owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
-            delegations: delegations, groups: groups, groupAddresses: groupAddresses
-        )
+            delegations: indexed, groups: groups, groupAddresses: groupAddresses
+        )))
         for alias in user.aliases {
-            indexes.addresses[AddressKey(alias)] = AddressEntry(
+            entries.append((AddressKey(alias), AddressEntry(
                 owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
-                delegations: delegations, groups: groups, groupAddresses: groupAddresses
-            )
+                delegations: indexed, groups: groups, groupAddresses: groupAddresses
+            )))
         }
+        return entries
     }
 
     /// Rewrites the address entries of every mailbox delegated to the user `id`, whose
@@ -108,7 +127,12 @@ public struct Directory: Sendable {
 
     /// Writes the index entry of `group`'s address.
     mutating func indexAddress(of group: Group) {
-        indexes.addresses[AddressKey(group.address)] = AddressEntry(
+        indexes.addresses[AddressKey(group.address)] = Self.addressEntry(of: group)
+    }
+
+    /// The address index's entry for `group`'s address.
+    static func addressEntry(of group: Group) -> AddressEntry {
+        AddressEntry(
             owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, ownerLogin: nil,
             delegations: [], groups: [], groupAddresses: []
         )

@@ -62,7 +62,13 @@ extension Directory {
 
     /// Builds a directory from contents, rebuilding every index, and refuses contents that
     /// break an invariant: a duplicate identity or address, a reference to a missing entry,
-    /// anything but one super administrator, an identity at or past `nextIdentity`.
+    /// anything but one super administrator, an administrator holding custom roles, an
+    /// identity at or past `nextIdentity`. So a directory built here passes
+    /// ``integrityProblems()``.
+    ///
+    /// The indexes are gathered in ordinary dictionaries and become persistent maps once,
+    /// at the end, and entries are read from the contents' lists by position: a lookup in
+    /// a persistent map copies the whole entry out, which dominated loading a snapshot.
     public init(contents: DirectoryContents) throws(DirectoryContentsError) {
         self.init()
         organization = contents.organization
@@ -82,25 +88,42 @@ extension Directory {
             }
         }
         for policy in contents.policies { policies[policy.name] = policy }
-        for user in contents.users {
+
+        var userPositions = [EntityID: Int](minimumCapacity: contents.users.count)
+        var superAdministrators: [EntityID] = []
+        for (position, user) in contents.users.enumerated() {
             try claim(user.id)
-            users[user.id] = user
+            userPositions[user.id] = position
             try claim(user.address)
             for alias in user.aliases { try claim(alias) }
             if let policy = user.policy, policies[policy] == nil { throw DirectoryContentsError(description: "\(user.address) names the missing policy \(policy)") }
+            if user.role != .user, !user.customRoles.isEmpty { throw DirectoryContentsError(description: "administrator \(user.address) holds custom roles") }
+            if user.role == .superAdministrator { superAdministrators.append(user.id) }
         }
-        for group in contents.groups {
+        if organization != nil {
+            guard superAdministrators.count == 1, superAdministrators[0] == superAdministrator else {
+                throw DirectoryContentsError(description: "there must be exactly one super administrator, found \(superAdministrators.count)")
+            }
+        } else if !contents.users.isEmpty {
+            throw DirectoryContentsError(description: "entries without an organisation")
+        }
+
+        var addresses = [AddressKey: AddressEntry](minimumCapacity: claimed.count)
+        var groupPositions = [EntityID: Int](minimumCapacity: contents.groups.count)
+        var groupsByOwner: [EntityID: [EntityID]] = [:]
+        var groupsByMember: [EntityID: [EntityID]] = [:]
+        for (position, group) in contents.groups.enumerated() {
             try claim(group.id)
-            groups[group.id] = group
+            groupPositions[group.id] = position
             try claim(group.address)
-            indexAddress(of: group)
+            addresses[AddressKey(group.address)] = Self.addressEntry(of: group)
             if let owner = group.owner {
-                guard users[owner] != nil else { throw DirectoryContentsError(description: "group \(group.address) has a missing owner") }
-                indexes.groupsByOwner.appendID(group.id, to: owner)
+                guard userPositions[owner] != nil else { throw DirectoryContentsError(description: "group \(group.address) has a missing owner") }
+                groupsByOwner[owner, default: []].append(group.id)
             }
             for case .user(let id) in group.members {
-                guard users[id] != nil else { throw DirectoryContentsError(description: "group \(group.address) holds a missing user") }
-                indexes.groupsByMember.appendID(group.id, to: id)
+                guard userPositions[id] != nil else { throw DirectoryContentsError(description: "group \(group.address) holds a missing user") }
+                groupsByMember[id, default: []].append(group.id)
             }
         }
         for service in contents.services {
@@ -110,32 +133,63 @@ extension Directory {
                 throw DirectoryContentsError(description: "the service name \(service.name) is used twice")
             }
         }
+
+        var delegationsByMailbox: [EntityID: [Delegation]] = [:]
+        var delegationsByDelegate: [Delegate: [EntityID]] = [:]
+        var delegationByPair = [DelegationPair: EntityID](minimumCapacity: contents.delegations.count)
         for delegation in contents.delegations {
             try claim(delegation.id)
-            guard users[delegation.mailbox] != nil else { throw DirectoryContentsError(description: "delegation \(delegation.id) names a missing mailbox") }
+            guard userPositions[delegation.mailbox] != nil else { throw DirectoryContentsError(description: "delegation \(delegation.id) names a missing mailbox") }
             switch delegation.delegate {
-            case .user(let id) where users[id] == nil, .group(let id) where groups[id] == nil:
+            case .user(let id) where userPositions[id] == nil, .group(let id) where groupPositions[id] == nil:
                 throw DirectoryContentsError(description: "delegation \(delegation.id) names a missing delegate")
             default: break
             }
             let pair = DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)
-            guard indexes.delegationByPair.updateValue(delegation.id, forKey: pair) == nil else {
+            guard delegationByPair.updateValue(delegation.id, forKey: pair) == nil else {
                 throw DirectoryContentsError(description: "delegation \(delegation.id) repeats another between the same mailbox and delegate")
             }
-            delegations[delegation.id] = delegation
-            indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
-            indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
+            delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
+            delegationsByDelegate[delegation.delegate, default: []].append(delegation.id)
         }
-        // Address entries carry each user's delegations and groups, so they come last.
-        for user in contents.users { indexAddresses(of: user) }
-        for record in contents.auditLog { auditLog.restore(record) }
-        if organization != nil {
-            let superAdministrators = contents.users.filter { $0.role == .superAdministrator }
-            guard superAdministrators.count == 1, superAdministrators[0].id == superAdministrator else {
-                throw DirectoryContentsError(description: "there must be exactly one super administrator, found \(superAdministrators.count)")
+
+        // What is left builds the persistent maps, the address index (whose entries carry
+        // each user's delegations and groups) on one core and the rest on another.
+        let groupsByMemberSnapshot = groupsByMember, delegationsByMailboxSnapshot = delegationsByMailbox
+        let groupAddressEntries = addresses
+        let (addressIndex, maps) = Concurrently.both({ [userPositions, groupPositions] in
+            var addresses = groupAddressEntries
+            for user in contents.users {
+                let groups = groupsByMemberSnapshot[user.id] ?? []
+                let entries = Self.addressEntries(
+                    of: user, delegations: delegationsByMailboxSnapshot[user.id] ?? [], groups: groups,
+                    groupAddresses: groups.map { contents.groups[groupPositions[$0]!].address },
+                    delegate: { id in userPositions[id].map { (contents.users[$0].address, contents.users[$0].blocked) } }
+                )
+                for (key, entry) in entries { addresses[key] = entry }
             }
-        } else if !contents.users.isEmpty {
-            throw DirectoryContentsError(description: "entries without an organisation")
-        }
+            return TreeDictionary(addresses)
+        }, { [groupsByOwner, delegationsByDelegate, delegationByPair] in
+            (
+                users: TreeDictionary(uniqueKeysWithValues: contents.users.lazy.map { ($0.id, $0) }),
+                groups: TreeDictionary(uniqueKeysWithValues: contents.groups.lazy.map { ($0.id, $0) }),
+                delegations: TreeDictionary(uniqueKeysWithValues: contents.delegations.lazy.map { ($0.id, $0) }),
+                groupsByOwner: TreeDictionary(groupsByOwner),
+                groupsByMember: TreeDictionary(groupsByMemberSnapshot),
+                delegationsByMailbox: TreeDictionary(delegationsByMailboxSnapshot),
+                delegationsByDelegate: TreeDictionary(delegationsByDelegate),
+                delegationByPair: TreeDictionary(delegationByPair)
+            )
+        })
+        users = maps.users
+        groups = maps.groups
+        delegations = maps.delegations
+        indexes.addresses = addressIndex
+        indexes.groupsByOwner = maps.groupsByOwner
+        indexes.groupsByMember = maps.groupsByMember
+        indexes.delegationsByMailbox = maps.delegationsByMailbox
+        indexes.delegationsByDelegate = maps.delegationsByDelegate
+        indexes.delegationByPair = maps.delegationByPair
+        for record in contents.auditLog { auditLog.restore(record) }
     }
 }

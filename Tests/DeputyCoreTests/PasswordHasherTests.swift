@@ -40,8 +40,26 @@ struct PasswordHasherTests {
 
     @Test("malformed or abusive hash strings are refused")
     func malformed() {
-        for text in ["", "plain", "$pbkdf2-sha256$i=0$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "$pbkdf2-sha256$i=99999999999$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5", "$md5$x$y$z", "$scrypt$ln=40,r=8,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5"] {
+        for text in ["", "plain", "$pbkdf2-sha256$i=0$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "$pbkdf2-sha256$i=99999999999$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5", "$md5$x$y$z", "$scrypt$ln=40,r=8,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+            "$scrypt$r=8,ln=4,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5", "$pbkdf2-sha256$i=+5$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+            "$pbkdf2-sha256$i=1000,x=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5", "$pbkdf2-sha256$i=1000$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5$"] {
             #expect(PasswordHash(encoded: text) == nil, "\(text)")
+        }
+    }
+
+    @Test("salt and key are unpadded standard base64 with zero trailing bits")
+    func strictBase64() {
+        let key = "a2V5a2V5a2V5a2V5a2V5a2V5a2V5"
+        #expect(PasswordHash(encoded: "$pbkdf2-sha256$i=1000$c2FsdHNhbHRzYWx0$\(key)") != nil)
+        #expect(PasswordHash(encoded: "$pbkdf2-sha256$i=1000$c2FsdHNhbHRzYWx0AA$\(key)") != nil)
+        for salt in ["c2FsdHNhbHRzYWx0AB", "c2FsdHNhbHRzYWx0A", "c2FsdHNhbHRzYWx0AA==", "c2FsdHNhbHRz-Wx0", "c2FsdHNhbHRz YWx0", "c2FsdHNhbHRzYWx0é"] {
+            #expect(PasswordHash(encoded: "$pbkdf2-sha256$i=1000$\(salt)$\(key)") == nil, "\(salt)")
+        }
+        // Every length of salt the hasher might write decodes back to what verifies.
+        for _ in 0..<20 {
+            let hash = hasher.hash("pw")
+            #expect(PasswordHash(encoded: hash.encoded) == hash)
+            #expect(hasher.verify("pw", against: hash))
         }
     }
 

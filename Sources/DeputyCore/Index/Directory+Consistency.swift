@@ -3,17 +3,11 @@ import HashTreeCollections
 extension Directory {
     /// Everything wrong with this directory's invariants, as sentences; empty when sound.
     ///
-    /// Rebuilds every index from the entries by brute force and compares, and checks that
-    /// there is exactly one super administrator and that nothing names a deleted entry.
-    /// Slow on purpose (a full scan): for tests, recovery checks and `deputyd check`.
+    /// The ``integrityProblems()`` of the entries, and then every index rebuilt from the
+    /// entries by brute force and compared with the maintained one. Slow on purpose (it
+    /// builds every index a second time): for tests and `deputyd check`.
     public func consistencyProblems() -> [String] {
-        var problems: [String] = []
-        if organization != nil {
-            let superAdministrators = users.values.filter { $0.role == .superAdministrator }.map(\.id)
-            if superAdministrators.count != 1 || superAdministrators.first != superAdministrator {
-                problems.append("expected exactly one super administrator, found \(superAdministrators.count)")
-            }
-        }
+        var problems = integrityProblems()
         let rebuilt = Self.rebuildIndexes(users: users, groups: groups, services: services, delegations: delegations)
         if Self.normalized(rebuilt.addresses) != Self.normalized(indexes.addresses) { problems.append("the address index disagrees with the entries") }
         if rebuilt.serviceLogins != indexes.serviceLogins { problems.append("the service index disagrees with the entries") }
@@ -22,6 +16,24 @@ extension Directory {
         if rebuilt.delegationByPair != indexes.delegationByPair { problems.append("the delegation pair index disagrees") }
         if normalized(rebuilt.groupsByMember) != normalized(indexes.groupsByMember) { problems.append("the membership index disagrees") }
         if normalized(rebuilt.groupsByOwner) != normalized(indexes.groupsByOwner) { problems.append("the group owner index disagrees") }
+        return problems
+    }
+
+    /// What is wrong with the entries themselves, as sentences; empty when sound.
+    ///
+    /// Exactly one super administrator, nothing naming a deleted entry, no administrator
+    /// holding custom roles, no missing policy. One pass with a lookup per reference, so
+    /// it is cheap enough for every start: recovery runs it after replaying the journal.
+    /// The indexes are not compared (``consistencyProblems()`` does that): they are never
+    /// stored, only derived, so their faults are the program's, and the tests look for them.
+    public func integrityProblems() -> [String] {
+        var problems: [String] = []
+        if organization != nil {
+            let superAdministrators = users.values.filter { $0.role == .superAdministrator }.map(\.id)
+            if superAdministrators.count != 1 || superAdministrators.first != superAdministrator {
+                problems.append("expected exactly one super administrator, found \(superAdministrators.count)")
+            }
+        }
         for delegation in delegations.values {
             if users[delegation.mailbox] == nil { problems.append("delegation \(delegation.id) names a deleted mailbox") }
             switch delegation.delegate {

@@ -17,9 +17,14 @@ public struct EmailAddress: Hashable, Comparable, Codable, Sendable, CustomStrin
 
     /// Creates an address from text, or returns `nil` when the text is not a valid address.
     public init?(_ text: some StringProtocol) {
-        let lowered = text.lowercased()
-        guard Self.isValid(lowered) else { return nil }
-        self.value = lowered
+        var value = String(text)
+        // Most addresses arrive in lowercase already (snapshots, journals, mail servers), and
+        // lowercasing copies the string: do it only when a byte could change.
+        if value.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 >= 0x80 }) {
+            value = value.lowercased()
+        }
+        guard Self.isValid(value) else { return nil }
+        self.value = value
     }
 
     /// The part before the `@`.
@@ -56,7 +61,11 @@ public struct EmailAddress: Hashable, Comparable, Codable, Sendable, CustomStrin
     // MARK: - Validation
 
     static func isValid(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { isValid(bytes: $0) }
+    }
+
+    private static func isValid(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count <= maximumLength, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else {
             return false
         }

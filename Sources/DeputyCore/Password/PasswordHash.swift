@@ -60,23 +60,26 @@ struct PasswordHashFormat {
     }
 
     init?(parsing text: String) {
-        let fields = text.split(separator: "$", omittingEmptySubsequences: false)
+        // Split and read as bytes: every snapshot load parses one of these per account.
+        let fields = text.utf8.split(separator: UInt8(ascii: "$"), maxSplits: 5, omittingEmptySubsequences: false)
         guard fields.count == 5, fields[0].isEmpty,
             let salt = Base64.decode(fields[3]), let key = Base64.decode(fields[4]),
-            salt.count >= 8, key.count >= 16
+            salt.count >= 8, key.count >= 16,
+            let parameters = Self.parameters(fields[2])
         else { return nil }
-        let parameters = Self.parameters(fields[2])
-        switch fields[1] {
-        case "pbkdf2-sha256":
-            guard let iterations = parameters["i"], (1...Self.maximumIterations).contains(iterations) else { return nil }
-            self.algorithm = .pbkdf2SHA256(iterations: iterations)
-        case "scrypt":
-            guard let logN = parameters["ln"], (1...Self.maximumScryptLogN).contains(logN),
-                let r = parameters["r"], (1...32).contains(r),
-                let p = parameters["p"], (1...16).contains(p)
+        if fields[1].elementsEqual("pbkdf2-sha256".utf8) {
+            guard parameters.count == 1, parameters[0].name.elementsEqual("i".utf8),
+                (1...Self.maximumIterations).contains(parameters[0].value)
             else { return nil }
-            self.algorithm = .scrypt(logN: logN, blockSize: r, parallelism: p)
-        default:
+            self.algorithm = .pbkdf2SHA256(iterations: parameters[0].value)
+        } else if fields[1].elementsEqual("scrypt".utf8) {
+            guard parameters.count == 3, parameters[0].name.elementsEqual("ln".utf8), parameters[1].name.elementsEqual("r".utf8),
+                parameters[2].name.elementsEqual("p".utf8),
+                (1...Self.maximumScryptLogN).contains(parameters[0].value), (1...32).contains(parameters[1].value),
+                (1...16).contains(parameters[2].value)
+            else { return nil }
+            self.algorithm = .scrypt(logN: parameters[0].value, blockSize: parameters[1].value, parallelism: parameters[2].value)
+        } else {
             return nil
         }
         self.salt = salt
@@ -94,13 +97,16 @@ struct PasswordHashFormat {
         return "\(head)$\(Base64.encode(salt))$\(Base64.encode(key))"
     }
 
-    private static func parameters(_ text: Substring) -> [String: Int] {
-        var result: [String: Int] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let value = Int(parts[1]) else { continue }
-            result[String(parts[0])] = value
+    /// `name=value` pairs separated by commas, in their order; `nil` unless every value is
+    /// a decimal number of at most nine digits.
+    private static func parameters(_ text: Substring.UTF8View) -> [(name: Substring.UTF8View, value: Int)]? {
+        var pairs: [(name: Substring.UTF8View, value: Int)] = []
+        for pair in text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+            let digits = pair[pair.index(after: equals)...]
+            guard (1...9).contains(digits.count), digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+            pairs.append((pair[..<equals], digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }))
         }
-        return result
+        return pairs
     }
 }
