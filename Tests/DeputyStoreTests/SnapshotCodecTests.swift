@@ -54,4 +54,132 @@ struct SnapshotCodecTests {
             #expect(error.reason.hasPrefix("directory.users[7999].aliases[0]: "))
         }
     }
+
+    /// Entries using every field and every case the list reader knows.
+    static func variedContents() -> DirectoryContents {
+        let hash = StoreFixture.hash
+        let time = StoreFixture.start
+        let scrypt = PasswordHash(encoded: "$scrypt$ln=4,r=8,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5")!
+        var users = [User(id: EntityID(1), address: EmailAddress("boss@v.test")!, displayName: "Boss", role: .superAdministrator, passwordHash: hash, createdAt: time)]
+        for index in 2...40 {
+            users.append(User(
+                id: EntityID(UInt64(index)), address: EmailAddress("U\(index)@V.test")!,
+                aliases: index % 3 == 0 ? [] : [EmailAddress("a\(index)@v.test")!, EmailAddress("b\(index)@v.test")!],
+                displayName: ["Zoë \"Z\" Ünal", "tab\there", "line\nbreak", "back\\slash", "日本語 名前", ""][index % 6],
+                role: index == 5 ? .administrator : .user,
+                customRoles: index % 4 == 0 ? [.helpdesk, .userManagement] : (index % 4 == 1 ? [.marketplaceDeveloper] : []),
+                passwordHash: index % 2 == 0 ? hash : scrypt, blocked: index % 5 == 0,
+                recoveryAddress: index % 3 == 1 ? EmailAddress("r\(index)@elsewhere.test") : nil,
+                policy: index % 7 == 0 ? "strict" : nil,
+                createdAt: time.addingTimeInterval(Double(index) * 0.125)
+            ))
+        }
+        var groups: [Group] = []
+        for index in 0..<6 {
+            groups.append(Group(
+                id: EntityID(UInt64(100 + index)), address: EmailAddress("g\(index)@v.test")!, name: "Group \"\(index)\"",
+                kind: index % 2 == 0 ? .organization : .personal, owner: index % 2 == 0 ? nil : EntityID(UInt64(2 + index)),
+                members: index == 0 ? [] : [.user(EntityID(UInt64(2 + index))), .user(EntityID(UInt64(10 + index))), .external(EmailAddress("x\(index)@out.test")!)],
+                membersMaySendAs: index % 3 == 0, policy: index == 4 ? "strict" : nil, createdAt: time
+            ))
+        }
+        let services = [ServiceAccount(id: EntityID(150), name: ServiceName("postfix")!, passwordHash: hash, createdAt: time)]
+        let principals: [Principal] = [.system, .user(EntityID(1)), .service(EntityID(150))]
+        let permissionSets: [PermissionSet] = [PermissionSet([.read]), PermissionSet([.manage]), PermissionSet([.sendAs, .sendOnBehalf]), PermissionSet(Permission.allCases)]
+        var delegations: [Delegation] = []
+        for index in 0..<30 {
+            delegations.append(Delegation(
+                id: EntityID(UInt64(200 + index)), mailbox: EntityID(UInt64(2 + index)),
+                delegate: index % 4 == 0 ? .group(EntityID(UInt64(100 + index % 6))) : .user(EntityID(UInt64(3 + index))),
+                permissions: permissionSets[index % 4], grantedBy: principals[index % 3],
+                grantedAt: time.addingTimeInterval(Double(index)), expiresAt: index % 2 == 0 ? time.addingTimeInterval(86_400.25) : nil
+            ))
+        }
+        return DirectoryContents(
+            organization: Organization(name: "V", domains: [DomainName("v.test")!], createdAt: time),
+            users: users, groups: groups, services: services, delegations: delegations,
+            policies: [EmailPolicy(name: EmailPolicy.defaultName, mailboxDelegationAllowed: true), EmailPolicy(name: "strict", mailboxDelegationAllowed: false)],
+            spamSettings: SpamSettings(), auditLog: [], superAdministrator: EntityID(1), nextIdentity: 300, revision: 0
+        )
+    }
+
+    @Test("the list writer writes, and the list reader reads, every user, group and delegation exactly as Codable does")
+    func listReaderMatchesCodable() throws {
+        for contents in [Self.variedContents(), Self.largeContents()] {
+            let document = SnapshotDocument(format: "deputy-snapshot", version: 1, sequence: 0, savedAt: StoreFixture.start, directory: contents)
+            let bytes = try SnapshotCodec.encode(document)
+            #expect(bytes == (try StorageJSONEncoder(expandedDepth: SnapshotCodec.expandedDepth).encode(document)))
+            // Entry by entry too, so a writer that gave up (and left the work to Codable)
+            // would fail here rather than pass unnoticed.
+            for user in contents.users {
+                let output = JSONOutput(expandedDepth: 0)
+                SnapshotListWriter(output: output).write(user)
+                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(user)))
+            }
+            for group in contents.groups {
+                let output = JSONOutput(expandedDepth: 0)
+                SnapshotListWriter(output: output).write(group)
+                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(group)))
+            }
+            for delegation in contents.delegations {
+                let output = JSONOutput(expandedDepth: 0)
+                SnapshotListWriter(output: output).write(delegation)
+                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(delegation)))
+            }
+            let expected = try StorageJSONDecoder().decode(SnapshotDocument.self, from: bytes).directory
+            #expect(expected == contents)
+            let tape = try JSONTape(bytes)
+            let reader = SnapshotListReader(tape: tape)
+            // Reading every entry directly, so a reader that gave up (and left the work to
+            // Codable) would fail here rather than pass unnoticed.
+            #expect(try Self.elements("users", in: tape).map { try reader.user(at: $0) } == expected.users)
+            #expect(try Self.elements("groups", in: tape).map { try reader.group(at: $0) } == expected.groups)
+            #expect(try Self.elements("delegations", in: tape).map { try reader.delegation(at: $0) } == expected.delegations)
+            #expect(try SnapshotCodec.decode(bytes).directory == expected)
+        }
+    }
+
+    @Test("entries the list reader leaves to Codable decode, or fail, just as Codable alone makes them")
+    func listReaderFallsBack() throws {
+        let document = SnapshotDocument(format: "deputy-snapshot", version: 1, sequence: 0, savedAt: StoreFixture.start, directory: Self.variedContents())
+        let text = String(decoding: try SnapshotCodec.encode(document), as: UTF8.self)
+        let edits: [(String, String)] = [
+            ("{\"address\":\"u7@v.test\",", "{\"nickname\":\"seven\",\"address\":\"u7@v.test\","),  // unknown key: Codable ignores it
+            ("{\"address\":\"u8@v.test\",", "{\"address\":\"U8@V.TEST\",\"address\":\"u8@v.test\","),  // repeated key: the last wins
+            ("\"grantedBy\":{\"system\":{}}", "\"grantedBy\":{\"system\":{\"ignored\":1}}"),
+            ("{\"address\":\"u9@v.test\",", "{\"address\":\"u9@@v.test\","),  // a bad address: both refuse
+            ("\"role\":\"admin\"", "\"role\":\"root\""),
+            ("{\"user\":{\"_0\":3}}]", "{\"user\":{\"_0\":3}},{\"user\":{\"_0\":3}}]"),  // a repeated member
+        ]
+        for (old, new) in edits {
+            #expect(text.contains(old), "\(old)")
+            let bytes = Array(text.replacingOccurrences(of: old, with: new).utf8)
+            let codable = Result { try StorageJSONDecoder().decode(SnapshotDocument.self, from: bytes).directory }
+            let codec = Result { try SnapshotCodec.decode(bytes).directory }
+            switch (codable, codec) {
+            case (.success(let a), .success(let b)): #expect(a == b, "\(new)")
+            case (.failure(let a as StorageJSONDecoder.Failure), .failure(let b as StorageJSONDecoder.Failure)): #expect(a.offset == b.offset && a.reason == b.reason, "\(new)")
+            default: Issue.record("\(new): Codable gave \(codable), the codec \(codec)")
+            }
+        }
+    }
+
+    private static func elements(_ key: String, in tape: JSONTape) throws -> [Int] {
+        func member(_ name: String, of object: Int) -> Int? {
+            var index = object + 1
+            while index < Int(tape.tokens[object].end) {
+                if tape.string(index, equals: name) { return index + 1 }
+                index = tape.next(after: index + 1)
+            }
+            return nil
+        }
+        let list = try #require(member("directory", of: 0).flatMap { member(key, of: $0) })
+        var elements: [Int] = []
+        var index = list + 1
+        while index < Int(tape.tokens[list].end) {
+            elements.append(index)
+            index = tape.next(after: index)
+        }
+        return elements
+    }
 }

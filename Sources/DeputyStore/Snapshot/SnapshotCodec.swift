@@ -55,9 +55,9 @@ enum SnapshotCodec {
         let chunks = try Parallel.map(jobs) { job -> [UInt8] in
             switch job.list {
             case 0: try encodeChunk(contents.auditLog, job.range)
-            case 1: try encodeChunk(contents.delegations, job.range)
-            case 2: try encodeChunk(contents.groups, job.range)
-            default: try encodeChunk(contents.users, job.range)
+            case 1: try writeChunk(contents.delegations, job.range) { $0.write($1) } ?? encodeChunk(contents.delegations, job.range)
+            case 2: try writeChunk(contents.groups, job.range) { $0.write($1) } ?? encodeChunk(contents.groups, job.range)
+            default: try writeChunk(contents.users, job.range) { $0.write($1) } ?? encodeChunk(contents.users, job.range)
             }
         }
         // Fill the holes from the last, so that earlier offsets stay valid.
@@ -68,6 +68,19 @@ enum SnapshotCodec {
             bytes.replaceSubrange(hole.range, with: filled)
         }
         return bytes
+    }
+
+    /// Elements `range` of `list` written by ``SnapshotListWriter``, each after its
+    /// separator; `nil` when a value can't be written (a date out of range), for `Codable`
+    /// to report.
+    private static func writeChunk<T>(_ list: [T], _ range: Range<Int>, _ write: (SnapshotListWriter, T) -> Void) -> [UInt8]? {
+        let output = JSONOutput(expandedDepth: 0, capacity: range.count * 256)
+        let writer = SnapshotListWriter(output: output)
+        for index in range {
+            output.bytes.append(contentsOf: index == 0 ? Array("\n      ".utf8) : Array(",\n      ".utf8))
+            write(writer, list[index])
+        }
+        return output.failure == nil ? output.bytes : nil
     }
 
     /// Elements `range` of `list`, each after its separator, as they appear at depth 3.
@@ -141,13 +154,14 @@ enum SnapshotCodec {
             }
             let elements = elementLists
             let chunks = try Parallel.map(jobs) { job -> DecodedChunk in
+                let tokens = elements[job.list][job.range]
+                if let chunk = readChunk(list: job.list, tokens, in: tape) { return chunk }
                 // Decoders of its own for each chunk: sharing them between threads would
                 // make every retain and release of them contend between cores.
                 let document = JSONDocument(tape: tape)
                 let root = JSONValueDecoder(document: document, index: 0)
                 let directoryDecoder = JSONValueDecoder(document: document, index: directory, parent: root, key: JSONNameKey("directory"))
                 let list = JSONValueDecoder(document: document, index: listTokens[job.list], parent: directoryDecoder, key: JSONNameKey(listKeys[job.list]))
-                let tokens = elements[job.list][job.range]
                 switch job.list {
                 case 0: return .auditLog(try decodeChunk(AuditRecord.self, tokens, in: list))
                 case 1: return .delegations(try decodeChunk(Delegation.self, tokens, in: list))
@@ -183,6 +197,22 @@ enum SnapshotCodec {
         case delegations([Delegation])
         case groups([Group])
         case users([User])
+    }
+
+    /// The entries at `tokens` of list `list` read by ``SnapshotListReader``, or `nil` when
+    /// `Codable` must decode them (the audit log, or anything the reader leaves to it).
+    private static func readChunk(list: Int, _ tokens: ArraySlice<Int>, in tape: JSONTape) -> DecodedChunk? {
+        let reader = SnapshotListReader(tape: tape)
+        do throws(SnapshotListReader.Unreadable) {
+            switch list {
+            case 1: return .delegations(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.delegation(at: token) })
+            case 2: return .groups(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.group(at: token) })
+            case 3: return .users(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.user(at: token) })
+            default: return nil
+            }
+        } catch {
+            return nil
+        }
     }
 
     private static func decodeChunk<T: Decodable>(_ type: T.Type, _ tokens: ArraySlice<Int>, in list: JSONValueDecoder) throws -> [T] {

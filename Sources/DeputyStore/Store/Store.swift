@@ -105,6 +105,7 @@ public actor Store {
             let recovered = try Recovery.read(dataDirectory, fileSystem: fileSystem)
             try Recovery.repair(recovered, in: dataDirectory, fileSystem: fileSystem)
             let handle = try openJournal(dataDirectory, existed: recovered.journalExists, fileSystem: fileSystem)
+            FreedMemory.release()
             return (dataDirectory, recovered, handle)
         }
         let (dataDirectory, recovered, handle) = opened
