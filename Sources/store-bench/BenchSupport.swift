@@ -30,26 +30,6 @@ struct BenchOptions {
     }
 }
 
-/// A file in the snapshot format, written the plain way, for the store to import.
-struct ImportFile: Encodable {
-    let format = "deputy-snapshot"
-    let version = 1
-    let sequence: UInt64
-    let savedAt = Date(timeIntervalSince1970: 1_800_000_000)
-    let directory: DirectoryContents
-
-    init(directory: DirectoryContents) {
-        self.directory = directory
-        self.sequence = directory.revision
-    }
-
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
-    }
-}
-
 /// Commands for filling a journal: the organisation, then one new user per record.
 struct JournalWorkload: Sendable {
     static let time = Date(timeIntervalSince1970: 1_800_000_000)
