@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The directory: entities, rules, commands, queries, indexes, password hashing.
@@ -131,13 +132,17 @@ let package = Package(
             dependencies: ["DeputyCore"],
             swiftSettings: strictSettings
         ),
-        // Benchmarks: the core's queries in process now; the daemon over TLS later.
+        // Benchmarks: the core's queries in process, the mail adapters, and a real daemon
+        // over TLS.
         .executableTarget(
             name: "deputy-bench",
             dependencies: [
                 "DeputyCore",
                 "DeputyBenchData",
                 "DeputyServer",
+                "DeputyClient",
+                "DeputyProtocol",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

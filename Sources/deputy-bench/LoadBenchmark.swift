@@ -1,0 +1,200 @@
+import ArgumentParser
+import DeputyBenchData
+import DeputyClient
+import DeputyCore
+import DeputyProtocol
+import Foundation
+import Histogram
+
+/// `deputy-bench load`: requests over TLS connections to a real daemon, as mail servers and
+/// administrators would send them; throughput, latency percentiles, and the daemon's CPU
+/// time per answer and resident memory.
+struct LoadBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load a deputyd over TLS (one it starts on the bench dataset, or --address) and report throughput and latency."
+    )
+
+    @Option(help: "The workload: \(LoadWorkload.allCases.map(\.rawValue).joined(separator: ", ")).") var workload = LoadWorkload.sendas
+    @Option(help: "TLS connections.") var connections = 50
+    @Option(help: "Requests written at once on each connection before reading their replies.") var depth = 1
+    @Option(help: "Seconds to measure, after one second of warm-up.") var seconds = 10.0
+    @Option(help: "Hold this many requests per second in all, one in flight per connection, timing each from when it was due (no coordinated omission).") var rate: Int?
+    @Option(help: "Write the results as JSON to this file as well.") var json: String?
+
+    @Option(help: "A running daemon, HOST:PORT, instead of starting one.") var address: String?
+    @Option(help: "With --address: the CA or self-signed certificate (PEM) to trust.") var ca: String?
+    @Option(help: "With --address: the daemon's process id, to report its CPU time and memory.") var pid: Int32?
+    @Option(help: "The login to BIND as.") var login = "admin@\(BenchDataset.domain)"
+    @Option(help: "Its password (the bench dataset's own).") var password = LoadBenchmark.datasetPassword
+
+    @Option(help: "The deputyd executable to start (default: next to this one).") var deputyd: String?
+    @Option(help: "Data directory for the daemon it starts (default: a new temporary one, removed afterwards).") var data: String?
+    @Option(help: "Users in the dataset.") var users = 100_000
+    @Option(help: "Groups in the dataset.") var groups = 10_000
+    @Option(help: "Delegations in the dataset.") var delegations = 200_000
+    @Option(help: "PBKDF2 iterations of the dataset's password hashes (they cost every BIND).") var hashIterations = 10_000
+
+    static let datasetPassword = "bench password"
+
+    func validate() throws {
+        guard connections > 0, depth > 0, seconds > 0 else { throw ValidationError("--connections, --depth and --seconds must be positive") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if rate != nil, depth != 1 { throw ValidationError("--rate keeps one request in flight per connection; leave --depth at 1") }
+        if address != nil, data != nil { throw ValidationError("--data is for a daemon this starts; not with --address") }
+    }
+
+    func run() async throws {
+        let dataset = BenchDataset(users: users, groups: groups, delegations: delegations)
+        let hash = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: hashIterations)).hash(Self.datasetPassword)
+        let contents = dataset.contents(passwordHash: hash)
+
+        var daemon: BenchDaemon?
+        var temporary: String?
+        let connect: @Sendable () async throws -> DeputyConnection
+        if let address {
+            let endpoint = try DeputyClientConfiguration.Endpoint(parsing: address)
+            let configuration = DeputyClientConfiguration(trust: ca.map(DeputyTrust.certificateFile) ?? .systemDefault)
+            connect = { try await DeputyConnection.connect(to: endpoint, configuration: configuration) }
+        } else {
+            let directory = data ?? {
+                let path = NSTemporaryDirectory() + "deputy-bench-\(UUID().uuidString)"
+                temporary = path
+                return path
+            }()
+            let executable = deputyd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deputyd").path
+            let started = try await BenchDaemon.start(deputyd: executable, dataDirectory: directory, dataset: dataset, passwordHash: hash)
+            daemon = started
+            connect = { try await started.connect() }
+            print("deputyd started in \(format(started.startup.seconds)) s (process start to first TLS greeting), port \(started.port)")
+        }
+        defer {
+            daemon?.stop()
+            if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+        }
+        let statistics: () throws -> ProcessStatistics? = {
+            if let daemon { return try ProcessStatistics(pid: daemon.process.processIdentifier) }
+            return try pid.map { try ProcessStatistics(pid: $0) }
+        }
+        if let loaded = try statistics() { print("daemon resident memory with the dataset loaded: \(format(loaded.residentMebibytes)) MiB") }
+
+        var sessions: [DeputyConnection] = []
+        for _ in 0..<connections {
+            let connection = try await connect()
+            let reply = try await connection.bind(login: login, password: password)
+            guard reply.status.isOK else { throw BenchFailure("BIND as \(login) was refused: \(reply.status)") }
+            sessions.append(connection)
+        }
+        let pools = (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0) }
+
+        let warmUp = ContinuousClock.now + .seconds(1)
+        let end = warmUp + .seconds(seconds)
+        let interval = rate.map { Duration.seconds(Double(connections) / Double($0)) }
+        let before = LockedStatistics()
+        let results = try await withThrowingTaskGroup(of: ConnectionResult.self) { tasks in
+            for (index, connection) in sessions.enumerated() {
+                let requests = pools[index]
+                let depth = depth
+                tasks.addTask {
+                    try await Self.drive(connection, requests: requests, depth: depth, interval: interval, offset: index, warmUp: warmUp, end: end)
+                }
+            }
+            // The daemon's CPU time is read when the warm-up ends, from here.
+            try await Task.sleep(until: warmUp)
+            before.set(try statistics())
+            var all: [ConnectionResult] = []
+            for try await result in tasks { all.append(result) }
+            return all
+        }
+        let after = try statistics()
+        for session in sessions { await session.close() }
+
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var answers = 0
+        var errors = 0
+        var firstError: String?
+        for result in results {
+            histogram.add(result.latencies)
+            answers += result.answers
+            errors += result.errors
+            firstError = firstError ?? result.firstError
+        }
+        let report = LoadReport(
+            workload: workload.rawValue, connections: connections, depth: depth, rate: rate, seconds: seconds,
+            answers: answers, errors: errors, histogram: histogram,
+            serverCPUSeconds: before.value.flatMap { start in after.map { $0.cpuSeconds - start.cpuSeconds } },
+            serverResidentMebibytes: after?.residentMebibytes, startupSeconds: daemon?.startup.seconds,
+            users: users, groups: groups, delegations: delegations
+        )
+        print(report.text)
+        if let firstError { print("first error: \(firstError)") }
+        if let json { try report.writeJSON(to: json) }
+    }
+
+    /// One connection's share: closed loop (`depth` requests a round trip) or, with an
+    /// interval, one request each time one is due.
+    static func drive(
+        _ connection: DeputyConnection, requests: [Request], depth: Int, interval: Duration?, offset: Int,
+        warmUp: ContinuousClock.Instant, end: ContinuousClock.Instant
+    ) async throws -> ConnectionResult {
+        var result = ConnectionResult()
+        var next = (offset * 131) % requests.count
+        func batch(_ count: Int) -> [Request] {
+            (0..<count).map { _ in
+                defer { next = (next + 1) % requests.count }
+                return requests[next]
+            }
+        }
+        func record(_ replies: [Reply], latency: Duration, measured: Bool) {
+            guard measured else { return }
+            let nanoseconds = UInt64(max(0, latency.seconds * 1e9))
+            for reply in replies {
+                result.answers += 1
+                result.latencies.record(nanoseconds)
+                if case .error(let code, let text) = reply.status {
+                    result.errors += 1
+                    result.firstError = result.firstError ?? "\(code) \(text)"
+                }
+            }
+        }
+        if let interval {
+            // Spread the connections' schedules over one interval so they do not fire together.
+            var due = ContinuousClock.now + interval * (Double(offset % 97) / 97)
+            while due < end {
+                if ContinuousClock.now < due { try await Task.sleep(until: due) }
+                let replies = try await connection.send(batch(1))
+                record(replies, latency: ContinuousClock.now - due, measured: due >= warmUp)
+                due += interval
+            }
+        } else {
+            while true {
+                let sent = ContinuousClock.now
+                guard sent < end else { break }
+                let replies = try await connection.send(batch(depth))
+                record(replies, latency: ContinuousClock.now - sent, measured: sent >= warmUp)
+            }
+        }
+        return result
+    }
+}
+
+/// What one connection measured.
+struct ConnectionResult: Sendable {
+    var answers = 0
+    var errors = 0
+    var firstError: String?
+    /// Nanoseconds from sending (or, at a fixed rate, from being due) to the reply.
+    var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+}
+
+/// The daemon's statistics when the measurement began, set once from the measuring task.
+final class LockedStatistics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: ProcessStatistics?
+    func set(_ value: ProcessStatistics?) { lock.withLock { stored = value } }
+    var value: ProcessStatistics? { lock.withLock { stored } }
+}
+
+func format(_ value: Double, digits: Int = 2) -> String {
+    String(format: "%.\(digits)f", value)
+}

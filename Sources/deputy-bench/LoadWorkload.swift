@@ -1,0 +1,65 @@
+import ArgumentParser
+import DeputyBenchData
+import DeputyCore
+import DeputyProtocol
+
+/// What the load benchmark asks, built from the bench dataset so that hits really hit.
+enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// `QUERY SENDAS`: a quarter own addresses, a quarter delegated send-as grants, a quarter
+    /// refusals, a quarter of those again in mixed case.
+    case sendas
+    /// `QUERY DELEGATES <mailbox>`.
+    case delegates
+    /// `QUERY MAILBOXES <login>`.
+    case mailboxes
+    /// `QUERY SENDERS <address>`.
+    case senders
+    /// Nine in ten `sendas` queries, one in ten durable writes (`DELEGATE` then `UNDELEGATE`).
+    case mixed
+    /// Durable writes only: `DELEGATE` and `UNDELEGATE` in turn.
+    case writes
+
+    /// Requests to cycle through: a fixed pool, built once, so the measured loop allocates
+    /// nothing but the requests' wire bytes.
+    func requests(dataset: BenchDataset, contents: DirectoryContents, connection: Int) -> [Request] {
+        var random = BenchRandom(seed: UInt64(0xBE7C + connection))
+        let users = dataset.users
+        let addressOf = Dictionary(uniqueKeysWithValues: contents.users.map { ($0.id, $0.address.value) })
+        let grants = contents.delegations.filter { $0.permissions.contains(.sendAs) }.compactMap { delegation -> (String, String)? in
+            guard case .user(let delegate) = delegation.delegate, let login = addressOf[delegate], let mailbox = addressOf[delegation.mailbox] else { return nil }
+            return (login, mailbox)
+        }
+        func query(_ kind: String, _ values: String...) -> Request {
+            Request(verb: "QUERY", positionals: [kind] + values)!
+        }
+        func sendas(_ index: Int) -> Request {
+            let user = random.below(users)
+            let (login, address): (String, String)
+            switch index % 3 {
+            case 0: (login, address) = (BenchDataset.user(user), BenchDataset.alias(user))
+            case 1: (login, address) = grants.isEmpty ? (BenchDataset.user(user), BenchDataset.user(user)) : grants[random.below(grants.count)]
+            default: (login, address) = (BenchDataset.user(user), BenchDataset.user((user + 1 + random.below(users - 1)) % users))
+            }
+            return random.below(4) == 0 ? query("SENDAS", login.uppercased(), address.uppercased()) : query("SENDAS", login, address)
+        }
+        // Writes delegate a mailbox to the super administrator, who holds no delegation in
+        // the dataset, and take it back: the directory ends as it began.
+        let admin = "admin@\(BenchDataset.domain)"
+        func write(_ index: Int) -> [Request] {
+            let mailbox = BenchDataset.user((connection * 7_919 + index) % users)
+            return [
+                Request(verb: "DELEGATE", positionals: [mailbox, admin, "read,sendas"])!,
+                Request(verb: "UNDELEGATE", positionals: [mailbox, admin])!,
+            ]
+        }
+        let size = 4_096
+        switch self {
+        case .sendas: return (0..<size).map(sendas)
+        case .delegates: return (0..<size).map { _ in query("DELEGATES", BenchDataset.user(random.below(users))) }
+        case .mailboxes: return (0..<size).map { _ in query("MAILBOXES", BenchDataset.user(random.below(users))) }
+        case .senders: return (0..<size).map { _ in query("SENDERS", random.below(2) == 0 ? BenchDataset.user(random.below(users)) : BenchDataset.alias(random.below(users))) }
+        case .mixed: return (0..<size / 20).flatMap { index in (0..<18).map { sendas(index * 18 + $0) } + write(index) }
+        case .writes: return (0..<size / 2).flatMap(write)
+        }
+    }
+}
