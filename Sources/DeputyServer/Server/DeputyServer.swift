@@ -40,8 +40,9 @@ public final class DeputyServer: Service, Sendable {
         self.onListening = onListening
     }
 
-    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    typealias Listener = NIOAsyncChannel<(Connection, NIOLoopBound<LineLengthLimit>), Never>
+    /// A listener yields its connections' channels; each runs its session in a
+    /// ``SessionHandler`` on its event loop.
+    typealias Listener = NIOAsyncChannel<any Channel, Never>
 
     public func run() async throws {
         try configuration.validate()
@@ -89,7 +90,8 @@ public final class DeputyServer: Service, Sendable {
             // A client that half-closes after its last request (printf ... | nc -N) still gets
             // every reply; and shutdown can stop reading while replies go out.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<(Connection, NIOLoopBound<LineLengthLimit>)> = { channel in
+        let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: connections, logger: logger)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<any Channel> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 let handlers = channel.pipeline.syncOperations
                 if let sslContext { try handlers.addHandler(NIOSSLServerHandler(context: sslContext)) }
@@ -97,11 +99,11 @@ public final class DeputyServer: Service, Sendable {
                 let limit = LineLengthLimit(limits.protocolLimits.maximumLineLengthBeforeAuthentication)
                 try handlers.addHandler(ByteToMessageHandler(LineFrameDecoder(limit: limit)))
                 try handlers.addHandler(IdleTimeoutHandler())
-                let connection = try Connection(
-                    wrappingChannelSynchronously: channel,
-                    configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: max(2, limits.protocolLimits.maximumPendingRequests)))
-                )
-                return (connection, NIOLoopBound(limit, eventLoop: channel.eventLoop))
+                try handlers.addHandler(SessionHandler(
+                    shared: shared, lineLimit: limit, connectionID: self.nextConnectionID.add(1, ordering: .relaxed).oldValue,
+                    peer: channel.remoteAddress?.ipAddress ?? "local"
+                ))
+                return channel
             }
         }
         switch address {
@@ -120,58 +122,12 @@ public final class DeputyServer: Service, Sendable {
     private func accept(on listener: Listener) async throws {
         try await listener.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
-                for try await (connection, limit) in inbound {
-                    group.addTask { await self.serve(connection, limit: limit) }
+                // A task per connection that ends when it closes, so that shutdown waits
+                // for every connection to finish the request in hand.
+                for try await channel in inbound {
+                    group.addTask { try? await channel.closeFuture.get() }
                 }
             }
-        }
-    }
-
-    private func serve(_ connection: Connection, limit: NIOLoopBound<LineLengthLimit>) async {
-        let channel = connection.channel
-        let id = nextConnectionID.add(1, ordering: .relaxed).oldValue
-        let peer = channel.remoteAddress?.ipAddress ?? "local"
-        var logger = self.logger
-        logger[metadataKey: "conn.id"] = "\(id)"
-        logger[metadataKey: "peer"] = "\(peer)"
-        let open = connections.register(channel)
-        defer { connections.unregister(channel) }
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                var buffer = channel.allocator.buffer(capacity: 512)
-                guard let open, open <= configuration.limits.maximumConnections else {
-                    logger.warning("connection refused: too many connections")
-                    buffer.writeString("ERR limit too many connections\n")
-                    try await outbound.write(buffer)
-                    return
-                }
-                var session = Session(environment: environment, peer: peer, logger: logger)
-                _ = ReplyEncoder.write(session.greeting, into: &buffer)
-                try await outbound.write(buffer)
-                do {
-                    for try await line in inbound {
-                        let wasAuthenticated = session.isAuthenticated
-                        let (reply, disposition) = await session.handle(line: line)
-                        if !wasAuthenticated, session.isAuthenticated {
-                            let longer = configuration.limits.protocolLimits.maximumLineLengthAfterAuthentication
-                            channel.eventLoop.execute { limit.value.maximumLineLength = longer }
-                        }
-                        buffer.clear()
-                        _ = ReplyEncoder.write(reply, into: &buffer)
-                        try await outbound.write(buffer)
-                        if case .close = disposition { return }
-                    }
-                } catch let error as ProtocolError {
-                    // The decoder refuses the stream (a line over the limit): answer, then
-                    // close, since the rest of the stream can't be trusted.
-                    logger.info("connection closed on a protocol limit", metadata: ["error": "\(error.message)"])
-                    buffer.clear()
-                    _ = ReplyEncoder.write(ReplyStatus(error), into: &buffer)
-                    try await outbound.write(buffer)
-                }
-            }
-        } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -10,8 +10,9 @@ final class IdleTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             var buffer = context.channel.allocator.buffer(capacity: 64)
             buffer.writeString("ERR limit idle timeout\n")
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
-                context.close(promise: nil)
+                bound.value.close(promise: nil)
             }
             return
         }

@@ -41,45 +41,85 @@ public struct Session: Sendable {
         .ok(text: "deputyd \(environment.version) ready")
     }
 
+    /// The outcome of a request answered without waiting, or the request that must wait.
+    public enum ImmediateOutcome: Sendable {
+        case answered(Reply, Disposition)
+        /// BIND, REAUTH, SNAPSHOT and changes wait for password hashing or the journal:
+        /// pass the request to ``handle(_:)``.
+        case mustWait(Request)
+    }
+
     /// Answers one line (without its terminator).
     public mutating func handle(line: ByteBuffer) async -> (Reply, Disposition) {
+        switch answerWithoutWaiting(line: line) {
+        case .answered(let reply, let disposition): return (reply, disposition)
+        case .mustWait(let request): return await handle(request)
+        }
+    }
+
+    /// Answers one line at once when nothing needs to be waited for: a query, PING, WHOAMI,
+    /// HELP, AUDIT, QUIT or any refusal. The connection answers a pipelined batch this
+    /// way and writes the replies together.
+    public mutating func answerWithoutWaiting(line: ByteBuffer) -> ImmediateOutcome {
         let request: Request?
         do {
             // Parsed straight from the buffer: no copy of the line per request.
             request = try RequestParser(limits: environment.limits).parse(line)
         } catch {
-            return (Reply(status: ReplyStatus(error)), .keepOpen)
+            return .answered(Reply(status: ReplyStatus(error)), .keepOpen)
         }
-        guard let request else { return (Reply(status: .error(code: .syntax, text: "empty request")), .keepOpen) }
-        return await handle(request)
+        guard let request else { return .answered(Reply(status: .error(code: .syntax, text: "empty request")), .keepOpen) }
+        return answerWithoutWaiting(request)
     }
 
     /// Answers one request.
     public mutating func handle(_ request: Request) async -> (Reply, Disposition) {
+        if case .answered(let reply, let disposition) = answerWithoutWaiting(request) { return (reply, disposition) }
+        // A request that must wait: its syntax and the session's right to send it are checked.
         let entry: VerbSyntax.Entry
         switch VerbSyntax.check(request) {
         case .success(let found): entry = found
         case .failure(let error): return (Reply(status: ReplyStatus(error)), .keepOpen)
         }
-        guard isAuthenticated || entry.allowedBeforeAuthentication else {
-            return (Reply(status: .error(code: .auth, text: "BIND first")), .keepOpen)
-        }
         let operands = entry.operands(of: request)
-        var reply: Reply
+        let reply: Reply
         switch (entry.verb, entry.subverb) {
         case ("BIND", _): reply = await bind(login: operands[0], password: operands[1])
         case ("REAUTH", _): reply = await reauthenticate(password: operands[0])
-        case ("WHOAMI", _): reply = whoami()
-        case ("PING", _): reply = Reply(status: .ok(text: "pong"))
-        case ("HELP", _): reply = help(topic: operands.first)
-        case ("QUIT", _): return (Reply(status: .ok(text: "bye")), .close)
-        case ("QUERY", let subverb?): reply = query(subverb, operands, request)
-        case ("AUDIT", _): reply = audit(request)
         case ("SNAPSHOT", _): reply = await snapshot()
         default: reply = await change(entry, operands, request)
         }
-        logger.debug("request", metadata: ["cmd.verb": "\(entry.name)", "cmd.result": "\(reply.status.isOK ? "ok" : reply.status.code)"])
+        logRequest(entry, reply)
         return (reply, .keepOpen)
+    }
+
+    private mutating func answerWithoutWaiting(_ request: Request) -> ImmediateOutcome {
+        let entry: VerbSyntax.Entry
+        switch VerbSyntax.check(request) {
+        case .success(let found): entry = found
+        case .failure(let error): return .answered(Reply(status: ReplyStatus(error)), .keepOpen)
+        }
+        guard isAuthenticated || entry.allowedBeforeAuthentication else {
+            return .answered(Reply(status: .error(code: .auth, text: "BIND first")), .keepOpen)
+        }
+        let operands = entry.operands(of: request)
+        let reply: Reply
+        switch (entry.verb, entry.subverb) {
+        case ("BIND", _), ("REAUTH", _), ("SNAPSHOT", _): return .mustWait(request)
+        case ("WHOAMI", _): reply = whoami()
+        case ("PING", _): reply = Reply(status: .ok(text: "pong"))
+        case ("HELP", _): reply = help(topic: operands.first)
+        case ("QUIT", _): return .answered(Reply(status: .ok(text: "bye")), .close)
+        case ("QUERY", let subverb?): reply = query(subverb, operands, request)
+        case ("AUDIT", _): reply = audit(request)
+        default: return .mustWait(request)
+        }
+        logRequest(entry, reply)
+        return .answered(reply, .keepOpen)
+    }
+
+    private func logRequest(_ entry: VerbSyntax.Entry, _ reply: Reply) {
+        logger.debug("request", metadata: ["cmd.verb": "\(entry.name)", "cmd.result": "\(reply.status.isOK ? "ok" : reply.status.code)"])
     }
 
     /// A context for a command by this session's principal now.

@@ -1,0 +1,223 @@
+import DeputyProtocol
+import Logging
+import NIOCore
+
+/// Runs one connection's ``Session`` on its event loop.
+///
+/// Queries, and everything else that needs no waiting, are answered right where their line
+/// is decoded; their replies collect in one buffer that is flushed when the read is done,
+/// so a pipelined batch costs one TLS record and one system call, and a single request no
+/// hop to another thread. A request that must wait (BIND hashes a password, a change waits
+/// for the journal) runs in a task; lines that arrive meanwhile queue behind it, in order,
+/// and reading stops while the queue is at the pending-request limit or while the client
+/// is not reading its replies.
+final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What the handler shares with its server.
+    struct Shared: Sendable {
+        let environment: SessionEnvironment
+        let limits: ServerLimits
+        let connections: ConnectionRegistry
+        let logger: Logger
+    }
+
+    private let shared: Shared
+    /// The decoder's line limit, raised once the session is bound.
+    private let lineLimit: LineLengthLimit
+    private var session: Session
+    private var logger: Logger
+    private var replies: ByteBuffer
+    private var queued = CircularBuffer<ByteBuffer>()
+    /// A request is running in a task; lines wait in `queued`.
+    private var waiting = false
+    /// The client has ended its input (or the server is draining): close once answered.
+    private var inputEnded = false
+    private var closing = false
+    private var registered = false
+    /// A read was asked for and held back.
+    private var readHeld = false
+    /// The stream broke a limit while a request was waiting: answered after the queue.
+    private var failure: ProtocolError?
+
+    init(shared: Shared, lineLimit: LineLengthLimit, connectionID: Int, peer: String) {
+        self.shared = shared
+        self.lineLimit = lineLimit
+        var logger = shared.logger
+        logger[metadataKey: "conn.id"] = "\(connectionID)"
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+        self.session = Session(environment: shared.environment, peer: peer, logger: logger)
+        self.replies = ByteBuffer()
+    }
+
+    // MARK: - Opening and closing
+
+    func channelActive(context: ChannelHandlerContext) {
+        replies = context.channel.allocator.buffer(capacity: 1_024)
+        guard let open = shared.connections.register(context.channel) else {
+            // The server is draining: no greeting, no session.
+            context.close(promise: nil)
+            return
+        }
+        registered = true
+        guard open <= shared.limits.maximumConnections else {
+            logger.warning("connection refused: too many connections")
+            _ = ReplyEncoder.write(.error(code: .limit, text: "too many connections"), into: &replies)
+            closeAfterReplies(context)
+            return
+        }
+        _ = ReplyEncoder.write(session.greeting, into: &replies)
+        flushReplies(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if registered { shared.connections.unregister(context.channel) }
+        registered = false
+        closing = true
+        queued.removeAll()
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = unwrapInboundIn(data)
+        guard !closing else { return }
+        if waiting {
+            queued.append(line)
+        } else {
+            answer(line, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushReplies(context)
+        context.fireChannelReadComplete()
+    }
+
+    private func answer(_ line: ByteBuffer, context: ChannelHandlerContext) {
+        switch session.answerWithoutWaiting(line: line) {
+        case .answered(let reply, let disposition):
+            _ = ReplyEncoder.write(reply, into: &replies)
+            if case .close = disposition { closeAfterReplies(context) }
+        case .mustWait(let request):
+            // The replies before it leave now: they do not wait for a password hash.
+            flushReplies(context)
+            waiting = true
+            let session = self.session
+            let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            Task {
+                var running = session
+                let (reply, disposition) = await running.handle(request)
+                let finished = running
+                handler.eventLoop.execute {
+                    let (handler, context) = handler.value
+                    handler.resume(after: reply, disposition, session: finished, context: context)
+                }
+            }
+        }
+    }
+
+    /// Back on the event loop after a request that waited: answer it, then the lines that
+    /// queued behind it.
+    private func resume(after reply: Reply, _ disposition: Session.Disposition, session: Session, context: ChannelHandlerContext) {
+        waiting = false
+        guard !closing else { return }
+        let wasAuthenticated = self.session.isAuthenticated
+        self.session = session
+        if !wasAuthenticated, session.isAuthenticated {
+            lineLimit.maximumLineLength = shared.environment.limits.maximumLineLengthAfterAuthentication
+        }
+        _ = ReplyEncoder.write(reply, into: &replies)
+        if case .close = disposition { return closeAfterReplies(context) }
+        while !waiting, !closing, let line = queued.popFirst() {
+            answer(line, context: context)
+        }
+        guard !closing else { return }
+        if !waiting, let failure {
+            _ = ReplyEncoder.write(ReplyStatus(failure), into: &replies)
+            return closeAfterReplies(context)
+        }
+        flushReplies(context)
+        if !waiting, inputEnded, queued.isEmpty { return closeAfterReplies(context) }
+        releaseHeldRead(context)
+    }
+
+    // MARK: - Reading and writing
+
+    func read(context: ChannelHandlerContext) {
+        if mustHoldReads(context) {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        releaseHeldRead(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Reading waits while the queue is full or the client leaves its replies unread.
+    private func mustHoldReads(_ context: ChannelHandlerContext) -> Bool {
+        (waiting && queued.count >= shared.environment.limits.maximumPendingRequests) || !context.channel.isWritable
+    }
+
+    private func releaseHeldRead(_ context: ChannelHandlerContext) {
+        guard readHeld, !mustHoldReads(context) else { return }
+        readHeld = false
+        context.read()
+    }
+
+    private func flushReplies(_ context: ChannelHandlerContext) {
+        guard replies.readableBytes > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(replies), promise: nil)
+        replies = context.channel.allocator.buffer(capacity: 1_024)
+    }
+
+    /// Writes what is pending, then closes once it is written.
+    private func closeAfterReplies(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        queued.removeAll()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(replies)).whenComplete { _ in
+            bound.value.close(promise: nil)
+        }
+        replies = context.channel.allocator.buffer(capacity: 0)
+    }
+
+    // MARK: - Events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client half-closed (or the server is draining): answer what was sent, then close.
+            inputEnded = true
+            if !waiting, queued.isEmpty { closeAfterReplies(context) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? ProtocolError {
+            // The decoder refuses the stream (a line over the limit): answer, then close,
+            // since the rest of the stream can't be trusted. Lines decoded before it are
+            // answered first.
+            logger.info("connection closed on a protocol limit", metadata: ["error": "\(error.message)"])
+            if waiting {
+                failure = error
+                return
+            }
+            _ = ReplyEncoder.write(ReplyStatus(error), into: &replies)
+            closeAfterReplies(context)
+            return
+        }
+        logger.debug("connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}
