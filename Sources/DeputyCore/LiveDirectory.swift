@@ -7,6 +7,7 @@ import Synchronization
 /// copy and publishes it. So reads never wait for a write to finish.
 public final class LiveDirectory: Sendable {
     private let current: Mutex<DirectoryVersion>
+    private let published = Atomic<UInt64>(0)
 
     /// Starts with `directory` as the current version.
     public init(_ directory: Directory) {
@@ -27,6 +28,15 @@ public final class LiveDirectory: Sendable {
     public func publish(_ directory: Directory) {
         let version = DirectoryVersion(directory)
         current.withLock { $0 = version }
+        published.add(1, ordering: .releasing)
+    }
+
+    /// How many versions have been published: a reader that keeps a version takes the
+    /// current one again only when this has moved. Reading it is a load of one shared
+    /// word, where taking the version writes to the lock and to the version's reference
+    /// count, which every core then fights over.
+    public var generation: UInt64 {
+        published.load(ordering: .acquiring)
     }
 }
 

@@ -36,30 +36,62 @@ extension Directory {
     /// listings. Users ask about themselves, their own mailbox and the address book; the
     /// audit log needs an administrator or the Helpdesk role. Blocked accounts get nothing.
     public func authorizeQuery(_ query: QueryKind, by principal: Principal) throws(DirectoryError) {
-        let user: User
+        try queryAuthorization(for: principal).authorize(query, in: self)
+    }
+
+    /// What query rights `principal` holds in this version of the directory, looked up
+    /// once: a connection asks thousands of queries of one version, and looking its account
+    /// up for each copied the whole entry out of the map every time.
+    ///
+    /// - Throws: the refusal for a blocked or deleted account.
+    public func queryAuthorization(for principal: Principal) throws(DirectoryError) -> QueryAuthorization {
         switch principal {
         case .system:
-            return
+            return QueryAuthorization(holder: .system)
         case .service(let id):
             guard let service = services[id], !service.blocked else { throw .denied(.blockedAccount, "the account is blocked or gone") }
+            return QueryAuthorization(holder: .service)
+        case .user(let id):
+            guard let found = users[id] else { throw .denied(.blockedAccount, "the account is gone") }
+            guard !found.blocked else { throw .denied(.blockedAccount, "the account is blocked") }
+            return QueryAuthorization(holder: found.role.isAdministrator ? .administrator : .user(id: found.id, address: found.address, customRoles: found.customRoles))
+        }
+    }
+}
+
+/// The query rights of one principal in one version of the directory.
+public struct QueryAuthorization: Sendable {
+    enum Holder: Sendable {
+        case system
+        case service
+        case administrator
+        case user(id: EntityID, address: EmailAddress, customRoles: Set<CustomAdminRole>)
+    }
+
+    let holder: Holder
+
+    /// Whether the holder may run `query` on `directory` (the version this was made from).
+    public func authorize(_ query: QueryKind, in directory: Directory) throws(DirectoryError) {
+        let id: EntityID, address: EmailAddress, customRoles: Set<CustomAdminRole>
+        switch holder {
+        case .system, .administrator:
+            return
+        case .service:
             switch query {
             case .allDelegations, .audit:
                 throw .denied(.mailboxDelegation, "service accounts may not list the whole organisation's delegations or audit log")
             default:
                 return
             }
-        case .user(let id):
-            guard let found = users[id] else { throw .denied(.blockedAccount, "the account is gone") }
-            guard !found.blocked else { throw .denied(.blockedAccount, "the account is blocked") }
-            user = found
+        case .user(let userID, let userAddress, let roles):
+            (id, address, customRoles) = (userID, userAddress, roles)
         }
-        if user.role.isAdministrator { return }
-        let isSelf = { (login: String) in EmailAddress(login) == user.address }
-        let ownsAddress = { (address: String) -> Bool in
-            guard let address = EmailAddress(address) else { return false }
-            switch self.owner(of: address) {
-            case .user(let id), .alias(let id): return id == user.id
-            case .group(let id): return self.groups[id]?.owner == user.id
+        let isSelf = { (login: String) in EmailAddress(login) == address }
+        let ownsAddress = { (candidate: String) -> Bool in
+            guard let candidate = EmailAddress(candidate) else { return false }
+            switch directory.owner(of: candidate) {
+            case .user(let owner), .alias(let owner): return owner == id
+            case .group(let group): return directory.group(id: group)?.owner == id
             case nil: return false
             }
         }
@@ -75,11 +107,11 @@ extension Directory {
         case .allDelegations:
             throw .denied(.mailboxDelegation, "only administrators list every delegation")
         case .audit:
-            guard user.customRoles.contains(.helpdesk) else {
+            guard customRoles.contains(.helpdesk) else {
                 throw .denied(.customRoleScope, "reading the audit log needs an administrator or the helpdesk role")
             }
         case .spamSettings:
-            guard user.customRoles.contains(.spamControl) else {
+            guard customRoles.contains(.spamControl) else {
                 throw .denied(.customRoleScope, "spam control settings need an administrator or the spam control role")
             }
         case .members, .entries, .organization:

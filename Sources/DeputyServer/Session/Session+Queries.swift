@@ -4,9 +4,29 @@ import Foundation
 
 extension Session {
     /// Every QUERY, answered from the version of the directory published when it arrives.
-    func query(_ subverb: String, _ operands: [String], _ request: Request) -> Reply {
+    mutating func query(_ subverb: String, _ operands: [String], _ request: Request) -> Reply {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
-        let directory = environment.committer.live.directory
+        let view = currentView(of: principal)
+        return query(subverb, operands, request, view: view)
+    }
+
+    /// The version of the directory to answer from, with the principal's rights in it:
+    /// kept from one request to the next until another version is published.
+    mutating func currentView(of principal: Principal) -> SessionView {
+        let live = environment.committer.live
+        let generation = live.generation
+        if let view, view.generation == generation, view.principal == principal { return view }
+        let version = live.version
+        let fresh = SessionView(
+            generation: generation, principal: principal, version: version,
+            authorization: Result { () throws(DirectoryError) in try version.directory.queryAuthorization(for: principal) }
+        )
+        view = fresh
+        return fresh
+    }
+
+    private func query(_ subverb: String, _ operands: [String], _ request: Request, view: SessionView) -> Reply {
+        let directory = view.version.directory
         let now = environment.clock()
         let kind: QueryKind
         switch subverb {
@@ -24,7 +44,7 @@ extension Session {
         default: kind = .organization
         }
         do {
-            try directory.authorizeQuery(kind, by: principal)
+            try view.authorization.get().authorize(kind, in: directory)
         } catch {
             return Self.reply(for: error)
         }
@@ -119,11 +139,12 @@ extension Session {
     }
 
     /// AUDIT: newest first, filtered, bounded.
-    func audit(_ request: Request) -> Reply {
+    mutating func audit(_ request: Request) -> Reply {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
-        let directory = environment.committer.live.directory
+        let view = currentView(of: principal)
+        let directory = view.version.directory
         do {
-            try directory.authorizeQuery(.audit, by: principal)
+            try view.authorization.get().authorize(.audit, in: directory)
         } catch {
             return Self.reply(for: error)
         }
@@ -144,4 +165,14 @@ extension Session {
         )
         return Reply(records: records.map(Self.record(_:)), status: .ok(text: "\(records.count) records"))
     }
+}
+
+/// The version of the directory a session answers from, and its principal's query rights
+/// in that version.
+struct SessionView: Sendable {
+    /// The live directory's generation when the version was taken.
+    let generation: UInt64
+    let principal: Principal
+    let version: DirectoryVersion
+    let authorization: Result<QueryAuthorization, DirectoryError>
 }

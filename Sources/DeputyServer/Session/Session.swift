@@ -25,6 +25,8 @@ public struct Session: Sendable {
     var login: String?
     /// When the session last proved its password (BIND counts, REAUTH and PASSWD's old= too).
     var reauthenticatedAt: Date?
+    /// The version of the directory the last query was answered from.
+    var view: SessionView?
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
