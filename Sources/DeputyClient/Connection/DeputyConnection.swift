@@ -74,26 +74,11 @@ public final class DeputyConnection: Sendable {
     /// - Throws: the first failure among the replies, as for ``send(_:)-(Request)``.
     public func send(_ requests: [Request]) async throws -> [Reply] {
         guard !requests.isEmpty else { return [] }
-        let eventLoop = self.channel.eventLoop
-        let promises = requests.map { _ in eventLoop.makePromise(of: Reply.self) }
-        let peer = self.endpoint.description
-        let closeReason = self.closeReason
+        let (promises, replies) = write(requests)
         return try await withTaskCancellationHandler {
-            self.channel.writeAndFlush(RequestBatch(requests: requests, promises: promises)).whenFailure { _ in
-                // The handler has already failed the promises if it saw the write; if the
-                // channel was gone before it could, these are the first completions.
-                for (request, promise) in zip(requests, promises) {
-                    promise.fail(
-                        DeputyClientError.closedBeforeSending(peer, verb: request.verb, reason: closeReason.error)
-                    )
-                }
-            }
-            var replies: [Reply] = []
-            replies.reserveCapacity(promises.count)
-            for promise in promises {
-                replies.append(try await promise.futureResult.get())
-            }
-            return replies
+            // One wait for the whole batch: waiting on each reply's future in turn would
+            // cross from the event loop to this task once per reply.
+            try await replies.get()
         } onCancel: {
             // Completing a promise twice is a no-op, so the reply that arrives later is dropped
             // while its place in the queue keeps the following replies matched.
@@ -101,6 +86,39 @@ public final class DeputyConnection: Sendable {
                 promise.fail(CancellationError())
             }
         }
+    }
+
+    /// Writes all `requests` at once, flushes once, and returns a future of their replies in
+    /// order, completed on ``eventLoop``. For callers that run on the connection's event
+    /// loop (a load generator holding a request rate), where a task would add a thread hop
+    /// to every reply. The future fails as ``send(_:)-([Request])`` throws.
+    public func submit(_ requests: [Request]) -> EventLoopFuture<[Reply]> {
+        guard !requests.isEmpty else { return channel.eventLoop.makeSucceededFuture([]) }
+        return write(requests).replies
+    }
+
+    /// The event loop the connection runs on.
+    public var eventLoop: any EventLoop { channel.eventLoop }
+
+    private func write(_ requests: [Request]) -> (promises: [EventLoopPromise<Reply>], replies: EventLoopFuture<[Reply]>) {
+        let eventLoop = self.channel.eventLoop
+        let promises = requests.map { _ in eventLoop.makePromise(of: Reply.self) }
+        let peer = self.endpoint.description
+        let closeReason = self.closeReason
+        self.channel.writeAndFlush(RequestBatch(requests: requests, promises: promises)).whenFailure { _ in
+            // The handler has already failed the promises if it saw the write; if the
+            // channel was gone before it could, these are the first completions.
+            for (request, promise) in zip(requests, promises) {
+                promise.fail(
+                    DeputyClientError.closedBeforeSending(peer, verb: request.verb, reason: closeReason.error)
+                )
+            }
+        }
+        // Replies complete in order, so the failure reported is the first one among them.
+        let replies = promises.count == 1
+            ? promises[0].futureResult.map { [$0] }
+            : EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: eventLoop)
+        return (promises, replies)
     }
 
     // MARK: - Closing
