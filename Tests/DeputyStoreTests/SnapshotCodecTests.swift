@@ -95,15 +95,26 @@ struct SnapshotCodecTests {
                 grantedAt: time.addingTimeInterval(Double(index)), expiresAt: index % 2 == 0 ? time.addingTimeInterval(86_400.25) : nil
             ))
         }
+        let outcomes: [AuditRecord.Outcome] = [.applied, .refused(code: .notFound, rule: nil), .refused(code: .denied, rule: .singleSuperAdministrator)]
+        let details: [String] = ["", "permissions=read,sendas", "name=\"Zoë\"\nline two\ttab", "\u{0001}control"]
+        var auditLog: [AuditRecord] = []
+        for sequence in 1...12 {
+            let actor = sequence % 2 == 0 ? "boss@v.test" : "system"
+            auditLog.append(AuditRecord(
+                sequence: UInt64(sequence), time: time.addingTimeInterval(Double(sequence) * 0.001), actor: actor,
+                actorPrincipal: principals[sequence % 3], action: "delegate", target: "u\(sequence)@v.test",
+                detail: details[sequence % 4], outcome: outcomes[sequence % 3]
+            ))
+        }
         return DirectoryContents(
             organization: Organization(name: "V", domains: [DomainName("v.test")!], createdAt: time),
             users: users, groups: groups, services: services, delegations: delegations,
             policies: [EmailPolicy(name: EmailPolicy.defaultName, mailboxDelegationAllowed: true), EmailPolicy(name: "strict", mailboxDelegationAllowed: false)],
-            spamSettings: SpamSettings(), auditLog: [], superAdministrator: EntityID(1), nextIdentity: 300, revision: 0
+            spamSettings: SpamSettings(), auditLog: auditLog, superAdministrator: EntityID(1), nextIdentity: 300, revision: 12
         )
     }
 
-    @Test("the list writer writes, and the list reader reads, every user, group and delegation exactly as Codable does")
+    @Test("the list writer writes, and the list reader reads, every user, group, delegation and audit record exactly as Codable does")
     func listReaderMatchesCodable() throws {
         for contents in [Self.variedContents(), Self.largeContents()] {
             let document = SnapshotDocument(format: "deputy-snapshot", version: 1, sequence: 0, savedAt: StoreFixture.start, directory: contents)
@@ -126,6 +137,11 @@ struct SnapshotCodecTests {
                 SnapshotListWriter(output: output).write(delegation)
                 #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(delegation)))
             }
+            for record in contents.auditLog {
+                let output = JSONOutput(expandedDepth: 0)
+                SnapshotListWriter(output: output).write(record)
+                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(record)))
+            }
             let expected = try StorageJSONDecoder().decode(SnapshotDocument.self, from: bytes).directory
             #expect(expected == contents)
             let tape = try JSONTape(bytes)
@@ -135,6 +151,7 @@ struct SnapshotCodecTests {
             #expect(try Self.elements("users", in: tape).map { try reader.user(at: $0) } == expected.users)
             #expect(try Self.elements("groups", in: tape).map { try reader.group(at: $0) } == expected.groups)
             #expect(try Self.elements("delegations", in: tape).map { try reader.delegation(at: $0) } == expected.delegations)
+            #expect(try Self.elements("auditLog", in: tape).map { try reader.auditRecord(at: $0) } == expected.auditLog)
             #expect(try SnapshotCodec.decode(bytes).directory == expected)
         }
     }
@@ -149,6 +166,8 @@ struct SnapshotCodecTests {
             ("\"grantedBy\":{\"system\":{}}", "\"grantedBy\":{\"system\":{\"ignored\":1}}"),
             ("{\"address\":\"u9@v.test\",", "{\"address\":\"u9@@v.test\","),  // a bad address: both refuse
             ("\"role\":\"admin\"", "\"role\":\"root\""),
+            ("\"outcome\":{\"applied\":{}}", "\"outcome\":{\"applied\":{},\"refused\":{\"code\":\"x\"}}"),  // two cases: both refuse
+            ("{\"refused\":{\"code\":\"notfound\"}}", "{\"refused\":{\"code\":\"notfound\",\"rule\":null}}"),
             ("{\"user\":{\"_0\":3}}]", "{\"user\":{\"_0\":3}},{\"user\":{\"_0\":3}}]"),  // a repeated member
         ]
         for (old, new) in edits {

@@ -54,7 +54,7 @@ enum SnapshotCodec {
         }
         let chunks = try Parallel.map(jobs) { job -> [UInt8] in
             switch job.list {
-            case 0: try encodeChunk(contents.auditLog, job.range)
+            case 0: try writeChunk(contents.auditLog, job.range) { $0.write($1) } ?? encodeChunk(contents.auditLog, job.range)
             case 1: try writeChunk(contents.delegations, job.range) { $0.write($1) } ?? encodeChunk(contents.delegations, job.range)
             case 2: try writeChunk(contents.groups, job.range) { $0.write($1) } ?? encodeChunk(contents.groups, job.range)
             default: try writeChunk(contents.users, job.range) { $0.write($1) } ?? encodeChunk(contents.users, job.range)
@@ -200,7 +200,7 @@ enum SnapshotCodec {
     }
 
     /// The entries at `tokens` of list `list` read by ``SnapshotListReader``, or `nil` when
-    /// `Codable` must decode them (the audit log, or anything the reader leaves to it).
+    /// `Codable` must decode them (anything the reader leaves to it).
     private static func readChunk(list: Int, _ tokens: ArraySlice<Int>, in tape: JSONTape) -> DecodedChunk? {
         let reader = SnapshotListReader(tape: tape)
         do throws(SnapshotListReader.Unreadable) {
@@ -208,7 +208,7 @@ enum SnapshotCodec {
             case 1: return .delegations(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.delegation(at: token) })
             case 2: return .groups(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.group(at: token) })
             case 3: return .users(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.user(at: token) })
-            default: return nil
+            default: return .auditLog(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.auditRecord(at: token) })
             }
         } catch {
             return nil

@@ -2,7 +2,7 @@ import DeputyCore
 import Foundation
 import HashTreeCollections
 
-/// Reads the users, groups and delegations of a snapshot straight from its tape, without
+/// Reads the users, groups, delegations and audit records of a snapshot straight from its tape, without
 /// going through `Codable`.
 ///
 /// They are almost all of a snapshot, and decoding them through `Decoder` cost most of a
@@ -102,6 +102,29 @@ struct SnapshotListReader {
         )
     }
 
+    func auditRecord(at object: Int) throws(Unreadable) -> AuditRecord {
+        var sequence: UInt64?, time: Date?, actor: String?, actorPrincipal: Principal?, action: String?, target: String?
+        var detail: String?, outcome: AuditRecord.Outcome?
+        var seen = FieldSet()
+        try members(of: object) { key, value throws(Unreadable) in
+            switch try field(key, Self.auditFields, &seen) {
+            case 0: action = try string(value)
+            case 1: actor = try string(value)
+            case 2: actorPrincipal = try principal(value)
+            case 3: detail = try string(value)
+            case 4: outcome = try self.outcome(value)
+            case 5: sequence = try required(tape.integer(value, as: UInt64.self))
+            case 6: target = try string(value)
+            default: time = try date(value)
+            }
+        }
+        guard let sequence, let time, let actor, let actorPrincipal, let action, let target, let detail, let outcome else { throw Unreadable() }
+        return AuditRecord(
+            sequence: sequence, time: time, actor: actor, actorPrincipal: actorPrincipal, action: action, target: target,
+            detail: detail, outcome: outcome
+        )
+    }
+
     // MARK: - Nested values
 
     private static let userFields = [
@@ -110,6 +133,7 @@ struct SnapshotListReader {
     ]
     private static let groupFields = ["address", "createdAt", "id", "kind", "members", "membersMaySendAs", "name", "owner", "policy"]
     private static let delegationFields = ["delegate", "expiresAt", "grantedAt", "grantedBy", "id", "mailbox", "permissions"]
+    private static let auditFields = ["action", "actor", "actorPrincipal", "detail", "outcome", "sequence", "target", "time"]
     /// Case names of the enums with a payload, in the order `enumCase` numbers them.
     private static let caseNames = ["user", "group", "external", "service", "system"]
 
@@ -120,6 +144,26 @@ struct SnapshotListReader {
         case 2: return .external(try address(required(payload)))
         default: throw Unreadable()
         }
+    }
+
+    /// `{"applied":{}}` or `{"refused":{"code":..., "rule":...}}`, the rule optional.
+    private func outcome(_ index: Int) throws(Unreadable) -> AuditRecord.Outcome {
+        let outer = tape.tokens[index]
+        guard outer.kind == .object, outer.count == 1, tape.tokens[index + 2].kind == .object else { throw Unreadable() }
+        if tape.string(index + 1, equals: "applied") {
+            guard tape.tokens[index + 2].count == 0 else { throw Unreadable() }
+            return .applied
+        }
+        guard tape.string(index + 1, equals: "refused") else { throw Unreadable() }
+        var code: DirectoryError.Code?, rule: Rule?
+        var seen = FieldSet()
+        try members(of: index + 2) { key, value throws(Unreadable) in
+            switch try field(key, ["code", "rule"], &seen) {
+            case 0: code = DirectoryError.Code(rawValue: try string(value))
+            default: rule = try optional(value) { index throws(Unreadable) in try raw(Rule.self, index) }
+            }
+        }
+        return .refused(code: try required(code), rule: rule)
     }
 
     private func principal(_ index: Int) throws(Unreadable) -> Principal {

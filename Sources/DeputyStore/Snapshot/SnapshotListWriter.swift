@@ -1,7 +1,7 @@
 import DeputyCore
 import Foundation
 
-/// Writes the users, groups and delegations of a snapshot straight into bytes, without
+/// Writes the users, groups, delegations and audit records of a snapshot straight into bytes, without
 /// going through `Codable`: the counterpart of ``SnapshotListReader``.
 ///
 /// The bytes are exactly those ``StorageJSONEncoder`` writes for the same values (keys in
@@ -88,11 +88,7 @@ struct SnapshotListWriter {
         key("grantedAt")
         output.writeDate(delegation.grantedAt)
         key("grantedBy")
-        switch delegation.grantedBy {
-        case .user(let id): enumCase("user") { output.writeInteger(id.rawValue) }
-        case .service(let id): enumCase("service") { output.writeInteger(id.rawValue) }
-        case .system: enumCase("system", nil)
-        }
+        write(delegation.grantedBy)
         key("id")
         output.writeInteger(delegation.id.rawValue)
         key("mailbox")
@@ -101,6 +97,51 @@ struct SnapshotListWriter {
         // A permission set is a list in a fixed order, not a set the encoder sorts.
         array(Array(delegation.permissions)) { output.writeString($0.rawValue) }
         close()
+    }
+
+    func write(_ record: AuditRecord) {
+        open()
+        key("action", first: true)
+        output.writeString(record.action)
+        key("actor")
+        output.writeString(record.actor)
+        key("actorPrincipal")
+        write(record.actorPrincipal)
+        key("detail")
+        output.writeString(record.detail)
+        key("outcome")
+        open()
+        switch record.outcome {
+        case .applied:
+            key("applied", first: true)
+            open()
+        case .refused(let code, let rule):
+            key("refused", first: true)
+            open()
+            key("code", first: true)
+            output.writeString(code.rawValue)
+            if let rule {
+                key("rule")
+                output.writeString(rule.rawValue)
+            }
+        }
+        close()
+        close()
+        key("sequence")
+        output.writeInteger(record.sequence)
+        key("target")
+        output.writeString(record.target)
+        key("time")
+        output.writeDate(record.time)
+        close()
+    }
+
+    private func write(_ principal: Principal) {
+        switch principal {
+        case .user(let id): enumCase("user") { output.writeInteger(id.rawValue) }
+        case .service(let id): enumCase("service") { output.writeInteger(id.rawValue) }
+        case .system: enumCase("system", nil)
+        }
     }
 
     // MARK: - Structure
