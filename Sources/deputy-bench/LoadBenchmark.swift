@@ -5,6 +5,7 @@ import DeputyCore
 import DeputyProtocol
 import Foundation
 import Histogram
+import NIOCore
 
 /// `deputy-bench load`: requests over TLS connections to a real daemon, as mail servers and
 /// administrators would send them; throughput, latency percentiles, and the daemon's CPU
@@ -19,7 +20,8 @@ struct LoadBenchmark: AsyncParsableCommand {
     @Option(help: "TLS connections.") var connections = 50
     @Option(help: "Requests written at once on each connection before reading their replies.") var depth = 1
     @Option(help: "Seconds to measure, after one second of warm-up.") var seconds = 10.0
-    @Option(help: "Hold this many requests per second in all, one in flight per connection, timing each from when it was due (no coordinated omission).") var rate: Int?
+    @Option(help: "Hold this many requests per second in all, each written when due whatever is still unanswered, and timed from when it was due (no coordinated omission).") var rate: Int?
+    @Option(help: "Also log in this many times per second (BIND as dataset users over 10 more connections) while the workload runs.") var bindRate: Int?
     @Option(help: "Write the results as JSON to this file as well.") var json: String?
 
     @Option(help: "A running daemon, HOST:PORT, instead of starting one.") var address: String?
@@ -40,7 +42,8 @@ struct LoadBenchmark: AsyncParsableCommand {
     func validate() throws {
         guard connections > 0, depth > 0, seconds > 0 else { throw ValidationError("--connections, --depth and --seconds must be positive") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-        if rate != nil, depth != 1 { throw ValidationError("--rate keeps one request in flight per connection; leave --depth at 1") }
+        if let bindRate, bindRate <= 0 { throw ValidationError("--bind-rate must be positive") }
+        if rate != nil, depth != 1 { throw ValidationError("--rate writes each request when it is due; --depth does not apply") }
         if address != nil, data != nil { throw ValidationError("--data is for a daemon this starts; not with --address") }
     }
 
@@ -86,6 +89,11 @@ struct LoadBenchmark: AsyncParsableCommand {
             sessions.append(connection)
         }
         let pools = (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0) }
+        var binders: [DeputyConnection] = []
+        if bindRate != nil {
+            for _ in 0..<10 { binders.append(try await connect()) }
+        }
+        let bindCounts = LockedCounts()
 
         let warmUp = ContinuousClock.now + .seconds(1)
         let end = warmUp + .seconds(seconds)
@@ -99,6 +107,16 @@ struct LoadBenchmark: AsyncParsableCommand {
                     try await Self.drive(connection, requests: requests, depth: depth, interval: interval, offset: index, warmUp: warmUp, end: end)
                 }
             }
+            if let bindRate {
+                let interval = Duration.seconds(Double(binders.count) / Double(bindRate))
+                for (index, binder) in binders.enumerated() {
+                    let users = users
+                    tasks.addTask {
+                        try await Self.storm(binder, interval: interval, offset: index, users: users, warmUp: warmUp, end: end, counts: bindCounts)
+                        return ConnectionResult()
+                    }
+                }
+            }
             // The daemon's CPU time is read when the warm-up ends, from here.
             try await Task.sleep(until: warmUp)
             before.set(try statistics())
@@ -107,7 +125,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             return all
         }
         let after = try statistics()
-        for session in sessions { await session.close() }
+        for session in sessions + binders { await session.close() }
 
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         var answers = 0
@@ -119,7 +137,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             errors += result.errors
             firstError = firstError ?? result.firstError
         }
-        let report = LoadReport(
+        var report = LoadReport(
             workload: workload.rawValue, connections: connections, depth: depth, rate: rate, seconds: seconds,
             answers: answers, errors: errors, histogram: histogram,
             serverCPUSeconds: before.value.flatMap { start in after.map { $0.cpuSeconds - start.cpuSeconds } },
@@ -127,18 +145,40 @@ struct LoadBenchmark: AsyncParsableCommand {
             users: users, groups: groups, delegations: delegations
         )
         print(report.text)
+        if let bindRate {
+            let (accepted, refused) = bindCounts.value
+            report.bindStorm = ["asked": Double(bindRate), "acceptedPerSecond": Double(accepted) / seconds, "refused": Double(refused)]
+            print("BIND storm: asked \(bindRate)/s, \(format(Double(accepted) / seconds, digits: 0))/s accepted, \(refused) refused")
+        }
         if let firstError { print("first error: \(firstError)") }
         if let json { try report.writeJSON(to: json) }
     }
 
+    /// Logins on one connection, one each time one is due, as random dataset users; only
+    /// those during the measurement are counted.
+    static func storm(
+        _ connection: DeputyConnection, interval: Duration, offset: Int, users: Int, warmUp: ContinuousClock.Instant,
+        end: ContinuousClock.Instant, counts: LockedCounts
+    ) async throws {
+        var random = BenchRandom(seed: UInt64(0xB1D + offset))
+        var due = ContinuousClock.now + interval * (Double(offset) / 10)
+        while due < end {
+            // Pacing a load, not waiting for a condition: the next login is due at a time.
+            if ContinuousClock.now < due { try await Task.sleep(until: due) }
+            let reply = try await connection.bind(login: BenchDataset.user(random.below(users)), password: datasetPassword)
+            if due >= warmUp { counts.add(accepted: reply.status.isOK) }
+            due += interval
+        }
+    }
+
     /// One connection's share: closed loop (`depth` requests a round trip) or, with an
-    /// interval, one request each time one is due.
+    /// interval, one request each time one is due (``RateDriver``).
     static func drive(
         _ connection: DeputyConnection, requests: [Request], depth: Int, interval: Duration?, offset: Int,
         warmUp: ContinuousClock.Instant, end: ContinuousClock.Instant
     ) async throws -> ConnectionResult {
         var result = ConnectionResult()
-        var next = (offset * 131) % requests.count
+        var next = 0
         func batch(_ count: Int) -> [Request] {
             (0..<count).map { _ in
                 defer { next = (next + 1) % requests.count }
@@ -158,14 +198,8 @@ struct LoadBenchmark: AsyncParsableCommand {
             }
         }
         if let interval {
-            // Spread the connections' schedules over one interval so they do not fire together.
-            var due = ContinuousClock.now + interval * (Double(offset % 97) / 97)
-            while due < end {
-                if ContinuousClock.now < due { try await Task.sleep(until: due) }
-                let replies = try await connection.send(batch(1))
-                record(replies, latency: ContinuousClock.now - due, measured: due >= warmUp)
-                due += interval
-            }
+            let driver = RateDriver(connection: connection, requests: requests, interval: interval, offset: offset, warmUp: .seconds(1), measured: end - warmUp)
+            return try await driver.run()
         } else {
             while true {
                 let sent = ContinuousClock.now
@@ -195,6 +229,96 @@ final class LockedStatistics: @unchecked Sendable {
     var value: ProcessStatistics? { lock.withLock { stored } }
 }
 
+/// Logins accepted and refused during the measurement.
+final class LockedCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var accepted = 0
+    private var refused = 0
+    func add(accepted wasAccepted: Bool) { lock.withLock { if wasAccepted { accepted += 1 } else { refused += 1 } } }
+    var value: (accepted: Int, refused: Int) { lock.withLock { (accepted, refused) } }
+}
+
 func format(_ value: Double, digits: Int = 2) -> String {
     String(format: "%.\(digits)f", value)
+}
+
+/// One connection holding a request rate, on the connection's own event loop: each request
+/// is written when it is due, whether or not earlier ones have been answered, and timed
+/// from when it was due, so a slow answer delays the measurement of every request behind
+/// it (no coordinated omission). Scheduling from the event loop rather than a task keeps
+/// the generator's own thread hops out of the figures.
+final class RateDriver: @unchecked Sendable {
+    // Unchecked: every property is touched only on `connection.eventLoop`.
+    private let connection: DeputyConnection
+    private let requests: [Request]
+    private let interval: TimeAmount
+    private let warmUp: NIODeadline
+    private let end: NIODeadline
+    private var due: NIODeadline
+    private var next: Int
+    private var outstanding = 0
+    private var result = ConnectionResult()
+    private let done: EventLoopPromise<ConnectionResult>
+    private var finished = false
+
+    init(connection: DeputyConnection, requests: [Request], interval: Duration, offset: Int, warmUp: Duration, measured: Duration) {
+        let now = NIODeadline.now()
+        self.connection = connection
+        self.requests = requests
+        self.interval = .nanoseconds(Int64(interval.seconds * 1e9))
+        self.warmUp = now + .nanoseconds(Int64(warmUp.seconds * 1e9))
+        self.end = self.warmUp + .nanoseconds(Int64(measured.seconds * 1e9))
+        // Spread the connections' schedules over one interval so they do not fire together.
+        self.due = now + .nanoseconds(Int64(interval.seconds * 1e9 * Double(offset % 97) / 97))
+        self.next = 0
+        self.done = connection.eventLoop.makePromise(of: ConnectionResult.self)
+    }
+
+    func run() async throws -> ConnectionResult {
+        connection.eventLoop.execute { self.schedule() }
+        return try await done.futureResult.get()
+    }
+
+    private func schedule() {
+        guard due < end else {
+            if outstanding == 0 { finish(.success(result)) }
+            return
+        }
+        connection.eventLoop.scheduleTask(deadline: due) { self.fire() }
+    }
+
+    private func fire() {
+        let dueAt = due
+        due = due + interval
+        let request = requests[next]
+        next = (next + 1) % requests.count
+        outstanding += 1
+        connection.submit([request]).whenComplete { outcome in
+            self.outstanding -= 1
+            switch outcome {
+            case .success(let replies):
+                if dueAt >= self.warmUp {
+                    let latency = UInt64(max(0, (NIODeadline.now() - dueAt).nanoseconds))
+                    for reply in replies {
+                        self.result.answers += 1
+                        self.result.latencies.record(latency)
+                        if case .error(let code, let text) = reply.status {
+                            self.result.errors += 1
+                            self.result.firstError = self.result.firstError ?? "\(code) \(text)"
+                        }
+                    }
+                }
+            case .failure(let error):
+                self.finish(.failure(error))
+            }
+            if self.due >= self.end, self.outstanding == 0 { self.finish(.success(self.result)) }
+        }
+        schedule()
+    }
+
+    private func finish(_ outcome: Result<ConnectionResult, any Error>) {
+        guard !finished else { return }
+        finished = true
+        done.completeWith(outcome)
+    }
 }

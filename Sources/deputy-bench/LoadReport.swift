@@ -22,6 +22,8 @@ struct LoadReport: Encodable {
     let startupSeconds: Double?
     let dataset: [String: Int]
     let machine: [String: String]
+    /// With `--bind-rate`: logins asked and accepted per second, and refused.
+    var bindStorm: [String: Double]?
 
     init(
         workload: String, connections: Int, depth: Int, rate: Int?, seconds: Double, answers: Int, errors: Int,
