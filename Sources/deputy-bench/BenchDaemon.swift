@@ -8,13 +8,16 @@ import Foundation
 final class BenchDaemon: Sendable {
     let process: Process
     let port: Int
+    /// The plaintext Postfix socketmap listener's port.
+    let socketmapPort: Int
     let dataDirectory: String
     /// From starting the process to its first TLS greeting.
     let startup: Duration
 
-    private init(process: Process, port: Int, dataDirectory: String, startup: Duration) {
+    private init(process: Process, port: Int, socketmapPort: Int, dataDirectory: String, startup: Duration) {
         self.process = process
         self.port = port
+        self.socketmapPort = socketmapPort
         self.dataDirectory = dataDirectory
         self.startup = startup
     }
@@ -31,15 +34,16 @@ final class BenchDaemon: Sendable {
             try run(deputyd, ["import", "--data", dataDirectory, "--from", importFile])
         }
         let port = try freePort()
+        let socketmapPort = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: deputyd)
         process.arguments = [
             "serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)", "--max-connections", "2000",
-            "--snapshot-every", "1000000", "--log-level", "warning",
+            "--socketmap", "127.0.0.1:\(socketmapPort)", "--snapshot-every", "1000000", "--log-level", "warning",
         ]
         let started = ContinuousClock.now
         try process.run()
-        let daemon = BenchDaemon(process: process, port: port, dataDirectory: dataDirectory, startup: .zero)
+        let daemon = BenchDaemon(process: process, port: port, socketmapPort: socketmapPort, dataDirectory: dataDirectory, startup: .zero)
         let deadline = started + .seconds(60)
         while true {
             guard process.isRunning else { throw BenchFailure("deputyd exited with status \(process.terminationStatus) while starting") }
@@ -54,7 +58,7 @@ final class BenchDaemon: Sendable {
             // Polling a port that is not listening yet: nothing to wait on but time.
             try await Task.sleep(for: .milliseconds(10))
         }
-        return BenchDaemon(process: process, port: port, dataDirectory: dataDirectory, startup: ContinuousClock.now - started)
+        return BenchDaemon(process: process, port: port, socketmapPort: socketmapPort, dataDirectory: dataDirectory, startup: ContinuousClock.now - started)
     }
 
     /// A TLS connection that trusts the daemon's generated certificate.

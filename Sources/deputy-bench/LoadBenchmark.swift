@@ -24,7 +24,7 @@ struct LoadBenchmark: AsyncParsableCommand {
     @Option(help: "Also log in this many times per second (BIND as dataset users over 10 more connections) while the workload runs.") var bindRate: Int?
     @Option(help: "Write the results as JSON to this file as well.") var json: String?
 
-    @Option(help: "A running daemon, HOST:PORT, instead of starting one.") var address: String?
+    @Option(help: "A running daemon, HOST:PORT, instead of starting one (for the socketmap workload, its socketmap listener).") var address: String?
     @Option(help: "With --address: the CA or self-signed certificate (PEM) to trust.") var ca: String?
     @Option(help: "With --address: the daemon's process id, to report its CPU time and memory.") var pid: Int32?
     @Option(help: "The login to BIND as.") var login = "admin@\(BenchDataset.domain)"
@@ -44,6 +44,7 @@ struct LoadBenchmark: AsyncParsableCommand {
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let bindRate, bindRate <= 0 { throw ValidationError("--bind-rate must be positive") }
         if rate != nil, depth != 1 { throw ValidationError("--rate writes each request when it is due; --depth does not apply") }
+        if rate != nil || bindRate != nil, workload == .socketmap { throw ValidationError("the socketmap workload runs closed loop, without --rate or --bind-rate") }
         if address != nil, data != nil { throw ValidationError("--data is for a daemon this starts; not with --address") }
     }
 
@@ -81,14 +82,21 @@ struct LoadBenchmark: AsyncParsableCommand {
         }
         if let loaded = try statistics() { print("daemon resident memory with the dataset loaded: \(format(loaded.residentMebibytes)) MiB") }
 
+        // The socketmap workload talks plaintext to the socketmap listener: no TLS, no BIND.
+        let socketmap: (host: String, port: Int)? = workload != .socketmap ? nil : try {
+            if let daemon { return ("127.0.0.1", daemon.socketmapPort) }
+            let parts = (address ?? "").split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--address must be HOST:PORT of the socketmap listener") }
+            return (String(parts[0]), port)
+        }()
         var sessions: [DeputyConnection] = []
-        for _ in 0..<connections {
+        for _ in 0..<(socketmap == nil ? connections : 0) {
             let connection = try await connect()
             let reply = try await connection.bind(login: login, password: password)
             guard reply.status.isOK else { throw BenchFailure("BIND as \(login) was refused: \(reply.status)") }
             sessions.append(connection)
         }
-        let pools = (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0) }
+        let pools = socketmap == nil ? (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0) } : []
         var binders: [DeputyConnection] = []
         if bindRate != nil {
             for _ in 0..<10 { binders.append(try await connect()) }
@@ -100,6 +108,15 @@ struct LoadBenchmark: AsyncParsableCommand {
         let interval = rate.map { Duration.seconds(Double(connections) / Double($0)) }
         let before = LockedStatistics()
         let results = try await withThrowingTaskGroup(of: ConnectionResult.self) { tasks in
+            if let socketmap {
+                for index in 0..<connections {
+                    let requests = SocketmapLoad.requests(dataset: dataset, connection: index)
+                    let depth = depth
+                    tasks.addTask {
+                        try await SocketmapLoad.drive(host: socketmap.host, port: socketmap.port, requests: requests, depth: depth, warmUp: warmUp, end: end)
+                    }
+                }
+            }
             for (index, connection) in sessions.enumerated() {
                 let requests = pools[index]
                 let depth = depth

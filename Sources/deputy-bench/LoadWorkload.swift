@@ -18,6 +18,8 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
     case mixed
     /// Durable writes only: `DELEGATE` and `UNDELEGATE` in turn.
     case writes
+    /// Postfix socketmap `senders` lookups over plaintext (``SocketmapLoad``), not TLS.
+    case socketmap
 
     /// Requests to cycle through: a fixed pool, built once, so the measured loop allocates
     /// nothing but the requests' wire bytes.
@@ -60,6 +62,7 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
         case .senders: return (0..<size).map { _ in query("SENDERS", random.below(2) == 0 ? BenchDataset.user(random.below(users)) : BenchDataset.alias(random.below(users))) }
         case .mixed: return (0..<size / 20).flatMap { index in (0..<18).map { sendas(index * 18 + $0) } + write(index) }
         case .writes: return (0..<size / 2).flatMap(write)
+        case .socketmap: return []
         }
     }
 }
