@@ -18,6 +18,9 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
     case mixed
     /// Durable writes only: `DELEGATE` and `UNDELEGATE` in turn.
     case writes
+    /// Logins: `BIND` as random dataset users (each costs a password hash on the daemon's
+    /// hashing pool).
+    case binds
     /// Postfix socketmap `senders` lookups over plaintext (``SocketmapLoad``), not TLS.
     case socketmap
 
@@ -62,6 +65,7 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
         case .senders: return (0..<size).map { _ in query("SENDERS", random.below(2) == 0 ? BenchDataset.user(random.below(users)) : BenchDataset.alias(random.below(users))) }
         case .mixed: return (0..<size / 20).flatMap { index in (0..<18).map { sendas(index * 18 + $0) } + write(index) }
         case .writes: return (0..<size / 2).flatMap(write)
+        case .binds: return (0..<size).map { _ in Request(verb: "BIND", positionals: [BenchDataset.user(random.below(users)), LoadBenchmark.datasetPassword])! }
         case .socketmap: return []
         }
     }

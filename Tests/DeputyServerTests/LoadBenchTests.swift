@@ -15,6 +15,7 @@ struct LoadBenchTests {
         ["--workload", "writes"],
         ["--workload", "mixed", "--depth", "4"],
         ["--workload", "socketmap", "--depth", "2"],
+        ["--workload", "binds"],
         ["--workload", "sendas", "--rate", "400", "--bind-rate", "20"],
     ])
     func workload(_ arguments: [String]) async throws {
