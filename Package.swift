@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "deputyd", targets: ["deputyd"]),
         .executable(name: "deputy", targets: ["deputy"]),
         .executable(name: "deputy-bench", targets: ["deputy-bench"]),
+        .executable(name: "deputy-fuzz", targets: ["deputy-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -152,6 +153,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Fuzz targets for every parser of untrusted input, and the executable that runs
+        // them (scripts/fuzz builds it with libFuzzer; a plain build replays a corpus).
+        .target(
+            name: "DeputyFuzzing",
+            dependencies: [
+                "DeputyProtocol",
+                "DeputyServer",
+                "DeputyStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "deputy-fuzz",
+            dependencies: ["DeputyFuzzing"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "DeputyCoreTests",
             dependencies: [
@@ -175,6 +193,9 @@ let package = Package(
             name: "DeputyProtocolTests",
             dependencies: [
                 "DeputyProtocol",
+                // The fuzz corpus is replayed here, in a process of its own, away from
+                // the end-to-end suites.
+                "DeputyFuzzing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
