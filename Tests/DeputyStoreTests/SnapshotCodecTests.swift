@@ -122,26 +122,10 @@ struct SnapshotCodecTests {
             #expect(bytes == (try StorageJSONEncoder(expandedDepth: SnapshotCodec.expandedDepth).encode(document)))
             // Entry by entry too, so a writer that gave up (and left the work to Codable)
             // would fail here rather than pass unnoticed.
-            for user in contents.users {
-                let output = JSONOutput(expandedDepth: 0)
-                SnapshotListWriter(output: output).write(user)
-                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(user)))
-            }
-            for group in contents.groups {
-                let output = JSONOutput(expandedDepth: 0)
-                SnapshotListWriter(output: output).write(group)
-                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(group)))
-            }
-            for delegation in contents.delegations {
-                let output = JSONOutput(expandedDepth: 0)
-                SnapshotListWriter(output: output).write(delegation)
-                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(delegation)))
-            }
-            for record in contents.auditLog {
-                let output = JSONOutput(expandedDepth: 0)
-                SnapshotListWriter(output: output).write(record)
-                #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(record)))
-            }
+            try Self.expectWriterMatchesEncoder(contents.users) { $0.write($1) }
+            try Self.expectWriterMatchesEncoder(contents.groups) { $0.write($1) }
+            try Self.expectWriterMatchesEncoder(contents.delegations) { $0.write($1) }
+            try Self.expectWriterMatchesEncoder(contents.auditLog) { $0.write($1) }
             let expected = try StorageJSONDecoder().decode(SnapshotDocument.self, from: bytes).directory
             #expect(expected == contents)
             let tape = try JSONTape(bytes)
@@ -180,6 +164,15 @@ struct SnapshotCodecTests {
             case (.failure(let a as StorageJSONDecoder.Failure), .failure(let b as StorageJSONDecoder.Failure)): #expect(a.offset == b.offset && a.reason == b.reason, "\(new)")
             default: Issue.record("\(new): Codable gave \(codable), the codec \(codec)")
             }
+        }
+    }
+
+    /// Each value written by the list writer alone gives the encoder's bytes for it.
+    private static func expectWriterMatchesEncoder<T: Encodable>(_ values: [T], _ write: (SnapshotListWriter, T) -> Void) throws {
+        for value in values {
+            let output = JSONOutput(expandedDepth: 0)
+            write(SnapshotListWriter(output: output), value)
+            #expect(output.bytes == (try StorageJSONEncoder(expandedDepth: 0).encode(value)))
         }
     }
 
