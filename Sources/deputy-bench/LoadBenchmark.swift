@@ -204,15 +204,7 @@ struct LoadBenchmark: AsyncParsableCommand {
         }
         func record(_ replies: [Reply], latency: Duration, measured: Bool) {
             guard measured else { return }
-            let nanoseconds = UInt64(max(0, latency.seconds * 1e9))
-            for reply in replies {
-                result.answers += 1
-                result.latencies.record(nanoseconds)
-                if case .error(let code, let text) = reply.status {
-                    result.errors += 1
-                    result.firstError = result.firstError ?? "\(code) \(text)"
-                }
-            }
+            result.record(replies, nanoseconds: UInt64(max(0, latency.seconds * 1e9)))
         }
         if let interval {
             let driver = RateDriver(connection: connection, requests: requests, interval: interval, offset: offset, warmUp: .seconds(1), measured: end - warmUp)
@@ -236,6 +228,18 @@ struct ConnectionResult: Sendable {
     var firstError: String?
     /// Nanoseconds from sending (or, at a fixed rate, from being due) to the reply.
     var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+
+    /// Counts `replies`, each answered after `nanoseconds`, and their refusals.
+    mutating func record(_ replies: [Reply], nanoseconds: UInt64) {
+        for reply in replies {
+            answers += 1
+            latencies.record(nanoseconds)
+            if case .error(let code, let text) = reply.status {
+                errors += 1
+                firstError = firstError ?? "\(code) \(text)"
+            }
+        }
+    }
 }
 
 /// The daemon's statistics when the measurement began, set once from the measuring task.
@@ -315,15 +319,7 @@ final class RateDriver: @unchecked Sendable {
             switch outcome {
             case .success(let replies):
                 if dueAt >= self.warmUp {
-                    let latency = UInt64(max(0, (NIODeadline.now() - dueAt).nanoseconds))
-                    for reply in replies {
-                        self.result.answers += 1
-                        self.result.latencies.record(latency)
-                        if case .error(let code, let text) = reply.status {
-                            self.result.errors += 1
-                            self.result.firstError = self.result.firstError ?? "\(code) \(text)"
-                        }
-                    }
+                    self.result.record(replies, nanoseconds: UInt64(max(0, (NIODeadline.now() - dueAt).nanoseconds)))
                 }
             case .failure(let error):
                 self.finish(.failure(error))
