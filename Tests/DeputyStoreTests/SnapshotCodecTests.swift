@@ -55,6 +55,13 @@ struct SnapshotCodecTests {
         }
     }
 
+    @Test("a document that is not an object is refused with a reason, never read past its end", arguments: [
+        "\"sequence \"", "[\"directory\"]", "42", "null", "{\"directory\": \"users\"}", "{\"directory\": {\"users\": 7}}",
+    ])
+    func notAnObject(_ text: String) {
+        #expect(throws: StorageJSONDecoder.Failure.self) { try SnapshotCodec.decode(Array(text.utf8)) }
+    }
+
     /// Entries using every field and every case the list reader knows.
     static func variedContents() -> DirectoryContents {
         let hash = StoreFixture.hash

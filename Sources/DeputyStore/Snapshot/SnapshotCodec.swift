@@ -231,6 +231,8 @@ enum SnapshotCodec {
 
     private static func members(of object: Int, in tape: JSONTape) -> [(key: Int, value: Int)] {
         var members: [(key: Int, value: Int)] = []
+        // A scalar's `end` is a byte offset, not a token index: only an object has members.
+        guard tape.tokens[object].kind == .object else { return members }
         var index = object + 1
         while index < Int(tape.tokens[object].end) {
             members.append((index, index + 1))
