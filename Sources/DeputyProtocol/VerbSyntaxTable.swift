@@ -15,7 +15,7 @@ extension VerbSyntax {
 
     private static let session: [Entry] = [
         Entry(
-            verb: "BIND", operands: [.required("login"), .required("password")],
+            verb: "BIND", operands: [.required("login"), .optional("password")],
             allowedBeforeAuthentication: true,
             summary: "Authenticate the session as a user or service"
         ),

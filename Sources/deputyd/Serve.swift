@@ -21,6 +21,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Plaintext listener on a Unix socket.") var plainSocket: String?
     @Option(help: "TLS certificate chain (PEM). Without it, a self-signed certificate is generated in the data directory.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
+    @Option(help: "Certificate authorities (PEM) for client certificates: a service account whose name is a verified certificate's common name may BIND without a password.") var clientCa: String?
+    @Option(help: "Failed logins of one account, within the lockout window, that lock it.") var lockoutFailures = LoginThrottle.Policy().accountFailures
+    @Option(help: "Failed logins from one client address, within the lockout window, that lock it.") var lockoutAddressFailures = LoginThrottle.Policy().addressFailures
+    @Option(help: "Seconds failures are remembered, and a lock lasts.") var lockoutSeconds = LoginThrottle.Policy().lockout
     @Option(help: "Maximum open connections.") var maxConnections = ServerLimits().maximumConnections
     @Option(help: "Seconds of silence before a connection is closed.") var idleTimeout = ServerLimits().idleTimeout
     @Option(help: "Maximum request line length in bytes before BIND.") var maxLineUnauthenticated = ProtocolLimits.defaultMaximumLineLengthBeforeAuthentication
@@ -60,6 +64,14 @@ struct Serve: AsyncParsableCommand {
         server.limits.protocolLimits.maximumLineLengthBeforeAuthentication = maxLineUnauthenticated
         server.limits.protocolLimits.maximumLineLengthAfterAuthentication = maxLine
         server.limits.protocolLimits.maximumPendingRequests = maxPending
+        guard lockoutFailures > 0, lockoutAddressFailures > 0, lockoutSeconds > 0 else {
+            throw ValidationError("--lockout-failures, --lockout-address-failures and --lockout-seconds must be positive")
+        }
+        var throttlePolicy = LoginThrottle.Policy()
+        throttlePolicy.accountFailures = lockoutFailures
+        throttlePolicy.addressFailures = lockoutAddressFailures
+        throttlePolicy.window = lockoutSeconds
+        throttlePolicy.lockout = lockoutSeconds
         do {
             try server.validate()
         } catch {
@@ -98,7 +110,16 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let certificate = try DataFiles.certificate(dataDirectory: data, certificatePath: cert, keyPath: key, logger: logger)
-        let tls = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate))
+        var clientAuthorities: [NIOSSLCertificate] = []
+        if let clientCa {
+            do {
+                clientAuthorities = try NIOSSLCertificate.fromPEMFile(clientCa)
+            } catch {
+                throw ValidationError("--client-ca \(clientCa): not a PEM file of certificates (\(error))")
+            }
+            guard !clientAuthorities.isEmpty else { throw ValidationError("--client-ca \(clientCa) holds no certificate") }
+        }
+        let tls = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: clientAuthorities))
 
         let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
         pool.start()
@@ -112,7 +133,7 @@ struct Serve: AsyncParsableCommand {
             )
         }
         let environment = SessionEnvironment(
-            committer: StoreCommitter(store: store), passwords: passwords, throttle: LoginThrottle(),
+            committer: StoreCommitter(store: store), passwords: passwords, throttle: LoginThrottle(policy: throttlePolicy),
             limits: server.limits.protocolLimits, maximumListing: server.limits.maximumListing
         )
         let daemon = DeputyServer(configuration: server, environment: environment, tls: tls, logger: logger)

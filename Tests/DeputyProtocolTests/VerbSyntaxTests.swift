@@ -135,7 +135,7 @@ struct VerbSyntaxTests {
 
     @Test("synopses are generated from the entry parts")
     func synopses() throws {
-        #expect(VerbSyntax.entry(verb: "BIND")?.synopsis == "BIND <login> <password>")
+        #expect(VerbSyntax.entry(verb: "BIND")?.synopsis == "BIND <login> [password]")
         #expect(VerbSyntax.entry(verb: "HELP")?.synopsis == "HELP [verb]")
         #expect(VerbSyntax.entry(verb: "PASSWD")?.synopsis == "PASSWD <login> [old=<pw>] new=<pw>")
         #expect(

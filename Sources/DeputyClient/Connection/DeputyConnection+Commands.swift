@@ -1,7 +1,7 @@
 import DeputyProtocol
 
 extension DeputyConnection {
-    /// Authenticates the session: `BIND <login> <password>`.
+    /// Authenticates the session with a password: `BIND <login> <password>`.
     ///
     /// The password travels only inside the request line; it is never part of a description
     /// or an error message. Wrong credentials come back as a reply with `ERR auth`.

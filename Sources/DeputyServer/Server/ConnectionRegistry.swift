@@ -27,15 +27,25 @@ final class ConnectionRegistry: Sendable {
     /// The number of open connections.
     var count: Int { state.withLock { $0.channels.count } }
 
-    /// Stops reading from every connection: each finishes the request it is answering,
-    /// writes the reply, sees the end of its input and closes.
-    func drain() {
+    /// How long a shutdown waits for connections to finish the request in hand before it
+    /// closes those still open: a client that never reads, or never ends its TLS handshake,
+    /// must not hold the daemon up.
+    static let shutdownGrace = TimeAmount.seconds(5)
+
+    /// Takes no more connections and asks each open one to finish: `stop` is called for each
+    /// (by default it stops reading, so the connection answers what it has read, sees the end
+    /// of its input and closes). Whatever is still open after ``shutdownGrace`` is closed.
+    func drain(on eventLoop: any EventLoop, _ stop: (any Channel) -> Void = { $0.close(mode: .input, promise: nil) }) {
         let channels = state.withLock { state in
             state.draining = true
             return Array(state.channels.values)
         }
-        for channel in channels {
-            channel.close(mode: .input, promise: nil)
-        }
+        for channel in channels { stop(channel) }
+        eventLoop.scheduleTask(in: Self.shutdownGrace) { self.closeAll() }
+    }
+
+    private func closeAll() {
+        let channels = state.withLock { Array($0.channels.values) }
+        for channel in channels { channel.close(promise: nil) }
     }
 }

@@ -66,7 +66,8 @@ public final class DeputyServer: Service, Sendable {
         } onGracefulShutdown: {
             self.logger.notice("shutting down: no new connections, finishing requests in hand")
             for channel in channels { channel.close(promise: nil) }
-            self.connections.drain()
+            // TLS can't close only the input side, so each session is told to stop reading.
+            self.connections.drain(on: channels[0].eventLoop) { $0.pipeline.fireUserInboundEventTriggered(SessionHandler.Drain()) }
         }
         logger.notice("stopped")
     }
@@ -98,9 +99,8 @@ public final class DeputyServer: Service, Sendable {
                 try handlers.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(limits.idleTimeout * 1000))))
                 let limit = LineLengthLimit(limits.protocolLimits.maximumLineLengthBeforeAuthentication)
                 try handlers.addHandler(ByteToMessageHandler(LineFrameDecoder(limit: limit)))
-                try handlers.addHandler(IdleTimeoutHandler())
                 try handlers.addHandler(SessionHandler(
-                    shared: shared, lineLimit: limit, connectionID: self.nextConnectionID.add(1, ordering: .relaxed).oldValue,
+                    shared: shared, lineLimit: limit, tls: sslContext != nil, connectionID: self.nextConnectionID.add(1, ordering: .relaxed).oldValue,
                     peer: channel.remoteAddress?.ipAddress ?? "local"
                 ))
                 return channel

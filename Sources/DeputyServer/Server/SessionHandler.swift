@@ -1,6 +1,8 @@
 import DeputyProtocol
 import Logging
 import NIOCore
+import NIOSSL
+import NIOTLS
 
 /// Runs one connection's ``Session`` on its event loop.
 ///
@@ -15,6 +17,10 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// Fired into each connection's pipeline when the server shuts down: finish the request
+    /// in hand and what was read behind it, read no more, and close.
+    struct Drain {}
 
     /// What the handler shares with its server.
     struct Shared: Sendable {
@@ -44,10 +50,15 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// The stream broke a limit while a request was waiting: answered after the queue.
     private var failure: ProtocolError?
+    /// The server is shutting down: nothing more is read.
+    private var draining = false
+    /// Whether anything can be written yet: not before a TLS handshake has completed.
+    private var canWrite: Bool
 
-    init(shared: Shared, lineLimit: LineLengthLimit, connectionID: Int, peer: String) {
+    init(shared: Shared, lineLimit: LineLengthLimit, tls: Bool, connectionID: Int, peer: String) {
         self.shared = shared
         self.lineLimit = lineLimit
+        self.canWrite = !tls
         var logger = shared.logger
         logger[metadataKey: "conn.id"] = "\(connectionID)"
         logger[metadataKey: "peer"] = "\(peer)"
@@ -167,7 +178,7 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Reading waits while the queue is full or the client leaves its replies unread.
     private func mustHoldReads(_ context: ChannelHandlerContext) -> Bool {
-        (waiting && queued.count >= shared.environment.limits.maximumPendingRequests) || !context.channel.isWritable
+        draining || (waiting && queued.count >= shared.environment.limits.maximumPendingRequests) || !context.channel.isWritable
     }
 
     private func releaseHeldRead(_ context: ChannelHandlerContext) {
@@ -187,23 +198,46 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closing else { return }
         closing = true
         queued.removeAll()
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(replies)).whenComplete { _ in
-            bound.value.close(promise: nil)
-        }
+        context.writeThenClose(wrapOutboundOut(replies))
         replies = context.channel.allocator.buffer(capacity: 0)
     }
 
     // MARK: - Events
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            // The client half-closed (or the server is draining): answer what was sent, then close.
-            inputEnded = true
-            if !waiting, queued.isEmpty { closeAfterReplies(context) }
-            return
+        switch event {
+        case let event as ChannelEvent where event == .inputClosed:
+            // The client half-closed: answer what was sent, then close.
+            endInput(context)
+        case is Drain:
+            draining = true
+            endInput(context)
+        case let event as IdleStateHandler.IdleStateEvent where event == .read:
+            // Silent for the idle timeout: a last line, then the end.
+            guard canWrite else { return context.close(promise: nil) }
+            _ = ReplyEncoder.write(.error(code: .limit, text: "idle timeout"), into: &replies)
+            closeAfterReplies(context)
+        case let event as TLSUserEvent:
+            if case .handshakeCompleted = event {
+                canWrite = true
+                if let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self), let certificate = tls.peerCertificate {
+                    // Only a certificate that chains to a trusted client authority gets this
+                    // far; without `--client-ca` none is asked for.
+                    session.certificateName = ClientCertificateName.of(certificate)
+                }
+            }
+            context.fireUserInboundEventTriggered(event)
+        default:
+            context.fireUserInboundEventTriggered(event)
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// No more requests will come: close once those read are answered. A TLS connection
+    /// still in its handshake has nothing to answer and can't be written to: it closes now.
+    private func endInput(_ context: ChannelHandlerContext) {
+        inputEnded = true
+        guard canWrite else { return context.close(promise: nil) }
+        if !waiting, queued.isEmpty { closeAfterReplies(context) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -35,6 +35,27 @@ extension Session {
         return Reply(status: .ok(text: "bound as \(account.login)"))
     }
 
+    /// `BIND <service>` without a password: a service account whose name is the common name
+    /// of the connection's verified client certificate. Anything else fails exactly like a
+    /// wrong password, and counts as one.
+    mutating func bindByCertificate(login: String) -> Reply {
+        let now = environment.clock()
+        let account = environment.committer.live.directory.account(forLogin: login)
+        guard let account, case .service = account.principal, let certificateName,
+            certificateName.lowercased() == account.login.lowercased(), !account.blocked,
+            !environment.throttle.isLocked(account: login, address: peer, now: now)
+        else {
+            environment.throttle.recordFailure(account: login, address: peer, now: now)
+            logger.info("bind by certificate failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
+            return Self.invalidCredentials
+        }
+        principal = account.principal
+        self.login = account.login
+        logger[metadataKey: "auth.login"] = "\(account.login)"
+        logger.info("bind by certificate", metadata: ["peer": "\(peer)"])
+        return Reply(status: .ok(text: "bound as \(account.login)"))
+    }
+
     mutating func reauthenticate(password: String) async -> Reply {
         guard let login else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         let now = environment.clock()

@@ -27,6 +27,9 @@ public struct Session: Sendable {
     var reauthenticatedAt: Date?
     /// The version of the directory the last query was answered from.
     var view: SessionView?
+    /// The subject common name of the client's TLS certificate, when it presented one that
+    /// chains to a trusted client authority (`--client-ca`).
+    public var certificateName: String?
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
@@ -86,7 +89,7 @@ public struct Session: Sendable {
         let operands = entry.operands(of: request)
         let reply: Reply
         switch (entry.verb, entry.subverb) {
-        case ("BIND", _): reply = await bind(login: operands[0], password: operands[1])
+        case ("BIND", _): reply = operands.count > 1 ? await bind(login: operands[0], password: operands[1]) : bindByCertificate(login: operands[0])
         case ("REAUTH", _): reply = await reauthenticate(password: operands[0])
         case ("SNAPSHOT", _): reply = await snapshot()
         default: reply = await change(entry, operands, request)

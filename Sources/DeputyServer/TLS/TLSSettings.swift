@@ -11,12 +11,22 @@ public enum TLSSettings {
     ].joined(separator: ":")
 
     /// The server configuration for `certificate`.
-    public static func serverConfiguration(_ certificate: ServerCertificate) -> TLSConfiguration {
+    ///
+    /// With `clientCertificateAuthorities`, the server asks clients for a certificate: one
+    /// that is presented must chain to one of them or the handshake fails; a client that
+    /// presents none is let in and binds with a password as usual.
+    public static func serverConfiguration(_ certificate: ServerCertificate, clientCertificateAuthorities: [NIOSSLCertificate] = []) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificate.chain.map { .certificate($0) }, privateKey: .privateKey(certificate.key)
         )
         configuration.minimumTLSVersion = .tlsv12
         configuration.cipherSuites = tls12CipherSuites
+        if !clientCertificateAuthorities.isEmpty {
+            configuration.certificateVerification = .optionalVerification
+            configuration.trustRoots = .certificates(clientCertificateAuthorities)
+            // Tells clients which authorities are accepted, so they pick the right certificate.
+            configuration.sendCANameList = true
+        }
         return configuration
     }
 }

@@ -85,15 +85,15 @@ enum ProcessRunner {
         }
     }
 
-    /// Starts `path` in the background with standard input, output and error on /dev/null
-    /// and nothing else open; returns its process id.
-    static func spawnDetached(_ path: String, _ arguments: [String]) throws -> pid_t {
+    /// Starts `path` in the background with standard input on /dev/null, output and error
+    /// appended to `outputFile` (else /dev/null), and nothing else open; returns its process id.
+    static func spawnDetached(_ path: String, _ arguments: [String], outputFile: String? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         guard closeFrom(&actions, 3) == 0 else { throw TestFailure("posix_spawn can't close descriptors") }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

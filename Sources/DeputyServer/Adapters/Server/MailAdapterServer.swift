@@ -85,7 +85,7 @@ public final class MailAdapterServer: Service, Sendable {
         } onGracefulShutdown: {
             for socket in listening {
                 socket.listener.channel.close(promise: nil)
-                socket.connections.drain()
+                socket.connections.drain(on: socket.listener.channel.eventLoop)
             }
         }
         logger.notice("mail listeners stopped")
