@@ -49,20 +49,25 @@ enum ProcessRunner {
         let output = OutputCollector()
         let errors = OutputCollector()
         let done = Completion()
-        let outputHandle = FileHandle(fileDescriptor: outputRead, closeOnDealloc: true)
-        let errorHandle = FileHandle(fileDescriptor: errorRead, closeOnDealloc: true)
         let child = pid
         return try await withCheckedThrowingContinuation { continuation in
             let finishIfDone: @Sendable () -> Void = {
                 if done.step() { continuation.resume(returning: Result(output: output.text, error: errors.text, status: done.status)) }
             }
-            outputHandle.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil; finishIfDone() } else { output.append(data) }
-            }
-            errorHandle.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil; finishIfDone() } else { errors.append(data) }
+            // Each pipe is read to its end by a thread of its own, with plain blocking reads:
+            // FileHandle's readability handlers were seen to miss the end of a stream.
+            for (descriptor, collector) in [(outputRead, output), (errorRead, errors)] {
+                Thread.detachNewThread {
+                    var chunk = [UInt8](repeating: 0, count: 65_536)
+                    while true {
+                        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                        if count < 0, errno == EINTR { continue }
+                        if count <= 0 { break }
+                        collector.append(Data(chunk[..<count]))
+                    }
+                    close(descriptor)
+                    finishIfDone()
+                }
             }
             // The exit is waited for on a thread of its own: waitpid blocks.
             Thread.detachNewThread {
