@@ -79,11 +79,13 @@ extension Directory {
     mutating func undelegate(mailbox: EmailAddress, delegate address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
         let owner = try requireUser(mailbox)
         let delegate = try resolveDelegate(address)
-        guard let id = indexes.delegationByPair[DelegationPair(mailbox: owner.id, delegate: delegate)] else {
-            throw .notFound("\(mailbox) is not delegated to \(address)")
-        }
+        // Permission first, so that someone who may not see a mailbox's delegations can't
+        // learn whether one exists from the answer.
         if !actor.isAdministrator, actor.userID != owner.id, delegate != actor.userID.map(Delegate.user) {
             throw .denied(.mailboxDelegation, "only administrators, the mailbox owner and the delegate may remove a delegation")
+        }
+        guard let id = indexes.delegationByPair[DelegationPair(mailbox: owner.id, delegate: delegate)] else {
+            throw .notFound("\(mailbox) is not delegated to \(address)")
         }
         removeDelegation(id)
         return CommandResult(entity: id, summary: "delegation of \(owner.address) to \(address) removed")
