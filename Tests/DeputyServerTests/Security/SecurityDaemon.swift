@@ -76,6 +76,12 @@ final class SecurityDaemon: Sendable {
         return exited && status == 0
     }
 
+    /// Kills the daemon with SIGKILL, leaving its files as a crash would.
+    func crash() async {
+        kill(pid, SIGKILL)
+        await ProcessRunner.wait(pid)
+    }
+
     /// The daemon's resident memory, in bytes.
     var residentBytes: Int {
         get throws {
