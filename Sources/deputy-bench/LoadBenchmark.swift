@@ -162,6 +162,11 @@ struct LoadBenchmark: AsyncParsableCommand {
             users: users, groups: groups, delegations: delegations
         )
         print(report.text)
+        if workload == .guesses {
+            guard errors == answers else { throw BenchFailure("\(answers - errors) of \(answers) password guesses were accepted") }
+            let perThousand = answers > 0 ? 1_000 * seconds / Double(answers) : .infinity
+            print("guesses: all \(answers) refused; 1,000 guesses against one account take \(format(perThousand, digits: 1)) s at \(hashIterations) PBKDF2 iterations")
+        }
         if let bindRate {
             let (accepted, refused) = bindCounts.value
             report.bindStorm = ["asked": Double(bindRate), "acceptedPerSecond": Double(accepted) / seconds, "refused": Double(refused)]

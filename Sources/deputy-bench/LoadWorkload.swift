@@ -21,6 +21,9 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// Logins: `BIND` as random dataset users (each costs a password hash on the daemon's
     /// hashing pool).
     case binds
+    /// Password guesses: `BIND` as one account with a wrong password, as a brute-force
+    /// attacker would; every one must be refused, and each still costs a hash.
+    case guesses
     /// Postfix socketmap `senders` lookups over plaintext (``SocketmapLoad``), not TLS.
     case socketmap
 
@@ -66,6 +69,7 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
         case .mixed: return (0..<size / 20).flatMap { index in (0..<18).map { sendas(index * 18 + $0) } + write(index) }
         case .writes: return (0..<size / 2).flatMap(write)
         case .binds: return (0..<size).map { _ in Request(verb: "BIND", positionals: [BenchDataset.user(random.below(users)), LoadBenchmark.datasetPassword])! }
+        case .guesses: return (0..<size).map { Request(verb: "BIND", positionals: [BenchDataset.user(0), "guess-\(connection)-\($0)"])! }
         case .socketmap: return []
         }
     }
