@@ -93,14 +93,7 @@ struct CrashLoopTests {
     }
 
     static func waitForPassword(data: String) async throws -> String {
-        let file = (data as NSString).appendingPathComponent("initial-password")
-        for _ in 0..<1_000 {
-            if let text = try? String(contentsOfFile: file, encoding: .utf8), text.hasSuffix("\n") {
-                return text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestFailure("the daemon wrote no initial password")
+        try await SecurityDaemon.waitForPassword(data: data)
     }
 
     /// Connects once the daemon listens, waiting with a bound.

@@ -133,7 +133,8 @@ final class SecurityDaemon: Sendable {
         throw TestFailure("deputyd did not listen within 30 s")
     }
 
-    private static func waitForPassword(data: String) async throws -> String {
+    /// The generated super administrator password, once the daemon has written it, waiting with a bound.
+    static func waitForPassword(data: String) async throws -> String {
         let file = (data as NSString).appendingPathComponent("initial-password")
         for _ in 0..<3_000 {
             if let text = try? String(contentsOfFile: file, encoding: .utf8), text.hasSuffix("\n") {
