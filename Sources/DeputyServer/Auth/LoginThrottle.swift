@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Synchronization
 
 /// Counts failed logins per account and per client address, and locks either out for a
@@ -28,18 +29,24 @@ public final class LoginThrottle: Sendable {
     }
 
     private struct State {
+        var policy: Policy
         var accounts: [String: Counter] = [:]
         var addresses: [String: Counter] = [:]
     }
 
     /// The policy in force.
-    public let policy: Policy
-    private let state = Mutex(State())
+    public var policy: Policy { state.withLock { $0.policy } }
+    private let state: Mutex<State>
     /// Bounds the memory an attacker can make the throttle use with many logins or addresses.
     private let maximumTracked = 100_000
 
     public init(policy: Policy = Policy()) {
-        self.policy = policy
+        state = Mutex(State(policy: policy))
+    }
+
+    /// A new policy (SIGHUP): counts so far are kept and judged by it from the next failure.
+    public func update(policy: Policy) {
+        state.withLock { $0.policy = policy }
     }
 
     /// Whether a login attempt for `account` from `address` may be checked at all at `now`.
@@ -52,13 +59,17 @@ public final class LoginThrottle: Sendable {
     /// Records a failed attempt; returns whether it locked the account or the address.
     @discardableResult
     public func recordFailure(account: String, address: String, now: Date) -> Bool {
-        state.withLock { state in
+        ServerMetrics.bindFailures.increment()
+        let locked = state.withLock { state in
             if state.accounts.count > maximumTracked { state.accounts.removeAll() }
             if state.addresses.count > maximumTracked { state.addresses.removeAll() }
+            let policy = state.policy
             let accountLocked = Self.fail(&state.accounts[account.lowercased(), default: Counter(firstFailure: now)], limit: policy.accountFailures, policy: policy, now: now)
             let addressLocked = Self.fail(&state.addresses[address, default: Counter(firstFailure: now)], limit: policy.addressFailures, policy: policy, now: now)
             return accountLocked || addressLocked
         }
+        if locked { ServerMetrics.lockouts.increment() }
+        return locked
     }
 
     /// Records a successful login: the account's failures are forgotten.

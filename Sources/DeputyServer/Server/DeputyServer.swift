@@ -19,7 +19,9 @@ public final class DeputyServer: Service, Sendable {
 
     private let configuration: ServerConfiguration
     private let environment: SessionEnvironment
-    private let tls: NIOSSLContext
+    /// What a reload can change; each new connection takes what is current, and an open
+    /// one keeps what it started with.
+    private let live: Mutex<Live>
     private let group: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable ([BoundListener]) -> Void
@@ -34,11 +36,29 @@ public final class DeputyServer: Service, Sendable {
     ) {
         self.configuration = configuration
         self.environment = environment
-        self.tls = tls
+        self.live = Mutex(Live(limits: configuration.limits, tls: tls))
         self.group = group
         self.logger = logger
         self.onListening = onListening
     }
+
+    struct Live: Sendable {
+        var limits: ServerLimits
+        var tls: NIOSSLContext
+    }
+
+    /// New limits for connections opened from now on (SIGHUP).
+    public func update(limits: ServerLimits) {
+        live.withLock { $0.limits = limits }
+    }
+
+    /// A new certificate and key for handshakes from now on; open connections keep theirs.
+    public func update(tls: NIOSSLContext) {
+        live.withLock { $0.tls = tls }
+    }
+
+    /// The connections open now.
+    public var openConnections: Int { connections.count }
 
     /// A listener yields its connections' channels; each runs its session in a
     /// ``SessionHandler`` on its event loop.
@@ -82,8 +102,6 @@ public final class DeputyServer: Service, Sendable {
     // MARK: - Binding
 
     private func bind(_ address: ListenAddress, tls: Bool) async throws -> Listener {
-        let limits = configuration.limits
-        let sslContext = tls ? self.tls : nil
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -91,9 +109,15 @@ public final class DeputyServer: Service, Sendable {
             // A client that half-closes after its last request (printf ... | nc -N) still gets
             // every reply; and shutdown can stop reading while replies go out.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: connections, logger: logger)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<any Channel> = { channel in
-            channel.eventLoop.makeCompletedFuture {
+            let current = self.live.withLock { $0 }
+            let limits = current.limits
+            let sslContext = tls ? current.tls : nil
+            var environment = self.environment
+            environment.limits = limits.protocolLimits
+            environment.maximumListing = limits.maximumListing
+            let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: self.connections, logger: self.logger)
+            return channel.eventLoop.makeCompletedFuture {
                 let handlers = channel.pipeline.syncOperations
                 if let sslContext { try handlers.addHandler(NIOSSLServerHandler(context: sslContext)) }
                 try handlers.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(limits.idleTimeout * 1000))))

@@ -1,5 +1,6 @@
 import DeputyProtocol
 import Logging
+import Metrics
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -77,19 +78,25 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         registered = true
+        ServerMetrics.connectionsOpen.record(open)
         guard open <= shared.limits.maximumConnections else {
+            ServerMetrics.connectionsRefused.increment()
             logger.warning("connection refused: too many connections")
             _ = ReplyEncoder.write(.error(code: .limit, text: "too many connections"), into: &replies)
             closeAfterReplies(context)
             return
         }
+        ServerMetrics.connectionsAccepted.increment()
         _ = ReplyEncoder.write(session.greeting, into: &replies)
         flushReplies(context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if registered { shared.connections.unregister(context.channel) }
+        if registered {
+            shared.connections.unregister(context.channel)
+            ServerMetrics.connectionsOpen.record(shared.connections.count)
+        }
         registered = false
         closing = true
         queued.removeAll()

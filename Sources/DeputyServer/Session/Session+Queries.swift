@@ -97,11 +97,14 @@ extension Session {
                 return Reply(status: .error(code: .syntax, text: "filter: \(error.message)"))
             }
             let limit = min(request.named("limit").flatMap(Int.init) ?? environment.maximumListing, environment.maximumListing)
-            let result = directory.search(filter, limit: limit)
-            let records = result.entries.map { Self.record(visible($0, in: directory)) }
+            // A page: the core finds limit + offset matches in its stable order, the first
+            // offset are dropped; "truncated" still means more follow this page.
+            let offset = Self.offset(request)
+            let result = directory.search(filter, limit: limit + offset)
+            let records = result.entries.dropFirst(offset).map { Self.record(visible($0, in: directory)) }
             return Reply(records: records, status: .ok(text: "\(records.count) entries\(result.truncated ? ", truncated at the limit" : "")"))
         case "DELEGATIONS":
-            return listing(directory.allDelegations(at: now).map(Self.record(_:)), noun: "delegations")
+            return listing(directory.allDelegations(at: now).dropFirst(Self.offset(request)).map(Self.record(_:)), noun: "delegations")
         case "SPAM":
             return Reply(records: [Self.record(directory.spamSettings)], status: .ok(text: nil))
         case "POLICIES":
@@ -119,6 +122,12 @@ extension Session {
             }
             return Reply(records: [Self.record(entry)], status: .ok(text: nil))
         }
+    }
+
+    /// The `offset=` of a paged query: how many results of its stable order to skip. The verb
+    /// table has already refused anything but 1 to 9 decimal digits.
+    static func offset(_ request: Request) -> Int {
+        request.named("offset").flatMap(Int.init) ?? 0
     }
 
     /// A list reply, cut at the listing limit with a note saying so.

@@ -30,6 +30,8 @@ public struct Session: Sendable {
     /// The subject common name of the client's TLS certificate, when it presented one that
     /// chains to a trusted client authority (`--client-ca`).
     public var certificateName: String?
+    /// When the request in hand began, for the latency histogram.
+    var requestStarted = ContinuousClock.now
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
@@ -66,24 +68,27 @@ public struct Session: Sendable {
     /// HELP, AUDIT, QUIT or any refusal. The connection answers a pipelined batch this
     /// way and writes the replies together.
     public mutating func answerWithoutWaiting(line: ByteBuffer) -> ImmediateOutcome {
+        requestStarted = .now
         let request: Request?
         do {
             // Parsed straight from the buffer: no copy of the line per request.
             request = try RequestParser(limits: environment.limits).parse(line)
         } catch {
-            return .answered(Reply(status: ReplyStatus(error)), .keepOpen)
+            return refused(Reply(status: ReplyStatus(error)))
         }
-        guard let request else { return .answered(Reply(status: .error(code: .syntax, text: "empty request")), .keepOpen) }
+        guard let request else { return refused(Reply(status: .error(code: .syntax, text: "empty request"))) }
         return answerWithoutWaiting(request)
     }
 
     /// Answers one request.
     public mutating func handle(_ request: Request) async -> (Reply, Disposition) {
+        requestStarted = .now
         if case .answered(let reply, let disposition) = answerWithoutWaiting(request) { return (reply, disposition) }
         // A request that must wait: its syntax and the session's right to send it are checked.
         let entry: VerbSyntax.Entry
         switch VerbSyntax.check(request) {
         case .success(let found): entry = found
+        // Answered above; kept for the type checker.
         case .failure(let error): return (Reply(status: ReplyStatus(error)), .keepOpen)
         }
         let operands = entry.operands(of: request)
@@ -102,10 +107,12 @@ public struct Session: Sendable {
         let entry: VerbSyntax.Entry
         switch VerbSyntax.check(request) {
         case .success(let found): entry = found
-        case .failure(let error): return .answered(Reply(status: ReplyStatus(error)), .keepOpen)
+        case .failure(let error): return refused(Reply(status: ReplyStatus(error)))
         }
         guard isAuthenticated || entry.allowedBeforeAuthentication else {
-            return .answered(Reply(status: .error(code: .auth, text: "BIND first")), .keepOpen)
+            let reply = Reply(status: .error(code: .auth, text: "BIND first"))
+            logRequest(entry, reply)
+            return .answered(reply, .keepOpen)
         }
         let operands = entry.operands(of: request)
         let reply: Reply
@@ -124,7 +131,21 @@ public struct Session: Sendable {
     }
 
     private func logRequest(_ entry: VerbSyntax.Entry, _ reply: Reply) {
-        logger.debug("request", metadata: ["cmd.verb": "\(entry.name)", "cmd.result": "\(reply.status.isOK ? "ok" : reply.status.code)"])
+        let result = reply.status.isOK ? "ok" : reply.status.code
+        logger.debug("request", metadata: ["cmd.verb": "\(entry.name)", "cmd.result": "\(result)"])
+        ServerMetrics.request(verb: entry.name, result: result, nanoseconds: Self.nanoseconds(since: requestStarted))
+    }
+
+    /// A request that is not one of the table's: counted under the verb `invalid`, since
+    /// a client's own words as a label would let it make series without end.
+    private func refused(_ reply: Reply) -> ImmediateOutcome {
+        ServerMetrics.request(verb: "invalid", result: reply.status.code, nanoseconds: Self.nanoseconds(since: requestStarted))
+        return .answered(reply, .keepOpen)
+    }
+
+    static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
     /// A context for a command by this session's principal now.

@@ -16,9 +16,9 @@ public struct SessionEnvironment: Sendable {
     /// The daemon's version, shown in the greeting.
     public let version: String
     /// The protocol limits in force.
-    public let limits: ProtocolLimits
+    public var limits: ProtocolLimits
     /// The most records an AUDIT, SEARCH or DELEGATIONS reply holds.
-    public let maximumListing: Int
+    public var maximumListing: Int
 
     public init(
         committer: any DirectoryCommitter, passwords: PasswordService, throttle: LoginThrottle,

@@ -93,11 +93,13 @@ extension Store {
                     return .writeFailed(error, rollbackError: rollbackError)
                 }
             }
+            let started = ContinuousClock.now
             do throws(StorageFileSystemError) {
                 try fileSystem.sync(handle)
             } catch {
                 return .syncFailed(error)
             }
+            StoreMetrics.recordJournalSync(since: started)
             return .durable(bytes)
         }
         statistics.batches += 1

@@ -160,6 +160,9 @@ public actor Store {
         return false
     }
 
+    /// When the last snapshot was written (or, before any, the recovered one was).
+    public var lastSnapshotTime: Date { lastSnapshotAt }
+
     /// Commits applied and waiting for the batch after the one being written.
     public var queuedCommits: Int {
         pending.count

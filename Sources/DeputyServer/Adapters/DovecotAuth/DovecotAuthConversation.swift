@@ -68,10 +68,12 @@ struct DovecotAuthConversation: MailAdapterConversation {
                 logger.notice("login locked after repeated failures", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(address)"])
             }
             logger.info("mail login failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(address)"])
+            ServerMetrics.adapterLookup("dovecot_auth", result: "fail")
             return .failure(login: login)
         }
         environment.throttle.recordSuccess(account: login)
         logger.info("mail login", metadata: ["auth.login": "\(account.login)", "peer": "\(address)"])
+        ServerMetrics.adapterLookup("dovecot_auth", result: "ok")
         return .success(login: account.login)
     }
 }

@@ -45,6 +45,12 @@ struct PolicyConversation: MailAdapterConversation {
             "policy.sender": "\(request.sender.prefix(254))", "policy.login": "\(request.saslUsername.prefix(254))",
             "policy.action": "\(decision.action.line)",
         ])
+        let result = switch decision.action {
+        case .dunno: "dunno"
+        case .reject: "reject"
+        case .deferIfPermit: "defer"
+        }
+        ServerMetrics.adapterLookup("policy", result: result)
         return decision.action
     }
 }

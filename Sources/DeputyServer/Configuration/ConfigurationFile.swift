@@ -1,0 +1,162 @@
+import Foundation
+
+/// The configuration file: one JSON object whose keys are setting names (see ``Setting``)
+/// and whose values are strings, numbers or, for lists, arrays of strings. Keys beginning
+/// with `_` are comments. Every error names the file, line and column.
+public enum ConfigurationFile {
+    /// The environment variable that names the file when `--config` is not given.
+    public static let environmentName = "DEPUTY_CONFIG"
+
+    /// Reads and checks the file at `path`.
+    public static func load(path: String) throws(SettingsError) -> [Setting: SettingValue] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SettingsError("\(path): can't read the configuration file (\((error as NSError).localizedDescription))")
+        }
+        return try parse(data, path: path)
+    }
+
+    /// Checks `data`, the contents of the file at `path`.
+    public static func parse(_ data: Data, path: String) throws(SettingsError) -> [Setting: SettingValue] {
+        guard let text = String(data: data, encoding: .utf8) else { throw SettingsError("\(path): not UTF-8 text") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw SettingsError("\(path):\(syntaxPosition(of: error, in: text)): not valid JSON (\(syntaxReason(of: error)))")
+        }
+        guard let settings = object as? [String: Any] else {
+            throw SettingsError("\(path):1: the file must hold one JSON object of settings, {\"listen\": \"0.0.0.0:7636\", ...}")
+        }
+        var values: [Setting: SettingValue] = [:]
+        // In the order of the file, so that the first mistake is the one reported.
+        let keys = settings.keys.sorted { keyPositions($0, in: text).first ?? 0 < keyPositions($1, in: text).first ?? 0 }
+        for key in keys where !key.hasPrefix("_") {
+            let positions = keyPositions(key, in: text)
+            let line = positions.first.map { lineAndColumn(of: $0, in: text).line } ?? 1
+            guard let setting = Setting(rawValue: key) else {
+                let hint = suggestion(for: key).map { "; did you mean \"\($0.name)\"?" } ?? "; the settings are listed by deputyd serve --help"
+                throw SettingsError("\(path):\(line): unknown setting \"\(OneLineLogHandler.escape(key))\"\(hint)")
+            }
+            if positions.count > 1 {
+                let again = lineAndColumn(of: positions[1], in: text).line
+                throw SettingsError("\(path):\(again): \(key) is given twice (first on line \(line))")
+            }
+            let place = "\(path):\(line): \(key)"
+            guard let texts = try texts(of: settings[key]!, for: setting, at: place) else { continue }
+            values[setting] = SettingValue(texts, source: .file(path: path, line: line))
+        }
+        return values
+    }
+
+    /// The value as the resolver's texts; `nil` for JSON `null` (the default applies).
+    private static func texts(of value: Any, for setting: Setting, at place: String) throws(SettingsError) -> [String]? {
+        if value is NSNull { return nil }
+        let number = value as? NSNumber
+        // Foundation reads true and false as numbers whose type code is "c".
+        let isBoolean = number.map { String(cString: $0.objCType) == "c" } ?? false
+        switch setting.kind {
+        case .count:
+            guard let number, !isBoolean, let whole = Int(exactly: number.doubleValue), whole >= 1 else {
+                throw SettingsError("\(place): expected a whole number of at least 1, like \(setting.defaultValue ?? "10")")
+            }
+            return [String(whole)]
+        case .seconds:
+            guard let number, !isBoolean, number.doubleValue > 0 else {
+                throw SettingsError("\(place): expected a number of seconds above 0, like \(setting.defaultValue ?? "30")")
+            }
+            let seconds = number.doubleValue
+            return [seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)]
+        case .choice(let words):
+            guard let text = value as? String, words.contains(text) else {
+                throw SettingsError("\(place): expected one of \"\(words.joined(separator: "\", \""))\"")
+            }
+            return [text]
+        case .text:
+            guard let text = value as? String, number == nil else { throw SettingsError("\(place): expected a string, in quotes") }
+            return [text]
+        case .list:
+            if let text = value as? String, number == nil { return [text] }
+            guard let array = value as? [Any], let texts = array as? [String], !array.contains(where: { $0 is NSNumber }) else {
+                throw SettingsError("\(place): expected an array of strings, [\"senders=127.0.0.1:10041\", ...]")
+            }
+            return texts
+        }
+    }
+
+    // MARK: - Positions
+
+    /// Byte offsets of `"key"` followed by a colon: where the key is written in the file.
+    static func keyPositions(_ key: String, in text: String) -> [Int] {
+        let bytes = Array(text.utf8)
+        let needle = Array("\"\(key)\"".utf8)
+        guard needle.count <= bytes.count else { return [] }
+        var found: [Int] = []
+        var index = 0
+        while index + needle.count <= bytes.count {
+            if bytes[index] == needle[0], Array(bytes[index..<index + needle.count]) == needle, index == 0 || bytes[index - 1] != UInt8(ascii: "\\") {
+                var after = index + needle.count
+                while after < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[after]) { after += 1 }
+                if after < bytes.count, bytes[after] == UInt8(ascii: ":") { found.append(index) }
+                index += needle.count
+            } else {
+                index += 1
+            }
+        }
+        return found
+    }
+
+    static func lineAndColumn(of offset: Int, in text: String) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for byte in text.utf8.prefix(offset) {
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+
+    /// `LINE:COLUMN` from Foundation's "around character N" (or `1` when it gives none).
+    private static func syntaxPosition(of error: any Error, in text: String) -> String {
+        let message = syntaxReason(of: error)
+        guard let range = message.range(of: #"character (\d+)"#, options: .regularExpression) else { return "1" }
+        let digits = message[range].split(separator: " ").last.flatMap { Int($0) } ?? 0
+        // Foundation counts UTF-16 units; configuration files are nearly always ASCII.
+        let index = text.utf16.index(text.startIndex, offsetBy: min(digits, text.utf16.count))
+        let utf8Offset = text.utf8.distance(from: text.startIndex, to: index)
+        let position = lineAndColumn(of: utf8Offset, in: text)
+        return "\(position.line):\(position.column)"
+    }
+
+    private static func syntaxReason(of error: any Error) -> String {
+        let nsError = error as NSError
+        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+    }
+
+    /// The setting a mistyped key most likely meant: at most two edits away.
+    static func suggestion(for key: String) -> Setting? {
+        let candidates = Setting.allCases.map { ($0, editDistance(Array(key.lowercased()), Array($0.name))) }
+        guard let best = candidates.min(by: { $0.1 < $1.1 }), best.1 <= 2 else {
+            return Setting.allCases.first { key.lowercased().replacingOccurrences(of: "_", with: "-") == $0.name }
+        }
+        return best.0
+    }
+
+    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

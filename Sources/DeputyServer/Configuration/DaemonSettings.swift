@@ -1,0 +1,141 @@
+import DeputyProtocol
+import Foundation
+import Logging
+
+/// Everything `deputyd serve` runs with, checked and typed, from ``SettingValues``.
+public struct DaemonSettings: Sendable {
+    /// How log records are written.
+    public enum LogFormat: String, Sendable {
+        /// One line per record, for people and journald.
+        case text
+        /// One JSON object per line, for log shippers.
+        case json
+    }
+
+    public var values: SettingValues
+    public var data: String
+    public var server: ServerConfiguration
+    public var throttle: LoginThrottle.Policy
+    public var certificate: String?
+    public var key: String?
+    public var clientCertificateAuthorities: String?
+    public var mail: MailAdapterConfiguration
+    public var snapshotEvery: Int
+    public var snapshotInterval: TimeInterval
+    public var metricsListen: ListenAddress?
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var auditLog: String?
+    public var initialPassword: String?
+
+    /// Checks every value; the error names the flag, variable or file line that gave it.
+    public init(_ values: SettingValues) throws(SettingsError) {
+        self.values = values
+        data = values.text(.data) ?? "deputy-data"
+
+        server = ServerConfiguration()
+        server.listen = try Self.address(.listen, values)!
+        server.plainListen = try Self.address(.plainListen, values)
+        server.plainSocket = values.text(.plainSocket)
+        server.limits.maximumConnections = try values.count(.maxConnections)
+        server.limits.idleTimeout = try values.seconds(.idleTimeout)
+        server.limits.maximumListing = try values.count(.maxListing)
+        server.limits.protocolLimits.maximumLineLengthBeforeAuthentication = try values.count(.maxLineUnauthenticated)
+        server.limits.protocolLimits.maximumLineLengthAfterAuthentication = try values.count(.maxLine)
+        server.limits.protocolLimits.maximumPendingRequests = try values.count(.maxPending)
+        if let plain = server.plainListen, !plain.isLoopback {
+            throw values.error(.plainListen, "\(plain) is not a loopback address; plaintext is allowed on 127.0.0.0/8, ::1 or a Unix socket only")
+        }
+        if case .unix = server.listen { throw values.error(.listen, "the TLS listener needs HOST:PORT") }
+
+        throttle = LoginThrottle.Policy()
+        throttle.accountFailures = try values.count(.lockoutFailures)
+        throttle.addressFailures = try values.count(.lockoutAddressFailures)
+        throttle.window = try values.seconds(.lockoutSeconds)
+        throttle.lockout = throttle.window
+
+        certificate = values.text(.cert)
+        key = values.text(.key)
+        if (certificate == nil) != (key == nil) {
+            throw values.error(certificate == nil ? .key : .cert, "cert and key go together: give both, or neither for a self-signed certificate")
+        }
+        clientCertificateAuthorities = values.text(.clientCA)
+
+        let mailLimits = MailAdapterLimits(
+            maximumConnections: try values.count(.mailMaxConnections), maximumRequestSize: try values.count(.mailMaxRequest),
+            idleTimeout: try values.seconds(.mailIdleTimeout)
+        )
+        mail = MailAdapterConfiguration()
+        for (kind, setting) in [(MailAdapterKind.socketmap, Setting.socketmap), (.policy, .policy), (.dovecotAuth, .dovecotAuth), (.dovecotDict, .dovecotDict)] {
+            guard let text = values.text(setting) else { continue }
+            guard let address = MailAdapterListener.address(text) else { throw values.error(setting, "expected HOST:PORT or a Unix socket path, not \(SettingValues.quoted(text))") }
+            mail.listeners.append(MailAdapterListener(kind: kind, address: address, limits: mailLimits))
+        }
+        for text in values.list(.tcpTable) {
+            guard let listener = MailAdapterListener.tcpTable(text, limits: mailLimits) else {
+                throw values.error(.tcpTable, "expected MAP=ADDRESS with MAP one of senders, mailboxes, delegates, aliases, not \(SettingValues.quoted(text))")
+            }
+            mail.listeners.append(listener)
+        }
+        do {
+            try mail.validate()
+        } catch {
+            throw SettingsError("mail listeners: \(error)")
+        }
+
+        snapshotEvery = try values.count(.snapshotEvery)
+        snapshotInterval = try values.seconds(.snapshotInterval)
+        metricsListen = try Self.address(.metricsListen, values)
+        if let metricsListen, !metricsListen.isLoopback {
+            throw values.error(.metricsListen, "\(metricsListen) is not a loopback HOST:PORT; metrics and health are served on loopback only")
+        }
+        logLevel = Logger.Level(rawValue: try values.choice(.logLevel))!
+        logFormat = LogFormat(rawValue: try values.choice(.logFormat))!
+        auditLog = values.text(.auditLog)
+        initialPassword = values.text(.initialPassword)
+    }
+
+    private static func address(_ setting: Setting, _ values: SettingValues) throws(SettingsError) -> ListenAddress? {
+        guard let text = values.text(setting) else { return nil }
+        guard let address = ListenAddress(hostAndPort: text) else { throw values.error(setting, "expected HOST:PORT, not \(SettingValues.quoted(text))") }
+        return address
+    }
+
+    /// The restart-only settings whose values differ in `other`: named in a warning on reload.
+    public func restartSettingsChanged(in other: DaemonSettings) -> [Setting] {
+        Setting.allCases.filter { $0.effect == .restart && values[$0]?.texts != other.values[$0]?.texts }
+    }
+
+    /// The effective configuration as a configuration file: every setting in table order
+    /// (`null` when off), secrets as `<redacted>`, and under `_sources` where each came from.
+    public func printed() -> String {
+        var lines: [String] = []
+        for setting in Setting.allCases {
+            let value = values[setting]
+            let json: String
+            if let value, setting.isSecret {
+                json = Self.json("<redacted>")
+            } else if let value {
+                switch setting.kind {
+                case .count, .seconds: json = value.texts.first ?? "null"
+                case .list: json = "[" + value.texts.map(Self.json).joined(separator: ", ") + "]"
+                default: json = Self.json(value.texts.first ?? "")
+                }
+            } else {
+                json = "null"
+            }
+            lines.append("  \(Self.json(setting.name)): \(json)")
+        }
+        let sources = Setting.allCases.compactMap { setting in
+            values[setting].map { "    \(Self.json(setting.name)): \(Self.json($0.source.label))" }
+        }
+        lines.append("  \"_sources\": {\n" + sources.joined(separator: ",\n") + "\n  }")
+        return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+    }
+
+    private static func json(_ text: String) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
+        let array = String(decoding: data, as: UTF8.self)
+        return String(array.dropFirst().dropLast())
+    }
+}
