@@ -69,32 +69,40 @@ struct Check: ParsableCommand {
 }
 
 /// `deputyd export`: the whole directory as one JSON file (the snapshot format).
-struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the whole directory as JSON (the snapshot format); the daemon must not be running on DATA.")
+
+/// `deputyd backup`: a consistent point-in-time copy, while the daemon runs or not.
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the whole directory, at one point in time, to a file in the snapshot format (0600); safe while the daemon runs.",
+        aliases: ["export"]
+    )
     @Option(help: "The data directory.") var data = "deputy-data"
     @Option(help: "The file to write.") var to: String
 
     func run() throws {
         do {
-            let report = try Store.export(dataDirectory: data, to: to)
-            print("exported \(report.counts) at sequence \(report.sequence) to \(report.path) (\(report.bytes) bytes)")
+            let report = try Store.backup(dataDirectory: data, to: to)
+            print("backed up \(report.counts) at sequence \(report.sequence) to \(report.path) (\(report.bytes) bytes)")
         } catch {
             throw ValidationError("\(error)")
         }
     }
 }
 
-/// `deputyd import`: a JSON export into an empty data directory.
-struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Load a JSON export into an empty data directory.")
+/// `deputyd restore`: a backup into an empty data directory.
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a backup into an empty data directory (the daemon must not be running on it).",
+        aliases: ["import"]
+    )
     @Option(help: "The data directory (empty, or holding only TLS files).") var data = "deputy-data"
-    @Option(help: "The file to read.") var from: String
+    @Option(help: "The backup file to read.") var from: String
     @Flag(help: "Check the file and report what it holds, changing nothing.") var dryRun = false
 
     func run() throws {
         do {
             let report = try Store.importSnapshot(from: from, into: data, dryRun: dryRun)
-            print("\(dryRun ? "would import" : "imported") \(report.counts) at sequence \(report.sequence)")
+            print("\(dryRun ? "would restore" : "restored") \(report.counts) at sequence \(report.sequence)")
         } catch {
             throw ValidationError("\(error)")
         }

@@ -8,11 +8,15 @@ import ServiceLifecycle
 /// journal record is on disk.
 struct StoreCommitter: DirectoryCommitter {
     let store: Store
+    /// The audit log file, when one is configured: it follows each change.
+    var audit: AuditFileWriter?
 
     var live: LiveDirectory { store.live }
 
     func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
-        try await store.commit(command, context: context).result
+        let result = try await store.commit(command, context: context).result
+        if let audit { await audit.catchUp(with: store.directory.auditLog) }
+        return result
     }
 
     func snapshot() async throws -> String {

@@ -13,6 +13,11 @@ public struct ServerCertificate: Sendable {
     /// The SHA-256 fingerprint of the leaf, as `sha256:AB:CD:...`, for clients to pin.
     public let fingerprint: String
 
+    /// When the leaf certificate expires.
+    public var expiry: Date? {
+        chain.first.map { Date(timeIntervalSince1970: TimeInterval($0.notValidAfter)) }
+    }
+
     /// Loads a chain and key from PEM files.
     public static func load(certificate certificatePath: String, key keyPath: String) throws -> ServerCertificate {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath)

@@ -44,6 +44,58 @@ extension Store {
         return ExportReport(path: destination, sequence: recovered.directory.revision, bytes: bytes, counts: DirectoryCounts(recovered.directory))
     }
 
+    /// A consistent point-in-time copy of the data directory at `path`, whether or not a
+    /// daemon is running on it, written to `destination` in the snapshot format (0600,
+    /// replaced atomically). For `deputyd backup`.
+    ///
+    /// Every change acknowledged before the call began is in the copy: a change is
+    /// acknowledged only once its journal record is synced, and the journal is read after
+    /// the call begins. The snapshot is read before and after the journal; the running
+    /// daemon replaces the snapshot before it cuts the journal, so an unchanged snapshot
+    /// means the journal read belongs to it. If a snapshot was written meanwhile, the copy
+    /// starts again (at most `attempts` times).
+    @discardableResult
+    public static func backup(
+        dataDirectory path: String, to destination: String, fileSystem: any StorageFileSystem = PosixFileSystem(),
+        now: Date = Date(), attempts: Int = 20
+    ) throws(StoreError) -> ExportReport {
+        let dataDirectory = try DataDirectory.existing(path: path, fileSystem: fileSystem)
+        for _ in 0..<attempts {
+            let before = try readIfPresent(dataDirectory.snapshotPath, fileSystem: fileSystem)
+            let journal = try readIfPresent(dataDirectory.journalPath, fileSystem: fileSystem)
+            let after = try readIfPresent(dataDirectory.snapshotPath, fileSystem: fileSystem)
+            guard before == after else { continue }
+            // The pair, recovered as on start, on a simulated disk: the torn tail of a
+            // batch being written is left out, as recovery would.
+            let copy = SimulatedFileSystem()
+            do throws(StorageFileSystemError) {
+                try copy.createDirectory("/data", permissions: 0o700)
+                for (name, bytes) in [(DataDirectory.snapshotName, before), (DataDirectory.journalName, journal)] {
+                    guard let bytes else { continue }
+                    let file = try copy.openForAppend("/data/\(name)", truncating: true)
+                    try copy.write(bytes, to: file)
+                    copy.close(file)
+                    try copy.setPermissions("/data/\(name)", 0o600)
+                }
+            } catch {
+                throw StoreError.storage("cannot stage the backup in memory", error)
+            }
+            let recovered = try readOnly(DataDirectory(path: "/data"), fileSystem: copy)
+            let bytes = try SnapshotFile.write(recovered.directory, savedAt: now, to: destination, fileSystem: fileSystem)
+            return ExportReport(path: destination, sequence: recovered.directory.revision, bytes: bytes, counts: DirectoryCounts(recovered.directory))
+        }
+        throw StoreError(.busy, "snapshots were written faster than a backup could read the data directory (\(attempts) tries); try again", path: path)
+    }
+
+    private static func readIfPresent(_ path: String, fileSystem: any StorageFileSystem) throws(StoreError) -> [UInt8]? {
+        do {
+            guard try fileSystem.info(path) != nil else { return nil }
+            return try fileSystem.readFile(path)
+        } catch {
+            throw StoreError.storage("cannot read \(path)", error)
+        }
+    }
+
     /// Validates the snapshot-format file at `source` (format, parsing, the directory's
     /// invariants) and, unless `dryRun`, makes it the data directory's snapshot with an
     /// empty journal. For `deputyd import`.

@@ -27,6 +27,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidImport = Code(rawValue: "invalid-import")
         /// A command cannot be journaled (too large, or it would not read back the same).
         public static let unstorable = Code(rawValue: "unstorable")
+        /// A backup could not find a moment between two snapshots to read the journal.
+        public static let busy = Code(rawValue: "busy")
         /// The data directory does not exist or is not a directory.
         public static let missing = Code(rawValue: "missing")
 

@@ -1,0 +1,93 @@
+import DeputyCore
+import Foundation
+import Logging
+
+/// Appends every audit record, as one JSON object per line, to a file of its own (mode
+/// 0600) for log shippers and SIEMs: `--audit-log FILE`.
+///
+/// The journal stays the record of truth; this file follows it. After each change the
+/// writer appends every record newer than the last one it wrote, and at start it reads
+/// the file's last line to find where it stopped, so records of changes committed just
+/// before a crash are written on the next start rather than lost.
+public actor AuditFileWriter {
+    private let path: String
+    private let descriptor: Int32
+    private var lastWritten: UInt64
+    private let logger: Logger
+
+    /// Opens (creating, 0600) the file for appending.
+    public init(path: String, logger: Logger) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ConfigurationError("can't open the audit log \(path): \(String(cString: strerror(errno)))") }
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            close(descriptor)
+            throw ConfigurationError("the audit log \(path) is open to group or others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        self.path = path
+        self.descriptor = descriptor
+        self.lastWritten = Self.lastSequence(inFileAt: path)
+        self.logger = logger
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends the records of `log` newer than the last written.
+    public func catchUp(with log: AuditLog) {
+        guard log.lastSequence > lastWritten else { return }
+        var text = ""
+        var sequence = lastWritten + 1
+        while sequence <= log.lastSequence {
+            if let record = log[sequence] { text += Self.line(record) }
+            sequence += 1
+        }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                logger.error("writing the audit log failed; it will be retried after the next change", metadata: [
+                    "audit.file": "\(path)", "error": "\(String(cString: strerror(errno)))",
+                ])
+                return
+            }
+            offset += written
+        }
+        lastWritten = log.lastSequence
+    }
+
+    /// One record as a JSON line: `{"seq":12,"time":"...","actor":"...","action":"...","target":"...","detail":"...","result":"ok"}`.
+    static func line(_ record: AuditRecord) -> String {
+        var fields = [
+            ("seq", String(record.sequence)),
+            ("time", JSONLogHandler.string(record.time.formatted(.iso8601))),
+            ("actor", JSONLogHandler.string(record.actor)),
+            ("action", JSONLogHandler.string(record.action)),
+            ("target", JSONLogHandler.string(record.target)),
+            ("detail", JSONLogHandler.string(record.detail)),
+        ]
+        switch record.outcome {
+        case .applied: fields.append(("result", "\"ok\""))
+        case .refused(let code, let rule):
+            fields.append(("result", JSONLogHandler.string(code.rawValue)))
+            if let rule { fields.append(("rule", JSONLogHandler.string(rule.rawValue))) }
+        }
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}\n"
+    }
+
+    /// The `seq` of the file's last complete line, or 0.
+    static func lastSequence(inFileAt path: String) -> UInt64 {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        let start = size > 65_536 ? size - 65_536 : 0
+        try? handle.seek(toOffset: start)
+        guard let data = try? handle.readToEnd(), let text = String(data: data, encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n").reversed() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let sequence = (object["seq"] as? NSNumber)?.uint64Value else { continue }
+            return sequence
+        }
+        return 0
+    }
+}

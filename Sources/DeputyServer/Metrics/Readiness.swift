@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Whether the daemon should be sent traffic: only once its directory is recovered and its
+/// listeners are bound, and not after its storage failed (changes would be refused).
+public final class Readiness: Sendable {
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var listening = false
+        var storageFailure: (@Sendable () async -> String?)?
+    }
+
+    public init() {}
+
+    /// Called once every listener is bound.
+    public func markListening() {
+        state.withLock { $0.listening = true }
+    }
+
+    /// Called once the store is recovered: `failure` answers why it refuses changes, or `nil`.
+    public func watchStorage(_ failure: @escaping @Sendable () async -> String?) {
+        state.withLock { $0.storageFailure = failure }
+    }
+
+    /// `nil` when ready, else why not.
+    public func reasonNotReady() async -> String? {
+        let (listening, storage) = state.withLock { ($0.listening, $0.storageFailure) }
+        guard let storage else { return "recovering the directory" }
+        if let failure = await storage() { return "storage failed: \(failure)" }
+        guard listening else { return "starting the listeners" }
+        return nil
+    }
+}

@@ -1,0 +1,53 @@
+import DeputyServer
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the configuration on SIGHUP: the TLS certificate and key (new handshakes use the
+/// new ones, established connections keep theirs), the limits, the lockout policy and the
+/// log level. Settings that need a restart are named in a warning when they changed. A
+/// configuration that does not load leaves everything as it was.
+///
+/// Last in the service group, so the first to stop: it tells systemd the daemon is stopping.
+struct ConfigurationReloader: Service {
+    let options: SettingOptions
+    let running: DaemonSettings
+    let daemon: DeputyServer
+    let throttle: LoginThrottle
+    let levels: LogLevelControl
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        try? await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                reload()
+            }
+        }
+        DaemonNotifications.send({ try notifier.stopping() }, logger: logger)
+    }
+
+    func reload() {
+        DaemonNotifications.send({ try notifier.reloading() }, logger: logger)
+        defer { DaemonNotifications.send({ try notifier.ready() }, logger: logger) }
+        do {
+            let settings = try options.resolve(environment: ProcessInfo.processInfo.environment)
+            let tls = try DaemonTLS.load(settings, logger: logger)
+            daemon.update(tls: tls)
+            daemon.update(limits: settings.server.limits)
+            throttle.update(policy: settings.throttle)
+            levels.current = settings.logLevel
+            let unchanged = running.restartSettingsChanged(in: settings)
+            if !unchanged.isEmpty {
+                logger.warning("these settings changed but take effect only on restart", metadata: [
+                    "settings": "\(unchanged.map(\.name).joined(separator: ", "))",
+                ])
+            }
+            logger.notice("configuration reloaded", metadata: ["log.level": "\(settings.logLevel)"])
+        } catch {
+            logger.error("reload failed; the running configuration is unchanged", metadata: ["error": "\(error)"])
+        }
+    }
+}
