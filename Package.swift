@@ -231,6 +231,8 @@ let package = Package(
                 "DeputyCore",
                 "DeputyProtocol",
                 "DeputyServer",
+                // The readiness test runs a store on a simulated disk that fails on demand.
+                "DeputyStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

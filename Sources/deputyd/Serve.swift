@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("ignoring an environment variable that names no setting", metadata: ["env": "\(name)"])
         }
         let registry = DaemonMetrics.bootstrap()
-        let readiness = Readiness()
+        let readiness = ServiceReadiness()
         let notifier = SystemdNotifier()
         let running = Mutex<Store?>(nil)
 

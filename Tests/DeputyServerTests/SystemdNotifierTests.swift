@@ -1,4 +1,5 @@
 import DeputyServer
+import CoreFoundation
 import Foundation
 import Testing
 

@@ -31,10 +31,11 @@ public enum ConfigurationFile {
             throw SettingsError("\(path):1: the file must hold one JSON object of settings, {\"listen\": \"0.0.0.0:7636\", ...}")
         }
         var values: [Setting: SettingValue] = [:]
+        let written = topLevelKeys(in: text)
         // In the order of the file, so that the first mistake is the one reported.
-        let keys = settings.keys.sorted { keyPositions($0, in: text).first ?? 0 < keyPositions($1, in: text).first ?? 0 }
+        let keys = settings.keys.sorted { written[$0]?.first ?? 0 < written[$1]?.first ?? 0 }
         for key in keys where !key.hasPrefix("_") {
-            let positions = keyPositions(key, in: text)
+            let positions = written[key] ?? []
             let line = positions.first.map { lineAndColumn(of: $0, in: text).line } ?? 1
             guard let setting = Setting(rawValue: key) else {
                 let hint = suggestion(for: key).map { "; did you mean \"\($0.name)\"?" } ?? "; the settings are listed by deputyd serve --help"
@@ -88,24 +89,42 @@ public enum ConfigurationFile {
 
     // MARK: - Positions
 
-    /// Byte offsets of `"key"` followed by a colon: where the key is written in the file.
-    static func keyPositions(_ key: String, in text: String) -> [Int] {
+    /// Every key of the top-level object, with the byte offsets of its opening quote. Keys
+    /// of nested objects and text inside strings are not keys of the file.
+    static func topLevelKeys(in text: String) -> [String: [Int]] {
         let bytes = Array(text.utf8)
-        let needle = Array("\"\(key)\"".utf8)
-        guard needle.count <= bytes.count else { return [] }
-        var found: [Int] = []
+        var keys: [String: [Int]] = [:]
+        var depth = 0
         var index = 0
-        while index + needle.count <= bytes.count {
-            if bytes[index] == needle[0], Array(bytes[index..<index + needle.count]) == needle, index == 0 || bytes[index - 1] != UInt8(ascii: "\\") {
-                var after = index + needle.count
-                while after < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[after]) { after += 1 }
-                if after < bytes.count, bytes[after] == UInt8(ascii: ":") { found.append(index) }
-                index += needle.count
-            } else {
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let start = index
                 index += 1
+                var content: [UInt8] = []
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                        content.append(bytes[index])
+                        index += 1
+                    }
+                    content.append(bytes[index])
+                    index += 1
+                }
+                index += 1
+                guard depth == 1 else { continue }
+                var after = index
+                while after < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[after]) { after += 1 }
+                if after < bytes.count, bytes[after] == UInt8(ascii: ":"),
+                   let decoded = try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "\"")] + content + [UInt8(ascii: "\"")]), options: .fragmentsAllowed) as? String {
+                    keys[decoded, default: []].append(start)
+                }
+                continue
             }
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") { depth += 1 }
+            if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") { depth -= 1 }
+            index += 1
         }
-        return found
+        return keys
     }
 
     static func lineAndColumn(of offset: Int, in text: String) -> (line: Int, column: Int) {

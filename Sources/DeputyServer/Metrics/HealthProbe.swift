@@ -29,8 +29,9 @@ public enum HealthProbe {
         return try await connection.executeThenClose { inbound, outbound in
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: "\(host):\(port)")
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)))
-            try await outbound.write(.end(nil))
+            // Head and end in one write: a GET has no body, so the server may answer (and
+            // close) as soon as the head is in, before a separate write of the end.
+            try await outbound.write(contentsOf: [.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), .end(nil)])
             var status = 0
             var body = ByteBuffer()
             for try await part in inbound {

@@ -6,14 +6,14 @@ import Prometheus
 import ServiceLifecycle
 
 /// The loopback HTTP listener for monitoring: `/metrics` (Prometheus text format),
-/// `/livez` (the process answers) and `/readyz` (``Readiness``). One request per
+/// `/livez` (the process answers) and `/readyz` (``ServiceReadiness``). One request per
 /// connection; a connection that sends nothing for 10 s is closed.
 public final class HealthServer: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     private let listener: NIOAsyncChannel<Connection, Never>
     private let registry: PrometheusCollectorRegistry
-    private let readiness: Readiness
+    private let readiness: ServiceReadiness
     private let beforeScrape: @Sendable () async -> Void
     private let logger: Logger
 
@@ -22,7 +22,7 @@ public final class HealthServer: Sendable {
 
     /// Binds `address` now, so that a taken port stops the daemon before it starts.
     public init(
-        address: ListenAddress, registry: PrometheusCollectorRegistry, readiness: Readiness,
+        address: ListenAddress, registry: PrometheusCollectorRegistry, readiness: ServiceReadiness,
         beforeScrape: @escaping @Sendable () async -> Void = {}, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws {
@@ -41,7 +41,7 @@ public final class HealthServer: Sendable {
         self.readiness = readiness
         self.beforeScrape = beforeScrape
         self.logger = logger
-        logger.notice("metrics and health listening", metadata: ["listen.address": "\(self.address)"])
+        logger.notice("serving metrics and health", metadata: ["listen.address": "\(self.address)"])
     }
 
     /// Serves until the task is cancelled or graceful shutdown begins.

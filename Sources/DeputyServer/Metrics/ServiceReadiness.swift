@@ -2,7 +2,7 @@ import Synchronization
 
 /// Whether the daemon should be sent traffic: only once its directory is recovered and its
 /// listeners are bound, and not after its storage failed (changes would be refused).
-public final class Readiness: Sendable {
+public final class ServiceReadiness: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {

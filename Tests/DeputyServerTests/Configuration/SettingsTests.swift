@@ -1,0 +1,121 @@
+import DeputyProtocol
+import DeputyServer
+import Foundation
+import Testing
+
+/// Settings: precedence of flag, environment, file and default, and errors that point at
+/// the place that gave the bad value.
+@Suite("Settings")
+struct SettingsTests {
+    private func file(_ text: String, path: String = "deputyd.json") throws -> [Setting: SettingValue] {
+        try ConfigurationFile.parse(Data(text.utf8), path: path)
+    }
+
+    private func settingsError(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "no error"
+        } catch let error as SettingsError {
+            return error.description
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test("A flag beats the environment, which beats the file, which beats the default")
+    func precedence() throws {
+        let fromFile = try file("""
+            {
+              "max-connections": 30,
+              "idle-timeout": 40,
+              "max-pending": 50
+            }
+            """)
+        let environment = ["DEPUTY_MAX_CONNECTIONS": "20", "DEPUTY_IDLE_TIMEOUT": "25", "PATH": "/bin"]
+        let values = SettingValues(flags: [.maxConnections: ["10"]], environment: environment, file: fromFile)
+        let settings = try DaemonSettings(values)
+        #expect(settings.server.limits.maximumConnections == 10)
+        #expect(settings.server.limits.idleTimeout == 25)
+        #expect(settings.server.limits.protocolLimits.maximumPendingRequests == 50)
+        #expect(settings.server.limits.maximumListing == 1_000)
+        #expect(values[.maxConnections]?.source == .flag)
+        #expect(values[.idleTimeout]?.source == .environment)
+        #expect(values[.maxPending]?.source == .file(path: "deputyd.json", line: 4))
+        #expect(values[.maxListing]?.source == .defaultValue)
+        #expect(values[.plainListen] == nil)
+    }
+
+    @Test("Lists: an array in the file, commas in the environment, repeated flags")
+    func lists() throws {
+        let fromFile = try file(#"{"tcp-table": ["senders=127.0.0.1:10041", "aliases=127.0.0.1:10042"]}"#)
+        #expect(try DaemonSettings(SettingValues(flags: [:], environment: [:], file: fromFile)).mail.listeners.count == 2)
+        let environment = ["DEPUTY_TCP_TABLE": "senders=127.0.0.1:10041, mailboxes=127.0.0.1:10043,delegates=127.0.0.1:10044"]
+        #expect(try DaemonSettings(SettingValues(flags: [:], environment: environment, file: fromFile)).mail.listeners.count == 3)
+    }
+
+    @Test("Mistakes in the file name its line")
+    func fileErrors() {
+        #expect(settingsError { _ = try file("{\n  \"listen\": \"127.0.0.1:7636\",\n  \"max-conections\": 5\n}") }
+            == #"deputyd.json:3: unknown setting "max-conections"; did you mean "max-connections"?"#)
+        #expect(settingsError { _ = try file("{\n  \"max-connections\": \"5\"\n}") }
+            == "deputyd.json:2: max-connections: expected a whole number of at least 1, like 1024")
+        #expect(settingsError { _ = try file("{\n  \"idle-timeout\": true\n}") }
+            == "deputyd.json:2: idle-timeout: expected a number of seconds above 0, like 300")
+        #expect(settingsError { _ = try file("{\n  \"log-level\": \"loud\"\n}") }
+            == #"deputyd.json:2: log-level: expected one of "trace", "debug", "info", "notice", "warning", "error", "critical""#)
+        #expect(settingsError { _ = try file("{\n  \"listen\": \"127.0.0.1:1\",\n  \"listen\": \"127.0.0.1:2\"\n}") }
+            == "deputyd.json:3: listen is given twice (first on line 2)")
+        #expect(settingsError { _ = try file("[1, 2]") }.hasPrefix("deputyd.json:1: the file must hold one JSON object"))
+        // Foundation reports the character; the message turns it into line and column.
+        #expect(settingsError { _ = try file("{\n  \"idle-timeout\": 5,,\n}") }.hasPrefix("deputyd.json:2:"))
+        #expect(settingsError { _ = try file("{\n  \"listen\": 7636\n}") } == "deputyd.json:2: listen: expected a string, in quotes")
+    }
+
+    @Test("Keys that begin with _ are comments; null leaves the default")
+    func commentsAndNull() throws {
+        let values = try file(#"{"_comment": "the main daemon", "_listen": 5, "idle-timeout": null}"#)
+        #expect(values.isEmpty)
+    }
+
+    @Test("Bad values from the environment or a flag name the variable or the flag")
+    func otherSources() {
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [:], environment: ["DEPUTY_IDLE_TIMEOUT": "soon"])) }
+            == #"DEPUTY_IDLE_TIMEOUT: expected a number of seconds above 0, not "soon""#)
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.maxLine: ["0"]], environment: [:])) }
+            == #"--max-line: expected a whole number of at least 1, not "0""#)
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.plainListen: ["0.0.0.0:7000"]], environment: [:])) }
+            .hasPrefix("--plain-listen: 0.0.0.0:7000 is not a loopback address"))
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.metricsListen: ["192.0.2.1:9100"]], environment: [:])) }
+            .hasPrefix("--metrics-listen: 192.0.2.1:9100 is not a loopback HOST:PORT"))
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.cert: ["c.pem"]], environment: [:])) }
+            .hasPrefix("--cert: cert and key go together"))
+        #expect(SettingValues.unknownEnvironmentNames(in: ["DEPUTY_LISTEN": "x", "DEPUTY_LISTN": "y", "DEPUTY_CONFIG": "z", "HOME": "/"])
+            == ["DEPUTY_LISTN"])
+    }
+
+    @Test("The printed configuration redacts secrets, says where each value came from, and reads back as a file")
+    func printed() throws {
+        let values = SettingValues(
+            flags: [.initialPassword: ["hunter2-is-secret"], .listen: ["127.0.0.1:7000"]], environment: ["DEPUTY_LOG_LEVEL": "debug"],
+            file: try file(#"{"snapshot-every": 500}"#)
+        )
+        let text = try DaemonSettings(values).printed()
+        #expect(!text.contains("hunter2"))
+        #expect(text.contains(#""initial-password": "<redacted>""#))
+        #expect(text.contains(#""listen": "flag""#))
+        #expect(text.contains(#""log-level": "environment""#))
+        #expect(text.contains(#""snapshot-every": "deputyd.json:1""#))
+        // The printed form is itself a valid configuration file (secrets aside).
+        let reread = try file(text.replacingOccurrences(of: "\"<redacted>\"", with: "null"))
+        #expect(reread[.listen]?.texts == ["127.0.0.1:7000"])
+        #expect(reread[.snapshotEvery]?.texts == ["500"])
+        #expect(reread[.logLevel]?.texts == ["debug"])
+    }
+
+    @Test("A reload names the restart-only settings that changed")
+    func restartSettings() throws {
+        let before = try DaemonSettings(SettingValues(flags: [:], environment: [:]))
+        let after = try DaemonSettings(SettingValues(flags: [.listen: ["127.0.0.1:9"], .maxConnections: ["3"], .logLevel: ["debug"]], environment: [:]))
+        #expect(before.restartSettingsChanged(in: after) == [.listen])
+    }
+}

@@ -1,0 +1,267 @@
+import DeputyServer
+import Foundation
+import Glibc
+import NIOSSL
+import Synchronization
+import Testing
+
+/// Running Deputy for real, against the real `deputyd`: the configuration as the daemon
+/// resolves it, reloading on SIGHUP, metrics, health, backup under load and the audit file.
+@Suite("Operations", .serialized)
+struct OperationsTests {
+    private static func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-ops-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return path
+    }
+
+    /// The metrics listener's address, from the daemon's log, waiting with a bound.
+    private static func metricsAddress(_ daemon: SecurityDaemon) async throws -> ListenAddress {
+        for _ in 0..<3_000 {
+            for line in daemon.logText.split(separator: "\n") where line.hasSuffix("serving metrics and health") {
+                if let field = line.split(separator: " ").first(where: { $0.hasPrefix("listen.address=") }),
+                   let address = ListenAddress(hostAndPort: String(field.dropFirst("listen.address=".count))) {
+                    return address
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("the daemon logged no metrics listener")
+    }
+
+    /// Waits, with a bound, until `text` has appeared `count` times in the daemon's log.
+    private static func waitForLog(_ daemon: SecurityDaemon, _ text: String, count: Int = 1) async throws {
+        for _ in 0..<3_000 {
+            if daemon.logText.components(separatedBy: text).count - 1 >= count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("the log never said \"\(text)\" \(count) times:\n\(daemon.logText.suffix(2_000))")
+    }
+
+    @Test("--print-config: a flag beats DEPUTY_*, which beats the file; secrets are redacted; check-config points at the line")
+    func configurationPrecedence() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = (directory as NSString).appendingPathComponent("deputyd.json")
+        try """
+        {
+          "_comment": "a test configuration",
+          "max-connections": 30,
+          "idle-timeout": 40,
+          "max-pending": 50,
+          "initial-password": "file-secret-password"
+        }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try await ProcessRunner.run(
+            SecurityDaemon.binary, ["--config", file, "--max-connections", "10", "--print-config"],
+            environment: ["DEPUTY_MAX_CONNECTIONS": "20", "DEPUTY_IDLE_TIMEOUT": "25"]
+        )
+        #expect(run.status == 0, "\(run.error)")
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        #expect(printed["max-connections"] as? Int == 10)
+        #expect(printed["idle-timeout"] as? Int == 25)
+        #expect(printed["max-pending"] as? Int == 50)
+        #expect(printed["max-line"] as? Int == 65_536)
+        #expect(printed["initial-password"] as? String == "<redacted>")
+        #expect(!run.output.contains("file-secret-password"))
+        let sources = try #require(printed["_sources"] as? [String: String])
+        #expect(sources["max-connections"] == "flag")
+        #expect(sources["idle-timeout"] == "environment")
+        #expect(sources["max-pending"] == "\(file):5")
+        #expect(sources["max-line"] == "default")
+
+        try "{\n  \"listen\": \"127.0.0.1:7636\",\n  \"idle-timeout\": -3\n}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let check = try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file])
+        #expect(check.status == 1)
+        #expect(check.error.contains("\(file):3: idle-timeout: expected a number of seconds above 0"), "\(check.error)")
+        // The daemon refuses to start on it, with the same message.
+        let serve = try await ProcessRunner.run(SecurityDaemon.binary, ["serve", "--config", file, "--data", directory + "/data"])
+        #expect(serve.status != 0)
+        #expect(serve.error.contains("\(file):3: idle-timeout"), "\(serve.error)")
+    }
+
+    @Test("/metrics is Prometheus text with the expected series after a known workload; /livez, /readyz and deputyd health agree")
+    func metricsAndHealth() async throws {
+        let daemon = try await SecurityDaemon.start(["--metrics-listen", "127.0.0.1:0"])
+        let address = try await Self.metricsAddress(daemon)
+        let admin = try await daemon.adminClient()
+        for _ in 0..<5 { #expect(try await admin.send("PING") == ["OK pong"]) }
+        #expect(try await admin.send("ADD USER metered@example.test").last == "OK user metered@example.test added")
+        let stranger = try await daemon.tlsClient()
+        #expect(try await stranger.send("BIND metered@example.test wrong-password").last?.hasPrefix("ERR auth") == true)
+        #expect(try await stranger.send("FROB").last?.hasPrefix("ERR") == true)
+
+        let answer = try await HealthProbe.get("/metrics", from: address)
+        #expect(answer.status == 200)
+        let metrics = try PrometheusText(answer.body)
+        #expect(metrics.value("deputy_requests_total", ["verb": "PING", "result": "ok"]) == 5)
+        #expect(metrics.value("deputy_requests_total", ["verb": "BIND", "result": "ok"]) == 1)
+        #expect(metrics.value("deputy_requests_total", ["verb": "BIND", "result": "auth"]) == 1)
+        #expect(metrics.value("deputy_requests_total", ["verb": "ADD USER", "result": "ok"]) == 1)
+        #expect(metrics.value("deputy_requests_total", ["verb": "invalid", "result": "unknown"]) == 1)
+        #expect(metrics.value("deputy_request_duration_seconds_count", ["verb": "PING"]) == 5)
+        #expect(metrics.value("deputy_request_duration_seconds_bucket", ["verb": "PING", "le": "+Inf"]) == 5)
+        #expect(metrics.type(of: "deputy_request_duration_seconds") == "histogram")
+        #expect(metrics.value("deputy_bind_failures_total", [:]) == 1)
+        #expect(metrics.value("deputy_connections_open", [:]) == 2)
+        #expect((metrics.value("deputy_journal_fsync_seconds_count", [:]) ?? 0) >= 1)
+        #expect((metrics.value("deputy_snapshot_age_seconds", [:]) ?? -1) >= 0)
+        #expect(metrics.value("deputy_store_healthy", [:]) == 1)
+        let expiry = try #require(metrics.value("deputy_tls_certificate_expiry_timestamp_seconds", [:]))
+        #expect(expiry > Date().timeIntervalSince1970 + 86_400 * 300)
+
+        #expect(try await HealthProbe.get("/livez", from: address).status == 200)
+        let ready = try await HealthProbe.get("/readyz", from: address)
+        #expect(ready.status == 200 && ready.body == "ready\n")
+        #expect(try await HealthProbe.get("/nothing", from: address).status == 404)
+        guard case .tcp(let host, let port) = address else { throw TestFailure("not tcp") }
+        let healthy = try await ProcessRunner.run(SecurityDaemon.binary, ["health", "--metrics-listen", "\(host):\(port)"])
+        #expect(healthy.status == 0 && healthy.output == "ready\n", "\(healthy)")
+
+        await admin.close()
+        await stranger.close()
+        #expect(await daemon.stop())
+        let gone = try await ProcessRunner.run(SecurityDaemon.binary, ["health", "--metrics-listen", "\(host):\(port)"])
+        #expect(gone.status == 1)
+        #expect(gone.output.hasPrefix("unhealthy: no answer"), "\(gone.output)")
+    }
+
+    @Test("SIGHUP: new clients get the renewed certificate and new limits; an open connection keeps its own; a bad file changes nothing")
+    func reloadCertificateAndLimits() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let certificatePath = (directory as NSString).appendingPathComponent("cert.pem")
+        let keyPath = (directory as NSString).appendingPathComponent("key.pem")
+        let configPath = (directory as NSString).appendingPathComponent("deputyd.json")
+        let old = try ServerCertificate.generate(hostNames: ["localhost"])
+        let renewed = try ServerCertificate.generate(hostNames: ["localhost"])
+        let oldPEM = (directory as NSString).appendingPathComponent("old.pem")
+        let renewedPEM = (directory as NSString).appendingPathComponent("renewed.pem")
+        try old.certificatePEM.write(toFile: oldPEM, atomically: true, encoding: .utf8)
+        try renewed.certificatePEM.write(toFile: renewedPEM, atomically: true, encoding: .utf8)
+        func install(_ generated: (certificate: ServerCertificate, certificatePEM: String, keyPEM: String), lineLimit: Int) throws {
+            try generated.certificatePEM.write(toFile: certificatePath, atomically: true, encoding: .utf8)
+            try generated.keyPEM.write(toFile: keyPath, atomically: true, encoding: .utf8)
+            try #"{"cert": "\#(certificatePath)", "key": "\#(keyPath)", "max-line-unauthenticated": \#(lineLimit)}"#
+                .write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+        try install(old, lineLimit: 8_192)
+        let daemon = try await SecurityDaemon.start(["--config", configPath])
+        func client(trusting pem: String) async throws -> LineClient {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .file(pem)
+            return try await LineClient.connect(port: daemon.tlsPort, tls: configuration, serverHostname: "localhost")
+        }
+        let established = try await client(trusting: oldPEM)
+        #expect(try await established.send("PING") == ["OK pong"])
+        let longLine = "HELP " + String(repeating: "x", count: 200)
+
+        try install(renewed, lineLimit: 64)
+        kill(daemon.pid, SIGHUP)
+        try await Self.waitForLog(daemon, "configuration reloaded")
+
+        // A client that trusts only the old certificate no longer gets through.
+        await #expect(throws: (any Error).self) {
+            let stale = try await client(trusting: oldPEM)
+            _ = try await stale.send("PING")
+        }
+        // One that trusts only the renewed certificate does, with the new line limit.
+        let fresh = try await client(trusting: renewedPEM)
+        #expect(try await fresh.send("PING") == ["OK pong"])
+        #expect(try await fresh.send(longLine) == ["ERR limit line longer than 64 bytes"])
+        await fresh.close()
+        // The established connection keeps its certificate and its limits.
+        #expect(try await established.send("PING") == ["OK pong"])
+        #expect(try await established.send(longLine).last?.hasPrefix("ERR limit") == false)
+        #expect(try await established.send("PING") == ["OK pong"])
+        await established.close()
+
+        // A configuration that does not load leaves the running one in place.
+        try "{\"max-line-unauthenticated\": 0}".write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await Self.waitForLog(daemon, "reload failed; the running configuration is unchanged")
+        let afterBadReload = try await client(trusting: renewedPEM)
+        #expect(try await afterBadReload.send("PING") == ["OK pong"])
+        #expect(try await afterBadReload.send(longLine) == ["ERR limit line longer than 64 bytes"])
+        await afterBadReload.close()
+        #expect(await daemon.stop())
+    }
+
+    @Test("A backup taken under write load restores to a directory holding every change acknowledged before it began")
+    func backupUnderLoad() async throws {
+        // Frequent snapshots, so that the backup races the snapshot and journal rotation.
+        let daemon = try await SecurityDaemon.start(["--snapshot-every", "25"])
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let acknowledged = Acknowledged()
+        let writers = (0..<4).map { writer in
+            Task {
+                let admin = try await daemon.adminClient()
+                var index = 0
+                while !Task.isCancelled {
+                    let address = "load-\(writer)-\(index)@example.test"
+                    if try await admin.send("ADD USER \(address)").last == "OK user \(address) added" { acknowledged.add(address) }
+                    index += 1
+                }
+                await admin.close()
+            }
+        }
+        while acknowledged.count < 150 { try await Task.sleep(for: .milliseconds(5)) }
+        let before = acknowledged.all
+        let backup = (directory as NSString).appendingPathComponent("backup.json")
+        let run = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", daemon.data, "--to", backup])
+        for writer in writers { writer.cancel() }
+        for writer in writers { _ = await writer.result }
+        #expect(run.status == 0, "\(run.output) \(run.error)")
+        #expect(acknowledged.count > before.count, "writes went on during the backup")
+        let mode = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        let restored = (directory as NSString).appendingPathComponent("restored")
+        let restore = try await ProcessRunner.run(SecurityDaemon.binary, ["restore", "--from", backup, "--data", restored])
+        #expect(restore.status == 0, "\(restore.error)")
+        let check = try await ProcessRunner.run(SecurityDaemon.binary, ["check", "--data", restored])
+        #expect(check.status == 0 && check.output.hasSuffix("ok\n"), "\(check.output)")
+        // Every address acknowledged before the backup began is in the restored directory.
+        let copy = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", restored, "--to", backup + ".again"])
+        #expect(copy.status == 0)
+        let text = try String(contentsOfFile: backup + ".again", encoding: .utf8)
+        let missing = before.filter { !text.contains("\"\($0)\"") }
+        #expect(missing.isEmpty, "missing after restore: \(missing.prefix(5))")
+        // A restore refuses a data directory that already holds a directory.
+        let again = try await ProcessRunner.run(SecurityDaemon.binary, ["restore", "--from", backup, "--data", restored])
+        #expect(again.status != 0)
+        #expect(await daemon.stop())
+    }
+
+    @Test("--audit-log appends every audit record as a JSON line, 0600")
+    func auditLogFile() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = (directory as NSString).appendingPathComponent("audit.log")
+        let daemon = try await SecurityDaemon.start(["--audit-log", path])
+        let admin = try await daemon.adminClient()
+        #expect(try await admin.send("ADD USER audited@example.test name=\"Line\\nBreak\"").last?.hasPrefix("ERR") == true)
+        #expect(try await admin.send("ADD USER audited@example.test password=audit-pw-123").last == "OK user audited@example.test added")
+        #expect(try await admin.send("GRANT admin audited@example.test").last?.hasPrefix("OK") == true)
+        await admin.close()
+        #expect(await daemon.stop(removingFiles: false))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let sequences = records.compactMap { $0["seq"] as? Int }
+        #expect(sequences == Array(1...sequences.count), "every record once, in order: \(sequences)")
+        #expect(records.contains { $0["action"] as? String == "add-user" && $0["target"] as? String == "audited@example.test" && $0["result"] as? String == "ok" })
+        #expect(records.contains { $0["actor"] as? String == "admin@example.test" && $0["action"] as? String == "set-role" && $0["detail"] as? String == "role=admin" })
+        #expect(!lines.joined().contains("audit-pw-123"))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        try? FileManager.default.removeItem(at: daemon.root)
+    }
+}
+
+/// Addresses whose ADD USER was acknowledged, from several writers.
+private final class Acknowledged: Sendable {
+    private let addresses = Mutex<[String]>([])
+    func add(_ address: String) { addresses.withLock { $0.append(address) } }
+    var count: Int { addresses.withLock { $0.count } }
+    var all: [String] { addresses.withLock { $0 } }
+}
