@@ -125,7 +125,7 @@ struct SystemdNotifierTests {
 }
 
 /// A bound AF_UNIX datagram socket, as systemd keeps one for its services.
-private struct NotifySocket {
+struct NotifySocket {
     private let descriptor: Int32
 
     struct Failure: Error, CustomStringConvertible {

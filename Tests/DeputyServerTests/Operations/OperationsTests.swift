@@ -187,6 +187,25 @@ struct OperationsTests {
         #expect(await daemon.stop())
     }
 
+    @Test("systemd hears READY=1 once the daemon listens, RELOADING=1 then READY=1 on SIGHUP, and STOPPING=1 on SIGTERM")
+    func systemdNotifications() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = (directory as NSString).appendingPathComponent("notify.sock")
+        let socket = try NotifySocket(address: .path(path))
+        defer { socket.closeSocket() }
+        let daemon = try await SecurityDaemon.start(environment: ["NOTIFY_SOCKET": path])
+        #expect(String(decoding: try socket.receive(), as: UTF8.self) == "READY=1")
+        kill(daemon.pid, SIGHUP)
+        let reloading = String(decoding: try socket.receive(), as: UTF8.self)
+        #expect(reloading.hasPrefix("RELOADING=1\nMONOTONIC_USEC="), "\(reloading)")
+        #expect(UInt64(reloading.split(separator: "=").last ?? "") != nil)
+        #expect(String(decoding: try socket.receive(), as: UTF8.self) == "READY=1")
+        let stopped = Task { await daemon.stop() }
+        #expect(String(decoding: try socket.receive(), as: UTF8.self) == "STOPPING=1")
+        #expect(await stopped.value)
+    }
+
     @Test("A backup taken under write load restores to a directory holding every change acknowledged before it began")
     func backupUnderLoad() async throws {
         // Frequent snapshots, so that the backup races the snapshot and journal rotation.

@@ -32,7 +32,7 @@ final class SecurityDaemon: Sendable {
     }
 
     /// Starts `deputyd serve` with `arguments` added to the listeners and the data directory.
-    static func start(_ arguments: [String] = []) async throws -> SecurityDaemon {
+    static func start(_ arguments: [String] = [], environment: [String: String] = [:]) async throws -> SecurityDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("build deputyd first: \(binary)") }
         Self.raiseDescriptorLimit()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-security-\(UUID().uuidString.prefix(8))")
@@ -41,7 +41,7 @@ final class SecurityDaemon: Sendable {
         let log = root.appendingPathComponent("deputyd.log").path
         let pid = try ProcessRunner.spawnDetached(binary, [
             "serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug",
-        ] + arguments, outputFile: log)
+        ] + arguments, outputFile: log, environment: environment)
         do {
             let (tls, plain) = try await waitForPorts(log: log, pid: pid)
             let password = try await waitForPassword(data: data)

@@ -92,7 +92,8 @@ enum ProcessRunner {
 
     /// Starts `path` in the background with standard input on /dev/null, output and error
     /// appended to `outputFile` (else /dev/null), and nothing else open; returns its process id.
-    static func spawnDetached(_ path: String, _ arguments: [String], outputFile: String? = nil) throws -> pid_t {
+    /// `environment` is added to this process's own.
+    static func spawnDetached(_ path: String, _ arguments: [String], outputFile: String? = nil, environment: [String: String] = [:]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -101,7 +102,7 @@ enum ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         guard closeFrom(&actions, 3) == 0 else { throw TestFailure("posix_spawn can't close descriptors") }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
