@@ -206,6 +206,22 @@ struct OperationsTests {
         #expect(await stopped.value)
     }
 
+    @Test("Over the connection limit, a TLS client reads the refusal once its handshake is done, and an established one goes on")
+    func tlsRefusalIsReadable() async throws {
+        // The plaintext listener isn't used: the one TLS client fills the limit.
+        let daemon = try await SecurityDaemon.start(["--max-connections", "1"])
+        let first = try await daemon.tlsClient()
+        #expect(try await first.send("PING") == ["OK pong"])
+        let second = try await daemon.tlsClient()
+        // The first line, where the greeting would be.
+        #expect(second.greeting == "ERR limit too many connections")
+        #expect(try await second.readLine() == nil)
+        #expect(try await first.send("PING") == ["OK pong"])
+        await second.close()
+        await first.close()
+        #expect(await daemon.stop())
+    }
+
     @Test("A backup taken under write load restores to a directory holding every change acknowledged before it began")
     func backupUnderLoad() async throws {
         // Frequent snapshots, so that the backup races the snapshot and journal rotation.
