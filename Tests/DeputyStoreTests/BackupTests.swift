@@ -1,0 +1,117 @@
+import DeputyCore
+import DeputyStore
+import Foundation
+import Synchronization
+import Testing
+
+/// `Store.backup`: a point-in-time copy of a data directory that a daemon may be writing,
+/// consistent even when a snapshot replaces the files between the backup's reads.
+@Suite("Backup")
+struct BackupTests {
+    private typealias F = StoreFixture
+
+    /// The two generations of a data directory: before a snapshot (S1 with 3 users, J1
+    /// with 2 more), and after it (S2 with all 5, J2 with a 6th).
+    private static func generations() async throws -> (first: [String: [UInt8]], second: [String: [UInt8]], final: UInt64) {
+        let disk = SimulatedFileSystem()
+        let store = try await F.open(disk)
+        try await F.commitApplied(store, F.createOrganization)
+        for name in ["a", "b", "c"] { try await F.commitApplied(store, F.addUser(name)) }
+        _ = try await store.snapshot()
+        for name in ["d", "e"] { try await F.commitApplied(store, F.addUser(name)) }
+        let first = [F.snapshotPath: try disk.readFile(F.snapshotPath), F.journalPath: try disk.readFile(F.journalPath)]
+        _ = try await store.snapshot()
+        try await F.commitApplied(store, F.addUser("f"))
+        let second = [F.snapshotPath: try disk.readFile(F.snapshotPath), F.journalPath: try disk.readFile(F.journalPath)]
+        let final = store.directory.revision
+        try await store.close()
+        return (first, second, final)
+    }
+
+    private static func install(_ files: [String: [UInt8]], on disk: SimulatedFileSystem) throws {
+        for (path, bytes) in files {
+            let handle = try disk.openForAppend(path, truncating: true)
+            try disk.write(bytes, to: handle)
+            try disk.sync(handle)
+            disk.close(handle)
+            try disk.setPermissions(path, 0o600)
+        }
+    }
+
+    @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
+    func rotationDuringBackup() async throws {
+        let (first, second, final) = try await Self.generations()
+        let disk = SimulatedFileSystem()
+        try disk.createDirectory(F.dataPath, permissions: 0o700)
+        try Self.install(first, on: disk)
+        // The daemon's snapshot lands just as the backup reads the journal: it reads S1,
+        // then J2, then S2.
+        let rotating = RotatingFileSystem(disk, onFirstJournalRead: { try Self.install(second, on: disk) })
+        let report = try Store.backup(dataDirectory: F.dataPath, to: "/backup.json", fileSystem: rotating)
+        #expect(rotating.journalReads == 2, "the first, torn pair was read again")
+        #expect(report.sequence == final)
+        #expect(report.counts.users == 7, "the super administrator and a to f")
+
+        // The copy restores to the same directory.
+        let restored = try Store.importSnapshot(from: "/backup.json", into: "/restored", dryRun: false, fileSystem: disk)
+        #expect(restored.sequence == final)
+        #expect(restored.counts == report.counts)
+    }
+
+    @Test("Without a snapshot in between, one read of each file is enough")
+    func quietDirectory() async throws {
+        let (first, _, _) = try await Self.generations()
+        let disk = SimulatedFileSystem()
+        try disk.createDirectory(F.dataPath, permissions: 0o700)
+        try Self.install(first, on: disk)
+        let counting = RotatingFileSystem(disk, onFirstJournalRead: {})
+        let report = try Store.backup(dataDirectory: F.dataPath, to: "/backup.json", fileSystem: counting)
+        #expect(counting.journalReads == 1)
+        #expect(report.counts.users == 6)
+    }
+}
+
+/// A simulated disk that runs `onFirstJournalRead` just before the journal is first read,
+/// as a daemon's snapshot might, and counts the journal's reads.
+private final class RotatingFileSystem: StorageFileSystem {
+    private let disk: SimulatedFileSystem
+    private let onFirstJournalRead: @Sendable () throws -> Void
+    private let reads = Mutex(0)
+
+    init(_ disk: SimulatedFileSystem, onFirstJournalRead: @escaping @Sendable () throws -> Void) {
+        self.disk = disk
+        self.onFirstJournalRead = onFirstJournalRead
+    }
+
+    var journalReads: Int { reads.withLock { $0 } }
+
+    func readFile(_ path: String) throws(StorageFileSystemError) -> [UInt8] {
+        if path == StoreFixture.journalPath {
+            let count = reads.withLock { count in
+                count += 1
+                return count
+            }
+            if count == 1 {
+                do {
+                    try onFirstJournalRead()
+                } catch {
+                    Issue.record("the rotation failed: \(error)")
+                }
+            }
+        }
+        return try disk.readFile(path)
+    }
+
+    func openForAppend(_ path: String, truncating: Bool) throws(StorageFileSystemError) -> StorageFileHandle { try disk.openForAppend(path, truncating: truncating) }
+    func write(_ bytes: [UInt8], to file: StorageFileHandle) throws(StorageFileSystemError) { try disk.write(bytes, to: file) }
+    func sync(_ file: StorageFileHandle) throws(StorageFileSystemError) { try disk.sync(file) }
+    func truncate(_ file: StorageFileHandle, toLength length: Int) throws(StorageFileSystemError) { try disk.truncate(file, toLength: length) }
+    func close(_ file: StorageFileHandle) { disk.close(file) }
+    func rename(_ source: String, to destination: String) throws(StorageFileSystemError) { try disk.rename(source, to: destination) }
+    func syncDirectory(_ path: String) throws(StorageFileSystemError) { try disk.syncDirectory(path) }
+    func remove(_ path: String) throws(StorageFileSystemError) { try disk.remove(path) }
+    func listDirectory(_ path: String) throws(StorageFileSystemError) -> [String] { try disk.listDirectory(path) }
+    func createDirectory(_ path: String, permissions: UInt16) throws(StorageFileSystemError) { try disk.createDirectory(path, permissions: permissions) }
+    func info(_ path: String) throws(StorageFileSystemError) -> StorageFileInfo? { try disk.info(path) }
+    func setPermissions(_ path: String, _ permissions: UInt16) throws(StorageFileSystemError) { try disk.setPermissions(path, permissions) }
+}
