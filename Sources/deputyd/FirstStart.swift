@@ -26,7 +26,10 @@ enum FirstStart {
         if case .failure(let error) = try await store.commit(command, context: CommandContext(actor: .system, time: Date())).result {
             throw ConfigurationError("could not create the organisation: \(error.message)")
         }
-        guard password == nil else { return nil }
+        guard password == nil else {
+            logger.notice("created the organisation \(name) with the configured password", metadata: ["login": "\(superAdministrator)"])
+            return nil
+        }
         let file = (dataDirectory as NSString).appendingPathComponent(DataFiles.initialPassword)
         try DataFiles.writeSecret(chosen + "\n", to: file)
         logger.notice("created the organisation \(name); the super administrator's password is in the file named", metadata: [

@@ -121,7 +121,10 @@ public struct Session: Sendable {
         case ("WHOAMI", _): reply = whoami()
         case ("PING", _): reply = Reply(status: .ok(text: "pong"))
         case ("HELP", _): reply = help(topic: operands.first)
-        case ("QUIT", _): return .answered(Reply(status: .ok(text: "bye")), .close)
+        case ("QUIT", _):
+            let reply = Reply(status: .ok(text: "bye"))
+            logRequest(entry, reply)
+            return .answered(reply, .close)
         case ("QUERY", let subverb?): reply = query(subverb, operands, request)
         case ("AUDIT", _): reply = audit(request)
         default: return .mustWait(request)
