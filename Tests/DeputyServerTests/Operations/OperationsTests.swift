@@ -29,6 +29,20 @@ struct OperationsTests {
         throw TestFailure("the daemon logged no metrics listener")
     }
 
+    /// The first mail listener's port, from the daemon's log, waiting with a bound.
+    private static func mailListenerPort(_ daemon: SecurityDaemon) async throws -> Int {
+        for _ in 0..<3_000 {
+            for line in daemon.logText.split(separator: "\n") where line.hasSuffix("mail listener ready") {
+                if let field = line.split(separator: " ").first(where: { $0.hasPrefix("listen.address=") }),
+                   let port = Int(field.split(separator: ":").last ?? "") {
+                    return port
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("the daemon logged no mail listener")
+    }
+
     /// Waits, with a bound, until `text` has appeared `count` times in the daemon's log.
     private static func waitForLog(_ daemon: SecurityDaemon, _ text: String, count: Int = 1) async throws {
         for _ in 0..<3_000 {
@@ -82,8 +96,15 @@ struct OperationsTests {
 
     @Test("/metrics is Prometheus text with the expected series after a known workload; /livez, /readyz and deputyd health agree")
     func metricsAndHealth() async throws {
-        let daemon = try await SecurityDaemon.start(["--metrics-listen", "127.0.0.1:0"])
+        let daemon = try await SecurityDaemon.start(["--metrics-listen", "127.0.0.1:0", "--tcp-table", "senders=127.0.0.1:0"])
         let address = try await Self.metricsAddress(daemon)
+        // Postfix's tcp_table: one lookup found, one not.
+        let tablePort = try await Self.mailListenerPort(daemon)
+        let table = try RawSocket(port: tablePort)
+        table.send("get admin@example.test\n")
+        #expect(table.readLine()?.hasPrefix("200 ") == true)
+        table.send("get nobody@example.test\n")
+        #expect(table.readLine()?.hasPrefix("500 ") == true)
         let admin = try await daemon.adminClient()
         for _ in 0..<5 { #expect(try await admin.send("PING") == ["OK pong"]) }
         #expect(try await admin.send("ADD USER metered@example.test").last == "OK user metered@example.test added")
@@ -107,6 +128,8 @@ struct OperationsTests {
         #expect((metrics.value("deputy_journal_fsync_seconds_count", [:]) ?? 0) >= 1)
         #expect((metrics.value("deputy_snapshot_age_seconds", [:]) ?? -1) >= 0)
         #expect(metrics.value("deputy_store_healthy", [:]) == 1)
+        #expect(metrics.value("deputy_adapter_lookups_total", ["adapter": "tcp_table", "result": "found"]) == 1)
+        #expect(metrics.value("deputy_adapter_lookups_total", ["adapter": "tcp_table", "result": "notfound"]) == 1)
         let expiry = try #require(metrics.value("deputy_tls_certificate_expiry_timestamp_seconds", [:]))
         #expect(expiry > Date().timeIntervalSince1970 + 86_400 * 300)
 
