@@ -71,7 +71,7 @@ struct SocketmapBenchmark: AsyncParsableCommand {
     /// One persistent connection: a netstring request, wait for its reply, repeat.
     static func client(port: Int, keys: [String], offset: Int, until deadline: ContinuousClock.Instant) async throws -> Int {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }

@@ -22,7 +22,7 @@ enum SocketmapLoad {
         host: String, port: Int, requests: [String], depth: Int, warmUp: ContinuousClock.Instant, end: ContinuousClock.Instant
     ) async throws -> ConnectionResult {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }

@@ -105,7 +105,6 @@ public final class DeputyServer: Service, Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // A client that half-closes after its last request (printf ... | nc -N) still gets
             // every reply; and shutdown can stop reading while replies go out.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -132,7 +131,10 @@ public final class DeputyServer: Service, Sendable {
         }
         switch address {
         case .tcp(let host, let port):
-            return try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+            // TCP_NODELAY is an IPPROTO_TCP option, and for TCP sockets only: set at the
+            // socket level it would be SO_DEBUG, which only root may set.
+            return try await bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port, childChannelInitializer: initializer)
         case .unix(let path):
             let listener: Listener = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
             // Local mail servers run as other users of the same group.

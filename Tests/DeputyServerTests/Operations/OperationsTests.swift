@@ -245,6 +245,55 @@ struct OperationsTests {
         #expect(await daemon.stop())
     }
 
+    @Test("Run as an ordinary user, as the systemd unit does, the daemon serves TLS, plaintext and Unix-socket clients")
+    func unprivilegedUser() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = (directory as NSString).appendingPathComponent("data")
+        let socketPath = (directory as NSString).appendingPathComponent("deputy.sock")
+        let log = (directory as NSString).appendingPathComponent("deputyd.log")
+        let arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--plain-socket", socketPath]
+        let pid: pid_t
+        if getuid() == 0 {
+            // Root may set socket options no one else may: drop to nobody, as the unit drops to deputy.
+            guard chown(directory, 65_534, 65_534) == 0 else { throw TestFailure("chown \(directory)") }
+            pid = try ProcessRunner.spawnDetached(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", SecurityDaemon.binary] + arguments, outputFile: log
+            )
+        } else {
+            pid = try ProcessRunner.spawnDetached(SecurityDaemon.binary, arguments, outputFile: log)
+        }
+        defer {
+            kill(pid, SIGKILL)
+        }
+        var ports: [Bool: Int] = [:]
+        for _ in 0..<3_000 where ports.count < 2 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") where line.hasSuffix("listening") && line.contains("127.0.0.1:") {
+                guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("listen.address=") }),
+                      let port = Int(field.split(separator: ":").last ?? "") else { continue }
+                ports[line.contains("listen.tls=true")] = port
+            }
+            if kill(pid, 0) != 0 { throw TestFailure("deputyd exited: \(text)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let tlsPort = try #require(ports[true])
+        let plainPort = try #require(ports[false])
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .file((data as NSString).appendingPathComponent("tls-cert.pem"))
+        let tls = try await LineClient.connect(port: tlsPort, tls: configuration, serverHostname: "localhost")
+        let plain = try await LineClient.connect(port: plainPort, tls: nil)
+        let local = try await LineClient.connect(unixSocket: socketPath)
+        for client in [tls, plain, local] {
+            #expect(try await client.send("PING") == ["OK pong"])
+            await client.close()
+        }
+        kill(pid, SIGTERM)
+        await ProcessRunner.wait(pid)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(!text.contains("Permission denied"), "\(text.suffix(1_000))")
+    }
+
     @Test("A backup taken under write load restores to a directory holding every change acknowledged before it began")
     func backupUnderLoad() async throws {
         // Frequent snapshots, so that the backup races the snapshot and journal rotation.

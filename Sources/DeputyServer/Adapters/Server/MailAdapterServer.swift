@@ -119,7 +119,7 @@ public final class MailAdapterServer: Service, Sendable {
         switch listener.address {
         case .tcp(let host, let port):
             return try await bootstrap
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: port, childChannelInitializer: initializer)
         case .unix(let path):
             let bound: Listener = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
