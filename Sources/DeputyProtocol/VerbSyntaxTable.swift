@@ -188,10 +188,13 @@ extension VerbSyntax {
             verb: "QUERY", subverb: "ENTRY", operands: [.required("address-or-dn")],
             summary: "One directory entry with its attributes"
         ),
-        Entry(verb: "QUERY", subverb: "DELEGATIONS", summary: "Every delegation in the organisation"),
         Entry(
-            verb: "QUERY", subverb: "SEARCH", operands: [.required("filter")], parameters: [.number("limit")],
-            summary: "Search directory entries with a filter"
+            verb: "QUERY", subverb: "DELEGATIONS", parameters: [.number("offset")],
+            summary: "Every delegation in the organisation; offset= skips the first n"
+        ),
+        Entry(
+            verb: "QUERY", subverb: "SEARCH", operands: [.required("filter")], parameters: [.number("limit"), .number("offset")],
+            summary: "Search directory entries with a filter; offset= skips the first n matches"
         ),
         Entry(verb: "QUERY", subverb: "SPAM", summary: "Spam filtering settings and sender lists"),
         Entry(verb: "QUERY", subverb: "POLICIES", summary: "The email policies and which one is the default"),

@@ -170,4 +170,68 @@ struct WireTests {
         #expect(try await client.send("PING") == ["OK pong"])
         try await server.stop()
     }
+
+    @Test("offset= pages SEARCH and DELEGATIONS past the listing limit; a bad offset is a syntax error")
+    func paging() async throws {
+        var limits = ServerLimits()
+        limits.maximumListing = 3
+        let server = try await TestServer.launch(limits: limits)
+        let client = try await server.boundClient()
+        let names = (1...7).map { "user\($0)@example.test" }
+        for name in names {
+            #expect(try await client.send("ADD USER \(name)") == ["OK user \(name) added"])
+        }
+        // The stable order: users as they were added, then the organisation.
+        let expected = (["admin@example.test"] + names).map { "dn=uid=\($0.prefix { $0 != "@" }),ou=users,dc=example,dc=test" } + ["dn=dc=example,dc=test"]
+        func dns(_ reply: [String]) -> [String] {
+            reply.dropLast().map { String($0.dropFirst(2).prefix { $0 != " " }) }
+        }
+        var read: [String] = []
+        var statuses: [String] = []
+        while true {
+            let reply = try await client.send("QUERY SEARCH \"(objectclass=*)\"" + (read.isEmpty ? "" : " offset=\(read.count)"))
+            read += dns(reply)
+            statuses.append(reply.last ?? "")
+            guard reply.last?.hasSuffix("truncated at the limit") == true else { break }
+        }
+        #expect(read == expected)
+        #expect(statuses == ["OK 3 entries, truncated at the limit", "OK 3 entries, truncated at the limit", "OK 3 entries"])
+        // With limit=, and past the end.
+        #expect(dns(try await client.send("QUERY SEARCH \"(objectclass=person)\" limit=2 offset=3")) == Array(expected[3..<5]))
+        #expect(try await client.send("QUERY SEARCH \"(objectclass=person)\" limit=2 offset=3").last == "OK 2 entries, truncated at the limit")
+        let tail = try await client.send("QUERY SEARCH \"(objectclass=person)\" offset=6")
+        #expect(tail == [
+            "* " + expected[6] + " objectclass=top objectclass=person objectclass=inetorgperson objectclass=deputyuser uid=user6 mail=user6@example.test cn=user6 displayname=user6 role=user blocked=no createtimestamp=2026-11-23T10:00:00Z",
+            "* " + expected[7] + " objectclass=top objectclass=person objectclass=inetorgperson objectclass=deputyuser uid=user7 mail=user7@example.test cn=user7 displayname=user7 role=user blocked=no createtimestamp=2026-11-23T10:00:00Z",
+            "OK 2 entries",
+        ])
+        #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=9") == ["OK 0 entries"])
+        #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=0").last == "OK 3 entries, truncated at the limit")
+        // An address pins the search to the index; the offset applies there too.
+        #expect(try await client.send("QUERY SEARCH \"(mail=user1@example.test)\" offset=1") == ["OK 0 entries"])
+
+        // Delegations, in the order they were made.
+        for name in names.dropFirst() {
+            #expect(try await client.send("DELEGATE \(names[0]) \(name) read").last?.hasPrefix("OK") == true)
+        }
+        func delegates(_ reply: [String]) -> [String] {
+            reply.dropLast().compactMap { line in line.split(separator: " ").first { $0.hasPrefix("delegate=") }.map { String($0.dropFirst(9)) } }
+        }
+        let first = try await client.send("QUERY DELEGATIONS")
+        #expect(first.last == "OK 3 of 6 delegations, truncated at the limit")
+        let second = try await client.send("QUERY DELEGATIONS offset=3")
+        #expect(second.last == "OK 3 delegations")
+        #expect(delegates(first) + delegates(second) == Array(names.dropFirst()))
+        #expect(delegates(try await client.send("QUERY DELEGATIONS offset=5")) == [names[6]])
+        #expect(try await client.send("QUERY DELEGATIONS offset=6") == ["OK 0 delegations"])
+
+        // Only 1 to 9 decimal digits.
+        for bad in ["-1", "x", "1e3", "1234567890", "\"\"", "+3"] {
+            #expect(try await client.send("QUERY DELEGATIONS offset=\(bad)") == ["ERR syntax offset must be a number; usage: QUERY DELEGATIONS [offset=<n>]"], "offset=\(bad)")
+            #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=\(bad)") == ["ERR syntax offset must be a number; usage: QUERY SEARCH <filter> [limit=<n>] [offset=<n>]"], "offset=\(bad)")
+        }
+        // Other queries take no offset.
+        #expect(try await client.send("QUERY POLICIES offset=1") == ["ERR syntax named argument offset is not allowed; usage: QUERY POLICIES"])
+        try await server.stop()
+    }
 }
