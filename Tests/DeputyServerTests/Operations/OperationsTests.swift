@@ -294,6 +294,37 @@ struct OperationsTests {
         #expect(!text.contains("Permission denied"), "\(text.suffix(1_000))")
     }
 
+    @Test("--log-format json: every line the daemon writes, from start to stop, is one JSON object")
+    func jsonLogs() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = (directory as NSString).appendingPathComponent("deputyd.log")
+        let pid = try ProcessRunner.spawnDetached(SecurityDaemon.binary, [
+            "serve", "--data", directory + "/data", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug",
+        ], outputFile: log)
+        var records: [[String: Any]] = []
+        for _ in 0..<3_000 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            records = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            if records.contains(where: { $0["message"] as? String == "listening" }) { break }
+            if kill(pid, 0) != 0 { throw TestFailure("deputyd exited: \(text)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let listening = try #require(records.first { $0["message"] as? String == "listening" })
+        #expect(listening["level"] as? String == "notice")
+        #expect((listening["listen.address"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect(listening["listen.tls"] as? String == "true")
+        kill(pid, SIGTERM)
+        await ProcessRunner.wait(pid)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count > 3)
+        for line in lines {
+            let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(record?["time"] is String && record?["level"] is String && record?["label"] is String, "not a JSON record: \(line)")
+        }
+        #expect(lines.contains { $0.contains("\"message\":\"stopped\"") })
+    }
+
     @Test("A backup taken under write load restores to a directory holding every change acknowledged before it began")
     func backupUnderLoad() async throws {
         // Frequent snapshots, so that the backup races the snapshot and journal rotation.
