@@ -33,6 +33,15 @@ public actor AuditFileWriter {
 
     /// Appends the records of `log` newer than the last written.
     public func catchUp(with log: AuditLog) {
+        if log.lastSequence < lastWritten {
+            // The file has records the directory has not: it was restored from an older
+            // backup. What follows continues from the directory's own sequence, so the
+            // file shows the fork rather than silently skipping the new records.
+            logger.warning("the audit log file is ahead of the directory (restored from a backup?); appending from the directory's sequence", metadata: [
+                "audit.file": "\(path)", "audit.file.sequence": "\(lastWritten)", "audit.sequence": "\(log.lastSequence)",
+            ])
+            lastWritten = log.lastSequence
+        }
         guard log.lastSequence > lastWritten else { return }
         var text = ""
         var sequence = lastWritten + 1

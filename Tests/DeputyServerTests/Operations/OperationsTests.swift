@@ -396,6 +396,19 @@ struct OperationsTests {
         #expect(!lines.joined().contains("audit-pw-123"))
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
         try? FileManager.default.removeItem(at: daemon.root)
+
+        // A directory behind the file (a restore from an older backup, or here a new one):
+        // its records are still appended, from its own sequence, and the fork is logged.
+        let behind = try await SecurityDaemon.start(["--audit-log", path])
+        let again = try await behind.adminClient()
+        #expect(try await again.send("ADD USER after-restore@example.test").last == "OK user after-restore@example.test added")
+        await again.close()
+        #expect(behind.logText.contains("the audit log file is ahead of the directory"))
+        #expect(await behind.stop())
+        let last = try #require(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").last)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(record["target"] as? String == "after-restore@example.test")
+        #expect(record["seq"] as? Int == 2)
     }
 }
 
