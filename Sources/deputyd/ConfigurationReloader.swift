@@ -10,7 +10,7 @@ import UnixSignals
 /// configuration that does not load leaves everything as it was.
 ///
 /// Last in the service group, so the first to stop: it tells systemd the daemon is stopping.
-struct ConfigurationReloader: Service {
+struct ConfigurationReloader: Service, CustomStringConvertible {
     let options: SettingOptions
     let running: DaemonSettings
     let daemon: DeputyServer
@@ -18,6 +18,10 @@ struct ConfigurationReloader: Service {
     let levels: LogLevelControl
     let notifier: SystemdNotifier
     let logger: Logger
+
+    /// ServiceLifecycle logs each service's description at debug level; the settings hold
+    /// the initial password, so they are not part of it.
+    var description: String { "ConfigurationReloader" }
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
@@ -36,6 +40,7 @@ struct ConfigurationReloader: Service {
             let settings = try options.resolve(environment: ProcessInfo.processInfo.environment)
             let tls = try DaemonTLS.load(settings, logger: logger)
             daemon.update(tls: tls)
+            DaemonDescriptors.ensure(server: settings.server.limits, mail: running.mail, logger: logger)
             daemon.update(limits: settings.server.limits)
             throttle.update(policy: settings.throttle)
             levels.current = settings.logLevel

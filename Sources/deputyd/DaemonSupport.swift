@@ -74,3 +74,24 @@ enum DaemonNotifications {
         }
     }
 }
+
+/// The open-file limit, raised at start and on reload to what the connection limits need.
+enum DaemonDescriptors {
+    static func ensure(server: ServerLimits, mail: MailAdapterConfiguration, logger: Logger) {
+        let needed = DescriptorLimit.needed(server: server, mail: mail, cores: ProcessInfo.processInfo.activeProcessorCount)
+        guard let (before, after) = DescriptorLimit.raise(toward: needed) else {
+            logger.warning("could not read the open-file limit")
+            return
+        }
+        if after.soft < needed {
+            logger.warning(
+                "the open-file limit is below what the connection limits need: past it new connections wait unanswered until one closes; raise it (LimitNOFILE= in the unit, ulimit -n in a shell) or lower max-connections",
+                metadata: ["limit.open-files": "\(after)", "limit.needed": "\(needed)"]
+            )
+        } else if after.soft != before.soft {
+            logger.info("raised the open-file limit to what the connection limits need", metadata: [
+                "limit.open-files.before": "\(before)", "limit.open-files": "\(after)",
+            ])
+        }
+    }
+}

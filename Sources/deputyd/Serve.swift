@@ -35,6 +35,7 @@ struct Serve: AsyncParsableCommand {
         for name in SettingValues.unknownEnvironmentNames(in: processEnvironment) {
             logger.warning("ignoring an environment variable that names no setting", metadata: ["env": "\(name)"])
         }
+        DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, logger: logger)
         let registry = DaemonMetrics.bootstrap()
         let readiness = ServiceReadiness()
         let notifier = SystemdNotifier()

@@ -78,3 +78,8 @@ struct SettingOptions: ParsableArguments {
         return ArgumentHelp("\(setting.help)\(fallback) Variable: \(setting.environmentName).\(secret)")
     }
 }
+
+extension SettingOptions: CustomStringConvertible {
+    /// Flags may hold the initial password: a description shows only where the file is.
+    var description: String { "SettingOptions(config: \(config ?? "none"))" }
+}

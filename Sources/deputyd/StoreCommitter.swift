@@ -30,9 +30,11 @@ struct StoreCommitter: DirectoryCommitter {
 ///
 /// It comes first in the service group, so it stops last: after every connection has
 /// finished the request it had in hand.
-struct StoreMaintenance: Service {
+struct StoreMaintenance: Service, CustomStringConvertible {
     let store: Store
     let logger: Logger
+
+    var description: String { "StoreMaintenance" }
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {

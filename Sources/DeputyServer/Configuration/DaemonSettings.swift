@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 /// Everything `deputyd serve` runs with, checked and typed, from ``SettingValues``.
-public struct DaemonSettings: Sendable {
+public struct DaemonSettings: Sendable, CustomStringConvertible {
     /// How log records are written.
     public enum LogFormat: String, Sendable {
         /// One line per record, for people and journald.
@@ -106,16 +106,18 @@ public struct DaemonSettings: Sendable {
         Setting.allCases.filter { $0.effect == .restart && values[$0]?.texts != other.values[$0]?.texts }
     }
 
+    /// The settings on one line, secrets redacted: what a log shows of them.
+    public var description: String { "DaemonSettings(\(values))" }
+
     /// The effective configuration as a configuration file: every setting in table order
     /// (`null` when off), secrets as `<redacted>`, and under `_sources` where each came from.
     public func printed() -> String {
         var lines: [String] = []
         for setting in Setting.allCases {
-            let value = values[setting]
             let json: String
-            if let value, setting.isSecret {
+            if values[setting] != nil, setting.isSecret {
                 json = Self.json("<redacted>")
-            } else if let value {
+            } else if let value = values[setting] {
                 switch setting.kind {
                 case .count, .seconds: json = value.texts.first ?? "null"
                 case .list: json = "[" + value.texts.map(Self.json).joined(separator: ", ") + "]"

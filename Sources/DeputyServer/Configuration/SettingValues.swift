@@ -47,8 +47,16 @@ public struct SettingsError: Error, CustomStringConvertible, Equatable {
 
 /// Every setting's value after precedence: command-line flag, then environment variable,
 /// then configuration file, then default.
-public struct SettingValues: Sendable, Equatable {
+public struct SettingValues: Sendable, Equatable, CustomStringConvertible {
     public private(set) var values: [Setting: SettingValue]
+
+    /// Every setting that has a value, `name=value`, secrets redacted: a setting's value
+    /// must never reach a log through a description.
+    public var description: String {
+        Setting.allCases.compactMap { setting in
+            values[setting].map { "\(setting.name)=\(setting.isSecret ? "<redacted>" : $0.texts.joined(separator: ","))" }
+        }.joined(separator: " ")
+    }
 
     /// Resolves the sources. `flags` holds the flags given on the command line; every
     /// `DEPUTY_*` variable of `environment` that names a setting counts; `file` comes from

@@ -31,21 +31,27 @@ final class SecurityDaemon: Sendable {
         self.password = password
     }
 
-    /// Starts `deputyd serve` with `arguments` added to the listeners and the data directory.
-    static func start(_ arguments: [String] = [], environment: [String: String] = [:]) async throws -> SecurityDaemon {
+    /// Starts `deputyd serve` with `arguments` added to the listeners and the data directory,
+    /// through `launcher` if given (a command that runs the rest of its arguments, such as
+    /// `prlimit --nofile=48:48 --`). `password` is the super administrator's password when the
+    /// arguments or environment set it; otherwise the daemon generates one into a file.
+    static func start(
+        _ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [], password: String? = nil
+    ) async throws -> SecurityDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("build deputyd first: \(binary)") }
         Self.raiseDescriptorLimit()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-security-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let data = root.appendingPathComponent("data").path
         let log = root.appendingPathComponent("deputyd.log").path
-        let pid = try ProcessRunner.spawnDetached(binary, [
-            "serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug",
-        ] + arguments, outputFile: log, environment: environment)
+        let command = launcher + [binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug"]
+            + arguments
+        let pid = try ProcessRunner.spawnDetached(command[0], Array(command.dropFirst()), outputFile: log, environment: environment)
         do {
             let (tls, plain) = try await waitForPorts(log: log, pid: pid)
-            let password = try await waitForPassword(data: data)
-            return SecurityDaemon(root: root, data: data, log: log, pid: pid, tlsPort: tls, plainPort: plain, password: password)
+            let chosen: String
+            if let password { chosen = password } else { chosen = try await waitForPassword(data: data) }
+            return SecurityDaemon(root: root, data: data, log: log, pid: pid, tlsPort: tls, plainPort: plain, password: chosen)
         } catch {
             kill(pid, SIGKILL)
             await ProcessRunner.wait(pid)
@@ -91,6 +97,22 @@ final class SecurityDaemon: Sendable {
             else { throw TestFailure("no VmRSS in /proc/\(pid)/status") }
             return kilobytes * 1024
         }
+    }
+
+    /// Sends SIGHUP and waits, with a bound, for the log to say the configuration was reloaded.
+    func reload() async throws {
+        let before = logText.components(separatedBy: "configuration reloaded").count
+        kill(pid, SIGHUP)
+        for _ in 0..<3_000 {
+            if logText.components(separatedBy: "configuration reloaded").count > before { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("deputyd did not log a reload within 30 s")
+    }
+
+    /// How many descriptors the daemon has open.
+    var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
     }
 
     /// The log so far.

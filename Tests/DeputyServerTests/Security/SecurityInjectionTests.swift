@@ -74,6 +74,31 @@ struct SecurityInjectionTests {
         try? FileManager.default.removeItem(at: daemon.root)
     }
 
+    @Test("an initial password given by flag or variable appears nowhere in a trace log, through start, reload and shutdown")
+    func configuredPasswordStaysSecret() async throws {
+        let flagged = "Pw-Flag-4716"
+        let variable = "Pw-Variable-4717"
+        for (arguments, environment, password) in [
+            (["--log-level", "trace", "--initial-password", flagged], [:], flagged),
+            (["--log-level", "trace"], ["DEPUTY_INITIAL_PASSWORD": variable], variable),
+        ] {
+            let daemon = try await SecurityDaemon.start(arguments, environment: environment, password: password)
+            let admin = try await daemon.adminClient()
+            #expect(try await admin.send("PING") == ["OK pong"])
+            try await daemon.reload()
+            #expect(await daemon.stop(removingFiles: false))
+            let log = daemon.logText
+            // The log is the full trace, service start-up and reload included.
+            #expect(log.contains("Starting service") && log.contains("configuration reloaded"), "\(log)")
+            #expect(!log.contains(password), "the initial password appears in the log")
+            for name in try FileManager.default.contentsOfDirectory(atPath: daemon.data) {
+                let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: (daemon.data as NSString).appendingPathComponent(name))), as: UTF8.self)
+                #expect(!text.contains(password), "the initial password appears in \(name)")
+            }
+            try? FileManager.default.removeItem(at: daemon.root)
+        }
+    }
+
     @Test("test passwords appear nowhere: not in logs, audit records, snapshots, journals or replies")
     func secretsStaySecret() async throws {
         let daemon = try await SecurityDaemon.start(["--log-level", "trace"])

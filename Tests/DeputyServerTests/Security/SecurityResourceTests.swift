@@ -189,6 +189,61 @@ struct SecurityResourceTests {
         withExtendedLifetime(stalled) {}
     }
 
+    @Test("out of descriptors: the daemon warns at start, keeps serving and storing, and accepts again once connections close")
+    func descriptorExhaustion() async throws {
+        // 48 descriptors in all, about 22 of them the daemon's own: far below the 1,024
+        // connections it is configured for.
+        let daemon = try await SecurityDaemon.start(launcher: ["/usr/bin/prlimit", "--nofile=48:48", "--"])
+        #expect(daemon.logText.contains("the open-file limit is below what the connection limits need"))
+        #expect(daemon.logText.contains("limit.open-files=48 (hard 48)"))
+        let admin = try await daemon.adminClient()
+        // More connections than descriptors: the first are accepted, then accept(2) fails
+        // with EMFILE and the rest wait in the listen queue.
+        var flood: [RawSocket] = []
+        for _ in 0..<60 { flood.append(try RawSocket(port: daemon.plainPort)) }
+        var full = false
+        for _ in 0..<1_000 where !full {
+            full = daemon.openDescriptors >= 48
+            if !full { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(full, "the daemon holds \(daemon.openDescriptors) descriptors")
+        // With no descriptor free, the established client is answered and a change is
+        // acknowledged (the journal is already open).
+        #expect(try await admin.send("PING") == ["OK pong"])
+        #expect(try await admin.send("ADD USER fd@example.test password=fd-secret-1") == ["OK user fd@example.test added"])
+        #expect(kill(daemon.pid, 0) == 0, "deputyd exited: \(daemon.logText)")
+        flood.removeAll()
+        // Once descriptors are free the listener accepts again (after NIO's one-second
+        // accept back-off), and the change is there.
+        var greeted = false
+        for _ in 0..<100 where !greeted {
+            let fresh = try RawSocket(port: daemon.plainPort)
+            greeted = fresh.readLine(milliseconds: 1_000)?.hasPrefix("OK deputyd") == true
+            if greeted {
+                fresh.send("BIND fd@example.test fd-secret-1\n")
+                #expect(fresh.readLine() == "OK bound as fd@example.test")
+            }
+        }
+        #expect(greeted, "no new connection was accepted after the flood closed")
+        #expect(try await admin.send("PING") == ["OK pong"])
+        #expect(await daemon.stop(), "deputyd did not shut down cleanly within 30 s")
+    }
+
+    @Test("a soft open-file limit below what the connection limits need is raised toward the hard limit")
+    func descriptorLimitRaised() async throws {
+        let daemon = try await SecurityDaemon.start(["--max-connections", "2000"], launcher: ["/usr/bin/prlimit", "--nofile=256:8192", "--"])
+        let limits = try String(contentsOfFile: "/proc/\(daemon.pid)/limits", encoding: .utf8)
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        // "Max open files  SOFT  HARD  files"
+        let soft = Int(fields.dropLast(2).last ?? "") ?? 0
+        #expect(soft >= 2_000 + 64, "\(line)")
+        #expect(soft < 8_192, "raised to what is needed, not to the hard limit: \(line)")
+        #expect(daemon.logText.contains("raised the open-file limit"))
+        #expect(!daemon.logText.contains("the open-file limit is below"))
+        #expect(await daemon.stop(), "deputyd did not shut down cleanly within 30 s")
+    }
+
     /// The median round trip of 200 PINGs, one at a time.
     static func medianPing(_ client: LineClient) async throws -> Duration {
         var times: [Duration] = []
