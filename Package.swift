@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "DeputyCore",
                 "DeputyProtocol",
+                "DeputyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -25,7 +25,7 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in hangups {
                 reload()
             }

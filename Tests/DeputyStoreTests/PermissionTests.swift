@@ -22,6 +22,31 @@ struct PermissionTests {
         #expect(try Self.mode(data + "/snapshot.json") == 0o600)
     }
 
+    @Test("a secret file is written 0600 and replaces the old one whole")
+    func secretFile() throws {
+        let root = try TemporaryDirectory.make()
+        defer { TemporaryDirectory.remove(root) }
+        let key = root + "/tls-key.pem"
+        try SecretFile.write("first\n", to: key)
+        try SecretFile.write("second\n", to: key)
+        #expect(try String(contentsOfFile: key, encoding: .utf8) == "second\n")
+        #expect(try Self.mode(key) == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: key + ".tmp"))
+    }
+
+    @Test("a secret file that can't be replaced keeps its old content and names the failure")
+    func secretFileFailure() throws {
+        let disk = SimulatedFileSystem()
+        try disk.createDirectory("/data", permissions: 0o700)
+        try SecretFile.write("old", to: "/data/initial-password", fileSystem: disk)
+        disk.failNextRename(to: "/data/initial-password", with: .noSpace)
+        #expect(throws: StorageFileSystemError.self) {
+            try SecretFile.write("new", to: "/data/initial-password", fileSystem: disk)
+        }
+        #expect(try disk.readFile("/data/initial-password") == Array("old".utf8))
+        #expect(try disk.info("/data/initial-password.tmp") == nil)
+    }
+
     @Test("a file readable by others stops the store with the chmod that fixes it")
     func openFile() async throws {
         let root = try TemporaryDirectory.make()

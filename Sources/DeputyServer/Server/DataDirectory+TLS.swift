@@ -1,3 +1,4 @@
+import DeputyStore
 import Foundation
 import Logging
 
@@ -20,27 +21,10 @@ public enum DataFiles {
 
     /// Writes `text` to `path` with mode 0600, replacing the file atomically and durably.
     public static func writeSecret(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ConfigurationError("can't write \(temporary): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw ConfigurationError("can't write \(temporary): \(String(cString: strerror(errno)))")
-            }
-            written += result
-        }
-        guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
-            throw ConfigurationError("can't write \(path): \(String(cString: strerror(errno)))")
-        }
-        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
+        do {
+            try SecretFile.write(text, to: path)
+        } catch {
+            throw ConfigurationError("can't write \(path): \(error)")
         }
     }
 
