@@ -32,7 +32,7 @@ struct SocketmapBenchmark: AsyncParsableCommand {
         pool.start()
         let environment = MailAdapterEnvironment(
             directory: LiveDirectory(directory), passwords: PasswordService(hasher: hasher, pool: pool), throttle: LoginThrottle(),
-            recorder: NoRecorder(), clock: { dataset.now }
+            recorder: NoRecorder(), loginRecorder: NoRecorder(), clock: { dataset.now }
         )
         var configuration = MailAdapterConfiguration()
         configuration.listeners = [MailAdapterListener(kind: .socketmap, address: .tcp(host: "127.0.0.1", port: 0), limits: MailAdapterLimits())]
@@ -103,6 +103,7 @@ struct SocketmapBenchmark: AsyncParsableCommand {
 }
 
 /// Mail adapters in the benchmark record nothing.
-struct NoRecorder: DelegatedSendRecorder {
+struct NoRecorder: DelegatedSendRecorder, LoginRecorder {
     func record(login: EmailAddress, sender: EmailAddress, delegation: DelegatedSendGrant, at: Date) async {}
+    func recordFailure(_ attempt: LoginAttempt, lock: LoginThrottle.Lock?, at time: Date) async {}
 }

@@ -207,7 +207,7 @@ struct QueryTests {
 
 @Suite("Recorded sends")
 struct RecordedSendTests {
-    @Test("the daemon records a delegated send in the audit log; nobody else can")
+    @Test("the daemon records a delegated send in the audit log, with the delegate as actor; nobody else can")
     func recordDelegatedSend() throws {
         var t = QueryTests.fixture()
         let decision = t.directory.sendAs(login: "bob@acme.test", address: "alice@acme.test", at: t.now)
@@ -221,7 +221,11 @@ struct RecordedSendTests {
         let record = try #require(t.directory.auditLog[t.directory.auditLog.lastSequence])
         #expect(record.action == "delegated-send")
         #expect(record.target == "alice@acme.test")
-        #expect(record.detail == "login=bob@acme.test delegation=\(grant)")
+        // The delegate is the actor, so AUDIT actor=<delegate> finds it, and the record
+        // names the grant and who gave it.
+        #expect(record.actor == "bob@acme.test")
+        #expect(record.actorPrincipal == t.principal("bob"))
+        #expect(record.detail == "grant=\(grant) permissions=read,sendas grantedby=admin@acme.test")
         t.expectRefused(.recordDelegatedSend(login: TestDirectory.address("bob"), sender: TestDirectory.address("alice"), delegation: EntityID(9999)), as: .system, code: .notFound)
     }
 }

@@ -6,6 +6,9 @@ struct CommandDescription {
     let action: String
     let target: String
     let detail: String
+    /// Who the record names as acting, where that is not the command's actor: the delegate
+    /// of a delegated send, which the daemon records on its behalf.
+    var actor: (login: String, principal: Principal)? = nil
 }
 
 extension Directory {
@@ -25,6 +28,8 @@ extension Directory {
             if let level = changes.organizationGroups { parts.append("orggroups=\(level.rawValue)") }
             if let level = changes.personalGroups { parts.append("personalgroups=\(level.rawValue)") }
             if let external = changes.personalGroupsAllowExternal { parts.append("personalexternal=\(external)") }
+            if let external = changes.organizationGroupsAllowExternal { parts.append("orgexternal=\(external)") }
+            if let reserved = changes.reservedLocalParts { parts.append("reserved=\(reserved.joined(separator: ","))") }
             return .init(action: "modify-organization", target: organization?.domains.first?.value ?? "", detail: parts.joined(separator: " "))
         case .addDomain(let domain):
             return .init(action: "add-domain", target: domain.value, detail: "")
@@ -82,7 +87,16 @@ extension Directory {
         case .deletePolicy(let name):
             return .init(action: "delete-policy", target: name, detail: "")
         case .recordDelegatedSend(let login, let sender, let delegation):
-            return .init(action: "delegated-send", target: sender.value, detail: "login=\(login) delegation=\(delegation)")
+            var detail = "grant=\(delegation)"
+            if let grant = delegations[delegation] {
+                detail += " permissions=\(grant.permissions) grantedby=\(loginName(of: grant.grantedBy))"
+            }
+            let delegate = user(at: login).map { (login: $0.address.value, principal: Principal.user($0.id)) }
+            return .init(action: "delegated-send", target: sender.value, detail: detail, actor: delegate)
+        case .recordLoginFailure(let attempt):
+            return .init(action: "login-failed", target: attempt.login, detail: "source=\(attempt.source) via=\(attempt.via)")
+        case .recordLockout(let attempt):
+            return .init(action: "login-locked", target: attempt.login, detail: "source=\(attempt.source) via=\(attempt.via) locked=\(attempt.locked ?? "login")")
         case .modifySpamSettings:
             return .init(action: "modify-spam", target: organization?.domains.first?.value ?? "", detail: "")
         }

@@ -62,8 +62,45 @@ public enum Command: Hashable, Codable, Sendable {
     case modifySpamSettings(SpamChanges)
 
     /// Records in the audit log that a mail server let `login` send as `sender` under a
-    /// delegation. Changes nothing else; only the daemon itself records these.
+    /// delegation. Changes nothing else; only the daemon itself records these. The record
+    /// names the delegate as its actor, so `AUDIT actor=<delegate>` finds it.
     case recordDelegatedSend(login: EmailAddress, sender: EmailAddress, delegation: EntityID)
+
+    /// Records in the audit log a failed login: the login tried, where from and how, never
+    /// the password. Changes nothing else; only the daemon itself records these.
+    case recordLoginFailure(LoginAttempt)
+
+    /// Records in the audit log that repeated failures locked a login or a client address
+    /// out for a while. Changes nothing else; only the daemon itself records these.
+    case recordLockout(LoginAttempt)
+}
+
+/// A login attempt as the audit log keeps it: never the password.
+public struct LoginAttempt: Hashable, Codable, Sendable {
+    /// The login tried, as given (it may name no account), shortened to 254 characters with
+    /// control characters replaced.
+    public var login: String
+    /// The client's address.
+    public var source: String
+    /// How it came in: `bind`, `reauth`, `passwd`, or a mail adapter such as `dovecot-auth`.
+    public var via: String
+    /// For a lockout, what is locked: `login` (the login, for sources it has not seen
+    /// succeed), `login-from-source` or `source`.
+    public var locked: String?
+
+    /// Creates a record of an attempt; the login and source are made safe to keep.
+    public init(login: String, source: String, via: String, locked: String? = nil) {
+        self.login = Self.safe(login)
+        self.source = Self.safe(source)
+        self.via = Self.safe(via)
+        self.locked = locked
+    }
+
+    private static func safe(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(254).map {
+            $0.properties.generalCategory == .control ? "?" : $0
+        }))
+    }
 }
 
 /// A value that a change sets or clears.
@@ -97,11 +134,15 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
     public var organizationGroups: GroupCreationLevel?
     public var personalGroups: GroupCreationLevel?
     public var personalGroupsAllowExternal: Bool?
+    public var organizationGroupsAllowExternal: Bool?
+    /// Replaces the list of reserved local parts.
+    public var reservedLocalParts: [String]?
 
     public init(
         name: String? = nil, logo: FieldUpdate<String>? = nil, defaultPolicy: String? = nil,
         organizationGroups: GroupCreationLevel? = nil, personalGroups: GroupCreationLevel? = nil,
-        personalGroupsAllowExternal: Bool? = nil
+        personalGroupsAllowExternal: Bool? = nil, organizationGroupsAllowExternal: Bool? = nil,
+        reservedLocalParts: [String]? = nil
     ) {
         self.name = name
         self.logo = logo
@@ -109,6 +150,8 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
         self.organizationGroups = organizationGroups
         self.personalGroups = personalGroups
         self.personalGroupsAllowExternal = personalGroupsAllowExternal
+        self.organizationGroupsAllowExternal = organizationGroupsAllowExternal
+        self.reservedLocalParts = reservedLocalParts
     }
 
     /// Whether the change touches the organisation's identity (name or logo), which is the
@@ -118,6 +161,7 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
     /// Whether the change touches anything else.
     var touchesSettings: Bool {
         defaultPolicy != nil || organizationGroups != nil || personalGroups != nil || personalGroupsAllowExternal != nil
+            || organizationGroupsAllowExternal != nil || reservedLocalParts != nil
     }
 }
 

@@ -103,12 +103,16 @@ extension Directory {
                 throw .notFound("the login, sender or delegation of the recorded send does not exist")
             }
             return CommandResult(entity: delegation, summary: "send recorded")
+        case .recordLoginFailure, .recordLockout:
+            guard actor.isSystem else { throw .denied(.serviceAccountsOnlyQuery, "only the daemon records logins") }
+            return CommandResult(entity: nil, summary: "login recorded")
         }
     }
 
     private mutating func appendAudit(_ description: CommandDescription, context: CommandContext, outcome: AuditRecord.Outcome) {
         auditLog.append(
-            time: context.time, actor: loginName(of: context.actor), actorPrincipal: context.actor,
+            time: context.time, actor: description.actor?.login ?? loginName(of: context.actor),
+            actorPrincipal: description.actor?.principal ?? context.actor,
             action: description.action, target: description.target, detail: description.detail, outcome: outcome
         )
     }

@@ -34,18 +34,25 @@ extension Directory {
 
     // MARK: - Handlers
 
-    /// Rule 9: administrators delegate any mailbox at any level; a user delegates their own
-    /// mailbox only where their email policy allows it. The delegate acts as itself.
+    /// Rule 9: a user delegates their own mailbox where their email policy allows it;
+    /// administrators delegate the mailboxes of accounts below them (never the super
+    /// administrator's or another administrator's). The delegate acts as itself.
     mutating func delegate(_ new: NewDelegation, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
         let owner = try requireUser(new.mailbox)
         let delegate = try resolveDelegate(new.delegate)
-        if !actor.isAdministrator {
-            guard actor.userID == owner.id else {
-                throw .denied(.mailboxDelegation, "users may delegate only their own mailbox")
-            }
-            guard effectivePolicy(for: owner).mailboxDelegationAllowed else {
+        if actor.userID == owner.id {
+            // The owner delegates within policy; an administrator's own mailbox too, since
+            // the policy is what the organisation chose for it.
+            if !actor.isAdministrator, !effectivePolicy(for: owner).mailboxDelegationAllowed {
                 throw DirectoryError(.policy, rule: .mailboxDelegation, "your email policy does not allow mailbox delegation")
             }
+        } else {
+            // Delegating someone else's mailbox is acting on its owner: an administrator
+            // above them only, never on the super administrator's or another administrator's.
+            guard actor.isAdministrator else {
+                throw .denied(.mailboxDelegation, "users may delegate only their own mailbox")
+            }
+            try actor.requireAuthority(over: owner, for: .delegateMailbox)
         }
         guard delegate != .user(owner.id) else { throw .invalid("a mailbox can't be delegated to its owner") }
         guard !new.permissions.isEmpty else { throw .invalid("a delegation needs at least one permission") }
@@ -74,15 +81,19 @@ extension Directory {
         return CommandResult(entity: delegation.id, summary: "\(owner.address) delegated to \(new.delegate) with \(new.permissions)")
     }
 
-    /// Administrators remove any delegation; the owner removes delegations of their mailbox
-    /// (even where policy no longer allows creating them), and a delegate may give one up.
+    /// The owner removes delegations of their mailbox (even where policy no longer allows
+    /// creating them), a delegate may give one up, and administrators remove those of
+    /// accounts below them.
     mutating func undelegate(mailbox: EmailAddress, delegate address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
         let owner = try requireUser(mailbox)
         let delegate = try resolveDelegate(address)
         // Permission first, so that someone who may not see a mailbox's delegations can't
         // learn whether one exists from the answer.
-        if !actor.isAdministrator, actor.userID != owner.id, delegate != actor.userID.map(Delegate.user) {
-            throw .denied(.mailboxDelegation, "only administrators, the mailbox owner and the delegate may remove a delegation")
+        if actor.userID != owner.id, delegate != actor.userID.map(Delegate.user) {
+            guard actor.isAdministrator else {
+                throw .denied(.mailboxDelegation, "only administrators, the mailbox owner and the delegate may remove a delegation")
+            }
+            try actor.requireAuthority(over: owner, for: .undelegateMailbox)
         }
         guard let id = indexes.delegationByPair[DelegationPair(mailbox: owner.id, delegate: delegate)] else {
             throw .notFound("\(mailbox) is not delegated to \(address)")

@@ -57,7 +57,8 @@ extension Directory {
         }
     }
 
-    /// Who manages an existing group: administrators and group managers, and the owner of a personal group.
+    /// Who manages an existing group: administrators and group managers, and the owner of a
+    /// personal group. Someone else's personal group is managed only from above its owner.
     func requireGroupManagement(_ group: Group, actor: Actor, action: String) throws(DirectoryError) {
         if group.kind == .personal, let owner = group.owner, owner == actor.userID { return }
         do {
@@ -67,6 +68,16 @@ extension Directory {
                 throw .denied(.ownEntriesOnly, "\(action): a personal group is managed by its owner and administrators")
             }
             throw error
+        }
+        if group.kind == .personal, let ownerID = group.owner, let owner = users[ownerID] {
+            try actor.requireAuthority(over: owner, for: .managePersonalGroup)
+        }
+    }
+
+    /// Rule 8: members send as a personal group's address only once an administrator allowed it.
+    func requirePersonalGroupSendAs(actor: Actor) throws(DirectoryError) {
+        guard actor.isAdministrator else {
+            throw .denied(.personalGroupCreation, "sending as a personal group's address needs an administrator to set sendas=yes")
         }
     }
 
@@ -82,8 +93,10 @@ extension Directory {
             if organization!.hosts(address.domain) {
                 throw .notFound("no user has the address \(address)")
             }
-            if kind == .personal, !organization!.groupCreation.personalGroupsAllowExternal {
-                throw .denied(.personalGroupCreation, "personal groups may not contain external members (\(address))")
+            guard organization!.groupCreation.allowsExternalMembers(in: kind) else {
+                let (rule, setting): (Rule, String) = kind == .personal
+                    ? (.personalGroupCreation, "personalexternal") : (.organizationGroupCreation, "orgexternal")
+                throw .denied(rule, "\(kind.rawValue) groups may not contain external members (\(address)); the organisation setting \(setting) allows them")
             }
             return .external(address)
         }
@@ -98,6 +111,14 @@ extension Directory {
         }
         try Self.validateDisplayName(new.name)
         try requireFreeAddress(new.address)
+        if new.kind == .personal {
+            if organization!.isReserved(new.address), !actor.isAdministrator {
+                throw .denied(.personalGroupCreation, "\(new.address) is a reserved address; personal groups can't take it")
+            }
+            // Sending as a group's address is a right over that address, which only an
+            // administrator gives; the owner may ask for it later.
+            if new.membersMaySendAs { try requirePersonalGroupSendAs(actor: actor) }
+        }
         var members: [GroupMember] = []
         for address in new.members {
             let member = try resolveMember(address, kind: new.kind)
@@ -130,6 +151,9 @@ extension Directory {
         if changes.policy != nil {
             // A policy on a group applies to its members, so it is an administrator's call.
             try actor.requireAdministrator(orScope: .userManagement, action: "assigning policies")
+        }
+        if group.kind == .personal, changes.membersMaySendAs == true, !group.membersMaySendAs {
+            try requirePersonalGroupSendAs(actor: actor)
         }
         if let name = changes.name { try Self.validateDisplayName(name) }
         if case .set(let policy) = changes.policy { try requirePolicy(policy) }

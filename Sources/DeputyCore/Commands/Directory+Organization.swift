@@ -43,6 +43,13 @@ extension Directory {
             }
         }
         if let policy = changes.defaultPolicy { try requirePolicy(policy) }
+        var reserved: [String]?
+        if let parts = changes.reservedLocalParts {
+            guard let normalized = ReservedAddresses.normalize(parts) else {
+                throw .invalid("reserved addresses are at most 256 local parts of 1 to 64 characters, without '@', ',' or spaces")
+            }
+            reserved = normalized
+        }
 
         var updated = organization!
         if let name = changes.name { updated.name = name }
@@ -55,6 +62,8 @@ extension Directory {
         if let level = changes.organizationGroups { updated.groupCreation.organizationGroups = level }
         if let level = changes.personalGroups { updated.groupCreation.personalGroups = level }
         if let external = changes.personalGroupsAllowExternal { updated.groupCreation.personalGroupsAllowExternal = external }
+        if let external = changes.organizationGroupsAllowExternal { updated.groupCreation.organizationGroupsAllowExternal = external }
+        if let reserved { updated.reservedLocalParts = reserved }
         organization = updated
         return CommandResult(entity: nil, summary: "organisation updated")
     }

@@ -43,7 +43,7 @@ extension Directory {
     /// Rule 6: administrators give and take custom administrator roles, to users only.
     mutating func setCustomRole(_ address: EmailAddress, _ role: CustomAdminRole, granted: Bool, actor: Actor) throws(DirectoryError) -> CommandResult {
         let target = try requireUser(address)
-        try actor.requireAdministrator(action: granted ? "granting custom administrator roles" : "revoking custom administrator roles")
+        try actor.requireAuthority(over: target, for: .changeCustomRoles)
         guard target.role == .user else {
             throw DirectoryError(.conflict, "\(target.address) is an administrator and holds every scope already")
         }

@@ -36,8 +36,7 @@ extension Directory {
         guard user.role != .superAdministrator else {
             throw .denied(.protectedSuperAdministrator, "the super administrator can't be deleted; transfer the role first")
         }
-        try actor.requireAdministrator(orScope: .userManagement, action: "deleting users")
-        try actor.requireAuthority(over: user, action: "delete")
+        try actor.requireAuthority(over: user, for: .delete)
 
         for groupID in indexes.groupsByOwner[user.id] ?? [] {
             removeGroup(groupID)
@@ -57,19 +56,13 @@ extension Directory {
     mutating func modifyUser(_ address: EmailAddress, _ changes: UserChanges, actor: Actor) throws(DirectoryError) -> CommandResult {
         let user = try requireUser(address)
         guard !changes.isEmpty else { throw .invalid("nothing to change") }
-        let isSelf = actor.userID == user.id
         // People keep their own name and recovery address; aliases (which carry the right to
         // send) and policies are the administrators' and user managers'.
-        if changes.displayName != nil, !isSelf {
-            try actor.requireAdministrator(orScope: .userManagement, action: "changing user settings")
-        }
-        if changes.recoveryAddress != nil, !isSelf {
-            try actor.requireAdministrator(orScope: .userManagement, .helpdesk, action: "setting recovery addresses")
-        }
+        if changes.displayName != nil { try actor.requireAuthority(over: user, for: .rename) }
+        if changes.recoveryAddress != nil { try actor.requireAuthority(over: user, for: .setRecovery) }
         if !changes.addAliases.isEmpty || !changes.removeAliases.isEmpty || changes.policy != nil {
-            try actor.requireAdministrator(orScope: .userManagement, action: "changing aliases and policies")
+            try actor.requireAuthority(over: user, for: .changeAddresses)
         }
-        try actor.requireAuthority(over: user, action: "change")
 
         if let name = changes.displayName { try Self.validateDisplayName(name) }
         var seen: Set<EmailAddress> = []
@@ -115,8 +108,7 @@ extension Directory {
                 throw DirectoryError(.reauthenticationRequired, rule: .ownEntriesOnly, "changing your own password needs the old password")
             }
         } else {
-            try actor.requireAdministrator(orScope: .userManagement, action: "changing passwords")
-            try actor.requireAuthority(over: user, action: "change the password of")
+            try actor.requireAuthority(over: user, for: .setPassword)
         }
         users[user.id]!.passwordHash = hash
         return CommandResult(entity: user.id, summary: "password of \(user.address) changed")
@@ -127,9 +119,9 @@ extension Directory {
         guard user.role != .superAdministrator else {
             throw .denied(.protectedSuperAdministrator, "the super administrator can't be blocked; transfer the role first")
         }
-        try actor.requireAdministrator(orScope: .helpdesk, action: "blocking and unblocking accounts")
+        try actor.requireAdministrator(orScope: AccountAct.block.scopes, action: AccountAct.block.activity)
         guard actor.userID != user.id else { throw DirectoryError(.conflict, "you can't block or unblock your own account") }
-        try actor.requireAuthority(over: user, action: blocked ? "block" : "unblock")
+        try actor.requireAuthority(over: user, for: .block)
         guard user.blocked != blocked else {
             throw DirectoryError(.conflict, "\(user.address) is already \(blocked ? "blocked" : "unblocked")")
         }

@@ -12,6 +12,9 @@ public struct Organization: Hashable, Codable, Sendable {
     public var groupCreation: GroupCreationSettings
     /// The email policy that applies where no user or group policy does.
     public var defaultPolicy: String
+    /// Local parts that personal groups may not take, besides the RFC 2142 role addresses
+    /// (``ReservedAddresses/roleMailboxes``), which are always reserved.
+    public var reservedLocalParts: [String]
     /// When the organisation was created.
     public let createdAt: Date
 
@@ -19,6 +22,7 @@ public struct Organization: Hashable, Codable, Sendable {
     public init(
         name: String, logo: String? = nil, domains: [DomainName],
         groupCreation: GroupCreationSettings = .init(), defaultPolicy: String = EmailPolicy.defaultName,
+        reservedLocalParts: [String] = ReservedAddresses.defaultLocalParts,
         createdAt: Date
     ) {
         self.name = name
@@ -26,7 +30,31 @@ public struct Organization: Hashable, Codable, Sendable {
         self.domains = domains
         self.groupCreation = groupCreation
         self.defaultPolicy = defaultPolicy
+        self.reservedLocalParts = reservedLocalParts
         self.createdAt = createdAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, logo, domains, groupCreation, defaultPolicy, reservedLocalParts, createdAt
+    }
+
+    /// Decodes an organisation; one saved before reserved addresses existed gets the default list.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        logo = try container.decodeIfPresent(String.self, forKey: .logo)
+        domains = try container.decode([DomainName].self, forKey: .domains)
+        groupCreation = try container.decode(GroupCreationSettings.self, forKey: .groupCreation)
+        defaultPolicy = try container.decode(String.self, forKey: .defaultPolicy)
+        reservedLocalParts = try container.decodeIfPresent([String].self, forKey: .reservedLocalParts) ?? ReservedAddresses.defaultLocalParts
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+    }
+
+    /// Whether a personal group may not take `address`: an RFC 2142 role address or one
+    /// the administrators reserved, in any of the organisation's domains.
+    public func isReserved(_ address: EmailAddress) -> Bool {
+        let local = address.localPart.lowercased()
+        return ReservedAddresses.roleMailboxes.contains(local) || reservedLocalParts.contains(local)
     }
 
     /// The LDAP-style name of the organisation, for example `dc=acme,dc=test`.
@@ -60,16 +88,39 @@ public struct GroupCreationSettings: Hashable, Codable, Sendable {
     public var personalGroups: GroupCreationLevel
     /// Whether personal groups may contain addresses outside the organisation.
     public var personalGroupsAllowExternal: Bool
+    /// Whether organisation groups may contain addresses outside the organisation.
+    public var organizationGroupsAllowExternal: Bool
 
     /// Creates settings; by default administrators create organisation groups, every user
-    /// creates personal groups, and personal groups hold members of the organisation only.
+    /// creates personal groups, and groups of both kinds hold members of the organisation only.
     public init(
         organizationGroups: GroupCreationLevel = .administrators,
         personalGroups: GroupCreationLevel = .allUsers,
-        personalGroupsAllowExternal: Bool = false
+        personalGroupsAllowExternal: Bool = false,
+        organizationGroupsAllowExternal: Bool = false
     ) {
         self.organizationGroups = organizationGroups
         self.personalGroups = personalGroups
         self.personalGroupsAllowExternal = personalGroupsAllowExternal
+        self.organizationGroupsAllowExternal = organizationGroupsAllowExternal
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case organizationGroups, personalGroups, personalGroupsAllowExternal, organizationGroupsAllowExternal
+    }
+
+    /// Decodes settings; ones saved before the organisation-group setting existed keep
+    /// organisation groups to members of the organisation.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        organizationGroups = try container.decode(GroupCreationLevel.self, forKey: .organizationGroups)
+        personalGroups = try container.decode(GroupCreationLevel.self, forKey: .personalGroups)
+        personalGroupsAllowExternal = try container.decode(Bool.self, forKey: .personalGroupsAllowExternal)
+        organizationGroupsAllowExternal = try container.decodeIfPresent(Bool.self, forKey: .organizationGroupsAllowExternal) ?? false
+    }
+
+    /// Whether groups of `kind` may contain addresses outside the organisation.
+    public func allowsExternalMembers(in kind: GroupKind) -> Bool {
+        kind == .personal ? personalGroupsAllowExternal : organizationGroupsAllowExternal
     }
 }

@@ -19,6 +19,11 @@ struct Actor {
     /// refuses: the custom-role scope for custom administrators, the administrators' rule
     /// for everyone else.
     func requireAdministrator(orScope scopes: CustomAdminRole..., action: String) throws(DirectoryError) {
+        try requireAdministrator(orScope: scopes, action: action)
+    }
+
+    /// ``requireAdministrator(orScope:action:)`` with the scopes as a list.
+    func requireAdministrator(orScope scopes: [CustomAdminRole], action: String) throws(DirectoryError) {
         if isAdministrator { return }
         if scopes.contains(where: holds) { return }
         if let user, !user.customRoles.isEmpty {
@@ -34,19 +39,48 @@ struct Actor {
         }
     }
 
-    /// Checks that the actor may act on `target` at all: nobody but the super administrator
-    /// touches the super administrator's account, and custom administrators act on plain
-    /// users only (acting on an administrator would let them take over its rights).
-    func requireAuthority(over target: User, action: String) throws(DirectoryError) {
-        if target.id == userID { return }
-        if target.role == .superAdministrator {
-            guard isSystem else {
-                throw .denied(.protectedSuperAdministrator, "nobody may \(action) the super administrator's account")
+    /// Where the actor stands in the order of authority.
+    var authorityLevel: AuthorityLevel {
+        if isSystem { return .system }
+        return user?.authorityLevel ?? .user
+    }
+
+    /// Whether the actor stands strictly above `target` in the order of authority.
+    func outranks(_ target: User) -> Bool {
+        authorityLevel > target.authorityLevel
+    }
+
+    /// The one check of authority over accounts, which every handler that acts on an
+    /// account asks: the actor's role or custom scope must cover `act`, and the actor must
+    /// stand strictly above `target` (Super Administrator > Administrator > custom
+    /// administrator > user). On its own account an actor does what ``AccountAct/onSelf``
+    /// allows.
+    func requireAuthority(over target: User, for act: AccountAct) throws(DirectoryError) {
+        if target.id == userID {
+            switch act.onSelf {
+            case .open:
+                return
+            case .withScope:
+                try requireAdministrator(orScope: act.scopes, action: act.activity)
+                return
+            case .administratorsOnly:
+                guard isAdministrator else {
+                    throw .denied(.authorityOrder, "only an administrator may \(act.rawValue) their own account")
+                }
+                return
+            case .never:
+                throw .denied(.authorityOrder, "nobody may \(act.rawValue) their own account")
             }
-            return
         }
-        if target.role == .administrator, !isAdministrator {
-            throw .denied(.customRoleScope, "custom administrators may not \(action) an administrator")
+        try requireAdministrator(orScope: act.scopes, action: act.activity)
+        guard outranks(target) else {
+            if target.role == .superAdministrator {
+                throw .denied(.protectedSuperAdministrator, "nobody may \(act.rawValue) the super administrator's account")
+            }
+            throw .denied(
+                .authorityOrder,
+                "\(authorityLevel) may not \(act.rawValue) \(target.authorityLevel) (\(target.address)): only accounts below one's own"
+            )
         }
     }
 }

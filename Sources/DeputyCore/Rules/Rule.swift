@@ -24,6 +24,10 @@ public enum Rule: String, Codable, Sendable, CaseIterable {
     /// Rule 10: the super administrator is untouchable except by transfer; no right without
     /// an authorised grant; blocked accounts get nothing.
     case protectedSuperAdministrator = "protected-superadmin"
+    /// The order of authority: Super Administrator > Administrator > custom administrator >
+    /// user. An actor acts on another account (changes, blocks, deletes, resets the password
+    /// of, delegates the mailbox of, grants roles to) only when it stands strictly above it.
+    case authorityOrder = "authority-order"
     /// Service accounts may only query.
     case serviceAccountsOnlyQuery = "service-query-only"
     /// Users act on what is their own, and nothing else.

@@ -127,6 +127,8 @@ extension Directory {
             .init(name: "orggroups", values: [organization.groupCreation.organizationGroups.rawValue]),
             .init(name: "personalgroups", values: [organization.groupCreation.personalGroups.rawValue]),
             .init(name: "personalexternal", values: [organization.groupCreation.personalGroupsAllowExternal ? "yes" : "no"]),
+            .init(name: "orgexternal", values: [organization.groupCreation.organizationGroupsAllowExternal ? "yes" : "no"]),
+            .init(name: "reserved", values: organization.reservedLocalParts),
             .init(name: "createtimestamp", values: [Timestamp.format(organization.createdAt)]),
         ]
         return Entry(kind: .organization, id: nil, distinguishedName: organization.distinguishedName, attributes: attributes)

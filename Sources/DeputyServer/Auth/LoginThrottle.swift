@@ -2,46 +2,103 @@ import Foundation
 import Metrics
 import Synchronization
 
-/// Counts failed logins per account and per client address, and locks either out for a
-/// while after too many.
+/// Counts failed logins and decides which attempts may still succeed, so that guessing stays
+/// slow without letting anyone lock an account's owner out.
 ///
-/// A locked account or address answers exactly like a wrong password, so a guesser learns
-/// nothing from the lock. The numbers are documented in protocol.md.
+/// Failures count per (login, client address) and per client address: five wrong passwords
+/// for alice from one address lock alice from that address only, and twenty failures from
+/// one address lock the address. A correct password from an address that has not been
+/// failing still gets in while another address hammers the same login.
+///
+/// Many addresses together are slowed by a delay on the login itself: once a login has
+/// failed ``Policy/accountFailures`` times, an attempt from a source it has not recently
+/// seen succeed is checked only after a delay that doubles with each further failure, up to
+/// ``Policy/maximumDelay``; attempts before then fail. A source the login succeeded from
+/// within ``Policy/knownSourceLifetime`` is exempt, so its owner still gets in. With the
+/// defaults, 1,000 guesses against one login take at least 16 hours however many addresses
+/// they come from.
+///
+/// A refused attempt answers exactly like a wrong password, so a guesser learns nothing
+/// from the throttle. The numbers are documented in docs/security.md.
 public final class LoginThrottle: Sendable {
     /// The numbers of the throttle.
-    public struct Policy: Sendable {
-        /// Failures of one account, within ``window``, that lock it.
+    public struct Policy: Sendable, Equatable {
+        /// Failures of one login from one client address, within ``window``, that lock the
+        /// login from that address; also the failures from anywhere after which the login's
+        /// delay for unknown sources starts.
         public var accountFailures: Int = 5
-        /// Failures from one client address, within ``window``, that lock it.
+        /// Failures from one client address, within ``window``, that lock the address.
         public var addressFailures: Int = 20
         /// How long failures are remembered.
         public var window: TimeInterval = 900
         /// How long a lock lasts.
         public var lockout: TimeInterval = 900
+        /// The first delay on a login for unknown sources; each further failure doubles it.
+        public var firstDelay: TimeInterval = 1
+        /// The longest delay on a login for unknown sources.
+        public var maximumDelay: TimeInterval = 60
+        /// How long a source stays known to a login after a successful login from it.
+        public var knownSourceLifetime: TimeInterval = 30 * 86_400
 
         public init() {}
+
+        /// The delay after `failures` failures of a login from anywhere: none below
+        /// ``accountFailures``, then ``firstDelay`` doubling up to ``maximumDelay``.
+        public func delay(afterFailures failures: Int) -> TimeInterval {
+            guard failures >= accountFailures else { return 0 }
+            let doublings = min(failures - accountFailures, 32)
+            return min(firstDelay * pow(2, Double(doublings)), maximumDelay)
+        }
+    }
+
+    /// What one failure locked, if anything.
+    public enum Lock: String, Sendable {
+        /// The login, from the failing address.
+        case loginFromSource = "login-from-source"
+        /// The client address, for every login.
+        case source
+        /// The login, for sources it has not seen succeed: its delay started.
+        case login
     }
 
     private struct Counter {
         var failures: Int = 0
-        var firstFailure: Date
+        var lastFailure: Date
         var lockedUntil: Date?
+    }
+
+    private struct LoginState {
+        var failures: Int = 0
+        var lastFailure: Date = .distantPast
+        /// Unknown sources are not checked before this time.
+        var notBefore: Date = .distantPast
+        /// Sources the login succeeded from, with the time of the last success.
+        var knownSources: [String: Date] = [:]
+    }
+
+    private struct PairKey: Hashable {
+        let login: String
+        let source: String
     }
 
     private struct State {
         var policy: Policy
-        var accounts: [String: Counter] = [:]
-        var addresses: [String: Counter] = [:]
+        var pairs: [PairKey: Counter] = [:]
+        var sources: [String: Counter] = [:]
+        var logins: [String: LoginState] = [:]
     }
 
     /// The policy in force.
     public var policy: Policy { state.withLock { $0.policy } }
     private let state: Mutex<State>
     /// Bounds the memory an attacker can make the throttle use with many logins or addresses.
-    private let maximumTracked = 100_000
+    private let maximumTracked: Int
+    /// How many sources each login remembers as known.
+    private static let knownSourcesPerLogin = 16
 
-    public init(policy: Policy = Policy()) {
+    public init(policy: Policy = Policy(), maximumTracked: Int = 100_000) {
         state = Mutex(State(policy: policy))
+        self.maximumTracked = maximumTracked
     }
 
     /// A new policy (SIGHUP): counts so far are kept and judged by it from the next failure.
@@ -49,32 +106,76 @@ public final class LoginThrottle: Sendable {
         state.withLock { $0.policy = policy }
     }
 
-    /// Whether a login attempt for `account` from `address` may be checked at all at `now`.
-    public func isLocked(account: String, address: String, now: Date) -> Bool {
-        state.withLock { state in
-            Self.locked(state.accounts[account.lowercased()], now: now) || Self.locked(state.addresses[address], now: now)
+    /// Whether an attempt for `login` from `source` at `now` must fail whatever the
+    /// password: the login is locked from that source, the source is locked, or the source
+    /// is unknown to the login and the login's delay has not passed.
+    public func isLocked(account login: String, address source: String, now: Date) -> Bool {
+        let key = login.lowercased()
+        return state.withLock { state in
+            if Self.locked(state.pairs[PairKey(login: key, source: source)], now: now) { return true }
+            if Self.locked(state.sources[source], now: now) { return true }
+            guard let entry = state.logins[key] else { return false }
+            if Self.isKnown(source, in: entry, policy: state.policy, now: now) { return false }
+            return now < entry.notBefore
         }
     }
 
-    /// Records a failed attempt; returns whether it locked the account or the address.
+    /// Records a failed attempt; returns what it locked, if anything.
     @discardableResult
-    public func recordFailure(account: String, address: String, now: Date) -> Bool {
+    public func recordFailure(account login: String, address source: String, now: Date) -> Lock? {
         ServerMetrics.bindFailures.increment()
-        let locked = state.withLock { state in
-            if state.accounts.count > maximumTracked { state.accounts.removeAll() }
-            if state.addresses.count > maximumTracked { state.addresses.removeAll() }
+        let key = login.lowercased()
+        let lock: Lock? = state.withLock { state in
+            prune(&state, now: now)
             let policy = state.policy
-            let accountLocked = Self.fail(&state.accounts[account.lowercased(), default: Counter(firstFailure: now)], limit: policy.accountFailures, policy: policy, now: now)
-            let addressLocked = Self.fail(&state.addresses[address, default: Counter(firstFailure: now)], limit: policy.addressFailures, policy: policy, now: now)
-            return accountLocked || addressLocked
+            var lock: Lock?
+            if Self.fail(&state.pairs[PairKey(login: key, source: source), default: Counter(lastFailure: now)], limit: policy.accountFailures, policy: policy, now: now) {
+                lock = .loginFromSource
+            }
+            if Self.fail(&state.sources[source, default: Counter(lastFailure: now)], limit: policy.addressFailures, policy: policy, now: now) {
+                lock = .source
+            }
+            var entry = state.logins[key] ?? LoginState()
+            // A failure from a known source (its owner mistyping) never slows the others;
+            // an unknown source's failure counts only when its password was really judged,
+            // not when it came before the delay had passed.
+            if !Self.isKnown(source, in: entry, policy: policy, now: now), now >= entry.notBefore {
+                if now.timeIntervalSince(entry.lastFailure) > policy.window { entry.failures = 0 }
+                entry.failures += 1
+                entry.lastFailure = now
+                let delay = policy.delay(afterFailures: entry.failures)
+                if delay > 0 { entry.notBefore = now.addingTimeInterval(delay) }
+                if entry.failures == policy.accountFailures, lock == nil { lock = .login }
+            }
+            state.logins[key] = entry
+            return lock
         }
-        if locked { ServerMetrics.lockouts.increment() }
-        return locked
+        if lock != nil { ServerMetrics.lockouts.increment() }
+        return lock
     }
 
-    /// Records a successful login: the account's failures are forgotten.
-    public func recordSuccess(account: String) {
-        _ = state.withLock { $0.accounts.removeValue(forKey: account.lowercased()) }
+    /// Records a successful login from `source`: its failures from there are forgotten and
+    /// the source becomes known to the login. Failures from elsewhere still count.
+    public func recordSuccess(account login: String, address source: String, now: Date) {
+        let key = login.lowercased()
+        state.withLock { state in
+            prune(&state, now: now)
+            state.pairs[PairKey(login: key, source: source)] = nil
+            var entry = state.logins[key] ?? LoginState()
+            entry.knownSources[source] = now
+            if entry.knownSources.count > Self.knownSourcesPerLogin,
+                let oldest = entry.knownSources.min(by: { $0.value < $1.value })?.key {
+                entry.knownSources[oldest] = nil
+            }
+            state.logins[key] = entry
+        }
+    }
+
+    // MARK: - Internals
+
+    private static func isKnown(_ source: String, in entry: LoginState, policy: Policy, now: Date) -> Bool {
+        guard let last = entry.knownSources[source] else { return false }
+        return now.timeIntervalSince(last) <= policy.knownSourceLifetime
     }
 
     private static func locked(_ counter: Counter?, now: Date) -> Bool {
@@ -83,16 +184,44 @@ public final class LoginThrottle: Sendable {
     }
 
     private static func fail(_ counter: inout Counter, limit: Int, policy: Policy, now: Date) -> Bool {
-        if let until = counter.lockedUntil, now >= until {
-            counter = Counter(firstFailure: now)
-        } else if now.timeIntervalSince(counter.firstFailure) > policy.window, counter.lockedUntil == nil {
-            counter = Counter(firstFailure: now)
+        if let until = counter.lockedUntil {
+            guard now >= until else { return false }
+            counter = Counter(lastFailure: now)
+        } else if now.timeIntervalSince(counter.lastFailure) > policy.window {
+            counter = Counter(lastFailure: now)
         }
         counter.failures += 1
-        if counter.failures >= limit, counter.lockedUntil == nil {
+        counter.lastFailure = now
+        if counter.failures >= limit {
             counter.lockedUntil = now.addingTimeInterval(policy.lockout)
             return true
         }
         return false
+    }
+
+    /// Keeps the tables within ``maximumTracked`` entries: first forgets what has expired,
+    /// and only if an attacker still fills a table, the entries that lock nothing, so that
+    /// flooding the throttle with new names never lifts a lock.
+    private func prune(_ state: inout State, now: Date) {
+        let policy = state.policy
+        func stale(_ counter: Counter) -> Bool {
+            if let until = counter.lockedUntil { return now >= until }
+            return now.timeIntervalSince(counter.lastFailure) > policy.window
+        }
+        if state.pairs.count >= maximumTracked {
+            state.pairs = state.pairs.filter { !stale($0.value) }
+            if state.pairs.count >= maximumTracked { state.pairs = state.pairs.filter { $0.value.lockedUntil != nil } }
+        }
+        if state.sources.count >= maximumTracked {
+            state.sources = state.sources.filter { !stale($0.value) }
+            if state.sources.count >= maximumTracked { state.sources = state.sources.filter { $0.value.lockedUntil != nil } }
+        }
+        if state.logins.count >= maximumTracked {
+            state.logins = state.logins.filter { entry in
+                now < entry.value.notBefore || now.timeIntervalSince(entry.value.lastFailure) <= policy.window
+                    || entry.value.knownSources.values.contains { now.timeIntervalSince($0) <= policy.knownSourceLifetime }
+            }
+            if state.logins.count >= maximumTracked { state.logins = state.logins.filter { now < $0.value.notBefore } }
+        }
     }
 }

@@ -11,41 +11,34 @@ extension Session {
     mutating func bind(login: String, password: String) async -> Reply {
         let now = environment.clock()
         let account = environment.committer.live.directory.account(forLogin: login)
-        let locked = environment.throttle.isLocked(account: login, address: peer, now: now)
-        // Verify even when the outcome is already known, so every failure costs the same time.
-        let matches: Bool
-        do {
-            matches = try await environment.passwords.verify(password, against: account?.passwordHash)
-        } catch {
+        switch await environment.logins.verify(login: login, password: password, account: account, source: peer, via: "bind", now: now) {
+        case .unavailable:
             return Reply(status: .error(code: .unavailable, text: "the server is shutting down"))
-        }
-        guard let account, matches, !account.blocked, !locked else {
-            if environment.throttle.recordFailure(account: login, address: peer, now: now) {
-                logger.notice("login locked after repeated failures", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
-            }
+        case .refused:
             logger.info("bind failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
             return Self.invalidCredentials
+        case .accepted(let account):
+            principal = account.principal
+            self.login = account.login
+            reauthenticatedAt = now
+            logger[metadataKey: "auth.login"] = "\(account.login)"
+            logger.info("bind", metadata: ["peer": "\(peer)"])
+            return Reply(status: .ok(text: "bound as \(account.login)"))
         }
-        environment.throttle.recordSuccess(account: login)
-        principal = account.principal
-        self.login = account.login
-        reauthenticatedAt = now
-        logger[metadataKey: "auth.login"] = "\(account.login)"
-        logger.info("bind", metadata: ["peer": "\(peer)"])
-        return Reply(status: .ok(text: "bound as \(account.login)"))
     }
 
     /// `BIND <service>` without a password: a service account whose name is the common name
     /// of the connection's verified client certificate. Anything else fails exactly like a
     /// wrong password, and counts as one.
-    mutating func bindByCertificate(login: String) -> Reply {
+    mutating func bindByCertificate(login: String) async -> Reply {
         let now = environment.clock()
         let account = environment.committer.live.directory.account(forLogin: login)
         guard let account, case .service = account.principal, let certificateName,
             certificateName.lowercased() == account.login.lowercased(), !account.blocked,
-            !environment.throttle.isLocked(account: login, address: peer, now: now)
+            !environment.throttle.isLocked(account: account.login, address: ClientSource.key(peer), now: now)
         else {
-            environment.throttle.recordFailure(account: login, address: peer, now: now)
+            let lock = environment.throttle.recordFailure(account: account?.login ?? login, address: ClientSource.key(peer), now: now)
+            await environment.loginRecorder.recordFailure(LoginAttempt(login: account?.login ?? login, source: ClientSource.key(peer), via: "bind-certificate"), lock: lock, at: now)
             logger.info("bind by certificate failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
             return Self.invalidCredentials
         }
@@ -60,9 +53,7 @@ extension Session {
         guard let login else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         let now = environment.clock()
         let account = environment.committer.live.directory.account(forLogin: login)
-        let matches = (try? await environment.passwords.verify(password, against: account?.passwordHash)) ?? false
-        guard let account, matches, !account.blocked, !environment.throttle.isLocked(account: login, address: peer, now: now) else {
-            environment.throttle.recordFailure(account: login, address: peer, now: now)
+        guard case .accepted = await environment.logins.verify(login: login, password: password, account: account, source: peer, via: "reauth", now: now) else {
             return Self.invalidCredentials
         }
         reauthenticatedAt = now

@@ -213,11 +213,10 @@ extension Session {
         }
         guard let old else { throw RequestError(.reauth, "changing your own password needs old=<current password>") }
         let account = environment.committer.live.directory.account(forLogin: address.value)
-        guard let account, try await environment.passwords.verify(old, against: account.passwordHash),
-            !environment.throttle.isLocked(account: address.value, address: peer, now: now)
-        else {
-            environment.throttle.recordFailure(account: address.value, address: peer, now: now)
-            return Self.invalidCredentials
+        switch await environment.logins.verify(login: address.value, password: old, account: account, source: peer, via: "passwd", now: now) {
+        case .accepted: break
+        case .refused: return Self.invalidCredentials
+        case .unavailable: return Reply(status: .error(code: .unavailable, text: "the server is shutting down"))
         }
         reauthenticatedAt = now
         return await submit(.setPassword(address, environment.passwords.placeholder), password: new, reauthenticatedAt: now)

@@ -96,7 +96,7 @@ public struct Session: Sendable {
         let operands = entry.operands(of: request)
         let reply: Reply
         switch (entry.verb, entry.subverb) {
-        case ("BIND", _): reply = operands.count > 1 ? await bind(login: operands[0], password: operands[1]) : bindByCertificate(login: operands[0])
+        case ("BIND", _): reply = operands.count > 1 ? await bind(login: operands[0], password: operands[1]) : await bindByCertificate(login: operands[0])
         case ("REAUTH", _): reply = await reauthenticate(password: operands[0])
         case ("SNAPSHOT", _): reply = await snapshot()
         default: reply = await change(entry, operands, request)

@@ -11,6 +11,10 @@ public struct SessionEnvironment: Sendable {
     public let passwords: PasswordService
     /// Failed-login counting.
     public let throttle: LoginThrottle
+    /// Where failed logins and lockouts are recorded: the audit log, through the committer.
+    public let loginRecorder: any LoginRecorder
+    /// Judges password logins: throttle, password and audit record together.
+    public let logins: LoginVerifier
     /// The time; injected so tests control it.
     public let clock: @Sendable () -> Date
     /// The daemon's version, shown in the greeting.
@@ -28,6 +32,9 @@ public struct SessionEnvironment: Sendable {
         self.committer = committer
         self.passwords = passwords
         self.throttle = throttle
+        let recorder = CommittingLoginRecorder(committer: committer, logger: Logger(label: "deputy.audit"))
+        self.loginRecorder = recorder
+        self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: recorder)
         self.clock = clock
         self.version = version
         self.limits = limits

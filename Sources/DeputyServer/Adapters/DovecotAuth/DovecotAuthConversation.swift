@@ -55,25 +55,21 @@ struct DovecotAuthConversation: MailAdapterConversation {
         let address = credentials.remoteAddress ?? peer
         let now = environment.clock()
         let account = environment.directory.directory.account(forLogin: login)
-        let locked = environment.throttle.isLocked(account: login, address: address, now: now)
-        // Verify even when the outcome is already known, so every failure costs the same time.
-        let matches: Bool
-        do {
-            matches = try await environment.passwords.verify(credentials.password, against: account?.passwordHash)
-        } catch {
+        let verdict = await environment.logins.verify(
+            login: login, password: credentials.password, account: account, source: address, via: "dovecot-auth", now: now,
+            eligible: { if case .user = $0.principal { true } else { false } }
+        )
+        switch verdict {
+        case .unavailable:
             return .temporaryFailure(reason: "the server is shutting down")
-        }
-        guard let account, matches, !account.blocked, !locked, case .user = account.principal else {
-            if environment.throttle.recordFailure(account: login, address: address, now: now) {
-                logger.notice("login locked after repeated failures", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(address)"])
-            }
+        case .refused:
             logger.info("mail login failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(address)"])
             ServerMetrics.adapterLookup("dovecot_auth", result: "fail")
             return .failure(login: login)
+        case .accepted(let account):
+            logger.info("mail login", metadata: ["auth.login": "\(account.login)", "peer": "\(address)"])
+            ServerMetrics.adapterLookup("dovecot_auth", result: "ok")
+            return .success(login: account.login)
         }
-        environment.throttle.recordSuccess(account: login)
-        logger.info("mail login", metadata: ["auth.login": "\(account.login)", "peer": "\(address)"])
-        ServerMetrics.adapterLookup("dovecot_auth", result: "ok")
-        return .success(login: account.login)
     }
 }

@@ -14,6 +14,8 @@ public struct MailAdapterEnvironment: Sendable {
     public let throttle: LoginThrottle
     /// Where delegated sends are recorded.
     public let recorder: any DelegatedSendRecorder
+    /// Judges mail servers' password logins with the same throttle and audit as `BIND`.
+    public let logins: LoginVerifier
     /// The time; injected so tests control it.
     public let clock: @Sendable () -> Date
     /// Whether the directory is loaded and may be trusted. While it is not, every request
@@ -23,13 +25,14 @@ public struct MailAdapterEnvironment: Sendable {
     /// Creates an environment.
     public init(
         directory: LiveDirectory, passwords: PasswordService, throttle: LoginThrottle,
-        recorder: any DelegatedSendRecorder, clock: @escaping @Sendable () -> Date = { Date() },
+        recorder: any DelegatedSendRecorder, loginRecorder: any LoginRecorder, clock: @escaping @Sendable () -> Date = { Date() },
         isReady: @escaping @Sendable () -> Bool = { true }
     ) {
         self.directory = directory
         self.passwords = passwords
         self.throttle = throttle
         self.recorder = recorder
+        self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: loginRecorder)
         self.clock = clock
         self.isReady = isReady
     }
@@ -38,7 +41,7 @@ public struct MailAdapterEnvironment: Sendable {
     public init(sharing session: SessionEnvironment, recorder: any DelegatedSendRecorder, isReady: @escaping @Sendable () -> Bool = { true }) {
         self.init(
             directory: session.committer.live, passwords: session.passwords, throttle: session.throttle,
-            recorder: recorder, clock: session.clock, isReady: isReady
+            recorder: recorder, loginRecorder: session.loginRecorder, clock: session.clock, isReady: isReady
         )
     }
 }

@@ -11,10 +11,13 @@ enum MailEnvironmentForTests {
         return pool
     }()
 
-    static func make(ready: Bool = true, recorder: any DelegatedSendRecorder = CollectingRecorder()) throws -> MailAdapterEnvironment {
+    static func make(
+        ready: Bool = true, recorder: any DelegatedSendRecorder = CollectingRecorder(),
+        loginRecorder: any LoginRecorder = CollectingLoginRecorder()
+    ) throws -> MailAdapterEnvironment {
         MailAdapterEnvironment(
             directory: LiveDirectory(MailFixture.directory()), passwords: PasswordService(hasher: MailFixture.hasher, pool: pool),
-            throttle: LoginThrottle(), recorder: recorder, clock: { MailFixture.now }, isReady: { ready }
+            throttle: LoginThrottle(), recorder: recorder, loginRecorder: loginRecorder, clock: { MailFixture.now }, isReady: { ready }
         )
     }
 }

@@ -49,7 +49,8 @@ final class MailTestServer: Sendable {
         let readiness = Readiness()
         let environment = MailAdapterEnvironment(
             directory: committer.live, passwords: PasswordService(hasher: MailFixture.hasher, pool: pool),
-            throttle: LoginThrottle(policy: throttle), recorder: recorder, clock: { clock.now }, isReady: { readiness.isReady }
+            throttle: LoginThrottle(policy: throttle), recorder: recorder,
+            loginRecorder: CommittingLoginRecorder(committer: committer, logger: logger), clock: { clock.now }, isReady: { readiness.isReady }
         )
         let loopback = ListenAddress.tcp(host: "127.0.0.1", port: 0)
         var configuration = MailAdapterConfiguration(listeners: [

@@ -1,0 +1,65 @@
+import DeputyCore
+import Foundation
+import Logging
+
+/// The one place a password login is judged, for `BIND`, `REAUTH`, `PASSWD old=` and the
+/// mail servers' logins alike: the throttle, the password, the account's state, and the
+/// audit record of a failure.
+///
+/// Every attempt verifies a password, against a decoy hash for an unknown login and even
+/// when the throttle has already decided, so that every failure costs the same time and
+/// answers the same way.
+public struct LoginVerifier: Sendable {
+    /// What a login attempt came to.
+    public enum Verdict: Sendable {
+        /// The password is right and the account may log in.
+        case accepted(Account)
+        /// Refused: a wrong password, an unknown, blocked or ineligible account, or a lock.
+        /// The reason is deliberately not told.
+        case refused
+        /// The password could not be checked (the daemon is stopping).
+        case unavailable
+    }
+
+    let passwords: PasswordService
+    let throttle: LoginThrottle
+    let recorder: any LoginRecorder
+
+    /// Creates a verifier.
+    public init(passwords: PasswordService, throttle: LoginThrottle, recorder: any LoginRecorder) {
+        self.passwords = passwords
+        self.throttle = throttle
+        self.recorder = recorder
+    }
+
+    /// Judges `password` for `login` from `source`, which came in `via` (`bind`,
+    /// `dovecot-auth`, ...). `account` is the directory's answer for the login; `eligible`
+    /// says whether such an account may log in this way at all.
+    public func verify(
+        login: String, password: String, account: Account?, source: String, via: String, now: Date,
+        eligible: (Account) -> Bool = { _ in true }
+    ) async -> Verdict {
+        // The account's own login keys the throttle, so that case and spelling don't make
+        // a new counter.
+        let key = account?.login ?? login
+        let source = ClientSource.key(source)
+        let locked = throttle.isLocked(account: key, address: source, now: now)
+        let matches: Bool
+        do {
+            matches = try await passwords.verify(password, against: account?.passwordHash)
+        } catch {
+            return .unavailable
+        }
+        guard let account, matches, !account.blocked, !locked, eligible(account) else {
+            let lock = throttle.recordFailure(account: key, address: source, now: now)
+            // While a lock holds, attempts add nothing the lockout record does not say; only
+            // judged failures and new locks are written, so an attack can't flood the log.
+            if !locked || lock != nil {
+                await recorder.recordFailure(LoginAttempt(login: key, source: source, via: via), lock: lock, at: now)
+            }
+            return .refused
+        }
+        throttle.recordSuccess(account: key, address: source, now: now)
+        return .accepted(account)
+    }
+}
