@@ -129,7 +129,8 @@ extension VerbSyntax {
             parameters: [
                 .text("name", "name"), .text("logo", "logo"), .text("defaultpolicy", "name"),
                 .oneOf("orggroups", Self.groupCreators), .oneOf("personalgroups", Self.groupCreators),
-                .oneOf("personalexternal", Self.yesNo),
+                .oneOf("personalexternal", Self.yesNo), .oneOf("orgexternal", Self.yesNo),
+                .text("reserved", "local parts"),
             ],
             summary: "Change organisation settings"
         ),

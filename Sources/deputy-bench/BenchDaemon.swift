@@ -24,7 +24,9 @@ final class BenchDaemon: Sendable {
 
     /// Imports `dataset` into `dataDirectory` unless it already holds a snapshot, then starts
     /// `deputyd serve` on a free loopback port and waits (at most a minute) for it to answer.
-    static func start(deputyd: String, dataDirectory: String, dataset: BenchDataset, passwordHash: PasswordHash) async throws -> BenchDaemon {
+    static func start(
+        deputyd: String, dataDirectory: String, dataset: BenchDataset, passwordHash: PasswordHash, extraArguments: [String] = []
+    ) async throws -> BenchDaemon {
         let fileManager = FileManager.default
         if !fileManager.fileExists(atPath: dataDirectory + "/snapshot.json") {
             try fileManager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -40,7 +42,7 @@ final class BenchDaemon: Sendable {
         process.arguments = [
             "serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)", "--max-connections", "2000",
             "--socketmap", "127.0.0.1:\(socketmapPort)", "--snapshot-every", "1000000", "--log-level", "warning",
-        ]
+        ] + extraArguments
         let started = ContinuousClock.now
         try process.run()
         let daemon = BenchDaemon(process: process, port: port, socketmapPort: socketmapPort, dataDirectory: dataDirectory, startup: .zero)
@@ -98,7 +100,7 @@ final class BenchDaemon: Sendable {
     }
 
     /// A loopback port nothing listens on: bound to port 0, read back, released.
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw BenchFailure("socket: errno \(errno)") }
         defer { close(descriptor) }

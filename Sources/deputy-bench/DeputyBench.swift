@@ -6,6 +6,6 @@ struct DeputyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deputy-bench",
         abstract: "Measure Deputy: the directory's queries in process, and the daemon under load.",
-        subcommands: [LoadBenchmark.self, CoreBenchmark.self, SocketmapBenchmark.self]
+        subcommands: [LoadBenchmark.self, CoreBenchmark.self, SocketmapBenchmark.self, GuessBenchmark.self]
     )
 }

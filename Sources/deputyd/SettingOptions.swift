@@ -23,6 +23,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.lockoutFailures)) var lockoutFailures: String?
     @Option(help: Self.help(.lockoutAddressFailures)) var lockoutAddressFailures: String?
     @Option(help: Self.help(.lockoutSeconds)) var lockoutSeconds: String?
+    @Option(help: Self.help(.lockoutDelayMax)) var lockoutDelayMax: String?
     @Option(help: Self.help(.socketmap)) var socketmap: String?
     @Option(help: Self.help(.tcpTable)) var tcpTable: [String] = []
     @Option(help: Self.help(.policy)) var policy: String?
@@ -46,6 +47,7 @@ struct SettingOptions: ParsableArguments {
             (.clientCA, clientCa), (.maxConnections, maxConnections), (.idleTimeout, idleTimeout),
             (.maxLineUnauthenticated, maxLineUnauthenticated), (.maxLine, maxLine), (.maxPending, maxPending), (.maxListing, maxListing),
             (.lockoutFailures, lockoutFailures), (.lockoutAddressFailures, lockoutAddressFailures), (.lockoutSeconds, lockoutSeconds),
+            (.lockoutDelayMax, lockoutDelayMax),
             (.socketmap, socketmap), (.policy, policy), (.dovecotAuth, dovecotAuth), (.dovecotDict, dovecotDict),
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
             (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),

@@ -105,7 +105,7 @@ struct WireTests {
         let manager = try await server.boundClient("manager@example.test", password: "pw-manager")
         #expect(try await manager.send("ADD USER new@example.test password=pw-new") == ["OK user new@example.test added"])
         #expect(try await manager.send("MODIFY SPAM spf=none") == ["ERR denied [custom-role-scope] changing spam control is outside the custom administrator roles held"])
-        #expect(try await manager.send("PASSWD admin@example.test new=stolen") == ["ERR denied [custom-role-scope] custom administrators may not change the password of an administrator"])
+        #expect(try await manager.send("PASSWD admin@example.test new=stolen") == ["ERR denied [authority-order] a custom administrator may not change the password of an administrator (admin@example.test): only accounts below one's own"])
 
         // A user delegating with delegation switched off by policy.
         let user = try await server.boundClient("user@example.test", password: "pw-user")

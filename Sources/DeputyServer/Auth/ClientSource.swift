@@ -4,9 +4,9 @@ import Foundation
 ///
 /// An IPv6 client usually holds a whole /64 network, so counting single IPv6 addresses would
 /// give one attacker 2^64 fresh counters; they are counted by their /64 prefix instead.
-enum ClientSource {
+public enum ClientSource {
     /// `192.0.2.7` stays as it is; `2001:db8:1:2:a:b:c:d` becomes `2001:db8:1:2::/64`.
-    static func key(_ address: String) -> String {
+    public static func key(_ address: String) -> String {
         guard address.contains(":") else { return address }
         var bytes = [UInt8](repeating: 0, count: 16)
         let parsed = address.withCString { text in

@@ -11,9 +11,10 @@ import Synchronization
 /// failing still gets in while another address hammers the same login.
 ///
 /// Many addresses together are slowed by a delay on the login itself: once a login has
-/// failed ``Policy/accountFailures`` times, an attempt from a source it has not recently
-/// seen succeed is checked only after a delay that doubles with each further failure, up to
-/// ``Policy/maximumDelay``; attempts before then fail. A source the login succeeded from
+/// failed ``Policy/delayThreshold`` times (judged failures, from any source), an attempt
+/// from a source it has not recently seen succeed is checked only after a delay that
+/// doubles with each further failure, up to ``Policy/maximumDelay``; attempts before then
+/// fail. A source the login succeeded from
 /// within ``Policy/knownSourceLifetime`` is exempt, so its owner still gets in. With the
 /// defaults, 1,000 guesses against one login take at least 16 hours however many addresses
 /// they come from.
@@ -24,8 +25,8 @@ public final class LoginThrottle: Sendable {
     /// The numbers of the throttle.
     public struct Policy: Sendable, Equatable {
         /// Failures of one login from one client address, within ``window``, that lock the
-        /// login from that address; also the failures from anywhere after which the login's
-        /// delay for unknown sources starts.
+        /// login from that address. Twice as many from anywhere start the login's delay for
+        /// unknown sources, so that one address alone can never slow anyone else.
         public var accountFailures: Int = 5
         /// Failures from one client address, within ``window``, that lock the address.
         public var addressFailures: Int = 20
@@ -42,11 +43,15 @@ public final class LoginThrottle: Sendable {
 
         public init() {}
 
-        /// The delay after `failures` failures of a login from anywhere: none below
-        /// ``accountFailures``, then ``firstDelay`` doubling up to ``maximumDelay``.
+        /// Judged failures of a login from anywhere after which its delay for unknown
+        /// sources starts: twice ``accountFailures``.
+        public var delayThreshold: Int { 2 * accountFailures }
+
+        /// The delay after `failures` judged failures of a login from anywhere: none below
+        /// ``delayThreshold``, then ``firstDelay`` doubling up to ``maximumDelay``.
         public func delay(afterFailures failures: Int) -> TimeInterval {
-            guard failures >= accountFailures else { return 0 }
-            let doublings = min(failures - accountFailures, 32)
+            guard failures >= delayThreshold else { return 0 }
+            let doublings = min(failures - delayThreshold, 32)
             return min(firstDelay * pow(2, Double(doublings)), maximumDelay)
         }
     }
@@ -128,26 +133,32 @@ public final class LoginThrottle: Sendable {
         let lock: Lock? = state.withLock { state in
             prune(&state, now: now)
             let policy = state.policy
+            let pairKey = PairKey(login: key, source: source)
+            var entry = state.logins[key] ?? LoginState()
+            let known = Self.isKnown(source, in: entry, policy: policy, now: now)
+            // A judged attempt is one whose password counted: no lock and no delay refused it
+            // first. Only judged failures count against the login, so that an address that is
+            // already refused adds nothing, and its owner retrying during a delay does not
+            // lock themselves out; every failure counts against the address.
+            let judged = !Self.locked(state.pairs[pairKey], now: now) && !Self.locked(state.sources[source], now: now)
+                && (known || now >= entry.notBefore)
             var lock: Lock?
-            if Self.fail(&state.pairs[PairKey(login: key, source: source), default: Counter(lastFailure: now)], limit: policy.accountFailures, policy: policy, now: now) {
+            if judged, Self.fail(&state.pairs[pairKey, default: Counter(lastFailure: now)], limit: policy.accountFailures, policy: policy, now: now) {
                 lock = .loginFromSource
             }
             if Self.fail(&state.sources[source, default: Counter(lastFailure: now)], limit: policy.addressFailures, policy: policy, now: now) {
                 lock = .source
             }
-            var entry = state.logins[key] ?? LoginState()
-            // A failure from a known source (its owner mistyping) never slows the others;
-            // an unknown source's failure counts only when its password was really judged,
-            // not when it came before the delay had passed.
-            if !Self.isKnown(source, in: entry, policy: policy, now: now), now >= entry.notBefore {
+            // A failure from a known source (its owner mistyping) never slows the others.
+            if judged, !known {
                 if now.timeIntervalSince(entry.lastFailure) > policy.window { entry.failures = 0 }
                 entry.failures += 1
                 entry.lastFailure = now
                 let delay = policy.delay(afterFailures: entry.failures)
                 if delay > 0 { entry.notBefore = now.addingTimeInterval(delay) }
-                if entry.failures == policy.accountFailures, lock == nil { lock = .login }
+                if entry.failures == policy.delayThreshold, lock == nil { lock = .login }
+                state.logins[key] = entry
             }
-            state.logins[key] = entry
             return lock
         }
         if lock != nil { ServerMetrics.lockouts.increment() }

@@ -53,6 +53,7 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         throttle.addressFailures = try values.count(.lockoutAddressFailures)
         throttle.window = try values.seconds(.lockoutSeconds)
         throttle.lockout = throttle.window
+        throttle.maximumDelay = try values.seconds(.lockoutDelayMax)
 
         certificate = values.text(.cert)
         key = values.text(.key)

@@ -22,6 +22,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case lockoutFailures = "lockout-failures"
     case lockoutAddressFailures = "lockout-address-failures"
     case lockoutSeconds = "lockout-seconds"
+    case lockoutDelayMax = "lockout-delay-max"
     case socketmap
     case tcpTable = "tcp-table"
     case policy
@@ -73,7 +74,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .maxConnections, .maxLineUnauthenticated, .maxLine, .maxPending, .maxListing, .lockoutFailures,
              .lockoutAddressFailures, .mailMaxConnections, .mailMaxRequest, .snapshotEvery:
             .count
-        case .idleTimeout, .lockoutSeconds, .mailIdleTimeout, .snapshotInterval: .seconds
+        case .idleTimeout, .lockoutSeconds, .lockoutDelayMax, .mailIdleTimeout, .snapshotInterval: .seconds
         case .logLevel: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         case .logFormat: .choice(["text", "json"])
         case .tcpTable: .list
@@ -84,7 +85,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     public var effect: Effect {
         switch self {
         case .cert, .key, .clientCA, .maxConnections, .idleTimeout, .maxLineUnauthenticated, .maxLine, .maxPending,
-             .maxListing, .lockoutFailures, .lockoutAddressFailures, .lockoutSeconds, .logLevel:
+             .maxListing, .lockoutFailures, .lockoutAddressFailures, .lockoutSeconds, .lockoutDelayMax, .logLevel:
             .reload
         default: .restart
         }
@@ -107,6 +108,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .lockoutFailures: "\(LoginThrottle.Policy().accountFailures)"
         case .lockoutAddressFailures: "\(LoginThrottle.Policy().addressFailures)"
         case .lockoutSeconds: Self.number(LoginThrottle.Policy().lockout)
+        case .lockoutDelayMax: Self.number(LoginThrottle.Policy().maximumDelay)
         case .mailMaxConnections: "\(MailAdapterLimits.defaultMaximumConnections)"
         case .mailMaxRequest: "\(MailAdapterLimits.defaultMaximumRequestSize)"
         case .mailIdleTimeout: Self.number(MailAdapterLimits.defaultIdleTimeout)
@@ -134,9 +136,10 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .maxLine: "Maximum request line length in bytes after BIND."
         case .maxPending: "Maximum pipelined requests read ahead per connection."
         case .maxListing: "The most records one AUDIT, SEARCH or DELEGATIONS reply holds."
-        case .lockoutFailures: "Failed logins of one account, within the lockout window, that lock it."
+        case .lockoutFailures: "Failed logins of one account from one client address, within the lockout window, that lock the account from that address; twice as many from anywhere start the account's delay for addresses it has not succeeded from."
         case .lockoutAddressFailures: "Failed logins from one client address, within the lockout window, that lock it."
         case .lockoutSeconds: "Seconds failures are remembered, and a lock lasts."
+        case .lockoutDelayMax: "The longest wait, in seconds, between two checked logins of one account from addresses it has not succeeded from, once it is under attack (the wait starts at 1 s and doubles with each failure)."
         case .socketmap: "Postfix socketmap listener: HOST:PORT on loopback or a Unix socket path."
         case .tcpTable: "Postfix tcp_table listener, MAP=ADDRESS (senders, mailboxes, delegates, aliases); repeatable."
         case .policy: "Postfix policy service listener: HOST:PORT on loopback or a Unix socket path."

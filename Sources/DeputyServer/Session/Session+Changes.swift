@@ -126,7 +126,9 @@ extension Session {
                 name: request.named("name"), logo: logo, defaultPolicy: request.named("defaultpolicy"),
                 organizationGroups: Operand.groupLevel(request.named("orggroups")),
                 personalGroups: Operand.groupLevel(request.named("personalgroups")),
-                personalGroupsAllowExternal: Operand.yes(request.named("personalexternal"))
+                personalGroupsAllowExternal: Operand.yes(request.named("personalexternal")),
+                organizationGroupsAllowExternal: Operand.yes(request.named("orgexternal")),
+                reservedLocalParts: request.named("reserved").map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
             )), nil)
         case ("MODIFY", "POLICY"):
             guard let delegation = Operand.yes(request.named("delegation")) else { throw .invalid("nothing to change") }

@@ -149,11 +149,14 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "Who creates organisation groups: off, superadmin, admins, all.") var orgGroups: String?
         @Option(help: "Who creates personal groups: off, superadmin, admins, all.") var personalGroups: String?
         @Option(help: "yes or no: may personal groups hold outside members?") var personalExternal: String?
+        @Option(help: "yes or no: may organisation groups hold outside members?") var orgExternal: String?
+        @Option(help: "Local parts personal groups may not take, comma-separated (empty: only the RFC 2142 role addresses).") var reserved: String?
         @Option(help: "The default email policy.") var defaultPolicy: String?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
             try await session.run("MODIFY", ["ORG"], named: [
                 ("name", name), ("logo", logo), ("orggroups", orgGroups), ("personalgroups", personalGroups),
-                ("personalexternal", personalExternal), ("defaultpolicy", defaultPolicy),
+                ("personalexternal", personalExternal), ("orgexternal", orgExternal), ("reserved", reserved),
+                ("defaultpolicy", defaultPolicy),
             ])
         }
     }

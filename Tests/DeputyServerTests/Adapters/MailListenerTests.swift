@@ -85,11 +85,13 @@ struct MailListenerTests {
             "member1@example.test chief@example.test boss@example.test team@example.test",
         ])
         #expect(records.allSatisfy { $0.time == server.clock.now })
-        // And the daemon's recorder wrote them to the audit log, as the daemon itself.
+        // And the daemon's recorder wrote them to the audit log, naming the delegate as the
+        // actor, the mailbox as the target, and the grant with who gave it.
         let audited = server.committer.live.directory.auditLog.all.filter { $0.action == "delegated-send" }
-        #expect(audited.map { "\($0.actor) \($0.target) \($0.detail) \($0.outcome == .applied)" } == records.map {
-            "system \($0.sender) login=\($0.login) delegation=\($0.grant.delegation) true"
-        })
+        #expect(audited.map { "\($0.actor) \($0.target) \($0.detail) \($0.outcome == .applied)" } == [
+            "secretary@example.test boss@example.test grant=\(records[0].grant.delegation) permissions=read,sendas grantedby=system true",
+            "member1@example.test chief@example.test grant=\(records[1].grant.delegation) permissions=read,manage,sendas grantedby=system true",
+        ])
         try await server.stop()
     }
 
@@ -136,7 +138,7 @@ struct MailListenerTests {
         try await server.stop()
     }
 
-    @Test("Dovecot auth: the login throttle locks an account after repeated failures")
+    @Test("Dovecot auth: failures lock the login from the failing address only, and are audit records")
     func authThrottle() async throws {
         var policy = LoginThrottle.Policy()
         policy.accountFailures = 2
@@ -149,12 +151,22 @@ struct MailListenerTests {
             try await client.write("AUTH\t\(id)\tPLAIN\tservice=smtp\trip=192.0.2.1\tresp=\(plain("guess"))\n")
             #expect(try await client.readText(endingWith: "\n") == "FAIL\t\(id)\tuser=reader@example.test\n")
         }
-        // Locked: the right password now fails too, from another client address.
-        try await client.write("AUTH\t3\tPLAIN\tservice=smtp\trip=192.0.2.2\tresp=\(plain(MailFixture.password))\n")
+        // Locked from 192.0.2.1: the right password fails there too...
+        try await client.write("AUTH\t3\tPLAIN\tservice=smtp\trip=192.0.2.1\tresp=\(plain(MailFixture.password))\n")
         #expect(try await client.readText(endingWith: "\n") == "FAIL\t3\tuser=reader@example.test\n")
-        server.clock.advance(by: policy.lockout + 1)
+        // ...but from an address that has not been failing, the owner still gets in.
         try await client.write("AUTH\t4\tPLAIN\tservice=smtp\trip=192.0.2.2\tresp=\(plain(MailFixture.password))\n")
         #expect(try await client.readText(endingWith: "\n") == "OK\t4\tuser=reader@example.test\n")
+        server.clock.advance(by: policy.lockout + 1)
+        try await client.write("AUTH\t5\tPLAIN\tservice=smtp\trip=192.0.2.1\tresp=\(plain(MailFixture.password))\n")
+        #expect(try await client.readText(endingWith: "\n") == "OK\t5\tuser=reader@example.test\n")
+        // The audit log holds each judged failure and the lock, with the address and the
+        // way in, and never the password.
+        let records = server.committer.live.directory.auditLog.all.filter { $0.action.hasPrefix("login-") }
+        #expect(records.map(\.action) == ["login-failed", "login-failed", "login-locked"])
+        #expect(records.allSatisfy { $0.target == "reader@example.test" && $0.detail.contains("source=192.0.2.1 via=dovecot-auth") })
+        #expect(records.last?.detail.hasSuffix("locked=login-from-source") == true)
+        #expect(!records.contains { $0.detail.contains("guess") || $0.detail.contains(MailFixture.password) })
         try await server.stop()
     }
 

@@ -144,7 +144,7 @@ struct SMTPSubmissionTests {
                 == "554 5.7.1 <boss@example.test>: Sender address rejected: secretary@example.test is not allowed to send as boss@example.test")
             #expect(server.recorder.all.count == 2)
             let audited = server.committer.live.directory.auditLog.all.filter { $0.action == "delegated-send" }
-            #expect(audited.map { "\($0.target) \($0.detail)" } == server.recorder.all.map { "\($0.sender) login=\($0.login) delegation=\($0.grant.delegation)" })
+            #expect(audited.map { "\($0.actor) \($0.target) \($0.detail.split(separator: " ").first ?? "")" } == server.recorder.all.map { "\($0.login) \($0.sender) grant=\($0.grant.delegation)" })
         }
         try await server.stop()
     }

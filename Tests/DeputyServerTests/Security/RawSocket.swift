@@ -9,9 +9,22 @@ final class RawSocket {
     let descriptor: Int32
     private var buffered: [UInt8] = []
 
-    init(port: Int) throws {
+    /// Connects to `port` on 127.0.0.1 from `source`, any address of 127.0.0.0/8 (all of
+    /// which reach the loopback interface), so that one test can be many clients.
+    init(port: Int, source: String = "127.0.0.1") throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(descriptor)
+            throw TestFailure("bind to \(source): \(reason)")
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

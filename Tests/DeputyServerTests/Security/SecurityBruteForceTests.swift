@@ -40,4 +40,44 @@ struct SecurityBruteForceTests {
         print("BIND medians at the daemon's hash cost: \(medians)")
         #expect(await daemon.stop())
     }
+
+    @Test("failures from one address lock nobody else; many addresses slow only the addresses the account has not logged in from; Helpdesk sees it all")
+    func throttleCantBeTurnedAgainstItsOwner() async throws {
+        let daemon = try await SecurityDaemon.start()
+        // The super administrator works from 127.0.0.1: a known address from now on.
+        let admin = try await daemon.adminClient()
+        let refused = "ERR auth invalid credentials"
+        let accepted = "OK bound as admin@example.test"
+        func bind(_ password: String, from source: String) throws -> String? {
+            let socket = try RawSocket(port: daemon.plainPort, source: source)
+            _ = socket.readLine()
+            socket.send("BIND admin@example.test \(password)\n")
+            return socket.readLine()
+        }
+        // Anyone who reaches a port hammers the super administrator from one address...
+        for _ in 0..<25 { #expect(try bind("guess", from: "127.0.0.2") == refused) }
+        #expect(try bind(daemon.password, from: "127.0.0.2") == refused)
+        // ...and locks only that address out: the owner gets in from its own address and
+        // from one that was never seen.
+        #expect(try bind(daemon.password, from: "127.0.0.1") == accepted)
+        #expect(try bind(daemon.password, from: "127.0.0.3") == accepted)
+        // Twenty addresses guessing together start the account's delay: guesses arriving
+        // before it has passed are refused unread, while known addresses are not slowed.
+        for index in 10..<30 { #expect(try bind("guess", from: "127.0.0.\(index)") == refused) }
+        #expect(try bind(daemon.password, from: "127.0.0.1") == accepted)
+        #expect(try bind(daemon.password, from: "127.0.0.3") == accepted)
+
+        let audit = try await admin.send("AUDIT target=admin@example.test limit=1000")
+        let failed = audit.filter { $0.contains("action=login-failed") }
+        let locked = audit.filter { $0.contains("action=login-locked") }
+        // From 127.0.0.2: the five judged failures, and the twentieth attempt, which locked the address.
+        #expect(failed.filter { $0.contains("source=127.0.0.2 ") }.count == 6, "\(failed)")
+        #expect(locked.contains { $0.contains("source=127.0.0.2 ") && $0.contains("locked=login-from-source") }, "\(locked)")
+        #expect(locked.contains { $0.contains("source=127.0.0.2 ") && $0.contains("locked=source") }, "\(locked)")
+        #expect(locked.contains { $0.contains("locked=login") && !$0.contains("locked=login-") }, "\(locked)")
+        let spread = failed.filter { line in (10..<30).contains { line.contains("source=127.0.0.\($0) ") } }
+        #expect(spread.count >= 5 && spread.count < 20, "judged guesses from the twenty addresses: \(spread.count)")
+        #expect(!audit.contains { $0.contains("guess") || $0.contains(daemon.password) })
+        #expect(await daemon.stop())
+    }
 }
