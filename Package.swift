@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "deputy", targets: ["deputy"]),
         .executable(name: "deputy-bench", targets: ["deputy-bench"]),
         .executable(name: "deputy-fuzz", targets: ["deputy-fuzz"]),
+        .executable(name: "deputy-checkpassword", targets: ["deputy-checkpassword"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -137,6 +138,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Dovecot's checkpassword interface answered by deputyd's auth listener: the request on
+        // descriptor 3, the client side of Dovecot's auth protocol. Glibc only, so that the
+        // program Dovecot starts for every login starts fast.
+        .target(
+            name: "DeputyCheckpassword",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "deputy-checkpassword",
+            dependencies: ["DeputyCheckpassword"],
+            swiftSettings: strictSettings
+        ),
         // The deterministic dataset the benchmarks share.
         .target(
             name: "DeputyBenchData",
@@ -234,6 +247,7 @@ let package = Package(
                 "DeputyServer",
                 // The readiness test runs a store on a simulated disk that fails on demand.
                 "DeputyStore",
+                "DeputyCheckpassword",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -108,6 +108,17 @@ struct Serve: AsyncParsableCommand {
             )
             services.append(MailAdapterServer(configuration: initial.mail, environment: mailEnvironment, logger: mailLogger))
         }
+        if let path = initial.dovecotACL {
+            // Written before anyone is served: Dovecot denies shared mailboxes for the life of
+            // a session that started while the file was missing.
+            let writer = DovecotACLWriter(path: path, prefix: initial.dovecotACLPrefix, directory: environment.committer.live, logger: Logger(label: "deputyd.dovecot-acl"))
+            do {
+                try await writer.update()
+            } catch {
+                throw ValidationError("the Dovecot ACL file \(path) can't be written: \(error)")
+            }
+            services.append(writer)
+        }
         let reloader = ConfigurationReloader(
             options: settings, running: initial, daemon: daemon, throttle: throttle, levels: levels, notifier: notifier, logger: logger
         )

@@ -29,6 +29,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.policy)) var policy: String?
     @Option(help: Self.help(.dovecotAuth)) var dovecotAuth: String?
     @Option(help: Self.help(.dovecotDict)) var dovecotDict: String?
+    @Option(help: Self.help(.dovecotACL)) var dovecotAcl: String?
+    @Option(help: Self.help(.dovecotACLPrefix)) var dovecotAclPrefix: String?
     @Option(help: Self.help(.mailMaxConnections)) var mailMaxConnections: String?
     @Option(help: Self.help(.mailMaxRequest)) var mailMaxRequest: String?
     @Option(help: Self.help(.mailIdleTimeout)) var mailIdleTimeout: String?
@@ -49,6 +51,7 @@ struct SettingOptions: ParsableArguments {
             (.lockoutFailures, lockoutFailures), (.lockoutAddressFailures, lockoutAddressFailures), (.lockoutSeconds, lockoutSeconds),
             (.lockoutDelayMax, lockoutDelayMax),
             (.socketmap, socketmap), (.policy, policy), (.dovecotAuth, dovecotAuth), (.dovecotDict, dovecotDict),
+            (.dovecotACL, dovecotAcl), (.dovecotACLPrefix, dovecotAclPrefix),
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
             (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),
             (.logLevel, logLevel), (.logFormat, logFormat), (.auditLog, auditLog), (.initialPassword, initialPassword),

@@ -20,6 +20,10 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
     public var key: String?
     public var clientCertificateAuthorities: String?
     public var mail: MailAdapterConfiguration
+    /// Dovecot's global ACL file, when deputyd keeps one.
+    public var dovecotACL: String?
+    /// The shared namespace's prefix before the owner's login.
+    public var dovecotACLPrefix: String
     public var snapshotEvery: Int
     public var snapshotInterval: TimeInterval
     public var metricsListen: ListenAddress?
@@ -71,6 +75,11 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
             guard let text = values.text(setting) else { continue }
             guard let address = MailAdapterListener.address(text) else { throw values.error(setting, "expected HOST:PORT or a Unix socket path, not \(SettingValues.quoted(text))") }
             mail.listeners.append(MailAdapterListener(kind: kind, address: address, limits: mailLimits))
+        }
+        dovecotACL = values.text(.dovecotACL)
+        dovecotACLPrefix = values.text(.dovecotACLPrefix) ?? "shared/"
+        if dovecotACLPrefix.contains(where: { "*?\" \\".contains($0) }) {
+            throw values.error(.dovecotACLPrefix, "a prefix can't hold *, ?, quotes, backslashes or spaces, which Dovecot's ACL file reads otherwise")
         }
         for text in values.list(.tcpTable) {
             guard let listener = MailAdapterListener.tcpTable(text, limits: mailLimits) else {

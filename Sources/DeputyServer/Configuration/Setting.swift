@@ -28,6 +28,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case policy
     case dovecotAuth = "dovecot-auth"
     case dovecotDict = "dovecot-dict"
+    case dovecotACL = "dovecot-acl"
+    case dovecotACLPrefix = "dovecot-acl-prefix"
     case mailMaxConnections = "mail-max-connections"
     case mailMaxRequest = "mail-max-request"
     case mailIdleTimeout = "mail-idle-timeout"
@@ -116,6 +118,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .snapshotInterval: "3600"
         case .logLevel: "notice"
         case .logFormat: "text"
+        case .dovecotACLPrefix: "shared/"
         default: nil
         }
     }
@@ -145,6 +148,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .policy: "Postfix policy service listener: HOST:PORT on loopback or a Unix socket path."
         case .dovecotAuth: "Dovecot auth protocol listener (Postfix SMTP AUTH): HOST:PORT on loopback or a Unix socket path."
         case .dovecotDict: "Dovecot dict listener for the shared-mailbox map: a Unix socket path."
+        case .dovecotACL: "Dovecot's global ACL file for shared mailboxes, kept in step with the delegations (mode 0640, for Dovecot's mail_access_groups)."
+        case .dovecotACLPrefix: "The prefix of Dovecot's shared namespace before the owner's login (prefix = shared/%%u/ gives shared/)."
         case .mailMaxConnections: "Maximum connections per mail listener."
         case .mailMaxRequest: "Maximum mail request size in bytes."
         case .mailIdleTimeout: "Seconds of silence before a mail connection is closed."

@@ -18,10 +18,12 @@ enum AtomicReplace {
     }
 
     /// Replaces `path` with `bytes`. With `keepOpen`, returns the new file open for
-    /// appending; otherwise closes it and returns `nil`.
+    /// appending; otherwise closes it and returns `nil`. With `permissions`, the new file
+    /// gets them before it takes the old one's place; otherwise it stays 0600.
     @discardableResult
     static func replace(
-        _ path: String, with bytes: [UInt8], fileSystem: any StorageFileSystem, keepOpen: Bool = false
+        _ path: String, with bytes: [UInt8], fileSystem: any StorageFileSystem, keepOpen: Bool = false,
+        permissions: UInt16? = nil
     ) throws(Failure) -> StorageFileHandle? {
         let temporary = temporaryPath(for: path)
         let handle: StorageFileHandle
@@ -32,6 +34,7 @@ enum AtomicReplace {
         }
         do {
             try fileSystem.write(bytes, to: handle)
+            if let permissions { try fileSystem.setPermissions(temporary, permissions) }
             try fileSystem.sync(handle)
             try fileSystem.rename(temporary, to: path)
         } catch {

@@ -7,7 +7,7 @@ import Foundation
 enum ExternalTool {
     static let installHint = """
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && \
-        DEBIAN_FRONTEND=noninteractive apt-get install -y postfix dovecot-core
+        DEBIAN_FRONTEND=noninteractive apt-get install -y postfix dovecot-core dovecot-imapd dovecot-pop3d python3
         """
 
     /// The path of `name` in the system directories, or a failure naming how to install it.
