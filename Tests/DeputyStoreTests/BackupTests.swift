@@ -58,6 +58,24 @@ struct BackupTests {
         #expect(restored.counts == report.counts)
     }
 
+    @Test("check beside a running daemon: a snapshot written between its reads is read again, not reported as damage")
+    func rotationDuringCheck() async throws {
+        let (first, second, final) = try await Self.generations()
+        let disk = SimulatedFileSystem()
+        try disk.createDirectory(F.dataPath, permissions: 0o700)
+        try Self.install(first, on: disk)
+        // A daemon holds the directory.
+        let held = try #require(try disk.lockExclusively(F.dataPath + "/deputyd.lock"))
+        try disk.write(Array("4242\n".utf8), to: held)
+        let rotating = RotatingFileSystem(disk, onFirstJournalRead: { try Self.install(second, on: disk) })
+        let report = Store.check(path: F.dataPath, fileSystem: rotating)
+        #expect(report.isHealthy, "\(report.problems)")
+        #expect(report.inUseBy?.processID == 4_242)
+        #expect(rotating.journalReads == 2, "the first, torn pair was read again")
+        #expect(report.recovery?.lastSequence == final)
+        #expect(report.counts?.users == 7)
+    }
+
     @Test("Without a snapshot in between, one read of each file is enough")
     func quietDirectory() async throws {
         let (first, _, _) = try await Self.generations()
@@ -114,4 +132,6 @@ private final class RotatingFileSystem: StorageFileSystem {
     func createDirectory(_ path: String, permissions: UInt16) throws(StorageFileSystemError) { try disk.createDirectory(path, permissions: permissions) }
     func info(_ path: String) throws(StorageFileSystemError) -> StorageFileInfo? { try disk.info(path) }
     func setPermissions(_ path: String, _ permissions: UInt16) throws(StorageFileSystemError) { try disk.setPermissions(path, permissions) }
+    func lockExclusively(_ path: String) throws(StorageFileSystemError) -> StorageFileHandle? { try disk.lockExclusively(path) }
+    func isLocked(_ path: String) throws(StorageFileSystemError) -> Bool { try disk.isLocked(path) }
 }
