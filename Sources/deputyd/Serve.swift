@@ -49,6 +49,10 @@ struct Serve: AsyncParsableCommand {
         // created (and locked) only once every address is known to be free.
         var lock = FileManager.default.fileExists(atPath: initial.data) ? try DataDirectoryLock.acquire(path: initial.data) : nil
         try await ListenerProbe.check(initial.listenAddresses)
+        // What is configured outside the data directory is read before it is created: a
+        // certificate file that is not there stops the daemon with nothing made.
+        let configuredTLS = initial.certificate == nil && initial.key == nil ? nil : try DaemonTLS.load(initial, logger: logger)
+        let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }
 
         DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, logger: logger)
@@ -77,7 +81,8 @@ struct Serve: AsyncParsableCommand {
         )
         running.withLock { $0 = store }
         readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
-        let tls = try DaemonTLS.load(initial, logger: logger)
+        // Without a configured certificate, the data directory's own (made on first start).
+        let tls = try configuredTLS ?? DaemonTLS.load(initial, logger: logger)
 
         let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
         pool.start()
@@ -91,11 +96,7 @@ struct Serve: AsyncParsableCommand {
                 passwords: passwords, logger: logger
             )
         }
-        var audit: AuditFileWriter?
-        if let path = initial.auditLog {
-            audit = try AuditFileWriter(path: path, logger: Logger(label: "deputyd.audit"))
-            await audit?.catchUp(with: store.directory.auditLog)
-        }
+        await audit?.catchUp(with: store.directory.auditLog)
         let throttle = LoginThrottle(policy: initial.throttle)
         let environment = SessionEnvironment(
             committer: StoreCommitter(store: store, audit: audit), passwords: passwords, throttle: throttle,

@@ -1,3 +1,4 @@
+import DeputyStore
 import Foundation
 
 /// The configuration file: one JSON object whose keys are setting names (see ``Setting``)
@@ -11,9 +12,9 @@ public enum ConfigurationFile {
     public static func load(path: String) throws(SettingsError) -> [Setting: SettingValue] {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = Data(try PosixFileSystem().readFile(path))
         } catch {
-            throw SettingsError("\(path): can't read the configuration file (\((error as NSError).localizedDescription))")
+            throw SettingsError("\(path): cannot read the configuration file: \(StorageFileSystemError.explanation(error.errorNumber))")
         }
         return try parse(data, path: path)
     }
