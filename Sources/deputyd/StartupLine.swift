@@ -8,7 +8,7 @@ import Foundation
 /// ```
 /// deputyd 0.1.0 started; data directory /var/lib/deputy: loaded 3 users, 1 group, ...
 /// at sequence 17 (snapshot at 12, 5 journal records replayed); listening on
-/// 127.0.0.1:7636 (TLS), 127.0.0.1:7637 (plaintext)
+/// 127.0.0.1:7636 (TLS), 127.0.0.1:7635 (plaintext)
 /// ```
 struct StartupLine: CustomStringConvertible {
     /// What a restart found in the data directory.
