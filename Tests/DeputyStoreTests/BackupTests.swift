@@ -38,15 +38,20 @@ struct BackupTests {
         }
     }
 
-    @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
-    func rotationDuringBackup() async throws {
-        let (first, second, final) = try await Self.generations()
+    /// The first generation on a simulated disk, seen through a file system on which the
+    /// daemon's snapshot lands just as the journal is first read: a reader reads S1, then
+    /// J2, then S2.
+    private static func rotatingDirectory() async throws -> (disk: SimulatedFileSystem, rotating: RotatingFileSystem, final: UInt64) {
+        let (first, second, final) = try await generations()
         let disk = SimulatedFileSystem()
         try disk.createDirectory(F.dataPath, permissions: 0o700)
-        try Self.install(first, on: disk)
-        // The daemon's snapshot lands just as the backup reads the journal: it reads S1,
-        // then J2, then S2.
-        let rotating = RotatingFileSystem(disk, onFirstJournalRead: { try Self.install(second, on: disk) })
+        try install(first, on: disk)
+        return (disk, RotatingFileSystem(disk, onFirstJournalRead: { try install(second, on: disk) }), final)
+    }
+
+    @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
+    func rotationDuringBackup() async throws {
+        let (disk, rotating, final) = try await Self.rotatingDirectory()
         let report = try Store.backup(dataDirectory: F.dataPath, to: "/backup.json", fileSystem: rotating)
         #expect(rotating.journalReads == 2, "the first, torn pair was read again")
         #expect(report.sequence == final)
@@ -60,14 +65,10 @@ struct BackupTests {
 
     @Test("check beside a running daemon: a snapshot written between its reads is read again, not reported as damage")
     func rotationDuringCheck() async throws {
-        let (first, second, final) = try await Self.generations()
-        let disk = SimulatedFileSystem()
-        try disk.createDirectory(F.dataPath, permissions: 0o700)
-        try Self.install(first, on: disk)
+        let (disk, rotating, final) = try await Self.rotatingDirectory()
         // A daemon holds the directory.
         let held = try #require(try disk.lockExclusively(F.dataPath + "/deputyd.lock"))
         try disk.write(Array("4242\n".utf8), to: held)
-        let rotating = RotatingFileSystem(disk, onFirstJournalRead: { try Self.install(second, on: disk) })
         let report = Store.check(path: F.dataPath, fileSystem: rotating)
         #expect(report.isHealthy, "\(report.problems)")
         #expect(report.inUseBy?.processID == 4_242)
