@@ -52,12 +52,8 @@ enum DaemonTLS {
         )
         var authorities: [NIOSSLCertificate] = []
         if let path = settings.clientCertificateAuthorities {
-            do {
-                authorities = try NIOSSLCertificate.fromPEMFile(path)
-            } catch {
-                throw ConfigurationError("client-ca \(path): not a PEM file of certificates (\(error))")
-            }
-            guard !authorities.isEmpty else { throw ConfigurationError("client-ca \(path) holds no certificate") }
+            authorities = try ServerCertificate.certificates(inPEMFile: path, purpose: "client CA")
+            guard !authorities.isEmpty else { throw ConfigurationError("the client CA file \(path) holds no certificate") }
         }
         if let expiry = certificate.expiry { ServerMetrics.certificateExpiry.record(expiry.timeIntervalSince1970) }
         return try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: authorities))

@@ -32,7 +32,7 @@ enum FirstStart {
         }
         let file = (dataDirectory as NSString).appendingPathComponent(DataFiles.initialPassword)
         try DataFiles.writeSecret(chosen + "\n", to: file)
-        logger.notice("created the organisation \(name); the super administrator's password is in the file named", metadata: [
+        logger.notice("created the organisation \(name); the password of its super administrator, \(superAdministrator), is in \(file)", metadata: [
             "login": "\(superAdministrator)", "file": "\(file)",
         ])
         return chosen

@@ -22,23 +22,28 @@ struct Initialize: AsyncParsableCommand {
         guard let address = EmailAddress(superadmin) else { throw ValidationError("--superadmin is not a valid mail address") }
         var password: String?
         if let passwordFile {
-            guard let mode = (try? FileManager.default.attributesOfItem(atPath: passwordFile))?[.posixPermissions] as? Int else {
-                throw ValidationError("can't read \(passwordFile)")
+            let bytes: [UInt8]
+            do {
+                bytes = try PosixFileSystem().readFile(passwordFile)
+            } catch {
+                throw StartupFailure(message: "cannot read the password file \(passwordFile): \(StorageFileSystemError.explanation(error.errorNumber))")
             }
-            guard mode & 0o077 == 0 else { throw ValidationError("\(passwordFile) can be read by others; run: chmod 600 \(passwordFile)") }
-            password = (try String(contentsOfFile: passwordFile, encoding: .utf8)).split(separator: "\n").first.map(String.init)
-            guard let password, !password.isEmpty else { throw ValidationError("\(passwordFile) is empty") }
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: passwordFile))?[.posixPermissions] as? Int, mode & 0o077 == 0 else {
+                throw StartupFailure(message: "the password file \(passwordFile) can be read by others; run: chmod 600 \(passwordFile)")
+            }
+            password = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init)
+            guard let password, !password.isEmpty else { throw StartupFailure(message: "the password file \(passwordFile) is empty") }
         }
         let logger = Logger(label: "deputyd")
         let store: Store
         do {
             store = try await Store.open(path: data, logger: logger)
         } catch {
-            throw ValidationError("\(error)")
+            throw StartupFailure(error)
         }
         guard store.directory.organization == nil else {
             try? await store.close()
-            throw ValidationError("\(data) already holds the organisation \(store.directory.organization!.name); init works on an empty data directory only")
+            throw StartupFailure(message: "\(data) already holds the organisation \(store.directory.organization!.name); init works on an empty data directory only")
         }
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -59,6 +64,9 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let report = Store.check(path: data)
+        if let holder = report.inUseBy {
+            print("note: \(data) is in use by \(holder), a running deputyd; its files were read as they were at one moment")
+        }
         if let counts = report.counts { print("directory: \(counts)") }
         print("journal: \(report.journalBytes) bytes")
         for warning in report.warnings { print("warning: \(warning)") }
@@ -67,8 +75,6 @@ struct Check: ParsableCommand {
         print("ok")
     }
 }
-
-/// `deputyd export`: the whole directory as one JSON file (the snapshot format).
 
 /// `deputyd backup`: a consistent point-in-time copy, while the daemon runs or not.
 struct Backup: ParsableCommand {
@@ -84,7 +90,7 @@ struct Backup: ParsableCommand {
             let report = try Store.backup(dataDirectory: data, to: to)
             print("backed up \(report.counts) at sequence \(report.sequence) to \(report.path) (\(report.bytes) bytes)")
         } catch {
-            throw ValidationError("\(error)")
+            throw StartupFailure(error)
         }
     }
 }
@@ -104,7 +110,7 @@ struct Restore: ParsableCommand {
             let report = try Store.importSnapshot(from: from, into: data, dryRun: dryRun)
             print("\(dryRun ? "would restore" : "restored") \(report.counts) at sequence \(report.sequence)")
         } catch {
-            throw ValidationError("\(error)")
+            throw StartupFailure(error)
         }
     }
 }

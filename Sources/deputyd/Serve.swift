@@ -35,6 +35,26 @@ struct Serve: AsyncParsableCommand {
         for name in SettingValues.unknownEnvironmentNames(in: processEnvironment) {
             logger.warning("ignoring an environment variable that names no setting", metadata: ["env": "\(name)"])
         }
+        do {
+            try await serve(initial, levels: levels, logger: logger)
+        } catch {
+            StartupFailure(error).log(to: logger)
+            throw ExitCode.failure
+        }
+    }
+
+    private func serve(_ initial: DaemonSettings, levels: LogLevelControl, logger: Logger) async throws {
+        // The data directory's lock comes first: a second daemon on it stops here, before
+        // it reads, writes or binds anything. A directory that does not exist yet is
+        // created (and locked) only once every address is known to be free.
+        var lock = FileManager.default.fileExists(atPath: initial.data) ? try DataDirectoryLock.acquire(path: initial.data) : nil
+        try await ListenerProbe.check(initial.listenAddresses)
+        // What is configured outside the data directory is read before it is created: a
+        // certificate file that is not there stops the daemon with nothing made.
+        let configuredTLS = initial.certificate == nil && initial.key == nil ? nil : try DaemonTLS.load(initial, logger: logger)
+        let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
+        if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }
+
         DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, logger: logger)
         let registry = DaemonMetrics.bootstrap()
         let readiness = ServiceReadiness()
@@ -52,48 +72,39 @@ struct Serve: AsyncParsableCommand {
         let healthTask = health.map { server in Task { await server.run() } }
         defer { healthTask?.cancel() }
 
-        // The store creates the data directory (0700) and refuses to start when it or any
-        // file in it is open to group or others.
-        let store: Store
-        do {
-            store = try await Store.open(
-                path: initial.data,
-                configuration: StoreConfiguration(snapshotEveryRecords: initial.snapshotEvery, snapshotEverySeconds: initial.snapshotInterval),
-                logger: Logger(label: "deputyd.store")
-            )
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        // The store refuses to start when the data directory or any file in it is open to
+        // group or others.
+        let store = try await Store.open(
+            path: initial.data,
+            configuration: StoreConfiguration(snapshotEveryRecords: initial.snapshotEvery, snapshotEverySeconds: initial.snapshotInterval),
+            logger: Logger(label: "deputyd.store"), lock: lock
+        )
         running.withLock { $0 = store }
         readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
-        let tls = try DaemonTLS.load(initial, logger: logger)
+        // Without a configured certificate, the data directory's own (made on first start).
+        let tls = try configuredTLS ?? DaemonTLS.load(initial, logger: logger)
 
         let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
         pool.start()
         defer { pool.shutdownGracefully { _ in } }
         let passwords = PasswordService(hasher: .standard, pool: pool)
-        if store.directory.organization == nil {
+        let loaded = store.directory.organization == nil ? nil : StartupLine.Loaded(store)
+        if loaded == nil {
             try await FirstStart.createOrganization(
                 in: store, name: FirstStart.organization, domain: DomainName(FirstStart.domain)!,
                 superAdministrator: EmailAddress(FirstStart.superAdministrator)!, password: initial.initialPassword, dataDirectory: initial.data,
                 passwords: passwords, logger: logger
             )
         }
-        var audit: AuditFileWriter?
-        if let path = initial.auditLog {
-            do {
-                audit = try AuditFileWriter(path: path, logger: Logger(label: "deputyd.audit"))
-            } catch {
-                throw ValidationError("\(error)")
-            }
-            await audit?.catchUp(with: store.directory.auditLog)
-        }
+        await audit?.catchUp(with: store.directory.auditLog)
         let throttle = LoginThrottle(policy: initial.throttle)
         let environment = SessionEnvironment(
             committer: StoreCommitter(store: store, audit: audit), passwords: passwords, throttle: throttle,
             limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing
         )
-        let daemon = DeputyServer(configuration: initial.server, environment: environment, tls: tls, logger: logger) { _ in
+        let metricsAddress = health?.address
+        let daemon = DeputyServer(configuration: initial.server, environment: environment, tls: tls, logger: logger) { bound in
+            logger.notice("\(StartupLine(settings: initial, listeners: bound, metrics: metricsAddress, loaded: loaded))")
             readiness.markListening()
             DaemonNotifications.send({ try notifier.ready() }, logger: logger)
         }

@@ -241,7 +241,8 @@ struct ConnectionTests {
             _ = try await DeputyConnection.connect(to: endpoint, configuration: testConfiguration())
         }
         #expect(error?.code == .connectionFailed)
-        #expect(error?.message.contains("could not connect to deputy+plain://127.0.0.1:") == true)
+        #expect(error?.message == "could not connect to \(endpoint): connection refused; nothing is listening there (is deputyd running, on this address and port?)")
+        #expect(error?.detail?.contains("Connection refused") == true, "the library's account is kept for --verbose: \(error?.detail ?? "")")
     }
 
     @Test("plaintext over a Unix socket works")

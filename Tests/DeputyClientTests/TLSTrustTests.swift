@@ -53,9 +53,12 @@ struct TLSTrustTests {
                 let error = await clientError {
                     _ = try await server.connectTLS(trust: .certificateFile(path))
                 }
-                #expect(error?.code == .tlsHandshakeFailed)
-                #expect(error?.message.contains("the TLS handshake with 127.0.0.1:\(server.port) failed") == true)
-                #expect(error?.message.contains("certificate is not trusted") == true)
+                let presented = try #require(Fingerprint(digest: certificate.derSHA256))
+                #expect(error?.code == .certificateNotTrusted)
+                #expect(
+                    error?.message == "the certificate of 127.0.0.1:\(server.port) is not trusted: no certificate in \(path) issued it; the server presented \(presented)"
+                )
+                #expect(error?.detail?.contains("CERTIFICATE_VERIFY_FAILED") == true, "the library's account is kept for --verbose")
                 #expect(server.receivedLines.isEmpty)
             }
         }
@@ -65,6 +68,7 @@ struct TLSTrustTests {
     func caFileWithWrongName() async throws {
         let authority = try TestCertificate.authority()
         let leaf = try authority.issueServerCertificate(names: [.dnsName("directory.example.org")])
+        let presented = try #require(Fingerprint(digest: leaf.derSHA256))
         try await withTemporaryDirectory { directory in
             let path = try authority.writePEM(in: directory, name: "ca.pem")
             try await withScriptedServer(.tls(leaf)) { server in
@@ -72,8 +76,8 @@ struct TLSTrustTests {
                     let error = await clientError {
                         _ = try await server.connectTLS(trust: .certificateFile(path), host: host)
                     }
-                    #expect(error?.code == .tlsHandshakeFailed)
-                    #expect(error?.message.contains("not valid for this host name or address") == true)
+                    #expect(error?.code == .certificateNotTrusted)
+                    #expect(error?.message.hasSuffix("is not trusted: it is not issued for \(host); the server presented \(presented)") == true, "\(error?.message ?? "")")
                 }
             }
         }
@@ -98,7 +102,8 @@ struct TLSTrustTests {
             let error = await clientError {
                 _ = try await DeputyConnection.connect(to: server.tlsEndpoint, configuration: testConfiguration())
             }
-            #expect(error?.code == .tlsHandshakeFailed)
+            #expect(error?.code == .certificateNotTrusted)
+            #expect(error?.message.contains("no certificate authority this system trusts issued it") == true, "\(error?.message ?? "")")
         }
     }
 
@@ -116,6 +121,57 @@ struct TLSTrustTests {
                 }
                 #expect(error?.code == .invalidTrustConfiguration)
                 #expect(error?.message.contains(path) == true)
+            }
+            let missing = directory.appendingPathComponent("missing.pem").path
+            let error = await clientError {
+                _ = try await DeputyConnection.connect(to: .tls(host: "127.0.0.1", port: 9), configuration: testConfiguration(trust: .certificateFile(missing)))
+            }
+            #expect(error?.message == "cannot read the CA file \(missing): no such file")
+        }
+    }
+
+    @Test("a certificate the CA file issued, but out of date, is refused saying when it expired")
+    func expiredCertificate() async throws {
+        let expired = try TestCertificate.selfSigned(validFor: -86_400 ... -3_600)
+        try await withTemporaryDirectory { directory in
+            let path = try expired.writePEM(in: directory, name: "server.pem")
+            try await withScriptedServer(.tls(expired)) { server in
+                let error = await clientError {
+                    _ = try await server.connectTLS(trust: .certificateFile(path))
+                }
+                #expect(error?.code == .certificateNotTrusted)
+                #expect(error?.message.contains("is not trusted: it expired on ") == true, "\(error?.message ?? "")")
+            }
+        }
+    }
+
+    // MARK: - A CA file and a pin together
+
+    @Test("--ca with --fingerprint checks both: the right pair connects, a wrong pin or a wrong CA is refused before any request")
+    func caFileAndPin() async throws {
+        let certificate = try TestCertificate.selfSigned()
+        let right = try #require(Fingerprint(digest: certificate.derSHA256))
+        let wrong = try #require(Fingerprint(digest: try TestCertificate.selfSigned().derSHA256))
+        let unrelated = try TestCertificate.selfSigned(commonName: "Someone Else")
+        try await withTemporaryDirectory { directory in
+            let path = try certificate.writePEM(in: directory, name: "server.pem")
+            let otherPath = try unrelated.writePEM(in: directory, name: "other.pem")
+            try await withScriptedServer(.tls(certificate)) { server in
+                try await server.withTLSConnection(trust: .certificateFile(path, pinned: right)) { connection in
+                    let pong = try await connection.ping()
+                    #expect(pong.status.isOK)
+                }
+                let linesBefore = server.receivedLines.count
+                let pinRefused = await clientError {
+                    _ = try await server.connectTLS(trust: .certificateFile(path, pinned: wrong))
+                }
+                #expect(pinRefused?.code == .fingerprintMismatch)
+                #expect(pinRefused?.message.contains("expected: \(wrong)") == true)
+                let caRefused = await clientError {
+                    _ = try await server.connectTLS(trust: .certificateFile(otherPath, pinned: right))
+                }
+                #expect(caRefused?.code == .certificateNotTrusted)
+                #expect(server.receivedLines.count == linesBefore, "no request reached the server")
             }
         }
     }
@@ -282,7 +338,8 @@ struct TLSTrustTests {
                 _ = try await server.connectTLS(trust: .pinned(pin))
             }
             #expect(error?.code == .tlsHandshakeFailed)
-            #expect(error?.message.contains("PROTOCOL_VERSION") == true)
+            #expect(error?.message.hasSuffix("failed: the server offers no TLS version the client accepts (TLS 1.2 or later)") == true)
+            #expect(error?.detail?.contains("PROTOCOL_VERSION") == true)
         }
     }
 

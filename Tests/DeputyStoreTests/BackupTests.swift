@@ -38,15 +38,20 @@ struct BackupTests {
         }
     }
 
-    @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
-    func rotationDuringBackup() async throws {
-        let (first, second, final) = try await Self.generations()
+    /// The first generation on a simulated disk, seen through a file system on which the
+    /// daemon's snapshot lands just as the journal is first read: a reader reads S1, then
+    /// J2, then S2.
+    private static func rotatingDirectory() async throws -> (disk: SimulatedFileSystem, rotating: RotatingFileSystem, final: UInt64) {
+        let (first, second, final) = try await generations()
         let disk = SimulatedFileSystem()
         try disk.createDirectory(F.dataPath, permissions: 0o700)
-        try Self.install(first, on: disk)
-        // The daemon's snapshot lands just as the backup reads the journal: it reads S1,
-        // then J2, then S2.
-        let rotating = RotatingFileSystem(disk, onFirstJournalRead: { try Self.install(second, on: disk) })
+        try install(first, on: disk)
+        return (disk, RotatingFileSystem(disk, onFirstJournalRead: { try install(second, on: disk) }), final)
+    }
+
+    @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
+    func rotationDuringBackup() async throws {
+        let (disk, rotating, final) = try await Self.rotatingDirectory()
         let report = try Store.backup(dataDirectory: F.dataPath, to: "/backup.json", fileSystem: rotating)
         #expect(rotating.journalReads == 2, "the first, torn pair was read again")
         #expect(report.sequence == final)
@@ -56,6 +61,20 @@ struct BackupTests {
         let restored = try Store.importSnapshot(from: "/backup.json", into: "/restored", dryRun: false, fileSystem: disk)
         #expect(restored.sequence == final)
         #expect(restored.counts == report.counts)
+    }
+
+    @Test("check beside a running daemon: a snapshot written between its reads is read again, not reported as damage")
+    func rotationDuringCheck() async throws {
+        let (disk, rotating, final) = try await Self.rotatingDirectory()
+        // A daemon holds the directory.
+        let held = try #require(try disk.lockExclusively(F.dataPath + "/deputyd.lock"))
+        try disk.write(Array("4242\n".utf8), to: held)
+        let report = Store.check(path: F.dataPath, fileSystem: rotating)
+        #expect(report.isHealthy, "\(report.problems)")
+        #expect(report.inUseBy?.processID == 4_242)
+        #expect(rotating.journalReads == 2, "the first, torn pair was read again")
+        #expect(report.recovery?.lastSequence == final)
+        #expect(report.counts?.users == 7)
     }
 
     @Test("Without a snapshot in between, one read of each file is enough")
@@ -114,4 +133,6 @@ private final class RotatingFileSystem: StorageFileSystem {
     func createDirectory(_ path: String, permissions: UInt16) throws(StorageFileSystemError) { try disk.createDirectory(path, permissions: permissions) }
     func info(_ path: String) throws(StorageFileSystemError) -> StorageFileInfo? { try disk.info(path) }
     func setPermissions(_ path: String, _ permissions: UInt16) throws(StorageFileSystemError) { try disk.setPermissions(path, permissions) }
+    func lockExclusively(_ path: String) throws(StorageFileSystemError) -> StorageFileHandle? { try disk.lockExclusively(path) }
+    func isLocked(_ path: String) throws(StorageFileSystemError) -> Bool { try disk.isLocked(path) }
 }

@@ -43,6 +43,7 @@ struct FaultTests {
             await #expect(throws: StoreError.self) { try await store.commit(F.addUser("torn"), context: F.context()) }
             #expect(disk.durableContents(of: F.journalPath) == journalBefore)
             try await F.commitApplied(store, F.addUser("next"))
+            F.abandon(store)
             let recovered = try await F.open(disk)
             #expect(!F.hasUser("torn", in: recovered.directory))
             #expect(F.hasUser("next", in: recovered.directory))

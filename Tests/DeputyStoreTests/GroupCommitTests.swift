@@ -51,6 +51,7 @@ struct GroupCommitTests {
         }
         let statistics = await real.currentStatistics
         #expect(statistics.records == 51)
+        StoreFixture.abandon(real)
         let reopened = try await StoreFixture.open(PosixFileSystem(), path: data)
         #expect(reopened.directory.contents == real.directory.contents)
         #expect(reopened.directory.revision == 51)

@@ -90,7 +90,8 @@ struct RoundTripTests {
         let store = try await StoreFixture.open(PosixFileSystem(), path: data)
         try await Self.commitMix(store)
         let afterCommits = store.directory
-        // Reopen once from the journal, then once from the final snapshot.
+        // Reopen once from the journal, as after a crash, then once from the final snapshot.
+        StoreFixture.abandon(store)
         let fromJournal = try await StoreFixture.open(PosixFileSystem(), path: data)
         #expect(fromJournal.directory.contents == afterCommits.contents)
         try await fromJournal.close()

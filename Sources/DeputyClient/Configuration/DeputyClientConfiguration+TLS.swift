@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 
 extension DeputyClientConfiguration {
@@ -28,7 +29,8 @@ extension DeputyClientConfiguration {
         case .systemDefault:
             tls.trustRoots = .default
             tls.certificateVerification = .fullVerification
-        case .certificateFile(let path):
+        case .certificateFile(let path), .certificateFileAndPin(let path, _):
+            // With a pin, it is compared once this verification has passed (see TLSSetup).
             tls.trustRoots = .certificates(try Self.loadCertificates(path))
             tls.certificateVerification = .fullVerification
         case .certificates(let certificates):
@@ -47,14 +49,18 @@ extension DeputyClientConfiguration {
     }
 
     private static func loadCertificates(_ path: String) throws(DeputyClientError) -> [NIOSSLCertificate] {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+            throw .invalidTrustConfiguration("cannot read the CA file \(path): \(reason)")
+        }
         let certificates: [NIOSSLCertificate]
         do {
             certificates = try NIOSSLCertificate.fromPEMFile(path)
         } catch {
-            throw .invalidTrustConfiguration("could not read certificates from \(path): \(error)")
+            throw DeputyClientError(.invalidTrustConfiguration, "the CA file \(path) is not a PEM file of certificates", detail: "\(error)")
         }
         guard !certificates.isEmpty else {
-            throw .invalidTrustConfiguration("\(path) holds no PEM certificate")
+            throw .invalidTrustConfiguration("the CA file \(path) holds no PEM certificate")
         }
         return certificates
     }

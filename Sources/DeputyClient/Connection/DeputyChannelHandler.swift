@@ -244,7 +244,7 @@ final class DeputyChannelHandler: ChannelDuplexHandler {
         }
         // Before the greeting, a TLS error can only come from the handshake.
         if case .awaitingGreeting = self.state, error is NIOSSLError || error is NIOSSLExtraError {
-            return .tlsHandshakeFailed(self.peer, TLSFailureDescription.describe(error))
+            return TLSFailureDescription.error(error, peer: self.peer)
         }
         return .connectionBroken(self.peer, error)
     }

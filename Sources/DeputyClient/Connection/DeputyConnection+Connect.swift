@@ -1,6 +1,7 @@
 import DeputyProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 extension DeputyConnection {
     /// Connects to `endpoint`, completes the TLS handshake if any, and waits for the greeting.
@@ -48,7 +49,15 @@ extension DeputyConnection {
             throw DeputyClientError.connectionFailed(peer, error)
         }
 
-        let connection = try await installed.connection(endpoint: endpoint, explainingFailuresWith: tls)
+        let connection: DeputyConnection
+        do {
+            connection = try await installed.connection(endpoint: endpoint, explainingFailuresWith: tls)
+        } catch let error as DeputyClientError where error.code == .certificateNotTrusted {
+            throw await CertificateDiagnosis.explain(error, endpoint: endpoint, trust: configuration.trust, group: eventLoopGroup)
+        }
+        if let pin = tls?.pinAfterVerification {
+            try await connection.requireLeaf(pin)
+        }
         if let question = tls?.firstContact {
             try await connection.askFirstContact(question, fingerprint: tls?.check?.observedFingerprint)
         }
@@ -165,6 +174,18 @@ extension DeputyConnection {
             throw error
         }
         return InstalledHandlers(channel: channel, greeting: handler.greetingFuture, closeReason: closeReason)
+    }
+
+    /// A CA file and a pin together: the chain was verified in the handshake; the leaf must
+    /// also have the pinned fingerprint, or the connection is closed before any request.
+    private func requireLeaf(_ expected: Fingerprint) async throws {
+        let leaf = try? await self.channel.nioSSL_peerCertificate().get()
+        let actual = leaf.flatMap { try? Fingerprint(certificate: $0) }
+        guard actual != expected else { return }
+        await self.close()
+        let peer = self.endpoint.description
+        guard let actual else { throw DeputyClientError.tlsHandshakeFailed(peer, "the server presented no certificate") }
+        throw DeputyClientError.fingerprintMismatch(peer, expected: expected, actual: actual, knownHostsPath: nil)
     }
 
     /// Trust on first use: asks whether to trust the server just met and remembers it if so.

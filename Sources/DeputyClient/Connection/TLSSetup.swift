@@ -15,6 +15,9 @@ struct TLSSetup: Sendable {
     let context: NIOSSLContext
     let serverHostname: String?
     let check: PeerCertificateCheck?
+    /// The fingerprint the leaf must have once chain verification has passed, for
+    /// ``DeputyTrust/certificateFile(_:pinned:)``.
+    let pinAfterVerification: Fingerprint?
     /// The known-hosts file the expected fingerprint came from, for the mismatch message.
     let knownHostsPath: String?
     let firstContact: FirstContactQuestion?
@@ -39,8 +42,13 @@ struct TLSSetup: Sendable {
         self.serverHostname = host.isEmpty || isAddress ? nil : host
 
         let authority = endpoint.authority ?? endpoint.description
+        if case .certificateFileAndPin(_, let pin) = configuration.trust.mode {
+            self.pinAfterVerification = pin
+        } else {
+            self.pinAfterVerification = nil
+        }
         switch configuration.trust.mode {
-        case .systemDefault, .certificateFile, .certificates:
+        case .systemDefault, .certificateFile, .certificateFileAndPin, .certificates:
             self.check = nil
             self.knownHostsPath = nil
             self.firstContact = nil

@@ -6,7 +6,7 @@ extension DeputyClientError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidEndpoint, insecureEndpoint, invalidTrustConfiguration, knownHostsWriteFailed
-            case connectionFailed, connectTimeout, tlsHandshakeFailed, fingerprintMismatch, hostRejected
+            case connectionFailed, connectTimeout, tlsHandshakeFailed, certificateNotTrusted, fingerprintMismatch, hostRejected
             case invalidGreeting, connectionClosed, requestTimeout, replyTooLarge, protocolViolation
             case invalidRequest
         }
@@ -41,8 +41,12 @@ extension DeputyClientError {
         public static let connectionFailed = Code(.connectionFailed)
         /// Connecting, the TLS handshake and the greeting together took longer than allowed.
         public static let connectTimeout = Code(.connectTimeout)
-        /// The TLS handshake failed, for example because the server's certificate is not trusted.
+        /// The TLS handshake failed for a reason other than trust: no TLS version or cipher in
+        /// common, or no TLS at all on that port.
         public static let tlsHandshakeFailed = Code(.tlsHandshakeFailed)
+        /// The server's certificate is not trusted: no trusted certificate issued it, it has
+        /// expired or is not yet valid, or it is not for the host name or address connected to.
+        public static let certificateNotTrusted = Code(.certificateNotTrusted)
         /// The server's certificate does not have the pinned or remembered fingerprint.
         public static let fingerprintMismatch = Code(.fingerprintMismatch)
         /// The server was unknown and its fingerprint was not accepted.

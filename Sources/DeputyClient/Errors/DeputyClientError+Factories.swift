@@ -36,7 +36,7 @@ extension DeputyClientError {
     // MARK: - Connecting
 
     static func connectionFailed(_ peer: String, _ error: any Error) -> DeputyClientError {
-        DeputyClientError(.connectionFailed, "could not connect to \(peer): \(error)")
+        DeputyClientError(.connectionFailed, "could not connect to \(peer): \(SocketFailureDescription.reason(error))", detail: "\(error)")
     }
 
     static func connectTimeout(_ peer: String, after timeout: Duration) -> DeputyClientError {
@@ -46,8 +46,13 @@ extension DeputyClientError {
         )
     }
 
-    static func tlsHandshakeFailed(_ peer: String, _ reason: String) -> DeputyClientError {
-        DeputyClientError(.tlsHandshakeFailed, "the TLS handshake with \(peer) failed: \(reason)")
+    static func tlsHandshakeFailed(_ peer: String, _ reason: String, detail: String? = nil) -> DeputyClientError {
+        DeputyClientError(.tlsHandshakeFailed, "the TLS handshake with \(peer) failed: \(reason)", detail: detail)
+    }
+
+    /// `why` says what is wrong with the certificate, as a clause: `it has expired`.
+    static func certificateNotTrusted(_ peer: String, _ why: String, detail: String? = nil) -> DeputyClientError {
+        DeputyClientError(.certificateNotTrusted, "the certificate of \(peer) is not trusted: \(why)", detail: detail)
     }
 
     static func fingerprintMismatch(
@@ -105,7 +110,7 @@ extension DeputyClientError {
     }
 
     static func connectionBroken(_ peer: String, _ error: any Error) -> DeputyClientError {
-        DeputyClientError(.connectionClosed, "the connection to \(peer) failed: \(error)")
+        DeputyClientError(.connectionClosed, "the connection to \(peer) broke: \(SocketFailureDescription.reason(error))", detail: "\(error)")
     }
 
     static func requestTimeout(_ peer: String, verb: String, after timeout: Duration) -> DeputyClientError {

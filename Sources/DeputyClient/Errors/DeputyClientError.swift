@@ -13,8 +13,9 @@
 /// ```
 ///
 /// Messages are built only from the endpoint, file paths, fingerprints, verbs and
-/// descriptions of transport errors; they never quote request arguments, so a password
-/// passed to ``DeputyConnection/bind(login:password:)`` can never appear in one.
+/// descriptions of transport errors, in plain words; the transport's own description, when
+/// there is one, is in ``detail``. Neither quotes request arguments, so a password passed to
+/// ``DeputyConnection/bind(login:password:)`` can never appear in one.
 public struct DeputyClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong, for matching.
     public let code: Code
@@ -22,9 +23,15 @@ public struct DeputyClientError: Error, Hashable, Sendable, CustomStringConverti
     /// A human-readable explanation, safe to show and to log.
     public let message: String
 
-    init(_ code: Code, _ message: String) {
+    /// The underlying library's or system's own account of the failure (a TLS library
+    /// error, a socket error), for a verbose display; `nil` when ``message`` says it all.
+    /// Like the message, it never holds a request argument.
+    public let detail: String?
+
+    init(_ code: Code, _ message: String, detail: String? = nil) {
         self.code = code
         self.message = message
+        self.detail = detail
     }
 
     /// The ``message``.

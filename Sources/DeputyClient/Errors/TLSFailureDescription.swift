@@ -1,21 +1,22 @@
 import NIOSSL
 
-/// Turns a TLS handshake error into a sentence a person can act on, followed by the library's
-/// own description for the details.
+/// Turns a TLS handshake error into one a person can act on: a certificate the trust
+/// settings refuse is ``DeputyClientError/Code/certificateNotTrusted``, anything else
+/// ``DeputyClientError/Code/tlsHandshakeFailed`` with a hint. The library's description
+/// goes into ``DeputyClientError/detail``.
 enum TLSFailureDescription {
-    static func describe(_ error: any Error) -> String {
+    static func error(_ error: any Error, peer: String) -> DeputyClientError {
         let raw = String(describing: error)
-        guard let hint = Self.hint(for: error, raw: raw) else { return raw }
-        return "\(hint) (\(raw))"
-    }
-
-    private static func hint(for error: any Error, raw: String) -> String? {
         if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
-            return "the server's certificate is not valid for this host name or address"
+            return .certificateNotTrusted(peer, "it is not issued for the host name or address connected to", detail: raw)
         }
         if raw.contains("CERTIFICATE_VERIFY_FAILED") {
-            return "the server's certificate is not trusted"
+            return .certificateNotTrusted(peer, "no certificate you trust issued it, or it is out of date", detail: raw)
         }
+        return .tlsHandshakeFailed(peer, hint(raw), detail: raw)
+    }
+
+    private static func hint(_ raw: String) -> String {
         if raw.contains("PROTOCOL_VERSION") || raw.contains("UNSUPPORTED_PROTOCOL") {
             return "the server offers no TLS version the client accepts (TLS 1.2 or later)"
         }
@@ -25,6 +26,6 @@ enum TLSFailureDescription {
         if raw.contains("NO_SHARED_CIPHER") || raw.contains("HANDSHAKE_FAILURE") {
             return "the server refused the handshake; it may share no cipher suite with the client"
         }
-        return nil
+        return "the server and the client could not agree on a secure connection"
     }
 }

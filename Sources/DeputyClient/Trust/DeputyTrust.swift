@@ -6,6 +6,7 @@ import NIOSSL
 /// .systemDefault                                    // the system's CA roots and the host name
 /// .certificateFile("/etc/deputy/ca.pem")            // --ca FILE: exactly these certificates
 /// .pinned(Fingerprint("sha256:3A:7F:...")!)        // --fingerprint: exactly this leaf
+/// .certificateFile(path, pinned: fingerprint)       // --ca and --fingerprint: both must hold
 /// .knownHosts(KnownHosts(path: path)) { contact in  // trust on first use, like ssh
 ///     await askUser("Trust \(contact.host) with \(contact.fingerprint)?")
 /// }
@@ -15,6 +16,9 @@ import NIOSSL
 /// verified and the certificate must name the host (or IP address) connected to. A file may
 /// hold a CA certificate or the server's own self-signed certificate, such as the one `deputyd`
 /// generates.
+///
+/// ``certificateFile(_:pinned:)`` checks both: the chain and name against the file, and then
+/// the leaf's fingerprint against the pin.
 ///
 /// With ``pinned(_:)`` and ``knownHosts(_:onFirstContact:)`` chain and name verification are
 /// replaced by comparing the SHA-256 of the leaf certificate's DER encoding with the expected
@@ -26,6 +30,7 @@ public struct DeputyTrust: Sendable {
     enum Mode: Sendable {
         case systemDefault
         case certificateFile(String)
+        case certificateFileAndPin(String, Fingerprint)
         case certificates([NIOSSLCertificate])
         case pinned(Fingerprint)
         case knownHosts(KnownHosts, FirstContactDecision)
@@ -46,6 +51,15 @@ public struct DeputyTrust: Sendable {
     /// certificate), with host name verification. The file is read on each connection.
     public static func certificateFile(_ path: String) -> DeputyTrust {
         DeputyTrust(.certificateFile(path))
+    }
+
+    /// Both checks: the certificates in the PEM file at `path`, with host name verification,
+    /// as ``certificateFile(_:)``, and then a leaf whose SHA-256 fingerprint is `fingerprint`,
+    /// as ``pinned(_:)``. A certificate that passes one and not the other is refused: by the
+    /// file with ``DeputyClientError/Code/certificateNotTrusted``, by the pin with
+    /// ``DeputyClientError/Code/fingerprintMismatch``.
+    public static func certificateFile(_ path: String, pinned fingerprint: Fingerprint) -> DeputyTrust {
+        DeputyTrust(.certificateFileAndPin(path, fingerprint))
     }
 
     /// Exactly `certificates` as roots, with host name verification.

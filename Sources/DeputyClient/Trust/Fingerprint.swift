@@ -20,6 +20,9 @@ public struct Fingerprint: Hashable, Sendable, CustomStringConvertible, Lossless
     /// The number of bytes in a SHA-256 digest.
     public static let byteCount = 32
 
+    /// How a fingerprint is written, for messages that refuse one.
+    public static let expectedForm = "sha256: and 32 pairs of hex digits separated by colons, as deputyd logs it (sha256:3A:7F:...:C2)"
+
     /// The 32 digest bytes.
     public let bytes: [UInt8]
 

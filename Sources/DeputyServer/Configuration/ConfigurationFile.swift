@@ -1,3 +1,5 @@
+import DeputyProtocol
+import DeputyStore
 import Foundation
 
 /// The configuration file: one JSON object whose keys are setting names (see ``Setting``)
@@ -11,9 +13,9 @@ public enum ConfigurationFile {
     public static func load(path: String) throws(SettingsError) -> [Setting: SettingValue] {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = Data(try PosixFileSystem().readFile(path))
         } catch {
-            throw SettingsError("\(path): can't read the configuration file (\((error as NSError).localizedDescription))")
+            throw SettingsError("\(path): cannot read the configuration file: \(StorageFileSystemError.explanation(error.errorNumber))")
         }
         return try parse(data, path: path)
     }
@@ -36,13 +38,13 @@ public enum ConfigurationFile {
         let keys = settings.keys.sorted { written[$0]?.first ?? 0 < written[$1]?.first ?? 0 }
         for key in keys where !key.hasPrefix("_") {
             let positions = written[key] ?? []
-            let line = positions.first.map { lineAndColumn(of: $0, in: text).line } ?? 1
+            let line = positions.first.map { TextPosition.of(utf8Offset: $0, in: text).line } ?? 1
             guard let setting = Setting(rawValue: key) else {
                 let hint = suggestion(for: key).map { "; did you mean \"\($0.name)\"?" } ?? "; the settings are listed by deputyd serve --help"
                 throw SettingsError("\(path):\(line): unknown setting \"\(OneLineLogHandler.escape(key))\"\(hint)")
             }
             if positions.count > 1 {
-                let again = lineAndColumn(of: positions[1], in: text).line
+                let again = TextPosition.of(utf8Offset: positions[1], in: text).line
                 throw SettingsError("\(path):\(again): \(key) is given twice (first on line \(line))")
             }
             let place = "\(path):\(line): \(key)"
@@ -127,30 +129,9 @@ public enum ConfigurationFile {
         return keys
     }
 
-    static func lineAndColumn(of offset: Int, in text: String) -> (line: Int, column: Int) {
-        var line = 1
-        var column = 1
-        for byte in text.utf8.prefix(offset) {
-            if byte == 0x0A {
-                line += 1
-                column = 1
-            } else {
-                column += 1
-            }
-        }
-        return (line, column)
-    }
-
     /// `LINE:COLUMN` from Foundation's "around character N" (or `1` when it gives none).
     private static func syntaxPosition(of error: any Error, in text: String) -> String {
-        let message = syntaxReason(of: error)
-        guard let range = message.range(of: #"character (\d+)"#, options: .regularExpression) else { return "1" }
-        let digits = message[range].split(separator: " ").last.flatMap { Int($0) } ?? 0
-        // Foundation counts UTF-16 units; configuration files are nearly always ASCII.
-        let index = text.utf16.index(text.startIndex, offsetBy: min(digits, text.utf16.count))
-        let utf8Offset = text.utf8.distance(from: text.startIndex, to: index)
-        let position = lineAndColumn(of: utf8Offset, in: text)
-        return "\(position.line):\(position.column)"
+        TextPosition.of(parserMessage: syntaxReason(of: error), in: text).map { "\($0.line):\($0.column)" } ?? "1"
     }
 
     private static func syntaxReason(of error: any Error) -> String {
@@ -160,22 +141,9 @@ public enum ConfigurationFile {
 
     /// The setting a mistyped key most likely meant: at most two edits away.
     static func suggestion(for key: String) -> Setting? {
-        let candidates = Setting.allCases.map { ($0, editDistance(Array(key.lowercased()), Array($0.name))) }
-        guard let best = candidates.min(by: { $0.1 < $1.1 }), best.1 <= 2 else {
+        guard let name = NearestWord.among(Setting.allCases.map(\.name), to: key) else {
             return Setting.allCases.first { key.lowercased().replacingOccurrences(of: "_", with: "-") == $0.name }
         }
-        return best.0
-    }
-
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
+        return Setting.allCases.first { $0.name == name }
     }
 }

@@ -111,6 +111,13 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         return address
     }
 
+    /// Every address the daemon listens on: TLS, plaintext, the Unix socket, the mail
+    /// listeners and metrics, in that order.
+    public var listenAddresses: [ListenAddress] {
+        [server.listen] + [server.plainListen, server.plainSocket.map { .unix(path: $0) }].compactMap { $0 }
+            + mail.listeners.map(\.address) + [metricsListen].compactMap { $0 }
+    }
+
     /// The restart-only settings whose values differ in `other`: named in a warning on reload.
     public func restartSettingsChanged(in other: DaemonSettings) -> [Setting] {
         Setting.allCases.filter { $0.effect == .restart && values[$0]?.texts != other.values[$0]?.texts }

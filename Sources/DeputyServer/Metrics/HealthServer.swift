@@ -27,14 +27,18 @@ public final class HealthServer: Sendable {
         logger: Logger
     ) async throws {
         guard case .tcp(let host, let port) = address else { throw ConfigurationError("the metrics listener needs HOST:PORT") }
-        listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try Connection(wrappingChannelSynchronously: channel)
+        do {
+            listener = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw ListenError(address, error)
+        }
         let bound = listener.channel.localAddress
         self.address = .tcp(host: bound?.ipAddress ?? host, port: bound?.port ?? port)
         self.registry = registry

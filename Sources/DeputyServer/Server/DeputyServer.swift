@@ -101,7 +101,16 @@ public final class DeputyServer: Service, Sendable {
 
     // MARK: - Binding
 
+    /// Binds `address`; a failure is a ``ListenError`` that names it.
     private func bind(_ address: ListenAddress, tls: Bool) async throws -> Listener {
+        do {
+            return try await open(address, tls: tls)
+        } catch {
+            throw ListenError(address, error)
+        }
+    }
+
+    private func open(_ address: ListenAddress, tls: Bool) async throws -> Listener {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -1,4 +1,5 @@
 import Crypto
+import DeputyStore
 import Foundation
 import NIOSSL
 import SwiftASN1
@@ -18,12 +19,39 @@ public struct ServerCertificate: Sendable {
         chain.first.map { Date(timeIntervalSince1970: TimeInterval($0.notValidAfter)) }
     }
 
-    /// Loads a chain and key from PEM files.
+    /// Loads a chain and key from PEM files; a file that is missing, unreadable or not
+    /// PEM is named in the error, with what is wrong with it.
     public static func load(certificate certificatePath: String, key keyPath: String) throws -> ServerCertificate {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
-        guard let leaf = chain.first else { throw CertificateError("\(certificatePath) holds no certificate") }
-        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        let chain = try certificates(inPEMFile: certificatePath, purpose: "certificate")
+        guard let leaf = chain.first else { throw CertificateError("the certificate file \(certificatePath) holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(bytes: try read(keyPath, purpose: "key"), format: .pem)
+        } catch let error as CertificateError {
+            throw error
+        } catch {
+            throw CertificateError("the key file \(keyPath) holds no PEM private key, or one protected by a passphrase", detail: error)
+        }
         return ServerCertificate(chain: chain, key: key, fingerprint: try Self.fingerprint(of: leaf))
+    }
+
+    /// The certificates in the PEM file at `path`, read as ``load(certificate:key:)`` reads
+    /// them; `purpose` names the file in errors (`certificate`, `client CA`).
+    public static func certificates(inPEMFile path: String, purpose: String) throws -> [NIOSSLCertificate] {
+        let bytes = try read(path, purpose: purpose)
+        do {
+            return try NIOSSLCertificate.fromPEMBytes(bytes)
+        } catch {
+            throw CertificateError("the \(purpose) file \(path) is not a PEM file of certificates", detail: error)
+        }
+    }
+
+    private static func read(_ path: String, purpose: String) throws -> [UInt8] {
+        do {
+            return try PosixFileSystem().readFile(path)
+        } catch {
+            throw CertificateError("cannot read the \(purpose) file \(path): \(StorageFileSystemError.explanation(error.errorNumber))", detail: error)
+        }
     }
 
     /// Generates a self-signed certificate for `hostNames` (plus localhost and the loopback
@@ -68,5 +96,10 @@ public struct ServerCertificate: Sendable {
 /// A certificate that could not be read or made.
 public struct CertificateError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    /// The library's own account of the failure, for the debug log.
+    public let detail: String?
+    init(_ description: String, detail: (any Error)? = nil) {
+        self.description = description
+        self.detail = detail.map { String(describing: $0) }
+    }
 }

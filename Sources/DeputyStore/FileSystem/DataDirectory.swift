@@ -4,6 +4,8 @@
 /// - `snapshot.json`: the directory as of one journal sequence;
 /// - `journal.log`: the records committed since (and possibly some before) that sequence;
 /// - `snapshot.json.tmp`, `journal.log.tmp`: only while one of them is being replaced;
+/// - `deputyd.lock`: the exclusive lock of the one process using the directory, holding
+///   its process id (``DataDirectoryLock``);
 /// - files the server keeps there (its TLS certificate and key, the initial password).
 ///
 /// The directory holds password hashes and the server's private key, so the store refuses
@@ -33,16 +35,28 @@ public struct DataDirectory: Hashable, Sendable {
     /// Opens the data directory at `path`, creating it (mode 0700) when missing, and
     /// refuses it when it or a regular file in it is open to group or others.
     public static func open(path: String, fileSystem: any StorageFileSystem) throws(StoreError) -> DataDirectory {
+        _ = try create(path: path, fileSystem: fileSystem)
+        return try existing(path: path, fileSystem: fileSystem)
+    }
+
+    /// The data directory at `path`, created (mode 0700, durably) when missing; nothing is
+    /// checked or created inside it.
+    static func create(path: String, fileSystem: any StorageFileSystem) throws(StoreError) -> DataDirectory {
         let directory = DataDirectory(path: path)
+        let info: StorageFileInfo?
         do {
-            if try fileSystem.info(directory.path) == nil {
+            info = try fileSystem.info(directory.path)
+            if info == nil {
                 try fileSystem.createDirectory(directory.path, permissions: StorageLimits.directoryPermissions)
                 try fileSystem.syncDirectory(StoragePath.parent(of: directory.path))
             }
         } catch {
             throw StoreError.storage("cannot create the data directory \(directory.path)", error)
         }
-        return try existing(path: path, fileSystem: fileSystem)
+        if let info, info.kind != .directory {
+            throw StoreError(.missing, "\(directory.path) is not a directory", path: directory.path)
+        }
+        return directory
     }
 
     /// The data directory at `path`, which must exist, after the permission check.

@@ -144,7 +144,42 @@ public struct PosixFileSystem: StorageFileSystem {
         _ = try Self.retrying("chmod", path) { chmod(path, mode_t(permissions)) }
     }
 
+    public func lockExclusively(_ path: String) throws(StorageFileSystemError) -> StorageFileHandle? {
+        // Read and write, not append: the holder writes its process id over the last one's.
+        let descriptor = try Self.retrying("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode_t(0o600)) }
+        guard try Self.tryLock(descriptor, LOCK_EX, path) else {
+            _ = systemClose(descriptor)
+            return nil
+        }
+        return StorageFileHandle(descriptor: descriptor, path: path)
+    }
+
+    public func isLocked(_ path: String) throws(StorageFileSystemError) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            let number = errno
+            if number == ErrorNumber.noEntry { return false }
+            throw StorageFileSystemError(operation: "open", path: path, errorNumber: number)
+        }
+        defer { _ = systemClose(descriptor) }
+        // A shared lock is granted unless someone holds the exclusive one; closing the
+        // descriptor lets it go at once.
+        return try !Self.tryLock(descriptor, LOCK_SH, path)
+    }
+
     // MARK: - Helpers
+
+    /// `flock` without waiting: `false` when another open file holds a conflicting lock.
+    private static func tryLock(_ descriptor: Int32, _ operation: Int32, _ path: String) throws(StorageFileSystemError) -> Bool {
+        while flock(descriptor, operation | LOCK_NB) != 0 {
+            let number = errno
+            if number == EWOULDBLOCK { return false }
+            if number != ErrorNumber.interrupted {
+                throw StorageFileSystemError(operation: "flock", path: path, errorNumber: number)
+            }
+        }
+        return true
+    }
 
     /// Runs a system call until it does not fail with `EINTR`; throws on any other failure.
     private static func retrying(

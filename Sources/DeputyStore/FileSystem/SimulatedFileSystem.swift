@@ -43,6 +43,9 @@ public final class SimulatedFileSystem: StorageFileSystem, Sendable {
         var durableNames: [String: Int] = [:]
         var directories: [String: UInt16] = ["/": 0o755]
         var handles: [Int32: Int] = [:]
+        /// The descriptor holding each locked path's lock; a lock whose descriptor is no
+        /// longer open (closed, or lost in a power cut or restart) is free.
+        var locks: [String: Int32] = [:]
         var nextDescriptor: Int32 = 3
         var faults: [Fault] = []
         var scheduledCut: (afterOperations: Int, mode: PowerCutMode)?
@@ -60,22 +63,7 @@ public final class SimulatedFileSystem: StorageFileSystem, Sendable {
 
     public func openForAppend(_ path: String, truncating: Bool) throws(StorageFileSystemError) -> StorageFileHandle {
         try mutate("open", path) { state throws(StorageFileSystemError) in
-            guard state.directories[Self.parent(of: path)] != nil else { throw Self.error("open", path, ErrorNumber.noEntry) }
-            guard state.directories[path] == nil else { throw Self.error("open", path, ErrorNumber.isDirectory) }
-            let id: Int
-            if let existing = state.names[path] {
-                id = existing
-                if truncating { state.files[id]!.content = [] }
-            } else {
-                id = state.nextFile
-                state.nextFile += 1
-                state.files[id] = File()
-                state.names[path] = id
-            }
-            let descriptor = state.nextDescriptor
-            state.nextDescriptor += 1
-            state.handles[descriptor] = id
-            return StorageFileHandle(descriptor: descriptor, path: path)
+            try state.open(path, truncating: truncating)
         }
     }
 
@@ -120,6 +108,19 @@ public final class SimulatedFileSystem: StorageFileSystem, Sendable {
 
     public func close(_ file: StorageFileHandle) {
         state.withLock { _ = $0.handles.removeValue(forKey: file.descriptor) }
+    }
+
+    public func lockExclusively(_ path: String) throws(StorageFileSystemError) -> StorageFileHandle? {
+        try mutate("open", path) { state throws(StorageFileSystemError) in
+            guard !state.isLocked(path) else { return nil }
+            let handle = try state.open(path, truncating: false)
+            state.locks[path] = handle.descriptor
+            return handle
+        }
+    }
+
+    public func isLocked(_ path: String) throws(StorageFileSystemError) -> Bool {
+        try inspect("flock", path) { $0.isLocked(path) }
     }
 
     public func readFile(_ path: String) throws(StorageFileSystemError) -> [UInt8] {
@@ -255,6 +256,31 @@ public final class SimulatedFileSystem: StorageFileSystem, Sendable {
 }
 
 extension SimulatedFileSystem.State {
+    /// Opens `path` for appending, creating it when missing.
+    mutating func open(_ path: String, truncating: Bool) throws(StorageFileSystemError) -> StorageFileHandle {
+        guard directories[SimulatedFileSystem.parent(of: path)] != nil else { throw SimulatedFileSystem.error("open", path, ErrorNumber.noEntry) }
+        guard directories[path] == nil else { throw SimulatedFileSystem.error("open", path, ErrorNumber.isDirectory) }
+        let id: Int
+        if let existing = names[path] {
+            id = existing
+            if truncating { files[id]!.content = [] }
+        } else {
+            id = nextFile
+            nextFile += 1
+            files[id] = SimulatedFileSystem.File()
+            names[path] = id
+        }
+        let descriptor = nextDescriptor
+        nextDescriptor += 1
+        handles[descriptor] = id
+        return StorageFileHandle(descriptor: descriptor, path: path)
+    }
+
+    /// Whether an open descriptor holds the lock of `path`.
+    func isLocked(_ path: String) -> Bool {
+        locks[path].map { handles[$0] != nil } ?? false
+    }
+
     /// Removes and returns the first scheduled fault of a kind that applies to `path`.
     mutating func takeFault(_ matches: (SimulatedFileSystem.Fault.Kind) -> Bool, path: String) -> SimulatedFileSystem.Fault? {
         guard let index = faults.firstIndex(where: { matches($0.kind) && ($0.path == nil || $0.path == path) }) else { return nil }

@@ -49,6 +49,16 @@ public protocol StorageFileSystem: Sendable {
 
     /// Sets the permission bits of `path`.
     func setPermissions(_ path: String, _ permissions: UInt16) throws(StorageFileSystemError)
+
+    /// Takes the exclusive lock of the file at `path` (created with mode 0600 when missing)
+    /// without waiting for it. Returns the open file that holds the lock until it is
+    /// closed, or `nil` when another open file holds it: in this process or another
+    /// (`flock`, so a process that dies lets go of its locks).
+    func lockExclusively(_ path: String) throws(StorageFileSystemError) -> StorageFileHandle?
+
+    /// Whether some open file holds the exclusive lock of `path`; a missing file is not
+    /// locked. Creates nothing and keeps no lock.
+    func isLocked(_ path: String) throws(StorageFileSystemError) -> Bool
 }
 
 /// An open file of a ``StorageFileSystem``.

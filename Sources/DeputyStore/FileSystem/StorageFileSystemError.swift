@@ -18,8 +18,8 @@ public struct StorageFileSystemError: Error, Hashable, Sendable, CustomStringCon
         "\(operation) \(path): \(Self.explanation(errorNumber))"
     }
 
-    /// A short explanation of the error numbers storage meets, in the system's words.
-    static func explanation(_ number: Int32) -> String {
+    /// A short explanation of an error number, in the system's words.
+    public static func explanation(_ number: Int32) -> String {
         switch number {
         case ErrorNumber.noSpace: "no space left on device"
         case ErrorNumber.inputOutput: "input/output error"

@@ -43,7 +43,8 @@ extension Store {
 
     /// Stops accepting commits, writes the commits already queued, writes a final snapshot
     /// and cuts the journal, and closes the journal. After a storage failure it only
-    /// closes: recovery at the next start replays the journal. Calling it again does nothing.
+    /// closes: recovery at the next start replays the journal. Last, it lets go of the data
+    /// directory's lock. Calling it again does nothing.
     public func close() async throws(StoreError) {
         let failed: Bool
         switch phase {
@@ -56,6 +57,7 @@ extension Store {
         await acquireJournal()
         defer {
             fileSystem.close(journalHandle)
+            lock.release()
             phase = .closed
             logger.info("store closed", metadata: ["store.path": "\(dataDirectory.path)", "store.sequence": "\(published.revision)"])
         }

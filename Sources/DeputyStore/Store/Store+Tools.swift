@@ -6,18 +6,26 @@ extension Store {
     /// without changing any file: permissions, the snapshot, the journal's records (a torn
     /// tail is reported, not cut), the replay, and the directory's invariants.
     /// For `deputyd check --data DIR`.
-    public static func check(path: String, fileSystem: any StorageFileSystem = PosixFileSystem()) -> StoreCheckReport {
+    ///
+    /// Safe beside a running daemon (``StoreCheckReport/inUseBy`` names it): the files are
+    /// read between two equal reads of the snapshot, as
+    /// ``backup(dataDirectory:to:fileSystem:now:attempts:)`` reads them, so a snapshot
+    /// written meanwhile is never mistaken for damage.
+    public static func check(path: String, fileSystem: any StorageFileSystem = PosixFileSystem(), attempts: Int = 20) -> StoreCheckReport {
         var report = StoreCheckReport()
         let dataDirectory = DataDirectory(path: path)
         do {
             report.problems = try dataDirectory.permissionProblems(fileSystem: fileSystem)
+            report.inUseBy = try DataDirectoryLock.holder(of: path, fileSystem: fileSystem)
         } catch {
             report.problems.append(error.message)
             return report
         }
-        report.journalBytes = (try? fileSystem.info(dataDirectory.journalPath))??.size ?? 0
         do {
-            let recovered = try readOnly(dataDirectory, fileSystem: fileSystem)
+            let recovered = try betweenEqualSnapshots(dataDirectory, fileSystem: fileSystem, attempts: attempts) { _ throws(StoreError) in
+                report.journalBytes = (try? fileSystem.info(dataDirectory.journalPath))??.size ?? 0
+                return try readOnly(dataDirectory, fileSystem: fileSystem)
+            }
             report.recovery = recovered.report
             report.counts = DirectoryCounts(recovered.directory)
         } catch {
@@ -60,17 +68,14 @@ extension Store {
         now: Date = Date(), attempts: Int = 20
     ) throws(StoreError) -> ExportReport {
         let dataDirectory = try DataDirectory.existing(path: path, fileSystem: fileSystem)
-        for _ in 0..<attempts {
-            let before = try readIfPresent(dataDirectory.snapshotPath, fileSystem: fileSystem)
+        let recovered = try betweenEqualSnapshots(dataDirectory, fileSystem: fileSystem, attempts: attempts) { snapshot throws(StoreError) in
             let journal = try readIfPresent(dataDirectory.journalPath, fileSystem: fileSystem)
-            let after = try readIfPresent(dataDirectory.snapshotPath, fileSystem: fileSystem)
-            guard before == after else { continue }
             // The pair, recovered as on start, on a simulated disk: the torn tail of a
             // batch being written is left out, as recovery would.
             let copy = SimulatedFileSystem()
             do throws(StorageFileSystemError) {
                 try copy.createDirectory("/data", permissions: 0o700)
-                for (name, bytes) in [(DataDirectory.snapshotName, before), (DataDirectory.journalName, journal)] {
+                for (name, bytes) in [(DataDirectory.snapshotName, snapshot), (DataDirectory.journalName, journal)] {
                     guard let bytes else { continue }
                     let file = try copy.openForAppend("/data/\(name)", truncating: true)
                     try copy.write(bytes, to: file)
@@ -80,11 +85,31 @@ extension Store {
             } catch {
                 throw StoreError.storage("cannot stage the backup in memory", error)
             }
-            let recovered = try readOnly(DataDirectory(path: "/data"), fileSystem: copy)
-            let bytes = try SnapshotFile.write(recovered.directory, savedAt: now, to: destination, fileSystem: fileSystem)
-            return ExportReport(path: destination, sequence: recovered.directory.revision, bytes: bytes, counts: DirectoryCounts(recovered.directory))
+            return try readOnly(DataDirectory(path: "/data"), fileSystem: copy)
         }
-        throw StoreError(.busy, "snapshots were written faster than a backup could read the data directory (\(attempts) tries); try again", path: path)
+        let bytes = try SnapshotFile.write(recovered.directory, savedAt: now, to: destination, fileSystem: fileSystem)
+        return ExportReport(path: destination, sequence: recovered.directory.revision, bytes: bytes, counts: DirectoryCounts(recovered.directory))
+    }
+
+    /// Runs `read` (given the snapshot's bytes, `nil` when there is none) between two reads
+    /// of the snapshot, until both reads agree, at most `attempts` times. A running daemon
+    /// replaces the snapshot before it cuts the journal, so an unchanged snapshot means that
+    /// what `read` saw of the journal belongs to it.
+    private static func betweenEqualSnapshots<T>(
+        _ dataDirectory: DataDirectory, fileSystem: any StorageFileSystem, attempts: Int,
+        _ read: ([UInt8]?) throws(StoreError) -> T
+    ) throws(StoreError) -> T {
+        for _ in 0..<attempts {
+            let before = try readIfPresent(dataDirectory.snapshotPath, fileSystem: fileSystem)
+            // A pair torn by a snapshot can look damaged: that counts only if the snapshot
+            // stayed the same.
+            let result = Result { () throws(StoreError) -> T in try read(before) }
+            let after = try readIfPresent(dataDirectory.snapshotPath, fileSystem: fileSystem)
+            if before == after { return try result.get() }
+        }
+        throw StoreError(
+            .busy, "snapshots were written faster than the data directory could be read (\(attempts) tries); try again", path: dataDirectory.path
+        )
     }
 
     private static func readIfPresent(_ path: String, fileSystem: any StorageFileSystem) throws(StoreError) -> [UInt8]? {
@@ -100,9 +125,9 @@ extension Store {
     /// invariants) and, unless `dryRun`, makes it the data directory's snapshot with an
     /// empty journal. For `deputyd import`.
     ///
-    /// Refuses a data directory that already holds a directory: one with a snapshot, a
-    /// journal that is not empty, or a temporary file. Other files (the server's TLS files)
-    /// may be there.
+    /// Refuses a data directory that another process holds (a running daemon), and one
+    /// that already holds a directory: one with a snapshot, a journal that is not empty, or
+    /// a temporary file. Other files (the server's TLS files) may be there.
     @discardableResult
     public static func importSnapshot(
         from source: String, into path: String, dryRun: Bool, fileSystem: any StorageFileSystem = PosixFileSystem()
@@ -121,6 +146,10 @@ extension Store {
         let report = ImportReport(sequence: loaded.sequence, counts: DirectoryCounts(loaded.directory), dryRun: dryRun)
         guard !dryRun else { return report }
 
+        // Held until the snapshot is written, so that no daemon starts on a half-restored
+        // directory, and none is running on it now.
+        let lock = try DataDirectoryLock.acquire(path: path, fileSystem: fileSystem)
+        defer { lock.release() }
         let dataDirectory = try DataDirectory.open(path: path, fileSystem: fileSystem)
         let holdsDirectory: Bool
         do throws(StorageFileSystemError) {

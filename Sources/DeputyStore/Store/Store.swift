@@ -23,6 +23,8 @@ public actor Store {
     public nonisolated let dataDirectory: DataDirectory
     /// What recovery found and repaired when the store opened.
     public nonisolated let recovery: RecoveryReport
+    /// The data directory's lock, held from before the store read anything until it closes.
+    nonisolated let lock: DataDirectoryLock
 
     let fileSystem: any StorageFileSystem
     let configuration: StoreConfiguration
@@ -69,10 +71,11 @@ public actor Store {
     var statistics = StoreStatistics()
 
     init(
-        dataDirectory: DataDirectory, recovered: Recovery.Recovered, journalHandle: StorageFileHandle,
+        dataDirectory: DataDirectory, lock: DataDirectoryLock, recovered: Recovery.Recovered, journalHandle: StorageFileHandle,
         fileSystem: any StorageFileSystem, configuration: StoreConfiguration, logger: Logger
     ) {
         self.dataDirectory = dataDirectory
+        self.lock = lock
         self.recovery = recovered.report
         self.fileSystem = fileSystem
         self.configuration = configuration
@@ -91,6 +94,10 @@ public actor Store {
     /// Opens the data directory at `path` (creating it when missing), recovers the
     /// directory from its snapshot and journal, and starts accepting commits.
     ///
+    /// First of all it takes the data directory's lock (or takes over `lock`, taken
+    /// earlier by the caller), and holds it until ``close()``: another process holding it
+    /// is refused before anything is read or written.
+    ///
     /// Refuses a data directory open to group or others, a snapshot that does not parse, a
     /// journal damaged before its end or with missing records, and a recovered directory
     /// that breaks an invariant, each with an error that names the file (and byte offset)
@@ -98,17 +105,20 @@ public actor Store {
     /// ``recovery``, before anything is appended.
     public static func open(
         path: String, fileSystem: any StorageFileSystem = PosixFileSystem(),
-        configuration: StoreConfiguration = StoreConfiguration(), logger: Logger = Logger(label: "deputy.store")
+        configuration: StoreConfiguration = StoreConfiguration(), logger: Logger = Logger(label: "deputy.store"),
+        lock: DataDirectoryLock? = nil
     ) async throws(StoreError) -> Store {
-        let opened = try await StorageIOQueue(label: "deputy.store.recovery").run { () throws(StoreError) -> (DataDirectory, Recovery.Recovered, StorageFileHandle) in
-            let dataDirectory = try DataDirectory.open(path: path, fileSystem: fileSystem)
+        let opened = try await StorageIOQueue(label: "deputy.store.recovery").run { () throws(StoreError) -> (DataDirectoryLock, DataDirectory, Recovery.Recovered, StorageFileHandle) in
+            let held: DataDirectoryLock
+            if let lock { held = lock } else { held = try DataDirectoryLock.acquire(path: path, fileSystem: fileSystem) }
+            let dataDirectory = try DataDirectory.existing(path: held.path, fileSystem: fileSystem)
             let recovered = try Recovery.read(dataDirectory, fileSystem: fileSystem)
             try Recovery.repair(recovered, in: dataDirectory, fileSystem: fileSystem)
             let handle = try openJournal(dataDirectory, existed: recovered.journalExists, fileSystem: fileSystem)
             FreedMemory.release()
-            return (dataDirectory, recovered, handle)
+            return (held, dataDirectory, recovered, handle)
         }
-        let (dataDirectory, recovered, handle) = opened
+        let (held, dataDirectory, recovered, handle) = opened
         for warning in recovered.report.warnings {
             logger.warning("\(warning); repaired", metadata: ["store.path": "\(dataDirectory.path)"])
         }
@@ -122,7 +132,7 @@ public actor Store {
             ]
         )
         return Store(
-            dataDirectory: dataDirectory, recovered: recovered, journalHandle: handle,
+            dataDirectory: dataDirectory, lock: held, recovered: recovered, journalHandle: handle,
             fileSystem: fileSystem, configuration: configuration, logger: logger
         )
     }

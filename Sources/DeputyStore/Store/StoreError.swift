@@ -31,6 +31,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let busy = Code(rawValue: "busy")
         /// The data directory does not exist or is not a directory.
         public static let missing = Code(rawValue: "missing")
+        /// Another process holds the data directory's lock.
+        public static let inUse = Code(rawValue: "in-use")
 
         public var description: String { rawValue }
     }

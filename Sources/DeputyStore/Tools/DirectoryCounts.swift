@@ -25,7 +25,13 @@ public struct DirectoryCounts: Hashable, Sendable, CustomStringConvertible {
         auditRecords = directory.auditLog.count
     }
 
+    /// `3 users, 1 group, 0 service accounts, ...`.
     public var description: String {
-        "\(users) users, \(groups) groups, \(serviceAccounts) service accounts, \(delegations) delegations, \(policies) policies, \(auditRecords) audit records"
+        [
+            (users, "user"), (groups, "group"), (serviceAccounts, "service account"), (delegations, "delegation"),
+            (policies, "policy"), (auditRecords, "audit record"),
+        ].map { count, noun in
+            "\(count) \(count == 1 ? noun : noun == "policy" ? "policies" : noun + "s")"
+        }.joined(separator: ", ")
     }
 }

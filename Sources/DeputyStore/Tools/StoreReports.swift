@@ -13,6 +13,9 @@ public struct StoreCheckReport: Sendable {
     /// Everything that would stop the daemon from starting: permissions, a snapshot that
     /// does not parse, a damaged journal.
     public var problems: [String] = []
+    /// The process that held the data directory's lock (a running daemon) when the check
+    /// began; `nil` when none did.
+    public var inUseBy: DataDirectoryLock.Holder?
 
     /// Whether the daemon would start from this data directory.
     public var isHealthy: Bool { problems.isEmpty && consistencyProblems.isEmpty }

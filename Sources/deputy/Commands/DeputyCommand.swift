@@ -26,9 +26,8 @@ extension DeputyCommand {
                 throw error
             }
             await session.close()
-        } catch let error as CLIError {
-            ReplyPrinter.message("deputy: \(error.description)")
-            throw ExitCode(error.status.rawValue)
+        } catch {
+            throw CLIError.exit(error, verbose: connection.verbose)
         }
         if status != .success { throw ExitCode(status.rawValue) }
     }

@@ -59,9 +59,8 @@ struct ExportCommand: DeputyCommand {
                 throw error
             }
             await session.close()
-        } catch let error as CLIError {
-            ReplyPrinter.message("deputy: \(error.description)")
-            throw ExitCode(error.status.rawValue)
+        } catch {
+            throw CLIError.exit(error, verbose: connection.verbose)
         }
     }
 
@@ -180,7 +179,7 @@ struct ExportCommand: DeputyCommand {
             do {
                 data = try document.json()
             } catch {
-                throw CLIError(.usage, "can't write the export as JSON: \(error)")
+                throw CLIError(.configuration, "can't write the export as JSON: \(error)")
             }
         case .ldif:
             data = Data(try document.ldif().utf8)
@@ -202,7 +201,7 @@ struct ExportCommand: DeputyCommand {
         let target = URL(fileURLWithPath: path)
         let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp").path
         func failure(_ what: String) -> CLIError {
-            CLIError(.usage, "can't write \(path): \(what): \(String(cString: strerror(errno)))")
+            CLIError(.configuration, "cannot write \(path): \(what): \(String(cString: strerror(errno)).lowercased())")
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw failure("creating \(temporary)") }

@@ -103,7 +103,7 @@ struct ExportDocument: Codable, Equatable {
     func ldif() throws -> String {
         let ldifEntries = try entries.enumerated().map { index, record in
             guard case .single(let dn)? = record["dn"] else {
-                throw CLIError(.usage, "entry \(index + 1) of the export has no single dn")
+                throw CLIError(.configuration, "entry \(index + 1) of the export has no single dn")
             }
             let names = record.keys.filter { $0 != "dn" }.sorted { a, b in
                 a == "objectclass" ? b != "objectclass" : (b == "objectclass" ? false : a < b)
@@ -113,22 +113,17 @@ struct ExportDocument: Codable, Equatable {
         do {
             return try LDIFWriter.document(ldifEntries)
         } catch {
-            throw CLIError(.usage, "can't write the entries as LDIF: \(error)")
+            throw CLIError(.configuration, "can't write the entries as LDIF: \(error)")
         }
     }
 
     /// An earlier JSON export.
     static func load(_ path: String) throws -> ExportDocument {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CLIError(.usage, "can't read \(path): \(error.localizedDescription)")
-        }
+        let data = try LocalFile.read(path, "the export")
         do {
             return try JSONDecoder().decode(ExportDocument.self, from: data).withoutSecrets()
         } catch {
-            throw CLIError(.usage, "\(path) is not a deputy JSON export: \(error)")
+            throw CLIError(.configuration, "\(path) is not a deputy JSON export", detail: "\(error)")
         }
     }
 }

@@ -53,8 +53,8 @@ struct ImportCommand: AsyncParsableCommand {
             let replies: [Reply]
             do {
                 replies = try await session.connection.send(requests.map(\.request))
-            } catch {
-                throw CLIError(.unreachable, "\(error)")
+            } catch let error as DeputyClientError {
+                throw CLIError(error)
             }
             var added = 0
             for (entry, reply) in zip(requests, replies) {
@@ -68,22 +68,22 @@ struct ImportCommand: AsyncParsableCommand {
             if !rejections.isEmpty {
                 let path = rejected ?? (file.hasSuffix(".csv") ? String(file.dropLast(4)) : file) + ".rejected.csv"
                 try Self.writeRejections(rejections.sorted { $0.row < $1.row }, to: path)
-                ReplyPrinter.message("\(rejections.count) rows rejected; see \(path)")
+                ReplyPrinter.message("\(rejections.count) \(rejections.count == 1 ? "row" : "rows") rejected; see \(path)")
                 return .refused
             }
             return .success
         }
 
         static func rows(_ path: String) throws -> [[String: String]] {
+            let text = String(decoding: try LocalFile.read(path, "the CSV file"), as: UTF8.self)
+            let csv: CSV<Named>
             do {
-                let csv = try CSV<Named>(url: URL(fileURLWithPath: path), delimiter: .comma, loadColumns: false)
-                guard csv.header.contains("address") else { throw CLIError(.usage, "\(path) has no 'address' column") }
-                return csv.rows
-            } catch let error as CLIError {
-                throw error
+                csv = try CSV<Named>(string: text, delimiter: .comma, loadColumns: false)
             } catch {
-                throw CLIError(.usage, "can't read \(path): \(error)")
+                throw CLIError(.configuration, "\(path) is not a CSV file", detail: "\(error)")
             }
+            guard csv.header.contains("address") else { throw CLIError(.configuration, "\(path) has no 'address' column") }
+            return csv.rows
         }
 
         /// The rejected rows as CSV: their line in the input, the reason, then the fields

@@ -77,7 +77,7 @@ struct Raw: DeputyCommand {
         if let user = session.options.user, !line.uppercased().hasPrefix("BIND ") {
             let password = try PasswordSource.password(file: session.options.passwordFile, prompt: "Password for \(user): ")
             let bind = try await session.send(Request(verb: "BIND", positionals: [user, password])!)
-            guard bind.status.isOK else { throw CLIError(.unreachable, "login failed: \(bind.status.text)") }
+            guard bind.status.isOK else { throw CLIError(.loginRefused, "login failed: \(bind.status.text)") }
         }
         let request: Request
         do {
@@ -92,7 +92,7 @@ struct Raw: DeputyCommand {
         var buffer = ByteBuffer()
         _ = ReplyEncoder.write(reply, into: &buffer)
         FileHandle.standardOutput.write(Data(buffer.readableBytesView))
-        return reply.status.isOK ? .success : .refused
+        return ExitStatus(reply.status)
     }
 }
 

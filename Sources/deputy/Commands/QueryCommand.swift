@@ -95,6 +95,7 @@ struct QueryCommand: AsyncParsableCommand {
 private func yesNo(_ session: DeputySession, _ subverb: String, _ login: String, _ address: String) async throws -> ExitStatus {
     let reply = try await session.send(Request(verb: "QUERY", positionals: [subverb, login, address])!)
     session.printer.print(reply)
-    guard reply.status.isOK, let allowed = reply.records.first?["allowed"] else { return .refused }
+    guard reply.status.isOK else { return ExitStatus(reply.status) }
+    guard let allowed = reply.records.first?["allowed"] else { return .refused }
     return allowed == "yes" ? .success : .no
 }

@@ -23,7 +23,7 @@ struct Shell: DeputyCommand {
             do {
                 last = try await handle(trimmed, session)
             } catch let error as CLIError {
-                ReplyPrinter.message("deputy: \(error.description)")
+                error.report(verbose: connection.verbose)
                 last = error.status
             } catch let error as ExitCode {
                 last = ExitStatus(rawValue: error.rawValue) ?? .refused
@@ -38,7 +38,7 @@ struct Shell: DeputyCommand {
         if let first = words.first, Deputy.configuration.subcommands.contains(where: { $0.configuration.commandName == first }) {
             let command: any ParsableCommand
             do {
-                command = try Deputy.parseAsRoot(words)
+                command = try Deputy.parseAsRoot(GlobalOptions.reordered(words))
             } catch {
                 ReplyPrinter.message(Deputy.fullMessage(for: error))
                 return .usage
@@ -57,7 +57,7 @@ struct Shell: DeputyCommand {
         }
         let reply = try await session.send(request)
         session.printer.print(reply)
-        return reply.status.isOK ? .success : .refused
+        return ExitStatus(reply.status)
     }
 }
 

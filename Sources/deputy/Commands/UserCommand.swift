@@ -111,7 +111,7 @@ struct UserCommand: AsyncParsableCommand {
 /// A new password for someone: from a file, or asked twice on the terminal.
 enum NewPassword {
     static func read(file: String?, ask: Bool, for login: String) throws -> String? {
-        if let file { return try PasswordSource.read(file) }
+        if let file { return try PasswordSource.read(NamedFile(path: file, what: "the new password file")) }
         guard ask else { return nil }
         let first = try PasswordSource.ask("New password for \(login): ")
         let second = try PasswordSource.ask("Again: ")

@@ -4,7 +4,8 @@ import DeputyProtocol
 import Foundation
 
 /// The options every subcommand shares: where the server is, who to log in as, how to
-/// trust it, and how to print.
+/// trust it, and how to print. They may come before the subcommand too (see
+/// ``GlobalOptions``).
 struct ConnectionOptions: ParsableArguments {
     @Option(name: [.customShort("H"), .long], help: "The server: HOST[:PORT], deputy://HOST:PORT, deputy+plain://HOST:PORT (loopback only) or unix:/PATH.")
     var server: String?
@@ -15,10 +16,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "A file holding the password (mode 600). Else DEPUTY_PASSWORD, else a prompt.")
     var passwordFile: String?
 
-    @Option(help: "A PEM file with the CA, or the server's own certificate, to trust.")
+    @Option(help: "A PEM file with the CA, or the server's own certificate, to trust. With --fingerprint, both must hold.")
     var ca: String?
 
-    @Option(help: "The SHA-256 fingerprint of the server's certificate to trust (sha256:AB:CD:...).")
+    @Option(help: "The SHA-256 fingerprint of the server's certificate to trust (sha256:AB:CD:...). With --ca, both must hold.")
     var fingerprint: String?
 
     @Option(help: "The known-hosts file for servers trusted on first use.")
@@ -30,9 +31,19 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "The profile file (default ~/.config/deputy/config.json).")
     var profile: String?
 
+    @Flag(name: [.customShort("v"), .long], help: "After an error, show the underlying library's or system's own account of it.")
+    var verbose = false
+
+    func validate() throws {
+        if let fingerprint, Fingerprint(fingerprint) == nil {
+            throw ValidationError("--fingerprint \(fingerprint) is not a certificate fingerprint; expected \(Fingerprint.expectedForm)")
+        }
+    }
+
     /// The options with the profile's defaults filled in.
     func resolved() throws -> ResolvedOptions {
-        let profile = try Profile.load(path: self.profile ?? Profile.defaultPath())
+        let location = Profile.location(flag: profile)
+        let profile = try Profile.load(path: location.path, named: location.named)
         let serverText = server ?? profile.server ?? "127.0.0.1:\(DeputyClientConfiguration.Endpoint.defaultPort)"
         let endpoint: DeputyClientConfiguration.Endpoint
         do {
@@ -40,33 +51,45 @@ struct ConnectionOptions: ParsableArguments {
         } catch {
             throw CLIError(.usage, error.message)
         }
-        let format = output ?? profile.output.flatMap(OutputFormat.init(rawValue:)) ?? .automatic()
+        /// Names a file in messages, with the profile when it came from there.
+        func file(_ flag: String?, _ fromProfile: String?, _ what: String) -> NamedFile? {
+            if let flag { return NamedFile(path: flag, what: what) }
+            return fromProfile.map { NamedFile(path: $0, what: "\(what) named in \(location.path)") }
+        }
         return ResolvedOptions(
-            endpoint: endpoint, user: user ?? profile.user, passwordFile: passwordFile ?? profile.passwordFile,
-            ca: ca ?? profile.ca, fingerprint: fingerprint ?? profile.fingerprint,
+            endpoint: endpoint, user: user ?? profile.user, passwordFile: file(passwordFile, profile.passwordFile, "the password file"),
+            ca: file(ca, profile.ca, "the CA file"), fingerprint: fingerprint.flatMap(Fingerprint.init) ?? profile.fingerprint,
             knownHosts: knownHosts ?? profile.knownHosts ?? (Profile.configDirectory() as NSString).appendingPathComponent("known_hosts"),
-            format: format
+            format: output ?? profile.output ?? .automatic()
         )
     }
+}
+
+/// A file named by a flag or the profile, with the words that name it in messages.
+struct NamedFile: Sendable {
+    let path: String
+    /// `the CA file`, or `the CA file named in ~/.config/deputy/config.json`.
+    let what: String
 }
 
 /// Connection options after the profile: what `deputy` uses.
 struct ResolvedOptions: Sendable {
     let endpoint: DeputyClientConfiguration.Endpoint
     let user: String?
-    let passwordFile: String?
-    let ca: String?
-    let fingerprint: String?
+    let passwordFile: NamedFile?
+    let ca: NamedFile?
+    let fingerprint: Fingerprint?
     let knownHosts: String
     let format: OutputFormat
 
-    /// The trust to use: a CA file, a pin, or the known-hosts file with a prompt on first contact.
+    /// The trust to use: a CA file, a pin, both (each must hold), or the known-hosts file
+    /// with a prompt on first contact.
     func trust() throws -> DeputyTrust {
-        if let ca { return .certificateFile(ca) }
-        if let fingerprint {
-            guard let pin = Fingerprint(fingerprint) else { throw CLIError(.usage, "--fingerprint takes sha256:AB:CD:... (64 hex digits)") }
-            return .pinned(pin)
+        if let ca {
+            try LocalFile.requireReadable(ca.path, ca.what)
+            return fingerprint.map { .certificateFile(ca.path, pinned: $0) } ?? .certificateFile(ca.path)
         }
+        if let fingerprint { return .pinned(fingerprint) }
         return .knownHosts(KnownHosts(path: knownHosts)) { contact in
             FirstContactPrompt.ask(contact)
         }

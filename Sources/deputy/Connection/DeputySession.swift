@@ -15,7 +15,7 @@ struct DeputySession {
         do {
             connection = try await DeputyConnection.connect(to: resolved.endpoint, configuration: DeputyClientConfiguration(trust: try resolved.trust()))
         } catch let error as DeputyClientError {
-            throw CLIError(.unreachable, error.message)
+            throw CLIError(error)
         }
         let session = DeputySession(connection: connection, options: resolved, printer: ReplyPrinter(format: resolved.format))
         if bind {
@@ -27,18 +27,19 @@ struct DeputySession {
             let reply = try await session.send(Request(verb: "BIND", positionals: [user, password])!)
             guard reply.status.isOK else {
                 await connection.close()
-                throw CLIError(.unreachable, "login failed: \(reply.status.text)")
+                throw CLIError(.loginRefused, "login failed: \(reply.status.text)")
             }
         }
         return session
     }
 
-    /// Sends one request and returns the reply; transport failures become exit status 3.
+    /// Sends one request and returns the reply; a failure of the connection becomes a
+    /// ``CLIError`` with the status it means.
     func send(_ request: Request) async throws -> Reply {
         do {
             return try await connection.send(request)
         } catch let error as DeputyClientError {
-            throw CLIError(.unreachable, error.message)
+            throw CLIError(error)
         }
     }
 
@@ -51,7 +52,7 @@ struct DeputySession {
         }
         let reply = try await send(request)
         printer.print(reply)
-        return reply.status.isOK ? .success : .refused
+        return ExitStatus(reply.status)
     }
 
     func close() async {

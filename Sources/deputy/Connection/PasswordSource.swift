@@ -4,7 +4,7 @@ import Foundation
 /// the `DEPUTY_PASSWORD` environment variable, or a prompt that does not echo. Never from a
 /// command-line argument, which other users can see in the process list.
 enum PasswordSource {
-    static func password(file: String?, prompt: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    static func password(file: NamedFile?, prompt: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let file { return try read(file) }
         if let value = environment["DEPUTY_PASSWORD"], !value.isEmpty { return value }
         guard isatty(STDIN_FILENO) == 1 else {
@@ -19,19 +19,16 @@ enum PasswordSource {
         return String(cString: pointer)
     }
 
-    /// Reads the first line of `path`, refusing a file that group or others can read.
-    static func read(_ path: String) throws -> String {
-        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else {
-            throw CLIError(.usage, "can't read the password file \(path)")
+    /// Reads the first line of `file`, refusing a file that group or others can read.
+    static func read(_ file: NamedFile) throws -> String {
+        let path = file.path
+        try LocalFile.requireReadable(path, file.what)
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 == 0 else {
+            throw CLIError(.configuration, "\(file.what) \(path) can be read by others; run: chmod 600 \(path)")
         }
-        guard mode & 0o077 == 0 else {
-            throw CLIError(.usage, "the password file \(path) can be read by others; run: chmod 600 \(path)")
-        }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CLIError(.usage, "can't read the password file \(path)")
-        }
+        let text = String(decoding: try LocalFile.read(path, file.what), as: UTF8.self)
         let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        guard !line.isEmpty else { throw CLIError(.usage, "the password file \(path) is empty") }
+        guard !line.isEmpty else { throw CLIError(.configuration, "\(file.what) \(path) is empty; its first line is the password") }
         return line.hasSuffix("\r") ? String(line.dropLast()) : line
     }
 }

@@ -102,9 +102,11 @@ struct ReplyPrinter {
             for (index, cell) in row.enumerated() { widths[index] = min(max(widths[index], cell.count), 60) }
         }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
+            let padded = cells.enumerated().map { index, cell in
                 index == cells.count - 1 ? cell : cell.padding(toLength: max(widths[index], cell.count), withPad: " ", startingAt: 0)
-            }.joined(separator: "  ") + "\n"
+            }.joined(separator: "  ")
+            // A row whose last cells are empty ends at its last text, not in spaces.
+            return String(padded.reversed().drop { $0 == " " }.reversed()) + "\n"
         }
         return line(columns.map { $0.uppercased() }) + rows.map(line).joined()
     }

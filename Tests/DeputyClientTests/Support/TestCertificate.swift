@@ -17,8 +17,9 @@ struct TestCertificate: Sendable {
     /// The SHA-256 of the DER encoding, computed here independently of ``Fingerprint``.
     let derSHA256: [UInt8]
 
-    /// A self-signed certificate that is its own CA.
-    static func selfSigned(commonName: String = "Deputy Test Server") throws -> TestCertificate {
+    /// A self-signed certificate that is its own CA, valid from an hour ago for a day
+    /// unless `validFor` (seconds from now) says otherwise.
+    static func selfSigned(commonName: String = "Deputy Test Server", validFor: ClosedRange<TimeInterval> = -3_600 ... 86_400) throws -> TestCertificate {
         let key = P256.Signing.PrivateKey()
         let name = try DistinguishedName {
             OrganizationName("Deputy Tests")
@@ -30,7 +31,7 @@ struct TestCertificate: Sendable {
             try ExtendedKeyUsage([.serverAuth])
             SubjectAlternativeNames(Self.loopbackNames)
         }
-        return try Self.make(subject: name, key: key, extensions: extensions, issuerName: name, issuerKey: key)
+        return try Self.make(subject: name, key: key, extensions: extensions, issuerName: name, issuerKey: key, validFor: validFor)
     }
 
     /// A CA certificate that signs ``issueServerCertificate()`` leaves.
@@ -88,15 +89,16 @@ struct TestCertificate: Sendable {
         key: P256.Signing.PrivateKey,
         extensions: Certificate.Extensions,
         issuerName: DistinguishedName,
-        issuerKey: P256.Signing.PrivateKey
+        issuerKey: P256.Signing.PrivateKey,
+        validFor: ClosedRange<TimeInterval> = -3_600 ... 86_400
     ) throws -> TestCertificate {
         let now = Date()
         let certificate = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: Certificate.PublicKey(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3_600),
-            notValidAfter: now.addingTimeInterval(86_400),
+            notValidBefore: now.addingTimeInterval(validFor.lowerBound),
+            notValidAfter: now.addingTimeInterval(validFor.upperBound),
             issuer: issuerName,
             subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256,

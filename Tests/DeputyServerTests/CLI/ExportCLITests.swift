@@ -277,8 +277,8 @@ struct ExportCLITests {
 
         let nowhere = cli.home.appendingPathComponent("missing/directory.json").path
         let failed = try await cli.run(["export", "--to", nowhere])
-        #expect(failed.status == 64)
-        #expect(failed.error.hasPrefix("deputy: can't write \(nowhere): creating "))
+        #expect(failed.status == 78)
+        #expect(failed.error.hasPrefix("deputy: cannot write \(nowhere): creating "))
         #expect(failed.output.isEmpty)
         try await cli.stop()
     }
@@ -379,13 +379,13 @@ struct ExportCLITests {
             let file = home.appendingPathComponent("bad.json").path
             try #"{"organization": {}, "entries": [\#(bad)], "delegations": [], "policies": [], "spam": {}}"#.write(toFile: file, atomically: true, encoding: .utf8)
             let refused = try await ProcessRunner.run(CLIHarness.binary, ["export", "--from", file, "--format", "ldif"], environment: environment, replaceEnvironment: true)
-            #expect(refused.status == 64)
+            #expect(refused.status == 78)
             #expect(refused.error == message)
             #expect(refused.output.isEmpty)
         }
         let notExport = try await ProcessRunner.run(CLIHarness.binary, ["export", "--from", source + ".missing"], environment: environment, replaceEnvironment: true)
-        #expect(notExport.status == 64)
-        #expect(notExport.error.hasPrefix("deputy: can't read \(source).missing"))
+        #expect(notExport.status == 5)
+        #expect(notExport.error == "deputy: cannot read the export \(source).missing: no such file\n")
     }
 }
 

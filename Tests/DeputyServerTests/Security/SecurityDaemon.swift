@@ -35,15 +35,19 @@ final class SecurityDaemon: Sendable {
     /// through `launcher` if given (a command that runs the rest of its arguments, such as
     /// `prlimit --nofile=48:48 --`). `password` is the super administrator's password when the
     /// arguments or environment set it; otherwise the daemon generates one into a file.
+    /// `restarting` starts it on the data directory of an earlier daemon (which has stopped
+    /// or crashed), logging to a new file. The data directory is `data` in a directory of
+    /// its own, unless `dataDirectoryName` names it otherwise.
     static func start(
-        _ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [], password: String? = nil
+        _ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [], password: String? = nil,
+        restarting earlier: SecurityDaemon? = nil, dataDirectoryName: String = "data"
     ) async throws -> SecurityDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("build deputyd first: \(binary)") }
         Self.raiseDescriptorLimit()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-security-\(UUID().uuidString.prefix(8))")
+        let root = earlier?.root ?? FileManager.default.temporaryDirectory.appendingPathComponent("deputy-security-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let data = root.appendingPathComponent("data").path
-        let log = root.appendingPathComponent("deputyd.log").path
+        let data = earlier?.data ?? root.appendingPathComponent(dataDirectoryName).path
+        let log = root.appendingPathComponent("deputyd-\(UUID().uuidString.prefix(8)).log").path
         let command = launcher + [binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug"]
             + arguments
         let pid = try ProcessRunner.spawnDetached(command[0], Array(command.dropFirst()), outputFile: log, environment: environment)

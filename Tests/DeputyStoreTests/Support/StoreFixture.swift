@@ -1,5 +1,5 @@
 import DeputyCore
-import DeputyStore
+@testable import DeputyStore
 import Foundation
 import Logging
 import Synchronization
@@ -49,6 +49,13 @@ enum StoreFixture {
         configuration: StoreConfiguration = StoreConfiguration(now: { start })
     ) async throws -> Store {
         try await Store.open(path: path, fileSystem: fileSystem, configuration: configuration, logger: quiet)
+    }
+
+    /// What the end of the store's process does to its data directory's lock: lets go of
+    /// it, leaving the store's files as they are. For the tests that reopen a data
+    /// directory, as after a crash, while the first store is still in memory.
+    static func abandon(_ store: Store) {
+        store.lock.release()
     }
 
     /// Commits `command` and expects the directory to apply it.

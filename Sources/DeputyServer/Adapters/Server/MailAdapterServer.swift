@@ -55,7 +55,13 @@ public final class MailAdapterServer: Service, Sendable {
         var sockets: [BoundSocket] = []
         do {
             for listener in configuration.listeners {
-                sockets.append(BoundSocket(listener: try await bind(listener), configuration: listener, connections: ConnectionRegistry()))
+                let bound: Listener
+                do {
+                    bound = try await bind(listener)
+                } catch {
+                    throw ListenError(listener.address, error)
+                }
+                sockets.append(BoundSocket(listener: bound, configuration: listener, connections: ConnectionRegistry()))
             }
         } catch {
             // Free what was bound already; an async channel is closed through executeThenClose.

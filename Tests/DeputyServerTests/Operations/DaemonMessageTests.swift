@@ -1,0 +1,70 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// What `deputyd` says when it can't start: the address in use, a file that is not there or
+/// not what it should be, each in words, with the library's account only at debug level, and
+/// nothing created in a new data directory.
+@Suite("deputyd's messages")
+struct DaemonMessageTests {
+    private static func scratch() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deputyd-messages-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return path
+    }
+
+    private static func serve(_ arguments: [String]) async throws -> ProcessRunner.Result {
+        try await ProcessRunner.run(SecurityDaemon.binary, ["serve", "--listen", "127.0.0.1:0"] + arguments)
+    }
+
+    @Test("An address in use is named, and a new data directory is not created", arguments: ["--listen", "--plain-listen", "--metrics-listen"])
+    func addressInUse(_ flag: String) async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(holder.localAddress?.port)
+        let run = try await Self.serve(["--data", root + "/new", flag, "127.0.0.1:\(port)"])
+        try await holder.close()
+        #expect(run.status == 1)
+        #expect(run.error.contains("cannot listen on 127.0.0.1:\(port): another program is listening there"), "\(run.error)")
+        #expect(!run.error.contains("errno"), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/new"), "nothing was created")
+    }
+
+    @Test("A certificate file that is not there, or not PEM, is named; the library's account only at debug level")
+    func certificateFiles() async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let missing = try await Self.serve(["--data", root + "/new", "--cert", root + "/none.pem", "--key", root + "/none.key"])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("cannot read the certificate file \(root)/none.pem: no such file or directory"), "\(missing.error)")
+        #expect(!missing.error.contains("failedToLoadCertificate"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/new"), "nothing was created")
+
+        let text = root + "/text.pem"
+        try "not a certificate\n".write(toFile: text, atomically: true, encoding: .utf8)
+        let notPEM = try await Self.serve(["--data", root + "/new", "--cert", text, "--key", text])
+        #expect(notPEM.error.contains("the certificate file \(text) is not a PEM file of certificates"), "\(notPEM.error)")
+        #expect(!notPEM.error.contains("error.detail"))
+        let debug = try await Self.serve(["--data", root + "/new", "--cert", text, "--key", text, "--log-level", "debug"])
+        #expect(debug.error.contains("error.detail="), "\(debug.error)")
+    }
+
+    @Test("A configuration file that is not there is named with the reason, not a Foundation error")
+    func missingConfiguration() async throws {
+        let run = try await ProcessRunner.run(SecurityDaemon.binary, ["serve", "--config", "/nonexistent/deputyd.json"])
+        #expect(run.status != 0)
+        #expect(run.error.contains("/nonexistent/deputyd.json: cannot read the configuration file: no such file or directory"), "\(run.error)")
+        #expect(!run.error.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test("The first start names the file that holds the super administrator's password")
+    func firstStartPassword() async throws {
+        let daemon = try await SecurityDaemon.start()
+        let file = daemon.data + "/initial-password"
+        #expect(daemon.logText.contains("created the organisation example; the password of its super administrator, admin@example.test, is in \(file)"))
+        #expect(!daemon.logText.contains(daemon.password))
+        await daemon.stop()
+    }
+}
