@@ -105,5 +105,5 @@ struct SocketmapBenchmark: AsyncParsableCommand {
 /// Mail adapters in the benchmark record nothing.
 struct NoRecorder: DelegatedSendRecorder, LoginRecorder {
     func record(login: EmailAddress, sender: EmailAddress, delegation: DelegatedSendGrant, at: Date) async {}
-    func recordFailure(_ attempt: LoginAttempt, lock: LoginThrottle.Lock?, at time: Date) async {}
+    func recordFailure(_ attempt: LoginAttempt, judged: Bool, lock: LoginThrottle.Lock?, at time: Date) async {}
 }

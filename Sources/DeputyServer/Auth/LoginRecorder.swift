@@ -8,8 +8,9 @@ import Logging
 /// Implementations must not throw: they log their own failures. A login's answer waits for
 /// the record, so it should be quick.
 public protocol LoginRecorder: Sendable {
-    /// Records a failed login and, when the failure locked something, the lockout.
-    func recordFailure(_ attempt: LoginAttempt, lock: LoginThrottle.Lock?, at time: Date) async
+    /// Records a failed login whose password was judged, and the lock a failure caused, if
+    /// any (an attempt the throttle refused unread records only the lock it caused).
+    func recordFailure(_ attempt: LoginAttempt, judged: Bool, lock: LoginThrottle.Lock?, at time: Date) async
 }
 
 /// Writes failed logins and lockouts to the directory's audit log, as commands applied by the
@@ -24,8 +25,8 @@ public struct CommittingLoginRecorder: LoginRecorder {
         self.logger = logger
     }
 
-    public func recordFailure(_ attempt: LoginAttempt, lock: LoginThrottle.Lock?, at time: Date) async {
-        var commands: [Command] = [.recordLoginFailure(attempt)]
+    public func recordFailure(_ attempt: LoginAttempt, judged: Bool, lock: LoginThrottle.Lock?, at time: Date) async {
+        var commands: [Command] = judged ? [.recordLoginFailure(attempt)] : []
         if let lock {
             var locked = attempt
             locked.locked = lock.rawValue

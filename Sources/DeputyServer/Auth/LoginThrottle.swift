@@ -77,6 +77,9 @@ public final class LoginThrottle: Sendable {
         var lastFailure: Date = .distantPast
         /// Unknown sources are not checked before this time.
         var notBefore: Date = .distantPast
+        /// Attempts from unknown sources admitted and not yet judged: they count as failures
+        /// for the delay already, so a burst that arrives at once is slowed like a sequence.
+        var pending: Int = 0
         /// Sources the login succeeded from, with the time of the last success.
         var knownSources: [String: Date] = [:]
     }
@@ -111,9 +114,37 @@ public final class LoginThrottle: Sendable {
         state.withLock { $0.policy = policy }
     }
 
-    /// Whether an attempt for `login` from `source` at `now` must fail whatever the
-    /// password: the login is locked from that source, the source is locked, or the source
-    /// is unknown to the login and the login's delay has not passed.
+    /// Whether an attempt for `login` from `source` at `now` may be judged (its password
+    /// may let it in): not when the login is locked from that source, the source is locked,
+    /// or the source is unknown to the login and the login's delay has not passed.
+    ///
+    /// Admitting an unknown source while the login is delayed takes the delay's one slot at
+    /// once, as if the attempt had already failed: attempts that arrive together while its
+    /// password is being checked are refused, so any number of concurrent guessers get one
+    /// judged guess per delay between them.
+    public func admit(account login: String, address source: String, now: Date) -> Bool {
+        let key = login.lowercased()
+        return state.withLock { state in
+            if Self.locked(state.pairs[PairKey(login: key, source: source)], now: now) { return false }
+            if Self.locked(state.sources[source], now: now) { return false }
+            var entry = state.logins[key] ?? LoginState()
+            if Self.isKnown(source, in: entry, policy: state.policy, now: now) { return true }
+            guard now >= entry.notBefore else { return false }
+            if now.timeIntervalSince(entry.lastFailure) > state.policy.window {
+                entry.failures = 0
+                entry.pending = 0
+            }
+            entry.pending += 1
+            let delay = state.policy.delay(afterFailures: entry.failures + entry.pending)
+            if delay > 0 { entry.notBefore = now.addingTimeInterval(delay) }
+            entry.lastFailure = max(entry.lastFailure, now)
+            state.logins[key] = entry
+            return true
+        }
+    }
+
+    /// Whether an attempt would be refused unjudged right now (``admit(account:address:now:)``
+    /// without taking a slot).
     public func isLocked(account login: String, address source: String, now: Date) -> Bool {
         let key = login.lowercased()
         return state.withLock { state in
@@ -125,9 +156,13 @@ public final class LoginThrottle: Sendable {
         }
     }
 
-    /// Records a failed attempt; returns what it locked, if anything.
+    /// Records a failed attempt: `judged` when ``admit(account:address:now:)`` admitted it and
+    /// its password was wrong, not when the throttle refused it first. Only judged failures
+    /// count against the login, so that an address already refused adds nothing and an owner
+    /// retrying during a delay does not lock themselves out; every failure counts against
+    /// the address. Returns what the failure locked, if anything.
     @discardableResult
-    public func recordFailure(account login: String, address source: String, now: Date) -> Lock? {
+    public func recordFailure(account login: String, address source: String, now: Date, judged: Bool) -> Lock? {
         ServerMetrics.bindFailures.increment()
         let key = login.lowercased()
         let lock: Lock? = state.withLock { state in
@@ -136,12 +171,6 @@ public final class LoginThrottle: Sendable {
             let pairKey = PairKey(login: key, source: source)
             var entry = state.logins[key] ?? LoginState()
             let known = Self.isKnown(source, in: entry, policy: policy, now: now)
-            // A judged attempt is one whose password counted: no lock and no delay refused it
-            // first. Only judged failures count against the login, so that an address that is
-            // already refused adds nothing, and its owner retrying during a delay does not
-            // lock themselves out; every failure counts against the address.
-            let judged = !Self.locked(state.pairs[pairKey], now: now) && !Self.locked(state.sources[source], now: now)
-                && (known || now >= entry.notBefore)
             var lock: Lock?
             if judged, Self.fail(&state.pairs[pairKey, default: Counter(lastFailure: now)], limit: policy.accountFailures, policy: policy, now: now) {
                 lock = .loginFromSource
@@ -151,11 +180,11 @@ public final class LoginThrottle: Sendable {
             }
             // A failure from a known source (its owner mistyping) never slows the others.
             if judged, !known {
-                if now.timeIntervalSince(entry.lastFailure) > policy.window { entry.failures = 0 }
+                entry.pending = max(0, entry.pending - 1)
                 entry.failures += 1
                 entry.lastFailure = now
                 let delay = policy.delay(afterFailures: entry.failures)
-                if delay > 0 { entry.notBefore = now.addingTimeInterval(delay) }
+                if delay > 0 { entry.notBefore = max(entry.notBefore, now.addingTimeInterval(delay)) }
                 if entry.failures == policy.delayThreshold, lock == nil { lock = .login }
                 state.logins[key] = entry
             }
@@ -173,6 +202,7 @@ public final class LoginThrottle: Sendable {
             prune(&state, now: now)
             state.pairs[PairKey(login: key, source: source)] = nil
             var entry = state.logins[key] ?? LoginState()
+            if entry.knownSources[source] == nil { entry.pending = max(0, entry.pending - 1) }
             entry.knownSources[source] = now
             if entry.knownSources.count > Self.knownSourcesPerLogin,
                 let oldest = entry.knownSources.min(by: { $0.value < $1.value })?.key {

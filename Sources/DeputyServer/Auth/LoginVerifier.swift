@@ -43,19 +43,19 @@ public struct LoginVerifier: Sendable {
         // a new counter.
         let key = account?.login ?? login
         let source = ClientSource.key(source)
-        let locked = throttle.isLocked(account: key, address: source, now: now)
+        let admitted = throttle.admit(account: key, address: source, now: now)
         let matches: Bool
         do {
             matches = try await passwords.verify(password, against: account?.passwordHash)
         } catch {
             return .unavailable
         }
-        guard let account, matches, !account.blocked, !locked, eligible(account) else {
-            let lock = throttle.recordFailure(account: key, address: source, now: now)
+        guard let account, matches, !account.blocked, admitted, eligible(account) else {
+            let lock = throttle.recordFailure(account: key, address: source, now: now, judged: admitted)
             // While a lock holds, attempts add nothing the lockout record does not say; only
             // judged failures and new locks are written, so an attack can't flood the log.
-            if !locked || lock != nil {
-                await recorder.recordFailure(LoginAttempt(login: key, source: source, via: via), lock: lock, at: now)
+            if admitted || lock != nil {
+                await recorder.recordFailure(LoginAttempt(login: key, source: source, via: via), judged: admitted, lock: lock, at: now)
             }
             return .refused
         }

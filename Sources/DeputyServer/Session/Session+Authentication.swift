@@ -35,10 +35,10 @@ extension Session {
         let account = environment.committer.live.directory.account(forLogin: login)
         guard let account, case .service = account.principal, let certificateName,
             certificateName.lowercased() == account.login.lowercased(), !account.blocked,
-            !environment.throttle.isLocked(account: account.login, address: ClientSource.key(peer), now: now)
+            environment.throttle.admit(account: account.login, address: ClientSource.key(peer), now: now)
         else {
-            let lock = environment.throttle.recordFailure(account: account?.login ?? login, address: ClientSource.key(peer), now: now)
-            await environment.loginRecorder.recordFailure(LoginAttempt(login: account?.login ?? login, source: ClientSource.key(peer), via: "bind-certificate"), lock: lock, at: now)
+            let lock = environment.throttle.recordFailure(account: account?.login ?? login, address: ClientSource.key(peer), now: now, judged: false)
+            await environment.loginRecorder.recordFailure(LoginAttempt(login: account?.login ?? login, source: ClientSource.key(peer), via: "bind-certificate"), judged: true, lock: lock, at: now)
             logger.info("bind by certificate failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
             return Self.invalidCredentials
         }

@@ -10,8 +10,8 @@ struct LoginThrottleTests {
     /// One attempt: refused by the throttle, or judged (and here always wrong).
     @discardableResult
     static func fail(_ throttle: LoginThrottle, _ login: String, from source: String, at now: Date) -> (judged: Bool, lock: LoginThrottle.Lock?) {
-        let judged = !throttle.isLocked(account: login, address: source, now: now)
-        let lock = throttle.recordFailure(account: login, address: source, now: now)
+        let judged = throttle.admit(account: login, address: source, now: now)
+        let lock = throttle.recordFailure(account: login, address: source, now: now, judged: judged)
         return (judged, lock)
     }
 
@@ -89,6 +89,25 @@ struct LoginThrottleTests {
         }
         now += 1
         #expect(!throttle.isLocked(account: "boss@example.test", address: "192.0.2.9", now: now))
+    }
+
+    @Test("guessers arriving together while one password is checked get one judged guess between them")
+    func concurrentGuessersShareOneSlot() {
+        let throttle = LoginThrottle()
+        var now = Self.start
+        for attacker in 0..<10 { Self.fail(throttle, "boss@example.test", from: "203.0.113.\(attacker)", at: now) }
+        now += 60
+        // Forty attempts admitted at the same moment, before any of them has failed.
+        let admitted = (10..<50).filter { throttle.admit(account: "boss@example.test", address: "203.0.113.\($0)", now: now) }
+        #expect(admitted.count == 1, "admitted together: \(admitted)")
+    }
+
+    @Test("a first burst of guesses from many addresses is judged no faster than a sequence")
+    func firstBurstIsSlowedToo() {
+        let throttle = LoginThrottle()
+        let admitted = (0..<100).filter { throttle.admit(account: "boss@example.test", address: "203.0.113.\($0)", now: Self.start) }
+        // The ten before the delay starts, as ten guesses one after another would be.
+        #expect(admitted.count == throttle.policy.delayThreshold)
     }
 
     @Test("flooding the throttle with new logins never lifts a lock")

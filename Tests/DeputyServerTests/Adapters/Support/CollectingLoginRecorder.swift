@@ -12,7 +12,7 @@ final class CollectingLoginRecorder: LoginRecorder {
 
     private let records = Mutex<[Record]>([])
 
-    func recordFailure(_ attempt: LoginAttempt, lock: LoginThrottle.Lock?, at time: Date) async {
+    func recordFailure(_ attempt: LoginAttempt, judged: Bool, lock: LoginThrottle.Lock?, at time: Date) async {
         records.withLock { $0.append(Record(attempt: attempt, lock: lock)) }
     }
 
