@@ -298,6 +298,7 @@ let package = Package(
                 // The readiness test runs a store on a simulated disk that fails on demand.
                 "DeputyStore",
                 "DeputyCheckpassword",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -90,12 +90,7 @@ public struct Directory: Sendable {
         of user: User, delegations: [Delegation], groups: [EntityID], groupAddresses: [EmailAddress],
         delegate: (EntityID) -> (address: EmailAddress, blocked: Bool)?
     ) -> [(AddressKey, AddressEntry)] {
-        let indexed = delegations.map { delegation in
-            guard case .user(let id) = delegation.delegate, let delegate = delegate(id) else {
-                return IndexedDelegation(delegation: delegation, delegateLogin: nil, delegateBlocked: false)
-            }
-            return IndexedDelegation(delegation: delegation, delegateLogin: InlineAddress(delegate.address), delegateBlocked: delegate.blocked)
-        }
+        let indexed = indexedDelegations(delegations, delegate: delegate)
         let login = InlineAddress(user.address)
         var entries = [(AddressKey, AddressEntry)]()
         entries.reserveCapacity(1 + user.aliases.count)
@@ -112,6 +107,19 @@ public struct Directory: Sendable {
         return entries
     }
 
+    /// A mailbox's delegations as the address index holds them, each with its delegate's
+    /// login and blocked flag when the delegate is a user.
+    static func indexedDelegations(
+        _ delegations: [Delegation], delegate: (EntityID) -> (address: EmailAddress, blocked: Bool)?
+    ) -> [IndexedDelegation] {
+        delegations.map { delegation in
+            guard case .user(let id) = delegation.delegate, let delegate = delegate(id) else {
+                return IndexedDelegation(delegation: delegation, delegateLogin: nil, delegateBlocked: false)
+            }
+            return IndexedDelegation(delegation: delegation, delegateLogin: InlineAddress(delegate.address), delegateBlocked: delegate.blocked)
+        }
+    }
+
     /// Rewrites the address entries of every mailbox delegated to the user `id`, whose
     /// entries carry the user's blocked flag.
     mutating func reindexMailboxes(delegatedTo id: EntityID) {
@@ -120,21 +128,32 @@ public struct Directory: Sendable {
         }
     }
 
-    /// Rewrites the address entries of the user `id`, if it still exists.
+    /// Rewrites the address entries of the mailbox `id`, a user's or a group's, if it
+    /// still exists.
     mutating func reindexAddresses(ofUser id: EntityID) {
-        if let user = users[id] { indexAddresses(of: user) }
+        if let user = users[id] {
+            indexAddresses(of: user)
+        } else if let group = groups[id] {
+            indexAddress(of: group)
+        }
     }
 
-    /// Writes the index entry of `group`'s address.
+    /// Writes the index entry of `group`'s address, with the delegations of its mailbox.
     mutating func indexAddress(of group: Group) {
-        indexes.addresses[AddressKey(group.address)] = Self.addressEntry(of: group)
+        indexes.addresses[AddressKey(group.address)] = Self.addressEntry(
+            of: group, delegations: indexes.delegationsByMailbox[group.id] ?? [],
+            delegate: { id in users[id].map { ($0.address, $0.blocked) } }
+        )
     }
 
-    /// The address index's entry for `group`'s address.
-    static func addressEntry(of group: Group) -> AddressEntry {
+    /// The address index's entry for `group`'s address. A group's address is a mailbox
+    /// like a user's (a shared mailbox), so it carries its delegations the same way.
+    static func addressEntry(
+        of group: Group, delegations: [Delegation], delegate: (EntityID) -> (address: EmailAddress, blocked: Bool)?
+    ) -> AddressEntry {
         AddressEntry(
             owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, ownerLogin: nil,
-            delegations: [], groups: [], groupAddresses: []
+            delegations: indexedDelegations(delegations, delegate: delegate), groups: [], groupAddresses: []
         )
     }
 

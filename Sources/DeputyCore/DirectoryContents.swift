@@ -116,7 +116,6 @@ extension Directory {
             try claim(group.id)
             groupPositions[group.id] = position
             try claim(group.address)
-            addresses[AddressKey(group.address)] = Self.addressEntry(of: group)
             if let owner = group.owner {
                 guard userPositions[owner] != nil else { throw DirectoryContentsError(description: "group \(group.address) has a missing owner") }
                 groupsByOwner[owner, default: []].append(group.id)
@@ -139,7 +138,9 @@ extension Directory {
         var delegationByPair = [DelegationPair: EntityID](minimumCapacity: contents.delegations.count)
         for delegation in contents.delegations {
             try claim(delegation.id)
-            guard userPositions[delegation.mailbox] != nil else { throw DirectoryContentsError(description: "delegation \(delegation.id) names a missing mailbox") }
+            guard userPositions[delegation.mailbox] != nil || groupPositions[delegation.mailbox] != nil else {
+                throw DirectoryContentsError(description: "delegation \(delegation.id) names a missing mailbox")
+            }
             switch delegation.delegate {
             case .user(let id) where userPositions[id] == nil, .group(let id) where groupPositions[id] == nil:
                 throw DirectoryContentsError(description: "delegation \(delegation.id) names a missing delegate")
@@ -151,6 +152,15 @@ extension Directory {
             }
             delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
             delegationsByDelegate[delegation.delegate, default: []].append(delegation.id)
+        }
+
+        // A group's entry carries the delegations of its mailbox, so it is written once they
+        // are all known.
+        for group in contents.groups {
+            addresses[AddressKey(group.address)] = Self.addressEntry(
+                of: group, delegations: delegationsByMailbox[group.id] ?? [],
+                delegate: { id in userPositions[id].map { (contents.users[$0].address, contents.users[$0].blocked) } }
+            )
         }
 
         // What is left builds the persistent maps, the address index (whose entries carry

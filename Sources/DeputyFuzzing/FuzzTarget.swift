@@ -24,6 +24,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case dovecotAuth = "dovecot-auth"
     /// Dovecot dict protocol lines.
     case dovecotDict = "dovecot-dict"
+    /// Milter packets, and the addresses of the `From:` and `Sender:` headers in them.
+    case milter
     /// A journal file, recovered behind a valid empty start.
     case journal
     /// A snapshot file, loaded and checked.
@@ -40,6 +42,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .policy: policy(input)
         case .dovecotAuth: mailLines(input) { _ = try? DovecotAuthCommand(line: $0) }
         case .dovecotDict: mailLines(input) { _ = try? DovecotDictCommand(line: $0) }
+        case .milter: milter(input)
         case .journal: store(journal: input)
         case .snapshot: store(snapshot: input)
         }
@@ -77,6 +80,21 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         while let line = try? decoder.decode(&buffer) {
             precondition(line.readableBytes <= 256, "a line over the limit came through")
             parse(line.readableBytesView)
+        }
+    }
+
+    private func milter(_ input: [UInt8]) {
+        let decoder = MilterPacketDecoder(maximumLength: 1_024)
+        var buffer = ByteBuffer(bytes: input)
+        while true {
+            let before = buffer.readableBytes
+            guard let command = try? decoder.decode(&buffer) else { return }
+            precondition(before - buffer.readableBytes <= 4 + 1_024, "a milter packet over the limit came through")
+            if case .header(_, let value) = command, let addresses = HeaderAddressList.parse(value) {
+                for address in addresses {
+                    precondition(address.contains("@") && !address.contains("<") && !address.contains(">"), "a header address kept its brackets or lost its @")
+                }
+            }
         }
     }
 

@@ -205,6 +205,17 @@ extension VerbSyntax {
             decode: Request.decodeSenders
         ),
         Entry(
+            verb: "QUERY", subverb: "HOLDERS", operands: [.required("address")],
+            parameters: [.oneOf("permission", ["read", "manage", "sendonbehalf", "sendas"])],
+            summary: "Everyone who may read, manage, send on behalf of or send as an address, and how",
+            decode: Request.decodeHolders
+        ),
+        Entry(
+            verb: "QUERY", subverb: "RIGHTS", operands: [.required("user")],
+            summary: "Everything a user may do on every mailbox, and how",
+            decode: Request.decodeRights
+        ),
+        Entry(
             verb: "QUERY", subverb: "PRIVILEGES", operands: [.required("user")],
             summary: "The roles and privileges of a user",
             decode: Request.decodePrivileges

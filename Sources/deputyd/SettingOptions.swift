@@ -29,6 +29,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.policy)) var policy: String?
     @Option(help: Self.help(.dovecotAuth)) var dovecotAuth: String?
     @Option(help: Self.help(.dovecotDict)) var dovecotDict: String?
+    @Option(help: Self.help(.milter)) var milter: String?
+    @Option(help: Self.help(.milterUnauthenticated)) var milterUnauthenticated: String?
     @Option(help: Self.help(.dovecotACL)) var dovecotAcl: String?
     @Option(help: Self.help(.dovecotACLPrefix)) var dovecotAclPrefix: String?
     @Option(help: Self.help(.mailMaxConnections)) var mailMaxConnections: String?
@@ -51,6 +53,7 @@ struct SettingOptions: ParsableArguments {
             (.lockoutFailures, lockoutFailures), (.lockoutAddressFailures, lockoutAddressFailures), (.lockoutSeconds, lockoutSeconds),
             (.lockoutDelayMax, lockoutDelayMax),
             (.socketmap, socketmap), (.policy, policy), (.dovecotAuth, dovecotAuth), (.dovecotDict, dovecotDict),
+            (.milter, milter), (.milterUnauthenticated, milterUnauthenticated),
             (.dovecotACL, dovecotAcl), (.dovecotACLPrefix, dovecotAclPrefix),
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
             (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),

@@ -59,6 +59,35 @@ struct DirectoryPropertyTests {
             #expect(directory.privileges(of: user.address.value)?.privileges == [], "step \(step)")
         }
         checkSendAsAgreesWithSenders(directory, now: now, step: step)
+        checkReverseQueriesAgree(directory, now: now, step: step)
+    }
+
+    /// `holders` and `rights` take each candidate through the full decision; `decide`
+    /// answers one question at a time. For every login, address and permission, all three
+    /// agree, and a refusal's grant is one of the mailbox's delegations.
+    static func checkReverseQueriesAgree(_ directory: Directory, now: Date, step: Int) {
+        let logins = directory.users.values.map(\.address)
+        var rights: [EmailAddress: Set<String>] = [:]
+        for login in logins {
+            rights[login] = Set((directory.rights(of: login.value, at: now) ?? []).map { "\($0.mailbox) \($0.permission)" })
+        }
+        for address in directory.users.values.map(\.address) + directory.groups.values.map(\.address) {
+            let holders = Set(directory.holders(of: address.value, at: now).map { "\($0.login) \($0.permission)" })
+            let grants = Set((directory.delegates(of: address.value, at: now, includeInactive: true) ?? []).map(\.delegation))
+            for login in logins {
+                for permission in Permission.allCases {
+                    let decision = directory.decide(login: login.value, address: address.value, permission: permission, at: now)
+                    #expect(decision.allowed == holders.contains("\(login) \(permission)"), "step \(step): \(login) \(permission) on \(address): \(decision)")
+                    #expect(decision.allowed == rights[login]!.contains("\(address) \(permission)"), "step \(step): rights of \(login), \(permission) on \(address)")
+                    if let grant = decision.refusingGrant { #expect(grants.contains(grant), "step \(step): \(decision) names a grant of another mailbox") }
+                    if permission.isSending {
+                        let send = permission == .sendAs ? directory.sendAs(login: login.value, address: address.value, at: now)
+                            : directory.sendOnBehalf(login: login.value, address: address.value, at: now)
+                        #expect(send == decision, "step \(step)")
+                    }
+                }
+            }
+        }
     }
 
     /// `sendAs` answers allowed checks from the address's entry alone; `senders` takes every
@@ -145,8 +174,10 @@ struct DirectoryPropertyTests {
             let delegate = random.next() % 3 == 0 ? group : other
             let permissions = PermissionSet(Permission.allCases.filter { _ in random.next() % 2 == 0 })
             let expiry: Date? = random.next() % 3 == 0 ? now.addingTimeInterval(Double(random.next() % 3600) + 1) : nil
-            return .delegate(NewDelegation(mailbox: user, delegate: delegate, permissions: permissions.isEmpty ? PermissionSet([.read]) : permissions, expiresAt: expiry))
-        case 12: return .undelegate(mailbox: user, delegate: random.next() % 3 == 0 ? group : other)
+            // A group's shared mailbox as often as one in four.
+            let mailbox = random.next() % 4 == 0 ? group : user
+            return .delegate(NewDelegation(mailbox: mailbox, delegate: delegate, permissions: permissions.isEmpty ? PermissionSet([.read]) : permissions, expiresAt: expiry))
+        case 12: return .undelegate(mailbox: random.next() % 4 == 0 ? group : user, delegate: random.next() % 3 == 0 ? group : other)
         case 13: return .modifyOrganization(OrganizationChanges(organizationGroups: pick(GroupCreationLevel.allCases), personalGroups: pick(GroupCreationLevel.allCases)))
         case 14: return .setPassword(user, TestDirectory.hash)
         case 15: return .addPolicy(EmailPolicy(name: "p\(random.next() % 2)", mailboxDelegationAllowed: random.next() % 2 == 0))

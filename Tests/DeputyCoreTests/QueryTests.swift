@@ -37,7 +37,10 @@ struct QueryTests {
         }
         #expect(d.sendAs(login: "bob@acme.test", address: "sales@acme.test", at: t.now).reason == .groupMember(group: T.address("sales")))
         #expect(d.sendAs(login: "alice@acme.test", address: "sales@acme.test", at: t.now).reason == .notPermitted)
-        #expect(d.sendAs(login: "helper@acme.test", address: "alice@acme.test", at: t.now).reason == .notPermitted)
+        // helper holds alice's mailbox through team, without sendas: the grant is named.
+        let teamGrant = d.delegates(of: "alice@acme.test", at: t.now)!.first { $0.delegate == T.address("team") }!.delegation
+        #expect(d.sendAs(login: "helper@acme.test", address: "alice@acme.test", at: t.now).reason == .lacksPermission(delegation: teamGrant))
+        #expect(d.sendOnBehalf(login: "helper@acme.test", address: "alice@acme.test", at: t.now).allowed)
         #expect(d.sendAs(login: "nobody@acme.test", address: "alice@acme.test", at: t.now).reason == .unknownLogin)
         #expect(d.sendAs(login: "bob@acme.test", address: "ghost@acme.test", at: t.now).reason == .unknownAddress)
         #expect(d.sendAs(login: "not a login", address: "alice@acme.test", at: t.now).reason == .unknownLogin)

@@ -74,6 +74,8 @@ struct VerbFixture: Sendable, CustomTestStringConvertible {
         VerbFixture("QUERY DELEGATES", "QUERY DELEGATES boss@example.org"),
         VerbFixture("QUERY MAILBOXES", "QUERY MAILBOXES alice"),
         VerbFixture("QUERY SENDERS", "QUERY SENDERS info@example.org"),
+        VerbFixture("QUERY HOLDERS", "QUERY HOLDERS sales@example.org permission=sendas"),
+        VerbFixture("QUERY RIGHTS", "QUERY RIGHTS alice"),
         VerbFixture("QUERY PRIVILEGES", "QUERY PRIVILEGES alice"),
         VerbFixture("QUERY MEMBERS", "QUERY MEMBERS team@example.org"),
         VerbFixture("QUERY ENTRY", #"QUERY ENTRY "uid=alice,ou=people,dc=example,dc=org""#),
@@ -105,7 +107,7 @@ struct VerbSyntaxTests {
         #expect(Set(fixtureNames).count == fixtureNames.count)
         #expect(Set(tableNames).count == tableNames.count)
         #expect(Set(fixtureNames) == Set(tableNames))
-        #expect(tableNames.count == 42)
+        #expect(tableNames.count == 44)
     }
 
     // MARK: - Table

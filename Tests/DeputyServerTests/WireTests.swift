@@ -42,7 +42,7 @@ struct WireTests {
         }
         #expect(try await client.send("QUERY SENDAS bob@example.test A.Smith@Example.TEST") == ["* allowed=yes via=delegation from=alice@example.test grant=7", "OK"])
         #expect(try await client.send("QUERY SENDONBEHALF bob@example.test alice@example.test") == ["* allowed=yes via=delegation from=alice@example.test grant=7", "OK"])
-        #expect(try await client.send("QUERY SENDAS alice@example.test team@example.test") == ["* allowed=no via=none", "OK"])
+        #expect(try await client.send("QUERY SENDAS alice@example.test team@example.test") == ["* allowed=no via=none reason=lacks-permission", "OK"])
         #expect(try await client.send("QUERY SENDAS bob@example.test team@example.test") == ["* allowed=yes via=group group=team@example.test", "OK"])
         #expect(try await client.send("QUERY ACCESS bob@example.test alice@example.test") == ["* mailbox=alice@example.test owner=no permissions=read,manage,sendas grants=7,8 via=team@example.test", "OK"])
         #expect(try await client.send("QUERY MAILBOXES bob@example.test") == [
@@ -147,7 +147,7 @@ struct WireTests {
         try await client.write(batch)
         for i in 0..<1_000 {
             let reply = try await client.readReply()
-            #expect(reply == (i % 2 == 0 ? ["OK pong"] : ["* allowed=no via=unknown-address", "OK"]), "reply \(i)")
+            #expect(reply == (i % 2 == 0 ? ["OK pong"] : ["* allowed=no via=unknown-address reason=unknown-address", "OK"]), "reply \(i)")
         }
         try await server.stop()
     }

@@ -86,10 +86,15 @@ extension Directory {
             return .init(action: "modify-policy", target: policy.name, detail: "delegation=\(policy.mailboxDelegationAllowed)")
         case .deletePolicy(let name):
             return .init(action: "delete-policy", target: name, detail: "")
-        case .recordDelegatedSend(let login, let sender, let delegation):
+        case .recordDelegatedSend(let login, let sender, let delegation, let details):
             var detail = "grant=\(delegation)"
             if let grant = delegations[delegation] {
                 detail += " permissions=\(grant.permissions) grantedby=\(loginName(of: grant.grantedBy))"
+            }
+            if let details {
+                detail += " permission=\(details.permission.rawValue) path=\(details.path)"
+                if let queueID = details.queueID { detail += " queueid=\(queueID)" }
+                if let messageID = details.messageID { detail += " messageid=\(messageID)" }
             }
             let delegate = user(at: login).map { (login: $0.address.value, principal: Principal.user($0.id)) }
             return .init(action: "delegated-send", target: sender.value, detail: detail, actor: delegate)

@@ -63,8 +63,10 @@ public enum Command: Hashable, Codable, Sendable {
 
     /// Records in the audit log that a mail server let `login` send as `sender` under a
     /// delegation. Changes nothing else; only the daemon itself records these. The record
-    /// names the delegate as its actor, so `AUDIT actor=<delegate>` finds it.
-    case recordDelegatedSend(login: EmailAddress, sender: EmailAddress, delegation: EntityID)
+    /// names the delegate as its actor, so `AUDIT actor=<delegate>` finds it. `details`
+    /// (absent from records journalled before it existed) adds the permission used and
+    /// the message.
+    case recordDelegatedSend(login: EmailAddress, sender: EmailAddress, delegation: EntityID, details: DelegatedSendDetails? = nil)
 
     /// Records in the audit log a failed login: the login tried, where from and how, never
     /// the password. Changes nothing else; only the daemon itself records these.
@@ -73,6 +75,36 @@ public enum Command: Hashable, Codable, Sendable {
     /// Records in the audit log that repeated failures locked a login or a client address
     /// out for a while. Changes nothing else; only the daemon itself records these.
     case recordLockout(LoginAttempt)
+}
+
+/// What a mail server knows of one delegated send besides who and under which grant.
+public struct DelegatedSendDetails: Hashable, Codable, Sendable {
+    /// The permission used: `sendas` for a sender or `From:` used as is, `sendonbehalf`
+    /// for a `From:` with the delegate in `Sender:`.
+    public var permission: Permission
+    /// The MTA's queue id, when it had assigned one.
+    public var queueID: String?
+    /// The message's `Message-ID:`, when it had one.
+    public var messageID: String?
+    /// Which check decided: `policy` (the envelope sender) or `milter` (the headers).
+    public var path: String
+
+    /// Creates details; the texts, which come from the mail, are made safe to keep.
+    public init(permission: Permission, queueID: String?, messageID: String?, path: String) {
+        self.permission = permission
+        self.queueID = queueID.map(Self.safe).flatMap { $0.isEmpty ? nil : $0 }
+        self.messageID = messageID.map(Self.safe).flatMap { $0.isEmpty ? nil : $0 }
+        self.path = Self.safe(path)
+    }
+
+    /// At most 254 characters, without control characters or white space, so a value
+    /// stays one word in the audit record.
+    private static func safe(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(254).compactMap { scalar in
+            if scalar.properties.generalCategory == .control || scalar.properties.isWhitespace { return nil }
+            return scalar
+        }))
+    }
 }
 
 /// A login attempt as the audit log keeps it: never the password.

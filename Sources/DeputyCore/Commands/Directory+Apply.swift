@@ -97,7 +97,7 @@ extension Directory {
             return try deletePolicy(name, actor: actor)
         case .modifySpamSettings(let changes):
             return try modifySpamSettings(changes, actor: actor)
-        case .recordDelegatedSend(let login, let sender, let delegation):
+        case .recordDelegatedSend(let login, let sender, let delegation, _):
             guard actor.isSystem else { throw .denied(.serviceAccountsOnlyQuery, "only the daemon records mail servers' decisions") }
             guard user(at: login) != nil, owner(of: sender) != nil, delegations[delegation] != nil else {
                 throw .notFound("the login, sender or delegation of the recorded send does not exist")

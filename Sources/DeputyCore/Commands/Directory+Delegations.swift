@@ -32,14 +32,49 @@ extension Directory {
         }
     }
 
+    /// The mailbox an address names: a user's (by primary address or alias), or a group's,
+    /// which is delegated like any mailbox (a shared mailbox).
+    func resolveMailbox(_ address: EmailAddress) throws(DirectoryError) -> DelegatedMailbox {
+        switch owner(of: address) {
+        case .user(let id), .alias(let id):
+            guard let user = users[id] else { break }
+            return .user(user)
+        case .group(let id):
+            guard let group = groups[id] else { break }
+            return .group(group)
+        case nil:
+            break
+        }
+        throw .notFound("no user or group has the address \(address)")
+    }
+
+    /// Who may delegate or undelegate a group's mailbox: whoever manages the group. Sending
+    /// as a personal group's address is a right over that address, which only an
+    /// administrator gives (as with the group's own `sendas=`).
+    func requireMailboxDelegation(of group: Group, permissions: PermissionSet, actor: Actor) throws(DirectoryError) {
+        try requireGroupManagement(group, actor: actor, action: "delegating a group's mailbox")
+        if group.kind == .personal, permissions.contains(.sendAs) || permissions.contains(.sendOnBehalf) {
+            try requirePersonalGroupSendAs(actor: actor)
+        }
+    }
+
     // MARK: - Handlers
 
     /// Rule 9: a user delegates their own mailbox where their email policy allows it;
     /// administrators delegate the mailboxes of accounts below them (never the super
     /// administrator's or another administrator's). The delegate acts as itself.
     mutating func delegate(_ new: NewDelegation, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
-        let owner = try requireUser(new.mailbox)
+        let mailbox = try resolveMailbox(new.mailbox)
         let delegate = try resolveDelegate(new.delegate)
+        let owner: User
+        switch mailbox {
+        case .user(let user):
+            owner = user
+        case .group(let group):
+            try requireMailboxDelegation(of: group, permissions: new.permissions, actor: actor)
+            guard delegate != .group(group.id) else { throw .invalid("a group's mailbox can't be delegated to the group itself") }
+            return try storeDelegation(new, mailbox: group.id, address: group.address, delegate: delegate, actor: actor, time: time)
+        }
         if actor.userID == owner.id {
             // The owner delegates within policy; an administrator's own mailbox too, since
             // the policy is what the organisation chose for it.
@@ -55,10 +90,18 @@ extension Directory {
             try actor.requireAuthority(over: owner, for: .delegateMailbox)
         }
         guard delegate != .user(owner.id) else { throw .invalid("a mailbox can't be delegated to its owner") }
+        return try storeDelegation(new, mailbox: owner.id, address: owner.address, delegate: delegate, actor: actor, time: time)
+    }
+
+    /// Stores a delegation the actor may make, or changes the one between the same mailbox
+    /// and delegate.
+    private mutating func storeDelegation(
+        _ new: NewDelegation, mailbox: EntityID, address: EmailAddress, delegate: Delegate, actor: Actor, time: Date
+    ) throws(DirectoryError) -> CommandResult {
         guard !new.permissions.isEmpty else { throw .invalid("a delegation needs at least one permission") }
         if let expiry = new.expiresAt, expiry <= time { throw .invalid("the expiry time is in the past") }
 
-        let pair = DelegationPair(mailbox: owner.id, delegate: delegate)
+        let pair = DelegationPair(mailbox: mailbox, delegate: delegate)
         if let existing = indexes.delegationByPair[pair] {
             var updated = delegations[existing]!
             updated.permissions = new.permissions
@@ -66,27 +109,42 @@ extension Directory {
             updated.grantedBy = actor.principal
             updated.grantedAt = time
             delegations[existing] = updated
-            if var list = indexes.delegationsByMailbox[owner.id], let position = list.firstIndex(where: { $0.id == existing }) {
+            if var list = indexes.delegationsByMailbox[mailbox], let position = list.firstIndex(where: { $0.id == existing }) {
                 list[position] = updated
-                indexes.delegationsByMailbox[owner.id] = list
+                indexes.delegationsByMailbox[mailbox] = list
             }
-            reindexAddresses(ofUser: owner.id)
-            return CommandResult(entity: existing, summary: "delegation of \(owner.address) to \(new.delegate) changed to \(new.permissions)")
+            reindexAddresses(ofUser: mailbox)
+            return CommandResult(entity: existing, summary: "delegation of \(address) to \(new.delegate) changed to \(new.permissions)")
         }
         let delegation = Delegation(
-            id: allocateIdentity(), mailbox: owner.id, delegate: delegate, permissions: new.permissions,
+            id: allocateIdentity(), mailbox: mailbox, delegate: delegate, permissions: new.permissions,
             grantedBy: actor.principal, grantedAt: time, expiresAt: new.expiresAt
         )
         insertDelegation(delegation)
-        return CommandResult(entity: delegation.id, summary: "\(owner.address) delegated to \(new.delegate) with \(new.permissions)")
+        return CommandResult(entity: delegation.id, summary: "\(address) delegated to \(new.delegate) with \(new.permissions)")
     }
 
     /// The owner removes delegations of their mailbox (even where policy no longer allows
     /// creating them), a delegate may give one up, and administrators remove those of
     /// accounts below them.
     mutating func undelegate(mailbox: EmailAddress, delegate address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
-        let owner = try requireUser(mailbox)
+        let target = try resolveMailbox(mailbox)
         let delegate = try resolveDelegate(address)
+        let owner: User
+        switch target {
+        case .user(let user):
+            owner = user
+        case .group(let group):
+            // Whoever manages the group, and the delegate giving it up.
+            if delegate != actor.userID.map(Delegate.user) {
+                try requireGroupManagement(group, actor: actor, action: "undelegating a group's mailbox")
+            }
+            guard let id = indexes.delegationByPair[DelegationPair(mailbox: group.id, delegate: delegate)] else {
+                throw .notFound("\(mailbox) is not delegated to \(address)")
+            }
+            removeDelegation(id)
+            return CommandResult(entity: id, summary: "delegation of \(group.address) to \(address) removed")
+        }
         // Permission first, so that someone who may not see a mailbox's delegations can't
         // learn whether one exists from the answer.
         if actor.userID != owner.id, delegate != actor.userID.map(Delegate.user) {
@@ -101,4 +159,10 @@ extension Directory {
         removeDelegation(id)
         return CommandResult(entity: id, summary: "delegation of \(owner.address) to \(address) removed")
     }
+}
+
+/// A mailbox that can be delegated: a user's, or a group's shared mailbox.
+enum DelegatedMailbox {
+    case user(User)
+    case group(Group)
 }

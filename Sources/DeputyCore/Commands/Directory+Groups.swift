@@ -20,7 +20,8 @@ extension Directory {
         }
     }
 
-    /// Removes a group with its memberships and every delegation to it.
+    /// Removes a group with its memberships, every delegation to it and every delegation
+    /// of its mailbox.
     mutating func removeGroup(_ groupID: EntityID) {
         guard let group = groups[groupID] else { return }
         for member in group.members {
@@ -29,7 +30,7 @@ extension Directory {
                 reindexAddresses(ofUser: userID)
             }
         }
-        for delegationID in indexes.delegationsByDelegate[.group(groupID)] ?? [] {
+        for delegationID in (indexes.delegationsByMailbox[groupID] ?? []).map(\.id) + (indexes.delegationsByDelegate[.group(groupID)] ?? []) {
             removeDelegation(delegationID)
         }
         if let owner = group.owner { indexes.groupsByOwner.removeID(groupID, from: owner) }

@@ -35,7 +35,7 @@ extension Directory {
             }
         }
         for delegation in delegations.values {
-            if users[delegation.mailbox] == nil { problems.append("delegation \(delegation.id) names a deleted mailbox") }
+            if users[delegation.mailbox] == nil, groups[delegation.mailbox] == nil { problems.append("delegation \(delegation.id) names a deleted mailbox") }
             switch delegation.delegate {
             case .user(let id) where users[id] == nil: problems.append("delegation \(delegation.id) names a deleted user")
             case .group(let id) where groups[id] == nil: problems.append("delegation \(delegation.id) names a deleted group")
@@ -81,7 +81,6 @@ extension Directory {
         for group in groups.values {
             if let owner = group.owner { scratch.indexes.groupsByOwner.appendID(group.id, to: owner) }
             for case .user(let id) in group.members { scratch.indexes.groupsByMember.appendID(group.id, to: id) }
-            scratch.indexAddress(of: group)
         }
         for service in services.values { scratch.indexes.serviceLogins[service.name.value] = service.id }
         for delegation in delegations.values {
@@ -89,6 +88,7 @@ extension Directory {
             scratch.indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
             scratch.indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
         }
+        for group in groups.values { scratch.indexAddress(of: group) }
         for user in users.values { scratch.indexAddresses(of: user) }
         let indexes = scratch.indexes
         return indexes

@@ -9,6 +9,9 @@ public enum Permission: String, Codable, Sendable, CaseIterable, Comparable {
     /// Send mail as the mailbox's address, indistinguishable from its owner.
     case sendAs = "sendas"
 
+    /// Whether the permission is a right to send (``sendOnBehalf`` or ``sendAs``).
+    public var isSending: Bool { self == .sendOnBehalf || self == .sendAs }
+
     public static func < (lhs: Permission, rhs: Permission) -> Bool {
         lhs.order < rhs.order
     }

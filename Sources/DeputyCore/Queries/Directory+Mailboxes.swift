@@ -41,29 +41,29 @@ public struct DelegationView: Hashable, Sendable {
 }
 
 extension Directory {
-    /// The rights `user` holds on `mailbox` at `now`. `nil` when either address is unknown.
+    /// The rights `user` holds on `mailbox` (a user's or a group's) at `now`. `nil` when
+    /// either address is unknown.
     public func access(user login: String, mailbox: String, at now: Date) -> MailboxAccess? {
         guard let (userID, _) = loginEntry(login), let user = users[userID], let target = addressEntry(lookup: mailbox)
         else { return nil }
-        let ownerID: EntityID
         switch target.owner {
-        case .user(let id), .alias(let id): ownerID = id
-        case .group: return nil
+        case .user(let id), .alias(let id), .group(let id): return access(user: user, mailbox: id, at: now)
         }
-        guard let owner = users[ownerID] else { return nil }
-        return access(user: user, mailbox: owner, at: now)
     }
 
-    func access(user: User, mailbox owner: User, at now: Date) -> MailboxAccess {
+    /// The rights `user` holds on the mailbox `mailboxID`, a user's or a group's. A group's
+    /// members hold no right on its mailbox by membership alone: only delegations give them.
+    func access(user: User, mailbox mailboxID: EntityID, at now: Date) -> MailboxAccess? {
+        guard let address = users[mailboxID]?.address ?? groups[mailboxID]?.address else { return nil }
         if user.blocked {
-            return MailboxAccess(mailbox: owner.address, isOwner: false, permissions: .none, grants: [])
+            return MailboxAccess(mailbox: address, isOwner: false, permissions: .none, grants: [])
         }
-        if user.id == owner.id {
-            return MailboxAccess(mailbox: owner.address, isOwner: true, permissions: PermissionSet(Permission.allCases), grants: [])
+        if user.id == mailboxID {
+            return MailboxAccess(mailbox: address, isOwner: true, permissions: PermissionSet(Permission.allCases), grants: [])
         }
         var grants: [MailboxAccess.Grant] = []
         var permissions = PermissionSet.none
-        for delegation in indexes.delegationsByMailbox[owner.id] ?? [] {
+        for delegation in indexes.delegationsByMailbox[mailboxID] ?? [] {
             guard delegation.isActive(at: now) else { continue }
             var viaGroup: EmailAddress?
             switch delegation.delegate {
@@ -76,14 +76,18 @@ extension Directory {
             permissions = permissions.union(delegation.permissions)
             grants.append(.init(delegation: delegation.id, permissions: delegation.permissions, viaGroup: viaGroup, expiresAt: delegation.expiresAt))
         }
-        return MailboxAccess(mailbox: owner.address, isOwner: false, permissions: permissions, grants: grants)
+        return MailboxAccess(mailbox: address, isOwner: false, permissions: permissions, grants: grants)
     }
 
-    /// The delegations of `mailbox`: by default only those that count at `now`.
-    /// `nil` when no user has the address.
+    /// The delegations of `mailbox` (a user's or a group's): by default only those that
+    /// count at `now`. `nil` when no user or group has the address.
     public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
-        guard let address = EmailAddress(mailbox), let owner = user(at: address) else { return nil }
-        return (indexes.delegationsByMailbox[owner.id] ?? []).compactMap { delegation in
+        guard let entry = addressEntry(lookup: mailbox) else { return nil }
+        let id: EntityID
+        switch entry.owner {
+        case .user(let owner), .alias(let owner), .group(let owner): id = owner
+        }
+        return (indexes.delegationsByMailbox[id] ?? []).compactMap { delegation in
             let view = self.view(of: delegation, at: now)
             return includeInactive || view?.active == true ? view : nil
         }
@@ -95,7 +99,7 @@ extension Directory {
     }
 
     func view(of delegation: Delegation, at now: Date) -> DelegationView? {
-        guard let owner = users[delegation.mailbox] else { return nil }
+        guard let mailbox = users[delegation.mailbox]?.address ?? groups[delegation.mailbox]?.address else { return nil }
         let delegateAddress: EmailAddress
         let isGroup: Bool
         var blocked = false
@@ -111,14 +115,15 @@ extension Directory {
             isGroup = true
         }
         return DelegationView(
-            delegation: delegation.id, mailbox: owner.address, delegate: delegateAddress, delegateIsGroup: isGroup,
+            delegation: delegation.id, mailbox: mailbox, delegate: delegateAddress, delegateIsGroup: isGroup,
             permissions: delegation.permissions, grantedBy: loginName(of: delegation.grantedBy),
             grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
             active: delegation.isActive(at: now) && !blocked
         )
     }
 
-    /// Every mailbox `user` may open at `now` (own, and delegated with `read` or `manage`),
+    /// Every mailbox `user` may open at `now` (own, and delegated with `read` or `manage`,
+    /// users' and groups' shared mailboxes alike),
     /// with the rights held on each. `nil` when the login is unknown; empty when blocked.
     public func mailboxes(of login: String, at now: Date) -> [MailboxAccess]? {
         guard let (userID, _) = loginEntry(login), let user = users[userID] else { return nil }
@@ -131,10 +136,9 @@ extension Directory {
             guard let delegation = delegations[delegationID], seen.insert(delegation.mailbox).inserted else { continue }
             mailboxIDs.append(delegation.mailbox)
         }
-        var result = [access(user: user, mailbox: user, at: now)]
+        var result = [access(user: user, mailbox: user.id, at: now)!]
         for mailboxID in mailboxIDs {
-            guard let owner = users[mailboxID] else { continue }
-            let access = access(user: user, mailbox: owner, at: now)
+            guard let access = access(user: user, mailbox: mailboxID, at: now) else { continue }
             if access.permissions.contains(.read) { result.append(access) }
         }
         return result.sorted { ($0.isOwner ? 0 : 1, $0.mailbox) < ($1.isOwner ? 0 : 1, $1.mailbox) }

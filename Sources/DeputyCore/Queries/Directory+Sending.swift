@@ -18,6 +18,14 @@ extension Directory {
         sendDecision(login: login, address: address, permission: .sendOnBehalf, at: now)
     }
 
+    /// May `login` use `address` with `permission`? ``sendAs(login:address:at:)`` and
+    /// ``sendOnBehalf(login:address:at:)`` for the sending permissions; for `read` and
+    /// `manage` the same reasoning without a group's `sendas=` setting, which gives only
+    /// the right to send.
+    public func decide(login: String, address: String, permission: Permission, at now: Date) -> SendDecision {
+        sendDecision(login: login, address: address, permission: permission, at: now)
+    }
+
     private func sendDecision(login: String, address: String, permission: Permission, at now: Date) -> SendDecision {
         // The hot path of every mail server. The address's entry carries its owner's login
         // and each delegate's, so an allowed check through the owner or a direct grant is
@@ -29,7 +37,13 @@ extension Directory {
             return decision
         }
         guard let loginEntry = indexes.addresses[loginKey], case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
-        guard !loginEntry.blocked else { return .refuse(.blockedLogin) }
+        guard !loginEntry.blocked else {
+            // A blocked account uses no address: its own, or one delegated to it.
+            switch target?.owner {
+            case .user(userID), .alias(userID): return .refuse(.ownerBlocked)
+            default: return .refuse(.blockedLogin)
+            }
+        }
         guard let target else { return .refuse(.unknownAddress) }
         return sendDecision(userID: userID, login: loginEntry, target: target, permission: permission, at: now)
     }
@@ -47,7 +61,9 @@ extension Directory {
                 return .allow(.ownAddress)
             }
         case .group:
-            return nil
+            // A member of a group that lets its members send as it is allowed through the
+            // group before any delegation, which needs the login's groups.
+            if target.groupSendAs, permission.isSending { return nil }
         }
         for grant in target.delegations where grant.delegateLogin?.matches(login) == true {
             let delegation = grant.delegation
@@ -62,35 +78,58 @@ extension Directory {
     ///
     /// The login's group lists are read only when a delegation to a group or a group
     /// address needs them: each is one more object, usually outside the CPU's caches.
+    ///
+    /// A refusal names the closest grant the login holds: one that would allow it but has
+    /// expired, else one that holds other permissions; a direct grant before one through a
+    /// group.
     func sendDecision(userID: EntityID, login: AddressEntry, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision {
         // The address entry of a mailbox carries its delegations, so no further lookup is needed.
+        var memberOfTarget = false
         switch target.owner {
         case .user(let id):
             if id == userID { return .allow(.ownAddress) }
         case .alias(let id):
             if id == userID { return .allow(.alias) }
         case .group(let groupID):
-            if target.groupSendAs, login.groups.contains(groupID) {
+            memberOfTarget = permission.isSending && login.groups.contains(groupID)
+            if target.groupSendAs, memberOfTarget {
                 return .allow(.groupMember(group: target.primary))
             }
-            return .refuse(.notPermitted)
         }
         var viaGroup: SendDecision?
+        var expired: (id: EntityID, direct: Bool)?
+        var lacking: (id: EntityID, direct: Bool)?
         for grant in target.delegations {
             let delegation = grant.delegation
-            guard delegation.isActive(at: now), Self.permissions(delegation.permissions, allow: permission) else { continue }
+            let direct: Bool
+            var group: EmailAddress?
             switch delegation.delegate {
             case .user(let id):
-                // A direct grant is the clearest reason; prefer it over one through a group.
-                if id == userID { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
+                guard id == userID else { continue }
+                direct = true
             case .group(let groupID):
-                guard viaGroup == nil else { continue }
-                if let position = login.groups.firstIndex(of: groupID), position < login.groupAddresses.count {
-                    viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: login.groupAddresses[position]))
-                }
+                guard let position = login.groups.firstIndex(of: groupID), position < login.groupAddresses.count else { continue }
+                direct = false
+                group = login.groupAddresses[position]
             }
+            guard Self.permissions(delegation.permissions, allow: permission) else {
+                if lacking == nil || (direct && lacking?.direct == false) { lacking = (delegation.id, direct) }
+                continue
+            }
+            guard delegation.isActive(at: now) else {
+                if expired == nil || (direct && expired?.direct == false) { expired = (delegation.id, direct) }
+                continue
+            }
+            // A direct grant is the clearest reason; prefer it over one through a group.
+            if direct { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
+            if viaGroup == nil { viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: group)) }
         }
-        return viaGroup ?? .refuse(.notPermitted)
+        if let viaGroup { return viaGroup }
+        if let expired { return .refuse(.expired(delegation: expired.id)) }
+        if let lacking { return .refuse(.lacksPermission(delegation: lacking.id)) }
+        // A member of a group whose sendas= is off: the group's setting is what refuses.
+        if memberOfTarget { return .refuse(.groupSendAsOff(group: target.primary)) }
+        return .refuse(.notPermitted)
     }
 
     static func permissions(_ held: PermissionSet, allow wanted: Permission) -> Bool {
@@ -107,14 +146,10 @@ extension Directory {
         switch target.owner {
         case .user(let id), .alias(let id):
             candidates.append(id)
-            for delegation in indexes.delegationsByMailbox[id] ?? [] {
-                switch delegation.delegate {
-                case .user(let delegateID): candidates.append(delegateID)
-                case .group(let groupID): candidates.append(contentsOf: userMembers(of: groupID))
-                }
-            }
+            candidates.append(contentsOf: delegateUsers(ofMailbox: id))
         case .group(let groupID):
             candidates.append(contentsOf: userMembers(of: groupID))
+            candidates.append(contentsOf: delegateUsers(ofMailbox: groupID))
         }
         var seen: Set<EntityID> = []
         var entries: [SenderEntry] = []
@@ -124,6 +159,17 @@ extension Directory {
             if decision.allowed { entries.append(SenderEntry(login: user.address, decision: decision)) }
         }
         return entries.sorted { $0.login < $1.login }
+    }
+
+    /// The users a mailbox's delegations reach: direct delegates and the user members of
+    /// delegate groups, in the order of the delegations, possibly repeated.
+    func delegateUsers(ofMailbox id: EntityID) -> [EntityID] {
+        (indexes.delegationsByMailbox[id] ?? []).flatMap { delegation in
+            switch delegation.delegate {
+            case .user(let delegateID): [delegateID]
+            case .group(let groupID): userMembers(of: groupID)
+            }
+        }
     }
 
     func userMembers(of groupID: EntityID) -> [EntityID] {

@@ -4,11 +4,13 @@ import Foundation
 import Logging
 
 /// Writes each delegated send to the directory's audit log, as the command
-/// ``DeputyCore/Command/recordDelegatedSend(login:sender:delegation:)`` applied by the
-/// daemon itself through the single writer, so the record is as durable as any change.
+/// ``DeputyCore/Command/recordDelegatedSend(login:sender:delegation:details:)`` applied by
+/// the daemon itself through the single writer, so the record is as durable as any change.
 ///
-/// The audit record reads `delegated-send` on the sender's address, with the login and the
-/// delegation's identity.
+/// The audit record reads `delegated-send` on the sender's address, its actor the login,
+/// with the delegation's identity, its permissions and granter, the permission used, the
+/// queue id and the Message-ID. The wait is the journal's group commit, shared with every
+/// other change committed at the same moment.
 public struct CommittingDelegatedSendRecorder: DelegatedSendRecorder {
     private let committer: any DirectoryCommitter
     private let logger: Logger
@@ -19,9 +21,9 @@ public struct CommittingDelegatedSendRecorder: DelegatedSendRecorder {
         self.logger = logger
     }
 
-    public func record(login: EmailAddress, sender: EmailAddress, delegation: DelegatedSendGrant, at time: Date) async {
-        let command = Command.recordDelegatedSend(login: login, sender: sender, delegation: delegation.delegation)
-        let metadata: Logger.Metadata = ["audit.login": "\(login)", "audit.sender": "\(sender)", "audit.grant": "\(delegation.delegation)"]
+    public func record(_ event: DelegatedSendEvent, at time: Date) async {
+        let command = Command.recordDelegatedSend(login: event.login, sender: event.sender, delegation: event.grant.delegation, details: event.details)
+        let metadata: Logger.Metadata = ["audit.login": "\(event.login)", "audit.sender": "\(event.sender)", "audit.grant": "\(event.grant.delegation)"]
         do {
             if case .failure(let error) = try await committer.commit(command, context: CommandContext(actor: .system, time: time)) {
                 // The delegation went away between the decision and the record; the decision

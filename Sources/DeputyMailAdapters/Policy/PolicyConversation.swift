@@ -13,11 +13,16 @@ struct PolicyConversation: MailAdapterConversation {
     let environment: MailAdapterEnvironment
     var decoder: PolicyRequestDecoder
     let logger: Logger
+    /// Whether this service records delegated sends: not when a milter listener does, as it
+    /// sees each message whole (with its queue id and Message-ID) and records the envelope
+    /// sender's delegation too, so each message is recorded once.
+    let recordsDelegatedSends: Bool
     /// The last delegated send recorded on this connection, by message instance.
     private var lastRecorded: (instance: String, login: String, sender: String)?
 
-    init(environment: MailAdapterEnvironment, limits: MailAdapterLimits, logger: Logger) {
+    init(environment: MailAdapterEnvironment, limits: MailAdapterLimits, recordsDelegatedSends: Bool = true, logger: Logger) {
         self.environment = environment
+        self.recordsDelegatedSends = recordsDelegatedSends
         self.decoder = PolicyRequestDecoder(maximumBlockSize: limits.maximumRequestSize)
         self.logger = logger
     }
@@ -34,11 +39,12 @@ struct PolicyConversation: MailAdapterConversation {
         guard environment.isReady() else { return .deferIfPermit("4.3.0 directory not ready") }
         let now = environment.clock()
         let decision = PolicyDecision.decide(request, in: environment.directory.directory, at: now)
-        if let send = decision.delegatedSend {
+        if recordsDelegatedSends, let send = decision.delegatedSend {
             let instance = request.instance ?? ""
             let key = (instance: instance, login: send.login.value, sender: send.sender.value)
             if instance.isEmpty || lastRecorded.map({ $0 != key }) ?? true {
-                await environment.recorder.record(login: send.login, sender: send.sender, delegation: send.grant, at: now)
+                let details = DelegatedSendDetails(permission: .sendAs, queueID: request.queueID, messageID: nil, path: "policy")
+                await environment.recorder.record(DelegatedSendEvent(login: send.login, sender: send.sender, grant: send.grant, details: details), at: now)
                 lastRecorded = key
             }
         }

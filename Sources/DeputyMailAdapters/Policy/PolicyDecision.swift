@@ -42,7 +42,7 @@ public struct PolicyDecision: Hashable, Sendable {
         }
         let decision = directory.sendAs(login: login, address: sender, at: now)
         guard decision.allowed else {
-            return PolicyDecision(.reject("5.7.1 " + refusal(decision.reason, login: login, sender: sender, directory: directory)))
+            return PolicyDecision(.reject("5.7.1 " + refusal(decision, login: login, sender: sender, directory: directory)))
         }
         if let grant = DelegatedSendGrant(decision), let loginAddress = EmailAddress(login), let senderAddress = EmailAddress(sender) {
             return PolicyDecision(.dunno, delegatedSend: DelegatedSend(login: loginAddress, sender: senderAddress, grant: grant))
@@ -55,19 +55,8 @@ public struct PolicyDecision: Hashable, Sendable {
         return directory.owner(of: address) != nil || directory.organization?.hosts(address.domain) == true
     }
 
-    private static func refusal(_ reason: SendDecision.Reason, login: String, sender: String, directory: Directory) -> String {
-        switch reason {
-        case .unknownLogin:
-            return "\(login) is not a login of this organisation"
-        case .blockedLogin:
-            return "the account \(login) is blocked"
-        case .unknownAddress:
-            if let address = EmailAddress(sender), directory.organization?.hosts(address.domain) == true {
-                return "no user or group has the address \(sender)"
-            }
-            return "\(login) may send only as addresses of this organisation, not as \(sender)"
-        case .notPermitted, .ownAddress, .alias, .delegation, .groupMember:
-            return "\(login) is not allowed to send as \(sender)"
-        }
+    private static func refusal(_ decision: SendDecision, login: String, sender: String, directory: Directory) -> String {
+        let hosted = EmailAddress(sender).map { directory.organization?.hosts($0.domain) == true } ?? false
+        return decision.refusalText(login: login, address: sender, hosted: hosted)
     }
 }

@@ -28,4 +28,6 @@ public struct PolicyRequest: Hashable, Sendable {
     public var saslUsername: String { attributes["sasl_username"] ?? "" }
     /// `instance`: the same for every request about one message.
     public var instance: String? { attributes["instance"] }
+    /// `queue_id=`: the queue file's id, empty until Postfix has opened one.
+    public var queueID: String? { attributes["queue_id"].flatMap { $0.isEmpty ? nil : $0 } }
 }

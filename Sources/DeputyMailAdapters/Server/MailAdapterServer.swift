@@ -6,7 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The mail-server listeners: socketmap, tcp_table, policy, Dovecot auth and Dovecot dict,
+/// The mail-server listeners: socketmap, tcp_table, policy, Dovecot auth, Dovecot dict and milter,
 /// each bound as configured and answering from the shared directory.
 ///
 /// A `Service`: it runs until graceful shutdown, then stops accepting, lets every
@@ -127,7 +127,10 @@ public final class MailAdapterServer: Service, Sendable {
         case .tcpTable(let map):
             await serve(connection, TCPTableConversation(map: map, environment: environment, limits: limits, logger: logger), logger: logger)
         case .policy:
-            await serve(connection, PolicyConversation(environment: environment, limits: limits, logger: logger), logger: logger)
+            // With a milter listener, the milter records delegated sends (once per message).
+            let milterRecords = configuration.listeners.contains { if case .milter = $0.kind { true } else { false } }
+            let conversation = PolicyConversation(environment: environment, limits: limits, recordsDelegatedSends: !milterRecords, logger: logger)
+            await serve(connection, conversation, logger: logger)
         case .dovecotAuth:
             let conversation = DovecotAuthConversation(
                 environment: environment, limits: limits, identity: authServerIdentity, connectionID: id, peer: peer, logger: logger
@@ -135,6 +138,8 @@ public final class MailAdapterServer: Service, Sendable {
             await serve(connection, conversation, logger: logger)
         case .dovecotDict:
             await serve(connection, DovecotDictConversation(environment: environment, limits: limits, logger: logger), logger: logger)
+        case .milter(let unauthenticated):
+            await serve(connection, MilterConversation(environment: environment, limits: limits, unauthenticated: unauthenticated, logger: logger), logger: logger)
         }
     }
 

@@ -263,6 +263,11 @@ extension Request {
     static func decodeDelegates(_ a: Arguments) throws(DecodingError) -> Request { .query(.delegates(mailbox: a[0])) }
     static func decodeMailboxes(_ a: Arguments) throws(DecodingError) -> Request { .query(.mailboxes(user: a[0])) }
     static func decodeSenders(_ a: Arguments) throws(DecodingError) -> Request { .query(.senders(address: a[0])) }
+    static func decodeHolders(_ a: Arguments) throws(DecodingError) -> Request {
+        // The table allows only the permissions' own words.
+        .query(.holders(address: a[0], permission: a.named("permission").flatMap(Permission.init(rawValue:))))
+    }
+    static func decodeRights(_ a: Arguments) throws(DecodingError) -> Request { .query(.rights(user: a[0])) }
     static func decodePrivileges(_ a: Arguments) throws(DecodingError) -> Request { .query(.privileges(user: a[0])) }
     static func decodeMembers(_ a: Arguments) throws(DecodingError) -> Request { .query(.members(group: a[0])) }
     static func decodeEntry(_ a: Arguments) throws(DecodingError) -> Request { .query(.entry(a[0])) }

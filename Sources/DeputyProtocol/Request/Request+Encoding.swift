@@ -164,6 +164,10 @@ extension Request {
             case .delegates(let mailbox): words = ["DELEGATES", mailbox]
             case .mailboxes(let user): words = ["MAILBOXES", user]
             case .senders(let address): words = ["SENDERS", address]
+            case .holders(let address, let permission):
+                words = ["HOLDERS", address]
+                put("permission", permission?.rawValue)
+            case .rights(let user): words = ["RIGHTS", user]
             case .privileges(let user): words = ["PRIVILEGES", user]
             case .members(let group): words = ["MEMBERS", group]
             case .entry(let key): words = ["ENTRY", key]
@@ -234,6 +238,8 @@ extension Request {
             case .delegates: "QUERY DELEGATES"
             case .mailboxes: "QUERY MAILBOXES"
             case .senders: "QUERY SENDERS"
+            case .holders: "QUERY HOLDERS"
+            case .rights: "QUERY RIGHTS"
             case .privileges: "QUERY PRIVILEGES"
             case .members: "QUERY MEMBERS"
             case .entry: "QUERY ENTRY"

@@ -122,6 +122,10 @@ public enum Request: Hashable, Sendable {
         case mailboxes(user: String)
         /// `QUERY SENDERS <address>`
         case senders(address: String)
+        /// `QUERY HOLDERS <address> [permission=]`: who may use the address, and how.
+        case holders(address: String, permission: Permission?)
+        /// `QUERY RIGHTS <user>`: what the user may do on every mailbox, and how.
+        case rights(user: String)
         /// `QUERY PRIVILEGES <user>`
         case privileges(user: String)
         /// `QUERY MEMBERS <group>`

@@ -71,7 +71,8 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
             idleTimeout: try values.seconds(.mailIdleTimeout)
         )
         mail = MailAdapterConfiguration()
-        for (kind, setting) in [(MailAdapterKind.socketmap, Setting.socketmap), (.policy, .policy), (.dovecotAuth, .dovecotAuth), (.dovecotDict, .dovecotDict)] {
+        let milter = MailAdapterKind.milter(MilterUnauthenticated(rawValue: try values.choice(.milterUnauthenticated))!)
+        for (kind, setting) in [(MailAdapterKind.socketmap, Setting.socketmap), (.policy, .policy), (.dovecotAuth, .dovecotAuth), (.dovecotDict, .dovecotDict), (milter, .milter)] {
             guard let text = values.text(setting) else { continue }
             guard let address = MailAdapterListener.address(text) else { throw values.error(setting, "expected HOST:PORT or a Unix socket path, not \(SettingValues.quoted(text))") }
             mail.listeners.append(MailAdapterListener(kind: kind, address: address, limits: mailLimits))

@@ -28,6 +28,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case policy
     case dovecotAuth = "dovecot-auth"
     case dovecotDict = "dovecot-dict"
+    case milter
+    case milterUnauthenticated = "milter-unauthenticated"
     case dovecotACL = "dovecot-acl"
     case dovecotACLPrefix = "dovecot-acl-prefix"
     case mailMaxConnections = "mail-max-connections"
@@ -79,6 +81,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .idleTimeout, .lockoutSeconds, .lockoutDelayMax, .mailIdleTimeout, .snapshotInterval: .seconds
         case .logLevel: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         case .logFormat: .choice(["text", "json"])
+        case .milterUnauthenticated: .choice(MilterUnauthenticated.allCases.map(\.rawValue))
         case .tcpTable: .list
         default: .text
         }
@@ -119,6 +122,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .logLevel: "notice"
         case .logFormat: "text"
         case .dovecotACLPrefix: "shared/"
+        case .milterUnauthenticated: MilterUnauthenticated.accept.rawValue
         default: nil
         }
     }
@@ -148,6 +152,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .policy: "Postfix policy service listener: HOST:PORT on loopback or a Unix socket path."
         case .dovecotAuth: "Dovecot auth protocol listener (Postfix SMTP AUTH): HOST:PORT on loopback or a Unix socket path."
         case .dovecotDict: "Dovecot dict listener for the shared-mailbox map: a Unix socket path."
+        case .milter: "Milter listener (Postfix smtpd_milters) that checks From: and Sender: against the login's rights: HOST:PORT on loopback or a Unix socket path."
+        case .milterUnauthenticated: "What the milter does with mail sent without SMTP AUTH: accept (leave it alone) or reject (refuse a From: address of the organisation)."
         case .dovecotACL: "Dovecot's global ACL file for shared mailboxes, kept in step with the delegations (mode 0640, for Dovecot's mail_access_groups)."
         case .dovecotACLPrefix: "The prefix of Dovecot's shared namespace before the owner's login (prefix = shared/%%u/ gives shared/)."
         case .mailMaxConnections: "Maximum connections per mail listener."

@@ -8,6 +8,8 @@ extension Session {
         var record = ReplyRecord()
         record.append(key: "allowed", value: decision.allowed ? "yes" : "no")
         record.append(key: "via", value: decision.via)
+        if let refusal = decision.refusal { record.append(key: "reason", value: refusal) }
+        if let grant = decision.refusingGrant { record.append(key: "grant", value: grant.description) }
         switch decision.reason {
         case .delegation(let owner, let delegation, let group):
             record.append(key: "from", value: owner.value)
@@ -19,6 +21,17 @@ extension Session {
             break
         }
         return record
+    }
+
+    /// One right of a reverse query: the login or mailbox it is about, the permission, and
+    /// how it is held, as `QUERY SENDAS` says it.
+    static func record(_ entry: RightEntry, leading: (key: String, value: String), directory: Directory) -> ReplyRecord {
+        var result = ReplyRecord()
+        result.append(key: leading.key, value: leading.value)
+        result.append(key: "permission", value: entry.permission.rawValue)
+        let decision = record(entry.decision, directory: directory)
+        result.fields.append(contentsOf: decision.fields.filter { $0.key != "allowed" })
+        return result
     }
 
     static func record(_ access: MailboxAccess) -> ReplyRecord {

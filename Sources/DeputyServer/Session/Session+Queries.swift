@@ -32,7 +32,8 @@ extension Session {
         case .access(let user, let mailbox): .access(user: user, mailbox: mailbox)
         case .delegates(let mailbox): .delegates(mailbox: mailbox)
         case .mailboxes(let user): .mailboxes(user: user)
-        case .senders(let address): .senders(address: address)
+        case .senders(let address), .holders(let address, _): .senders(address: address)
+        case .rights(let user): .mailboxes(user: user)
         case .privileges(let user): .privileges(user: user)
         case .members(let group): .members(group: group)
         case .entry, .search: .entries
@@ -76,6 +77,16 @@ extension Session {
                 record.fields.insert(ReplyRecord.Field(key: "login", value: entry.login.value)!, at: 0)
                 return record
             }, noun: "senders")
+        case .holders(let address, let permission):
+            let permissions = permission.map { [$0] } ?? Permission.allCases
+            return listing(directory.holders(of: address, permissions: permissions, at: now).map { entry in
+                Self.record(entry, leading: ("login", entry.login.value), directory: directory)
+            }, noun: "holders")
+        case .rights(let user):
+            guard let rights = directory.rights(of: user, at: now) else {
+                return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))
+            }
+            return listing(rights.map { Self.record($0, leading: ("mailbox", $0.mailbox.value), directory: directory) }, noun: "rights")
         case .privileges(let user):
             guard let summary = directory.privileges(of: user) else {
                 return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))

@@ -1,11 +1,12 @@
 import ArgumentParser
+import DeputyCore
 import DeputyProtocol
 
 /// `deputy query ...`: the questions mail servers ask, for people and scripts.
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query", abstract: "Ask the directory.",
-        subcommands: [SendAs.self, SendOnBehalf.self, Access.self, Delegates.self, Mailboxes.self, Senders.self, Search.self, Privileges.self, Members.self, Entry.self]
+        subcommands: [SendAs.self, SendOnBehalf.self, Access.self, Delegates.self, Mailboxes.self, Senders.self, Holders.self, Rights.self, Search.self, Privileges.self, Members.self, Entry.self]
     )
 
     struct SendAs: DeputyCommand {
@@ -57,6 +58,28 @@ struct QueryCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.senders(address: address))) }
+    }
+
+    struct Holders: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Everyone who may read, manage, send on behalf of or send as ADDRESS, and how.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var address: String
+        @Option(help: "Only this permission: read, manage, sendonbehalf or sendas.") var permission: String?
+        func validate() throws {
+            if let permission, Permission(rawValue: permission) == nil {
+                throw ValidationError("--permission must be read, manage, sendonbehalf or sendas")
+            }
+        }
+        func perform(_ session: DeputySession) async throws -> ExitStatus {
+            try await session.run(.query(.holders(address: address, permission: permission.flatMap(Permission.init(rawValue:)))))
+        }
+    }
+
+    struct Rights: DeputyCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything USER may do on every mailbox, and how.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var user: String
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.rights(user: user))) }
     }
 
     struct Search: DeputyCommand {

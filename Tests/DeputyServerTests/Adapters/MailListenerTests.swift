@@ -74,7 +74,7 @@ struct MailListenerTests {
         #expect(try await client.readText(endingWith: "logged in: log in to send as boss@example.test\n\n") == """
             action=DUNNO
 
-            action=REJECT 5.7.1 reader@example.test is not allowed to send as boss@example.test
+            action=REJECT 5.7.1 reader@example.test is not allowed to send as boss@example.test: the delegation does not include it (reason=lacks-permission grant=12)
 
             action=REJECT 5.7.1 not logged in: log in to send as boss@example.test
 
@@ -90,8 +90,8 @@ struct MailListenerTests {
         // actor, the mailbox as the target, and the grant with who gave it.
         let audited = server.committer.live.directory.auditLog.all.filter { $0.action == "delegated-send" }
         #expect(audited.map { "\($0.actor) \($0.target) \($0.detail) \($0.outcome == .applied)" } == [
-            "secretary@example.test boss@example.test grant=\(records[0].grant.delegation) permissions=read,sendas grantedby=system true",
-            "member1@example.test chief@example.test grant=\(records[1].grant.delegation) permissions=read,manage,sendas grantedby=system true",
+            "secretary@example.test boss@example.test grant=\(records[0].grant.delegation) permissions=read,sendas grantedby=system permission=sendas path=policy true",
+            "member1@example.test chief@example.test grant=\(records[1].grant.delegation) permissions=read,manage,sendas grantedby=system permission=sendas path=policy true",
         ])
         try await server.stop()
     }

@@ -135,14 +135,14 @@ struct SMTPSubmissionTests {
                 "member2@example.test chief@example.test team@example.test",
             ])
             #expect(try await mailFrom(socket, login: "reader@example.test", sender: "boss@example.test")
-                == "554 5.7.1 <boss@example.test>: Sender address rejected: reader@example.test is not allowed to send as boss@example.test")
+                == "554 5.7.1 <boss@example.test>: Sender address rejected: reader@example.test is not allowed to send as boss@example.test: the delegation does not include it (reason=lacks-permission grant=12)")
             #expect(try await mailFrom(socket, login: nil, sender: "boss@example.test")
                 == "554 5.7.1 <boss@example.test>: Sender address rejected: not logged in: log in to send as boss@example.test")
             #expect(try await mailFrom(socket, login: nil, sender: "friend@elsewhere.test").hasPrefix("250 "))
 
             try await server.commit(.undelegate(mailbox: MailFixture.address("boss@example.test"), delegate: MailFixture.address("secretary@example.test")))
             #expect(try await mailFrom(socket, login: "secretary@example.test", sender: "boss@example.test")
-                == "554 5.7.1 <boss@example.test>: Sender address rejected: secretary@example.test is not allowed to send as boss@example.test")
+                == "554 5.7.1 <boss@example.test>: Sender address rejected: secretary@example.test is not allowed to send as boss@example.test (reason=lacks-permission)")
             #expect(server.recorder.all.count == 2)
             let audited = server.committer.live.directory.auditLog.all.filter { $0.action == "delegated-send" }
             #expect(audited.map { "\($0.actor) \($0.target) \($0.detail.split(separator: " ").first ?? "")" } == server.recorder.all.map { "\($0.login) \($0.sender) grant=\($0.grant.delegation)" })

@@ -32,7 +32,7 @@ struct DeputyCLITests {
             (["delegation", "show", "alice@example.test"], 0, "delegate=bob@example.test"),
             (["delegation", "list"], 0, "mailbox=alice@example.test"),
             (["query", "sendas", "bob@example.test", "al@example.test"], 0, "allowed=yes via=delegation from=alice@example.test grant=5\n"),
-            (["query", "sendas", "alice@example.test", "bob@example.test"], 1, "allowed=no via=none\n"),
+            (["query", "sendas", "alice@example.test", "bob@example.test"], 1, "allowed=no via=none reason=lacks-permission\n"),
             (["query", "sendonbehalf", "bob@example.test", "alice@example.test"], 0, "allowed=yes"),
             (["query", "access", "bob@example.test", "alice@example.test"], 0, "permissions=read,sendas"),
             (["query", "delegates", "alice@example.test"], 0, "delegate=bob@example.test"),

@@ -12,6 +12,9 @@ public enum MailAdapterKind: Hashable, Sendable, CustomStringConvertible {
     case dovecotAuth
     /// Dovecot's dict protocol, for the `proxy` driver behind `acl_sharing_map`.
     case dovecotDict
+    /// The milter protocol, for Postfix's `smtpd_milters` (and Sendmail's `INPUT_MAIL_FILTER`):
+    /// checks each message's `From:` and `Sender:` headers; what unauthenticated mail gets.
+    case milter(MilterUnauthenticated)
 
     /// The flag-style name, for example `tcp-table(senders)`.
     public var description: String {
@@ -21,6 +24,16 @@ public enum MailAdapterKind: Hashable, Sendable, CustomStringConvertible {
         case .policy: "policy"
         case .dovecotAuth: "dovecot-auth"
         case .dovecotDict: "dovecot-dict"
+        case .milter: "milter"
         }
     }
+}
+
+/// What the milter does with a message sent without SMTP AUTH.
+public enum MilterUnauthenticated: String, Hashable, Sendable, CaseIterable {
+    /// Left alone: mail from outside is not the milter's business.
+    case accept
+    /// Refused when a `From:` address is one of the organisation's (owned, or in one of its
+    /// domains): only its users may use those, and they log in.
+    case reject
 }

@@ -11,6 +11,7 @@ final class CollectingRecorder: DelegatedSendRecorder {
         let login: String
         let sender: String
         let grant: DelegatedSendGrant
+        let details: DelegatedSendDetails
         let time: Date
     }
 
@@ -21,9 +22,9 @@ final class CollectingRecorder: DelegatedSendRecorder {
         self.next = next
     }
 
-    func record(login: EmailAddress, sender: EmailAddress, delegation: DelegatedSendGrant, at time: Date) async {
-        records.withLock { $0.append(Record(login: login.value, sender: sender.value, grant: delegation, time: time)) }
-        await next?.record(login: login, sender: sender, delegation: delegation, at: time)
+    func record(_ event: DelegatedSendEvent, at time: Date) async {
+        records.withLock { $0.append(Record(login: event.login.value, sender: event.sender.value, grant: event.grant, details: event.details, time: time)) }
+        await next?.record(event, at: time)
     }
 
     var all: [Record] { records.withLock { $0 } }

@@ -36,8 +36,13 @@ final class MailTestServer: Sendable {
         self.pool = pool
     }
 
-    /// Starts every kind of listener with `limits`; `throttle` for the auth listener.
-    static func launch(limits: MailAdapterLimits = MailAdapterLimits(), throttle: LoginThrottle.Policy = .init(), tcpTableMaps: [MailMap] = [.senders, .aliases]) async throws -> MailTestServer {
+    /// Starts every kind of listener with `limits`; `throttle` for the auth listener; a
+    /// milter listener too when `milter` says what it does with unauthenticated mail (the
+    /// milter then records delegated sends, the policy service not).
+    static func launch(
+        limits: MailAdapterLimits = MailAdapterLimits(), throttle: LoginThrottle.Policy = .init(), tcpTableMaps: [MailMap] = [.senders, .aliases],
+        milter: MilterUnauthenticated? = nil
+    ) async throws -> MailTestServer {
         let directoryPath = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-mail-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directoryPath, withIntermediateDirectories: true)
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -60,6 +65,9 @@ final class MailTestServer: Sendable {
             MailAdapterListener(kind: .dovecotAuth, address: loopback, limits: limits),
             MailAdapterListener(kind: .dovecotDict, address: .unix(path: directoryPath + "/dict.sock"), limits: limits),
         ])
+        if let milter {
+            configuration.listeners.append(MailAdapterListener(kind: .milter(milter), address: loopback, limits: limits))
+        }
         for map in tcpTableMaps {
             configuration.listeners.append(MailAdapterListener(kind: .tcpTable(map), address: loopback, limits: limits))
         }
