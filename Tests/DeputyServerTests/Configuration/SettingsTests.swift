@@ -53,6 +53,19 @@ struct SettingsTests {
         #expect(try DaemonSettings(SettingValues(flags: [:], environment: environment, file: fromFile)).mail.listeners.count == 3)
     }
 
+    @Test("The milter listener: its address, and what unauthenticated mail gets (accept unless told)")
+    func milter() throws {
+        let accepting = try DaemonSettings(SettingValues(flags: [.milter: ["127.0.0.1:7644"]], environment: [:]))
+        #expect(accepting.mail.listeners.map(\.kind) == [.milter(.accept)])
+        #expect(accepting.mail.listeners.map(\.address) == [.tcp(host: "127.0.0.1", port: 7644)])
+        let rejecting = try DaemonSettings(SettingValues(flags: [.milter: ["/run/deputy/milter"]], environment: ["DEPUTY_MILTER_UNAUTHENTICATED": "reject"]))
+        #expect(rejecting.mail.listeners.map(\.kind) == [.milter(.reject)])
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.milter: ["127.0.0.1:7644"], .milterUnauthenticated: ["maybe"]], environment: [:])) }
+            .hasPrefix("--milter-unauthenticated: "))
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.milter: ["192.0.2.1:7644"]], environment: [:])) }
+            .contains("is not a loopback address"))
+    }
+
     @Test("Mistakes in the file name its line")
     func fileErrors() {
         #expect(settingsError { _ = try file("{\n  \"listen\": \"127.0.0.1:7636\",\n  \"max-conections\": 5\n}") }
