@@ -25,8 +25,11 @@ public struct HeaderDecision: Hashable, Sendable {
 
     /// One address a delegation allowed, with the permission it was used with.
     public struct DelegatedAddress: Hashable, Sendable {
+        /// The `From:` address.
         public let sender: EmailAddress
+        /// The delegation that allowed it.
         public let grant: DelegatedSendGrant
+        /// `sendas`, or `sendonbehalf` when only that allowed it.
         public let permission: Permission
     }
 

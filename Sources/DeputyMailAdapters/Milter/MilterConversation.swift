@@ -17,8 +17,8 @@ struct MilterConversation: MailAdapterConversation {
     /// The newest protocol version spoken; Postfix offers 6.
     static let version: UInt32 = 6
     /// The steps this milter asks to skip, when the MTA offers to.
-    static let wantedSteps = MilterReply.Bits.noConnect | MilterReply.Bits.noHelo | MilterReply.Bits.noRecipient
-        | MilterReply.Bits.noBody | MilterReply.Bits.noUnknown | MilterReply.Bits.noData | MilterReply.Bits.noHeaderReply
+    static let wantedSteps = MilterReply.Steps.noConnect | MilterReply.Steps.noHelo | MilterReply.Steps.noRecipient
+        | MilterReply.Steps.noBody | MilterReply.Steps.noUnknown | MilterReply.Steps.noData | MilterReply.Steps.noHeaderReply
 
     let environment: MailAdapterEnvironment
     let unauthenticated: HeaderDecision.Unauthenticated
@@ -54,7 +54,7 @@ struct MilterConversation: MailAdapterConversation {
                 guard version >= 2 else { throw MailAdapterError(.unsupportedVersion, "milter protocol version \(version) is older than 2") }
                 negotiated = true
                 steps = Self.wantedSteps & offered
-                MilterReply.optionNegotiation(version: min(version, Self.version), actions: MilterReply.Bits.addHeaders & actions, steps: steps)
+                MilterReply.optionNegotiation(version: min(version, Self.version), actions: MilterReply.Actions.addHeaders & actions, steps: steps)
                     .encode(into: &output)
             case .macros(_, let list):
                 for macro in list { macros[macro.bareName] = macro.value }
@@ -72,7 +72,7 @@ struct MilterConversation: MailAdapterConversation {
                 case "message-id": message.messageID = value.trimmingCharacters(in: .whitespaces)
                 default: break
                 }
-                if steps & MilterReply.Bits.noHeaderReply == 0 { MilterReply.continue.encode(into: &output) }
+                if steps & MilterReply.Steps.noHeaderReply == 0 { MilterReply.continue.encode(into: &output) }
             case .endOfMessage:
                 for reply in await endOfMessage() { reply.encode(into: &output) }
                 message = Message()

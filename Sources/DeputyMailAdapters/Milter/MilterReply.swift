@@ -15,19 +15,28 @@ public enum MilterReply: Hashable, Sendable {
     /// `h`: add a header at the end of the headers.
     case addHeader(name: String, value: String)
 
-    /// The option bits this milter uses.
-    public enum Bits {
+    /// The actions (SMFIF_*) this milter asks for in option negotiation.
+    public enum Actions {
         /// SMFIF_ADDHDRS: the milter may add headers.
         public static let addHeaders: UInt32 = 0x01
-        /// SMFIP_NOCONNECT, NOHELO, NORCPT, NOBODY, NOUNKNOWN, NODATA: steps skipped.
+    }
+
+    /// The steps (SMFIP_*) this milter asks the MTA to skip, or not to wait for a reply to.
+    public enum Steps {
+        /// SMFIP_NOCONNECT: no connection information.
         public static let noConnect: UInt32 = 0x01
+        /// SMFIP_NOHELO: no HELO/EHLO.
         public static let noHelo: UInt32 = 0x02
+        /// SMFIP_NORCPT: no RCPT TO.
         public static let noRecipient: UInt32 = 0x08
+        /// SMFIP_NOBODY: no body chunks.
         public static let noBody: UInt32 = 0x10
-        public static let noUnknown: UInt32 = 0x100
-        public static let noData: UInt32 = 0x200
         /// SMFIP_NR_HDR: no reply to each header.
         public static let noHeaderReply: UInt32 = 0x80
+        /// SMFIP_NOUNKNOWN: no unknown SMTP commands.
+        public static let noUnknown: UInt32 = 0x100
+        /// SMFIP_NODATA: no DATA.
+        public static let noData: UInt32 = 0x200
     }
 
     /// Appends the packet to `buffer`.
