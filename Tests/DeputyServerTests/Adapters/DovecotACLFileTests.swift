@@ -57,6 +57,25 @@ struct DovecotACLFileTests {
         #expect(Self.lines(directory, at: MailFixture.now.addingTimeInterval(60)) == ["* owner lrwstipekx"])
     }
 
+    @Test("a group's shared mailbox: in the ACL file and the sharing map under the group's address, out again with the group")
+    func groupMailbox() throws {
+        var directory = MailFixture.directory()
+        func apply(_ command: Command) {
+            #expect(throws: Never.self) { try directory.apply(command, context: CommandContext(actor: .system, time: MailFixture.now)).get() }
+        }
+        apply(.delegate(NewDelegation(mailbox: MailFixture.address("team@example.test"), delegate: MailFixture.address("reader@example.test"), permissions: PermissionSet([.manage]))))
+        #expect(Self.lines(directory).filter { $0.contains("team@") } == [
+            #""shared/team@example.test" user=reader@example.test lrwstipekx"#,
+            #""shared/team@example.test/*" user=reader@example.test lrwstipekx"#,
+        ])
+        #expect(SharedMailboxMap.lookup("shared/shared-boxes/user/reader@example.test/team@example.test", in: directory, at: MailFixture.now) == "1")
+        #expect(SharedMailboxMap.iterate("shared/shared-boxes/user/reader@example.test/", flags: [], limit: 10, in: directory, at: MailFixture.now).map(\.key)
+            == ["shared/shared-boxes/user/reader@example.test/boss@example.test", "shared/shared-boxes/user/reader@example.test/team@example.test"])
+        apply(.deleteGroup(MailFixture.address("team@example.test")))
+        #expect(!Self.lines(directory).contains { $0.contains("team@") })
+        #expect(SharedMailboxMap.lookup("shared/shared-boxes/user/reader@example.test/team@example.test", in: directory, at: MailFixture.now) == nil)
+    }
+
     @Test("logins Dovecot would read as wildcards or separators are left out and named")
     func unsafeLoginsAreLeftOut() throws {
         var directory = MailFixture.directory()
