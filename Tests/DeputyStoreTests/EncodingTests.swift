@@ -99,6 +99,20 @@ struct EncodingTests {
         #expect(try StorageJSONDecoder().decode([String].self, from: Array(#"["\u00e9\ud83c\udf89\/"]"#.utf8)) == ["é🎉/"])
     }
 
+    @Test("a delegated send's details round-trip, and a record journalled before they existed still reads")
+    func delegatedSendDetails() throws {
+        let login = EmailAddress("bob@acme.test")!, sender = EmailAddress("alice@acme.test")!
+        let detailed = Command.recordDelegatedSend(
+            login: login, sender: sender, delegation: EntityID(7),
+            details: DelegatedSendDetails(permission: .sendOnBehalf, queueID: "4QX1", messageID: "<m1 @x>", path: "milter")
+        )
+        #expect(try StorageJSONDecoder().decode(Command.self, from: try StorageJSONEncoder().encode(detailed)) == detailed)
+        // Text from the mail is kept without white space or control characters.
+        if case .recordDelegatedSend(_, _, _, let details?) = detailed { #expect(details.messageID == "<m1@x>") }
+        let old = #"{"recordDelegatedSend":{"delegation":7,"login":"bob@acme.test","sender":"alice@acme.test"}}"#
+        #expect(try StorageJSONDecoder().decode(Command.self, from: Array(old.utf8)) == .recordDelegatedSend(login: login, sender: sender, delegation: EntityID(7)))
+    }
+
     @Test("a decoding failure names the byte offset and the coding path of the bad value")
     func decodingFailureLocation() {
         let text = #"{"a": [{"address": "x@y.test"}, {"address": "not an address"}]}"#
