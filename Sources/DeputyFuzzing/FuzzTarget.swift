@@ -92,10 +92,31 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             precondition(before - buffer.readableBytes <= 4 + 1_024, "a milter packet over the limit came through")
             if case .header(_, let value) = command, let addresses = HeaderAddressList.parse(value) {
                 for address in addresses {
-                    precondition(address.contains("@") && !address.contains("<") && !address.contains(">"), "a header address kept its brackets or lost its @")
+                    // Outside a quoted local part, an address has its @ and no angle bracket.
+                    let unquoted = Self.unquoted(address)
+                    precondition(unquoted.contains("@") && !unquoted.contains("<") && !unquoted.contains(">"), "a header address kept its brackets or lost its @")
                 }
             }
         }
+    }
+
+    /// `text` without its quoted strings (RFC 5322 quoted-string, with backslash escapes).
+    private static func unquoted(_ text: String) -> String {
+        var result = String.UnicodeScalarView()
+        var quoted = false
+        var escaped = false
+        for scalar in text.unicodeScalars {
+            if escaped {
+                escaped = false
+            } else if quoted, scalar == "\\" {
+                escaped = true
+            } else if scalar == "\"" {
+                quoted.toggle()
+            } else if !quoted {
+                result.append(scalar)
+            }
+        }
+        return String(result)
     }
 
     private func policy(_ input: [UInt8]) {

@@ -28,13 +28,13 @@ public enum HeaderAddressList {
                 var address = Substring(angle)
                 if address.hasPrefix("@"), let colon = address.firstIndex(of: ":") { address = address[address.index(after: colon)...] }
                 let trimmed = address.trimmingWhitespace()
-                guard trimmed.contains("@") else { return false }
+                guard hasUnquotedAt(trimmed) else { return false }
                 addresses.append(trimmed)
                 return true
             }
             let trimmed = Substring(bare).trimmingWhitespace()
             if trimmed.isEmpty { return true }   // an empty list element, allowed by RFC 5322's obsolete syntax
-            guard trimmed.contains("@"), !trimmed.contains(where: { $0 == " " || $0 == "\t" }) else { return false }
+            guard hasUnquotedAt(trimmed), !trimmed.contains(where: { $0 == " " || $0 == "\t" }) else { return false }
             addresses.append(trimmed)
             return true
         }
@@ -118,6 +118,25 @@ public enum HeaderAddressList {
         }
         guard finishMailbox() else { return nil }
         return addresses
+    }
+
+    /// Whether `address` has an `@` outside its quoted strings: an `@` inside a quoted
+    /// local part (`"a@b"`) separates nothing.
+    static func hasUnquotedAt(_ address: String) -> Bool {
+        var quoted = false
+        var escaped = false
+        for scalar in address.unicodeScalars {
+            if escaped {
+                escaped = false
+            } else if quoted, scalar == "\\" {
+                escaped = true
+            } else if scalar == "\"" {
+                quoted.toggle()
+            } else if scalar == "@", !quoted {
+                return true
+            }
+        }
+        return false
     }
 }
 

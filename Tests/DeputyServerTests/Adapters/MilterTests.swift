@@ -73,7 +73,7 @@ struct MilterTests {
 
     @Test("unreadable header values", arguments: [
         "Alice <alice@example.test", "\"Alice <alice@example.test>", "(Alice <alice@example.test>", "<a@example.test> <b@example.test>",
-        "Alice", "Alice <alice>", "alice@example.test>", "<alice@example.test> bob@example.test", "a@example.test b@example.test",
+        "Alice", "Alice <alice>", "alice@example.test>", "\"c<70#@\"", "Alice <\"a@b\">", "<alice@example.test> bob@example.test", "a@example.test b@example.test",
     ])
     func unreadable(value: String) {
         #expect(HeaderAddressList.parse(value) == nil)
