@@ -92,8 +92,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             precondition(before - buffer.readableBytes <= 4 + 1_024, "a milter packet over the limit came through")
             if case .header(_, let value) = command, let addresses = HeaderAddressList.parse(value) {
                 for address in addresses {
-                    // Outside a quoted local part, an address has its @ and no angle bracket.
-                    let unquoted = Self.unquoted(address)
+                    // Outside a quoted local part, an address has its @ and no angle bracket;
+                    // compared as scalars, since a combining mark joins "@" into another character.
+                    let unquoted = Self.unquoted(address).unicodeScalars
                     precondition(unquoted.contains("@") && !unquoted.contains("<") && !unquoted.contains(">"), "a header address kept its brackets or lost its @")
                 }
             }
