@@ -90,6 +90,9 @@ enum WireByte {
     /// Whether `string` is a valid verb: one or more ASCII letters or digits.
     static func isValidVerb(_ string: String) -> Bool {
         let utf8 = string.utf8
+        if let valid = utf8.withContiguousStorageIfAvailable({ bytes in !bytes.isEmpty && bytes.allSatisfy(Self.isAlphanumeric) }) {
+            return valid
+        }
         return !utf8.isEmpty && utf8.allSatisfy(Self.isAlphanumeric)
     }
 
