@@ -15,9 +15,10 @@ struct DataDirectoryLockTests {
 
         init(_ data: String) throws {
             snapshot = FileManager.default.contents(atPath: data + "/snapshot.json")
-            var status = stat()
-            guard stat(data + "/journal.log", &status) == 0 else { throw TestFailure("no journal in \(data)") }
-            journalInode = UInt64(status.st_ino)
+            guard let inode = (try? FileManager.default.attributesOfItem(atPath: data + "/journal.log"))?[.systemFileNumber] as? NSNumber else {
+                throw TestFailure("no journal in \(data)")
+            }
+            journalInode = inode.uint64Value
             journal = FileManager.default.contents(atPath: data + "/journal.log")
         }
     }
