@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import PostgresNIO
+import Synchronization
 
 /// Follows the log on one node: every node, the writing one included, applies each record
 /// in sequence order through the unchanged ``DeputyCore/Directory/apply(_:context:)`` and
@@ -44,6 +45,8 @@ public actor ClusterApplier {
     private var recordsSinceLocalSave = 0
     private var recordsSinceSharedSnapshot = 0
     private var sharedSnapshotRunning = false
+    /// Counts connections: work begun on an earlier one that resumes late changes nothing.
+    private var generation = 0
 
     /// What became of a record this node's writer waits for.
     private enum Outcome {
@@ -108,15 +111,24 @@ public actor ClusterApplier {
 
     /// One connection's life: LISTEN, check the position, catch up, then catch up again on
     /// every notification and every poll tick until the connection fails.
+    ///
+    /// A connection that stops answering is closed here rather than waited on: when no
+    /// catch-up has finished for ``livenessLimit``, the ticker closes it, which fails the
+    /// query in flight and ends the notifications, so the loop reconnects.
     private func follow(_ connection: PostgresConnection) async throws {
-        try await connection.requireSchema(logger: logger)
+        generation += 1
+        let current = generation
         let poll = settings.pollInterval
+        let limit = livenessLimit
+        let logger = logger
+        try await withDeadline(limit, "checking the schema") { try await connection.requireSchema(logger: logger) }
         try await connection.listen(on: ClusterSchema.channel) { notifications in
             // LISTEN is confirmed before this closure runs: nothing committed from here on
             // can be missed by the reads below.
-            try await self.reconcile(connection)
-            try await self.catchUp(connection)
+            try await withDeadline(limit, "checking this node's position") { try await self.reconcile(connection, current) }
+            try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
             self.setFollowing(true)
+            let progress = ProgressClock()
             let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -126,24 +138,44 @@ public actor ClusterApplier {
                 group.addTask {
                     while true {
                         try await Task.sleep(for: poll)
+                        if progress.sinceLast > limit {
+                            throw ClusterError(.unavailable, "the primary has not answered a catch-up for \(limit)")
+                        }
                         wake.yield()
                     }
                 }
                 group.addTask {
-                    var ticks = ContinuousClock.now
+                    var beat = ContinuousClock.now
                     for await _ in wakes {
-                        try await self.catchUp(connection)
-                        if ContinuousClock.now - ticks >= poll {
-                            ticks = ContinuousClock.now
-                            try await self.heartbeat(connection)
+                        try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
+                        if ContinuousClock.now - beat >= poll {
+                            beat = ContinuousClock.now
+                            try await withDeadline(limit, "reporting progress") { try await self.heartbeat(connection, current) }
                         }
+                        progress.mark()
                     }
                 }
-                _ = try await group.next()
-                group.cancelAll()
+                do {
+                    _ = try await group.next()
+                } catch {
+                    // Closing the connection ends whatever still waits on it; the group
+                    // then finishes.
+                    group.cancelAll()
+                    wake.finish()
+                    try? await connection.close()
+                    throw error
+                }
             }
         }
     }
+
+    /// Throws when `current` is no longer the connection being followed.
+    private func requireCurrent(_ current: Int) throws {
+        guard current == generation else { throw ClusterError(.unavailable, "an earlier connection's work resumed late; dropped") }
+    }
+
+    /// How long a catch-up may go unanswered before the connection counts as dead.
+    private var livenessLimit: Duration { max(settings.pollInterval * 10, settings.connectTimeout * 2) }
 
     private func setFollowing(_ following: Bool) {
         isFollowing = following
@@ -153,30 +185,37 @@ public actor ClusterApplier {
 
     /// Checks, after connecting, that the log continues this node's state; reloads from the
     /// shared snapshot when it does not, or when the records it needs are gone.
-    func reconcile(_ connection: PostgresConnection) async throws {
+    func reconcile(_ connection: PostgresConnection, _ current: Int) async throws {
         let head = try await connection.head(logger: logger)
+        try requireCurrent(current)
         lastHead = head.sequence
         ClusterMetrics.head.record(head.sequence)
         if head.sequence < position.sequence {
-            try await rebootstrap(connection, because: "the log ends at \(head.sequence), before this node's \(position.sequence): records it applied were taken back by a failover")
+            try await rebootstrap(connection, current, because: "the log ends at \(head.sequence), before this node's \(position.sequence): records it applied were taken back by a failover")
             return
         }
-        guard let logged = try await connection.digest(at: position.sequence, logger: logger) else {
-            try await rebootstrap(connection, because: "the log no longer holds sequence \(position.sequence) (removed after a newer shared snapshot)")
+        let logged = try await connection.digest(at: position.sequence, logger: logger)
+        try requireCurrent(current)
+        guard let logged else {
+            try await rebootstrap(connection, current, because: "the log no longer holds sequence \(position.sequence) (removed after a newer shared snapshot)")
             return
         }
         if logged != position.digest {
-            try await rebootstrap(connection, because: "the log's digest at \(position.sequence) differs from this node's: a record it applied was taken back by a failover")
+            try await rebootstrap(connection, current, because: "the log's digest at \(position.sequence) differs from this node's: a record it applied was taken back by a failover")
         }
     }
 
     /// Loads the newest shared snapshot and makes it this node's position.
-    private func rebootstrap(_ connection: PostgresConnection, because reason: String) async throws {
-        guard let stored = try await connection.newestSnapshot(logger: logger) else {
+    private func rebootstrap(_ connection: PostgresConnection, _ current: Int, because reason: String) async throws {
+        let newest = try await connection.newestSnapshot(logger: logger)
+        try requireCurrent(current)
+        guard let stored = newest else {
             throw ClusterError(.incompatible, "\(reason), and the database holds no shared snapshot to start from")
         }
         let loaded = try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
-        guard try await connection.digest(at: loaded.sequence, logger: logger) == loaded.digest else {
+        let logged = try await connection.digest(at: loaded.sequence, logger: logger)
+        try requireCurrent(current)
+        guard logged == loaded.digest else {
             throw ClusterError(.incompatible, "\(reason), and the shared snapshot at \(stored.sequence) does not match the log")
         }
         logger.error("reloading from the shared snapshot", metadata: ["reason": "\(reason)", "cluster.snapshot": "\(loaded.sequence)", "cluster.applied": "\(position.sequence)"])
@@ -193,15 +232,16 @@ public actor ClusterApplier {
     }
 
     /// Applies every record after this node's position, in batches.
-    func catchUp(_ connection: PostgresConnection) async throws {
+    func catchUp(_ connection: PostgresConnection, _ current: Int) async throws {
         while haltReason == nil {
             let rows = try await connection.rows(after: position.sequence, limit: 1000, logger: logger)
+            try requireCurrent(current)
             if rows.isEmpty { break }
             if rows[0].sequence != position.sequence + 1 {
-                try await rebootstrap(connection, because: "the log continues at \(rows[0].sequence), after this node's \(position.sequence): the records between were removed after a newer shared snapshot")
+                try await rebootstrap(connection, current, because: "the log continues at \(rows[0].sequence), after this node's \(position.sequence): the records between were removed after a newer shared snapshot")
                 continue
             }
-            try await apply(rows, connection: connection)
+            try await apply(rows, connection: connection, current)
             if rows.count < 1000 { break }
         }
         ClusterMetrics.head.record(max(lastHead, position.sequence))
@@ -210,14 +250,14 @@ public actor ClusterApplier {
     }
 
     /// Applies `rows` (contiguous from this node's position) and publishes the result once.
-    private func apply(_ rows: [LogRow], connection: PostgresConnection) async throws {
+    private func apply(_ rows: [LogRow], connection: PostgresConnection, _ current: Int) async throws {
         var next = position
         var applied = 0
         for row in rows {
             let digest = HashChain.next(next.digest, row.body)
             guard row.sequence == next.sequence + 1, digest == row.digest else {
                 publish(next, records: applied, last: rows.first { $0.sequence == next.sequence })
-                try await rebootstrap(connection, because: "the record at \(row.sequence) does not follow this node's chain: the log was rewritten under it (a failover)")
+                try await rebootstrap(connection, current, because: "the record at \(row.sequence) does not follow this node's chain: the log was rewritten under it (a failover)")
                 return
             }
             let record: LoggedCommand
@@ -269,8 +309,9 @@ public actor ClusterApplier {
     }
 
     /// Reports progress and refreshes the head for the lag metrics.
-    private func heartbeat(_ connection: PostgresConnection) async throws {
+    private func heartbeat(_ connection: PostgresConnection, _ current: Int) async throws {
         let head = try await connection.head(logger: logger)
+        try requireCurrent(current)
         lastHead = head.sequence
         ClusterMetrics.head.record(head.sequence)
         try await connection.report(node: settings.nodeName, applied: position.sequence, digest: position.digest, logger: logger)
@@ -382,4 +423,13 @@ public actor ClusterApplier {
         if case .applied(_, let result) = outcomes[id] { return result }
         return nil
     }
+}
+
+/// When the applier last finished a catch-up, readable from its other tasks.
+private final class ProgressClock: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+
+    func mark() { last.withLock { $0 = .now } }
+
+    var sinceLast: Duration { last.withLock { ContinuousClock.now - $0 } }
 }

@@ -117,6 +117,12 @@ public actor ClusterWriter {
     /// Sends the queue as appends, one at a time, until it is empty or the link is down.
     private func drain() async {
         while !queue.isEmpty, case .up(let connection) = link {
+            // A query written to a closed connection is never answered (postgres-nio): the
+            // batch is refused instead, as nothing of it was sent.
+            if connection.isClosed {
+                takeDown(connection, reason: "the connection to the primary closed")
+                break
+            }
             let batch = queue
             queue = []
             ClusterMetrics.batchSize.record(batch.count)
@@ -212,7 +218,8 @@ public actor ClusterWriter {
             do {
                 let connection = try await connector.connectToPrimary(purpose: .append)
                 do {
-                    try await connection.requireSchema(logger: logger)
+                    let logger = logger
+                    try await withDeadline(settings.writeTimeout, "checking the schema") { try await connection.requireSchema(logger: logger) }
                     try await resolveUnknown(on: connection)
                 } catch {
                     try? await connection.close()
@@ -267,7 +274,9 @@ public actor ClusterWriter {
     private func resolveUnknown(on connection: PostgresConnection) async throws {
         guard !unresolved.isEmpty else { return }
         let ids = unresolved
-        let found = try await connection.resolve(ids, logger: logger)
+        let logger = logger
+        // deputy_resolve waits for the head lock up to lock_timeout, then fails cleanly.
+        let found = try await withDeadline(settings.writeTimeout, "resolving request ids") { try await connection.resolve(ids, logger: logger) }
         let stored = zip(ids, found).compactMap { id, sequence in sequence.map { (id, $0) } }
         for (id, sequence) in stored {
             logger.notice("a change whose outcome was unknown was stored", metadata: ["cluster.request": "\(id)", "cluster.sequence": "\(sequence)"])

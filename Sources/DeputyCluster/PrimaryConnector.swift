@@ -62,7 +62,17 @@ struct PrimaryConnector: Sendable {
         for endpoint in settings.endpoints {
             do {
                 let connection = try await connect(endpoint, purpose: purpose)
-                if try await connection.isInRecovery(logger: logger) {
+                let logger = logger
+                let recovery: Bool
+                do {
+                    recovery = try await withDeadline(settings.connectTimeout, "asking \(endpoint) whether it is a standby") {
+                        try await connection.isInRecovery(logger: logger)
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                if recovery {
                     notes.append("\(endpoint) is a standby")
                     try? await connection.close()
                 } else {
