@@ -72,15 +72,12 @@ struct Serve: AsyncParsableCommand {
         let healthTask = health.map { server in Task { await server.run() } }
         defer { healthTask?.cancel() }
 
-        // The store refuses to start when the data directory or any file in it is open to
-        // group or others.
-        let store = try await Store.open(
-            path: initial.data,
-            configuration: StoreConfiguration(snapshotEveryRecords: initial.snapshotEvery, snapshotEverySeconds: initial.snapshotInterval),
-            logger: Logger(label: "deputyd.store"), lock: lock
-        )
-        running.withLock { $0 = store }
-        readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
+        // The data directory's store, or in cluster mode the shared log (docs/cluster.md).
+        let backend = try await DirectoryBackend.open(initial, lock: lock!, logger: logger)
+        running.withLock { $0 = backend.store }
+        if let store = backend.store {
+            readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
+        }
         // Without a configured certificate, the data directory's own (made on first start).
         let tls = try configuredTLS ?? DaemonTLS.load(initial, logger: logger)
 
@@ -88,18 +85,18 @@ struct Serve: AsyncParsableCommand {
         pool.start()
         defer { pool.shutdownGracefully { _ in } }
         let passwords = PasswordService(hasher: .standard, pool: pool)
-        let loaded = store.directory.organization == nil ? nil : StartupLine.Loaded(store)
-        if loaded == nil {
+        let loaded = backend.store.flatMap { $0.directory.organization == nil ? nil : StartupLine.Loaded($0) }
+        if let store = backend.store, loaded == nil {
             try await FirstStart.createOrganization(
                 in: store, name: FirstStart.organization, domain: DomainName(FirstStart.domain)!,
                 superAdministrator: EmailAddress(FirstStart.superAdministrator)!, password: initial.initialPassword, dataDirectory: initial.data,
                 passwords: passwords, logger: logger
             )
         }
-        await audit?.catchUp(with: store.directory.auditLog)
+        await audit?.catchUp(with: backend.live.directory.auditLog)
         let throttle = LoginThrottle(policy: initial.throttle)
         let environment = SessionEnvironment(
-            committer: StoreCommitter(store: store, audit: audit), passwords: passwords, throttle: throttle,
+            committer: backend.committer(audit: audit), passwords: passwords, throttle: throttle,
             limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing
         )
         let metricsAddress = health?.address
@@ -109,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             DaemonNotifications.send({ try notifier.ready() }, logger: logger)
         }
         // The store's maintenance comes first so that it stops last, after the listeners.
-        var services: [any Service] = [StoreMaintenance(store: store, logger: logger), daemon]
+        var services: [any Service] = [backend.maintenance(logger: logger), daemon]
         if !initial.mail.isEmpty {
             let mailLogger = Logger(label: "deputyd.mail")
             let mailEnvironment = MailAdapterEnvironment(

@@ -23,6 +23,20 @@ public struct CommitterError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
+/// A change the committer could not make now because what makes it durable is out of reach
+/// (cluster mode: the database): the request deserves `ERR unavailable`, not a storage
+/// error. `outcomeUnknown` says that it may have been made all the same (its commit was in
+/// flight when the connection broke); the directory will show it if it was.
+public struct CommitUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public let outcomeUnknown: Bool
+
+    public init(_ description: String, outcomeUnknown: Bool) {
+        self.description = description
+        self.outcomeUnknown = outcomeUnknown
+    }
+}
+
 /// A committer that keeps the directory in memory only, for tests and tools that need no
 /// persistence.
 public actor InMemoryCommitter: DirectoryCommitter {

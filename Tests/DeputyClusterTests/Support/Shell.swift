@@ -57,13 +57,34 @@ enum Shell {
         return output
     }
 
-    private static func spawnAndWait(_ argv: [String], _ envp: [String], stdout: String, stderr: String, seconds: Double) async throws -> Int32 {
+    /// Starts `program` and returns at once with its process id; its output goes to `log`.
+    /// ``reap(_:)`` collects it once it ends.
+    static func spawn(_ program: String, _ arguments: [String], log: String) throws -> pid_t {
+        let envp = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        return try start([program] + arguments, envp, stdout: log, stderr: log, append: true)
+    }
+
+    /// Waits until `pid`, a child started by ``spawn(_:_:log:)``, has ended; its status.
+    @discardableResult
+    static func reap(_ pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+                // Exited: its code; killed by a signal: 128 and the signal, as shells say.
+                continuation.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+            }
+        }
+    }
+
+    private static func start(_ argv: [String], _ envp: [String], stdout: String, stderr: String, append: Bool = false) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o644)
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = envp.map { strdup($0) } + [nil]
         defer {
@@ -73,20 +94,16 @@ enum Shell {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, cEnvironment)
         guard spawned == 0 else { throw Failure(description: "cannot start \(argv[0]): \(String(cString: strerror(spawned)))") }
-        let child = pid
+        return pid
+    }
+
+    private static func spawnAndWait(_ argv: [String], _ envp: [String], stdout: String, stderr: String, seconds: Double) async throws -> Int32 {
+        let child = try start(argv, envp, stdout: stdout, stderr: stderr)
         let killer = Task {
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             kill(child, SIGKILL)
         }
         defer { killer.cancel() }
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(child, &status, 0) < 0, errno == EINTR {}
-                // Exited: its code; killed by a signal: 128 and the signal, as shells say.
-                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-                continuation.resume(returning: code)
-            }
-        }
+        return await reap(child)
     }
 }

@@ -1,0 +1,184 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// Real `deputyd` processes in cluster mode on one PostgreSQL pair: `deputyd init` and
+/// `deputyd cluster init` make the cluster from a single-node data directory, three nodes
+/// serve it, and nodes are killed with SIGKILL under write load and started again.
+@Suite(.serialized)
+struct DaemonNodeTests {
+    static var daemon: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deputyd").path
+    }
+
+    /// Kills in this run; `DEPUTY_CLUSTER_NODE_KILLS` asks for a longer one (docs/cluster.md).
+    static let kills = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_KILLS"] ?? "") ?? 50
+
+    /// The nodes of one test, and what it needs to start them again.
+    final class Nodes: @unchecked Sendable {
+        let root: String
+        let pair: PostgresPair
+        let adminPassword = "cluster-admin-secret"
+        private(set) var pids: [Int: pid_t] = [:]
+        let count: Int
+
+        init(root: String, pair: PostgresPair, count: Int) {
+            self.root = root
+            self.pair = pair
+            self.count = count
+        }
+
+        func socket(_ node: Int) -> String { root + "/n\(node).sock" }
+
+        var clusterFlags: [String] {
+            pair.ports.values.sorted().flatMap { ["--cluster-hosts", "localhost:\($0)"] }
+                + ["--cluster-password-file", root + "/pg-password", "--cluster-ca", pair.certificateAuthority]
+        }
+
+        func start(_ node: Int) throws {
+            pids[node] = try Shell.spawn(DaemonNodeTests.daemon, [
+                "serve", "--data", root + "/n\(node)", "--listen", "127.0.0.1:0", "--plain-socket", socket(node), "--cluster-node", "n\(node)",
+            ] + clusterFlags, log: root + "/n\(node).log")
+        }
+
+        func kill9(_ node: Int) async {
+            guard let pid = pids.removeValue(forKey: node) else { return }
+            kill(pid, SIGKILL)
+            await Shell.reap(pid)
+        }
+
+        func stopAll() async {
+            for (_, pid) in pids {
+                kill(pid, SIGTERM)
+                await Shell.reap(pid)
+            }
+            pids = [:]
+        }
+
+        /// A bound admin session on `node`, once it answers (at most `seconds`).
+        func session(_ node: Int, seconds: Double = 30) async throws -> LineSocket {
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            while ContinuousClock.now < deadline {
+                if let client = await LineSocket.connect(socket(node)), try await client.send("BIND admin@example.test \(adminPassword)").last == "OK bound as admin@example.test" {
+                    return client
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw Shell.Failure(description: "node \(node) did not answer within \(seconds) s; see \(root)/n\(node).log")
+        }
+    }
+
+    @Test func nodesKilledUnderWriteLoadLoseNothingAndRestartFast() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.daemon), "build deputyd first: \(Self.daemon)")
+        let pair = try await PostgresPair.start()
+        let root = "/tmp/deputy-nodes-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let nodes = Nodes(root: root, pair: pair, count: 3)
+        do {
+            try await Self.run(nodes)
+        } catch {
+            await nodes.stopAll()
+            await pair.destroy()
+            throw error
+        }
+        await nodes.stopAll()
+        await pair.destroy()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    static func run(_ nodes: Nodes) async throws {
+        let root = nodes.root
+        // One node's data directory, made the single-node way, becomes the cluster.
+        try "\(nodes.adminPassword)\n".write(toFile: root + "/admin-password", atomically: false, encoding: .utf8)
+        try "\(PostgresPair.deputyPassword)\n".write(toFile: root + "/pg-password", atomically: false, encoding: .utf8)
+        for file in ["admin-password", "pg-password"] { chmod(root + "/" + file, 0o600) }
+        try await Shell.run(daemon, ["init", "--data", root + "/seed", "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test", "--password-file", root + "/admin-password"])
+        let created = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags)
+        #expect(created.stdout.contains("cluster created with Example"), "\(created.stdout)")
+        let again = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags, check: false)
+        #expect(again.status != 0 && again.stderr.contains("already holds a Deputy cluster"), "\(again.stderr)")
+
+        for node in 1...nodes.count { try nodes.start(node) }
+        for node in 1...nodes.count { _ = try await nodes.session(node) }
+
+        // Writers add groups through whichever node answers, reconnecting when theirs dies;
+        // an answer lost with a connection is not counted as acknowledged.
+        let acknowledged = Acknowledged()
+        let stop = StopFlag()
+        let writers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for writer in 0..<3 {
+                    group.addTask {
+                        var index = 0
+                        var node = writer % nodes.count + 1
+                        while !stop.isSet {
+                            guard let client = try? await nodes.session(node, seconds: 5) else {
+                                node = node % nodes.count + 1
+                                continue
+                            }
+                            while !stop.isSet {
+                                let name = "w\(writer)-\(index)"
+                                index += 1
+                                guard let reply = try? await client.send("ADD GROUP \(name)@example.test") else { break }
+                                if reply.last == "OK organization group \(name)@example.test added" {
+                                    acknowledged.append(name)
+                                }
+                            }
+                            node = node % nodes.count + 1
+                        }
+                    }
+                }
+            }
+        }
+
+        var restarts: [Double] = []
+        var generator = SystemRandomNumberGenerator()
+        for kill in 0..<kills {
+            let before = acknowledged.count
+            #expect(await ClusterFixture.waitUntil(seconds: 30) { acknowledged.count >= before + 5 }, "kill \(kill): writes stalled")
+            let victim = Int.random(in: 1...nodes.count, using: &generator)
+            let last = acknowledged.all.last
+            await nodes.kill9(victim)
+            let started = ContinuousClock.now
+            try nodes.start(victim)
+            // Ready: it answers, with what was acknowledged before it died.
+            let client = try await nodes.session(victim)
+            if let last {
+                #expect(await ClusterFixture.waitUntil(seconds: 10) { (try? await client.send("QUERY ENTRY \(last)@example.test"))?.last == "OK" })
+            }
+            restarts.append((ContinuousClock.now - started).seconds)
+        }
+        stop.set()
+        await writers.value
+
+        // Every acknowledged change is on every node.
+        let names = acknowledged.all
+        for node in 1...nodes.count {
+            let client = try await nodes.session(node)
+            var missing: [String] = []
+            for name in names where try await client.send("QUERY ENTRY \(name)@example.test").last != "OK" {
+                // A node may still be catching up: give it a bounded while.
+                let caught = await ClusterFixture.waitUntil(seconds: 10) { (try? await client.send("QUERY ENTRY \(name)@example.test"))?.last == "OK" }
+                if !caught { missing.append(name) }
+            }
+            #expect(missing.isEmpty, "node \(node) lacks \(missing.count) acknowledged groups, e.g. \(missing.prefix(5))")
+        }
+        let status = try await Shell.run(daemon, ["cluster", "status"] + nodes.clusterFlags)
+        let head = status.stdout.split(separator: "\n").first.flatMap { $0.split(separator: " ").dropFirst().first }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ";")) } ?? "?"
+        let nodeLines = status.stdout.split(separator: "\n").filter { $0.hasPrefix("node n") }
+        #expect(nodeLines.count == nodes.count, "\(status.stdout)")
+        for line in nodeLines { #expect(line.contains("chain ok"), "\(line)") }
+        #expect(restarts.allSatisfy { $0 < 5 }, "restarts: \(restarts)")
+        let sorted = restarts.sorted()
+        print("cluster nodes: \(kills) kill -9 of a node under 3 writers, \(names.count) acknowledged (0 lost), head \(head); restart to caught-up answer: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s")
+    }
+}
+
+/// Names acknowledged by concurrent writers.
+final class Acknowledged: Sendable {
+    private let names = Mutex<[String]>([])
+    func append(_ name: String) { names.withLock { $0.append(name) } }
+    var all: [String] { names.withLock { $0 } }
+    var count: Int { names.withLock { $0.count } }
+}
