@@ -43,6 +43,9 @@ public actor ClusterApplier {
     private var waiters: [Int: (sequence: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
     private var nextWaiter = 0
     private var recordsSinceLocalSave = 0
+    private var lastLocalSave = ContinuousClock.now
+    /// The local state file being written off the applier, if one is.
+    private var localSave: Task<Void, Never>?
     private var recordsSinceSharedSnapshot = 0
     private var sharedSnapshotRunning = false
     /// Counts connections: work begun on an earlier one that resumes late changes nothing.
@@ -106,7 +109,7 @@ public actor ClusterApplier {
             }
         }
         setFollowing(false)
-        saveLocalState()
+        await saveLocalState()
     }
 
     /// One connection's life: LISTEN, check the position, catch up, then catch up again on
@@ -320,7 +323,18 @@ public actor ClusterApplier {
     // MARK: - Snapshots
 
     private func maintainSnapshots() {
-        if recordsSinceLocalSave >= settings.localSnapshotEvery { saveLocalState() }
+        if recordsSinceLocalSave >= settings.localSnapshotEvery, ContinuousClock.now - lastLocalSave >= settings.localSnapshotInterval, localSave == nil {
+            // Off the applier: encoding a large directory takes a while, and the directory
+            // value does not change under it.
+            guard let localState else { return }
+            recordsSinceLocalSave = 0
+            lastLocalSave = .now
+            let position = position
+            localSave = Task.detached { [logger] in
+                Self.save(position, to: localState, logger: logger)
+                await self.localSaveFinished()
+            }
+        }
         if recordsSinceSharedSnapshot >= settings.sharedSnapshotEvery, !sharedSnapshotRunning {
             recordsSinceSharedSnapshot = 0
             sharedSnapshotRunning = true
@@ -336,15 +350,24 @@ public actor ClusterApplier {
 
     /// Writes the local state file now; the sequence it holds.
     @discardableResult
-    public func saveLocalStateNow() -> Int64 {
-        saveLocalState()
+    public func saveLocalStateNow() async -> Int64 {
+        await saveLocalState()
         return position.sequence
     }
 
-    /// Writes the local state file (on shutdown and every few thousand records).
-    func saveLocalState() {
+    /// Writes the local state file now, after any write in progress (on shutdown, and when
+    /// asked).
+    func saveLocalState() async {
         guard let localState else { return }
+        await localSave?.value
         recordsSinceLocalSave = 0
+        lastLocalSave = .now
+        Self.save(position, to: localState, logger: logger)
+    }
+
+    private func localSaveFinished() { localSave = nil }
+
+    private static func save(_ position: ClusterPosition, to localState: LocalClusterState, logger: Logger) {
         do {
             try localState.save(position, snapshot: try PortableSnapshot.encode(position.directory))
         } catch {

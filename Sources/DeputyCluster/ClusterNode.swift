@@ -186,3 +186,32 @@ public struct ClusterStatusReport: Sendable {
         )
     }
 }
+
+extension ClusterSetup {
+    /// The whole directory at the head of the log, as snapshot bytes: the newest shared
+    /// snapshot with every later record applied and its chain checked. What
+    /// `deputyd cluster backup` writes; `deputyd restore` makes it one node's data
+    /// directory again.
+    public static func export(settings: ClusterSettings, logger: Logger) async throws -> (sequence: Int64, bytes: [UInt8]) {
+        let connector = try PrimaryConnector(settings: settings, logger: logger)
+        let connection = try await connector.connectToPrimary(purpose: .bootstrap)
+        do {
+            try await connection.requireSchema(logger: logger)
+            guard let stored = try await connection.newestSnapshot(logger: logger) else {
+                throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
+            }
+            let applier = ClusterApplier(
+                position: try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)"), settings: settings,
+                connector: connector, localState: nil, logger: logger
+            )
+            try await applier.catchUp(connection, 0)
+            if let halted = await applier.haltReason { throw ClusterError(.incompatible, halted) }
+            let exported = try await applier.snapshotBytes()
+            try? await connection.close()
+            return exported
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}

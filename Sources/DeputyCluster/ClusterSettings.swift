@@ -52,8 +52,10 @@ public struct ClusterSettings: Sendable {
     public var connectTimeout: Duration = .seconds(2)
     /// Upload a shared snapshot after this many applied records (one node at a time).
     public var sharedSnapshotEvery = 10_000
-    /// Write the local snapshot after this many applied records.
-    public var localSnapshotEvery = 10_000
+    /// Write the local state file after this many applied records, at most once per
+    /// ``localSnapshotInterval``: a node killed with SIGKILL replays what came after it.
+    public var localSnapshotEvery = 1_000
+    public var localSnapshotInterval: Duration = .seconds(5)
 
     public init(
         endpoints: [Endpoint], database: String, user: String, password: String, certificateAuthorities: String?, nodeName: String

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import Metrics
 import PostgresNIO
-import Synchronization
 
 /// Appends this node's commands to the log, with group commit, and answers each with the
 /// result this node's applier produced for it.
@@ -157,36 +156,19 @@ public actor ClusterWriter {
     }
 
     /// One append, with a time limit that does not cancel it: past the limit the caller gets
-    /// `lost` and the append goes on (or fails) on its own.
+    /// `lost` and the append goes on (or fails) on its own (``withDeadline(_:_:_:)``).
     private func append(_ batch: [Queued], on connection: PostgresConnection) async -> AppendOutcome {
         let bodies = batch.map(\.body)
         let ids = batch.map(\.id)
         let node = settings.nodeName
         let logger = logger
         let limit = settings.writeTimeout
-        return await withCheckedContinuation { continuation in
-            let answered = Mutex(false)
-            let answer: @Sendable (AppendOutcome) -> Void = { outcome in
-                let first = answered.withLock { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(returning: outcome) }
-            }
-            let timer = Task {
-                try await Task.sleep(for: limit)
-                answer(.lost("no answer within \(limit)"))
-            }
-            Task {
-                do {
-                    answer(.appended(try await connection.append(bodies, ids: ids, node: node, logger: logger)))
-                } catch let error as PSQLError where error.code == .server && Self.refusedBeforeCommit.contains(error.serverInfo?[.sqlState] ?? "") {
-                    answer(.refused(PrimaryConnector.describe(error)))
-                } catch {
-                    answer(.lost(PrimaryConnector.describe(error)))
-                }
-                timer.cancel()
-            }
+        do {
+            return .appended(try await withDeadline(limit, "the append") { try await connection.append(bodies, ids: ids, node: node, logger: logger) })
+        } catch let error as PSQLError where error.code == .server && Self.refusedBeforeCommit.contains(error.serverInfo?[.sqlState] ?? "") {
+            return .refused(PrimaryConnector.describe(error))
+        } catch {
+            return .lost(PrimaryConnector.describe(error))
         }
     }
 

@@ -9,8 +9,8 @@ import Logging
 /// `deputyd cluster`: set up and inspect cluster mode (docs/cluster.md).
 struct Cluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cluster mode on PostgreSQL: create the shared log from a data directory, or show where each node stands.",
-        subcommands: [ClusterInit.self, ClusterStatus.self]
+        abstract: "Cluster mode on PostgreSQL: create the shared log from a data directory, show where each node stands, or copy the directory out of it.",
+        subcommands: [ClusterInit.self, ClusterStatus.self, ClusterBackup.self]
     )
 }
 
@@ -25,10 +25,7 @@ struct ClusterInit: AsyncParsableCommand {
     @OptionGroup var settings: SettingOptions
 
     func run() async throws {
-        let resolved = try settings.resolve(environment: ProcessInfo.processInfo.environment)
-        guard let configuration = resolved.cluster else {
-            throw ValidationError("cluster init needs cluster-hosts and cluster-password-file (flags, DEPUTY_* variables or the configuration file)")
-        }
+        let (resolved, cluster) = try settings.cluster(for: "init")
         let logger = Logger(label: "deputyd")
         let directory: Directory
         do {
@@ -40,7 +37,7 @@ struct ClusterInit: AsyncParsableCommand {
             throw StartupFailure(message: "\(resolved.data) holds no organisation yet; create it first with deputyd init")
         }
         do {
-            let report = try await ClusterSetup.initialize(settings: try ClusterSettings(configuration), directory: directory, logger: logger)
+            let report = try await ClusterSetup.initialize(settings: cluster, directory: directory, logger: logger)
             print("cluster created with \(organization.name) from \(resolved.data) at revision \(report.sequence) (snapshot \(report.snapshotBytes) bytes); start each node with these cluster settings")
         } catch let error as ClusterError {
             throw StartupFailure(message: error.description)
@@ -69,13 +66,10 @@ struct ClusterStatus: AsyncParsableCommand {
     @OptionGroup var settings: SettingOptions
 
     func run() async throws {
-        let resolved = try settings.resolve(environment: ProcessInfo.processInfo.environment)
-        guard let configuration = resolved.cluster else {
-            throw ValidationError("cluster status needs cluster-hosts and cluster-password-file")
-        }
+        let (_, cluster) = try settings.cluster(for: "status")
         let report: ClusterStatusReport
         do {
-            report = try await ClusterStatusReport.read(settings: try ClusterSettings(configuration), logger: Logger(label: "deputyd"))
+            report = try await ClusterStatusReport.read(settings: cluster, logger: Logger(label: "deputyd"))
         } catch let error as ClusterError {
             throw StartupFailure(message: error.description)
         }
@@ -84,5 +78,40 @@ struct ClusterStatus: AsyncParsableCommand {
             let chain = switch node.matchesLog { case true?: "chain ok"; case false?: "DIVERGED"; case nil: "chain not checkable" }
             print("node \(node.name): applied \(node.applied) (\(report.head - node.applied) behind), \(chain), seen \(String(format: "%.1f", node.secondsSinceSeen)) s ago")
         }
+    }
+}
+
+/// `deputyd cluster backup`: the directory at the head of the shared log, in the snapshot
+/// format, for `deputyd restore` (the way back to one node) or safekeeping.
+struct ClusterBackup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy the whole directory at the head of the shared log to a file in the snapshot format (0600); deputyd restore makes it a single node's data directory."
+    )
+
+    @OptionGroup var settings: SettingOptions
+    @Option(help: "The file to write.") var to: String
+
+    func run() async throws {
+        let (_, cluster) = try settings.cluster(for: "backup")
+        do {
+            let (sequence, bytes) = try await ClusterSetup.export(settings: cluster, logger: Logger(label: "deputyd"))
+            try PortableSnapshot.write(bytes, to: to)
+            print("backup of revision \(sequence) written to \(to) (\(bytes.count) bytes)")
+        } catch let error as ClusterError {
+            throw StartupFailure(message: error.description)
+        }
+    }
+}
+
+extension SettingOptions {
+    /// The daemon's settings and the cluster's, its password read from its file; a usage
+    /// error when cluster mode is not configured.
+    func cluster(for command: String) throws -> (DaemonSettings, ClusterSettings) {
+        let resolved = try resolve(environment: ProcessInfo.processInfo.environment)
+        guard let configuration = resolved.cluster else {
+            throw ValidationError("cluster \(command) needs cluster-hosts and cluster-password-file (flags, DEPUTY_* variables or the configuration file)")
+        }
+        return (resolved, try ClusterSettings(configuration))
     }
 }

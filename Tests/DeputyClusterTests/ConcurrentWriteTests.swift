@@ -15,8 +15,7 @@ struct ConcurrentWriteTests {
     /// on, its chain recomputes, every acknowledged change is in it and on every node, and
     /// every node ends at the head with the same digest and the same bytes.
     @Test func eightConcurrentAppendersGiveAContiguousChain() async throws {
-        let harness = try await ClusterHarness.start(nodes: 4)
-        do {
+        try await ClusterHarness.run(nodes: 4) { harness in
             let perWriter = 60
             let boss = ClusterFixture.principal("boss", in: harness.initial)
             let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
@@ -61,19 +60,14 @@ struct ConcurrentWriteTests {
                 }
             }
             #expect(snapshots.count == 1)
-        } catch {
-            await harness.stop()
-            throw error
         }
-        await harness.stop()
     }
 
     /// 200 rounds: the super administrator hands the role to two different administrators at
     /// once, through two nodes. Each round exactly one transfer succeeds and the other is
     /// refused, the same way on both nodes; the winner starts the next round.
     @Test func conflictingSuperAdministratorTransfersSucceedOnceEverywhere() async throws {
-        let harness = try await ClusterHarness.start(nodes: 2)
-        do {
+        try await ClusterHarness.run(nodes: 2) { harness in
             let names = ["boss", "admin0", "admin1", "admin2"]
             var holder = "boss"
             let rounds = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_TRANSFER_ROUNDS"] ?? "") ?? 200
@@ -104,10 +98,6 @@ struct ConcurrentWriteTests {
             }
             let bytes = try await harness.nodes.asyncMap { try await $0.applier.snapshotBytes().bytes }
             #expect(Set(bytes).count == 1)
-        } catch {
-            await harness.stop()
-            throw error
         }
-        await harness.stop()
     }
 }

@@ -74,8 +74,7 @@ struct FailoverTests {
     /// node and in the log; every refused one is in neither; an indeterminate one is on all
     /// nodes or on none; the nodes end byte-identical.
     @Test func primaryKilledUnderWriteLoadLosesNoAcknowledgedWrite() async throws {
-        let harness = try await ClusterHarness.start(nodes: 2)
-        do {
+        try await ClusterHarness.run(nodes: 2) { harness in
             let cycles = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_FAILOVER_CYCLES"] ?? "") ?? 5
             let ledger = Ledger()
             let stop = StopFlag()
@@ -127,11 +126,7 @@ struct FailoverTests {
             let bytes = try await harness.nodes.asyncMap { try await $0.applier.snapshotBytes().bytes }
             #expect(Set(bytes).count == 1)
             print("cluster failover: \(cycles) cycles, \(counts.ok) acknowledged (0 lost), \(counts.refused) refused, \(counts.indeterminate) indeterminate (\(counts.indeterminateStored) stored), writes sent after kill -9 first acknowledged after \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", "))")
-        } catch {
-            await harness.stop()
-            throw error
         }
-        await harness.stop()
     }
 
     /// The phantom: a commit whose wait for the standby is cancelled becomes visible on the
@@ -140,8 +135,7 @@ struct FailoverTests {
     /// state, reloads from the shared snapshot, and converges with the others; no node keeps
     /// the phantom.
     @Test func phantomRecordIsDetectedAndHealed() async throws {
-        let harness = try await ClusterHarness.start(nodes: 2)
-        do {
+        try await ClusterHarness.run(nodes: 2) { harness in
             let boss = ClusterFixture.principal("boss", in: harness.initial)
             let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(30_000))
             func add(_ name: String, via node: ClusterNode) async throws {
@@ -187,11 +181,7 @@ struct FailoverTests {
             }
             let bytes = try await harness.nodes.asyncMap { try await $0.applier.snapshotBytes().bytes }
             #expect(Set(bytes).count == 1)
-        } catch {
-            await harness.stop()
-            throw error
         }
-        await harness.stop()
     }
 
     /// `deputy_append` on a connection of its own, as a node's writer calls it.
@@ -224,8 +214,7 @@ struct FailoverTests {
     /// under 100 ms each, and once the servers are back writes are accepted again and
     /// every node converges.
     @Test func writesAreRefusedFastWhileTheDatabaseIsStopped() async throws {
-        let harness = try await ClusterHarness.start(nodes: 2)
-        do {
+        try await ClusterHarness.run(nodes: 2) { harness in
             let boss = ClusterFixture.principal("boss", in: harness.initial)
             func add(_ name: String, via node: ClusterNode) async throws -> Result<CommandResult, DirectoryError> {
                 try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)),
@@ -270,11 +259,7 @@ struct FailoverTests {
                 #expect(node.live.directory.group(at: ClusterFixture.address("during-0")) == nil)
             }
             print("cluster outage: the slowest of 20 refused writes took \(String(format: "%.2f", slowest.seconds * 1000)) ms")
-        } catch {
-            await harness.stop()
-            throw error
         }
-        await harness.stop()
     }
 }
 

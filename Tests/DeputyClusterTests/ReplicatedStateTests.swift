@@ -3,6 +3,7 @@ import DeputyCluster
 import DeputyCore
 import DeputyStore
 import Foundation
+import Glibc
 import HashTreeCollections
 import Testing
 
@@ -14,8 +15,7 @@ struct ReplicatedStateTests {
     /// in the same order answers, and every node ends with the same snapshot bytes as that
     /// directory.
     @Test func everyCommandKindGivesIdenticalStateOnEveryNode() async throws {
-        let harness = try await ClusterHarness.start(nodes: 3)
-        do {
+        try await ClusterHarness.run(nodes: 3) { harness in
             var reference = harness.initial
             let script = Self.script(reference)
             var kinds = Set<String>()
@@ -44,16 +44,28 @@ struct ReplicatedStateTests {
                 #expect(bytes == expectedBytes, "node \(node.settings.nodeName) differs from the reference directory")
                 #expect(node.live.directory.consistencyProblems().isEmpty)
             }
+            // Replayed again in two other processes, each with a hash seed of its own: the
+            // same bytes. `deputyd cluster backup` starts from the first snapshot and applies
+            // the whole log.
+            let root = "/tmp/deputy-replay-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            try "\(PostgresPair.deputyPassword)\n".write(toFile: root + "/pg-password", atomically: false, encoding: .utf8)
+            chmod(root + "/pg-password", 0o600)
+            let flags = harness.pair.ports.values.sorted().flatMap { ["--cluster-hosts", "localhost:\($0)"] }
+                + ["--cluster-password-file", root + "/pg-password", "--cluster-ca", harness.pair.certificateAuthority]
+            for replay in 0..<2 {
+                try await Shell.run(DaemonNodeTests.daemon, ["cluster", "backup", "--to", root + "/replay\(replay).json"] + flags)
+                let replayed = try Array(Data(contentsOf: URL(fileURLWithPath: root + "/replay\(replay).json")))
+                #expect(replayed == expectedBytes, "replay \(replay) in a process of its own differs")
+            }
+
             // The chain PostgreSQL computed is the one the nodes computed.
             let digests = await Set(harness.nodes.asyncMap { await $0.applier.appliedDigest })
             #expect(digests.count == 1)
             let headDigest = try await harness.pair.sqlOnPrimary("SELECT encode(digest, 'hex') FROM deputy_head")
             #expect(digests.first.map { $0.map { String(format: "%02x", $0) }.joined() } == headDigest)
-        } catch {
-            await harness.stop()
-            throw error
         }
-        await harness.stop()
     }
 
     /// Every case of `Command`, by name: the script must use them all.

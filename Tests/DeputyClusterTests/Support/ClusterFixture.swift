@@ -91,6 +91,19 @@ final class ClusterHarness: @unchecked Sendable {
         return harness
     }
 
+    /// Runs `body` with a harness of `count` nodes, and stops it afterwards, whether `body`
+    /// throws or not.
+    static func run(nodes count: Int, _ body: (ClusterHarness) async throws -> Void) async throws {
+        let harness = try await start(nodes: count)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
     /// Starts one more node and waits until it follows the log and accepts writes.
     @discardableResult
     func addNode(name: String, dataDirectory: String? = nil, configure: (inout ClusterSettings) -> Void = { _ in }) async throws -> ClusterNode {
