@@ -10,7 +10,7 @@
 /// Invariants, enforced by the initialisers and the parser: the verb is a non-empty ASCII
 /// alphanumeric word in uppercase; keys match `[a-z0-9_-]+` (lowercased); no key repeats.
 /// Values are arbitrary strings.
-public struct Request: Hashable, Sendable {
+public struct RequestLine: Hashable, Sendable {
     /// The verb, uppercased, for example `BIND`.
     public let verb: String
 
@@ -43,7 +43,7 @@ public struct Request: Hashable, Sendable {
     /// Creates a request from positional arguments followed by named ones.
     ///
     /// ```swift
-    /// Request(verb: "PASSWD", positionals: ["alice"], named: ["new": "s3cret"])
+    /// RequestLine(verb: "PASSWD", positionals: ["alice"], named: ["new": "s3cret"])
     /// ```
     public init?(verb: String, positionals: [String] = [], named: KeyValuePairs<String, String> = [:]) {
         let arguments = positionals.map(Argument.positional) + named.map { Argument.named(key: $0.key, value: $0.value) }
@@ -84,7 +84,7 @@ public struct Request: Hashable, Sendable {
     }
 }
 
-extension Request: CustomStringConvertible {
+extension RequestLine: CustomStringConvertible {
     /// The verb and the number of arguments only, so that logging a request can never leak a
     /// password; for example `BIND (2 arguments)`.
     public var description: String {
