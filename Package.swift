@@ -50,10 +50,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The line protocol: requests, replies, parser, encoder, limits. NIOCore only.
+        // The line protocol: request lines and the typed requests they decode into (with the
+        // core's values: addresses, permissions, roles), replies, parser, encoder, limits.
+        // NIOCore is its only outside dependency.
         .target(
             name: "DeputyProtocol",
             dependencies: [
+                "DeputyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -93,7 +96,9 @@ let package = Package(
             dependencies: ["DeputyStore", "DeputyCore", "DeputyBenchData"],
             swiftSettings: strictSettings
         ),
-        // Listeners, TLS, sessions, throttling.
+        // The protocol's listeners and sessions, TLS, logins and their throttle, metrics and
+        // health, the daemon's settings (the mail adapters' among them), and the generic
+        // listener every socket of the daemon is bound with.
         .target(
             name: "DeputyServer",
             dependencies: [
@@ -116,6 +121,43 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The mail servers' protocols: Postfix socketmap, tcp_table and policy delegation,
+        // Dovecot auth and dict, and the ACL file Dovecot reads for shared mailboxes.
+        .target(
+            name: "DeputyMailAdapters",
+            dependencies: [
+                "DeputyCore",
+                "DeputyServer",
+                "DeputyStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The composition root: the whole daemon wired in one place, for deputyd, the
+        // in-process test servers and deputy-bench alike.
+        .target(
+            name: "DeputyDaemon",
+            dependencies: [
+                "DeputyCluster",
+                "DeputyCore",
+                "DeputyServer",
+                "DeputyMailAdapters",
+                "DeputyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The async client library used by deputy, deputy-bench and the tests.
         .target(
             name: "DeputyClient",
@@ -132,6 +174,7 @@ let package = Package(
             name: "deputy",
             dependencies: [
                 "DeputyClient",
+                "DeputyCore",
                 "DeputyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,8 +187,10 @@ let package = Package(
             dependencies: [
                 "DeputyCluster",
                 "DeputyCore",
+                "DeputyDaemon",
                 "DeputyProtocol",
                 "DeputyServer",
+                "DeputyMailAdapters",
                 "DeputyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -183,8 +228,10 @@ let package = Package(
             name: "deputy-bench",
             dependencies: [
                 "DeputyCore",
+                "DeputyDaemon",
                 "DeputyBenchData",
                 "DeputyServer",
+                "DeputyMailAdapters",
                 "DeputyClient",
                 "DeputyProtocol",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -204,6 +251,7 @@ let package = Package(
             dependencies: [
                 "DeputyProtocol",
                 "DeputyServer",
+                "DeputyMailAdapters",
                 "DeputyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -279,8 +327,10 @@ let package = Package(
             name: "DeputyServerTests",
             dependencies: [
                 "DeputyCore",
+                "DeputyDaemon",
                 "DeputyProtocol",
                 "DeputyServer",
+                "DeputyMailAdapters",
                 // The readiness test runs a store on a simulated disk that fails on demand.
                 "DeputyStore",
                 "DeputyCheckpassword",

@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import DeputyProtocol
 import DeputyServer
 import DeputyStore

@@ -46,7 +46,7 @@ extension ProtocolError {
         /// A token starts with `=`, as in `=value`.
         public static let missingKey = Kind(.missingKey)
 
-        // MARK: - Request structure
+        // MARK: - RequestLine structure
 
         /// The verb is an empty quoted string.
         public static let emptyVerb = Kind(.emptyVerb)

@@ -1,4 +1,4 @@
-extension Request {
+extension RequestLine {
     /// One argument of a request.
     ///
     /// ```

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Writes a ``Request`` as a request line, quoting only where the grammar needs it.
+/// Writes a ``RequestLine`` as a request line, quoting only where the grammar needs it.
 ///
 /// Positional arguments are written bare when they are non-empty and contain no separator,
 /// `"`, `\`, `=` or control character; otherwise they are quoted (so a positional containing
@@ -8,26 +8,26 @@ import NIOCore
 /// same rule except that `=` is allowed; an empty value is written `key=""`.
 ///
 /// ```swift
-/// RequestEncoder.encode(Request(verb: "BIND", positionals: ["alice", "pass word"])!)
+/// RequestEncoder.encode(RequestLine(verb: "BIND", positionals: ["alice", "pass word"])!)
 /// // BIND alice "pass word"
 /// ```
 ///
 /// The output parses back with ``RequestParser`` to an equal request.
 public enum RequestEncoder {
     /// The request line, without a terminator.
-    public static func encode(_ request: Request) -> String {
+    public static func encode(_ request: RequestLine) -> String {
         var buffer = ByteBufferAllocator().buffer(capacity: Self.estimatedLength(of: request))
         Self.writeLine(request, into: &buffer)
         return String(buffer: buffer)
     }
 
     /// Appends the request line and its LF terminator to `buffer`.
-    public static func write(_ request: Request, into buffer: inout ByteBuffer) {
+    public static func write(_ request: RequestLine, into buffer: inout ByteBuffer) {
         Self.writeLine(request, into: &buffer)
         buffer.writeInteger(WireByte.lineFeed)
     }
 
-    private static func writeLine(_ request: Request, into buffer: inout ByteBuffer) {
+    private static func writeLine(_ request: RequestLine, into buffer: inout ByteBuffer) {
         buffer.writeString(request.verb)
         for argument in request.arguments {
             buffer.writeInteger(WireByte.space)
@@ -42,7 +42,7 @@ public enum RequestEncoder {
         }
     }
 
-    private static func estimatedLength(of request: Request) -> Int {
+    private static func estimatedLength(of request: RequestLine) -> Int {
         request.arguments.reduce(request.verb.utf8.count) { total, argument in
             switch argument {
             case .positional(let value): total + value.utf8.count + 3

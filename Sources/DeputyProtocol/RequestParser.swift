@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Parses one request line into a ``Request``.
+/// Parses one request line into a ``RequestLine``.
 ///
 /// Grammar (the line is given without its LF or CRLF terminator):
 ///
@@ -38,21 +38,21 @@ public struct RequestParser: Sendable {
     // MARK: - Entry points
 
     /// Parses a line held in a `ByteBuffer` (its readable bytes); returns `nil` for a blank line.
-    public func parse(_ line: ByteBuffer) throws(ProtocolError) -> Request? {
+    public func parse(_ line: ByteBuffer) throws(ProtocolError) -> RequestLine? {
         try line.withUnsafeReadableBytes { raw in
             Result { () throws(ProtocolError) in try self.parse(raw.bindMemory(to: UInt8.self)) }
         }.get()
     }
 
     /// Parses a line given as bytes; returns `nil` for a blank line.
-    public func parse(_ line: [UInt8]) throws(ProtocolError) -> Request? {
+    public func parse(_ line: [UInt8]) throws(ProtocolError) -> RequestLine? {
         try line.withUnsafeBufferPointer { bytes in
             Result { () throws(ProtocolError) in try self.parse(bytes) }
         }.get()
     }
 
     /// Parses a line given as text; returns `nil` for a blank line.
-    public func parse(_ line: Substring) throws(ProtocolError) -> Request? {
+    public func parse(_ line: Substring) throws(ProtocolError) -> RequestLine? {
         var line = line
         return try line.withUTF8 { bytes in
             Result { () throws(ProtocolError) in try self.parse(bytes) }
@@ -60,33 +60,33 @@ public struct RequestParser: Sendable {
     }
 
     /// Parses a line given as text; returns `nil` for a blank line.
-    public func parse(_ line: String) throws(ProtocolError) -> Request? {
+    public func parse(_ line: String) throws(ProtocolError) -> RequestLine? {
         try self.parse(Substring(line))
     }
 
     /// Parses a line with the default limits; returns `nil` for a blank line.
-    public static func parse(_ line: ByteBuffer) throws(ProtocolError) -> Request? {
+    public static func parse(_ line: ByteBuffer) throws(ProtocolError) -> RequestLine? {
         try RequestParser().parse(line)
     }
 
     /// Parses a line with the default limits; returns `nil` for a blank line.
-    public static func parse(_ line: [UInt8]) throws(ProtocolError) -> Request? {
+    public static func parse(_ line: [UInt8]) throws(ProtocolError) -> RequestLine? {
         try RequestParser().parse(line)
     }
 
     /// Parses a line with the default limits; returns `nil` for a blank line.
-    public static func parse(_ line: Substring) throws(ProtocolError) -> Request? {
+    public static func parse(_ line: Substring) throws(ProtocolError) -> RequestLine? {
         try RequestParser().parse(line)
     }
 
     /// Parses a line with the default limits; returns `nil` for a blank line.
-    public static func parse(_ line: String) throws(ProtocolError) -> Request? {
+    public static func parse(_ line: String) throws(ProtocolError) -> RequestLine? {
         try RequestParser().parse(line)
     }
 
     // MARK: - Grammar
 
-    func parse(_ line: UnsafeBufferPointer<UInt8>) throws(ProtocolError) -> Request? {
+    func parse(_ line: UnsafeBufferPointer<UInt8>) throws(ProtocolError) -> RequestLine? {
         let bytes = LineValidation.strippingTerminator(line)
         try LineValidation.validate(bytes)
 
@@ -95,7 +95,7 @@ public struct RequestParser: Sendable {
         if scanner.isAtEnd { return nil }
 
         let verb = try Self.readVerb(&scanner)
-        var arguments: [Request.Argument] = []
+        var arguments: [RequestLine.Argument] = []
         var seenKeys = Set<String>()
 
         while true {
@@ -121,7 +121,7 @@ public struct RequestParser: Sendable {
                 arguments.append(.positional(try scanner.readBare()))
             }
         }
-        return Request(validatedVerb: verb, arguments: arguments)
+        return RequestLine(validatedVerb: verb, arguments: arguments)
     }
 
     private static func readVerb(_ scanner: inout WireScanner) throws(ProtocolError) -> String {

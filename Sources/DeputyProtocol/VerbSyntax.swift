@@ -11,7 +11,7 @@
 /// }
 /// ```
 ///
-/// Verbs are matched exactly (``Request`` verbs are already uppercase); subverbs, the first
+/// Verbs are matched exactly (``RequestLine`` verbs are already uppercase); subverbs, the first
 /// positional argument of `ADD`, `DELETE`, `MODIFY` and `QUERY`, ignoring ASCII case.
 public enum VerbSyntax {
     // MARK: - Lookup
@@ -57,7 +57,7 @@ public enum VerbSyntax {
     ///
     /// Whether the session is authenticated is not checked here; see
     /// ``Entry/allowedBeforeAuthentication``.
-    public static func check(_ request: Request) -> Result<Entry, ProtocolError> {
+    public static func check(_ request: RequestLine) -> Result<Entry, ProtocolError> {
         guard let candidates = Self.entriesByVerb[request.verb] else {
             return .failure(ProtocolError(.unknownVerb(request.verb)))
         }

@@ -1,6 +1,9 @@
 extension VerbSyntax {
     /// The syntax of one verb, or of one (verb, subverb) pair such as `ADD USER`.
     public struct Entry: Hashable, Sendable {
+        /// Turns a line that matched this entry into its typed request.
+        typealias Decoder = @Sendable (Request.Arguments) throws(Request.DecodingError) -> Request
+
         /// The verb, uppercase, for example `ADD`.
         public let verb: String
 
@@ -22,14 +25,18 @@ extension VerbSyntax {
         /// The full synopsis, for example `BIND <login> <password>`.
         public let synopsis: String
 
+        private let decoder: Decoder
+
         init(
             verb: String,
             subverb: String? = nil,
             operands: [Operand] = [],
             parameters: [Parameter] = [],
             allowedBeforeAuthentication: Bool = false,
-            summary: String
+            summary: String,
+            decode: @escaping Decoder
         ) {
+            self.decoder = decode
             self.verb = verb
             self.subverb = subverb
             self.operands = operands
@@ -38,6 +45,22 @@ extension VerbSyntax {
             self.allowedBeforeAuthentication = allowedBeforeAuthentication
             self.synopsis = ([verb] + (subverb.map { [$0] } ?? []) + operands.map(\.synopsis) + parameters.map(\.synopsis))
                 .joined(separator: " ")
+        }
+
+        public static func == (lhs: Entry, rhs: Entry) -> Bool {
+            lhs.verb == rhs.verb && lhs.subverb == rhs.subverb
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(verb)
+            hasher.combine(subverb)
+        }
+
+        /// Decodes `line`, whose shape ``VerbSyntax/check(_:)`` matched to this entry, into its
+        /// typed request; fails when a value is not acceptable (an address that is not one,
+        /// a role that does not exist).
+        public func decode(_ line: RequestLine) throws(Request.DecodingError) -> Request {
+            try decoder(Request.Arguments(line, entry: self))
         }
 
         // MARK: - Derived
@@ -77,7 +100,7 @@ extension VerbSyntax {
         /// ```
         /// ADD USER alice@example.org   ->   ["alice@example.org"]
         /// ```
-        public func operands(of request: Request) -> [String] {
+        public func operands(of request: RequestLine) -> [String] {
             let positionals = request.positionals
             return self.subverb == nil ? positionals : Array(positionals.dropFirst())
         }

@@ -17,19 +17,22 @@ extension VerbSyntax {
         Entry(
             verb: "BIND", operands: [.required("login"), .optional("password")],
             allowedBeforeAuthentication: true,
-            summary: "Authenticate the session as a user or service"
+            summary: "Authenticate the session as a user or service",
+            decode: Request.decodeBind
         ),
         Entry(
             verb: "REAUTH", operands: [.required("password")],
-            summary: "Confirm the password again before a sensitive operation"
+            summary: "Confirm the password again before a sensitive operation",
+            decode: Request.decodeReauth
         ),
-        Entry(verb: "WHOAMI", summary: "Show the authenticated identity and its roles"),
-        Entry(verb: "PING", allowedBeforeAuthentication: true, summary: "Check that the server is responsive"),
+        Entry(verb: "WHOAMI", summary: "Show the authenticated identity and its roles", decode: Request.decodeWhoami),
+        Entry(verb: "PING", allowedBeforeAuthentication: true, summary: "Check that the server is responsive", decode: Request.decodePing),
         Entry(
             verb: "HELP", operands: [.optional("verb")], allowedBeforeAuthentication: true,
-            summary: "List verbs and their synopses, or those of one verb"
+            summary: "List verbs and their synopses, or those of one verb",
+            decode: Request.decodeHelp
         ),
-        Entry(verb: "QUIT", allowedBeforeAuthentication: true, summary: "Close the session"),
+        Entry(verb: "QUIT", allowedBeforeAuthentication: true, summary: "Close the session", decode: Request.decodeQuit),
     ]
 
     // MARK: - Directory
@@ -39,26 +42,31 @@ extension VerbSyntax {
             Entry(
                 verb: "PASSWD", operands: [.required("login")],
                 parameters: [.text("old", "pw"), .text("new", "pw", required: true)],
-                summary: "Change a password; old= is needed when changing one's own"
+                summary: "Change a password; old= is needed when changing one's own",
+                decode: Request.decodePasswd
             ),
             Entry(
                 verb: "GRANT", operands: [.required("role"), .required("login")],
                 summary: "Grant a role: admin, superadmin, usermanagement, groupmanagement, spamcontrol, "
-                    + "helpdesk, quarantine or marketplacedeveloper"
+                    + "helpdesk, quarantine or marketplacedeveloper",
+                decode: Request.decodeGrant
             ),
             Entry(
                 verb: "REVOKE", operands: [.required("role"), .required("login")],
                 summary: "Revoke a role: admin, usermanagement, groupmanagement, spamcontrol, "
-                    + "helpdesk, quarantine or marketplacedeveloper"
+                    + "helpdesk, quarantine or marketplacedeveloper",
+                decode: Request.decodeRevoke
             ),
             Entry(
                 verb: "DELEGATE", operands: [.required("mailbox"), .required("delegate"), .required("permissions")],
                 parameters: [.text("expires", Self.timestamp)],
-                summary: "Delegate a mailbox; permissions is a comma list of read, manage, sendonbehalf, sendas"
+                summary: "Delegate a mailbox; permissions is a comma list of read, manage, sendonbehalf, sendas",
+                decode: Request.decodeDelegate
             ),
             Entry(
                 verb: "UNDELEGATE", operands: [.required("mailbox"), .required("delegate")],
-                summary: "Remove a delegate from a mailbox"
+                summary: "Remove a delegate from a mailbox",
+                decode: Request.decodeUndelegate
             ),
             Entry(
                 verb: "AUDIT",
@@ -66,9 +74,10 @@ extension VerbSyntax {
                     .text("since", Self.timestamp), .text("until", Self.timestamp), .text("actor", "login"),
                     .text("target", "name"), .number("after"), .number("limit"),
                 ],
-                summary: "List audit log entries, newest first"
+                summary: "List audit log entries, newest first",
+                decode: Request.decodeAudit
             ),
-            Entry(verb: "SNAPSHOT", summary: "Write a consistent snapshot of the directory store"),
+            Entry(verb: "SNAPSHOT", summary: "Write a consistent snapshot of the directory store", decode: Request.decodeSnapshot),
         ]
 
     private static let add: [Entry] = [
@@ -78,7 +87,8 @@ extension VerbSyntax {
                 .text("password", "pw"), .text("name", "display name"), .text("recovery", "address"),
                 .text("aliases", "a,b"), .text("policy", "name"), .oneOf("dryrun", Self.yesNo),
             ],
-            summary: "Create a user mailbox"
+            summary: "Create a user mailbox",
+            decode: Request.decodeAddUser
         ),
         Entry(
             verb: "ADD", subverb: "GROUP", operands: [.required("address")],
@@ -86,25 +96,28 @@ extension VerbSyntax {
                 .text("name", "display name"), .oneOf("kind", ["organization", "personal"]),
                 .oneOf("sendas", Self.yesNo), .text("members", "a,b"),
             ],
-            summary: "Create a group address"
+            summary: "Create a group address",
+            decode: Request.decodeAddGroup
         ),
         Entry(
             verb: "ADD", subverb: "SERVICE", operands: [.required("name")], parameters: [.text("password", "pw")],
-            summary: "Create a service account"
+            summary: "Create a service account",
+            decode: Request.decodeAddService
         ),
         Entry(
             verb: "ADD", subverb: "POLICY", operands: [.required("name")], parameters: [.oneOf("delegation", Self.onOff)],
-            summary: "Create a named policy"
+            summary: "Create a named policy",
+            decode: Request.decodeAddPolicy
         ),
-        Entry(verb: "ADD", subverb: "DOMAIN", operands: [.required("domain")], summary: "Add a mail domain"),
+        Entry(verb: "ADD", subverb: "DOMAIN", operands: [.required("domain")], summary: "Add a mail domain", decode: Request.decodeAddDomain),
     ]
 
     private static let delete: [Entry] = [
-        Entry(verb: "DELETE", subverb: "USER", operands: [.required("address")], summary: "Delete a user"),
-        Entry(verb: "DELETE", subverb: "GROUP", operands: [.required("address")], summary: "Delete a group"),
-        Entry(verb: "DELETE", subverb: "SERVICE", operands: [.required("name")], summary: "Delete a service account"),
-        Entry(verb: "DELETE", subverb: "POLICY", operands: [.required("name")], summary: "Delete a policy"),
-        Entry(verb: "DELETE", subverb: "DOMAIN", operands: [.required("domain")], summary: "Remove a mail domain"),
+        Entry(verb: "DELETE", subverb: "USER", operands: [.required("address")], summary: "Delete a user", decode: Request.decodeDeleteUser),
+        Entry(verb: "DELETE", subverb: "GROUP", operands: [.required("address")], summary: "Delete a group", decode: Request.decodeDeleteGroup),
+        Entry(verb: "DELETE", subverb: "SERVICE", operands: [.required("name")], summary: "Delete a service account", decode: Request.decodeDeleteService),
+        Entry(verb: "DELETE", subverb: "POLICY", operands: [.required("name")], summary: "Delete a policy", decode: Request.decodeDeletePolicy),
+        Entry(verb: "DELETE", subverb: "DOMAIN", operands: [.required("domain")], summary: "Remove a mail domain", decode: Request.decodeDeleteDomain),
     ]
 
     private static let modify: [Entry] = [
@@ -114,7 +127,8 @@ extension VerbSyntax {
                 .text("name", "display name"), .text("recovery", "address"), .text("addalias", "address"),
                 .text("delalias", "address"), .text("policy", "name"), .oneOf("blocked", Self.yesNo),
             ],
-            summary: "Change a user"
+            summary: "Change a user",
+            decode: Request.decodeModifyUser
         ),
         Entry(
             verb: "MODIFY", subverb: "GROUP", operands: [.required("address")],
@@ -122,7 +136,8 @@ extension VerbSyntax {
                 .text("name", "display name"), .oneOf("sendas", Self.yesNo), .text("addmember", "address"),
                 .text("delmember", "address"), .text("policy", "name"),
             ],
-            summary: "Change a group"
+            summary: "Change a group",
+            decode: Request.decodeModifyGroup
         ),
         Entry(
             verb: "MODIFY", subverb: "ORG",
@@ -132,12 +147,14 @@ extension VerbSyntax {
                 .oneOf("personalexternal", Self.yesNo), .oneOf("orgexternal", Self.yesNo),
                 .text("reserved", "local parts"),
             ],
-            summary: "Change organisation settings"
+            summary: "Change organisation settings",
+            decode: Request.decodeModifyOrganization
         ),
         Entry(
             verb: "MODIFY", subverb: "POLICY", operands: [.required("name")],
             parameters: [.oneOf("delegation", Self.onOff)],
-            summary: "Change a policy"
+            summary: "Change a policy",
+            decode: Request.decodeModifyPolicy
         ),
         Entry(
             verb: "MODIFY", subverb: "SPAM",
@@ -149,7 +166,8 @@ extension VerbSyntax {
                 .text("spf", "setting"), .text("dkim", "setting"), .text("dmarc", "setting"),
                 .text("dnsbl", "setting"),
             ],
-            summary: "Change spam filtering settings and sender lists"
+            summary: "Change spam filtering settings and sender lists",
+            decode: Request.decodeModifySpam
         ),
     ]
 
@@ -158,47 +176,57 @@ extension VerbSyntax {
     private static let queries: [Entry] = [
         Entry(
             verb: "QUERY", subverb: "SENDAS", operands: [.required("login"), .required("address")],
-            summary: "Whether a login may send as an address"
+            summary: "Whether a login may send as an address",
+            decode: Request.decodeSendAs
         ),
         Entry(
             verb: "QUERY", subverb: "SENDONBEHALF", operands: [.required("login"), .required("address")],
-            summary: "Whether a login may send on behalf of an address"
+            summary: "Whether a login may send on behalf of an address",
+            decode: Request.decodeSendOnBehalf
         ),
         Entry(
             verb: "QUERY", subverb: "ACCESS", operands: [.required("user"), .required("mailbox")],
-            summary: "The access a user has to a mailbox"
+            summary: "The access a user has to a mailbox",
+            decode: Request.decodeAccess
         ),
         Entry(
             verb: "QUERY", subverb: "DELEGATES", operands: [.required("mailbox")],
-            summary: "The delegates of a mailbox"
+            summary: "The delegates of a mailbox",
+            decode: Request.decodeDelegates
         ),
         Entry(
             verb: "QUERY", subverb: "MAILBOXES", operands: [.required("user")],
-            summary: "The mailboxes a user can open"
+            summary: "The mailboxes a user can open",
+            decode: Request.decodeMailboxes
         ),
         Entry(
             verb: "QUERY", subverb: "SENDERS", operands: [.required("address")],
-            summary: "The logins that may send as or on behalf of an address"
+            summary: "The logins that may send as or on behalf of an address",
+            decode: Request.decodeSenders
         ),
         Entry(
             verb: "QUERY", subverb: "PRIVILEGES", operands: [.required("user")],
-            summary: "The roles and privileges of a user"
+            summary: "The roles and privileges of a user",
+            decode: Request.decodePrivileges
         ),
-        Entry(verb: "QUERY", subverb: "MEMBERS", operands: [.required("group")], summary: "The members of a group"),
+        Entry(verb: "QUERY", subverb: "MEMBERS", operands: [.required("group")], summary: "The members of a group", decode: Request.decodeMembers),
         Entry(
             verb: "QUERY", subverb: "ENTRY", operands: [.required("address-or-dn")],
-            summary: "One directory entry with its attributes"
+            summary: "One directory entry with its attributes",
+            decode: Request.decodeEntry
         ),
         Entry(
             verb: "QUERY", subverb: "DELEGATIONS", parameters: [.number("offset")],
-            summary: "Every delegation in the organisation; offset= skips the first n"
+            summary: "Every delegation in the organisation; offset= skips the first n",
+            decode: Request.decodeDelegations
         ),
         Entry(
             verb: "QUERY", subverb: "SEARCH", operands: [.required("filter")], parameters: [.number("limit"), .number("offset")],
-            summary: "Search directory entries with a filter; offset= skips the first n matches"
+            summary: "Search directory entries with a filter; offset= skips the first n matches",
+            decode: Request.decodeSearch
         ),
-        Entry(verb: "QUERY", subverb: "SPAM", summary: "Spam filtering settings and sender lists"),
-        Entry(verb: "QUERY", subverb: "POLICIES", summary: "The email policies and which one is the default"),
-        Entry(verb: "QUERY", subverb: "ORG", summary: "Organisation settings"),
+        Entry(verb: "QUERY", subverb: "SPAM", summary: "Spam filtering settings and sender lists", decode: Request.decodeSpam),
+        Entry(verb: "QUERY", subverb: "POLICIES", summary: "The email policies and which one is the default", decode: Request.decodePolicies),
+        Entry(verb: "QUERY", subverb: "ORG", summary: "Organisation settings", decode: Request.decodeOrganization),
     ]
 }

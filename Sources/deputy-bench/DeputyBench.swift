@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import ArgumentParser
 
 /// The load generator and benchmarks of Deputy.

@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import ArgumentParser
 import DeputyBenchData
 import DeputyClient
@@ -96,7 +97,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             guard reply.status.isOK else { throw BenchFailure("BIND as \(login) was refused: \(reply.status)") }
             sessions.append(connection)
         }
-        let pools = socketmap == nil ? (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0) } : []
+        let pools = socketmap == nil ? (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0).map(\.line) } : []
         var binders: [DeputyConnection] = []
         if bindRate != nil {
             for _ in 0..<10 { binders.append(try await connect()) }
@@ -196,12 +197,12 @@ struct LoadBenchmark: AsyncParsableCommand {
     /// One connection's share: closed loop (`depth` requests a round trip) or, with an
     /// interval, one request each time one is due (``RateDriver``).
     static func drive(
-        _ connection: DeputyConnection, requests: [Request], depth: Int, interval: Duration?, offset: Int,
+        _ connection: DeputyConnection, requests: [RequestLine], depth: Int, interval: Duration?, offset: Int,
         warmUp: ContinuousClock.Instant, end: ContinuousClock.Instant
     ) async throws -> ConnectionResult {
         var result = ConnectionResult()
         var next = 0
-        func batch(_ count: Int) -> [Request] {
+        func batch(_ count: Int) -> [RequestLine] {
             (0..<count).map { _ in
                 defer { next = (next + 1) % requests.count }
                 return requests[next]
@@ -276,7 +277,7 @@ func format(_ value: Double, digits: Int = 2) -> String {
 final class RateDriver: @unchecked Sendable {
     // Unchecked: every property is touched only on `connection.eventLoop`.
     private let connection: DeputyConnection
-    private let requests: [Request]
+    private let requests: [RequestLine]
     private let interval: TimeAmount
     private let warmUp: NIODeadline
     private let end: NIODeadline
@@ -287,7 +288,7 @@ final class RateDriver: @unchecked Sendable {
     private let done: EventLoopPromise<ConnectionResult>
     private var finished = false
 
-    init(connection: DeputyConnection, requests: [Request], interval: Duration, offset: Int, warmUp: Duration, measured: Duration) {
+    init(connection: DeputyConnection, requests: [RequestLine], interval: Duration, offset: Int, warmUp: Duration, measured: Duration) {
         let now = NIODeadline.now()
         self.connection = connection
         self.requests = requests

@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import ArgumentParser
 import DeputyBenchData
 import DeputyCore
@@ -37,9 +38,6 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
             guard case .user(let delegate) = delegation.delegate, let login = addressOf[delegate], let mailbox = addressOf[delegation.mailbox] else { return nil }
             return (login, mailbox)
         }
-        func query(_ kind: String, _ values: String...) -> Request {
-            Request(verb: "QUERY", positionals: [kind] + values)!
-        }
         func sendas(_ index: Int) -> Request {
             let user = random.below(users)
             let (login, address): (String, String)
@@ -48,28 +46,28 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
             case 1: (login, address) = grants.isEmpty ? (BenchDataset.user(user), BenchDataset.user(user)) : grants[random.below(grants.count)]
             default: (login, address) = (BenchDataset.user(user), BenchDataset.user((user + 1 + random.below(users - 1)) % users))
             }
-            return random.below(4) == 0 ? query("SENDAS", login.uppercased(), address.uppercased()) : query("SENDAS", login, address)
+            return random.below(4) == 0 ? .query(.sendAs(login: login.uppercased(), address: address.uppercased())) : .query(.sendAs(login: login, address: address))
         }
         // Writes delegate a mailbox to the super administrator, who holds no delegation in
         // the dataset, and take it back: the directory ends as it began.
-        let admin = "admin@\(BenchDataset.domain)"
+        let admin = EmailAddress("admin@\(BenchDataset.domain)")!
         func write(_ index: Int) -> [Request] {
-            let mailbox = BenchDataset.user((connection * 7_919 + index) % users)
+            let mailbox = EmailAddress(BenchDataset.user((connection * 7_919 + index) % users))!
             return [
-                Request(verb: "DELEGATE", positionals: [mailbox, admin, "read,sendas"])!,
-                Request(verb: "UNDELEGATE", positionals: [mailbox, admin])!,
+                .delegate(NewDelegation(mailbox: mailbox, delegate: admin, permissions: PermissionSet([.read, .sendAs]))),
+                .undelegate(mailbox: mailbox, delegate: admin),
             ]
         }
         let size = 4_096
         switch self {
         case .sendas: return (0..<size).map(sendas)
-        case .delegates: return (0..<size).map { _ in query("DELEGATES", BenchDataset.user(random.below(users))) }
-        case .mailboxes: return (0..<size).map { _ in query("MAILBOXES", BenchDataset.user(random.below(users))) }
-        case .senders: return (0..<size).map { _ in query("SENDERS", random.below(2) == 0 ? BenchDataset.user(random.below(users)) : BenchDataset.alias(random.below(users))) }
+        case .delegates: return (0..<size).map { _ in .query(.delegates(mailbox: BenchDataset.user(random.below(users)))) }
+        case .mailboxes: return (0..<size).map { _ in .query(.mailboxes(user: BenchDataset.user(random.below(users)))) }
+        case .senders: return (0..<size).map { _ in .query(.senders(address: random.below(2) == 0 ? BenchDataset.user(random.below(users)) : BenchDataset.alias(random.below(users)))) }
         case .mixed: return (0..<size / 20).flatMap { index in (0..<18).map { sendas(index * 18 + $0) } + write(index) }
         case .writes: return (0..<size / 2).flatMap(write)
-        case .binds: return (0..<size).map { _ in Request(verb: "BIND", positionals: [BenchDataset.user(random.below(users)), LoadBenchmark.datasetPassword])! }
-        case .guesses: return (0..<size).map { Request(verb: "BIND", positionals: [BenchDataset.user(0), "guess-\(connection)-\($0)"])! }
+        case .binds: return (0..<size).map { _ in .bind(login: BenchDataset.user(random.below(users)), password: LoadBenchmark.datasetPassword) }
+        case .guesses: return (0..<size).map { .bind(login: BenchDataset.user(0), password: "guess-\(connection)-\($0)") }
         case .socketmap: return []
         }
     }

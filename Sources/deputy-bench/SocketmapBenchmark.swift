@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import ArgumentParser
 import DeputyBenchData
 import DeputyCore

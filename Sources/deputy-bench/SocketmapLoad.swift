@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import DeputyBenchData
 import Foundation
 import Histogram

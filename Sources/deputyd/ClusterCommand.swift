@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeputyCluster
 import DeputyCore
+import DeputyDaemon
 import DeputyServer
 import DeputyStore
 import Foundation

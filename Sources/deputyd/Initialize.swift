@@ -1,3 +1,4 @@
+import DeputyDaemon
 import ArgumentParser
 import DeputyCore
 import DeputyServer

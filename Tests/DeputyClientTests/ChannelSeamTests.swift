@@ -37,7 +37,7 @@ struct ChannelSeamTests {
         let connection = try await Self.connected(channel, greeting: ["OK depu", "tyd 2.0.0 re", "ady\r", "\n"])
         #expect(connection.serverVersion == "2.0.0")
 
-        async let reply = connection.request("ECHO", ["a b"], named: [("limit", "5")])
+        async let reply = connection.sendLine("ECHO", ["a b"], named: [("limit", "5")])
         #expect(try await Self.nextRequestLine(channel) == "ECHO \"a b\" limit=5\n")
         for chunk in ["* value=1\r\n* val", "ue=2 other=\"x y\"\r", "\nOK 2 ent", "ries\r\n"] {
             try await channel.writeInbound(ByteBuffer(string: chunk))
@@ -51,7 +51,7 @@ struct ChannelSeamTests {
     func batchIsOneWrite() async throws {
         let channel = NIOAsyncTestingChannel()
         let connection = try await Self.connected(channel)
-        let requests = try (1...3).map { try #require(Request(verb: "ECHO", positionals: ["\($0)"])) }
+        let requests = try (1...3).map { try #require(RequestLine(verb: "ECHO", positionals: ["\($0)"])) }
         async let replies = connection.send(requests)
         #expect(try await Self.nextRequestLine(channel) == "ECHO 1\nECHO 2\nECHO 3\n")
         try await channel.writeInbound(ByteBuffer(string: "OK one\nERR notfound two\nOK three\n"))
@@ -104,12 +104,12 @@ struct ChannelSeamTests {
         let channel = NIOAsyncTestingChannel()
         let connection = try await Self.connected(channel)
 
-        let first = Task { try await connection.request("ECHO", ["first"]) }
+        let first = Task { try await connection.sendLine("ECHO", ["first"]) }
         #expect(try await Self.nextRequestLine(channel) == "ECHO first\n")
         first.cancel()
         await #expect(throws: CancellationError.self) { _ = try await first.value }
 
-        async let second = connection.request("ECHO", ["second"])
+        async let second = connection.sendLine("ECHO", ["second"])
         #expect(try await Self.nextRequestLine(channel) == "ECHO second\n")
         try await channel.writeInbound(ByteBuffer(string: "* value=first\nOK\n* value=second\nOK\n"))
         #expect(try await second.records.first?["value"] == "second")
@@ -142,10 +142,10 @@ struct ChannelSeamTests {
         configuration.requestTimeout = .seconds(10)
         let connection = try await Self.connected(channel, configuration: configuration)
 
-        async let first = connection.request("ECHO", ["1"])
+        async let first = connection.sendLine("ECHO", ["1"])
         _ = try await Self.nextRequestLine(channel)
         await channel.testingEventLoop.advanceTime(by: .seconds(6))
-        async let secondFailure = clientError { _ = try await connection.request("ECHO", ["2"]) }
+        async let secondFailure = clientError { _ = try await connection.sendLine("ECHO", ["2"]) }
         _ = try await Self.nextRequestLine(channel)
         try await channel.writeInbound(ByteBuffer(string: "OK\n"))
         #expect(try await first.status.isOK)

@@ -39,7 +39,7 @@ struct ConnectionTests {
                 let pong = try await connection.ping()
                 #expect(pong == Reply(status: .ok(text: "pong")))
 
-                let echo = try await connection.request("ECHO", ["two words \"quoted\""])
+                let echo = try await connection.send(RequestLine(verb: "ECHO", positionals: ["two words \"quoted\""])!)
                 #expect(echo.records.count == 1)
                 #expect(echo.records.first?["value"] == "two words \"quoted\"")
                 #expect(echo.status == .ok(text: nil))
@@ -52,7 +52,7 @@ struct ConnectionTests {
     func errorReplyIsReturned() async throws {
         try await withScriptedServer(.plaintextTCP) { server in
             try await server.withPlaintextConnection { connection in
-                let reply = try await connection.request("FROBNICATE", ["x"])
+                let reply = try await connection.send(RequestLine(verb: "FROBNICATE", positionals: ["x"])!)
                 guard case .error(let code, let text) = reply.status else {
                     Issue.record("expected an ERR status, got \(reply.status)")
                     return
@@ -72,7 +72,7 @@ struct ConnectionTests {
             let fingerprint = try #require(Fingerprint(digest: certificate.derSHA256))
             try await server.withTLSConnection(trust: .pinned(fingerprint)) { connection in
                 let requests = try (0..<1_000).map { index in
-                    try #require(Request(verb: "ECHO", positionals: ["value-\(index)"]))
+                    try #require(RequestLine(verb: "ECHO", positionals: ["value-\(index)"]))
                 }
                 let replies = try await connection.send(requests)
                 #expect(replies.count == 1_000)
@@ -91,7 +91,7 @@ struct ConnectionTests {
                 try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                     for index in 0..<200 {
                         group.addTask {
-                            let reply = try await connection.request("ECHO", ["\(index)"])
+                            let reply = try await connection.sendLine("ECHO", ["\(index)"])
                             return (index, reply.records.first?["value"])
                         }
                     }
@@ -111,12 +111,12 @@ struct ConnectionTests {
         try await withScriptedServer(.plaintextTCP) { server in
             let connection = try await server.connectPlaintext()
             // HOLD stops the server answering, so every request after it stays pending.
-            let hold = Task { try await connection.request("HOLD") }
+            let hold = Task { try await connection.sendLine("HOLD") }
             try await waitUntil("the server has read HOLD") { server.receivedLines.count == 1 }
             let errors = try await withThrowingTaskGroup(of: DeputyClientError?.self) { group in
                 for index in 0..<10 {
                     group.addTask {
-                        await clientError { _ = try await connection.request("ECHO", ["\(index)"]) }
+                        await clientError { _ = try await connection.sendLine("ECHO", ["\(index)"]) }
                     }
                 }
                 try await waitUntil("the server has read every request") { server.receivedLines.count == 11 }
@@ -145,7 +145,7 @@ struct ConnectionTests {
     func closedMidReply() async throws {
         try await withScriptedServer(.plaintextTCP) { server in
             try await server.withPlaintextConnection { connection in
-                let error = await clientError { _ = try await connection.request("HANGUP") }
+                let error = await clientError { _ = try await connection.sendLine("HANGUP") }
                 #expect(error?.code == .connectionClosed)
             }
         }
@@ -158,10 +158,10 @@ struct ConnectionTests {
             configuration.limits.maximumReplyLineLength = 1_024
             try await server.withPlaintextConnection(configuration: configuration) { connection in
                 // Just under the limit: "* value=" is 8 bytes.
-                let fits = try await connection.request("BIG", ["1016"])
+                let fits = try await connection.sendLine("BIG", ["1016"])
                 #expect(fits.records.first?["value"]?.count == 1_016)
 
-                let error = await clientError { _ = try await connection.request("BIG", ["100000"]) }
+                let error = await clientError { _ = try await connection.sendLine("BIG", ["100000"]) }
                 #expect(error?.code == .replyTooLarge)
                 #expect(error?.message.contains("line longer than 1024 bytes") == true)
                 try await waitUntil("the connection is closed") { !connection.isActive }
@@ -175,10 +175,10 @@ struct ConnectionTests {
             var configuration = testConfiguration()
             configuration.limits.maximumRecordsPerReply = 10
             try await server.withPlaintextConnection(configuration: configuration) { connection in
-                let atLimit = try await connection.request("MANY", ["10"])
+                let atLimit = try await connection.sendLine("MANY", ["10"])
                 #expect(atLimit.records.count == 10)
 
-                let error = await clientError { _ = try await connection.request("MANY", ["11"]) }
+                let error = await clientError { _ = try await connection.sendLine("MANY", ["11"]) }
                 #expect(error?.code == .replyTooLarge)
                 #expect(error?.message.contains("too many records") == true)
             }
@@ -192,7 +192,7 @@ struct ConnectionTests {
             // Long enough for the second request to be written before the first times out.
             configuration.requestTimeout = .seconds(1)
             let connection = try await server.connectPlaintext(configuration: configuration)
-            async let held = clientError { _ = try await connection.request("HOLD") }
+            async let held = clientError { _ = try await connection.sendLine("HOLD") }
             try await waitUntil("the server has read HOLD") { server.receivedLines.count == 1 }
             let behind = await clientError { _ = try await connection.ping() }
             let first = await held
@@ -254,7 +254,7 @@ struct ConnectionTests {
             try await DeputyConnection.withConnection(to: endpoint, configuration: testConfiguration()) { connection in
                 #expect(connection.serverVersion == "9.9.9-test")
                 #expect(try await connection.ping() == Reply(status: .ok(text: "pong")))
-                let echo = try await connection.request("ECHO", ["over a socket"])
+                let echo = try await connection.sendLine("ECHO", ["over a socket"])
                 #expect(echo.records.first?["value"] == "over a socket")
             }
         }

@@ -44,22 +44,13 @@ struct PasswordRedactionTests {
         }
     }
 
-    @Test("a failed REAUTH and an invalid request do not quote the password")
+    @Test("a failed BIND and REAUTH on a closed connection do not quote the password")
     func reauthAndInvalidRequest() async throws {
         try await withScriptedServer(.plaintextTCP) { server in
             let connection = try await server.connectPlaintext()
             let wrong = try await connection.bind(login: "alice", password: Self.password)
             #expect(wrong.status == .error(code: .auth, text: "bad credentials"))
 
-            let invalid = try #require(await clientError {
-                // A repeated key makes the request invalid.
-                let named = [("password", Self.password), ("password", Self.password)]
-                _ = try await connection.request("BIND", ["alice"], named: named)
-            })
-            #expect(invalid.code == .invalidRequest)
-            for text in Self.renderings(of: invalid) {
-                #expect(!text.contains(Self.password))
-            }
             await connection.close()
             let closed = try #require(await clientError { _ = try await connection.reauth(password: Self.password) })
             #expect(closed.code == .connectionClosed)
@@ -71,7 +62,7 @@ struct PasswordRedactionTests {
 
     @Test("a BIND request's description names only the verb and the argument count")
     func requestDescription() throws {
-        let request = try #require(Request(verb: "BIND", positionals: ["alice", Self.password]))
+        let request = try #require(RequestLine(verb: "BIND", positionals: ["alice", Self.password]))
         #expect(request.description == "BIND (2 arguments)")
         #expect(!"\(request)".contains(Self.password))
     }

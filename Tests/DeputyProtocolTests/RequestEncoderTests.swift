@@ -2,18 +2,18 @@ import DeputyProtocol
 import NIOCore
 import Testing
 
-@Suite("Request encoder")
+@Suite("RequestLine encoder")
 struct RequestEncoderTests {
     @Test("plain tokens are written bare")
     func bare() throws {
-        let request = try #require(Request(verb: "query", positionals: ["SENDAS", "alice", "info@example.org"]))
+        let request = try #require(RequestLine(verb: "query", positionals: ["SENDAS", "alice", "info@example.org"]))
         #expect(RequestEncoder.encode(request) == "QUERY SENDAS alice info@example.org")
     }
 
     @Test("tokens are quoted only when needed")
     func quoting() throws {
         let request = try #require(
-            Request(
+            RequestLine(
                 verb: "X",
                 positionals: ["a b", "", "a=b", #"q"q"#, #"b\s"#, "tab\there", "ok", "é"],
                 named: ["k": "v=w", "e": "", "s": "two words", "n": "line\nbreak", "c": "\u{1}\u{7F}\r\u{0}"]
@@ -27,7 +27,7 @@ struct RequestEncoderTests {
 
     @Test("write appends the line and a single LF")
     func write() throws {
-        let request = try #require(Request(verb: "PING"))
+        let request = try #require(RequestLine(verb: "PING"))
         var buffer = ByteBuffer(string: "prefix|")
         RequestEncoder.write(request, into: &buffer)
         #expect(String(buffer: buffer) == "prefix|PING\n")
@@ -35,10 +35,10 @@ struct RequestEncoderTests {
 
     @Test("encoded requests parse back to equal requests")
     func examplesRoundTrip() throws {
-        let requests: [Request?] = [
-            Request(verb: "BIND", positionals: ["alice@example.org", "pass=word \"quoted\" \\ end"]),
-            Request(verb: "MODIFY", positionals: ["USER", "bob"], named: ["name": "", "recovery": "x y", "policy": "=p"]),
-            Request(verb: "X", arguments: [.named(key: "a", value: "1"), .positional("after"), .named(key: "b", value: "2")]),
+        let requests: [RequestLine?] = [
+            RequestLine(verb: "BIND", positionals: ["alice@example.org", "pass=word \"quoted\" \\ end"]),
+            RequestLine(verb: "MODIFY", positionals: ["USER", "bob"], named: ["name": "", "recovery": "x y", "policy": "=p"]),
+            RequestLine(verb: "X", arguments: [.named(key: "a", value: "1"), .positional("after"), .named(key: "b", value: "2")]),
         ]
         for request in requests {
             let request = try #require(request)
@@ -51,7 +51,7 @@ struct RequestEncoderTests {
         var generator = SeededGenerator(seed: 0x5EED_0001)
         let allocator = ByteBufferAllocator()
         for _ in 0..<500 {
-            var arguments: [Request.Argument] = []
+            var arguments: [RequestLine.Argument] = []
             var keys = Set<String>()
             for _ in 0..<Int.random(in: 0...8, using: &generator) {
                 if Bool.random(using: &generator) {
@@ -62,7 +62,7 @@ struct RequestEncoderTests {
                     arguments.append(.named(key: key, value: generator.nextAwkwardString()))
                 }
             }
-            let request = try #require(Request(verb: "VERB", arguments: arguments))
+            let request = try #require(RequestLine(verb: "VERB", arguments: arguments))
 
             var buffer = allocator.buffer(capacity: 64)
             RequestEncoder.write(request, into: &buffer)
@@ -77,7 +77,7 @@ struct RequestEncoderTests {
         }
     }
 
-    private static func utf8(_ argument: Request.Argument) -> [UInt8] {
+    private static func utf8(_ argument: RequestLine.Argument) -> [UInt8] {
         switch argument {
         case .positional(let value): Array(value.utf8)
         case .named(let key, let value): Array(key.utf8) + [0x3D] + Array(value.utf8)

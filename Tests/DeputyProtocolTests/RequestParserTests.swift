@@ -2,7 +2,7 @@ import DeputyProtocol
 import NIOCore
 import Testing
 
-@Suite("Request parser")
+@Suite("RequestLine parser")
 struct RequestParserTests {
     // MARK: - Shape
 
@@ -279,18 +279,18 @@ struct RequestParserTests {
         }
     }
 
-    // MARK: - Request values
+    // MARK: - RequestLine values
 
-    @Test("Request initialisers normalise and refuse bad wire text")
+    @Test("RequestLine initialisers normalise and refuse bad wire text")
     func requestInit() throws {
-        let request = try #require(Request(verb: "bind", positionals: ["a"], named: ["Name": "x"]))
+        let request = try #require(RequestLine(verb: "bind", positionals: ["a"], named: ["Name": "x"]))
         #expect(request.verb == "BIND")
         #expect(request.arguments == [.positional("a"), .named(key: "name", value: "x")])
-        #expect(Request(verb: "") == nil)
-        #expect(Request(verb: "BI ND") == nil)
-        #expect(Request(verb: "X", arguments: [.named(key: "a b", value: "")]) == nil)
-        #expect(Request(verb: "X", arguments: [.named(key: "", value: "")]) == nil)
-        #expect(Request(verb: "X", arguments: [.named(key: "a", value: ""), .named(key: "A", value: "")]) == nil)
+        #expect(RequestLine(verb: "") == nil)
+        #expect(RequestLine(verb: "BI ND") == nil)
+        #expect(RequestLine(verb: "X", arguments: [.named(key: "a b", value: "")]) == nil)
+        #expect(RequestLine(verb: "X", arguments: [.named(key: "", value: "")]) == nil)
+        #expect(RequestLine(verb: "X", arguments: [.named(key: "a", value: ""), .named(key: "A", value: "")]) == nil)
     }
 
     @Test("a request's description does not show argument values")

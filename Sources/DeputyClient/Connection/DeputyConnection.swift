@@ -61,7 +61,7 @@ public final class DeputyConnection: Sendable {
     /// - Throws: ``DeputyClientError`` if the connection closes, breaks or times out before the
     ///   reply arrives, or the reply exceeds the limits; `CancellationError` if the task is
     ///   cancelled while waiting.
-    public func send(_ request: Request) async throws -> Reply {
+    public func send(_ request: RequestLine) async throws -> Reply {
         let replies = try await self.send([request])
         guard let reply = replies.first else {
             throw DeputyClientError.protocolViolation(self.endpoint.description, "no reply was matched to the request")
@@ -71,8 +71,8 @@ public final class DeputyConnection: Sendable {
 
     /// Writes all `requests` at once, flushes once, and returns their replies in order.
     ///
-    /// - Throws: the first failure among the replies, as for ``send(_:)-(Request)``.
-    public func send(_ requests: [Request]) async throws -> [Reply] {
+    /// - Throws: the first failure among the replies, as for ``send(_:)-(RequestLine)``.
+    public func send(_ requests: [RequestLine]) async throws -> [Reply] {
         guard !requests.isEmpty else { return [] }
         let (promises, replies) = write(requests)
         return try await withTaskCancellationHandler {
@@ -91,8 +91,8 @@ public final class DeputyConnection: Sendable {
     /// Writes all `requests` at once, flushes once, and returns a future of their replies in
     /// order, completed on ``eventLoop``. For callers that run on the connection's event
     /// loop (a load generator holding a request rate), where a task would add a thread hop
-    /// to every reply. The future fails as ``send(_:)-([Request])`` throws.
-    public func submit(_ requests: [Request]) -> EventLoopFuture<[Reply]> {
+    /// to every reply. The future fails as ``send(_:)-([RequestLine])`` throws.
+    public func submit(_ requests: [RequestLine]) -> EventLoopFuture<[Reply]> {
         guard !requests.isEmpty else { return channel.eventLoop.makeSucceededFuture([]) }
         return write(requests).replies
     }
@@ -100,7 +100,7 @@ public final class DeputyConnection: Sendable {
     /// The event loop the connection runs on.
     public var eventLoop: any EventLoop { channel.eventLoop }
 
-    private func write(_ requests: [Request]) -> (promises: [EventLoopPromise<Reply>], replies: EventLoopFuture<[Reply]>) {
+    private func write(_ requests: [RequestLine]) -> (promises: [EventLoopPromise<Reply>], replies: EventLoopFuture<[Reply]>) {
         let eventLoop = self.channel.eventLoop
         let promises = requests.map { _ in eventLoop.makePromise(of: Reply.self) }
         let peer = self.endpoint.description

@@ -77,8 +77,8 @@ public final class LoginThrottle: Sendable {
         var lastFailure: Date = .distantPast
         /// Unknown sources are not checked before this time.
         var notBefore: Date = .distantPast
-        /// Attempts from unknown sources admitted and not yet judged: they count as failures
-        /// for the delay already, so a burst that arrives at once is slowed like a sequence.
+        /// Attempts from unknown sources admitted and not yet judged, once the login has
+        /// failed: they count as failures for the delay already.
         var pending: Int = 0
         /// Sources the login succeeded from, with the time of the last success.
         var knownSources: [String: Date] = [:]
@@ -134,7 +134,10 @@ public final class LoginThrottle: Sendable {
                 entry.failures = 0
                 entry.pending = 0
             }
-            entry.pending += 1
+            // Once the login has failed, attempts in flight count as the failures they may
+            // turn out to be, so a burst of guesses is slowed like a sequence; a login that
+            // has not failed (a mail server reconnecting all its connections at once) is not.
+            if entry.failures > 0 { entry.pending += 1 }
             let delay = state.policy.delay(afterFailures: entry.failures + entry.pending)
             if delay > 0 { entry.notBefore = now.addingTimeInterval(delay) }
             entry.lastFailure = max(entry.lastFailure, now)

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// The loopback HTTP listener for monitoring: `/metrics` (Prometheus text format),
 /// `/livez` (the process answers) and `/readyz` (``ServiceReadiness``). One request per
 /// connection; a connection that sends nothing for 10 s is closed.
-public final class HealthServer: Sendable {
+public final class HealthServer: Service, Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     private let listener: NIOAsyncChannel<Connection, Never>

@@ -64,7 +64,7 @@ public enum ServerMetrics {
 
     /// One lookup of a mail adapter: `deputy_adapter_lookups_total{adapter,result}`, where
     /// result is `found`, `notfound`, `refused` or the like.
-    static func adapterLookup(_ adapter: String, result: String) {
+    package static func adapterLookup(_ adapter: String, result: String) {
         let key = LookupKey(adapter: adapter, result: result)
         let counter = lookupSeries.withLock { series in
             if let found = series[key] { return found }

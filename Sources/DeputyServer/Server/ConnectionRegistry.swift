@@ -2,7 +2,9 @@ import NIOCore
 import Synchronization
 
 /// The open connections, so the server can count them and drain them at shutdown.
-final class ConnectionRegistry: Sendable {
+package final class ConnectionRegistry: Sendable {
+    package init() {}
+
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var draining = false
@@ -12,7 +14,7 @@ final class ConnectionRegistry: Sendable {
 
     /// Registers a connection; returns how many are open with it, or `nil` when the server
     /// is draining and takes no more.
-    func register(_ channel: any Channel) -> Int? {
+    package func register(_ channel: any Channel) -> Int? {
         state.withLock { state in
             guard !state.draining else { return nil }
             state.channels[ObjectIdentifier(channel)] = channel
@@ -20,12 +22,12 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    func unregister(_ channel: any Channel) {
+    package func unregister(_ channel: any Channel) {
         _ = state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     /// The number of open connections.
-    var count: Int { state.withLock { $0.channels.count } }
+    package var count: Int { state.withLock { $0.channels.count } }
 
     /// How long a shutdown waits for connections to finish the request in hand before it
     /// closes those still open: a client that never reads, or never ends its TLS handshake,
@@ -35,7 +37,7 @@ final class ConnectionRegistry: Sendable {
     /// Takes no more connections and asks each open one to finish: `stop` is called for each
     /// (by default it stops reading, so the connection answers what it has read, sees the end
     /// of its input and closes). Whatever is still open after ``shutdownGrace`` is closed.
-    func drain(on eventLoop: any EventLoop, _ stop: (any Channel) -> Void = { $0.close(mode: .input, promise: nil) }) {
+    package func drain(on eventLoop: any EventLoop, _ stop: (any Channel) -> Void = { $0.close(mode: .input, promise: nil) }) {
         let channels = state.withLock { state in
             state.draining = true
             return Array(state.channels.values)

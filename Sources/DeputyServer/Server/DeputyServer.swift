@@ -27,6 +27,8 @@ public final class DeputyServer: Service, Sendable {
     private let onListening: @Sendable ([BoundListener]) -> Void
     private let connections = ConnectionRegistry()
     private let nextConnectionID = Atomic<Int>(1)
+    /// The requests of the connections that must wait, run in the server's task group.
+    private let waits = SessionWaits()
 
     /// Creates the server; nothing is bound until ``run()``.
     public init(
@@ -60,71 +62,68 @@ public final class DeputyServer: Service, Sendable {
     /// The connections open now.
     public var openConnections: Int { connections.count }
 
-    /// A listener yields its connections' channels; each runs its session in a
-    /// ``SessionHandler`` on its event loop.
-    typealias Listener = NIOAsyncChannel<any Channel, Never>
+    typealias Listener = ConnectionListener<any Channel>
 
     public func run() async throws {
         try configuration.validate()
+        var addresses: [(ListenAddress, Bool)] = [(configuration.listen, true)]
+        if let plain = configuration.plainListen { addresses.append((plain, false)) }
+        if let path = configuration.plainSocket { addresses.append((.unix(path: path), false)) }
         var listeners: [(Listener, Bool)] = []
-        listeners.append((try await bind(configuration.listen, tls: true), true))
-        if let plain = configuration.plainListen { listeners.append((try await bind(plain, tls: false), false)) }
-        if let path = configuration.plainSocket { listeners.append((try await bind(.unix(path: path), tls: false), false)) }
-        let bound = listeners.map { listener, tls in
-            BoundListener(address: Self.address(of: listener.channel) ?? configuration.listen, tls: tls)
+        do {
+            for (address, tls) in addresses {
+                listeners.append((try await Listener.bind(address, group: group, initializer: initializer(tls: tls)), tls))
+            }
+        } catch {
+            for (listener, _) in listeners { await listener.release() }
+            throw error
         }
+        let bound = listeners.map { BoundListener(address: $0.0.address, tls: $0.1) }
         for listener in bound { logger.notice("listening", metadata: ["listen.address": "\(listener.address)", "listen.tls": "\(listener.tls)"]) }
         onListening(bound)
 
-        let channels = listeners.map { $0.0.channel }
+        let sockets = listeners.map(\.0)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                for (listener, _) in listeners {
-                    group.addTask { try await self.accept(on: listener) }
+                group.addTask {
+                    // Once every connection of every listener is closed, no more waits come.
+                    defer { self.waits.finish() }
+                    try await withThrowingDiscardingTaskGroup { accepting in
+                        for listener in sockets {
+                            // A task per connection that ends when it closes, so that
+                            // shutdown waits for every connection to finish the request in hand.
+                            accepting.addTask { try await listener.accept { channel in try? await channel.closeFuture.get() } }
+                        }
+                    }
+                }
+                // The requests that must wait are children of this group too, so that the
+                // server stops only once each has answered.
+                for await job in self.waits.jobs {
+                    group.addTask { await job() }
                 }
             }
         } onGracefulShutdown: {
             self.logger.notice("shutting down: no new connections, finishing requests in hand")
-            for channel in channels { channel.close(promise: nil) }
+            for listener in sockets { listener.close() }
             // TLS can't close only the input side, so each session is told to stop reading.
-            self.connections.drain(on: channels[0].eventLoop) { $0.pipeline.fireUserInboundEventTriggered(SessionHandler.Drain()) }
+            self.connections.drain(on: sockets[0].socket.channel.eventLoop) { $0.pipeline.fireUserInboundEventTriggered(SessionHandler.Drain()) }
         }
         logger.notice("stopped")
     }
 
-    private static func address(of channel: any Channel) -> ListenAddress? {
-        guard let address = channel.localAddress else { return nil }
-        if let path = address.pathname { return .unix(path: path) }
-        guard let host = address.ipAddress, let port = address.port else { return nil }
-        return .tcp(host: host, port: port)
-    }
-
-    // MARK: - Binding
-
-    /// Binds `address`; a failure is a ``ListenError`` that names it.
-    private func bind(_ address: ListenAddress, tls: Bool) async throws -> Listener {
-        do {
-            return try await open(address, tls: tls)
-        } catch {
-            throw ListenError(address, error)
-        }
-    }
-
-    private func open(_ address: ListenAddress, tls: Bool) async throws -> Listener {
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // A client that half-closes after its last request (printf ... | nc -N) still gets
-            // every reply; and shutdown can stop reading while replies go out.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<any Channel> = { channel in
+    /// Sets up a connection's pipeline: TLS where it is the TLS listener, the idle timeout,
+    /// the line decoder, and its session.
+    private func initializer(tls: Bool) -> @Sendable (any Channel) -> EventLoopFuture<any Channel> {
+        { channel in
             let current = self.live.withLock { $0 }
             let limits = current.limits
             let sslContext = tls ? current.tls : nil
             var environment = self.environment
             environment.limits = limits.protocolLimits
             environment.maximumListing = limits.maximumListing
-            let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: self.connections, logger: self.logger)
+            let shared = SessionHandler.Shared(
+                environment: environment, limits: limits, connections: self.connections, logger: self.logger, waits: self.waits
+            )
             return channel.eventLoop.makeCompletedFuture {
                 let handlers = channel.pipeline.syncOperations
                 if let sslContext { try handlers.addHandler(NIOSSLServerHandler(context: sslContext)) }
@@ -136,32 +135,6 @@ public final class DeputyServer: Service, Sendable {
                     peer: channel.remoteAddress?.ipAddress ?? "local"
                 ))
                 return channel
-            }
-        }
-        switch address {
-        case .tcp(let host, let port):
-            // TCP_NODELAY is an IPPROTO_TCP option, and for TCP sockets only: set at the
-            // socket level it would be SO_DEBUG, which only root may set.
-            return try await bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port, childChannelInitializer: initializer)
-        case .unix(let path):
-            let listener: Listener = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
-            // Local mail servers run as other users of the same group.
-            _ = chmod(path, 0o660)
-            return listener
-        }
-    }
-
-    // MARK: - Connections
-
-    private func accept(on listener: Listener) async throws {
-        try await listener.executeThenClose { inbound in
-            try await withThrowingDiscardingTaskGroup { group in
-                // A task per connection that ends when it closes, so that shutdown waits
-                // for every connection to finish the request in hand.
-                for try await channel in inbound {
-                    group.addTask { try? await channel.closeFuture.get() }
-                }
             }
         }
     }

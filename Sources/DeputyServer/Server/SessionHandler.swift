@@ -5,15 +5,16 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 
-/// Runs one connection's ``Session`` on its event loop.
+/// Runs one connection's ``Session`` on its event loop, doing what its
+/// ``ConnectionStateMachine`` decides.
 ///
 /// Queries, and everything else that needs no waiting, are answered right where their line
 /// is decoded; their replies collect in one buffer that is flushed when the read is done,
 /// so a pipelined batch costs one TLS record and one system call, and a single request no
 /// hop to another thread. A request that must wait (BIND hashes a password, a change waits
-/// for the journal) runs in a task; lines that arrive meanwhile queue behind it, in order,
-/// and reading stops while the queue is at the pending-request limit or while the client
-/// is not reading its replies.
+/// for the journal) runs in a task the server owns; lines that arrive meanwhile queue
+/// behind it, in order, and reading stops while the queue is at the pending-request limit
+/// or while the client is not reading its replies.
 final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -29,6 +30,8 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let limits: ServerLimits
         let connections: ConnectionRegistry
         let logger: Logger
+        /// Runs a request that must wait, in a task the server owns.
+        let waits: SessionWaits
     }
 
     private let shared: Shared
@@ -36,30 +39,17 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let lineLimit: LineLengthLimit
     // Touched only on the connection's event loop, so the run-time exclusivity checks
     // Swift makes on every access to a class's properties (a measurable part of each
-    // query) are left out for the two used per request.
+    // query) are left out for the three used per request.
     @exclusivity(unchecked) private var session: Session
-    private var logger: Logger
     @exclusivity(unchecked) private var replies: ByteBuffer
-    private var queued = CircularBuffer<ByteBuffer>()
-    /// A request is running in a task; lines wait in `queued`.
-    private var waiting = false
-    /// The client has ended its input (or the server is draining): close once answered.
-    private var inputEnded = false
-    private var closing = false
+    @exclusivity(unchecked) private var machine: ConnectionStateMachine
+    private var logger: Logger
     private var registered = false
-    /// A read was asked for and held back.
-    private var readHeld = false
-    /// The stream broke a limit while a request was waiting: answered after the queue.
-    private var failure: ProtocolError?
-    /// The server is shutting down: nothing more is read.
-    private var draining = false
-    /// Whether anything can be written yet: not before a TLS handshake has completed.
-    private var canWrite: Bool
 
     init(shared: Shared, lineLimit: LineLengthLimit, tls: Bool, connectionID: Int, peer: String) {
         self.shared = shared
         self.lineLimit = lineLimit
-        self.canWrite = !tls
+        self.machine = ConnectionStateMachine(tls: tls, maximumPending: shared.environment.limits.maximumPendingRequests)
         var logger = shared.logger
         logger[metadataKey: "conn.id"] = "\(connectionID)"
         logger[metadataKey: "peer"] = "\(peer)"
@@ -83,7 +73,7 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             ServerMetrics.connectionsRefused.increment()
             logger.warning("connection refused: too many connections")
             _ = ReplyEncoder.write(.error(code: .limit, text: "too many connections"), into: &replies)
-            closeAfterReplies(context)
+            perform(machine.closeAfterReplies(), context: context)
             return
         }
         ServerMetrics.connectionsAccepted.increment()
@@ -98,21 +88,14 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             ServerMetrics.connectionsOpen.record(shared.connections.count)
         }
         registered = false
-        closing = true
-        queued.removeAll()
+        machine.channelInactive()
         context.fireChannelInactive()
     }
 
     // MARK: - Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
-        guard !closing else { return }
-        if waiting {
-            queued.append(line)
-        } else {
-            answer(line, context: context)
-        }
+        perform(machine.lineDecoded(unwrapInboundIn(data)), context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -120,93 +103,93 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
+    /// Answers one line from the session, or starts the wait it needs.
     private func answer(_ line: ByteBuffer, context: ChannelHandlerContext) {
         switch session.answerWithoutWaiting(line: line) {
         case .answered(let reply, let disposition):
             _ = ReplyEncoder.write(reply, into: &replies)
-            if case .close = disposition { closeAfterReplies(context) }
+            perform(machine.answered(close: disposition == .close), context: context)
         case .mustWait(let request):
+            guard machine.requestMustWait() == .flushAndStartWait else { return }
             // The replies before it leave now: they do not wait for a password hash.
             flushReplies(context)
-            waiting = true
             let session = self.session
             let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            Task {
-                var running = session
-                let (reply, disposition) = await running.handle(request)
-                let finished = running
+            shared.waits.run {
+                let result = await session.wait(for: request)
                 handler.eventLoop.execute {
                     let (handler, context) = handler.value
-                    handler.resume(after: reply, disposition, session: finished, context: context)
+                    handler.finished(request, result, context: context)
                 }
             }
         }
     }
 
-    /// Back on the event loop after a request that waited: answer it, then the lines that
-    /// queued behind it.
-    private func resume(after reply: Reply, _ disposition: Session.Disposition, session: Session, context: ChannelHandlerContext) {
-        waiting = false
-        guard !closing else { return }
-        let wasAuthenticated = self.session.isAuthenticated
-        self.session = session
+    /// Back on the event loop after a request that waited: take in what it changed, answer
+    /// it, then the lines that queued behind it.
+    private func finished(_ request: Request, _ result: Session.WaitResult, context: ChannelHandlerContext) {
+        let action = machine.waitFinished(close: result.disposition == .close)
+        guard action != .none else { return }
+        let wasAuthenticated = session.isAuthenticated
+        session.finish(request, result)
         if !wasAuthenticated, session.isAuthenticated {
             lineLimit.maximumLineLength = shared.environment.limits.maximumLineLengthAfterAuthentication
         }
-        _ = ReplyEncoder.write(reply, into: &replies)
-        if case .close = disposition { return closeAfterReplies(context) }
-        while !waiting, !closing, let line = queued.popFirst() {
-            answer(line, context: context)
-        }
-        guard !closing else { return }
-        if !waiting, let failure {
-            _ = ReplyEncoder.write(ReplyStatus(failure), into: &replies)
-            return closeAfterReplies(context)
-        }
-        flushReplies(context)
-        if !waiting, inputEnded, queued.isEmpty { return closeAfterReplies(context) }
-        releaseHeldRead(context)
+        _ = ReplyEncoder.write(result.reply, into: &replies)
+        perform(action, context: context)
     }
 
     // MARK: - Reading and writing
 
     func read(context: ChannelHandlerContext) {
-        if mustHoldReads(context) {
-            readHeld = true
-        } else {
-            context.read()
-        }
+        perform(machine.readRequested(writable: context.channel.isWritable), context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        releaseHeldRead(context)
+        perform(machine.writabilityChanged(writable: context.channel.isWritable), context: context)
         context.fireChannelWritabilityChanged()
     }
 
-    /// Reading waits while the queue is full or the client leaves its replies unread.
-    private func mustHoldReads(_ context: ChannelHandlerContext) -> Bool {
-        draining || (waiting && queued.count >= shared.environment.limits.maximumPendingRequests) || !context.channel.isWritable
-    }
-
-    private func releaseHeldRead(_ context: ChannelHandlerContext) {
-        guard readHeld, !mustHoldReads(context) else { return }
-        readHeld = false
-        context.read()
+    /// Does what the state machine decided.
+    private func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .answer(let line):
+            answer(line, context: context)
+        case .read:
+            flushReplies(context)
+            context.read()
+        case .flush:
+            flushReplies(context)
+        case .flushAndStartWait:
+            flushReplies(context)
+        case .answerQueue:
+            while let line = machine.nextQueuedLine() {
+                answer(line, context: context)
+            }
+            flushReplies(context)
+            perform(machine.queueAnswered(writable: context.channel.isWritable), context: context)
+        case .closeAfterReplies:
+            context.writeThenClose(wrapOutboundOut(replies))
+            replies = context.channel.allocator.buffer(capacity: 0)
+        case .close:
+            context.close(promise: nil)
+        case .failAndClose(let error):
+            _ = ReplyEncoder.write(ReplyStatus(error), into: &replies)
+            context.writeThenClose(wrapOutboundOut(replies))
+            replies = context.channel.allocator.buffer(capacity: 0)
+        case .idleAndClose:
+            _ = ReplyEncoder.write(.error(code: .limit, text: "idle timeout"), into: &replies)
+            context.writeThenClose(wrapOutboundOut(replies))
+            replies = context.channel.allocator.buffer(capacity: 0)
+        }
     }
 
     private func flushReplies(_ context: ChannelHandlerContext) {
-        guard replies.readableBytes > 0 else { return }
+        guard replies.readableBytes > 0, machine.phase != .closed else { return }
         context.writeAndFlush(wrapOutboundOut(replies), promise: nil)
         replies = context.channel.allocator.buffer(capacity: 1_024)
-    }
-
-    /// Writes what is pending, then closes once it is written.
-    private func closeAfterReplies(_ context: ChannelHandlerContext) {
-        guard !closing else { return }
-        closing = true
-        queued.removeAll()
-        context.writeThenClose(wrapOutboundOut(replies))
-        replies = context.channel.allocator.buffer(capacity: 0)
     }
 
     // MARK: - Events
@@ -215,18 +198,15 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch event {
         case let event as ChannelEvent where event == .inputClosed:
             // The client half-closed: answer what was sent, then close.
-            endInput(context)
+            perform(machine.inputClosed(), context: context)
         case is Drain:
-            draining = true
-            endInput(context)
+            perform(machine.drain(), context: context)
         case let event as IdleStateHandler.IdleStateEvent where event == .read:
             // Silent for the idle timeout: a last line, then the end.
-            guard canWrite else { return context.close(promise: nil) }
-            _ = ReplyEncoder.write(.error(code: .limit, text: "idle timeout"), into: &replies)
-            closeAfterReplies(context)
+            perform(machine.idleTimeout(), context: context)
         case let event as TLSUserEvent:
             if case .handshakeCompleted = event {
-                canWrite = true
+                machine.handshakeCompleted()
                 if let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self), let certificate = tls.peerCertificate {
                     // Only a certificate that chains to a trusted client authority gets this
                     // far; without `--client-ca` none is asked for.
@@ -239,26 +219,13 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// No more requests will come: close once those read are answered. A TLS connection
-    /// still in its handshake has nothing to answer and can't be written to: it closes now.
-    private func endInput(_ context: ChannelHandlerContext) {
-        inputEnded = true
-        guard canWrite else { return context.close(promise: nil) }
-        if !waiting, queued.isEmpty { closeAfterReplies(context) }
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? ProtocolError {
             // The decoder refuses the stream (a line over the limit): answer, then close,
             // since the rest of the stream can't be trusted. Lines decoded before it are
             // answered first.
             logger.info("connection closed on a protocol limit", metadata: ["error": "\(error.message)"])
-            if waiting {
-                failure = error
-                return
-            }
-            _ = ReplyEncoder.write(ReplyStatus(error), into: &replies)
-            closeAfterReplies(context)
+            perform(machine.protocolError(error), context: context)
             return
         }
         logger.debug("connection ended", metadata: ["error": "\(error)"])

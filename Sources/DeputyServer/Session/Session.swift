@@ -71,74 +71,125 @@ public struct Session: Sendable {
     /// way and writes the replies together.
     public mutating func answerWithoutWaiting(line: ByteBuffer) -> ImmediateOutcome {
         requestStarted = .now
-        let request: Request?
+        let parsed: RequestLine?
         do {
             // Parsed straight from the buffer: no copy of the line per request.
-            request = try RequestParser(limits: environment.limits).parse(line)
+            parsed = try RequestParser(limits: environment.limits).parse(line)
         } catch {
             return refused(Reply(status: ReplyStatus(error)))
         }
-        guard let request else { return refused(Reply(status: .error(code: .syntax, text: "empty request"))) }
-        return answerWithoutWaiting(request)
-    }
-
-    /// Answers one request.
-    public mutating func handle(_ request: Request) async -> (Reply, Disposition) {
-        requestStarted = .now
-        if case .answered(let reply, let disposition) = answerWithoutWaiting(request) { return (reply, disposition) }
-        // A request that must wait: its syntax and the session's right to send it are checked.
+        guard let parsed else { return refused(Reply(status: .error(code: .syntax, text: "empty request"))) }
+        // The shape first, then who may send it, then its values: a client that has not
+        // bound learns nothing but "BIND first" about a well-formed request.
         let entry: VerbSyntax.Entry
-        switch VerbSyntax.check(request) {
-        case .success(let found): entry = found
-        // Answered above; kept for the type checker.
-        case .failure(let error): return (Reply(status: ReplyStatus(error)), .keepOpen)
-        }
-        let operands = entry.operands(of: request)
-        let reply: Reply
-        switch (entry.verb, entry.subverb) {
-        case ("BIND", _): reply = operands.count > 1 ? await bind(login: operands[0], password: operands[1]) : await bindByCertificate(login: operands[0])
-        case ("REAUTH", _): reply = await reauthenticate(password: operands[0])
-        case ("SNAPSHOT", _): reply = await snapshot()
-        default: reply = await change(entry, operands, request)
-        }
-        logRequest(entry, reply)
-        return (reply, .keepOpen)
-    }
-
-    private mutating func answerWithoutWaiting(_ request: Request) -> ImmediateOutcome {
-        let entry: VerbSyntax.Entry
-        switch VerbSyntax.check(request) {
+        switch VerbSyntax.check(parsed) {
         case .success(let found): entry = found
         case .failure(let error): return refused(Reply(status: ReplyStatus(error)))
         }
         guard isAuthenticated || entry.allowedBeforeAuthentication else {
             let reply = Reply(status: .error(code: .auth, text: "BIND first"))
-            logRequest(entry, reply)
+            logRequest(entry.name, reply)
             return .answered(reply, .keepOpen)
         }
-        let operands = entry.operands(of: request)
-        let reply: Reply
-        switch (entry.verb, entry.subverb) {
-        case ("BIND", _), ("REAUTH", _), ("SNAPSHOT", _): return .mustWait(request)
-        case ("WHOAMI", _): reply = whoami()
-        case ("PING", _): reply = Reply(status: .ok(text: "pong"))
-        case ("HELP", _): reply = help(topic: operands.first)
-        case ("QUIT", _):
-            let reply = Reply(status: .ok(text: "bye"))
-            logRequest(entry, reply)
-            return .answered(reply, .close)
-        case ("QUERY", let subverb?): reply = query(subverb, operands, request)
-        case ("AUDIT", _): reply = audit(request)
-        default: return .mustWait(request)
+        let request: Request
+        do {
+            request = try entry.decode(parsed)
+        } catch {
+            let reply = Reply(status: .error(code: error.code, text: error.message))
+            logRequest(entry.name, reply)
+            return .answered(reply, .keepOpen)
         }
-        logRequest(entry, reply)
+        return answerWithoutWaiting(request)
+    }
+
+    /// Answers a request that needs no waiting, or says that it must wait.
+    mutating func answerWithoutWaiting(_ request: Request) -> ImmediateOutcome {
+        let reply: Reply
+        switch request {
+        case .bind, .reauth, .snapshot, .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate:
+            return .mustWait(request)
+        case .whoami: reply = whoami()
+        case .ping: reply = Reply(status: .ok(text: "pong"))
+        case .help(let topic): reply = help(topic: topic)
+        case .quit:
+            let reply = Reply(status: .ok(text: "bye"))
+            logRequest(request.name, reply)
+            return .answered(reply, .close)
+        case .query(let query): reply = self.query(query)
+        case .audit(let query): reply = audit(query)
+        }
+        logRequest(request.name, reply)
         return .answered(reply, .keepOpen)
     }
 
-    private mutating func logRequest(_ entry: VerbSyntax.Entry, _ reply: Reply) {
+    /// What a request that waited changed in its session: who it is bound as, and when it
+    /// last proved its password. The request runs on a copy of the session, away from the
+    /// connection's event loop, and hands back only this.
+    public struct Update: Sendable {
+        let principal: Principal?
+        let login: String?
+        let reauthenticatedAt: Date?
+    }
+
+    /// The outcome of a request that waited.
+    public struct WaitResult: Sendable {
+        public let reply: Reply
+        public let disposition: Disposition
+        public let update: Update
+    }
+
+    /// Runs a request that must wait on a copy of this session, and returns its reply with
+    /// what it changed; ``finish(_:_:)`` applies that to the session on the connection.
+    public func wait(for request: Request) async -> WaitResult {
+        var copy = self
+        let (reply, disposition) = await copy.answer(request)
+        return WaitResult(reply: reply, disposition: disposition, update: Update(principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt))
+    }
+
+    /// Takes in what a request that waited changed, and counts it.
+    public mutating func finish(_ request: Request, _ result: WaitResult) {
+        principal = result.update.principal
+        login = result.update.login
+        reauthenticatedAt = result.update.reauthenticatedAt
+        if let login { logger[metadataKey: "auth.login"] = "\(login)" }
+        logRequest(request.name, result.reply)
+    }
+
+    /// Answers one request, waiting where it must: the whole round, for tests and tools that
+    /// drive a session without a connection.
+    public mutating func handle(_ request: Request) async -> (Reply, Disposition) {
+        requestStarted = .now
+        switch answerWithoutWaiting(request) {
+        case .answered(let reply, let disposition):
+            return (reply, disposition)
+        case .mustWait(let request):
+            let result = await wait(for: request)
+            finish(request, result)
+            return (result.reply, result.disposition)
+        }
+    }
+
+    /// Answers a request that must wait, changing this session where it binds or
+    /// re-authenticates. Runs on a copy (``wait(for:)``).
+    private mutating func answer(_ request: Request) async -> (Reply, Disposition) {
+        requestStarted = .now
+        let reply: Reply
+        switch request {
+        case .whoami, .ping, .help, .quit, .query, .audit:
+            return (Reply(status: .error(code: .internal, text: "\(request.name) needs no waiting")), .keepOpen)
+        case .bind(let login, let password?): reply = await bind(login: login, password: password)
+        case .bind(let login, nil): reply = await bindByCertificate(login: login)
+        case .reauth(let password): reply = await reauthenticate(password: password)
+        case .snapshot: reply = await snapshot()
+        case .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate: reply = await change(request)
+        }
+        return (reply, .keepOpen)
+    }
+
+    mutating func logRequest(_ name: String, _ reply: Reply) {
         let result = reply.status.isOK ? "ok" : reply.status.code
-        logger.debug("request", metadata: ["cmd.verb": "\(entry.name)", "cmd.result": "\(result)"])
-        count(ServerMetrics.RequestKey(verb: entry.name, result: result))
+        logger.debug("request", metadata: ["cmd.verb": "\(name)", "cmd.result": "\(result)"])
+        count(ServerMetrics.RequestKey(verb: name, result: result))
     }
 
     private mutating func count(_ key: ServerMetrics.RequestKey) {

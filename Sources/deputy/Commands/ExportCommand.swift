@@ -79,21 +79,21 @@ struct ExportCommand: DeputyCommand {
     /// Everything the export holds, read as the bound administrator.
     static func read(_ session: DeputySession) async throws -> ExportDocument {
         try await requireAdministrator(session)
-        let organizationReply = try await query(session, ["ORG"])
+        let organizationReply = try await query(session, .organization)
         guard let organization = organizationReply.records.first else {
             throw CLIError(.refused, "the server sent no organisation entry")
         }
-        var entries = try await pages(session, ["SEARCH", "(objectclass=*)"], identity: "dn", limit: true)
+        var entries = try await pages(session, identity: "dn") { offset in .search(try ArgumentValues.search("(objectclass=*)", limit: pageLimit, offset: offset)) }
         // The organisation first, so that an LDAP server loads it before the entries under it.
         if let index = entries.firstIndex(where: { $0["dn"] == organization["dn"] }) {
             entries.insert(entries.remove(at: index), at: 0)
         }
-        let delegations = try await pages(session, ["DELEGATIONS"], identity: "id", limit: false)
-        let policies = try await query(session, ["POLICIES"])
+        let delegations = try await pages(session, identity: "id") { offset in .delegations(offset: offset) }
+        let policies = try await query(session, .policies)
         if isTruncated(policies) {
             throw CLIError(.refused, "the server cut the list of policies at its limit, and it can't be paged")
         }
-        guard let spam = try await query(session, ["SPAM"]).records.first else {
+        guard let spam = try await query(session, .spam).records.first else {
             throw CLIError(.refused, "the server sent no spam settings")
         }
         return ExportDocument(
@@ -108,7 +108,7 @@ struct ExportCommand: DeputyCommand {
     /// Refuses, before reading anything, a login that is not an administrator: others would
     /// get an export without private attributes or delegations.
     static func requireAdministrator(_ session: DeputySession) async throws {
-        let whoami = try await session.send(Request(verb: "WHOAMI")!)
+        let whoami = try await session.send(.whoami)
         guard whoami.status.isOK, let record = whoami.records.first else {
             throw CLIError(.refused, "WHOAMI: \(whoami.status.text)")
         }
@@ -120,12 +120,10 @@ struct ExportCommand: DeputyCommand {
     }
 
     /// One QUERY; a refusal ends the export with exit status 2.
-    static func query(_ session: DeputySession, _ positionals: [String], named: [(String, String)] = []) async throws -> Reply {
-        guard let request = Request(verb: "QUERY", arguments: positionals.map { .positional($0) } + named.map { .named(key: $0.0, value: $0.1) }) else {
-            throw CLIError(.usage, "that request can't be sent")
-        }
+    static func query(_ session: DeputySession, _ query: Request.Query) async throws -> Reply {
+        let request = Request.query(query)
         let reply = try await session.send(request)
-        guard reply.status.isOK else { throw CLIError(.refused, "QUERY \(positionals[0]): \(reply.status.text)") }
+        guard reply.status.isOK else { throw CLIError(.refused, "\(request.name): \(reply.status.text)") }
         return reply
     }
 
@@ -139,23 +137,21 @@ struct ExportCommand: DeputyCommand {
     /// Each page after the first starts one record early, at the last record already read:
     /// when that record is not where it was (`identity` differs), an entry was added or
     /// removed before it between the two pages, and the listing is read again from the start.
-    static func pages(_ session: DeputySession, _ positionals: [String], identity: String, limit: Bool) async throws -> [ReplyRecord] {
+    static func pages(_ session: DeputySession, identity: String, page: (Int) throws -> Request.Query) async throws -> [ReplyRecord] {
         for _ in 1...attempts {
-            if let records = try await pagesOnce(session, positionals, identity: identity, limit: limit) { return records }
+            if let records = try await pagesOnce(session, identity: identity, page: page) { return records }
         }
-        throw CLIError(.refused, "QUERY \(positionals[0]): the directory kept changing between pages; try again")
+        throw CLIError(.refused, "\(Request.query(try page(0)).name): the directory kept changing between pages; try again")
     }
 
     /// One pass over the listing; `nil` when it shifted between two pages.
-    private static func pagesOnce(_ session: DeputySession, _ positionals: [String], identity: String, limit: Bool) async throws -> [ReplyRecord]? {
+    private static func pagesOnce(_ session: DeputySession, identity: String, page pageQuery: (Int) throws -> Request.Query) async throws -> [ReplyRecord]? {
         var records: [ReplyRecord] = []
         // Overlapping pages need room for a new record beside the repeated one.
         var overlap = false
         while true {
             let offset = overlap ? records.count - 1 : records.count
-            var named: [(String, String)] = limit ? [("limit", String(pageLimit))] : []
-            if offset > 0 { named.append(("offset", String(offset))) }
-            let reply = try await query(session, positionals, named: named)
+            let reply = try await query(session, try pageQuery(offset))
             var page = reply.records[...]
             if overlap {
                 guard let first = page.popFirst(), let key = first[identity], key == records.last?[identity] else { return nil }
@@ -164,7 +160,7 @@ struct ExportCommand: DeputyCommand {
             guard isTruncated(reply) else { return records }
             if offset == 0 { overlap = reply.records.count >= 2 }
             guard !page.isEmpty else {
-                throw CLIError(.refused, "QUERY \(positionals[0]): the server cut a page at its limit without a record in it")
+                throw CLIError(.refused, "\(Request.query(try pageQuery(offset)).name): the server cut a page at its limit without a record in it")
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeputyCore
 import DeputyProtocol
 
 /// `deputy group ...`
@@ -17,9 +18,10 @@ struct GroupCommand: AsyncParsableCommand {
         @Flag(help: "Let members send as the group's address.") var sendAs = false
         @Option(name: .customLong("member"), help: "A member (repeatable).") var members: [String] = []
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("ADD", ["GROUP", address], named: [
-                ("name", name), ("kind", kind), ("sendas", sendAs ? "yes" : nil), ("members", members.isEmpty ? nil : members.joined(separator: ",")),
-            ])
+            try await session.run(.add(.group(Request.NewGroupRequest(
+                address: try ArgumentValues.address(address, "the address"), name: name, kind: try ArgumentValues.groupKind(kind),
+                membersMaySendAs: sendAs, members: try ArgumentValues.addresses(members, "a member")
+            ))))
         }
     }
 
@@ -28,7 +30,7 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("DELETE", ["GROUP", address])
+            try await session.run(.delete(.group(try ArgumentValues.address(address, "the address"))))
         }
     }
 
@@ -40,7 +42,9 @@ struct GroupCommand: AsyncParsableCommand {
         @Option(help: "yes or no: may members send as the group?") var sendAs: String?
         @Option(help: "The email policy for members (empty for none).") var policy: String?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["GROUP", address], named: [("name", name), ("sendas", sendAs), ("policy", policy)])
+            try await session.run(.modify(.group(try ArgumentValues.address(address, "the address"), GroupChanges(
+                name: name, membersMaySendAs: try ArgumentValues.yesNo(sendAs, option: "send-as"), policy: ArgumentValues.update(policy)
+            ))))
         }
     }
 
@@ -49,7 +53,7 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["ENTRY", address])
+            try await session.run(.query(.entry(address)))
         }
     }
 
@@ -58,7 +62,7 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["MEMBERS", address])
+            try await session.run(.query(.members(group: address)))
         }
     }
 
@@ -68,7 +72,7 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var group: String
         @Argument var members: [String]
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["GROUP", group], named: [("addmember", members.joined(separator: ","))])
+            try await session.run(.modify(.group(try ArgumentValues.address(group, "the group"), GroupChanges(addMembers: try ArgumentValues.addresses(members, "a member")))))
         }
     }
 
@@ -78,7 +82,7 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var group: String
         @Argument var members: [String]
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["GROUP", group], named: [("delmember", members.joined(separator: ","))])
+            try await session.run(.modify(.group(try ArgumentValues.address(group, "the group"), GroupChanges(removeMembers: try ArgumentValues.addresses(members, "a member")))))
         }
     }
 }

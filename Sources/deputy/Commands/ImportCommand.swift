@@ -31,21 +31,19 @@ struct ImportCommand: AsyncParsableCommand {
                     rejections.append((index + 2, fields, "no address"))
                     continue
                 }
-                let request: Request?
+                let request: Request
                 do {
-                    var named: [(String, String)] = []
-                    for (column, key) in [("name", "name"), ("password", "password"), ("recovery", "recovery"), ("policy", "policy")] {
-                        if let value = fields[column], !value.isEmpty { named.append((key, value)) }
-                    }
-                    if let aliases = fields["aliases"], !aliases.isEmpty {
-                        named.append(("aliases", aliases.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")))
-                    }
+                    func field(_ column: String) -> String? { fields[column].flatMap { $0.isEmpty ? nil : $0 } }
+                    let aliases = field("aliases").map { $0.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
                     // A dry run asks the server to check each row as it would add it.
-                    if dryRun { named.append(("dryrun", "yes")) }
-                    request = Request(verb: "ADD", arguments: [.positional("USER"), .positional(address)] + named.map { .named(key: $0.0, value: $0.1) })
-                }
-                guard let request else {
-                    rejections.append((index + 2, fields, "the row can't be sent"))
+                    request = .add(.user(Request.NewUserRequest(
+                        address: try ArgumentValues.address(address, "the address"), password: field("password"), name: field("name"),
+                        recovery: try ArgumentValues.optionalAddress(field("recovery"), "the recovery address"),
+                        aliases: try ArgumentValues.addresses(aliases, "an alias"), policy: field("policy"), dryRun: dryRun
+                    )))
+                } catch let error as CLIError {
+                    // Worded as the server words a refusal, so every reason reads alike.
+                    rejections.append((index + 2, fields, "invalid: \(error.description)"))
                     continue
                 }
                 requests.append((index + 2, fields, request))

@@ -8,7 +8,7 @@ struct WhoAmI: DeputyCommand {
     static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Who you are bound as, with your role.")
     @OptionGroup var connection: ConnectionOptions
     func perform(_ session: DeputySession) async throws -> ExitStatus {
-        try await session.run("WHOAMI")
+        try await session.run(.whoami)
     }
 }
 
@@ -19,7 +19,7 @@ struct Ping: DeputyCommand {
     @OptionGroup var connection: ConnectionOptions
     func perform(_ session: DeputySession) async throws -> ExitStatus {
         let started = ContinuousClock.now
-        let reply = try await session.send(Request(verb: "PING")!)
+        let reply = try await session.send(.ping)
         let elapsed = ContinuousClock.now - started
         guard reply.status.isOK else {
             session.printer.printStatus(reply.status)
@@ -43,13 +43,17 @@ struct AuditCommand: DeputyCommand {
     @Option(help: "Seconds between polls with --follow.") var interval: Double = 2
 
     func perform(_ session: DeputySession) async throws -> ExitStatus {
-        let named: [(String, String?)] = [("since", since), ("until", until), ("actor", actor), ("target", target)]
-        guard follow else { return try await session.run("AUDIT", named: named + [("limit", limit.map(String.init))]) }
+        var query = Request.AuditQuery(
+            since: try ArgumentValues.time(since, option: "since"), until: try ArgumentValues.time(until, option: "until"),
+            actor: actor, target: target, limit: limit
+        )
+        guard follow else { return try await session.run(.audit(query)) }
         var last: UInt64 = 0
         var first = true
+        query.limit = limit ?? 100
         while !Task.isCancelled {
-            let pairs = (named + [("after", first ? nil : String(last)), ("limit", String(limit ?? 100))]).compactMap { key, value in value.map { (key, $0) } }
-            let reply = try await session.send(Request(verb: "AUDIT", arguments: pairs.map { .named(key: $0.0, value: $0.1) })!)
+            query.after = first ? nil : last
+            let reply = try await session.send(.audit(query))
             guard reply.status.isOK else {
                 session.printer.printStatus(reply.status)
                 return .refused
@@ -76,10 +80,10 @@ struct Raw: DeputyCommand {
         // Bind first when a login is configured, unless the line is itself a BIND.
         if let user = session.options.user, !line.uppercased().hasPrefix("BIND ") {
             let password = try PasswordSource.password(file: session.options.passwordFile, prompt: "Password for \(user): ")
-            let bind = try await session.send(Request(verb: "BIND", positionals: [user, password])!)
+            let bind = try await session.send(.bind(login: user, password: password))
             guard bind.status.isOK else { throw CLIError(.loginRefused, "login failed: \(bind.status.text)") }
         }
-        let request: Request
+        let request: RequestLine
         do {
             guard let parsed = try RequestParser.parse(line) else { throw CLIError(.usage, "the line is empty") }
             request = parsed

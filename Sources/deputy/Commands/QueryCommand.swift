@@ -16,7 +16,7 @@ struct QueryCommand: AsyncParsableCommand {
         @Argument var login: String
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await yesNo(session, "SENDAS", login, address)
+            try await yesNo(session, .sendAs(login: login, address: address))
         }
     }
 
@@ -26,7 +26,7 @@ struct QueryCommand: AsyncParsableCommand {
         @Argument var login: String
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await yesNo(session, "SENDONBEHALF", login, address)
+            try await yesNo(session, .sendOnBehalf(login: login, address: address))
         }
     }
 
@@ -35,28 +35,28 @@ struct QueryCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var user: String
         @Argument var mailbox: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["ACCESS", user, mailbox]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.access(user: user, mailbox: mailbox))) }
     }
 
     struct Delegates: DeputyCommand {
         static let configuration = CommandConfiguration(abstract: "The delegates of MAILBOX.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var mailbox: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["DELEGATES", mailbox]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.delegates(mailbox: mailbox))) }
     }
 
     struct Mailboxes: DeputyCommand {
         static let configuration = CommandConfiguration(abstract: "The mailboxes USER may open.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var user: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["MAILBOXES", user]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.mailboxes(user: user))) }
     }
 
     struct Senders: DeputyCommand {
         static let configuration = CommandConfiguration(abstract: "The logins that may send as ADDRESS.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["SENDERS", address]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.senders(address: address))) }
     }
 
     struct Search: DeputyCommand {
@@ -65,7 +65,7 @@ struct QueryCommand: AsyncParsableCommand {
         @Argument var filter: String
         @Option var limit: Int?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["SEARCH", filter], named: [("limit", limit.map(String.init))])
+            try await session.run(.query(.search(try ArgumentValues.search(filter, limit: limit))))
         }
     }
 
@@ -73,27 +73,27 @@ struct QueryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The role, custom roles and privileges of USER.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var user: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["PRIVILEGES", user]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.privileges(user: user))) }
     }
 
     struct Members: DeputyCommand {
         static let configuration = CommandConfiguration(abstract: "The members of GROUP.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var group: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["MEMBERS", group]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.members(group: group))) }
     }
 
     struct Entry: DeputyCommand {
         static let configuration = CommandConfiguration(abstract: "One entry by address or distinguished name.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var key: String
-        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run("QUERY", ["ENTRY", key]) }
+        func perform(_ session: DeputySession) async throws -> ExitStatus { try await session.run(.query(.entry(key))) }
     }
 }
 
 /// Runs a yes/no query and turns `allowed=` into the exit status.
-private func yesNo(_ session: DeputySession, _ subverb: String, _ login: String, _ address: String) async throws -> ExitStatus {
-    let reply = try await session.send(Request(verb: "QUERY", positionals: [subverb, login, address])!)
+private func yesNo(_ session: DeputySession, _ query: Request.Query) async throws -> ExitStatus {
+    let reply = try await session.send(.query(query))
     session.printer.print(reply)
     guard reply.status.isOK else { return ExitStatus(reply.status) }
     guard let allowed = reply.records.first?["allowed"] else { return .refused }

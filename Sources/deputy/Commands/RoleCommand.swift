@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeputyCore
 import DeputyProtocol
 
 /// `deputy role grant|revoke`
@@ -21,13 +22,13 @@ struct RoleCommand: AsyncParsableCommand {
                 // The transfer needs a fresh proof of the password, asked for here rather
                 // than reusing the one the session logged in with.
                 let password = try PasswordSource.ask("Re-enter your password to transfer the super administrator role: ")
-                let reply = try await session.send(Request(verb: "REAUTH", positionals: [password])!)
+                let reply = try await session.send(.reauth(password: password))
                 guard reply.status.isOK else {
                     session.printer.printStatus(reply.status)
                     return .refused
                 }
             }
-            return try await session.run("GRANT", [role, login])
+            return try await session.run(.grant(try ArgumentValues.role(role), login: try ArgumentValues.address(login, "the login")))
         }
     }
 
@@ -37,7 +38,11 @@ struct RoleCommand: AsyncParsableCommand {
         @Argument var role: String
         @Argument var login: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("REVOKE", [role, login])
+            let role = try ArgumentValues.role(role)
+            guard role != .superAdministrator else {
+                throw CLIError(.usage, "the super administrator role is handed over with `deputy role grant superadmin`, never revoked")
+            }
+            return try await session.run(.revoke(role, login: try ArgumentValues.address(login, "the login")))
         }
     }
 }
@@ -57,7 +62,10 @@ struct DelegationCommand: AsyncParsableCommand {
         @Option(help: "Comma list of read, manage, sendonbehalf, sendas.") var permissions: String
         @Option(help: "When it stops counting, RFC 3339 (e.g. 2026-12-31T00:00:00Z).") var expires: String?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("DELEGATE", [mailbox, delegate, permissions], named: [("expires", expires)])
+            try await session.run(.delegate(NewDelegation(
+                mailbox: try ArgumentValues.address(mailbox, "the mailbox"), delegate: try ArgumentValues.address(delegate, "the delegate"),
+                permissions: try ArgumentValues.permissions(permissions), expiresAt: try ArgumentValues.time(expires, option: "expires")
+            )))
         }
     }
 
@@ -67,7 +75,9 @@ struct DelegationCommand: AsyncParsableCommand {
         @Argument var mailbox: String
         @Argument var delegate: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("UNDELEGATE", [mailbox, delegate])
+            try await session.run(.undelegate(
+                mailbox: try ArgumentValues.address(mailbox, "the mailbox"), delegate: try ArgumentValues.address(delegate, "the delegate")
+            ))
         }
     }
 
@@ -75,7 +85,7 @@ struct DelegationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every delegation of the organisation (administrators).")
         @OptionGroup var connection: ConnectionOptions
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["DELEGATIONS"])
+            try await session.run(.query(.delegations(offset: 0)))
         }
     }
 
@@ -84,7 +94,7 @@ struct DelegationCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var mailbox: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["DELEGATES", mailbox])
+            try await session.run(.query(.delegates(mailbox: mailbox)))
         }
     }
 }
@@ -100,7 +110,7 @@ struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the policies.")
         @OptionGroup var connection: ConnectionOptions
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["POLICIES"])
+            try await session.run(.query(.policies))
         }
     }
 
@@ -111,16 +121,17 @@ struct PolicyCommand: AsyncParsableCommand {
         @Option(help: "on or off: may users under this policy delegate their own mailbox?") var delegation: String
         @Flag(help: "Make it the organisation's default policy.") var makeDefault = false
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            let modify = try await session.send(Request(verb: "MODIFY", positionals: ["POLICY", name], named: ["delegation": delegation])!)
+            guard let allowed = try ArgumentValues.yesNo(delegation, option: "delegation") else { throw CLIError(.usage, "--delegation takes on or off") }
+            let modify = try await session.send(.modify(.policy(name: name, mailboxDelegation: allowed)))
             var status: ExitStatus
             if case .error(let code, _) = modify.status, code == .notfound {
-                status = try await session.run("ADD", ["POLICY", name], named: [("delegation", delegation)])
+                status = try await session.run(.add(.policy(name: name, mailboxDelegation: allowed)))
             } else {
                 session.printer.print(modify)
                 status = modify.status.isOK ? .success : .refused
             }
             if status == .success, makeDefault {
-                status = try await session.run("MODIFY", ["ORG"], named: [("defaultpolicy", name)])
+                status = try await session.run(.modify(.organization(OrganizationChanges(defaultPolicy: name))))
             }
             return status
         }
@@ -137,7 +148,7 @@ struct OrgCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the organisation.")
         @OptionGroup var connection: ConnectionOptions
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["ORG"])
+            try await session.run(.query(.organization))
         }
     }
 
@@ -153,11 +164,14 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "Local parts personal groups may not take, comma-separated (empty: only the RFC 2142 role addresses).") var reserved: String?
         @Option(help: "The default email policy.") var defaultPolicy: String?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["ORG"], named: [
-                ("name", name), ("logo", logo), ("orggroups", orgGroups), ("personalgroups", personalGroups),
-                ("personalexternal", personalExternal), ("orgexternal", orgExternal), ("reserved", reserved),
-                ("defaultpolicy", defaultPolicy),
-            ])
+            try await session.run(.modify(.organization(OrganizationChanges(
+                name: name, logo: ArgumentValues.update(logo), defaultPolicy: defaultPolicy,
+                organizationGroups: try ArgumentValues.groupLevel(orgGroups, option: "org-groups"),
+                personalGroups: try ArgumentValues.groupLevel(personalGroups, option: "personal-groups"),
+                personalGroupsAllowExternal: try ArgumentValues.yesNo(personalExternal, option: "personal-external"),
+                organizationGroupsAllowExternal: try ArgumentValues.yesNo(orgExternal, option: "org-external"),
+                reservedLocalParts: reserved.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
+            ))))
         }
     }
 }

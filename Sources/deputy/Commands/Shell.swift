@@ -48,7 +48,7 @@ struct Shell: DeputyCommand {
             }
             return try await runnable.perform(session)
         }
-        let request: Request
+        let request: RequestLine
         do {
             guard let parsed = try RequestParser.parse(line) else { return .success }
             request = parsed

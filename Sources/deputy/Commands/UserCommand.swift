@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeputyCore
 import DeputyProtocol
 
 /// `deputy user ...`
@@ -21,10 +22,11 @@ struct UserCommand: AsyncParsableCommand {
 
         func perform(_ session: DeputySession) async throws -> ExitStatus {
             let password = try NewPassword.read(file: newPasswordFile, ask: askPassword, for: address)
-            return try await session.run("ADD", ["USER", address], named: [
-                ("name", name), ("aliases", aliases.isEmpty ? nil : aliases.joined(separator: ",")), ("recovery", recovery),
-                ("policy", policy), ("password", password),
-            ])
+            return try await session.run(.add(.user(Request.NewUserRequest(
+                address: try ArgumentValues.address(address, "the address"), password: password, name: name,
+                recovery: try ArgumentValues.optionalAddress(recovery, "the recovery address"),
+                aliases: try ArgumentValues.addresses(aliases, "an alias"), policy: policy
+            ))))
         }
     }
 
@@ -33,7 +35,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("DELETE", ["USER", address])
+            try await session.run(.delete(.user(try ArgumentValues.address(address, "the address"))))
         }
     }
 
@@ -47,9 +49,13 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Remove an alias.") var removeAlias: String?
         @Option(help: "The email policy (empty for the default).") var policy: String?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["USER", address], named: [
-                ("name", name), ("recovery", recovery), ("addalias", addAlias), ("delalias", removeAlias), ("policy", policy),
-            ])
+            let recoveryUpdate: FieldUpdate<EmailAddress>? = try recovery.map { $0.isEmpty ? .clear : .set(try ArgumentValues.address($0, "the recovery address")) }
+            return try await session.run(.modify(.user(try ArgumentValues.address(address, "the address"), UserChanges(
+                displayName: name, recoveryAddress: recoveryUpdate,
+                addAliases: try ArgumentValues.addresses(addAlias.map { [$0] } ?? [], "an alias"),
+                removeAliases: try ArgumentValues.addresses(removeAlias.map { [$0] } ?? [], "an alias"),
+                policy: ArgumentValues.update(policy)
+            ))))
         }
     }
 
@@ -58,7 +64,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "An address or distinguished name.") var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("QUERY", ["ENTRY", address])
+            try await session.run(.query(.entry(address)))
         }
     }
 
@@ -69,7 +75,7 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit: Int?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
             let search = filter.map { "(&(objectClass=deputyUser)\($0))" } ?? "(objectClass=deputyUser)"
-            return try await session.run("QUERY", ["SEARCH", search], named: [("limit", limit.map(String.init))])
+            return try await session.run(.query(.search(try ArgumentValues.search(search, limit: limit))))
         }
     }
 
@@ -85,7 +91,8 @@ struct UserCommand: AsyncParsableCommand {
                 old = try PasswordSource.password(file: session.options.passwordFile, prompt: "Current password: ")
             }
             let new = try NewPassword.read(file: newPasswordFile, ask: true, for: target)
-            return try await session.run("PASSWD", [target], named: [("old", old), ("new", new)])
+            guard let new, !new.isEmpty else { throw CLIError(.usage, "the new password can't be empty") }
+            return try await session.run(.passwd(login: target, old: old, new: new))
         }
     }
 
@@ -94,7 +101,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["USER", address], named: [("blocked", "yes")])
+            try await session.run(.modify(.userBlocked(try ArgumentValues.address(address, "the address"), true)))
         }
     }
 
@@ -103,7 +110,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var address: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run("MODIFY", ["USER", address], named: [("blocked", "no")])
+            try await session.run(.modify(.userBlocked(try ArgumentValues.address(address, "the address"), false)))
         }
     }
 }

@@ -24,7 +24,7 @@ struct DeputySession {
                 throw CLIError(.usage, "no login: pass --user LOGIN or set \"user\" in the profile")
             }
             let password = try PasswordSource.password(file: resolved.passwordFile, prompt: "Password for \(user): ")
-            let reply = try await session.send(Request(verb: "BIND", positionals: [user, password])!)
+            let reply = try await session.send(.bind(login: user, password: password))
             guard reply.status.isOK else {
                 await connection.close()
                 throw CLIError(.loginRefused, "login failed: \(reply.status.text)")
@@ -36,20 +36,21 @@ struct DeputySession {
     /// Sends one request and returns the reply; a failure of the connection becomes a
     /// ``CLIError`` with the status it means.
     func send(_ request: Request) async throws -> Reply {
+        try await send(request.line)
+    }
+
+    /// Sends one line as it is (`deputy raw`).
+    func send(_ line: RequestLine) async throws -> Reply {
         do {
-            return try await connection.send(request)
+            return try await connection.send(line)
         } catch let error as DeputyClientError {
             throw CLIError(error)
         }
     }
 
-    /// Sends `verb` with its arguments, prints the reply, and returns the exit status it means.
+    /// Sends `request`, prints the reply, and returns the exit status it means.
     @discardableResult
-    func run(_ verb: String, _ positionals: [String] = [], named: [(String, String?)] = []) async throws -> ExitStatus {
-        let pairs = named.compactMap { key, value in value.map { (key, $0) } }
-        guard let request = Request(verb: verb, arguments: positionals.map { .positional($0) } + pairs.map { .named(key: $0.0, value: $0.1) }) else {
-            throw CLIError(.usage, "that request can't be sent")
-        }
+    func run(_ request: Request) async throws -> ExitStatus {
         let reply = try await send(request)
         printer.print(reply)
         return ExitStatus(reply.status)

@@ -3,7 +3,7 @@ import NIOCore
 
 /// The script a ``ScriptedServer`` connection follows.
 ///
-/// | Request          | Answer                                                        |
+/// | RequestLine          | Answer                                                        |
 /// |------------------|---------------------------------------------------------------|
 /// | `PING`           | `OK pong`                                                     |
 /// | `ECHO <arg>`     | `* value=<arg>` then `OK`                                     |

@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import DeputyCheckpassword
 import DeputyCore
 import DeputyServer

@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import DeputyCore
 import DeputyServer
 import DeputyStore
@@ -60,10 +61,10 @@ struct DovecotACLFileTests {
     func unsafeLoginsAreLeftOut() throws {
         var directory = MailFixture.directory()
         for local in ["a*b", "q?x", "s/l"] {
-            try directory.apply(.addUser(NewUser(address: MailFixture.address("\(local)@example.test"), displayName: local, passwordHash: MailFixture.hasher.hash("x"))), context: CommandContext(actor: .system, time: MailFixture.now)).get()
+            _ = try directory.apply(.addUser(NewUser(address: MailFixture.address("\(local)@example.test"), displayName: local, passwordHash: MailFixture.hasher.hash("x"))), context: CommandContext(actor: .system, time: MailFixture.now)).get()
         }
         for (owner, delegate) in [("a*b", "reader"), ("reader", "q?x"), ("s/l", "reader")] {
-            try directory.apply(.delegate(NewDelegation(mailbox: MailFixture.address("\(owner)@example.test"), delegate: MailFixture.address("\(delegate)@example.test"), permissions: PermissionSet([.read]))), context: CommandContext(actor: .system, time: MailFixture.now)).get()
+            _ = try directory.apply(.delegate(NewDelegation(mailbox: MailFixture.address("\(owner)@example.test"), delegate: MailFixture.address("\(delegate)@example.test"), permissions: PermissionSet([.read]))), context: CommandContext(actor: .system, time: MailFixture.now)).get()
         }
         let contents = DovecotACLFile.contents(of: directory, at: MailFixture.now)
         #expect(contents.skipped == ["a*b@example.test", "q?x@example.test", "s/l@example.test"])
@@ -86,7 +87,7 @@ struct DovecotACLFileTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o640)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == DovecotACLFile.contents(of: directory, at: clock.now).text)
 
-        try directory.apply(.delegate(NewDelegation(mailbox: MailFixture.address("member1@example.test"), delegate: MailFixture.address("reader@example.test"), permissions: PermissionSet([.manage]), expiresAt: clock.now.addingTimeInterval(30))), context: CommandContext(actor: .system, time: clock.now)).get()
+        _ = try directory.apply(.delegate(NewDelegation(mailbox: MailFixture.address("member1@example.test"), delegate: MailFixture.address("reader@example.test"), permissions: PermissionSet([.manage]), expiresAt: clock.now.addingTimeInterval(30))), context: CommandContext(actor: .system, time: clock.now)).get()
         live.publish(directory)
         #expect(try await writer.update())
         #expect(try String(contentsOfFile: path, encoding: .utf8).contains(#""shared/member1@example.test" user=reader@example.test lrwstipekx"#))

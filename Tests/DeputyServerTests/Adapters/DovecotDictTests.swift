@@ -1,4 +1,5 @@
 @testable import DeputyServer
+@testable import DeputyMailAdapters
 import DeputyCore
 import Foundation
 import Logging

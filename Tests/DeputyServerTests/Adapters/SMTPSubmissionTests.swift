@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import DeputyCore
 import DeputyServer
 import Foundation

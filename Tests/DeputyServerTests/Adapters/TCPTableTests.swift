@@ -1,3 +1,4 @@
+import DeputyMailAdapters
 import DeputyServer
 import NIOCore
 import Testing

@@ -102,12 +102,18 @@ struct LoginThrottleTests {
         #expect(admitted.count == 1, "admitted together: \(admitted)")
     }
 
-    @Test("a first burst of guesses from many addresses is judged no faster than a sequence")
-    func firstBurstIsSlowedToo() {
+    @Test("a burst of logins on a login that has not failed is let in; once it has failed, a burst is slowed like a sequence")
+    func bursts() {
         let throttle = LoginThrottle()
-        let admitted = (0..<100).filter { throttle.admit(account: "boss@example.test", address: "203.0.113.\($0)", now: Self.start) }
-        // The ten before the delay starts, as ten guesses one after another would be.
-        #expect(admitted.count == throttle.policy.delayThreshold)
+        // A mail server reconnecting fifty connections at once, from an address not yet known.
+        let reconnecting = (0..<50).filter { _ in throttle.admit(account: "relay@example.test", address: "192.0.2.25", now: Self.start) }
+        #expect(reconnecting.count == 50)
+        // After failures, concurrent guesses from new addresses share the delay.
+        var now = Self.start
+        for attacker in 0..<3 { Self.fail(throttle, "boss@example.test", from: "203.0.113.\(attacker)", at: now) }
+        now += 1
+        let admitted = (10..<100).filter { throttle.admit(account: "boss@example.test", address: "203.0.113.\($0)", now: now) }
+        #expect(admitted.count == throttle.policy.delayThreshold - 3, "the failures so far and the burst reach the delay together")
     }
 
     @Test("flooding the throttle with new logins never lifts a lock")

@@ -1,3 +1,4 @@
+import CoreFoundation
 import Foundation
 import Glibc
 import Testing
@@ -61,6 +62,8 @@ struct DataDirectoryLockTests {
         let daemon = try await SecurityDaemon.start(["--snapshot-every", "5"])
         let admin = try await daemon.adminClient()
         for index in 0..<12 { _ = try await admin.send("ADD USER tool\(index)@example.test") }
+        // A snapshot now, so that none falls due while the files are compared below.
+        #expect(try await admin.send("SNAPSHOT").first?.hasPrefix("OK snapshot written") == true)
         let backup = daemon.root.appendingPathComponent("backup.json").path
         let copy = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", daemon.data, "--to", backup])
         #expect(copy.status == 0, "\(copy.error)")

@@ -1,6 +1,8 @@
 import DeputyCore
+import DeputyDaemon
 import DeputyProtocol
 import DeputyServer
+import DeputyStore
 import Foundation
 import Logging
 import NIOCore
@@ -22,24 +24,29 @@ final class TestServer: Sendable {
     let plainPort: Int
     let certificate: ServerCertificate
     let certificatePEM: String
-    let committer: InMemoryCommitter
+    /// The daemon's single writer: the durable store, in a temporary data directory.
+    let committer: any DirectoryCommitter
     let clock: TestClock
-    private let group: ServiceGroup
+    let dataDirectory: String
+    private let daemon: DeputyDaemon
     private let task: Task<Void, any Error>
-    private let pool: NIOThreadPool
 
-    private init(tlsPort: Int, plainPort: Int, certificate: ServerCertificate, certificatePEM: String, committer: InMemoryCommitter, clock: TestClock, group: ServiceGroup, task: Task<Void, any Error>, pool: NIOThreadPool) {
+    private init(
+        tlsPort: Int, plainPort: Int, certificate: ServerCertificate, certificatePEM: String, daemon: DeputyDaemon, clock: TestClock,
+        dataDirectory: String, task: Task<Void, any Error>
+    ) {
         self.tlsPort = tlsPort
         self.plainPort = plainPort
         self.certificate = certificate
         self.certificatePEM = certificatePEM
-        self.committer = committer
+        self.committer = daemon.committer
+        self.daemon = daemon
         self.clock = clock
-        self.group = group
+        self.dataDirectory = dataDirectory
         self.task = task
-        self.pool = pool
     }
 
+    /// The directory an empty data directory starts with, as the daemon makes it.
     static func directory() -> Directory {
         var directory = Directory()
         directory.apply(.createOrganization(NewOrganization(
@@ -49,31 +56,35 @@ final class TestServer: Sendable {
         return directory
     }
 
+    /// Builds the daemon as `deputyd serve` does (``DeputyDaemon``), on a new data directory,
+    /// with a generated certificate, a cheap password hash and a clock the test sets.
     static func launch(limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init(), plainSocket: String? = nil) async throws -> TestServer {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let generated = try ServerCertificate.generate(hostNames: ["localhost"])
-        let tls = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(generated.certificate))
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
+        try SecretFile.write(generated.certificatePEM, to: root + "/cert.pem")
+        try SecretFile.write(generated.keyPEM, to: root + "/key.pem")
+        var settings = try DaemonSettings(SettingValues(flags: [
+            .data: [root + "/data"], .listen: ["127.0.0.1:0"], .plainListen: ["127.0.0.1:0"],
+            .cert: [root + "/cert.pem"], .key: [root + "/key.pem"], .initialPassword: [adminPassword],
+        ], environment: [:]))
+        settings.server.limits = limits
+        settings.server.plainSocket = plainSocket
+        settings.throttle = throttle
         let clock = TestClock(start)
-        let committer = InMemoryCommitter(directory())
-        let environment = SessionEnvironment(
-            committer: committer, passwords: PasswordService(hasher: hasher, pool: pool), throttle: LoginThrottle(policy: throttle),
-            clock: { clock.now }, limits: limits.protocolLimits, maximumListing: limits.maximumListing
-        )
-        var configuration = ServerConfiguration()
-        configuration.listen = .tcp(host: "127.0.0.1", port: 0)
-        configuration.plainListen = .tcp(host: "127.0.0.1", port: 0)
-        configuration.limits = limits
-        configuration.plainSocket = plainSocket
         let (ports, continuation) = AsyncStream.makeStream(of: [DeputyServer.BoundListener].self)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let server = DeputyServer(configuration: configuration, environment: environment, tls: tls, logger: logger) { bound in
+        var options = DeputyDaemon.Options()
+        options.clock = { clock.now }
+        options.hasher = hasher
+        options.shutdownSignals = []
+        options.onListening = { bound in
             continuation.yield(bound)
             continuation.finish()
         }
-        let group = ServiceGroup(services: [server], logger: logger)
-        let task = Task { try await group.run() }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let daemon = try await DeputyDaemon.build(settings: settings, options: options, logger: logger)
+        let task = Task { try await daemon.run() }
         var listeners: [DeputyServer.BoundListener] = []
         for await bound in ports { listeners = bound }
         func port(tls: Bool) throws -> Int {
@@ -86,15 +97,15 @@ final class TestServer: Sendable {
         }
         return TestServer(
             tlsPort: try port(tls: true), plainPort: try port(tls: false), certificate: generated.certificate,
-            certificatePEM: generated.certificatePEM, committer: committer, clock: clock, group: group, task: task, pool: pool
+            certificatePEM: generated.certificatePEM, daemon: daemon, clock: clock, dataDirectory: root, task: task
         )
     }
 
     /// Shuts the server down gracefully and waits until it has.
     func stop() async throws {
-        await group.triggerGracefulShutdown()
+        await daemon.triggerGracefulShutdown()
         try await task.value
-        try await pool.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
     /// A plaintext client.

@@ -1,0 +1,63 @@
+import DeputyServer
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the configuration on SIGHUP: the TLS certificate and key (new handshakes use the
+/// new ones, established connections keep theirs), the limits, the lockout policy and the
+/// log level. Settings that need a restart are named in a warning when they changed. A
+/// configuration that does not load leaves everything as it was.
+///
+/// Last in the service group, so the first to stop: it tells systemd the daemon is stopping.
+struct ConfigurationReloader: Service, CustomStringConvertible {
+    /// Reads the settings again; `nil` when the daemon is not reloaded (tests).
+    let reload: (@Sendable () throws -> DaemonSettings)?
+    let running: DaemonSettings
+    let daemon: DeputyServer
+    let throttle: LoginThrottle
+    let levels: LogLevelControl?
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    /// ServiceLifecycle logs each service's description at debug level; the settings hold
+    /// the initial password, so they are not part of it.
+    var description: String { "ConfigurationReloader" }
+
+    func run() async throws {
+        if let reload {
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            await cancelWhenGracefulShutdown {
+                for await _ in hangups {
+                    self.reload(reload)
+                }
+            }
+        } else {
+            try? await gracefulShutdown()
+        }
+        DaemonNotifications.send({ try notifier.stopping() }, logger: logger)
+    }
+
+    func reload(_ read: @Sendable () throws -> DaemonSettings) {
+        DaemonNotifications.send({ try notifier.reloading() }, logger: logger)
+        defer { DaemonNotifications.send({ try notifier.ready() }, logger: logger) }
+        do {
+            let settings = try read()
+            let tls = try DaemonTLS.load(settings, logger: logger)
+            daemon.update(tls: tls)
+            DaemonDescriptors.ensure(server: settings.server.limits, mail: running.mail, logger: logger)
+            daemon.update(limits: settings.server.limits)
+            throttle.update(policy: settings.throttle)
+            levels?.current = settings.logLevel
+            let unchanged = running.restartSettingsChanged(in: settings)
+            if !unchanged.isEmpty {
+                logger.warning("these settings changed but take effect only on restart", metadata: [
+                    "settings": "\(unchanged.map(\.name).joined(separator: ", "))",
+                ])
+            }
+            logger.notice("configuration reloaded", metadata: ["log.level": "\(settings.logLevel)"])
+        } catch {
+            logger.error("reload failed; the running configuration is unchanged", metadata: ["error": "\(error)"])
+        }
+    }
+}

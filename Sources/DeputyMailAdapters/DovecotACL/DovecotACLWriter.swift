@@ -1,0 +1,88 @@
+import DeputyServer
+import DeputyCore
+import DeputyStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Keeps Dovecot's global ACL file (``DovecotACLFile``) in step with the directory: written
+/// once before the daemon serves anyone, then again within a fraction of a second of every
+/// change of the directory and whenever a delegation in it expires.
+///
+/// The file is replaced by a rename, so Dovecot reads either the old or the new file, never
+/// half of one; it is mode 0640, so the group of the daemon (which Dovecot's mail processes
+/// join with `mail_access_groups`) can read it. Nothing is written when the text is the same.
+public actor DovecotACLWriter: Service {
+    private let path: String
+    private let prefix: String
+    private let directory: LiveDirectory
+    private let clock: @Sendable () -> Date
+    private let logger: Logger
+    private var written: String?
+    private var nextExpiry: Date?
+    private var skippedLogged: [String] = []
+
+    /// How often the writer looks for a new version of the directory.
+    static let pollInterval: Duration = .milliseconds(100)
+
+    /// Creates a writer of the file at `path` for a shared namespace whose prefix is `prefix`
+    /// followed by the owner's login.
+    public init(path: String, prefix: String, directory: LiveDirectory, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+        self.path = path
+        self.prefix = prefix
+        self.directory = directory
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Writes the file for the current directory if its text changed; returns whether it wrote.
+    /// Throws when the file can't be written.
+    @discardableResult
+    public func update() throws -> Bool {
+        let now = clock()
+        let contents = DovecotACLFile.contents(of: directory.directory, at: now, prefix: prefix)
+        nextExpiry = contents.nextExpiry
+        if contents.skipped != skippedLogged {
+            skippedLogged = contents.skipped
+            if !contents.skipped.isEmpty {
+                logger.warning(
+                    "delegations left out of the Dovecot ACL file: these logins hold a character Dovecot reads as a wildcard or separator",
+                    metadata: ["logins": "\(contents.skipped.joined(separator: ","))"]
+                )
+            }
+        }
+        guard contents.text != written else { return false }
+        try PublishedFile.write(contents.text, to: path)
+        written = contents.text
+        logger.debug("dovecot acl file written", metadata: ["path": "\(path)"])
+        return true
+    }
+
+    public func run() async throws {
+        var generation = directory.generation
+        try update()
+        while !Task.isCancelledOrShuttingDown {
+            try? await Task.sleep(for: Self.pollInterval)
+            let current = directory.generation
+            let expired = nextExpiry.map { clock() >= $0 } ?? false
+            guard current != generation || expired else { continue }
+            generation = current
+            do {
+                try update()
+            } catch {
+                // Dovecot keeps the last file, which may still grant what was just taken
+                // away: loud, and tried again at the next change or poll.
+                logger.error("the Dovecot ACL file could not be written", metadata: ["path": "\(path)", "error": "\(error)"])
+                written = nil
+                generation &-= 1
+            }
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    /// Whether the current task is cancelled or its service group is shutting down.
+    static var isCancelledOrShuttingDown: Bool {
+        isCancelled || Task.isShuttingDownGracefully
+    }
+}

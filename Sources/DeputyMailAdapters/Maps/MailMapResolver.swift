@@ -1,0 +1,41 @@
+import DeputyServer
+import DeputyCore
+import Foundation
+
+/// Answers ``MailMap`` lookups from one version of the directory.
+///
+/// Keys are matched case-insensitively. Postfix sends only whole addresses to socketmap and
+/// tcp tables, never `@domain` or a bare local part, so anything that is not a whole
+/// address is simply not found: every rule that depends on a domain is worked out here,
+/// from the whole address.
+public enum MailMapResolver {
+    /// The answer of `map` for `key` in `directory` at `now`.
+    public static func lookup(_ map: MailMap, key: String, in directory: Directory, at now: Date) -> MailMapAnswer {
+        guard let address = EmailAddress(key) else { return .notFound }
+        let values: [String]
+        switch map {
+        case .senders:
+            values = directory.senders(of: address.value, at: now).map(\.login.value)
+        case .mailboxes:
+            values = directory.mailboxes(of: address.value, at: now)?.map(\.mailbox.value) ?? []
+        case .delegates:
+            values = directory.delegates(of: address.value, at: now)?.map { view in
+                "\(view.delegate.value):" + view.permissions.map(\.rawValue).joined(separator: "+")
+            } ?? []
+        case .aliases:
+            values = destinations(of: address, in: directory)
+        }
+        return values.isEmpty ? .notFound : .found(values)
+    }
+
+    private static func destinations(of address: EmailAddress, in directory: Directory) -> [String] {
+        switch directory.owner(of: address) {
+        case .user(let id), .alias(let id):
+            return directory.user(id: id).map { [$0.address.value] } ?? []
+        case .group:
+            return directory.members(of: address.value)?.map(\.address.value) ?? []
+        case nil:
+            return []
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import DeputyServer
+import DeputyCore
+import Foundation
+import Logging
+import NIOCore
+
+/// Answers Postfix's policy delegation requests: may this login use this sender?
+///
+/// Each send that a delegation allowed is recorded before the answer goes out, once per
+/// message and sender even though Postfix asks again for every recipient. On a malformed
+/// or over-limit request the connection closes without a reply, as the protocol requires.
+struct PolicyConversation: MailAdapterConversation {
+    let environment: MailAdapterEnvironment
+    var decoder: PolicyRequestDecoder
+    let logger: Logger
+    /// The last delegated send recorded on this connection, by message instance.
+    private var lastRecorded: (instance: String, login: String, sender: String)?
+
+    init(environment: MailAdapterEnvironment, limits: MailAdapterLimits, logger: Logger) {
+        self.environment = environment
+        self.decoder = PolicyRequestDecoder(maximumBlockSize: limits.maximumRequestSize)
+        self.logger = logger
+    }
+
+    mutating func receive(_ input: inout ByteBuffer, into output: inout ByteBuffer) async throws(MailAdapterError) -> MailAdapterDisposition {
+        while let request = try decoder.decode(&input) {
+            await answer(request).encode(into: &output)
+        }
+        return .keepOpen
+    }
+
+    /// The action for one request, after recording the delegated send it allows, if any.
+    mutating func answer(_ request: PolicyRequest) async -> PolicyAction {
+        guard environment.isReady() else { return .deferIfPermit("4.3.0 directory not ready") }
+        let now = environment.clock()
+        let decision = PolicyDecision.decide(request, in: environment.directory.directory, at: now)
+        if let send = decision.delegatedSend {
+            let instance = request.instance ?? ""
+            let key = (instance: instance, login: send.login.value, sender: send.sender.value)
+            if instance.isEmpty || lastRecorded.map({ $0 != key }) ?? true {
+                await environment.recorder.record(login: send.login, sender: send.sender, delegation: send.grant, at: now)
+                lastRecorded = key
+            }
+        }
+        logger.debug("policy decision", metadata: [
+            "policy.sender": "\(request.sender.prefix(254))", "policy.login": "\(request.saslUsername.prefix(254))",
+            "policy.action": "\(decision.action.line)",
+        ])
+        let result = switch decision.action {
+        case .dunno: "dunno"
+        case .reject: "reject"
+        case .deferIfPermit: "defer"
+        }
+        ServerMetrics.adapterLookup("policy", result: result)
+        return decision.action
+    }
+}

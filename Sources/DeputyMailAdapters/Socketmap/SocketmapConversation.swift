@@ -1,0 +1,42 @@
+import DeputyServer
+import DeputyCore
+import Logging
+import NIOCore
+
+/// Answers Postfix's socketmap lookups: netstrings `NAME KEY` in, netstrings out, many per
+/// connection. Every ``MailMap`` is served under its name.
+struct SocketmapConversation: MailAdapterConversation {
+    let environment: MailAdapterEnvironment
+    let decoder: NetstringDecoder
+    let logger: Logger
+
+    init(environment: MailAdapterEnvironment, limits: MailAdapterLimits, logger: Logger) {
+        self.environment = environment
+        self.decoder = NetstringDecoder(maximumLength: limits.maximumRequestSize)
+        self.logger = logger
+    }
+
+    mutating func receive(_ input: inout ByteBuffer, into output: inout ByteBuffer) async throws(MailAdapterError) -> MailAdapterDisposition {
+        while let payload = try decoder.decode(&input) {
+            answer(payload.readableBytesView).encode(into: &output)
+        }
+        return .keepOpen
+    }
+
+    /// The reply to one request payload.
+    func answer(_ payload: ByteBufferView) -> SocketmapReply {
+        guard let request = SocketmapRequest(payload: payload) else {
+            return .permanentFailure("malformed request")
+        }
+        // Map names are case-sensitive in Postfix's configuration, and so here.
+        guard let map = MailMap(rawValue: request.name) else {
+            logger.info("socketmap request for an unknown map", metadata: ["map.name": "\(request.name.prefix(64))"])
+            return .permanentFailure("unknown map")
+        }
+        guard environment.isReady() else { return .temporaryFailure("directory not ready") }
+        let answer = MailMapResolver.lookup(map, key: request.key, in: environment.directory.directory, at: environment.clock())
+        logger.debug("socketmap lookup", metadata: ["map.name": "\(map.rawValue)", "map.found": "\(answer != .notFound)"])
+        ServerMetrics.adapterLookup("socketmap", result: answer == .notFound ? "notfound" : "found")
+        return answer.value.map(SocketmapReply.ok) ?? .notFound
+    }
+}

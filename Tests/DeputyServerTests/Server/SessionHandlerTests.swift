@@ -1,0 +1,166 @@
+@testable import DeputyServer
+import DeputyCore
+import DeputyProtocol
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOPosix
+import Testing
+
+/// The connection handler on an `EmbeddedChannel`: bytes in, replies out, with the waits
+/// run by the test.
+@Suite("Session handler")
+struct SessionHandlerTests {
+    /// Counts the reads that pass the handler towards the socket.
+    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
+        typealias OutboundIn = ByteBuffer
+        var reads = 0
+        func read(context: ChannelHandlerContext) {
+            reads += 1
+            context.read()
+        }
+    }
+
+    /// The one consumer of a connection's waits.
+    final class WaitQueue: @unchecked Sendable {
+        var iterator: AsyncStream<SessionWaits.Job>.AsyncIterator
+        init(_ waits: SessionWaits) { iterator = waits.jobs.makeAsyncIterator() }
+    }
+
+    struct Connection {
+        let channel: EmbeddedChannel
+        let waits: WaitQueue
+        let reads: ReadCounter
+
+        /// Everything written so far, as text.
+        func written() throws -> String {
+            var text = ""
+            while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+            return text
+        }
+
+        /// Sends bytes as one read.
+        func send(_ text: String) throws {
+            try channel.writeInbound(ByteBuffer(string: text))
+        }
+
+        /// Runs the next request that waits, and brings its answer back to the channel.
+        func runNextWait() async throws {
+            let queue = waits
+            // Bounded: a request that never waited fails the test instead of hanging it.
+            let job = try await withThrowingTaskGroup(of: SessionWaits.Job?.self) { group in
+                group.addTask { await queue.iterator.next() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return try #require(first, "no request waited")
+            }
+            await job()
+            channel.embeddedEventLoop.run()
+        }
+    }
+
+    static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    static func connect(tls: Bool = false, maximumPending: Int = 1_024) throws -> Connection {
+        var limits = ServerLimits()
+        limits.protocolLimits.maximumPendingRequests = maximumPending
+        let environment = SessionEnvironment(
+            committer: InMemoryCommitter(TestServer.directory()), passwords: PasswordService(hasher: TestServer.hasher, pool: pool),
+            throttle: LoginThrottle(), clock: { TestServer.start }, limits: limits.protocolLimits
+        )
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let waits = SessionWaits()
+        let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: ConnectionRegistry(), logger: logger, waits: waits)
+        let lineLimit = LineLengthLimit(limits.protocolLimits.maximumLineLengthBeforeAuthentication)
+        let reads = ReadCounter()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(reads)
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(limit: lineLimit)))
+        try channel.pipeline.syncOperations.addHandler(SessionHandler(shared: shared, lineLimit: lineLimit, tls: tls, connectionID: 1, peer: "192.0.2.1"))
+        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1)).wait()
+        return Connection(channel: channel, waits: WaitQueue(waits), reads: reads)
+    }
+
+    @Test("a pipelined batch is answered in one write; lines behind a BIND wait for it, in order")
+    func pipelining() async throws {
+        let connection = try Self.connect()
+        #expect(try connection.written() == "OK deputyd \(DeputyVersion.current) ready\n")
+        try connection.send("PING\nPING\nWHOAMI\n")
+        #expect(try connection.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "OK pong\nOK pong\nERR auth BIND first\n")
+        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nWHOAMI\nPING\n")
+        #expect(try connection.written() == "", "nothing before the BIND is answered")
+        try await connection.runNextWait()
+        let replies = try connection.written()
+        #expect(replies.hasPrefix("OK bound as admin@example.test\n* login=admin@example.test "), "\(replies)")
+        #expect(replies.hasSuffix("OK\nOK pong\n"), "\(replies)")
+    }
+
+    @Test("reading stops while the client reads no replies, and goes on when it does")
+    func backPressure() throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        let before = connection.reads.reads
+        connection.channel.isWritable = false
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        connection.channel.read()
+        #expect(connection.reads.reads == before, "the read is held")
+        connection.channel.isWritable = true
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(connection.reads.reads == before + 1, "the held read goes on")
+    }
+
+    @Test("too many lines behind a waiting request stop the reading until the queue is answered")
+    func pendingLimit() async throws {
+        let connection = try Self.connect(maximumPending: 2)
+        _ = try connection.written()
+        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\nPING\n")
+        let before = connection.reads.reads
+        connection.channel.read()
+        #expect(connection.reads.reads == before)
+        try await connection.runNextWait()
+        #expect(connection.reads.reads == before + 1)
+        #expect(try connection.written().hasSuffix("OK pong\nOK pong\n"))
+    }
+
+    @Test("a drain answers the request in hand and what was read behind it, then closes")
+    func drain() async throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\n")
+        connection.channel.pipeline.fireUserInboundEventTriggered(SessionHandler.Drain())
+        #expect(connection.channel.isActive, "the BIND in hand is not cut off")
+        try await connection.runNextWait()
+        #expect(try connection.written() == "OK bound as admin@example.test\nOK pong\n")
+        #expect(!connection.channel.isActive)
+    }
+
+    @Test("before its TLS handshake a connection that ends its input closes without a word")
+    func tlsGating() throws {
+        let connection = try Self.connect(tls: true)
+        // The greeting waits in the TLS handler, which is not in this pipeline: it was written.
+        _ = try connection.written()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(!connection.channel.isActive)
+        #expect(try connection.written() == "")
+    }
+
+    @Test("QUIT answers, then the connection closes; nothing after it is read")
+    func quit() throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        try connection.send("PING\nQUIT\nPING\n")
+        let written = try connection.written()
+        #expect(written == "OK pong\nOK bye\n", "\(written.debugDescription)")
+        #expect(!connection.channel.isActive)
+    }
+}
