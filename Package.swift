@@ -315,6 +315,10 @@ let package = Package(
             dependencies: [
                 "DeputyCluster",
                 "DeputyCore",
+                "DeputyDaemon",
+                "DeputyMailAdapters",
+                "DeputyProtocol",
+                "DeputyServer",
                 "DeputyStore",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -43,7 +43,10 @@ public actor ClusterApplier {
     private var waiters: [Int: (sequence: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
     private var nextWaiter = 0
     private var recordsSinceLocalSave = 0
-    private var lastLocalSave = ContinuousClock.now
+    /// When the local state file was last written by this applier: `nil` until then, so that
+    /// a node that has just replayed many records saves them at once, and a second restart
+    /// does not replay them again.
+    private var lastLocalSave: ContinuousClock.Instant?
     /// The local state file being written off the applier, if one is.
     private var localSave: Task<Void, Never>?
     private var recordsSinceSharedSnapshot = 0
@@ -323,7 +326,8 @@ public actor ClusterApplier {
     // MARK: - Snapshots
 
     private func maintainSnapshots() {
-        if recordsSinceLocalSave >= settings.localSnapshotEvery, ContinuousClock.now - lastLocalSave >= settings.localSnapshotInterval, localSave == nil {
+        let saveDue = lastLocalSave.map { ContinuousClock.now - $0 >= settings.localSnapshotInterval } ?? true
+        if recordsSinceLocalSave >= settings.localSnapshotEvery, saveDue, localSave == nil {
             // Off the applier: encoding a large directory takes a while, and the directory
             // value does not change under it.
             guard let localState else { return }

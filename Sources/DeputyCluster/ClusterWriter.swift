@@ -74,6 +74,12 @@ public actor ClusterWriter {
     /// ``DeputyStore/StoreError`` of a command that cannot be logged; never returns a
     /// success for a change that is not committed.
     public func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
+        try await commitReturningSequence(command, context: context).result
+    }
+
+    /// ``commit(_:context:)``, with the sequence of the command's record in the log: the
+    /// directory's revision once it is applied.
+    public func commitReturningSequence(_ command: Command, context: CommandContext) async throws -> (result: Result<CommandResult, DirectoryError>, sequence: Int64) {
         if let halted = await applier.haltReason {
             throw ClusterError(.incompatible, "this node stopped applying the log (\(halted)); writes are refused here")
         }
@@ -102,7 +108,7 @@ public actor ClusterWriter {
         guard let result = await applier.takeOutcome(id) else {
             throw ClusterError(.indeterminate, "the change was stored as revision \(sequence); this node loaded a snapshot that holds it, so its answer is not known here")
         }
-        return result
+        return (result, sequence)
     }
 
     private func refusal() -> ClusterError {

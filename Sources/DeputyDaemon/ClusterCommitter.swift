@@ -9,17 +9,24 @@ import ServiceLifecycle
 /// The shared log in PostgreSQL as the daemon's single writer (cluster mode): a change is
 /// answered once it is committed on the primary, flushed on a synchronous standby, and
 /// applied by this node, with the result the core produced here.
-struct ClusterCommitter: DirectoryCommitter {
-    let node: ClusterNode
+public struct ClusterCommitter: DirectoryCommitter {
+    public let node: ClusterNode
     /// The audit log file, when one is configured: it follows each change made here.
-    var audit: AuditFileWriter?
+    public var audit: AuditFileWriter?
 
-    var live: LiveDirectory { node.live }
+    /// A committer for `node`, writing each change to `audit` too when one is given.
+    public init(node: ClusterNode, audit: AuditFileWriter?) {
+        self.node = node
+        self.audit = audit
+    }
 
-    func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
-        let result: Result<CommandResult, DirectoryError>
+    public var live: LiveDirectory { node.live }
+
+    public func commit(_ command: Command, context: CommandContext) async throws -> Committed {
+        let result: Committed
         do {
-            result = try await node.commit(command, context: context)
+            let (answer, sequence) = try await node.writer.commitReturningSequence(command, context: context)
+            result = Committed(result: answer, revision: UInt64(sequence))
         } catch let error as ClusterError where error.kind != .incompatible {
             throw CommitUnavailable(error.description, outcomeUnknown: error.kind == .indeterminate)
         }
@@ -29,7 +36,7 @@ struct ClusterCommitter: DirectoryCommitter {
 
     /// Writes this node's local state file now; the shared snapshots are written by the
     /// nodes as the log grows.
-    func snapshot() async throws -> String {
+    public func snapshot() async throws -> String {
         let sequence = await node.applier.saveLocalStateNow()
         return "local cluster state written at sequence \(sequence)"
     }

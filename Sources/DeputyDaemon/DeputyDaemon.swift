@@ -159,8 +159,13 @@ public final class DeputyDaemon: Sendable {
         var services: [any Service] = [backend.maintenance(logger: logger), server]
         if !initial.mail.isEmpty {
             let mailLogger = Logger(label: "deputyd.mail")
+            // The delegated-send audit: queued while changes are refused (cluster mode with
+            // PostgreSQL away) and written once they are accepted again. Before the mail
+            // listeners in the group, so it stops after them.
+            let recorder = CommittingDelegatedSendRecorder(committer: committer, logger: mailLogger)
+            services.append(recorder)
             let mailEnvironment = MailAdapterEnvironment(
-                sharing: environment, recorder: CommittingDelegatedSendRecorder(committer: committer, logger: mailLogger),
+                sharing: environment, recorder: recorder,
                 // The directory is recovered before any service starts.
                 isReady: { true }
             )

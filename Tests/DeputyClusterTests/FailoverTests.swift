@@ -1,5 +1,7 @@
 import DeputyCluster
 import DeputyCore
+import DeputyDaemon
+import DeputyMailAdapters
 import DeputyStore
 import Foundation
 import Glibc
@@ -210,38 +212,72 @@ struct FailoverTests {
         return []
     }
 
-    /// Both PostgreSQL servers stopped: reads go on from memory, writes are refused in
-    /// under 100 ms each, and once the servers are back writes are accepted again and
-    /// every node converges.
+    /// Both PostgreSQL servers stopped for a minute (`DEPUTY_CLUSTER_OUTAGE_SECONDS`): reads
+    /// go on from memory and writes are refused in under 100 ms each, the whole time; the
+    /// delegated-send audit is queued; a node restarted meanwhile serves its local state,
+    /// stale. Once the servers are back, writes are accepted again, the queued audit records
+    /// are written, and every node converges.
     @Test func writesAreRefusedFastWhileTheDatabaseIsStopped() async throws {
         try await ClusterHarness.run(nodes: 2) { harness in
+            let outage = Duration.seconds(Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_OUTAGE_SECONDS"] ?? "") ?? 60)
             let boss = ClusterFixture.principal("boss", in: harness.initial)
+            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(40_000))
             func add(_ name: String, via node: ClusterNode) async throws -> Result<CommandResult, DirectoryError> {
-                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)),
-                                      context: CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(40_000)))
+                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
             }
             _ = try await add("before", via: harness.nodes[0])
+            // admin0 may send as boss: each send is a delegated-send audit record.
+            _ = try await harness.nodes[0].commit(
+                .delegate(NewDelegation(mailbox: ClusterFixture.address("boss"), delegate: ClusterFixture.address("admin0"), permissions: PermissionSet([.sendAs]))),
+                context: context
+            ).get()
             try await harness.waitForConvergence()
+            let decision = harness.nodes[0].live.directory.sendAs(login: "admin0@acme.test", address: "boss@acme.test", at: context.time)
+            guard case .delegation(_, let grantID, _) = decision.reason else {
+                Issue.record("admin0 holds no delegation of boss: \(decision)")
+                return
+            }
+            let grant = DelegatedSendGrant(delegation: grantID, owner: ClusterFixture.address("boss"), viaGroup: nil)
+            let recorder = CommittingDelegatedSendRecorder(committer: ClusterCommitter(node: harness.nodes[0], audit: nil), logger: ClusterFixture.logger)
 
             try await harness.pair.stopAll()
             for node in harness.nodes {
                 #expect(await ClusterFixture.waitUntil(seconds: 10) { await !node.writer.isConnected }, "\(node.settings.nodeName) still thinks it can write")
             }
+            // The second node is restarted during the outage: from its local state, stale.
+            let restarted = try await harness.restartNode(1)
+            #expect(restarted.startedFromLocalState)
+            #expect(await !restarted.applier.isFollowing)
+            #expect(restarted.live.directory.group(at: ClusterFixture.address("before")) != nil)
+
             var slowest = Duration.zero
-            for attempt in 0..<20 {
-                let node = harness.nodes[attempt % 2]
-                let started = ContinuousClock.now
-                do {
-                    _ = try await add("during-\(attempt)", via: node)
-                    Issue.record("a write was acknowledged while the database was stopped")
-                } catch let error as ClusterError {
-                    #expect(error.kind == .unavailable, "\(error)")
+            var refused = 0
+            var sends = 0
+            let ends = ContinuousClock.now + outage
+            while ContinuousClock.now < ends {
+                for node in harness.nodes {
+                    let started = ContinuousClock.now
+                    do {
+                        _ = try await add("during-\(refused)", via: node)
+                        Issue.record("a write was acknowledged while the database was stopped")
+                    } catch let error as ClusterError {
+                        #expect(error.kind == .unavailable, "\(error)")
+                    }
+                    slowest = max(slowest, ContinuousClock.now - started)
+                    refused += 1
+                    // Reads answer from memory meanwhile.
+                    #expect(node.live.directory.group(at: ClusterFixture.address("before")) != nil)
                 }
-                slowest = max(slowest, ContinuousClock.now - started)
-                // Reads answer from memory meanwhile.
-                #expect(node.live.directory.group(at: ClusterFixture.address("before")) != nil)
+                await recorder.record(
+                    login: ClusterFixture.address("admin0"), sender: ClusterFixture.address("boss"), delegation: grant,
+                    at: context.time.addingTimeInterval(Double(sends))
+                )
+                sends += 1
+                // A write attempt or two every quarter of a second, for the whole outage.
+                try await Task.sleep(for: .milliseconds(250))
             }
             #expect(slowest < .milliseconds(100), "the slowest refusal took \(slowest)")
+            #expect(await recorder.queued == sends)
 
             try await harness.pair.startAll()
             for node in harness.nodes {
@@ -253,12 +289,15 @@ struct FailoverTests {
                 #expect(back)
             }
             #expect((try? await add("after", via: harness.nodes[1]).get()) != nil)
+            #expect(await recorder.flush())
             try await harness.waitForConvergence()
             for node in harness.nodes {
                 #expect(node.live.directory.group(at: ClusterFixture.address("after")) != nil)
                 #expect(node.live.directory.group(at: ClusterFixture.address("during-0")) == nil)
+                let audited = node.live.directory.auditLog.all.filter { $0.action == "delegated-send" }
+                #expect(audited.map(\.time) == (0..<sends).map { context.time.addingTimeInterval(Double($0)) }, "\(node.settings.nodeName)")
             }
-            print("cluster outage: the slowest of 20 refused writes took \(String(format: "%.2f", slowest.seconds * 1000)) ms")
+            print("cluster outage: PostgreSQL stopped for \(outage); \(refused) writes refused, the slowest in \(String(format: "%.2f", slowest.seconds * 1000)) ms; reads answered throughout; \(sends) delegated sends queued and written after; a node restarted meanwhile served its local state")
         }
     }
 }

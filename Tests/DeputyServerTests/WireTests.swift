@@ -37,8 +37,9 @@ struct WireTests {
             ("MODIFY USER carol@acme.test blocked=yes", "OK carol@acme.test blocked"),
             ("MODIFY USER carol@acme.test blocked=no", "OK carol@acme.test unblocked"),
         ]
-        for (line, expected) in script {
-            #expect(try await client.send(line) == [expected], "\(line)")
+        // Every change answers with the revision it made: the organisation is revision 1.
+        for (index, (line, expected)) in script.enumerated() {
+            #expect(try await client.send(line) == ["\(expected) (revision \(index + 2))"], "\(line)")
         }
         #expect(try await client.send("QUERY SENDAS bob@example.test A.Smith@Example.TEST") == ["* allowed=yes via=delegation from=alice@example.test grant=7", "OK"])
         #expect(try await client.send("QUERY SENDONBEHALF bob@example.test alice@example.test") == ["* allowed=yes via=delegation from=alice@example.test grant=7", "OK"])
@@ -68,12 +69,12 @@ struct WireTests {
             "* seq=21 time=2026-11-23T10:00:00Z actor=admin@example.test action=unblock-user target=carol@acme.test result=ok",
             "* seq=20 time=2026-11-23T10:00:00Z actor=admin@example.test action=block-user target=carol@acme.test result=ok", "OK 2 records",
         ])
-        #expect(try await client.send("UNDELEGATE alice@example.test team@example.test") == ["OK delegation of alice@example.test to team@example.test removed"])
-        #expect(try await client.send("DELETE GROUP team@example.test") == ["OK group team@example.test deleted"])
-        #expect(try await client.send("DELETE SERVICE postfix") == ["OK service account postfix deleted"])
-        #expect(try await client.send("DELETE POLICY locked") == ["OK policy locked deleted"])
-        #expect(try await client.send("DELETE USER carol@acme.test") == ["OK user carol@acme.test deleted"])
-        #expect(try await client.send("DELETE DOMAIN acme.test") == ["OK domain acme.test removed"])
+        #expect(try await client.send("UNDELEGATE alice@example.test team@example.test") == ["OK delegation of alice@example.test to team@example.test removed (revision 22)"])
+        #expect(try await client.send("DELETE GROUP team@example.test") == ["OK group team@example.test deleted (revision 23)"])
+        #expect(try await client.send("DELETE SERVICE postfix") == ["OK service account postfix deleted (revision 24)"])
+        #expect(try await client.send("DELETE POLICY locked") == ["OK policy locked deleted (revision 25)"])
+        #expect(try await client.send("DELETE USER carol@acme.test") == ["OK user carol@acme.test deleted (revision 26)"])
+        #expect(try await client.send("DELETE DOMAIN acme.test") == ["OK domain acme.test removed (revision 27)"])
         #expect(try await client.send("SNAPSHOT") == ["ERR unavailable this directory is kept in memory only; there is nothing to snapshot"])
         #expect(try await client.send("QUIT") == ["OK bye"])
         #expect(try await client.readLine() == nil)
@@ -128,7 +129,7 @@ struct WireTests {
     func policiesAndFollowingTheAudit() async throws {
         let server = try await TestServer.launch()
         let client = try await server.boundClient()
-        #expect(try await client.send("ADD POLICY strict delegation=off") == ["OK policy strict added"])
+        #expect(try await client.send("ADD POLICY strict delegation=off") == ["OK policy strict added (revision 2)"])
         #expect(try await client.send("QUERY POLICIES") == ["* policy=default delegation=on default=yes", "* policy=strict delegation=off default=no", "OK 2 policies"])
         #expect(try await client.send("AUDIT after=1") == ["* seq=2 time=2026-11-23T10:00:00Z actor=admin@example.test action=add-policy target=strict detail=delegation=false result=ok", "OK 1 records"])
         #expect(try await client.send("AUDIT after=2") == ["OK 0 records"])
@@ -178,8 +179,8 @@ struct WireTests {
         let server = try await TestServer.launch(limits: limits)
         let client = try await server.boundClient()
         let names = (1...7).map { "user\($0)@example.test" }
-        for name in names {
-            #expect(try await client.send("ADD USER \(name)") == ["OK user \(name) added"])
+        for (index, name) in names.enumerated() {
+            #expect(try await client.send("ADD USER \(name)") == ["OK user \(name) added (revision \(index + 2))"])
         }
         // The stable order: users as they were added, then the organisation.
         let expected = (["admin@example.test"] + names).map { "dn=uid=\($0.prefix { $0 != "@" }),ou=users,dc=example,dc=test" } + ["dn=dc=example,dc=test"]
@@ -227,11 +228,11 @@ struct WireTests {
 
         // Only 1 to 9 decimal digits.
         for bad in ["-1", "x", "1e3", "1234567890", "\"\"", "+3"] {
-            #expect(try await client.send("QUERY DELEGATIONS offset=\(bad)") == ["ERR syntax offset must be a number; usage: QUERY DELEGATIONS [offset=<n>]"], "offset=\(bad)")
-            #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=\(bad)") == ["ERR syntax offset must be a number; usage: QUERY SEARCH <filter> [limit=<n>] [offset=<n>]"], "offset=\(bad)")
+            #expect(try await client.send("QUERY DELEGATIONS offset=\(bad)") == ["ERR syntax offset must be a number; usage: QUERY DELEGATIONS [offset=<n>] [revision=<n>]"], "offset=\(bad)")
+            #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=\(bad)") == ["ERR syntax offset must be a number; usage: QUERY SEARCH <filter> [limit=<n>] [offset=<n>] [revision=<n>]"], "offset=\(bad)")
         }
         // Other queries take no offset.
-        #expect(try await client.send("QUERY POLICIES offset=1") == ["ERR syntax named argument offset is not allowed; usage: QUERY POLICIES"])
+        #expect(try await client.send("QUERY POLICIES offset=1") == ["ERR syntax named argument offset is not allowed; usage: QUERY POLICIES [revision=<n>]"])
         try await server.stop()
     }
 }

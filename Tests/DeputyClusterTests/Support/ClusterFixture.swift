@@ -124,6 +124,20 @@ final class ClusterHarness: @unchecked Sendable {
         return node
     }
 
+    /// Stops node `index` as the daemon stops it (its local state is saved), and opens it
+    /// again on the same data directory, without waiting for the database: a node restarted
+    /// while PostgreSQL is unreachable serves what its local state holds.
+    func restartNode(_ index: Int) async throws -> ClusterNode {
+        tasks[index].cancel()
+        await tasks[index].value
+        let node = try await ClusterNode.open(
+            settings: nodes[index].settings, dataDirectory: dataDirectories[index], bootstrapTimeout: .seconds(1), logger: ClusterFixture.logger
+        )
+        nodes[index] = node
+        tasks[index] = Task { await node.run() }
+        return node
+    }
+
     /// The head of the log, read on the primary.
     func head() async throws -> Int64 {
         Int64(try await pair.sqlOnPrimary("SELECT seq FROM deputy_head"))!

@@ -64,6 +64,25 @@ final class LineSocket: @unchecked Sendable {
         }
     }
 
+    /// Sends `lines` at once (pipelined) and returns each reply's status line, in order.
+    func statuses(of lines: [String]) async throws -> [String] {
+        try await perform {
+            let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
+            var sent = 0
+            while sent < bytes.count {
+                let count = bytes[sent...].withUnsafeBytes { write(self.descriptor, $0.baseAddress, $0.count) }
+                guard count > 0 else { throw Closed() }
+                sent += count
+            }
+            var statuses: [String] = []
+            while statuses.count < lines.count {
+                let received = try self.readLine()
+                if received.hasPrefix("OK") || received.hasPrefix("ERR") { statuses.append(received) }
+            }
+            return statuses
+        }
+    }
+
     private func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
