@@ -99,19 +99,19 @@ struct WireTests {
         #expect(try await admin.send("REAUTH wrong") == ["ERR auth invalid credentials"])
         #expect(try await admin.send("REAUTH \"\(TestServer.adminPassword)\"") == ["OK re-authenticated for 5 minutes"])
         #expect(try await admin.send("GRANT superadmin user@example.test") == ["ERR denied [superadmin-transfer] the new super administrator must already be an administrator (custom administrators and users are not eligible)"])
-        #expect(try await admin.send("GRANT superadmin deputy@example.test") == ["OK deputy@example.test is now the super administrator; admin@example.test is an administrator"])
+        #expect(try await Self.status(admin.send("GRANT superadmin deputy@example.test")) == "OK deputy@example.test is now the super administrator; admin@example.test is an administrator")
         #expect(try await admin.send("WHOAMI").first?.contains("role=admin") == true)
 
         // A custom administrator out of scope.
         let manager = try await server.boundClient("manager@example.test", password: "pw-manager")
-        #expect(try await manager.send("ADD USER new@example.test password=pw-new") == ["OK user new@example.test added"])
+        #expect(try await Self.status(manager.send("ADD USER new@example.test password=pw-new")) == "OK user new@example.test added")
         #expect(try await manager.send("MODIFY SPAM spf=none") == ["ERR denied [custom-role-scope] changing spam control is outside the custom administrator roles held"])
         #expect(try await manager.send("PASSWD admin@example.test new=stolen") == ["ERR denied [authority-order] a custom administrator may not change the password of an administrator (admin@example.test): only accounts below one's own"])
 
         // A user delegating with delegation switched off by policy.
         let user = try await server.boundClient("user@example.test", password: "pw-user")
-        #expect(try await user.send("DELEGATE user@example.test other@example.test read") == ["OK user@example.test delegated to other@example.test with read"])
-        #expect(try await admin.send("MODIFY USER user@example.test policy=nodelegation") == ["OK user user@example.test updated"])
+        #expect(try await Self.status(user.send("DELEGATE user@example.test other@example.test read")) == "OK user@example.test delegated to other@example.test with read")
+        #expect(try await Self.status(admin.send("MODIFY USER user@example.test policy=nodelegation")) == "OK user user@example.test updated")
         #expect(try await user.send("DELEGATE user@example.test other@example.test read,sendas") == ["ERR policy [mailbox-delegation] your email policy does not allow mailbox delegation"])
         #expect(try await user.send("DELEGATE other@example.test user@example.test read") == ["ERR denied [mailbox-delegation] users may delegate only their own mailbox"])
         #expect(try await user.send("QUERY DELEGATIONS") == ["ERR denied [mailbox-delegation] only administrators list every delegation"])
@@ -119,10 +119,19 @@ struct WireTests {
         // A user changes their own password only with the old one.
         #expect(try await user.send("PASSWD user@example.test new=pw-user-2") == ["ERR reauth changing your own password needs old=<current password>"])
         #expect(try await user.send("PASSWD user@example.test old=wrong new=pw-user-2") == ["ERR auth invalid credentials"])
-        #expect(try await user.send("PASSWD user@example.test old=pw-user new=pw-user-2") == ["OK password of user@example.test changed"])
+        #expect(try await Self.status(user.send("PASSWD user@example.test old=pw-user new=pw-user-2")) == "OK password of user@example.test changed")
         let again = try await server.plainClient()
         #expect(try await again.send("BIND user@example.test pw-user-2") == ["OK bound as user@example.test"])
         try await server.stop()
+    }
+
+    /// The one status line of a change's reply without its revision, checked to be there:
+    /// where the revision depends on how many refusals and failed logins came before.
+    static func status(_ reply: [String]) -> String? {
+        guard reply.count == 1, let open = reply[0].range(of: " (revision ", options: .backwards), reply[0].hasSuffix(")"),
+            UInt64(reply[0][open.upperBound...].dropLast()) != nil
+        else { return reply.first }
+        return String(reply[0][..<open.lowerBound])
     }
 
     @Test("policies are listed; the audit log can be followed from a sequence number")
