@@ -229,6 +229,7 @@ let package = Package(
             dependencies: [
                 "DeputyCore",
                 "DeputyDaemon",
+                "DeputyStore",
                 "DeputyBenchData",
                 "DeputyServer",
                 "DeputyMailAdapters",

@@ -2,7 +2,9 @@ import DeputyMailAdapters
 import ArgumentParser
 import DeputyBenchData
 import DeputyCore
+import DeputyDaemon
 import DeputyServer
+import DeputyStore
 import Foundation
 import Logging
 import NIOCore
@@ -26,26 +28,32 @@ struct SocketmapBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds to run.") var seconds = 5.0
 
     func run() async throws {
+        // The daemon as deputyd runs it (DeputyDaemon.build), in this process, on a data
+        // directory holding the dataset.
         let dataset = BenchDataset(users: users, groups: groups, delegations: delegations)
         let hasher = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 1_000))
-        let directory = try Directory(contents: dataset.contents(passwordHash: hasher.hash("bench")))
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        let environment = MailAdapterEnvironment(
-            directory: LiveDirectory(directory), passwords: PasswordService(hasher: hasher, pool: pool), throttle: LoginThrottle(),
-            recorder: NoRecorder(), loginRecorder: NoRecorder(), clock: { dataset.now }
-        )
-        var configuration = MailAdapterConfiguration()
-        configuration.listeners = [MailAdapterListener(kind: .socketmap, address: .tcp(host: "127.0.0.1", port: 0), limits: MailAdapterLimits())]
-        var logger = Logger(label: "deputy-bench")
-        logger.logLevel = .critical
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-bench-socketmap-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let importFile = root + "/import.json"
+        try ImportFile(directory: dataset.contents(passwordHash: hasher.hash("bench"))).write(to: importFile)
+        _ = try Store.importSnapshot(from: importFile, into: root + "/data", dryRun: false)
+        let settings = try DaemonSettings(SettingValues(flags: [
+            .data: [root + "/data"], .listen: ["127.0.0.1:0"], .socketmap: ["127.0.0.1:0"], .snapshotEvery: ["1000000"],
+        ], environment: [:]))
+        var options = DeputyDaemon.Options()
+        options.hasher = hasher
+        options.clock = { dataset.now }
+        options.shutdownSignals = []
         let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = MailAdapterServer(configuration: configuration, environment: environment, logger: logger) { listeners in
+        options.onMailListening = { listeners in
             if case .tcp(_, let port)? = listeners.first?.address { continuation.yield(port) }
             continuation.finish()
         }
-        let group = ServiceGroup(services: [server], logger: logger)
-        let serverTask = Task { try await group.run() }
+        var logger = Logger(label: "deputy-bench")
+        logger.logLevel = .critical
+        let daemon = try await DeputyDaemon.build(settings: settings, options: options, logger: logger)
+        let serverTask = Task { try await daemon.run() }
         var boundPort = 0
         for await value in bound { boundPort = value }
         let port = boundPort
@@ -64,9 +72,8 @@ struct SocketmapBenchmark: AsyncParsableCommand {
         }
         let elapsed = (ContinuousClock.now - started).seconds
         print("socketmap senders: \(connections) connection(s), \(counts) lookups in \(String(format: "%.2f", elapsed)) s: \(Int(Double(counts) / elapsed)) lookups/s")
-        await group.triggerGracefulShutdown()
+        await daemon.triggerGracefulShutdown()
         _ = try? await serverTask.value
-        try await pool.shutdownGracefully()
     }
 
     /// One persistent connection: a netstring request, wait for its reply, repeat.
@@ -101,10 +108,4 @@ struct SocketmapBenchmark: AsyncParsableCommand {
             return count
         }
     }
-}
-
-/// Mail adapters in the benchmark record nothing.
-struct NoRecorder: DelegatedSendRecorder, LoginRecorder {
-    func record(login: EmailAddress, sender: EmailAddress, delegation: DelegatedSendGrant, at: Date) async {}
-    func recordFailure(_ attempt: LoginAttempt, judged: Bool, lock: LoginThrottle.Lock?, at time: Date) async {}
 }

@@ -1,9 +1,14 @@
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Checks, before the daemon creates anything, that every address it is to listen on can be
 /// opened: each TCP address is bound (as the listener will be, with `SO_REUSEADDR`) and let
-/// go again, and a Unix socket that another process still serves is refused. A new data
+/// go again, never listened on, so that a client connecting while the daemon starts is
+/// refused and retries rather than waiting forever on a socket nobody answers; a Unix
+/// socket that another process still serves is refused. A new data
 /// directory is not created, nor an organisation in it, for a daemon that could not listen.
 ///
 /// The real listeners bind moments later, so a port taken in between still fails then,
@@ -11,25 +16,22 @@ import NIOPosix
 public enum ListenerProbe {
     /// Throws for the first address that can't be opened. Port 0 (any port) always can.
     public static func check(_ addresses: [ListenAddress], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(ListenError) {
-        // All held until the end, so that one address given twice is found too.
-        var held: [any Channel] = []
-        var failure: ListenError?
+        var seen: Set<ListenAddress> = []
         for address in addresses {
-            failure = await probe(address, holding: &held, group: group)
-            if failure != nil { break }
+            if case .tcp(_, 0) = address { continue }
+            guard seen.insert(address).inserted else {
+                throw ListenError(address, reason: "the address is given twice; each listener needs its own", detail: "\(address) twice")
+            }
+            if let failure = await probe(address, group: group) { throw failure }
         }
-        for channel in held { try? await channel.close() }
-        if let failure { throw failure }
     }
 
-    private static func probe(_ address: ListenAddress, holding held: inout [any Channel], group: any EventLoopGroup) async -> ListenError? {
+    private static func probe(_ address: ListenAddress, group: any EventLoopGroup) async -> ListenError? {
         switch address {
         case .tcp(let host, let port):
             guard port != 0 else { return nil }
             do {
-                held.append(try await ServerBootstrap(group: group)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .bind(host: host, port: port).get())
+                try bindWithoutListening(try SocketAddress.makeAddressResolvingHost(host, port: port))
                 return nil
             } catch {
                 return ListenError(address, error)
@@ -43,5 +45,18 @@ public enum ListenerProbe {
                 detail: "connected to \(path)"
             )
         }
+    }
+
+    /// Binds a TCP socket to `address` and closes it: bind fails where another socket
+    /// listens there, as the listener's would.
+    private static func bindWithoutListening(_ address: SocketAddress) throws {
+        let family = address.protocol.rawValue
+        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        defer { close(descriptor) }
+        var one: Int32 = 1
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let result = address.withSockAddr { pointer, size in bind(descriptor, pointer, socklen_t(size)) }
+        guard result == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
     }
 }
