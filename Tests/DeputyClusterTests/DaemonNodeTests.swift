@@ -18,6 +18,12 @@ struct DaemonNodeTests {
     /// Failovers of the PostgreSQL primary under the running nodes, after the kills;
     /// `DEPUTY_CLUSTER_NODE_FAILOVERS` asks for more.
     static let failovers = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_FAILOVERS"] ?? "") ?? 2
+    /// Changes each writer sends per second, at most (`DEPUTY_CLUSTER_NODE_WRITE_RATE`). A
+    /// restarted node decodes the whole directory from its local state file, and a debug
+    /// build does that several times slower than a release one: the rate keeps the
+    /// directory of a 50-kill run at a few thousand entries, so that a restart measures the
+    /// node, not the size the test grew it to.
+    static let writeRate = Double(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_WRITE_RATE"] ?? "") ?? 10
 
     /// The nodes of one test, and what it needs to start them again.
     final class Nodes: @unchecked Sendable {
@@ -125,12 +131,17 @@ struct DaemonNodeTests {
                     group.addTask {
                         var index = 0
                         var node = writer % nodes.count + 1
+                        var due = ContinuousClock.now
                         while !stop.isSet {
                             guard let client = try? await nodes.session(node, seconds: 5) else {
                                 node = node % nodes.count + 1
                                 continue
                             }
                             while !stop.isSet {
+                                // Pacing the load, not waiting for a condition: the next
+                                // change is due at a time.
+                                due += .seconds(1 / writeRate)
+                                if ContinuousClock.now < due { try? await Task.sleep(until: due) } else { due = .now }
                                 let name = "w\(writer)-\(index)"
                                 index += 1
                                 guard let reply = try? await client.send("ADD GROUP \(name)@example.test") else { break }
@@ -235,7 +246,7 @@ struct DaemonNodeTests {
         #expect(absent.isEmpty, "the backup lacks \(absent.count) acknowledged groups")
         let sorted = restarts.sorted()
         let firstAnswers = answering.sorted()
-        print("cluster nodes: \(kills) kill -9 of a node and \(failovers) failovers of the primary under 3 writers, \(names.count) acknowledged (0 lost), head \(head); restart to first answer: median \(String(format: "%.2f", firstAnswers[firstAnswers.count / 2])) s, max \(String(format: "%.2f", firstAnswers.last ?? 0)) s; to an answer holding every acknowledged change: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s; failover to 10 more acknowledged: \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", ")); \(lookups.answered) socketmap lookups answered, \(lookups.retried) retried on the next node, 0 failed, slowest \(String(format: "%.1f", lookups.slowest.seconds * 1000)) ms")
+        print("cluster nodes: \(kills) kill -9 of a node and \(failovers) failovers of the primary under 3 writers (at most \(Int(writeRate)) changes/s each), \(names.count) acknowledged (0 lost), head \(head); restart to first answer: median \(String(format: "%.2f", firstAnswers[firstAnswers.count / 2])) s, max \(String(format: "%.2f", firstAnswers.last ?? 0)) s; to an answer holding every acknowledged change: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s; failover to 10 more acknowledged: \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", ")); \(lookups.answered) socketmap lookups answered, \(lookups.retried) retried on the next node, 0 failed, slowest \(String(format: "%.1f", lookups.slowest.seconds * 1000)) ms")
     }
 }
 
