@@ -51,7 +51,8 @@ final class LineSocket: @unchecked Sendable {
             let bytes = Array((line + "\n").utf8)
             var sent = 0
             while sent < bytes.count {
-                let count = bytes[sent...].withUnsafeBytes { write(self.descriptor, $0.baseAddress, $0.count) }
+                // MSG_NOSIGNAL: a node killed under a writer is an error here, not a SIGPIPE for the test process.
+                let count = bytes[sent...].withUnsafeBytes { Glibc.send(self.descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard count > 0 else { throw Closed() }
                 sent += count
             }
@@ -70,7 +71,8 @@ final class LineSocket: @unchecked Sendable {
             let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
             var sent = 0
             while sent < bytes.count {
-                let count = bytes[sent...].withUnsafeBytes { write(self.descriptor, $0.baseAddress, $0.count) }
+                // MSG_NOSIGNAL: a node killed under a writer is an error here, not a SIGPIPE for the test process.
+                let count = bytes[sent...].withUnsafeBytes { Glibc.send(self.descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard count > 0 else { throw Closed() }
                 sent += count
             }
