@@ -72,6 +72,23 @@ extension VerbSyntax {
             try decoder(Request.Arguments(line, entry: self))
         }
 
+        /// The same entry, also accepting `revision=<n>`: the request is then answered once
+        /// the server has reached that revision (``Request/atRevision(_:_:)``).
+        func acceptingRevision() -> Entry {
+            let decoder = self.decoder
+            return Entry(
+                verb: verb, subverb: subverb, operands: operands, parameters: parameters + [.text("revision", "n")],
+                allowedBeforeAuthentication: allowedBeforeAuthentication, summary: summary
+            ) { arguments throws(Request.DecodingError) in
+                let request = try decoder(arguments)
+                guard let text = arguments.named("revision") else { return request }
+                guard text.utf8.count <= 20, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let revision = UInt64(text) else {
+                    throw Request.DecodingError(.syntax, "revision must be a number, the revision a change was answered with")
+                }
+                return .atRevision(revision, request)
+            }
+        }
+
         // MARK: - Derived
 
         /// The verb and subverb, for example `ADD USER` or `PING`.

@@ -76,7 +76,7 @@ extension VerbSyntax {
                 ],
                 summary: "List audit log entries, newest first",
                 decode: Request.decodeAudit
-            ),
+            ).acceptingRevision(),
             Entry(verb: "SNAPSHOT", summary: "Write a consistent snapshot of the directory store", decode: Request.decodeSnapshot),
         ]
 
@@ -228,5 +228,5 @@ extension VerbSyntax {
         Entry(verb: "QUERY", subverb: "SPAM", summary: "Spam filtering settings and sender lists", decode: Request.decodeSpam),
         Entry(verb: "QUERY", subverb: "POLICIES", summary: "The email policies and which one is the default", decode: Request.decodePolicies),
         Entry(verb: "QUERY", subverb: "ORG", summary: "Organisation settings", decode: Request.decodeOrganization),
-    ]
+    ].map { $0.acceptingRevision() }
 }

@@ -43,6 +43,12 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.logFormat)) var logFormat: String?
     @Option(help: Self.help(.auditLog)) var auditLog: String?
     @Option(help: Self.help(.initialPassword)) var initialPassword: String?
+    @Option(help: Self.help(.clusterHosts)) var clusterHosts: [String] = []
+    @Option(help: Self.help(.clusterDatabase)) var clusterDatabase: String?
+    @Option(help: Self.help(.clusterUser)) var clusterUser: String?
+    @Option(help: Self.help(.clusterPasswordFile)) var clusterPasswordFile: String?
+    @Option(help: Self.help(.clusterCA)) var clusterCa: String?
+    @Option(help: Self.help(.clusterNode)) var clusterNode: String?
 
     /// The flags given, by setting.
     var flags: [Setting: [String]] {
@@ -57,12 +63,15 @@ struct SettingOptions: ParsableArguments {
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
             (.threads, threads), (.hashThreads, hashThreads), (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),
             (.logLevel, logLevel), (.logFormat, logFormat), (.auditLog, auditLog), (.initialPassword, initialPassword),
+            (.clusterDatabase, clusterDatabase), (.clusterUser, clusterUser), (.clusterPasswordFile, clusterPasswordFile),
+            (.clusterCA, clusterCa), (.clusterNode, clusterNode),
         ]
         var flags: [Setting: [String]] = [:]
         for (setting, value) in given {
             if let value { flags[setting] = [value] }
         }
         if !tcpTable.isEmpty { flags[.tcpTable] = tcpTable }
+        if !clusterHosts.isEmpty { flags[.clusterHosts] = clusterHosts }
         return flags
     }
 

@@ -69,6 +69,10 @@ struct RequestTests {
             ("QUERY SPAM", .query(.spam)),
             ("QUERY POLICIES", .query(.policies)),
             ("QUERY ORG", .query(.organization)),
+            // Any query or AUDIT, answered once the server has reached a revision.
+            ("QUERY SENDAS bob@example.org alice@example.org revision=42", .atRevision(42, .query(.sendAs(login: "bob@example.org", address: "alice@example.org")))),
+            ("QUERY DELEGATIONS offset=10 revision=18446744073709551615", .atRevision(UInt64.max, .query(.delegations(offset: 10)))),
+            ("AUDIT limit=5 revision=0", .atRevision(0, .audit(Request.AuditQuery(limit: 5)))),
         ]
     }()
 
@@ -111,6 +115,9 @@ struct RequestTests {
             ("MODIFY POLICY strict", .invalid, "nothing to change"),
             ("PASSWD alice@example.org new=", .invalid, "the new password can't be empty"),
             ("QUERY SEARCH (mail=", .syntax, "filter: "),
+            ("QUERY ORG revision=-1", .syntax, "revision must be a number, the revision a change was answered with"),
+            ("QUERY ORG revision=18446744073709551616", .syntax, "revision must be a number"),
+            ("AUDIT revision=", .syntax, "revision must be a number"),
         ]
         for (text, code, message) in cases {
             switch Self.decode(text) {
@@ -120,6 +127,15 @@ struct RequestTests {
                 #expect(error.message.hasPrefix(message), "\(text): \(error.message)")
             case .failure(let error): Issue.record("\(text): \(error)")
             }
+        }
+    }
+
+    @Test("an OK to a change carries its revision; other statuses carry none")
+    func revisionOfAReply() {
+        #expect(ReplyStatus.ok(text: "user bob@example.org added (revision 42)").revision == 42)
+        #expect(ReplyStatus.ok(text: "name (revision 7) changed (revision 8)").revision == 8)
+        for status: ReplyStatus in [.ok(text: nil), .ok(text: "pong"), .ok(text: "x (revision )"), .ok(text: "x (revision 4x)"), .error(code: .denied, text: "no (revision 3)")] {
+            #expect(status.revision == nil, "\(status)")
         }
     }
 

@@ -142,7 +142,7 @@ struct VerbSyntaxTests {
             VerbSyntax.entry(verb: "add", subverb: "group")?.synopsis
                 == "ADD GROUP <address> [name=<display name>] [kind=organization|personal] [sendas=yes|no] [members=<a,b>]"
         )
-        #expect(VerbSyntax.entry(verb: "QUERY", subverb: "SEARCH")?.synopsis == "QUERY SEARCH <filter> [limit=<n>] [offset=<n>]")
+        #expect(VerbSyntax.entry(verb: "QUERY", subverb: "SEARCH")?.synopsis == "QUERY SEARCH <filter> [limit=<n>] [offset=<n>] [revision=<n>]")
         let grant = try #require(VerbSyntax.entry(verb: "GRANT"))
         #expect(grant.minimumPositionals == 2)
         #expect(grant.maximumPositionals == 2)

@@ -29,6 +29,9 @@ extension Request {
 
         let verb: String
         switch self {
+        case .atRevision(let revision, let request):
+            let line = request.line
+            return RequestLine(validatedVerb: line.verb, arguments: line.arguments + [.named(key: "revision", value: String(revision))])
         case .bind(let login, let password):
             verb = "BIND"
             words = [login] + (password.map { [$0] } ?? [])
@@ -202,6 +205,7 @@ extension Request {
         case .delegate: "DELEGATE"
         case .undelegate: "UNDELEGATE"
         case .audit: "AUDIT"
+        case .atRevision(_, let request): request.name
         case .add(let add):
             switch add {
             case .user: "ADD USER"

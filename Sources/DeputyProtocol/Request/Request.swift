@@ -61,6 +61,10 @@ public enum Request: Hashable, Sendable {
     case query(Query)
     /// `AUDIT [since=] [until=] [actor=] [target=] [after=] [limit=]`
     case audit(AuditQuery)
+    /// A `QUERY` or `AUDIT` with `revision=<n>`: answered once the server's directory has
+    /// reached revision n, the revision a change was answered with on any node (cluster
+    /// mode), so a client reads its own writes wherever it reads.
+    indirect case atRevision(UInt64, Request)
 
     // MARK: - Nested
 

@@ -35,6 +35,8 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
     public var logFormat: LogFormat
     public var auditLog: String?
     public var initialPassword: String?
+    /// Cluster mode, when configured: the directory follows a log in PostgreSQL.
+    public var cluster: ClusterConfiguration?
 
     /// Checks every value; the error names the flag, variable or file line that gave it.
     public init(_ values: SettingValues) throws(SettingsError) {
@@ -109,6 +111,7 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         logFormat = LogFormat(rawValue: try values.choice(.logFormat))!
         auditLog = values.text(.auditLog)
         initialPassword = values.text(.initialPassword)
+        cluster = try ClusterConfiguration(values)
     }
 
     /// `auto` (the CPUs this process may use) or a whole number of at least 1.

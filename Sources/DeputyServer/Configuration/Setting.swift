@@ -42,6 +42,12 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case logFormat = "log-format"
     case auditLog = "audit-log"
     case initialPassword = "initial-password"
+    case clusterHosts = "cluster-hosts"
+    case clusterDatabase = "cluster-database"
+    case clusterUser = "cluster-user"
+    case clusterPasswordFile = "cluster-password-file"
+    case clusterCA = "cluster-ca"
+    case clusterNode = "cluster-node"
 
     /// What a value must look like.
     public enum Kind: Sendable {
@@ -81,7 +87,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .idleTimeout, .lockoutSeconds, .lockoutDelayMax, .mailIdleTimeout, .snapshotInterval: .seconds
         case .logLevel: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         case .logFormat: .choice(["text", "json"])
-        case .tcpTable: .list
+        case .tcpTable, .clusterHosts: .list
         default: .text
         }
     }
@@ -122,6 +128,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .logLevel: "notice"
         case .logFormat: "text"
         case .dovecotACLPrefix: "shared/"
+        case .clusterDatabase, .clusterUser: "deputy"
         default: nil
         }
     }
@@ -165,6 +172,12 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .logFormat: "Log format: text (one line per record) or json (one JSON object per line)."
         case .auditLog: "Also append every audit record, as a JSON line, to this file (0600)."
         case .initialPassword: "The super administrator's password when the daemon creates the organisation on its first start; random (written to the data directory) without it."
+        case .clusterHosts: "Cluster mode: the PostgreSQL servers holding the shared log, HOST or HOST:PORT, by the name their certificates carry; repeatable. Without it, the data directory alone holds the directory."
+        case .clusterDatabase: "Cluster mode: the PostgreSQL database."
+        case .clusterUser: "Cluster mode: the PostgreSQL user."
+        case .clusterPasswordFile: "Cluster mode: a file (0600) holding the PostgreSQL user's password."
+        case .clusterCA: "Cluster mode: certificate authorities (PEM) for the PostgreSQL servers' certificates; the system's without it."
+        case .clusterNode: "Cluster mode: this node's name in the shared log; the host name without it."
         }
     }
 

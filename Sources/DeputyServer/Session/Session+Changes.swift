@@ -78,7 +78,7 @@ extension Session {
             return await submit(.delegate(new))
         case .undelegate(let mailbox, let delegate):
             return await submit(.undelegate(mailbox: mailbox, delegate: delegate))
-        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit:
+        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit, .atRevision:
             return Reply(status: .error(code: .internal, text: "\(request.name) is not a change"))
         }
     }
@@ -113,12 +113,21 @@ extension Session {
         }
     }
 
+    /// Commits `command`: `OK <summary> (revision <n>)`, the revision a query on any node
+    /// can wait for to see the change (`revision=`), or the refusal.
     private func commit(_ command: Command, context: CommandContext) async -> Reply {
         do {
-            switch try await environment.committer.commit(command, context: context) {
-            case .success(let result): return Reply(status: .ok(text: result.summary))
+            let committed = try await environment.committer.commit(command, context: context)
+            switch committed.result {
+            case .success(let result): return Reply(status: .ok(text: "\(result.summary) (revision \(committed.revision))"))
             case .failure(let error): return Self.reply(for: error)
             }
+        } catch let error as CommitUnavailable {
+            // Cluster mode without the database: refused at once, never a false OK.
+            if error.outcomeUnknown {
+                return Reply(status: .error(code: .unavailable, text: "the change may or may not have been made: \(error.description); a query shows which"))
+            }
+            return Reply(status: .error(code: .unavailable, text: "the change was not made: \(error.description)"))
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])
             return Reply(status: .error(code: .storage, text: "the change could not be stored and was not made"))

@@ -117,6 +117,10 @@ public struct Session: Sendable {
             return .answered(reply, .close)
         case .query(let query): reply = self.query(query)
         case .audit(let query): reply = audit(query)
+        case .atRevision(let revision, let inner):
+            // Answered at once when this server has the revision; else it waits for it.
+            guard environment.committer.live.directory.revision >= revision else { return .mustWait(request) }
+            return answerWithoutWaiting(inner)
         }
         logRequest(request.name, reply)
         return .answered(reply, .keepOpen)
@@ -182,9 +186,24 @@ public struct Session: Sendable {
         case .reauth(let password): reply = await reauthenticate(password: password)
         case .snapshot: reply = await snapshot()
         case .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate: reply = await change(request)
+        case .atRevision(let revision, let inner):
+            let live = environment.committer.live
+            guard await live.waitUntil(revision: revision, timeout: Self.revisionWait) else {
+                reply = Reply(status: .error(
+                    code: .unavailable, text: "revision \(revision) was not reached within \(Self.revisionWait.components.seconds) seconds; this server is at \(live.directory.revision)"
+                ))
+                break
+            }
+            switch answerWithoutWaiting(inner) {
+            case .answered(let answered, let disposition): return (answered, disposition)
+            case .mustWait(let waiting): return await answer(waiting)
+            }
         }
         return (reply, .keepOpen)
     }
+
+    /// How long a query with `revision=` waits for this server to reach it.
+    static let revisionWait = Duration.seconds(5)
 
     mutating func logRequest(_ name: String, _ reply: Reply) {
         let result = reply.status.isOK ? "ok" : reply.status.code
