@@ -24,6 +24,8 @@ public struct Directory: Sendable {
     public internal(set) var spamSettings: SpamSettings
     /// The audit log.
     public internal(set) var auditLog: AuditLog
+    /// The users' second factors, by user.
+    public internal(set) var secondFactors: TreeDictionary<EntityID, SecondFactor>
     /// The identity of the super administrator.
     public internal(set) var superAdministrator: EntityID?
     /// How many commands (applied or refused) this version has seen.
@@ -43,6 +45,7 @@ public struct Directory: Sendable {
         policies = [:]
         spamSettings = SpamSettings()
         auditLog = AuditLog()
+        secondFactors = [:]
         superAdministrator = nil
         revision = 0
         nextIdentity = 1
@@ -220,6 +223,9 @@ public struct Directory: Sendable {
     public func groups(containing user: EntityID) -> [Group] {
         (indexes.groupsByMember[user] ?? []).compactMap { groups[$0] }
     }
+
+    /// The user's second factor, confirmed or pending.
+    public func secondFactor(of user: EntityID) -> SecondFactor? { secondFactors[user] }
 
     /// The delegations of a mailbox.
     public func delegations(ofMailbox mailbox: EntityID) -> [Delegation] {

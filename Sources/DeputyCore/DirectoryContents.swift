@@ -14,6 +14,9 @@ public struct DirectoryContents: Codable, Sendable, Equatable {
     public var policies: [EmailPolicy]
     public var spamSettings: SpamSettings
     public var auditLog: [AuditRecord]
+    /// The users' second factors, secrets sealed; `nil` when there are none, so documents
+    /// written before factors existed read and write the same.
+    public var secondFactors: [SecondFactor]?
     public var superAdministrator: EntityID?
     public var nextIdentity: UInt64
     public var revision: UInt64
@@ -21,7 +24,7 @@ public struct DirectoryContents: Codable, Sendable, Equatable {
     public init(
         organization: Organization?, users: [User], groups: [Group], services: [ServiceAccount],
         delegations: [Delegation], policies: [EmailPolicy], spamSettings: SpamSettings, auditLog: [AuditRecord],
-        superAdministrator: EntityID?, nextIdentity: UInt64, revision: UInt64
+        superAdministrator: EntityID?, nextIdentity: UInt64, revision: UInt64, secondFactors: [SecondFactor]? = nil
     ) {
         self.organization = organization
         self.users = users
@@ -31,6 +34,7 @@ public struct DirectoryContents: Codable, Sendable, Equatable {
         self.policies = policies
         self.spamSettings = spamSettings
         self.auditLog = auditLog
+        self.secondFactors = secondFactors
         self.superAdministrator = superAdministrator
         self.nextIdentity = nextIdentity
         self.revision = revision
@@ -56,7 +60,8 @@ extension Directory {
             auditLog: auditLog.all,
             superAdministrator: superAdministrator,
             nextIdentity: nextIdentity,
-            revision: revision
+            revision: revision,
+            secondFactors: secondFactors.isEmpty ? nil : secondFactors.values.sorted { $0.user < $1.user }
         )
     }
 
@@ -124,6 +129,12 @@ extension Directory {
             for case .user(let id) in group.members {
                 guard userPositions[id] != nil else { throw DirectoryContentsError(description: "group \(group.address) holds a missing user") }
                 groupsByMember[id, default: []].append(group.id)
+            }
+        }
+        for factor in contents.secondFactors ?? [] {
+            guard userPositions[factor.user] != nil else { throw DirectoryContentsError(description: "a second factor belongs to a missing user \(factor.user)") }
+            guard secondFactors.updateValue(factor, forKey: factor.user) == nil else {
+                throw DirectoryContentsError(description: "user \(factor.user) has two second factors")
             }
         }
         for service in contents.services {

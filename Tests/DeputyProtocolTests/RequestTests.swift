@@ -17,6 +17,7 @@ struct RequestTests {
             ("BIND alice@example.org s3cret", .bind(login: "alice@example.org", password: "s3cret")),
             ("BIND relay", .bind(login: "relay", password: nil)),
             ("REAUTH s3cret", .reauth(password: "s3cret")),
+            ("REAUTH s3cret 123456", .reauth(password: "s3cret", code: "123456")),
             ("WHOAMI", .whoami),
             ("PING", .ping),
             ("HELP", .help(topic: nil)),
@@ -43,6 +44,13 @@ struct RequestTests {
              .modify(.group(EmailAddress("sales@example.org")!, GroupChanges(membersMaySendAs: false, policy: .set("staff"), addMembers: [bob])))),
             ("MODIFY ORG name=Example logo= orggroups=all personalexternal=no orgexternal=yes reserved=ceo,board",
              .modify(.organization(OrganizationChanges(name: "Example", logo: .clear, organizationGroups: .allUsers, personalGroupsAllowExternal: false, organizationGroupsAllowExternal: true, reservedLocalParts: ["ceo", "board"])))),
+            ("MODIFY ORG adminfactor=yes", .modify(.organization(OrganizationChanges(requireAdministratorFactor: true)))),
+            ("MFA ENROLL", .mfa(.enroll)),
+            ("MFA CONFIRM 012345", .mfa(.confirm(code: "012345"))),
+            ("MFA REMOVE", .mfa(.remove(login: nil))),
+            ("MFA REMOVE alice@example.org", .mfa(.remove(login: alice))),
+            ("MFA STATUS", .mfa(.status(login: nil))),
+            ("MFA STATUS alice@example.org", .mfa(.status(login: "alice@example.org"))),
             ("MODIFY POLICY strict delegation=on", .modify(.policy(name: "strict", mailboxDelegation: true))),
             ("MODIFY SPAM blocksender=x@spam.test unblockdomain=spam.test spf=reject",
              .modify(.spam(SpamChanges(blockSenders: [EmailAddress("x@spam.test")!], unblockDomains: [DomainName("spam.test")!], spfFailure: .reject)))),
@@ -111,6 +119,9 @@ struct RequestTests {
             ("MODIFY POLICY strict", .invalid, "nothing to change"),
             ("PASSWD alice@example.org new=", .invalid, "the new password can't be empty"),
             ("QUERY SEARCH (mail=", .syntax, "filter: "),
+            ("MFA CONFIRM 12345", .invalid, "the code is the 6 digits the authenticator shows"),
+            ("MFA CONFIRM 12345a", .invalid, "the code is the 6 digits the authenticator shows"),
+            ("MFA REMOVE nobody", .invalid, "the login is not a valid mail address"),
         ]
         for (text, code, message) in cases {
             switch Self.decode(text) {
@@ -127,6 +138,8 @@ struct RequestTests {
     func descriptionsCarryNoSecret() {
         #expect("\(Request.bind(login: "alice@example.org", password: "s3cret"))" == "BIND")
         #expect(Request.passwd(login: "a", old: "x", new: "y").description == "PASSWD")
+        #expect(Request.reauth(password: "s3cret", code: "123456").description == "REAUTH")
+        #expect(Request.mfa(.confirm(code: "123456")).description == "MFA CONFIRM")
     }
 
     @Test("no dispatch over requests or commands falls through a default branch")

@@ -34,6 +34,9 @@ extension Directory {
                 problems.append("expected exactly one super administrator, found \(superAdministrators.count)")
             }
         }
+        for factor in secondFactors.values where users[factor.user] == nil {
+            problems.append("the second factor of \(factor.user) belongs to a deleted user")
+        }
         for delegation in delegations.values {
             if users[delegation.mailbox] == nil { problems.append("delegation \(delegation.id) names a deleted mailbox") }
             switch delegation.delegate {

@@ -32,9 +32,9 @@ extension Request {
         case .bind(let login, let password):
             verb = "BIND"
             words = [login] + (password.map { [$0] } ?? [])
-        case .reauth(let password):
+        case .reauth(let password, let code):
             verb = "REAUTH"
-            words = [password]
+            words = [password] + (code.map { [$0] } ?? [])
         case .whoami: verb = "WHOAMI"
         case .ping: verb = "PING"
         case .help(let topic):
@@ -42,6 +42,14 @@ extension Request {
             words = topic.map { [$0] } ?? []
         case .quit: verb = "QUIT"
         case .snapshot: verb = "SNAPSHOT"
+        case .mfa(let mfa):
+            verb = "MFA"
+            switch mfa {
+            case .enroll: words = ["ENROLL"]
+            case .confirm(let code): words = ["CONFIRM", code]
+            case .remove(let login): words = ["REMOVE"] + (login.map { [$0.value] } ?? [])
+            case .status(let login): words = ["STATUS"] + (login.map { [$0] } ?? [])
+            }
         case .add(let add):
             verb = "ADD"
             switch add {
@@ -111,6 +119,7 @@ extension Request {
                 put("personalexternal", changes.personalGroupsAllowExternal)
                 put("orgexternal", changes.organizationGroupsAllowExternal)
                 put("reserved", changes.reservedLocalParts?.joined(separator: ","))
+                put("adminfactor", changes.requireAdministratorFactor)
             case .policy(let name, let delegation):
                 words = ["POLICY", name]
                 put("delegation", delegation, yes: "on", no: "off")
@@ -202,6 +211,13 @@ extension Request {
         case .delegate: "DELEGATE"
         case .undelegate: "UNDELEGATE"
         case .audit: "AUDIT"
+        case .mfa(let mfa):
+            switch mfa {
+            case .enroll: "MFA ENROLL"
+            case .confirm: "MFA CONFIRM"
+            case .remove: "MFA REMOVE"
+            case .status: "MFA STATUS"
+            }
         case .add(let add):
             switch add {
             case .user: "ADD USER"

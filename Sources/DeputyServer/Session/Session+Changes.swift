@@ -75,7 +75,7 @@ extension Session {
             return await submit(.delegate(new))
         case .undelegate(let mailbox, let delegate):
             return await submit(.undelegate(mailbox: mailbox, delegate: delegate))
-        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit:
+        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit, .mfa:
             return Reply(status: .error(code: .internal, text: "\(request.name) is not a change"))
         }
     }
@@ -187,7 +187,7 @@ extension Command {
         case .createOrganization, .modifyOrganization, .addDomain, .removeDomain, .deleteUser, .modifyUser, .setBlocked,
              .setRole, .grantCustomRole, .revokeCustomRole, .addGroup, .deleteGroup, .modifyGroup, .deleteServiceAccount,
              .delegate, .undelegate, .addPolicy, .modifyPolicy, .deletePolicy, .modifySpamSettings, .recordDelegatedSend,
-             .recordLoginFailure, .recordLockout:
+             .recordLoginFailure, .recordLockout, .enrollSecondFactor, .confirmSecondFactor, .useSecondFactor, .removeSecondFactor:
             return self
         }
     }
