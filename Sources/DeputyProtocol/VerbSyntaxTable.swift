@@ -234,7 +234,11 @@ extension VerbSyntax {
             summary: "The roles and privileges of a user",
             decode: Request.decodePrivileges
         ),
-        Entry(verb: "QUERY", subverb: "MEMBERS", operands: [.required("group")], summary: "The members of a group", decode: Request.decodeMembers),
+        Entry(
+            verb: "QUERY", subverb: "MEMBERS", operands: [.required("group")], parameters: [.oneOf("expand", Self.yesNo)],
+            summary: "The members of a group; expand=yes lists everyone inside nested groups too, with the group that holds each",
+            decode: Request.decodeMembers
+        ),
         Entry(
             verb: "QUERY", subverb: "ENTRY", operands: [.required("address-or-dn")],
             summary: "One directory entry with its attributes",

@@ -71,6 +71,7 @@ struct RequestTests {
             ("QUERY SENDERS alice@example.org", .query(.senders(address: "alice@example.org"))),
             ("QUERY PRIVILEGES bob@example.org", .query(.privileges(user: "bob@example.org"))),
             ("QUERY MEMBERS sales@example.org", .query(.members(group: "sales@example.org"))),
+            ("QUERY MEMBERS sales@example.org expand=yes", .query(.members(group: "sales@example.org", expanded: true))),
             (#"QUERY ENTRY "uid=alice,ou=users,dc=example,dc=org""#, .query(.entry("uid=alice,ou=users,dc=example,dc=org"))),
             ("QUERY DELEGATIONS offset=10", .query(.delegations(offset: 10))),
             (#"QUERY SEARCH "(mail=*@example.org)" limit=5 offset=2"#, .query(.search(try! Request.SearchQuery("(mail=*@example.org)", limit: 5, offset: 2)))),

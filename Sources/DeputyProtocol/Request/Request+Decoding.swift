@@ -280,7 +280,7 @@ extension Request {
     static func decodeMailboxes(_ a: Arguments) throws(DecodingError) -> Request { .query(.mailboxes(user: a[0])) }
     static func decodeSenders(_ a: Arguments) throws(DecodingError) -> Request { .query(.senders(address: a[0])) }
     static func decodePrivileges(_ a: Arguments) throws(DecodingError) -> Request { .query(.privileges(user: a[0])) }
-    static func decodeMembers(_ a: Arguments) throws(DecodingError) -> Request { .query(.members(group: a[0])) }
+    static func decodeMembers(_ a: Arguments) throws(DecodingError) -> Request { .query(.members(group: a[0], expanded: a.yes("expand") ?? false)) }
     static func decodeEntry(_ a: Arguments) throws(DecodingError) -> Request { .query(.entry(a[0])) }
     static func decodeDelegations(_ a: Arguments) throws(DecodingError) -> Request { .query(.delegations(offset: a.number("offset") ?? 0)) }
     static func decodeSpam(_ a: Arguments) throws(DecodingError) -> Request { .query(.spam) }

@@ -174,7 +174,9 @@ extension Request {
             case .mailboxes(let user): words = ["MAILBOXES", user]
             case .senders(let address): words = ["SENDERS", address]
             case .privileges(let user): words = ["PRIVILEGES", user]
-            case .members(let group): words = ["MEMBERS", group]
+            case .members(let group, let expanded):
+                words = ["MEMBERS", group]
+                if expanded { put("expand", "yes") }
             case .entry(let key): words = ["ENTRY", key]
             case .delegations(let offset):
                 words = ["DELEGATIONS"]

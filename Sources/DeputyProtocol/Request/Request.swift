@@ -128,8 +128,9 @@ public enum Request: Hashable, Sendable {
         case senders(address: String)
         /// `QUERY PRIVILEGES <user>`
         case privileges(user: String)
-        /// `QUERY MEMBERS <group>`
-        case members(group: String)
+        /// `QUERY MEMBERS <group> [expand=yes]`: direct members (nested groups among them), or
+        /// everyone inside, with the nested group that holds each.
+        case members(group: String, expanded: Bool = false)
         /// `QUERY ENTRY <address-or-dn>`
         case entry(String)
         /// `QUERY DELEGATIONS [offset=]`
