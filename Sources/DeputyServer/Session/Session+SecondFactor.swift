@@ -14,12 +14,15 @@ extension Session {
             return await enroll(user)
         case .confirm(let code):
             guard let user = own else { return Self.usersOnly }
-            guard let factor = directory.secondFactor(of: user.id), !factor.confirmed,
-                let secret = environment.factorBox.open(factor.sealedSecret, for: user.id)
-            else {
+            guard let factor = directory.secondFactor(of: user.id), !factor.confirmed else {
                 // Nothing pending to check the code against: the directory says why, and
                 // audits the attempt.
                 return await submit(.confirmSecondFactor(user.address, step: 0))
+            }
+            guard let secret = environment.factorBox.open(factor.sealedSecret, for: user.id) else {
+                // Sealed under another factor key (a restore without the key): it can never
+                // be checked, so it is never confirmed.
+                return Reply(status: .error(code: .conflict, text: "the pending second factor can't be read with this daemon's factor key; enrol again (MFA ENROLL)"))
             }
             guard let step = TOTP.match(code, secret: secret, at: environment.clock(), after: nil) else {
                 return Reply(status: .error(code: .invalid, text: "the code does not match; check that the authenticator's clock is right and try the next code"))

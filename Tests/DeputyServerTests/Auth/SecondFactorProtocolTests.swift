@@ -1,5 +1,9 @@
 import DeputyCore
+import DeputyProtocol
+@testable import DeputyServer
 import Foundation
+import Logging
+import NIOCore
 import Testing
 
 /// The second factor through the protocol, against a real daemon.
@@ -157,5 +161,53 @@ struct SecondFactorProtocolTests {
         #expect(try await bob.send("MFA CONFIRM \(Self.code(bobSecret, server))").first?.hasPrefix("OK") == true)
         #expect(try await bob.send("ADD USER dave@example.test") == ["OK user dave@example.test added"])
         try await server.stop()
+    }
+}
+
+/// Sessions over one directory whose daemons hold different factor keys: what a restore
+/// without the old `factor-key` looks like.
+@Suite("Second factor under another factor key")
+struct SecondFactorKeyTests {
+    static func session(_ committer: InMemoryCommitter, _ box: FactorSecretBox) -> Session {
+        let environment = SessionEnvironment(
+            committer: committer, passwords: PasswordService(hasher: TestServer.hasher, pool: SessionHandlerTests.pool),
+            throttle: LoginThrottle(), clock: { TestServer.start }, factorBox: box
+        )
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return Session(environment: environment, peer: "192.0.2.1", logger: logger)
+    }
+
+    static func send(_ session: inout Session, _ line: String) async -> Reply {
+        await session.handle(line: ByteBuffer(string: line)).0
+    }
+
+    @Test("a pending factor sealed under another key is never confirmed; a confirmed one still opens with a recovery code")
+    func anotherKey() async throws {
+        let committer = InMemoryCommitter(TestServer.directory())
+        let bind = "BIND admin@example.test \"\(TestServer.adminPassword)\""
+        var first = Self.session(committer, try #require(FactorSecretBox(key: FactorSecretBox.makeKey())))
+        var second = Self.session(committer, try #require(FactorSecretBox(key: FactorSecretBox.makeKey())))
+        #expect(await Self.send(&first, bind).status.isOK)
+        #expect(await Self.send(&second, bind).status.isOK)
+
+        let pending = await Self.send(&first, "MFA ENROLL")
+        let secret = try #require(pending.records.first?["secret"].flatMap(Base32.decode))
+        let code = TOTP.code(secret: secret, step: TOTP.step(at: TestServer.start))
+        let refused = await Self.send(&second, "MFA CONFIRM \(code)")
+        guard case .error(.conflict, _) = refused.status else {
+            Issue.record("\(refused.status)")
+            return
+        }
+        #expect(await Self.send(&second, "MFA STATUS").records.first?["factor"] == "pending")
+
+        let enrolled = await Self.send(&first, "MFA ENROLL")
+        let newSecret = try #require(enrolled.records.first?["secret"].flatMap(Base32.decode))
+        let recovery = try #require(enrolled.records.dropFirst().first?["recovery"])
+        #expect(await Self.send(&first, "MFA CONFIRM \(TOTP.code(secret: newSecret, step: TOTP.step(at: TestServer.start)))").status.isOK)
+        // The right code can't be checked under the other key; a recovery code needs no key.
+        let next = TOTP.code(secret: newSecret, step: TOTP.step(at: TestServer.start) + 1)
+        #expect(await Self.send(&second, "REAUTH \"\(TestServer.adminPassword)\" \(next)").status == Session.invalidCredentials.status)
+        #expect(await Self.send(&second, "REAUTH \"\(TestServer.adminPassword)\" \(recovery)").status.isOK)
     }
 }
