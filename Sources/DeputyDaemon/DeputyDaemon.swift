@@ -41,6 +41,8 @@ public final class DeputyDaemon: Sendable {
         public var metricsRegistry: PrometheusCollectorRegistry?
         /// Hears of the protocol's bound listeners, once, when they listen.
         public var onListening: @Sendable ([DeputyServer.BoundListener]) -> Void = { _ in }
+        /// Random bytes for TOTP secrets and recovery codes; tests make them repeatable.
+        public var factorRandomness: @Sendable (Int) -> [UInt8] = FactorRandomness.system
         /// Hears of the mail listeners, once, when they listen.
         public var onMailListening: @Sendable ([MailAdapterServer.BoundListener]) -> Void = { _ in }
 
@@ -144,7 +146,8 @@ public final class DeputyDaemon: Sendable {
         let committer = backend.committer(audit: audit)
         let environment = SessionEnvironment(
             committer: committer, passwords: passwords, throttle: throttle, clock: options.clock,
-            limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing
+            limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing,
+            factorBox: try DataFiles.factorBox(dataDirectory: initial.data), randomBytes: options.factorRandomness
         )
         let metricsAddress = metrics
         let onListening = options.onListening

@@ -63,6 +63,8 @@ extension Directory {
         }
         var grants: [MailboxAccess.Grant] = []
         var permissions = PermissionSet.none
+        // Through nested groups too: a delegation to a group reaches everyone inside it.
+        let memberships = Set(effectiveGroups(ofUser: user.id))
         for delegation in indexes.delegationsByMailbox[owner.id] ?? [] {
             guard delegation.isActive(at: now) else { continue }
             var viaGroup: EmailAddress?
@@ -70,7 +72,7 @@ extension Directory {
             case .user(let id):
                 guard id == user.id else { continue }
             case .group(let groupID):
-                guard indexes.groupsByMember[user.id]?.contains(groupID) == true, let group = groups[groupID] else { continue }
+                guard memberships.contains(groupID), let group = groups[groupID] else { continue }
                 viaGroup = group.address
             }
             permissions = permissions.union(delegation.permissions)
@@ -164,7 +166,7 @@ extension Directory {
         var mailboxIDs: [EntityID] = []
         var seen: Set<EntityID> = [user.id]
         let received = (indexes.delegationsByDelegate[.user(user.id)] ?? [])
-            + (indexes.groupsByMember[user.id] ?? []).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
+            + effectiveGroups(ofUser: user.id).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
         for delegationID in received {
             guard let delegation = delegations[delegationID], seen.insert(delegation.mailbox).inserted else { continue }
             mailboxIDs.append(delegation.mailbox)

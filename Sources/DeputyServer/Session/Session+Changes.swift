@@ -78,7 +78,7 @@ extension Session {
             return await submit(.delegate(new))
         case .undelegate(let mailbox, let delegate):
             return await submit(.undelegate(mailbox: mailbox, delegate: delegate))
-        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit, .atRevision:
+        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit, .atRevision, .mfa:
             return Reply(status: .error(code: .internal, text: "\(request.name) is not a change"))
         }
     }
@@ -194,7 +194,7 @@ extension Command {
         case .createOrganization, .modifyOrganization, .addDomain, .removeDomain, .deleteUser, .modifyUser, .setBlocked,
              .setRole, .grantCustomRole, .revokeCustomRole, .addGroup, .deleteGroup, .modifyGroup, .deleteServiceAccount,
              .delegate, .undelegate, .addPolicy, .modifyPolicy, .deletePolicy, .modifySpamSettings, .recordDelegatedSend,
-             .recordLoginFailure, .recordLockout:
+             .recordLoginFailure, .recordLockout, .enrollSecondFactor, .confirmSecondFactor, .useSecondFactor, .removeSecondFactor:
             return self
         }
     }

@@ -23,8 +23,11 @@ public struct Session: Sendable {
     var principal: Principal?
     /// The login of the bound principal.
     var login: String?
-    /// When the session last proved its password (BIND counts, REAUTH and PASSWD's old= too).
+    /// When the session last proved its password (BIND counts, REAUTH and PASSWD's old= too;
+    /// BIND not for an account with a second factor).
     var reauthenticatedAt: Date?
+    /// When the session last proved its second factor (REAUTH with a code).
+    var factorVerifiedAt: Date?
     /// The version of the directory the last query was answered from.
     var view: SessionView?
     /// The subject common name of the client's TLS certificate, when it presented one that
@@ -106,8 +109,10 @@ public struct Session: Sendable {
     mutating func answerWithoutWaiting(_ request: Request) -> ImmediateOutcome {
         let reply: Reply
         switch request {
-        case .bind, .reauth, .snapshot, .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate:
+        case .bind, .reauth, .snapshot, .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate,
+             .mfa(.enroll), .mfa(.confirm), .mfa(.remove):
             return .mustWait(request)
+        case .mfa(.status(let login)): reply = secondFactorStatus(login: login)
         case .whoami: reply = whoami()
         case .ping: reply = Reply(status: .ok(text: "pong"))
         case .help(let topic): reply = help(topic: topic)
@@ -133,6 +138,7 @@ public struct Session: Sendable {
         let principal: Principal?
         let login: String?
         let reauthenticatedAt: Date?
+        let factorVerifiedAt: Date?
     }
 
     /// The outcome of a request that waited.
@@ -147,7 +153,9 @@ public struct Session: Sendable {
     public func wait(for request: Request) async -> WaitResult {
         var copy = self
         let (reply, disposition) = await copy.answer(request)
-        return WaitResult(reply: reply, disposition: disposition, update: Update(principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt))
+        return WaitResult(reply: reply, disposition: disposition, update: Update(
+            principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt, factorVerifiedAt: copy.factorVerifiedAt
+        ))
     }
 
     /// Takes in what a request that waited changed, and counts it.
@@ -155,6 +163,7 @@ public struct Session: Sendable {
         principal = result.update.principal
         login = result.update.login
         reauthenticatedAt = result.update.reauthenticatedAt
+        factorVerifiedAt = result.update.factorVerifiedAt
         if let login { logger[metadataKey: "auth.login"] = "\(login)" }
         logRequest(request.name, result.reply)
     }
@@ -179,11 +188,12 @@ public struct Session: Sendable {
         requestStarted = .now
         let reply: Reply
         switch request {
-        case .whoami, .ping, .help, .quit, .query, .audit:
+        case .whoami, .ping, .help, .quit, .query, .audit, .mfa(.status):
             return (Reply(status: .error(code: .internal, text: "\(request.name) needs no waiting")), .keepOpen)
         case .bind(let login, let password?): reply = await bind(login: login, password: password)
         case .bind(let login, nil): reply = await bindByCertificate(login: login)
-        case .reauth(let password): reply = await reauthenticate(password: password)
+        case .reauth(let password, let code): reply = await reauthenticate(password: password, code: code)
+        case .mfa(let mfa): reply = await secondFactor(mfa)
         case .snapshot: reply = await snapshot()
         case .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate: reply = await change(request)
         case .atRevision(let revision, let inner):
@@ -225,7 +235,10 @@ public struct Session: Sendable {
 
     /// A context for a command by this session's principal now.
     func context(reauthenticatedAt override: Date? = nil) -> CommandContext {
-        CommandContext(actor: principal ?? .system, time: environment.clock(), reauthenticatedAt: override ?? reauthenticatedAt)
+        CommandContext(
+            actor: principal ?? .system, time: environment.clock(), reauthenticatedAt: override ?? reauthenticatedAt,
+            factorVerifiedAt: factorVerifiedAt
+        )
     }
 }
 
