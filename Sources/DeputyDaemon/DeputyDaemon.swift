@@ -115,7 +115,7 @@ public final class DeputyDaemon: Sendable {
         let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }
 
-        DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, logger: logger)
+        DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, threads: initial.threads, logger: logger)
         let notifier = SystemdNotifier()
 
         // The data directory's store, or in cluster mode the shared log in PostgreSQL
@@ -128,7 +128,7 @@ public final class DeputyDaemon: Sendable {
         // Without a configured certificate, the data directory's own (made on first start).
         let tls = try configuredTLS ?? DaemonTLS.load(initial, logger: logger)
 
-        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
+        let pool = NIOThreadPool(numberOfThreads: initial.hashThreads)
         pool.start()
         let passwords = PasswordService(hasher: options.hasher, pool: pool)
         let loaded = backend.loaded

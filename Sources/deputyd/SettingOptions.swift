@@ -34,6 +34,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.mailMaxConnections)) var mailMaxConnections: String?
     @Option(help: Self.help(.mailMaxRequest)) var mailMaxRequest: String?
     @Option(help: Self.help(.mailIdleTimeout)) var mailIdleTimeout: String?
+    @Option(help: Self.help(.threads)) var threads: String?
+    @Option(help: Self.help(.hashThreads)) var hashThreads: String?
     @Option(help: Self.help(.snapshotEvery)) var snapshotEvery: String?
     @Option(help: Self.help(.snapshotInterval)) var snapshotInterval: String?
     @Option(help: Self.help(.metricsListen)) var metricsListen: String?
@@ -59,7 +61,7 @@ struct SettingOptions: ParsableArguments {
             (.socketmap, socketmap), (.policy, policy), (.dovecotAuth, dovecotAuth), (.dovecotDict, dovecotDict),
             (.dovecotACL, dovecotAcl), (.dovecotACLPrefix, dovecotAclPrefix),
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
-            (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),
+            (.threads, threads), (.hashThreads, hashThreads), (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),
             (.logLevel, logLevel), (.logFormat, logFormat), (.auditLog, auditLog), (.initialPassword, initialPassword),
             (.clusterDatabase, clusterDatabase), (.clusterUser, clusterUser), (.clusterPasswordFile, clusterPasswordFile),
             (.clusterCA, clusterCa), (.clusterNode, clusterNode),

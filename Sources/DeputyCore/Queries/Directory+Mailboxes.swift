@@ -82,11 +82,49 @@ extension Directory {
     /// The delegations of `mailbox`: by default only those that count at `now`.
     /// `nil` when no user has the address.
     public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
-        guard let address = EmailAddress(mailbox), let owner = user(at: address) else { return nil }
-        return (indexes.delegationsByMailbox[owner.id] ?? []).compactMap { delegation in
-            let view = self.view(of: delegation, at: now)
-            return includeInactive || view?.active == true ? view : nil
+        // Answered from the mailbox's address entry, which carries each delegation with its
+        // delegate's login and blocked flag: reading users out of the directory's maps
+        // copies each whole, retaining every string and array in it, on objects that every
+        // thread answering shares.
+        guard let entry = addressEntry(lookup: mailbox) else { return nil }
+        switch entry.owner {
+        case .user, .alias: break
+        case .group: return nil
         }
+        var views: [DelegationView] = []
+        views.reserveCapacity(entry.delegations.count)
+        // Most mailboxes' delegations were granted by one or two administrators.
+        var granters: [(Principal, String)] = []
+        for indexed in entry.delegations {
+            let delegation = indexed.delegation
+            let delegate: EmailAddress
+            let isGroup: Bool
+            switch delegation.delegate {
+            case .user:
+                guard let login = indexed.delegateLogin else { continue }
+                delegate = login.address
+                isGroup = false
+            case .group(let id):
+                guard let group = groups[id] else { continue }
+                delegate = group.address
+                isGroup = true
+            }
+            let active = delegation.isActive(at: now) && !indexed.delegateBlocked
+            guard includeInactive || active else { continue }
+            let grantedBy: String
+            if let known = granters.first(where: { $0.0 == delegation.grantedBy }) {
+                grantedBy = known.1
+            } else {
+                grantedBy = loginName(of: delegation.grantedBy)
+                granters.append((delegation.grantedBy, grantedBy))
+            }
+            views.append(DelegationView(
+                delegation: delegation.id, mailbox: entry.primary, delegate: delegate, delegateIsGroup: isGroup,
+                permissions: delegation.permissions, grantedBy: grantedBy, grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
+                active: active
+            ))
+        }
+        return views
     }
 
     /// Every delegation of the organisation, for administrators, in order of creation.

@@ -33,6 +33,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case mailMaxConnections = "mail-max-connections"
     case mailMaxRequest = "mail-max-request"
     case mailIdleTimeout = "mail-idle-timeout"
+    case threads
+    case hashThreads = "hash-threads"
     case snapshotEvery = "snapshot-every"
     case snapshotInterval = "snapshot-interval"
     case metricsListen = "metrics-listen"
@@ -120,6 +122,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .mailMaxConnections: "\(MailAdapterLimits.defaultMaximumConnections)"
         case .mailMaxRequest: "\(MailAdapterLimits.defaultMaximumRequestSize)"
         case .mailIdleTimeout: Self.number(MailAdapterLimits.defaultIdleTimeout)
+        case .threads, .hashThreads: "auto"
         case .snapshotEvery: "10000"
         case .snapshotInterval: "3600"
         case .logLevel: "notice"
@@ -160,6 +163,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .mailMaxConnections: "Maximum connections per mail listener."
         case .mailMaxRequest: "Maximum mail request size in bytes."
         case .mailIdleTimeout: "Seconds of silence before a mail connection is closed."
+        case .threads: "Event-loop threads answering connections: auto (the CPUs the process may use: its affinity mask, capped by its cgroup CPU quota) or a number."
+        case .hashThreads: "Threads hashing passwords for BIND and PASSWD: auto (as threads) or a number."
         case .snapshotEvery: "Write a snapshot after this many journal records."
         case .snapshotInterval: "Write a snapshot after this many seconds with changes."
         case .metricsListen: "HTTP listener for /metrics, /livez and /readyz, HOST:PORT on a loopback address."

@@ -9,21 +9,24 @@ extension Session {
         let placeholder = environment.passwords.placeholder
         switch request {
         case .add(.user(let new)):
+            // A user added without a password has none (no login matches) until an
+            // administrator sets one: nothing to hash.
             let command = Command.addUser(NewUser(
-                address: new.address, displayName: new.name ?? String(new.address.localPart), passwordHash: placeholder,
+                address: new.address, displayName: new.name ?? String(new.address.localPart),
+                passwordHash: new.password == nil ? .none : placeholder,
                 aliases: new.aliases, recoveryAddress: new.recovery, policy: new.policy
             ))
             if new.dryRun { return dryRun(command) }
-            // A user added without a password gets a random one: the account can't log in
-            // until an administrator sets one.
-            return await submit(command, password: new.password ?? Self.randomSecret())
+            guard let password = new.password else { return await submit(command) }
+            return await submit(command, password: password)
         case .add(.group(let new)):
             return await submit(.addGroup(NewGroup(
                 address: new.address, name: new.name ?? String(new.address.localPart), kind: new.kind, members: new.members,
                 membersMaySendAs: new.membersMaySendAs
             )))
         case .add(.service(let name, let password)):
-            return await submit(.addServiceAccount(name, placeholder), password: password ?? Self.randomSecret())
+            guard let password else { return await submit(.addServiceAccount(name, .none)) }
+            return await submit(.addServiceAccount(name, placeholder), password: password)
         case .add(.policy(let name, let delegation)):
             return await submit(.addPolicy(EmailPolicy(name: name, mailboxDelegationAllowed: delegation)))
         case .add(.domain(let domain)):
@@ -161,11 +164,6 @@ extension Session {
         }
         reauthenticatedAt = now
         return await submit(.setPassword(address, environment.passwords.placeholder), password: new, reauthenticatedAt: now)
-    }
-
-    static func randomSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(generator.next(), radix: 36) }.joined()
     }
 
     mutating func snapshot() async -> Reply {

@@ -32,8 +32,8 @@ public struct Session: Sendable {
     public var certificateName: String?
     /// When the request in hand began, for the latency histogram.
     var requestStarted = ContinuousClock.now
-    /// The metric series this session has used, so a request needs no shared lock.
-    var requestSeries: [ServerMetrics.RequestKey: ServerMetrics.RequestSeries] = [:]
+    /// Where this session counts its requests: its thread's shard of the statistics.
+    var requestCounter = RequestCounter()
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
@@ -208,24 +208,13 @@ public struct Session: Sendable {
     mutating func logRequest(_ name: String, _ reply: Reply) {
         let result = reply.status.isOK ? "ok" : reply.status.code
         logger.debug("request", metadata: ["cmd.verb": "\(name)", "cmd.result": "\(result)"])
-        count(ServerMetrics.RequestKey(verb: name, result: result))
-    }
-
-    private mutating func count(_ key: ServerMetrics.RequestKey) {
-        let series: ServerMetrics.RequestSeries
-        if let known = requestSeries[key] {
-            series = known
-        } else {
-            series = ServerMetrics.requestSeries(key)
-            requestSeries[key] = series
-        }
-        series.record(nanoseconds: Self.nanoseconds(since: requestStarted))
+        requestCounter.record(verb: name, result: result, nanoseconds: Self.nanoseconds(since: requestStarted))
     }
 
     /// A request that is not one of the table's: counted under the verb `invalid`, since
     /// a client's own words as a label would let it make series without end.
     private mutating func refused(_ reply: Reply) -> ImmediateOutcome {
-        count(ServerMetrics.RequestKey(verb: "invalid", result: reply.status.code))
+        requestCounter.record(verb: "invalid", result: reply.status.code, nanoseconds: Self.nanoseconds(since: requestStarted))
         return .answered(reply, .keepOpen)
     }
 
