@@ -9,7 +9,7 @@ struct NoPasswordTests {
         let server = try await TestServer.launch()
         defer { Task { try? await server.stop() } }
         let admin = try await server.boundClient()
-        #expect(try await admin.send("ADD USER pending@example.test").last?.hasPrefix("OK user pending@example.test added") == true)
+        #expect(try await admin.send("ADD USER pending@example.test") == ["OK user pending@example.test added (revision 2)"])
         #expect(try await admin.send("ADD SERVICE relay") .last?.hasPrefix("OK") == true)
         let directory = server.committer.live.directory
         #expect(directory.user(at: EmailAddress("pending@example.test")!)?.passwordHash == PasswordHash.none)
