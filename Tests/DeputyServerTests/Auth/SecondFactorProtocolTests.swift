@@ -37,7 +37,7 @@ struct SecondFactorProtocolTests {
         let server = try await TestServer.launch()
         let admin = try await server.boundClient()
         let (secret, recovery) = try await enroll(admin)
-        #expect(try await admin.send("MFA CONFIRM \(code(secret, server))") == ["OK second factor confirmed for admin@example.test"])
+        #expect(try await admin.send("MFA CONFIRM \(code(secret, server))").last?.hasPrefix("OK second factor confirmed for admin@example.test") == true)
         #expect(try await admin.send("BIND admin@example.test \"\(password)\"") == ["OK bound as admin@example.test"])
         return (server, admin, secret, recovery)
     }
@@ -45,7 +45,7 @@ struct SecondFactorProtocolTests {
     @Test("the super administrator transfer: refused with the password alone for an account with a factor, accepted with a code; a replayed code is refused")
     func transfer() async throws {
         let (server, admin, secret, _) = try await Self.serverWithFactor()
-        #expect(try await admin.send("ADD USER carol@example.test password=carol-pw") == ["OK user carol@example.test added"])
+        #expect(try await admin.send("ADD USER carol@example.test password=carol-pw").last?.hasPrefix("OK user carol@example.test added") == true)
         // Granting admin is a sensitive act too, once the actor has a factor.
         #expect(try await admin.send("GRANT admin carol@example.test").first?.hasPrefix("ERR reauth [second-factor]") == true)
         // BIND did not open the window.
@@ -59,8 +59,8 @@ struct SecondFactorProtocolTests {
         #expect(try await admin.send("REAUTH \"\(Self.password)\" \(next)") == ["OK re-authenticated with the second factor for 5 minutes"])
         #expect(try await admin.send("REAUTH \"\(Self.password)\" \(next)") == Self.refused)
         #expect(try await admin.send("WHOAMI").first?.hasSuffix("reauthenticated=yes") == true)
-        #expect(try await admin.send("GRANT admin carol@example.test") == ["OK carol@example.test is now an administrator"])
-        #expect(try await admin.send("GRANT superadmin carol@example.test") == ["OK carol@example.test is now the super administrator; admin@example.test is an administrator"])
+        #expect(try await admin.send("GRANT admin carol@example.test").last?.hasPrefix("OK carol@example.test is now an administrator") == true)
+        #expect(try await admin.send("GRANT superadmin carol@example.test").last?.hasPrefix("OK carol@example.test is now the super administrator; admin@example.test is an administrator") == true)
         // The window closes after five minutes, like the password's.
         server.clock.advance(by: 301)
         #expect(try await admin.send("WHOAMI").first?.hasSuffix("reauthenticated=no") == true)
@@ -135,12 +135,12 @@ struct SecondFactorProtocolTests {
     @Test("who may see and reset a factor; the organisation's requirement for administrators")
     func administration() async throws {
         let (server, admin, secret, _) = try await Self.serverWithFactor()
-        #expect(try await admin.send("ADD USER alice@example.test password=alice-pw") == ["OK user alice@example.test added"])
-        #expect(try await admin.send("ADD USER bob@example.test password=bob-pw") == ["OK user bob@example.test added"])
+        #expect(try await admin.send("ADD USER alice@example.test password=alice-pw").last?.hasPrefix("OK user alice@example.test added") == true)
+        #expect(try await admin.send("ADD USER bob@example.test password=bob-pw").last?.hasPrefix("OK user bob@example.test added") == true)
         let alice = try await server.boundClient("alice@example.test", password: "alice-pw")
         let aliceSecret = try await Self.enroll(alice).secret
         #expect(try await alice.send("MFA CONFIRM 12345x").first?.hasPrefix("ERR invalid") == true)
-        #expect(try await alice.send("MFA CONFIRM \(Self.code(aliceSecret, server))") == ["OK second factor confirmed for alice@example.test"])
+        #expect(try await alice.send("MFA CONFIRM \(Self.code(aliceSecret, server))").last?.hasPrefix("OK second factor confirmed for alice@example.test") == true)
         #expect(try await alice.send("MFA STATUS admin@example.test") == ["ERR denied [own-entries-only] users may ask only about their own second factor"])
         #expect(try await alice.send("MFA REMOVE bob@example.test").first?.hasPrefix("ERR denied") == true)
         #expect(try await alice.send("MFA REMOVE admin@example.test").first?.hasPrefix("ERR denied") == true)
@@ -148,18 +148,18 @@ struct SecondFactorProtocolTests {
         // The reset is a sensitive act for the super administrator, who has a factor.
         #expect(try await admin.send("MFA REMOVE alice@example.test").first?.hasPrefix("ERR reauth [second-factor]") == true)
         #expect(try await admin.send("REAUTH \"\(Self.password)\" \(Self.code(secret, server, steps: 1))").first?.hasPrefix("OK") == true)
-        #expect(try await admin.send("MFA REMOVE alice@example.test") == ["OK second factor of alice@example.test removed"])
+        #expect(try await admin.send("MFA REMOVE alice@example.test").last?.hasPrefix("OK second factor of alice@example.test removed") == true)
         #expect(try await admin.send("MFA STATUS alice@example.test") == ["* login=alice@example.test factor=none recovery=0 required=no", "OK"])
 
         // Require a factor of administrators: bob, made one, can bind but not act until he enrols.
-        #expect(try await admin.send("GRANT admin bob@example.test") == ["OK bob@example.test is now an administrator"])
-        #expect(try await admin.send("MODIFY ORG adminfactor=yes") == ["OK organisation updated"])
+        #expect(try await admin.send("GRANT admin bob@example.test").last?.hasPrefix("OK bob@example.test is now an administrator") == true)
+        #expect(try await admin.send("MODIFY ORG adminfactor=yes").last?.hasPrefix("OK organisation updated") == true)
         let bob = try await server.boundClient("bob@example.test", password: "bob-pw")
         #expect(try await bob.send("MFA STATUS") == ["* login=bob@example.test factor=none recovery=0 required=yes", "OK"])
         #expect(try await bob.send("ADD USER dave@example.test") == ["ERR denied [second-factor] the organisation requires a second factor of administrators: enrol one with MFA ENROLL and MFA CONFIRM first"])
         let bobSecret = try await Self.enroll(bob).secret
         #expect(try await bob.send("MFA CONFIRM \(Self.code(bobSecret, server))").first?.hasPrefix("OK") == true)
-        #expect(try await bob.send("ADD USER dave@example.test") == ["OK user dave@example.test added"])
+        #expect(try await bob.send("ADD USER dave@example.test").last?.hasPrefix("OK user dave@example.test added") == true)
         try await server.stop()
     }
 }
