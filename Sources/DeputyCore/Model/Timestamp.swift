@@ -13,31 +13,36 @@ public enum Timestamp {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civil(fromDays: days)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(20)
-        func put(_ value: Int, digits: Int) {
-            var divisor = 1
-            for _ in 1..<digits { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
+        // Always 20 bytes (years are clamped to four digits): written straight into the
+        // string's storage, with no intermediate array.
+        return String(unsafeUninitializedCapacity: 20) { bytes in
+            var index = 0
+            func put(_ value: Int, digits: Int) {
+                var rest = value
+                for position in stride(from: index + digits - 1, through: index, by: -1) {
+                    bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += digits
             }
+            func put(_ byte: Character) {
+                bytes[index] = byte.asciiValue!
+                index += 1
+            }
+            put(Int(year), digits: 4)
+            put("-")
+            put(month, digits: 2)
+            put("-")
+            put(day, digits: 2)
+            put("T")
+            put(secondOfDay / 3_600, digits: 2)
+            put(":")
+            put(secondOfDay / 60 % 60, digits: 2)
+            put(":")
+            put(secondOfDay % 60, digits: 2)
+            put("Z")
+            return index
         }
-        put(Int(year), digits: 4)
-        bytes.append(UInt8(ascii: "-"))
-        put(month, digits: 2)
-        bytes.append(UInt8(ascii: "-"))
-        put(day, digits: 2)
-        bytes.append(UInt8(ascii: "T"))
-        put(secondOfDay / 3_600, digits: 2)
-        bytes.append(UInt8(ascii: ":"))
-        put(secondOfDay / 60 % 60, digits: 2)
-        bytes.append(UInt8(ascii: ":"))
-        put(secondOfDay % 60, digits: 2)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
