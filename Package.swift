@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The directory: entities, rules, commands, queries, indexes, password hashing.
@@ -66,6 +67,25 @@ let package = Package(
             dependencies: [
                 "DeputyCore",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Cluster mode: the shared, ordered log of commands in PostgreSQL (schema, appends with
+        // group commit, the applier that follows the log on every node, shared snapshots).
+        // The embedded store stays the single-node default; nothing here runs without a
+        // configured database.
+        .target(
+            name: "DeputyCluster",
+            dependencies: [
+                "DeputyCore",
+                "DeputyStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -122,6 +142,7 @@ let package = Package(
         .target(
             name: "DeputyDaemon",
             dependencies: [
+                "DeputyCluster",
                 "DeputyCore",
                 "DeputyServer",
                 "DeputyMailAdapters",
@@ -164,6 +185,7 @@ let package = Package(
         .executableTarget(
             name: "deputyd",
             dependencies: [
+                "DeputyCluster",
                 "DeputyCore",
                 "DeputyDaemon",
                 "DeputyProtocol",
@@ -284,6 +306,25 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Cluster mode against a real PostgreSQL primary with a synchronous standby, started
+        // by the tests themselves (Debian's postgresql-15).
+        .testTarget(
+            name: "DeputyClusterTests",
+            dependencies: [
+                "DeputyCluster",
+                "DeputyCore",
+                "DeputyDaemon",
+                "DeputyMailAdapters",
+                "DeputyProtocol",
+                "DeputyServer",
+                "DeputyStore",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

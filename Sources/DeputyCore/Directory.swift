@@ -24,6 +24,8 @@ public struct Directory: Sendable {
     public internal(set) var spamSettings: SpamSettings
     /// The audit log.
     public internal(set) var auditLog: AuditLog
+    /// The users' second factors, by user.
+    public internal(set) var secondFactors: TreeDictionary<EntityID, SecondFactor>
     /// The identity of the super administrator.
     public internal(set) var superAdministrator: EntityID?
     /// How many commands (applied or refused) this version has seen.
@@ -43,6 +45,7 @@ public struct Directory: Sendable {
         policies = [:]
         spamSettings = SpamSettings()
         auditLog = AuditLog()
+        secondFactors = [:]
         superAdministrator = nil
         revision = 0
         nextIdentity = 1
@@ -72,7 +75,7 @@ public struct Directory: Sendable {
     /// Writes the index entries of every address of `user`, from the user and the
     /// delegation and membership indexes: call it after any of them changes for the user.
     mutating func indexAddresses(of user: User) {
-        let groups = indexes.groupsByMember[user.id] ?? []
+        let groups = effectiveGroups(ofUser: user.id)
         let entries = Self.addressEntries(
             of: user, delegations: indexes.delegationsByMailbox[user.id] ?? [], groups: groups,
             groupAddresses: groups.compactMap { self.groups[$0]?.address },
@@ -218,12 +221,13 @@ public struct Directory: Sendable {
         }
     }
 
-    /// The email policy that applies to a user: their own, else the strictest of their
-    /// groups' policies, else the organisation default.
+    /// The email policy that applies to a user: their own, else the strictest of the
+    /// policies of the groups they are inside (directly or through nested groups), else
+    /// the organisation default.
     public func effectivePolicy(for user: User) -> EmailPolicy {
         if let name = user.policy, let policy = policies[name] { return policy }
         var groupPolicies: [EmailPolicy] = []
-        for groupID in indexes.groupsByMember[user.id] ?? [] {
+        for groupID in effectiveGroups(ofUser: user.id) {
             if let name = groups[groupID]?.policy, let policy = policies[name] { groupPolicies.append(policy) }
         }
         if !groupPolicies.isEmpty {
@@ -235,10 +239,63 @@ public struct Directory: Sendable {
         return policies[defaultName] ?? EmailPolicy(name: defaultName, mailboxDelegationAllowed: true)
     }
 
-    /// The groups a user belongs to.
+    /// The groups a user belongs to directly, then those that contain them, and so on up:
+    /// each once, nearest first. What send-as, delegations to groups and mailbox access go by.
+    func effectiveGroups(ofUser user: EntityID) -> [EntityID] {
+        Self.expandUpwards(indexes.groupsByMember[user] ?? []) { indexes.parentsByGroup[$0] }
+    }
+
+    /// `direct` and every group above them through `parents`, each once, nearest first.
+    static func expandUpwards(_ direct: [EntityID], parents: (EntityID) -> [EntityID]?) -> [EntityID] {
+        var result = direct
+        var seen = Set(direct)
+        var index = 0
+        while index < result.count {
+            for parent in parents(result[index]) ?? [] where seen.insert(parent).inserted { result.append(parent) }
+            index += 1
+        }
+        return result
+    }
+
+    /// The users in a group, directly or through the groups nested in it, each once.
+    func usersUnder(group groupID: EntityID) -> [EntityID] {
+        var users: [EntityID] = []
+        var seenUsers: Set<EntityID> = []
+        var seenGroups: Set<EntityID> = [groupID]
+        var pending = [groupID]
+        while let next = pending.popLast() {
+            for member in groups[next]?.members ?? [] {
+                switch member {
+                case .user(let id): if seenUsers.insert(id).inserted { users.append(id) }
+                case .group(let id): if seenGroups.insert(id).inserted { pending.append(id) }
+                case .external: break
+                }
+            }
+        }
+        return users
+    }
+
+    /// Whether `inner` is `outer` or lies inside it, however deep.
+    func group(_ inner: EntityID, isWithin outer: EntityID) -> Bool {
+        var seen: Set<EntityID> = [outer]
+        var pending = [outer]
+        if inner == outer { return true }
+        while let next = pending.popLast() {
+            for case .group(let id) in groups[next]?.members ?? [] {
+                if id == inner { return true }
+                if seen.insert(id).inserted { pending.append(id) }
+            }
+        }
+        return false
+    }
+
+    /// The groups a user belongs to directly.
     public func groups(containing user: EntityID) -> [Group] {
         (indexes.groupsByMember[user] ?? []).compactMap { groups[$0] }
     }
+
+    /// The user's second factor, confirmed or pending.
+    public func secondFactor(of user: EntityID) -> SecondFactor? { secondFactors[user] }
 
     /// The delegations of a mailbox.
     public func delegations(ofMailbox mailbox: EntityID) -> [Delegation] {

@@ -14,6 +14,9 @@ public struct DirectoryContents: Codable, Sendable, Equatable {
     public var policies: [EmailPolicy]
     public var spamSettings: SpamSettings
     public var auditLog: [AuditRecord]
+    /// The users' second factors, secrets sealed; `nil` when there are none, so documents
+    /// written before factors existed read and write the same.
+    public var secondFactors: [SecondFactor]?
     public var superAdministrator: EntityID?
     public var nextIdentity: UInt64
     public var revision: UInt64
@@ -21,7 +24,7 @@ public struct DirectoryContents: Codable, Sendable, Equatable {
     public init(
         organization: Organization?, users: [User], groups: [Group], services: [ServiceAccount],
         delegations: [Delegation], policies: [EmailPolicy], spamSettings: SpamSettings, auditLog: [AuditRecord],
-        superAdministrator: EntityID?, nextIdentity: UInt64, revision: UInt64
+        superAdministrator: EntityID?, nextIdentity: UInt64, revision: UInt64, secondFactors: [SecondFactor]? = nil
     ) {
         self.organization = organization
         self.users = users
@@ -31,6 +34,7 @@ public struct DirectoryContents: Codable, Sendable, Equatable {
         self.policies = policies
         self.spamSettings = spamSettings
         self.auditLog = auditLog
+        self.secondFactors = secondFactors
         self.superAdministrator = superAdministrator
         self.nextIdentity = nextIdentity
         self.revision = revision
@@ -56,7 +60,8 @@ extension Directory {
             auditLog: auditLog.all,
             superAdministrator: superAdministrator,
             nextIdentity: nextIdentity,
-            revision: revision
+            revision: revision,
+            secondFactors: secondFactors.isEmpty ? nil : secondFactors.values.sorted { $0.user < $1.user }
         )
     }
 
@@ -112,6 +117,7 @@ extension Directory {
         var groupPositions = [EntityID: Int](minimumCapacity: contents.groups.count)
         var groupsByOwner: [EntityID: [EntityID]] = [:]
         var groupsByMember: [EntityID: [EntityID]] = [:]
+        var parentsByGroup: [EntityID: [EntityID]] = [:]
         for (position, group) in contents.groups.enumerated() {
             try claim(group.id)
             groupPositions[group.id] = position
@@ -123,6 +129,20 @@ extension Directory {
             for case .user(let id) in group.members {
                 guard userPositions[id] != nil else { throw DirectoryContentsError(description: "group \(group.address) holds a missing user") }
                 groupsByMember[id, default: []].append(group.id)
+            }
+            for case .group(let id) in group.members { parentsByGroup[id, default: []].append(group.id) }
+        }
+        for (child, parents) in parentsByGroup {
+            guard groupPositions[child] != nil else { throw DirectoryContentsError(description: "group \(contents.groups[groupPositions[parents[0]]!].address) holds a missing group") }
+            // A group above itself would be a cycle, which no command makes.
+            if Self.expandUpwards(parents, parents: { parentsByGroup[$0] }).contains(child) {
+                throw DirectoryContentsError(description: "group \(contents.groups[groupPositions[child]!].address) contains itself through nested groups")
+            }
+        }
+        for factor in contents.secondFactors ?? [] {
+            guard userPositions[factor.user] != nil else { throw DirectoryContentsError(description: "a second factor belongs to a missing user \(factor.user)") }
+            guard secondFactors.updateValue(factor, forKey: factor.user) == nil else {
+                throw DirectoryContentsError(description: "user \(factor.user) has two second factors")
             }
         }
         for service in contents.services {
@@ -165,12 +185,12 @@ extension Directory {
 
         // What is left builds the persistent maps, the address index (whose entries carry
         // each user's delegations and groups) on one core and the rest on another.
-        let groupsByMemberSnapshot = groupsByMember, delegationsByMailboxSnapshot = delegationsByMailbox
+        let groupsByMemberSnapshot = groupsByMember, delegationsByMailboxSnapshot = delegationsByMailbox, parentsSnapshot = parentsByGroup
         let groupAddressEntries = addresses
         let (addressIndex, maps) = Concurrently.both({ [userPositions, groupPositions] in
             var addresses = groupAddressEntries
             for user in contents.users {
-                let groups = groupsByMemberSnapshot[user.id] ?? []
+                let groups = Self.expandUpwards(groupsByMemberSnapshot[user.id] ?? []) { parentsSnapshot[$0] }
                 let entries = Self.addressEntries(
                     of: user, delegations: delegationsByMailboxSnapshot[user.id] ?? [], groups: groups,
                     groupAddresses: groups.map { contents.groups[groupPositions[$0]!].address },
@@ -186,6 +206,7 @@ extension Directory {
                 delegations: TreeDictionary(uniqueKeysWithValues: contents.delegations.lazy.map { ($0.id, $0) }),
                 groupsByOwner: TreeDictionary(groupsByOwner),
                 groupsByMember: TreeDictionary(groupsByMemberSnapshot),
+                parentsByGroup: TreeDictionary(parentsSnapshot),
                 delegationsByMailbox: TreeDictionary(delegationsByMailboxSnapshot),
                 delegationsByDelegate: TreeDictionary(delegationsByDelegate),
                 delegationByPair: TreeDictionary(delegationByPair)
@@ -197,6 +218,7 @@ extension Directory {
         indexes.addresses = addressIndex
         indexes.groupsByOwner = maps.groupsByOwner
         indexes.groupsByMember = maps.groupsByMember
+        indexes.parentsByGroup = maps.parentsByGroup
         indexes.delegationsByMailbox = maps.delegationsByMailbox
         indexes.delegationsByDelegate = maps.delegationsByDelegate
         indexes.delegationByPair = maps.delegationByPair

@@ -45,7 +45,7 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
             let settings = try read()
             let tls = try DaemonTLS.load(settings, logger: logger)
             daemon.update(tls: tls)
-            DaemonDescriptors.ensure(server: settings.server.limits, mail: running.mail, logger: logger)
+            DaemonDescriptors.ensure(server: settings.server.limits, mail: running.mail, threads: running.threads, logger: logger)
             daemon.update(limits: settings.server.limits)
             throttle.update(policy: settings.throttle)
             levels?.current = settings.logLevel

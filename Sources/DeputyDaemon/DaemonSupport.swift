@@ -34,8 +34,8 @@ public enum DaemonNotifications {
 
 /// The open-file limit, raised at start and on reload to what the connection limits need.
 public enum DaemonDescriptors {
-    public static func ensure(server: ServerLimits, mail: MailAdapterConfiguration, logger: Logger) {
-        let needed = DescriptorLimit.needed(server: server, mail: mail, cores: ProcessInfo.processInfo.activeProcessorCount)
+    public static func ensure(server: ServerLimits, mail: MailAdapterConfiguration, threads: Int, logger: Logger) {
+        let needed = DescriptorLimit.needed(server: server, mail: mail, cores: threads)
         guard let (before, after) = DescriptorLimit.raise(toward: needed) else {
             logger.warning("could not read the open-file limit")
             return

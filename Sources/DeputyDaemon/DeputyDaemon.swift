@@ -41,6 +41,8 @@ public final class DeputyDaemon: Sendable {
         public var metricsRegistry: PrometheusCollectorRegistry?
         /// Hears of the protocol's bound listeners, once, when they listen.
         public var onListening: @Sendable ([DeputyServer.BoundListener]) -> Void = { _ in }
+        /// Random bytes for TOTP secrets and recovery codes; tests make them repeatable.
+        public var factorRandomness: @Sendable (Int) -> [UInt8] = FactorRandomness.system
         /// Hears of the mail listeners, once, when they listen.
         public var onMailListening: @Sendable ([MailAdapterServer.BoundListener]) -> Void = { _ in }
 
@@ -115,38 +117,37 @@ public final class DeputyDaemon: Sendable {
         let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }
 
-        DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, logger: logger)
+        DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, threads: initial.threads, logger: logger)
         let notifier = SystemdNotifier()
 
-        // The store refuses to start when the data directory or any file in it is open to
-        // group or others.
-        let store = try await Store.open(
-            path: initial.data,
-            configuration: StoreConfiguration(snapshotEveryRecords: initial.snapshotEvery, snapshotEverySeconds: initial.snapshotInterval),
-            logger: Logger(label: "deputyd.store"), lock: lock
-        )
-        opened(store)
-        readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
+        // The data directory's store, or in cluster mode the shared log in PostgreSQL
+        // followed by this node (docs/cluster.md).
+        let backend = try await DirectoryBackend.open(initial, lock: lock!, logger: logger)
+        if let store = backend.store {
+            opened(store)
+            readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
+        }
         // Without a configured certificate, the data directory's own (made on first start).
         let tls = try configuredTLS ?? DaemonTLS.load(initial, logger: logger)
 
-        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
+        let pool = NIOThreadPool(numberOfThreads: initial.hashThreads)
         pool.start()
         let passwords = PasswordService(hasher: options.hasher, pool: pool)
-        let loaded = store.directory.organization == nil ? nil : StartupLine.Loaded(store)
-        if loaded == nil {
+        let loaded = backend.loaded
+        if let store = backend.store, loaded == nil {
             try await FirstStart.createOrganization(
                 in: store, name: FirstStart.organization, domain: DomainName(FirstStart.domain)!,
                 superAdministrator: EmailAddress(FirstStart.superAdministrator)!, password: initial.initialPassword, dataDirectory: initial.data,
                 passwords: passwords, time: options.clock(), logger: logger
             )
         }
-        await audit?.catchUp(with: store.directory.auditLog)
+        await audit?.catchUp(with: backend.live.directory.auditLog)
         let throttle = LoginThrottle(policy: initial.throttle)
-        let committer = StoreCommitter(store: store, audit: audit)
+        let committer = backend.committer(audit: audit)
         let environment = SessionEnvironment(
             committer: committer, passwords: passwords, throttle: throttle, clock: options.clock,
-            limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing
+            limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing,
+            factorBox: try DataFiles.factorBox(dataDirectory: initial.data), randomBytes: options.factorRandomness
         )
         let metricsAddress = metrics
         let onListening = options.onListening
@@ -156,12 +157,18 @@ public final class DeputyDaemon: Sendable {
             DaemonNotifications.send({ try notifier.ready() }, logger: logger)
             onListening(bound)
         }
-        // The store's maintenance first, so that it stops last, after the listeners.
-        var services: [any Service] = [StoreMaintenance(store: store, logger: logger), server]
+        // The store's maintenance (or the cluster node) first, so that it stops last, after
+        // the listeners.
+        var services: [any Service] = [backend.maintenance(logger: logger), server]
         if !initial.mail.isEmpty {
             let mailLogger = Logger(label: "deputyd.mail")
+            // The delegated-send audit: queued while changes are refused (cluster mode with
+            // PostgreSQL away) and written once they are accepted again. Before the mail
+            // listeners in the group, so it stops after them.
+            let recorder = CommittingDelegatedSendRecorder(committer: committer, logger: mailLogger)
+            services.append(recorder)
             let mailEnvironment = MailAdapterEnvironment(
-                sharing: environment, recorder: CommittingDelegatedSendRecorder(committer: committer, logger: mailLogger),
+                sharing: environment, recorder: recorder,
                 // The directory is recovered before any service starts.
                 isReady: { true }
             )

@@ -1,3 +1,5 @@
+import DeputyCluster
+import DeputyCore
 import DeputyServer
 import DeputyStore
 import Foundation
@@ -14,11 +16,23 @@ struct StartupLine: CustomStringConvertible {
     /// What a restart found in the data directory.
     struct Loaded {
         let counts: DirectoryCounts
-        let recovery: RecoveryReport
+        /// Where the directory came from and at which revision.
+        let origin: String
 
         init(_ store: Store) {
             counts = DirectoryCounts(store.directory)
-            recovery = store.recovery
+            let recovery = store.recovery
+            let replayed = recovery.replayedRecords
+            let snapshot = recovery.snapshotSequence.map { "snapshot at \($0), " } ?? "no snapshot, "
+            origin = "at sequence \(recovery.lastSequence) (\(snapshot)\(replayed) journal record\(replayed == 1 ? "" : "s") replayed)"
+        }
+
+        /// A cluster node: the shared log's sequence it starts from, and whether that came
+        /// from its local state file or from the newest shared snapshot.
+        init(_ node: ClusterNode) {
+            let directory = node.live.directory
+            counts = DirectoryCounts(directory)
+            origin = "at sequence \(directory.revision) of the shared log (from \(node.startedFromLocalState ? "the local state file" : "the shared snapshot"))"
         }
     }
 
@@ -34,10 +48,7 @@ struct StartupLine: CustomStringConvertible {
         let directory = URL(fileURLWithPath: settings.data).standardizedFileURL.path
         var text = "deputyd \(DeputyVersion.current) started; data directory \(directory): "
         if let loaded {
-            let replayed = loaded.recovery.replayedRecords
-            let snapshot = loaded.recovery.snapshotSequence.map { "snapshot at \($0), " } ?? "no snapshot, "
-            text += "loaded \(loaded.counts) at sequence \(loaded.recovery.lastSequence)"
-                + " (\(snapshot)\(replayed) journal record\(replayed == 1 ? "" : "s") replayed)"
+            text += "loaded \(loaded.counts) \(loaded.origin)"
         } else {
             text += "new, with the organisation \(FirstStart.organization)"
         }

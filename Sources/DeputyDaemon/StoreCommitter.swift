@@ -13,10 +13,10 @@ struct StoreCommitter: DirectoryCommitter {
 
     var live: LiveDirectory { store.live }
 
-    func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
-        let result = try await store.commit(command, context: context).result
+    func commit(_ command: Command, context: CommandContext) async throws -> Committed {
+        let outcome = try await store.commit(command, context: context)
         if let audit { await audit.catchUp(with: store.directory.auditLog) }
-        return result
+        return Committed(result: outcome.result, revision: outcome.sequence)
     }
 
     func snapshot() async throws -> String {

@@ -27,6 +27,12 @@ extension VerbSyntax {
 
         private let decoder: Decoder
 
+        /// The least number of positional arguments after the verb and subverb.
+        public let minimumPositionals: Int
+
+        /// The keys of the named arguments that must be present.
+        public let requiredKeys: [String]
+
         init(
             verb: String,
             subverb: String? = nil,
@@ -43,6 +49,9 @@ extension VerbSyntax {
             self.parameters = parameters
             self.summary = summary
             self.allowedBeforeAuthentication = allowedBeforeAuthentication
+            // Worked out once: every request is checked against them.
+            self.minimumPositionals = operands.count { !$0.isOptional }
+            self.requiredKeys = parameters.filter(\.isRequired).map(\.key)
             self.synopsis = ([verb] + (subverb.map { [$0] } ?? []) + operands.map(\.synopsis) + parameters.map(\.synopsis))
                 .joined(separator: " ")
         }
@@ -63,16 +72,28 @@ extension VerbSyntax {
             try decoder(Request.Arguments(line, entry: self))
         }
 
+        /// The same entry, also accepting `revision=<n>`: the request is then answered once
+        /// the server has reached that revision (``Request/atRevision(_:_:)``).
+        func acceptingRevision() -> Entry {
+            let decoder = self.decoder
+            return Entry(
+                verb: verb, subverb: subverb, operands: operands, parameters: parameters + [.text("revision", "n")],
+                allowedBeforeAuthentication: allowedBeforeAuthentication, summary: summary
+            ) { arguments throws(Request.DecodingError) in
+                let request = try decoder(arguments)
+                guard let text = arguments.named("revision") else { return request }
+                guard text.utf8.count <= 20, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let revision = UInt64(text) else {
+                    throw Request.DecodingError(.syntax, "revision must be a number, the revision a change was answered with")
+                }
+                return .atRevision(revision, request)
+            }
+        }
+
         // MARK: - Derived
 
         /// The verb and subverb, for example `ADD USER` or `PING`.
         public var name: String {
             self.subverb.map { "\(self.verb) \($0)" } ?? self.verb
-        }
-
-        /// The least number of positional arguments after the verb and subverb.
-        public var minimumPositionals: Int {
-            self.operands.count { !$0.isOptional }
         }
 
         /// The greatest number of positional arguments after the verb and subverb.
@@ -83,11 +104,6 @@ extension VerbSyntax {
         /// The keys of all accepted named arguments.
         public var allowedKeys: [String] {
             self.parameters.map(\.key)
-        }
-
-        /// The keys of the named arguments that must be present.
-        public var requiredKeys: [String] {
-            self.parameters.filter(\.isRequired).map(\.key)
         }
 
         /// The parameter for `key`, if the entry accepts it.
@@ -101,8 +117,18 @@ extension VerbSyntax {
         /// ADD USER alice@example.org   ->   ["alice@example.org"]
         /// ```
         public func operands(of request: RequestLine) -> [String] {
-            let positionals = request.positionals
-            return self.subverb == nil ? positionals : Array(positionals.dropFirst())
+            // One pass and one array: this runs for every request.
+            var operands: [String] = []
+            operands.reserveCapacity(request.arguments.count)
+            var skip = self.subverb == nil ? 0 : 1
+            for case .positional(let value) in request.arguments {
+                if skip > 0 {
+                    skip -= 1
+                } else {
+                    operands.append(value)
+                }
+            }
+            return operands
         }
 
         /// The `HELP` data record for this entry:

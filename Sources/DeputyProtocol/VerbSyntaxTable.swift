@@ -9,7 +9,7 @@ extension VerbSyntax {
     ///
     /// Entries of one verb are adjacent, and a verb either has subverbs for all its entries or
     /// has a single entry without one.
-    public static let entries: [Entry] = Self.session + Self.directory + Self.queries
+    public static let entries: [Entry] = Self.session + Self.directory + Self.secondFactor + Self.queries
 
     // MARK: - Session
 
@@ -21,8 +21,8 @@ extension VerbSyntax {
             decode: Request.decodeBind
         ),
         Entry(
-            verb: "REAUTH", operands: [.required("password")],
-            summary: "Confirm the password again before a sensitive operation",
+            verb: "REAUTH", operands: [.required("password"), .optional("code")],
+            summary: "Confirm the password again before a sensitive operation, with a code where the account has a second factor",
             decode: Request.decodeReauth
         ),
         Entry(verb: "WHOAMI", summary: "Show the authenticated identity and its roles", decode: Request.decodeWhoami),
@@ -76,7 +76,7 @@ extension VerbSyntax {
                 ],
                 summary: "List audit log entries, newest first",
                 decode: Request.decodeAudit
-            ),
+            ).acceptingRevision(),
             Entry(verb: "SNAPSHOT", summary: "Write a consistent snapshot of the directory store", decode: Request.decodeSnapshot),
         ]
 
@@ -145,7 +145,7 @@ extension VerbSyntax {
                 .text("name", "name"), .text("logo", "logo"), .text("defaultpolicy", "name"),
                 .oneOf("orggroups", Self.groupCreators), .oneOf("personalgroups", Self.groupCreators),
                 .oneOf("personalexternal", Self.yesNo), .oneOf("orgexternal", Self.yesNo),
-                .text("reserved", "local parts"),
+                .text("reserved", "local parts"), .oneOf("adminfactor", Self.yesNo),
             ],
             summary: "Change organisation settings",
             decode: Request.decodeModifyOrganization
@@ -168,6 +168,31 @@ extension VerbSyntax {
             ],
             summary: "Change spam filtering settings and sender lists",
             decode: Request.decodeModifySpam
+        ),
+    ]
+
+    // MARK: - Second factor
+
+    private static let secondFactor: [Entry] = [
+        Entry(
+            verb: "MFA", subverb: "ENROLL",
+            summary: "Enrol a TOTP second factor: its secret, otpauth:// URI and recovery codes, shown once",
+            decode: Request.decodeMFAEnroll
+        ),
+        Entry(
+            verb: "MFA", subverb: "CONFIRM", operands: [.required("code")],
+            summary: "Confirm the enrolled second factor with a first code from the authenticator",
+            decode: Request.decodeMFAConfirm
+        ),
+        Entry(
+            verb: "MFA", subverb: "REMOVE", operands: [.optional("login")],
+            summary: "Remove one's own second factor, or reset another user's (after REAUTH with a code)",
+            decode: Request.decodeMFARemove
+        ),
+        Entry(
+            verb: "MFA", subverb: "STATUS", operands: [.optional("login")],
+            summary: "Whether a user has a second factor and how many recovery codes remain",
+            decode: Request.decodeMFAStatus
         ),
     ]
 
@@ -220,7 +245,11 @@ extension VerbSyntax {
             summary: "The roles and privileges of a user",
             decode: Request.decodePrivileges
         ),
-        Entry(verb: "QUERY", subverb: "MEMBERS", operands: [.required("group")], summary: "The members of a group", decode: Request.decodeMembers),
+        Entry(
+            verb: "QUERY", subverb: "MEMBERS", operands: [.required("group")], parameters: [.oneOf("expand", Self.yesNo)],
+            summary: "The members of a group; expand=yes lists everyone inside nested groups too, with the group that holds each",
+            decode: Request.decodeMembers
+        ),
         Entry(
             verb: "QUERY", subverb: "ENTRY", operands: [.required("address-or-dn")],
             summary: "One directory entry with its attributes",
@@ -239,5 +268,5 @@ extension VerbSyntax {
         Entry(verb: "QUERY", subverb: "SPAM", summary: "Spam filtering settings and sender lists", decode: Request.decodeSpam),
         Entry(verb: "QUERY", subverb: "POLICIES", summary: "The email policies and which one is the default", decode: Request.decodePolicies),
         Entry(verb: "QUERY", subverb: "ORG", summary: "Organisation settings", decode: Request.decodeOrganization),
-    ]
+    ].map { $0.acceptingRevision() }
 }

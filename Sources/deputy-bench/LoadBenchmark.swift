@@ -25,7 +25,8 @@ struct LoadBenchmark: AsyncParsableCommand {
     @Option(help: "Also log in this many times per second (BIND as dataset users over 10 more connections) while the workload runs.") var bindRate: Int?
     @Option(help: "Write the results as JSON to this file as well.") var json: String?
 
-    @Option(help: "A running daemon, HOST:PORT, instead of starting one (for the socketmap workload, its socketmap listener).") var address: String?
+    @Option(help: "A running daemon, HOST:PORT, instead of starting one (for the socketmap workload, its socketmap listener); the nodes of a cluster, comma-separated, share the connections in turn.") var address: String?
+    @Option(help: "With several --address nodes: this many times a second, change an entry through one node and time until each other node answers a query that waits for that change's revision (replication lag as a client sees it).") var lagProbes: Int?
     @Option(help: "With --address: the CA or self-signed certificate (PEM) to trust.") var ca: String?
     @Option(help: "With --address: the daemon's process id, to report its CPU time and memory.") var pid: Int32?
     @Option(help: "The login to BIND as.") var login = "admin@\(BenchDataset.domain)"
@@ -47,6 +48,9 @@ struct LoadBenchmark: AsyncParsableCommand {
         if rate != nil, depth != 1 { throw ValidationError("--rate writes each request when it is due; --depth does not apply") }
         if rate != nil || bindRate != nil, workload == .socketmap { throw ValidationError("the socketmap workload runs closed loop, without --rate or --bind-rate") }
         if address != nil, data != nil { throw ValidationError("--data is for a daemon this starts; not with --address") }
+        if let lagProbes {
+            guard lagProbes > 0, (address ?? "").split(separator: ",").count >= 2 else { throw ValidationError("--lag-probes needs a positive rate and two or more --address nodes") }
+        }
     }
 
     func run() async throws {
@@ -56,11 +60,14 @@ struct LoadBenchmark: AsyncParsableCommand {
 
         var daemon: BenchDaemon?
         var temporary: String?
-        let connect: @Sendable () async throws -> DeputyConnection
+        // Connection `index` goes to node `index` modulo the nodes given.
+        let connect: @Sendable (Int) async throws -> DeputyConnection
+        var nodes = 1
         if let address {
-            let endpoint = try DeputyClientConfiguration.Endpoint(parsing: address)
+            let endpoints = try address.split(separator: ",").map { try DeputyClientConfiguration.Endpoint(parsing: String($0)) }
+            nodes = endpoints.count
             let configuration = DeputyClientConfiguration(trust: ca.map(DeputyTrust.certificateFile) ?? .systemDefault)
-            connect = { try await DeputyConnection.connect(to: endpoint, configuration: configuration) }
+            connect = { index in try await DeputyConnection.connect(to: endpoints[index % endpoints.count], configuration: configuration) }
         } else {
             let directory = data ?? {
                 let path = NSTemporaryDirectory() + "deputy-bench-\(UUID().uuidString)"
@@ -70,7 +77,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             let executable = deputyd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deputyd").path
             let started = try await BenchDaemon.start(deputyd: executable, dataDirectory: directory, dataset: dataset, passwordHash: hash)
             daemon = started
-            connect = { try await started.connect() }
+            connect = { _ in try await started.connect() }
             print("deputyd started in \(format(started.startup.seconds)) s (process start to first TLS greeting), port \(started.port)")
         }
         defer {
@@ -91,8 +98,8 @@ struct LoadBenchmark: AsyncParsableCommand {
             return (String(parts[0]), port)
         }()
         var sessions: [DeputyConnection] = []
-        for _ in 0..<(socketmap == nil ? connections : 0) {
-            let connection = try await connect()
+        for index in 0..<(socketmap == nil ? connections : 0) {
+            let connection = try await connect(index)
             let reply = try await connection.bind(login: login, password: password)
             guard reply.status.isOK else { throw BenchFailure("BIND as \(login) was refused: \(reply.status)") }
             sessions.append(connection)
@@ -100,9 +107,19 @@ struct LoadBenchmark: AsyncParsableCommand {
         let pools = socketmap == nil ? (0..<connections).map { workload.requests(dataset: dataset, contents: contents, connection: $0).map(\.line) } : []
         var binders: [DeputyConnection] = []
         if bindRate != nil {
-            for _ in 0..<10 { binders.append(try await connect()) }
+            for index in 0..<10 { binders.append(try await connect(index)) }
         }
         let bindCounts = LockedCounts()
+        // One probing session per node: the first changes, the others wait for its revision.
+        var probes: [DeputyConnection] = []
+        if lagProbes != nil {
+            for node in 0..<nodes {
+                let connection = try await connect(node)
+                guard try await connection.bind(login: login, password: password).status.isOK else { throw BenchFailure("BIND as \(login) was refused") }
+                probes.append(connection)
+            }
+        }
+        let lags = LagProbe.Samples()
 
         let warmUp = ContinuousClock.now + .seconds(1)
         let end = warmUp + .seconds(seconds)
@@ -135,6 +152,14 @@ struct LoadBenchmark: AsyncParsableCommand {
                     }
                 }
             }
+            if let lagProbes, !probes.isEmpty {
+                let interval = Duration.seconds(1.0 / Double(lagProbes))
+                let probes = probes
+                tasks.addTask {
+                    try await LagProbe.run(probes, interval: interval, warmUp: warmUp, end: end, samples: lags)
+                    return ConnectionResult()
+                }
+            }
             // The daemon's CPU time is read when the warm-up ends, from here.
             try await Task.sleep(until: warmUp)
             before.set(try statistics())
@@ -143,7 +168,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             return all
         }
         let after = try statistics()
-        for session in sessions + binders { await session.close() }
+        for session in sessions + binders + probes { await session.close() }
 
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         var answers = 0
@@ -172,6 +197,11 @@ struct LoadBenchmark: AsyncParsableCommand {
             let (accepted, refused) = bindCounts.value
             report.bindStorm = ["asked": Double(bindRate), "acceptedPerSecond": Double(accepted) / seconds, "refused": Double(refused)]
             print("BIND storm: asked \(bindRate)/s, \(format(Double(accepted) / seconds, digits: 0))/s accepted, \(refused) refused")
+        }
+        if lagProbes != nil {
+            let summary = lags.summary
+            report.replicationLagMilliseconds = summary.milliseconds
+            print(summary.text)
         }
         if let firstError { print("first error: \(firstError)") }
         if let json { try report.writeJSON(to: json) }

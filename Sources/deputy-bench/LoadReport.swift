@@ -24,6 +24,9 @@ struct LoadReport: Encodable {
     let machine: [String: String]
     /// With `--bind-rate`: logins asked and accepted per second, and refused.
     var bindStorm: [String: Double]?
+    /// With `--lag-probes`: from a change's `OK` on one node to the answer of another node's
+    /// query waiting for its revision, in milliseconds (p50, p99, max, and the samples).
+    var replicationLagMilliseconds: [String: Double]?
 
     init(
         workload: String, connections: Int, depth: Int, rate: Int?, seconds: Double, answers: Int, errors: Int,

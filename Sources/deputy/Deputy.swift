@@ -21,7 +21,7 @@ struct Deputy: AsyncParsableCommand {
         subcommands: [
             UserCommand.self, GroupCommand.self, RoleCommand.self, DelegationCommand.self, PolicyCommand.self,
             OrgCommand.self, QueryCommand.self, AuditCommand.self, WhoAmI.self, Ping.self, Raw.self, Shell.self,
-            ImportCommand.self, ExportCommand.self,
+            ImportCommand.self, ExportCommand.self, MFACommand.self,
         ]
     )
 

@@ -23,17 +23,7 @@ struct Initialize: AsyncParsableCommand {
         guard let address = EmailAddress(superadmin) else { throw ValidationError("--superadmin is not a valid mail address") }
         var password: String?
         if let passwordFile {
-            let bytes: [UInt8]
-            do {
-                bytes = try PosixFileSystem().readFile(passwordFile)
-            } catch {
-                throw StartupFailure(message: "cannot read the password file \(passwordFile): \(StorageFileSystemError.explanation(error.errorNumber))")
-            }
-            guard let mode = (try? FileManager.default.attributesOfItem(atPath: passwordFile))?[.posixPermissions] as? Int, mode & 0o077 == 0 else {
-                throw StartupFailure(message: "the password file \(passwordFile) can be read by others; run: chmod 600 \(passwordFile)")
-            }
-            password = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init)
-            guard let password, !password.isEmpty else { throw StartupFailure(message: "the password file \(passwordFile) is empty") }
+            password = try PasswordFile.read(passwordFile)
         }
         let logger = Logger(label: "deputyd")
         let store: Store

@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
             print(initial.printed(), terminator: "")
             return
         }
+        // Before anything touches NIO's shared event loops: the count can be set once only,
+        // so it is a restart setting.
+        NIOSingletons.groupLoopCountSuggestion = initial.threads
         let levels = LogLevelControl(initial.logLevel)
         DaemonLogging.bootstrap(format: initial.logFormat, levels: levels)
         let logger = Logger(label: "deputyd")

@@ -36,6 +36,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.mailMaxConnections)) var mailMaxConnections: String?
     @Option(help: Self.help(.mailMaxRequest)) var mailMaxRequest: String?
     @Option(help: Self.help(.mailIdleTimeout)) var mailIdleTimeout: String?
+    @Option(help: Self.help(.threads)) var threads: String?
+    @Option(help: Self.help(.hashThreads)) var hashThreads: String?
     @Option(help: Self.help(.snapshotEvery)) var snapshotEvery: String?
     @Option(help: Self.help(.snapshotInterval)) var snapshotInterval: String?
     @Option(help: Self.help(.metricsListen)) var metricsListen: String?
@@ -43,6 +45,12 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.logFormat)) var logFormat: String?
     @Option(help: Self.help(.auditLog)) var auditLog: String?
     @Option(help: Self.help(.initialPassword)) var initialPassword: String?
+    @Option(help: Self.help(.clusterHosts)) var clusterHosts: [String] = []
+    @Option(help: Self.help(.clusterDatabase)) var clusterDatabase: String?
+    @Option(help: Self.help(.clusterUser)) var clusterUser: String?
+    @Option(help: Self.help(.clusterPasswordFile)) var clusterPasswordFile: String?
+    @Option(help: Self.help(.clusterCA)) var clusterCa: String?
+    @Option(help: Self.help(.clusterNode)) var clusterNode: String?
 
     /// The flags given, by setting.
     var flags: [Setting: [String]] {
@@ -56,14 +64,17 @@ struct SettingOptions: ParsableArguments {
             (.milter, milter), (.milterUnauthenticated, milterUnauthenticated),
             (.dovecotACL, dovecotAcl), (.dovecotACLPrefix, dovecotAclPrefix),
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
-            (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),
+            (.threads, threads), (.hashThreads, hashThreads), (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),
             (.logLevel, logLevel), (.logFormat, logFormat), (.auditLog, auditLog), (.initialPassword, initialPassword),
+            (.clusterDatabase, clusterDatabase), (.clusterUser, clusterUser), (.clusterPasswordFile, clusterPasswordFile),
+            (.clusterCA, clusterCa), (.clusterNode, clusterNode),
         ]
         var flags: [Setting: [String]] = [:]
         for (setting, value) in given {
             if let value { flags[setting] = [value] }
         }
         if !tcpTable.isEmpty { flags[.tcpTable] = tcpTable }
+        if !clusterHosts.isEmpty { flags[.clusterHosts] = clusterHosts }
         return flags
     }
 

@@ -159,6 +159,33 @@ struct ChannelSeamTests {
         #expect(error?.message.contains("to ECHO") == true)
     }
 
+    @Test("a pipelined batch whose replies keep coming does not time out, however long the whole batch takes")
+    func pipelinedBatchTimesOutOnlyWhenRepliesStop() async throws {
+        let channel = NIOAsyncTestingChannel()
+        var configuration = testConfiguration()
+        configuration.requestTimeout = .seconds(10)
+        let connection = try await Self.connected(channel, configuration: configuration)
+
+        async let first = connection.sendLine("ECHO", ["1"])
+        async let second = connection.sendLine("ECHO", ["2"])
+        async let thirdFailure = clientError { _ = try await connection.sendLine("ECHO", ["3"]) }
+        for _ in 0..<3 { _ = try await Self.nextRequestLine(channel) }
+        // Each reply 8 s after the one before: all three were written at 0 s.
+        await channel.testingEventLoop.advanceTime(by: .seconds(8))
+        try await channel.writeInbound(ByteBuffer(string: "OK\n"))
+        #expect(try await first.status.isOK)
+        await channel.testingEventLoop.advanceTime(by: .seconds(8))
+        #expect(connection.isActive)
+        try await channel.writeInbound(ByteBuffer(string: "OK\n"))
+        #expect(try await second.status.isOK)
+        // The third's time runs from the second's reply (16 s): still waiting at 25 s.
+        await channel.testingEventLoop.advanceTime(by: .seconds(9))
+        #expect(connection.isActive)
+        await channel.testingEventLoop.advanceTime(by: .seconds(1))
+        let error = await thirdFailure
+        #expect(error?.code == .requestTimeout)
+    }
+
     @Test("the greeting must arrive within the connect timeout")
     func greetingTimeout() async throws {
         let channel = NIOAsyncTestingChannel()

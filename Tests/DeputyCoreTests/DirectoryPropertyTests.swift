@@ -8,7 +8,7 @@ import Testing
 @Suite("Invariants under random commands")
 struct DirectoryPropertyTests {
     static let names = ["boss", "admin", "u1", "u2", "u3", "u4", "u5", "u6"]
-    static let groupNames = ["g1", "g2", "g3"]
+    static let groupNames = ["g1", "g2", "g3", "g4"]
 
     @Test("after every command: one super administrator, traced roles, no dangling names, sound indexes, blocked accounts get nothing")
     func invariantsHold() async {
@@ -60,6 +60,7 @@ struct DirectoryPropertyTests {
         }
         checkSendAsAgreesWithSenders(directory, now: now, step: step)
         checkReverseQueriesAgree(directory, now: now, step: step)
+        checkNestedGroups(directory, now: now, step: step)
     }
 
     /// `holders` and `rights` take each candidate through the full decision; `decide`
@@ -86,6 +87,62 @@ struct DirectoryPropertyTests {
                         #expect(send == decision, "step \(step)")
                     }
                 }
+            }
+        }
+    }
+
+    /// The users inside a group by brute force: its members, and the members of each group
+    /// in it, recursively, with no index; a group met again on its own path is a cycle.
+    static func bruteForceUsers(in groupID: EntityID, _ directory: Directory, path: [EntityID] = [], step: Int) -> Set<EntityID> {
+        guard !path.contains(groupID) else {
+            Issue.record("step \(step): a cycle of groups \(path + [groupID])")
+            return []
+        }
+        var users: Set<EntityID> = []
+        for member in directory.groups[groupID]?.members ?? [] {
+            switch member {
+            case .user(let id): users.insert(id)
+            case .group(let id): users.formUnion(bruteForceUsers(in: id, directory, path: path + [groupID], step: step))
+            case .external: break
+            }
+        }
+        return users
+    }
+
+    /// Expanded membership, send-as through groups and delegations to groups, each against
+    /// the brute-force expansion.
+    static func checkNestedGroups(_ directory: Directory, now: Date, step: Int) {
+        var inside: [EntityID: Set<EntityID>] = [:]
+        for group in directory.groups.values {
+            let users = bruteForceUsers(in: group.id, directory, step: step)
+            inside[group.id] = users
+            let expanded = directory.members(of: group.address.value, expanded: true) ?? []
+            #expect(Set(expanded.filter { !$0.external }.map(\.address)) == Set(users.compactMap { directory.users[$0]?.address }), "step \(step): \(group.address)")
+            for user in directory.users.values {
+                // A group's address is also a shared mailbox: send-as comes from membership
+                // where the group allows it, or from a delegation of the mailbox.
+                let granted = directory.delegations(ofMailbox: group.id).contains { grant in
+                    guard grant.isActive(at: now), grant.permissions.contains(.sendAs) else { return false }
+                    switch grant.delegate {
+                    case .user(let id): return id == user.id
+                    case .group(let id): return bruteForceUsers(in: id, directory, step: step).contains(user.id)
+                    }
+                }
+                let allowed = directory.sendAs(login: user.address.value, address: group.address.value, at: now).allowed
+                #expect(allowed == (!user.blocked && ((group.membersMaySendAs && users.contains(user.id)) || granted)), "step \(step): \(user.address) as \(group.address)")
+            }
+        }
+        for mailbox in directory.users.values {
+            let grants = directory.delegations(ofMailbox: mailbox.id).filter { $0.isActive(at: now) && $0.permissions.contains(.sendAs) }
+            for user in directory.users.values {
+                let expected = !user.blocked && (user.id == mailbox.id || grants.contains { grant in
+                    switch grant.delegate {
+                    case .user(let id): id == user.id
+                    case .group(let id): inside[id]?.contains(user.id) ?? false
+                    }
+                })
+                let allowed = directory.sendAs(login: user.address.value, address: mailbox.address.value, at: now).allowed
+                #expect(allowed == expected, "step \(step): \(user.address) as \(mailbox.address)")
             }
         }
     }
@@ -159,7 +216,7 @@ struct DirectoryPropertyTests {
         let user = TestDirectory.address(pick(names))
         let other = TestDirectory.address(pick(names))
         let group = TestDirectory.address(pick(groupNames))
-        switch random.next() % 21 {
+        switch random.next() % 24 {
         case 0: return .addUser(NewUser(address: user, displayName: "N", passwordHash: TestDirectory.hash))
         case 1: return .deleteUser(user)
         case 2, 17, 18: return .setRole(user, pick([Role.user, .administrator, .superAdministrator]))
@@ -180,6 +237,8 @@ struct DirectoryPropertyTests {
         case 12: return .undelegate(mailbox: random.next() % 4 == 0 ? group : user, delegate: random.next() % 3 == 0 ? group : other)
         case 13: return .modifyOrganization(OrganizationChanges(organizationGroups: pick(GroupCreationLevel.allCases), personalGroups: pick(GroupCreationLevel.allCases)))
         case 14: return .setPassword(user, TestDirectory.hash)
+        case 21, 22: return .modifyGroup(group, GroupChanges(addMembers: [TestDirectory.address(pick(groupNames))]))
+        case 23: return .modifyGroup(group, GroupChanges(removeMembers: [TestDirectory.address(pick(groupNames))]))
         case 15: return .addPolicy(EmailPolicy(name: "p\(random.next() % 2)", mailboxDelegationAllowed: random.next() % 2 == 0))
         default: return .modifyUser(user, UserChanges(policy: random.next() % 2 == 0 ? .set("p\(random.next() % 2)") : .clear))
         }

@@ -17,6 +17,7 @@ struct RequestTests {
             ("BIND alice@example.org s3cret", .bind(login: "alice@example.org", password: "s3cret")),
             ("BIND relay", .bind(login: "relay", password: nil)),
             ("REAUTH s3cret", .reauth(password: "s3cret")),
+            ("REAUTH s3cret 123456", .reauth(password: "s3cret", code: "123456")),
             ("WHOAMI", .whoami),
             ("PING", .ping),
             ("HELP", .help(topic: nil)),
@@ -43,6 +44,13 @@ struct RequestTests {
              .modify(.group(EmailAddress("sales@example.org")!, GroupChanges(membersMaySendAs: false, policy: .set("staff"), addMembers: [bob])))),
             ("MODIFY ORG name=Example logo= orggroups=all personalexternal=no orgexternal=yes reserved=ceo,board",
              .modify(.organization(OrganizationChanges(name: "Example", logo: .clear, organizationGroups: .allUsers, personalGroupsAllowExternal: false, organizationGroupsAllowExternal: true, reservedLocalParts: ["ceo", "board"])))),
+            ("MODIFY ORG adminfactor=yes", .modify(.organization(OrganizationChanges(requireAdministratorFactor: true)))),
+            ("MFA ENROLL", .mfa(.enroll)),
+            ("MFA CONFIRM 012345", .mfa(.confirm(code: "012345"))),
+            ("MFA REMOVE", .mfa(.remove(login: nil))),
+            ("MFA REMOVE alice@example.org", .mfa(.remove(login: alice))),
+            ("MFA STATUS", .mfa(.status(login: nil))),
+            ("MFA STATUS alice@example.org", .mfa(.status(login: "alice@example.org"))),
             ("MODIFY POLICY strict delegation=on", .modify(.policy(name: "strict", mailboxDelegation: true))),
             ("MODIFY SPAM blocksender=x@spam.test unblockdomain=spam.test spf=reject",
              .modify(.spam(SpamChanges(blockSenders: [EmailAddress("x@spam.test")!], unblockDomains: [DomainName("spam.test")!], spfFailure: .reject)))),
@@ -66,12 +74,17 @@ struct RequestTests {
             ("QUERY RIGHTS bob@example.org", .query(.rights(user: "bob@example.org"))),
             ("QUERY PRIVILEGES bob@example.org", .query(.privileges(user: "bob@example.org"))),
             ("QUERY MEMBERS sales@example.org", .query(.members(group: "sales@example.org"))),
+            ("QUERY MEMBERS sales@example.org expand=yes", .query(.members(group: "sales@example.org", expanded: true))),
             (#"QUERY ENTRY "uid=alice,ou=users,dc=example,dc=org""#, .query(.entry("uid=alice,ou=users,dc=example,dc=org"))),
             ("QUERY DELEGATIONS offset=10", .query(.delegations(offset: 10))),
             (#"QUERY SEARCH "(mail=*@example.org)" limit=5 offset=2"#, .query(.search(try! Request.SearchQuery("(mail=*@example.org)", limit: 5, offset: 2)))),
             ("QUERY SPAM", .query(.spam)),
             ("QUERY POLICIES", .query(.policies)),
             ("QUERY ORG", .query(.organization)),
+            // Any query or AUDIT, answered once the server has reached a revision.
+            ("QUERY SENDAS bob@example.org alice@example.org revision=42", .atRevision(42, .query(.sendAs(login: "bob@example.org", address: "alice@example.org")))),
+            ("QUERY DELEGATIONS offset=10 revision=18446744073709551615", .atRevision(UInt64.max, .query(.delegations(offset: 10)))),
+            ("AUDIT limit=5 revision=0", .atRevision(0, .audit(Request.AuditQuery(limit: 5)))),
         ]
     }()
 
@@ -114,6 +127,12 @@ struct RequestTests {
             ("MODIFY POLICY strict", .invalid, "nothing to change"),
             ("PASSWD alice@example.org new=", .invalid, "the new password can't be empty"),
             ("QUERY SEARCH (mail=", .syntax, "filter: "),
+            ("QUERY ORG revision=-1", .syntax, "revision must be a number, the revision a change was answered with"),
+            ("QUERY ORG revision=18446744073709551616", .syntax, "revision must be a number"),
+            ("AUDIT revision=", .syntax, "revision must be a number"),
+            ("MFA CONFIRM 12345", .invalid, "the code is the 6 digits the authenticator shows"),
+            ("MFA CONFIRM 12345a", .invalid, "the code is the 6 digits the authenticator shows"),
+            ("MFA REMOVE nobody", .invalid, "the login is not a valid mail address"),
         ]
         for (text, code, message) in cases {
             switch Self.decode(text) {
@@ -126,10 +145,21 @@ struct RequestTests {
         }
     }
 
+    @Test("an OK to a change carries its revision; other statuses carry none")
+    func revisionOfAReply() {
+        #expect(ReplyStatus.ok(text: "user bob@example.org added (revision 42)").revision == 42)
+        #expect(ReplyStatus.ok(text: "name (revision 7) changed (revision 8)").revision == 8)
+        for status: ReplyStatus in [.ok(text: nil), .ok(text: "pong"), .ok(text: "x (revision )"), .ok(text: "x (revision 4x)"), .error(code: .denied, text: "no (revision 3)")] {
+            #expect(status.revision == nil, "\(status)")
+        }
+    }
+
     @Test("a request's description is its name, never an argument")
     func descriptionsCarryNoSecret() {
         #expect("\(Request.bind(login: "alice@example.org", password: "s3cret"))" == "BIND")
         #expect(Request.passwd(login: "a", old: "x", new: "y").description == "PASSWD")
+        #expect(Request.reauth(password: "s3cret", code: "123456").description == "REAUTH")
+        #expect(Request.mfa(.confirm(code: "123456")).description == "MFA CONFIRM")
     }
 
     @Test("no dispatch over requests or commands falls through a default branch")

@@ -67,6 +67,11 @@ struct VerbFixture: Sendable, CustomTestStringConvertible {
             "AUDIT since=2026-01-01T00:00:00Z until=2026-02-01T00:00:00+01:00 actor=alice target=bob limit=100"
         ),
         VerbFixture("SNAPSHOT", "SNAPSHOT"),
+        // Second factor
+        VerbFixture("MFA ENROLL", "mfa enroll"),
+        VerbFixture("MFA CONFIRM", "MFA CONFIRM 123456"),
+        VerbFixture("MFA REMOVE", "MFA REMOVE alice@example.org"),
+        VerbFixture("MFA STATUS", "MFA STATUS"),
         // Queries
         VerbFixture("QUERY SENDAS", "QUERY SENDAS alice info@example.org"),
         VerbFixture("QUERY SENDONBEHALF", "QUERY SENDONBEHALF alice boss@example.org"),
@@ -107,7 +112,7 @@ struct VerbSyntaxTests {
         #expect(Set(fixtureNames).count == fixtureNames.count)
         #expect(Set(tableNames).count == tableNames.count)
         #expect(Set(fixtureNames) == Set(tableNames))
-        #expect(tableNames.count == 44)
+        #expect(tableNames.count == 48)
     }
 
     // MARK: - Table
@@ -132,7 +137,7 @@ struct VerbSyntaxTests {
             #expect(siblings.allSatisfy { ($0.subverb == nil) == (entry.subverb == nil) })
             if entry.subverb == nil { #expect(siblings.count == 1) }
         }
-        #expect(VerbSyntax.verbs.count == 17)
+        #expect(VerbSyntax.verbs.count == 18)
     }
 
     @Test("synopses are generated from the entry parts")
@@ -144,7 +149,7 @@ struct VerbSyntaxTests {
             VerbSyntax.entry(verb: "add", subverb: "group")?.synopsis
                 == "ADD GROUP <address> [name=<display name>] [kind=organization|personal] [sendas=yes|no] [members=<a,b>]"
         )
-        #expect(VerbSyntax.entry(verb: "QUERY", subverb: "SEARCH")?.synopsis == "QUERY SEARCH <filter> [limit=<n>] [offset=<n>]")
+        #expect(VerbSyntax.entry(verb: "QUERY", subverb: "SEARCH")?.synopsis == "QUERY SEARCH <filter> [limit=<n>] [offset=<n>] [revision=<n>]")
         let grant = try #require(VerbSyntax.entry(verb: "GRANT"))
         #expect(grant.minimumPositionals == 2)
         #expect(grant.maximumPositionals == 2)
@@ -215,7 +220,8 @@ struct VerbSyntaxTests {
 
     @Test("wrong arity is a syntax error that shows the synopsis", arguments: [
         "BIND", "BIND alice pw extra", "PING now", "HELP ADD USER", "ADD USER", "ADD USER a b",
-        "MODIFY ORG x", "QUERY SENDAS alice", "DELEGATE a b", "QUERY DELEGATIONS x", "REAUTH",
+        "MODIFY ORG x", "QUERY SENDAS alice", "DELEGATE a b", "QUERY DELEGATIONS x", "REAUTH", "REAUTH pw 123456 extra",
+        "MFA CONFIRM", "MFA STATUS a b",
     ])
     func wrongArity(line: String) throws {
         let error = try #require(try checkError(line))

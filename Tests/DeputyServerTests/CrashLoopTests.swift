@@ -46,7 +46,8 @@ struct CrashLoopTests {
                         var acked: [String] = []
                         for name in names {
                             guard let reply = try? await writer.send("ADD GROUP \(name)@example.test") else { break }
-                            if reply == ["OK organization group \(name)@example.test added"] { acked.append(name) }
+                            // Acknowledged: the one status line, with the revision the change made.
+                            if reply.count == 1, reply[0].hasPrefix("OK organization group \(name)@example.test added (revision ") { acked.append(name) }
                         }
                         return acked
                     }

@@ -95,7 +95,7 @@ struct LimitTests {
         try await client.write("PING\nADD USER late@example.test password=pw-late\n")
         #expect(try await client.readReply() == ["OK pong"])
         async let stopped: Void = server.stop()
-        #expect(try await client.readReply() == ["OK user late@example.test added"])
+        #expect(try await client.readReply() == ["OK user late@example.test added (revision 2)"])
         #expect(try await client.readLine() == nil)
         try await stopped
         #expect(server.committer.live.directory.user(at: .init("late@example.test")!) != nil)

@@ -86,7 +86,11 @@ struct SnapshotCodecTests {
             groups.append(Group(
                 id: EntityID(UInt64(100 + index)), address: EmailAddress("g\(index)@v.test")!, name: "Group \"\(index)\"",
                 kind: index % 2 == 0 ? .organization : .personal, owner: index % 2 == 0 ? nil : EntityID(UInt64(2 + index)),
-                members: index == 0 ? [] : [.user(EntityID(UInt64(2 + index))), .user(EntityID(UInt64(10 + index))), .external(EmailAddress("x\(index)@out.test")!)],
+                // Group 3 holds group 0: a nested group is a member of its own kind.
+                members: index == 0 ? [] : TreeSet(
+                    [.user(EntityID(UInt64(2 + index))), .user(EntityID(UInt64(10 + index))), .external(EmailAddress("x\(index)@out.test")!)]
+                        + (index == 3 ? [GroupMember.group(EntityID(100))] : [])
+                ),
                 membersMaySendAs: index % 3 == 0, policy: index == 4 ? "strict" : nil, createdAt: time
             ))
         }

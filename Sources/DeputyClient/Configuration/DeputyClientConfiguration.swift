@@ -28,8 +28,11 @@ public struct DeputyClientConfiguration: Sendable {
     /// is not counted.
     public var connectTimeout: Duration
 
-    /// The time allowed for each reply, counted from when its request is written; `nil` waits
-    /// forever.
+    /// The time allowed for each reply, counted from when its request is written or, in a
+    /// pipelined batch, from when the reply before it arrived, whichever is later: a batch of
+    /// a thousand slow requests (each `ADD USER` hashes a password) times out only when the
+    /// server stops answering, not when the whole batch takes longer than one reply may.
+    /// `nil` waits forever.
     ///
     /// Replies come in request order, so when one is late nothing after it can arrive either:
     /// a timeout fails every pending request with ``DeputyClientError/Code/requestTimeout``

@@ -25,7 +25,7 @@ final class DeputyChannelHandler: ChannelDuplexHandler {
     private struct PendingReply {
         let verb: String
         let promise: EventLoopPromise<Reply>
-        let deadline: NIODeadline?
+        var deadline: NIODeadline?
     }
 
     private let peer: String
@@ -130,6 +130,10 @@ final class DeputyChannelHandler: ChannelDuplexHandler {
             guard let head = self.pending.popFirst() else {
                 self.receivedUnsolicited(reply, context: context)
                 return
+            }
+            // The next reply's time starts now at the latest: the server answers in order.
+            if let timeout = self.requestTimeout, let next = self.pending.first?.deadline {
+                self.pending[self.pending.startIndex].deadline = max(next, context.eventLoop.now + TimeAmount(timeout))
             }
             head.promise.succeed(reply)
         case .closed:

@@ -23,9 +23,10 @@ extension DeputyConnection {
         try await self.send(.bind(login: login, password: password))
     }
 
-    /// Re-authenticates an authenticated session for sensitive operations: `REAUTH <password>`.
-    public func reauth(password: String) async throws -> Reply {
-        try await self.send(.reauth(password: password))
+    /// Re-authenticates an authenticated session for sensitive operations:
+    /// `REAUTH <password> [code]`, with a code where the account has a second factor.
+    public func reauth(password: String, code: String? = nil) async throws -> Reply {
+        try await self.send(.reauth(password: password, code: code))
     }
 
     /// Checks that the server is responsive: `PING`.

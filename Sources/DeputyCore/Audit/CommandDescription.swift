@@ -30,6 +30,7 @@ extension Directory {
             if let external = changes.personalGroupsAllowExternal { parts.append("personalexternal=\(external)") }
             if let external = changes.organizationGroupsAllowExternal { parts.append("orgexternal=\(external)") }
             if let reserved = changes.reservedLocalParts { parts.append("reserved=\(reserved.joined(separator: ","))") }
+            if let required = changes.requireAdministratorFactor { parts.append("adminfactor=\(required)") }
             return .init(action: "modify-organization", target: organization?.domains.first?.value ?? "", detail: parts.joined(separator: " "))
         case .addDomain(let domain):
             return .init(action: "add-domain", target: domain.value, detail: "")
@@ -102,6 +103,19 @@ extension Directory {
             return .init(action: "login-failed", target: attempt.login, detail: "source=\(attempt.source) via=\(attempt.via)")
         case .recordLockout(let attempt):
             return .init(action: "login-locked", target: attempt.login, detail: "source=\(attempt.source) via=\(attempt.via) locked=\(attempt.locked ?? "login")")
+        case .enrollSecondFactor(let address, _):
+            return .init(action: "enroll-second-factor", target: address.value, detail: "")
+        case .confirmSecondFactor(let address, _):
+            return .init(action: "confirm-second-factor", target: address.value, detail: "")
+        case .useSecondFactor(let address, let proof):
+            let how: String
+            switch proof {
+            case .step: how = "code"
+            case .recoveryCode: how = "recovery-code"
+            }
+            return .init(action: "use-second-factor", target: address.value, detail: "with=\(how)")
+        case .removeSecondFactor(let address):
+            return .init(action: "remove-second-factor", target: address.value, detail: "")
         case .modifySpamSettings:
             return .init(action: "modify-spam", target: organization?.domains.first?.value ?? "", detail: "")
         }

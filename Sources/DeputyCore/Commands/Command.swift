@@ -61,6 +61,19 @@ public enum Command: Hashable, Codable, Sendable {
     /// Changes the spam control settings.
     case modifySpamSettings(SpamChanges)
 
+    /// Enrols a second factor for the acting user, pending until confirmed; replaces a
+    /// pending one, never a confirmed one.
+    case enrollSecondFactor(EmailAddress, FactorEnrolment)
+    /// Confirms the acting user's pending factor with the step of a first code, which the
+    /// daemon checked against the secret; that step is used up.
+    case confirmSecondFactor(EmailAddress, step: UInt64)
+    /// Records that the acting user proved their factor: a step, which can't be used again,
+    /// or a recovery code, which is used up. Refused for a step already used.
+    case useSecondFactor(EmailAddress, FactorProof)
+    /// Removes a user's second factor: their own, or another's (a reset), after proving
+    /// one's own factor where one has it.
+    case removeSecondFactor(EmailAddress)
+
     /// Records in the audit log that a mail server let `login` send as `sender` under a
     /// delegation. Changes nothing else; only the daemon itself records these. The record
     /// names the delegate as its actor, so `AUDIT actor=<delegate>` finds it. `details`
@@ -75,6 +88,22 @@ public enum Command: Hashable, Codable, Sendable {
     /// Records in the audit log that repeated failures locked a login or a client address
     /// out for a while. Changes nothing else; only the daemon itself records these.
     case recordLockout(LoginAttempt)
+}
+
+extension Command {
+    /// Whether the command enrols or confirms the actor's own second factor: what an
+    /// administrator may still do where the organisation requires a factor it lacks.
+    var enrolsSecondFactor: Bool {
+        switch self {
+        case .enrollSecondFactor, .confirmSecondFactor:
+            true
+        case .createOrganization, .modifyOrganization, .addDomain, .removeDomain, .addUser, .deleteUser, .modifyUser, .setPassword,
+             .setBlocked, .setRole, .grantCustomRole, .revokeCustomRole, .addGroup, .deleteGroup, .modifyGroup, .addServiceAccount,
+             .deleteServiceAccount, .setServicePassword, .delegate, .undelegate, .addPolicy, .modifyPolicy, .deletePolicy,
+             .modifySpamSettings, .useSecondFactor, .removeSecondFactor, .recordDelegatedSend, .recordLoginFailure, .recordLockout:
+            false
+        }
+    }
 }
 
 /// What a mail server knows of one delegated send besides who and under which grant.
@@ -169,12 +198,14 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
     public var organizationGroupsAllowExternal: Bool?
     /// Replaces the list of reserved local parts.
     public var reservedLocalParts: [String]?
+    /// Whether administrators and custom administrators must have a second factor to act.
+    public var requireAdministratorFactor: Bool?
 
     public init(
         name: String? = nil, logo: FieldUpdate<String>? = nil, defaultPolicy: String? = nil,
         organizationGroups: GroupCreationLevel? = nil, personalGroups: GroupCreationLevel? = nil,
         personalGroupsAllowExternal: Bool? = nil, organizationGroupsAllowExternal: Bool? = nil,
-        reservedLocalParts: [String]? = nil
+        reservedLocalParts: [String]? = nil, requireAdministratorFactor: Bool? = nil
     ) {
         self.name = name
         self.logo = logo
@@ -184,11 +215,16 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
         self.personalGroupsAllowExternal = personalGroupsAllowExternal
         self.organizationGroupsAllowExternal = organizationGroupsAllowExternal
         self.reservedLocalParts = reservedLocalParts
+        self.requireAdministratorFactor = requireAdministratorFactor
     }
 
     /// Whether the change touches the organisation's identity (name or logo), which is the
     /// super administrator's alone.
     var touchesIdentity: Bool { name != nil || logo != nil }
+
+    /// Whether the change touches the second-factor requirement, which is the super
+    /// administrator's alone.
+    var touchesFactorRequirement: Bool { requireAdministratorFactor != nil }
 
     /// Whether the change touches anything else.
     var touchesSettings: Bool {

@@ -11,21 +11,34 @@ public struct CommandContext: Hashable, Codable, Sendable {
     public var time: Date
     /// When the actor last proved their password (REAUTH, or the old password given to PASSWD).
     public var reauthenticatedAt: Date?
+    /// When the actor last proved their second factor (REAUTH with a code), which the
+    /// sensitive acts need from an actor that has one.
+    public var factorVerifiedAt: Date?
 
     /// How long a re-authentication opens sensitive commands: five minutes.
     public static let reauthenticationWindow: TimeInterval = 300
 
     /// Creates a context.
-    public init(actor: Principal, time: Date, reauthenticatedAt: Date? = nil) {
+    public init(actor: Principal, time: Date, reauthenticatedAt: Date? = nil, factorVerifiedAt: Date? = nil) {
         self.actor = actor
         self.time = time
         self.reauthenticatedAt = reauthenticatedAt
+        self.factorVerifiedAt = factorVerifiedAt
     }
 
     /// Whether the actor re-authenticated within the window before ``time``.
     public var isRecentlyReauthenticated: Bool {
-        guard let reauthenticatedAt else { return false }
-        let age = time.timeIntervalSince(reauthenticatedAt)
-        return age >= 0 && age <= Self.reauthenticationWindow
+        Self.isWithinWindow(reauthenticatedAt, of: time)
+    }
+
+    /// Whether the actor proved their second factor within the window before ``time``.
+    public var isRecentlyFactorVerified: Bool {
+        Self.isWithinWindow(factorVerifiedAt, of: time)
+    }
+
+    private static func isWithinWindow(_ proof: Date?, of time: Date) -> Bool {
+        guard let proof else { return false }
+        let age = time.timeIntervalSince(proof)
+        return age >= 0 && age <= reauthenticationWindow
     }
 }

@@ -37,7 +37,7 @@ extension Directory {
             guard !user.blocked else {
                 throw .denied(.blockedAccount, "the acting account is blocked")
             }
-            return Actor(principal: context.actor, user: user)
+            return Actor(principal: context.actor, user: user, factor: secondFactors[id])
         }
     }
 
@@ -48,11 +48,12 @@ extension Directory {
         guard organization != nil else {
             throw DirectoryError(.conflict, "the organisation does not exist yet")
         }
+        try actor.requireFactorWhereRequired(by: organization, for: command)
         switch command {
         case .createOrganization:
             preconditionFailure("handled above")
         case .modifyOrganization(let changes):
-            return try modifyOrganization(changes, actor: actor)
+            return try modifyOrganization(changes, actor: actor, context: context)
         case .addDomain(let domain):
             return try addDomain(domain, actor: actor)
         case .removeDomain(let domain):
@@ -97,6 +98,14 @@ extension Directory {
             return try deletePolicy(name, actor: actor)
         case .modifySpamSettings(let changes):
             return try modifySpamSettings(changes, actor: actor)
+        case .enrollSecondFactor(let address, let enrolment):
+            return try enrollSecondFactor(address, enrolment, actor: actor, time: context.time)
+        case .confirmSecondFactor(let address, let step):
+            return try confirmSecondFactor(address, step: step, actor: actor)
+        case .useSecondFactor(let address, let proof):
+            return try useSecondFactor(address, proof, actor: actor)
+        case .removeSecondFactor(let address):
+            return try removeSecondFactor(address, actor: actor, context: context)
         case .recordDelegatedSend(let login, let sender, let delegation, _):
             guard actor.isSystem else { throw .denied(.serviceAccountsOnlyQuery, "only the daemon records mail servers' decisions") }
             guard user(at: login) != nil, owner(of: sender) != nil, delegations[delegation] != nil else {

@@ -4,38 +4,60 @@ import Foundation
 extension Directory {
     // MARK: - Index maintenance
 
+    /// Nesting a group touches the address entries of the users inside it only: their
+    /// lists of groups gain or lose the parent and everything above it.
     mutating func insertMember(_ member: GroupMember, into groupID: EntityID) {
         groups[groupID]!.members.insert(member)
-        if case .user(let userID) = member {
+        switch member {
+        case .user(let userID):
             indexes.groupsByMember.appendID(groupID, to: userID)
             reindexAddresses(ofUser: userID)
+        case .group(let childID):
+            indexes.parentsByGroup.appendID(groupID, to: childID)
+            for userID in usersUnder(group: childID) { reindexAddresses(ofUser: userID) }
+        case .external:
+            break
         }
     }
 
     mutating func removeMember(_ member: GroupMember, from groupID: EntityID) {
         groups[groupID]!.members.remove(member)
-        if case .user(let userID) = member {
+        switch member {
+        case .user(let userID):
             indexes.groupsByMember.removeID(groupID, from: userID)
             reindexAddresses(ofUser: userID)
+        case .group(let childID):
+            indexes.parentsByGroup.removeID(groupID, from: childID)
+            for userID in usersUnder(group: childID) { reindexAddresses(ofUser: userID) }
+        case .external:
+            break
         }
     }
 
-    /// Removes a group with its memberships, every delegation to it and every delegation
-    /// of its mailbox.
+    /// Removes a group with its memberships, its place in the groups that contain it,
+    /// every delegation to it and every delegation of its mailbox.
     mutating func removeGroup(_ groupID: EntityID) {
         guard let group = groups[groupID] else { return }
+        // Everyone inside, however deep, loses this group and those above it.
+        let affected = usersUnder(group: groupID)
         for member in group.members {
-            if case .user(let userID) = member {
-                indexes.groupsByMember.removeID(groupID, from: userID)
-                reindexAddresses(ofUser: userID)
+            switch member {
+            case .user(let userID): indexes.groupsByMember.removeID(groupID, from: userID)
+            case .group(let childID): indexes.parentsByGroup.removeID(groupID, from: childID)
+            case .external: break
             }
         }
+        for parentID in indexes.parentsByGroup[groupID] ?? [] {
+            groups[parentID]?.members.remove(.group(groupID))
+        }
+        indexes.parentsByGroup[groupID] = nil
         for delegationID in (indexes.delegationsByMailbox[groupID] ?? []).map(\.id) + (indexes.delegationsByDelegate[.group(groupID)] ?? []) {
             removeDelegation(delegationID)
         }
         if let owner = group.owner { indexes.groupsByOwner.removeID(groupID, from: owner) }
         unindexAddress(group.address)
         groups[groupID] = nil
+        for userID in affected { reindexAddresses(ofUser: userID) }
     }
 
     // MARK: - Rules
@@ -88,8 +110,8 @@ extension Directory {
         switch owner(of: address) {
         case .user(let id), .alias(let id):
             return .user(id)
-        case .group:
-            throw .invalid("\(address) is a group; groups don't contain groups")
+        case .group(let id):
+            return .group(id)
         case nil:
             if organization!.hosts(address.domain) {
                 throw .notFound("no user has the address \(address)")
@@ -164,6 +186,10 @@ extension Directory {
             guard !group.members.contains(member), !added.contains(member) else {
                 throw DirectoryError(.exists, "\(address) is already a member of \(group.address)")
             }
+            // A cycle would make every group in it contain itself: refused when it would be made.
+            if case .group(let childID) = member, self.group(group.id, isWithin: childID) {
+                throw DirectoryError(.conflict, "\(address) contains \(group.address), so it can't also be inside it")
+            }
             added.append(member)
         }
         var removed: [GroupMember] = []
@@ -171,7 +197,8 @@ extension Directory {
             let member: GroupMember
             switch owner(of: address) {
             case .user(let id), .alias(let id): member = .user(id)
-            default: member = .external(address)
+            case .group(let id): member = .group(id)
+            case nil: member = .external(address)
             }
             guard group.members.contains(member), !removed.contains(member) else {
                 throw .notFound("\(address) is not a member of \(group.address)")

@@ -28,10 +28,21 @@ extension Directory {
     }
 
     /// Rule 4: name and logo are the super administrator's; rule 5: other settings are any administrator's.
-    mutating func modifyOrganization(_ changes: OrganizationChanges, actor: Actor) throws(DirectoryError) -> CommandResult {
-        guard changes.touchesIdentity || changes.touchesSettings else { throw .invalid("nothing to change") }
+    /// Changing the name or logo, or the second-factor requirement, needs a fresh proof of the
+    /// super administrator's factor where it has one.
+    mutating func modifyOrganization(_ changes: OrganizationChanges, actor: Actor, context: CommandContext) throws(DirectoryError) -> CommandResult {
+        guard changes.touchesIdentity || changes.touchesSettings || changes.touchesFactorRequirement else { throw .invalid("nothing to change") }
         if changes.touchesIdentity {
             try actor.requireSuperAdministrator(.organizationIdentityBySuperAdministrator, action: "change the organisation's name or logo")
+            try actor.requireFreshProof(context, rule: .organizationIdentityBySuperAdministrator, action: "change the organisation's name or logo", passwordWindow: false)
+        }
+        if let required = changes.requireAdministratorFactor {
+            try actor.requireSuperAdministrator(.secondFactor, action: "change whether administrators need a second factor")
+            try actor.requireFreshProof(context, rule: .secondFactor, action: "change whether administrators need a second factor", passwordWindow: false)
+            // Whoever turns the requirement on must meet it, or they could no longer act.
+            if required, !actor.isSystem, !actor.hasConfirmedFactor {
+                throw .denied(.secondFactor, "enrol and confirm your own second factor before requiring one of administrators")
+            }
         }
         if changes.touchesSettings {
             try actor.requireAdministrator(action: "changing organisation settings")
@@ -64,6 +75,7 @@ extension Directory {
         if let external = changes.personalGroupsAllowExternal { updated.groupCreation.personalGroupsAllowExternal = external }
         if let external = changes.organizationGroupsAllowExternal { updated.groupCreation.organizationGroupsAllowExternal = external }
         if let reserved { updated.reservedLocalParts = reserved }
+        if let required = changes.requireAdministratorFactor { updated.requireAdministratorFactor = required }
         organization = updated
         return CommandResult(entity: nil, summary: "organisation updated")
     }

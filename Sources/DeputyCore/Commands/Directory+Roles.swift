@@ -13,6 +13,9 @@ extension Directory {
         }
         try actor.requireSuperAdministrator(.roleChangeBySuperAdministrator, action: "change a user into an administrator or back")
         guard target.role != role else { throw DirectoryError(.conflict, "\(target.address) already has the role \(role.rawValue)") }
+        if role == .administrator {
+            try actor.requireFreshProof(context, rule: .roleChangeBySuperAdministrator, action: "grant admin", passwordWindow: false)
+        }
         var updated = target
         updated.role = role
         // Custom roles are for users; an administrator already holds every scope, and a
@@ -31,9 +34,7 @@ extension Directory {
             throw .denied(.superAdministratorTransfer, "the new super administrator must already be an administrator (custom administrators and users are not eligible)")
         }
         guard !target.blocked else { throw DirectoryError(.conflict, "\(target.address) is blocked") }
-        guard context.isRecentlyReauthenticated else {
-            throw DirectoryError(.reauthenticationRequired, rule: .superAdministratorTransfer, "re-authenticate within the last 5 minutes to transfer the super administrator role")
-        }
+        try actor.requireFreshProof(context, rule: .superAdministratorTransfer, action: "transfer the super administrator role", passwordWindow: true)
         users[target.id]!.role = .superAdministrator
         users[current.id]!.role = .administrator
         superAdministrator = target.id

@@ -49,6 +49,7 @@ extension Directory {
             removeDelegation(delegationID)
         }
         for address in user.allAddresses { unindexAddress(address) }
+        secondFactors[user.id] = nil
         users[user.id] = nil
         return CommandResult(entity: user.id, summary: "user \(user.address) deleted")
     }

@@ -15,6 +15,7 @@ extension Directory {
         if normalized(rebuilt.delegationsByDelegate) != normalized(indexes.delegationsByDelegate) { problems.append("the delegate index disagrees") }
         if rebuilt.delegationByPair != indexes.delegationByPair { problems.append("the delegation pair index disagrees") }
         if normalized(rebuilt.groupsByMember) != normalized(indexes.groupsByMember) { problems.append("the membership index disagrees") }
+        if normalized(rebuilt.parentsByGroup) != normalized(indexes.parentsByGroup) { problems.append("the nested group index disagrees") }
         if normalized(rebuilt.groupsByOwner) != normalized(indexes.groupsByOwner) { problems.append("the group owner index disagrees") }
         return problems
     }
@@ -34,6 +35,9 @@ extension Directory {
                 problems.append("expected exactly one super administrator, found \(superAdministrators.count)")
             }
         }
+        for factor in secondFactors.values where users[factor.user] == nil {
+            problems.append("the second factor of \(factor.user) belongs to a deleted user")
+        }
         for delegation in delegations.values {
             if users[delegation.mailbox] == nil, groups[delegation.mailbox] == nil { problems.append("delegation \(delegation.id) names a deleted mailbox") }
             switch delegation.delegate {
@@ -45,6 +49,10 @@ extension Directory {
         for group in groups.values {
             for case .user(let id) in group.members where users[id] == nil {
                 problems.append("group \(group.address) holds a deleted user")
+            }
+            for case .group(let id) in group.members {
+                if groups[id] == nil { problems.append("group \(group.address) holds a deleted group") }
+                if self.group(group.id, isWithin: id) { problems.append("group \(group.address) contains itself through nested groups") }
             }
             if let owner = group.owner, users[owner] == nil { problems.append("group \(group.address) has a deleted owner") }
         }
@@ -81,6 +89,7 @@ extension Directory {
         for group in groups.values {
             if let owner = group.owner { scratch.indexes.groupsByOwner.appendID(group.id, to: owner) }
             for case .user(let id) in group.members { scratch.indexes.groupsByMember.appendID(group.id, to: id) }
+            for case .group(let id) in group.members { scratch.indexes.parentsByGroup.appendID(group.id, to: id) }
         }
         for service in services.values { scratch.indexes.serviceLogins[service.name.value] = service.id }
         for delegation in delegations.values {

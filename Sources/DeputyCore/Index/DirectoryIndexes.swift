@@ -16,8 +16,11 @@ struct DirectoryIndexes: Sendable, Equatable {
     var delegationsByDelegate: TreeDictionary<Delegate, [EntityID]> = [:]
     /// Mailbox and delegate to the delegation between them (at most one).
     var delegationByPair: TreeDictionary<DelegationPair, EntityID> = [:]
-    /// User to the groups they belong to.
+    /// User to the groups they belong to directly.
     var groupsByMember: TreeDictionary<EntityID, [EntityID]> = [:]
+    /// Group to the groups that contain it directly: walked upwards, with
+    /// ``groupsByMember``, to find every group a user belongs to through nesting.
+    var parentsByGroup: TreeDictionary<EntityID, [EntityID]> = [:]
     /// User to the personal groups they own.
     var groupsByOwner: TreeDictionary<EntityID, [EntityID]> = [:]
 

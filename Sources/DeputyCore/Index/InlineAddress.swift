@@ -47,6 +47,14 @@ struct InlineAddress: Hashable, Sendable {
         }
     }
 
+    /// The address, rebuilt from the bytes held inline: a string of the reader's own,
+    /// so that answering touches no storage shared with other threads.
+    var address: EmailAddress {
+        if let overflow { return overflow }
+        let text = withUnsafeBytes(of: words) { held in String(decoding: held.prefix(count), as: UTF8.self) }
+        return EmailAddress(trusted: text)
+    }
+
     static func == (lhs: InlineAddress, rhs: InlineAddress) -> Bool {
         lhs.digest == rhs.digest && lhs.count == rhs.count && lhs.words == rhs.words && lhs.overflow == rhs.overflow
     }

@@ -27,6 +27,11 @@ public struct EmailAddress: Hashable, Comparable, Codable, Sendable, CustomStrin
         self.value = value
     }
 
+    /// Wraps text already known to be a valid lowercase address (held by the directory).
+    init(trusted value: String) {
+        self.value = value
+    }
+
     /// The part before the `@`.
     public var localPart: Substring {
         value[..<value.lastIndex(of: "@")!]

@@ -9,10 +9,14 @@ public enum GroupKind: String, Codable, Sendable, CaseIterable {
     case personal
 }
 
-/// A member of a group: a user of the organisation or, where policy allows, an outside address.
+/// A member of a group: a user of the organisation, another group of the organisation (whose
+/// members are then members too), or, where policy allows, an outside address.
 public enum GroupMember: Hashable, Codable, Sendable {
     /// A user of the organisation.
     case user(EntityID)
+    /// A group of the organisation, nested: never one that contains this group, directly
+    /// or further down.
+    case group(EntityID)
     /// An address outside the organisation.
     case external(EmailAddress)
 }

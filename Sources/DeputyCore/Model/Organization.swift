@@ -15,6 +15,9 @@ public struct Organization: Hashable, Codable, Sendable {
     /// Local parts that personal groups may not take, besides the RFC 2142 role addresses
     /// (``ReservedAddresses/roleMailboxes``), which are always reserved.
     public var reservedLocalParts: [String]
+    /// Whether administrators and custom administrators must have a confirmed second
+    /// factor before they may act (they may still bind, and enrol).
+    public var requireAdministratorFactor: Bool = false
     /// When the organisation was created.
     public let createdAt: Date
 
@@ -35,7 +38,21 @@ public struct Organization: Hashable, Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, logo, domains, groupCreation, defaultPolicy, reservedLocalParts, createdAt
+        case name, logo, domains, groupCreation, defaultPolicy, reservedLocalParts, requireAdministratorFactor, createdAt
+    }
+
+    /// Encodes the organisation; the factor requirement only when it is on, so documents
+    /// written before it existed read and write the same.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(logo, forKey: .logo)
+        try container.encode(domains, forKey: .domains)
+        try container.encode(groupCreation, forKey: .groupCreation)
+        try container.encode(defaultPolicy, forKey: .defaultPolicy)
+        try container.encode(reservedLocalParts, forKey: .reservedLocalParts)
+        if requireAdministratorFactor { try container.encode(true, forKey: .requireAdministratorFactor) }
+        try container.encode(createdAt, forKey: .createdAt)
     }
 
     /// Decodes an organisation; one saved before reserved addresses existed gets the default list.
@@ -47,6 +64,7 @@ public struct Organization: Hashable, Codable, Sendable {
         groupCreation = try container.decode(GroupCreationSettings.self, forKey: .groupCreation)
         defaultPolicy = try container.decode(String.self, forKey: .defaultPolicy)
         reservedLocalParts = try container.decodeIfPresent([String].self, forKey: .reservedLocalParts) ?? ReservedAddresses.defaultLocalParts
+        requireAdministratorFactor = try container.decodeIfPresent(Bool.self, forKey: .requireAdministratorFactor) ?? false
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 

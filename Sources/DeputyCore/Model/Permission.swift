@@ -77,8 +77,29 @@ public struct PermissionSet: Hashable, Codable, Sendable, Sequence, CustomString
     }
 
     /// The set as a comma-separated list in a fixed order, for example `read,manage,sendas`.
+    ///
+    /// One literal per set: replies write this for every delegation they list, and a
+    /// literal is neither built nor reference-counted.
     public var description: String {
-        map(\.rawValue).joined(separator: ",")
+        switch bits {
+        case 0: ""
+        case 1: "read"
+        case 2: "manage"
+        case 3: "read,manage"
+        case 4: "sendonbehalf"
+        case 5: "read,sendonbehalf"
+        case 6: "manage,sendonbehalf"
+        case 7: "read,manage,sendonbehalf"
+        case 8: "sendas"
+        case 9: "read,sendas"
+        case 10: "manage,sendas"
+        case 11: "read,manage,sendas"
+        case 12: "sendonbehalf,sendas"
+        case 13: "read,sendonbehalf,sendas"
+        case 14: "manage,sendonbehalf,sendas"
+        case 15: "read,manage,sendonbehalf,sendas"
+        default: map(\.rawValue).joined(separator: ",")
+        }
     }
 
     public init(from decoder: any Decoder) throws {

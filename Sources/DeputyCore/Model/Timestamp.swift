@@ -4,9 +4,60 @@ import Foundation
 public enum Timestamp {
     /// Formats `date` as `2026-11-23T10:15:00Z`, to the whole second (rounded down), as
     /// people read and type it.
+    ///
+    /// Written with integer arithmetic rather than Foundation's formatter: replies format
+    /// timestamps from every event-loop thread, and the formatter takes a process-wide lock
+    /// and shares its calendar's reference counts between them.
     public static func format(_ date: Date) -> String {
-        let whole = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
-        return whole.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        // Always 20 bytes (years are clamped to four digits): written straight into the
+        // string's storage, with no intermediate array.
+        return String(unsafeUninitializedCapacity: 20) { bytes in
+            var index = 0
+            func put(_ value: Int, digits: Int) {
+                var rest = value
+                for position in stride(from: index + digits - 1, through: index, by: -1) {
+                    bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += digits
+            }
+            func put(_ byte: Character) {
+                bytes[index] = byte.asciiValue!
+                index += 1
+            }
+            put(Int(year), digits: 4)
+            put("-")
+            put(month, digits: 2)
+            put("-")
+            put(day, digits: 2)
+            put("T")
+            put(secondOfDay / 3_600, digits: 2)
+            put(":")
+            put(secondOfDay / 60 % 60, digits: 2)
+            put(":")
+            put(secondOfDay % 60, digits: 2)
+            put("Z")
+            return index
+        }
+    }
+
+    /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+    /// `civil_from_days`). Years outside 0...9999 are clamped: no stored time is near them.
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (min(max(year, 0), 9_999), month, day)
     }
 
     /// Parses an RFC 3339 timestamp with `Z` or a numeric offset, with or without

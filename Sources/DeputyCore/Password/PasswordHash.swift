@@ -11,11 +11,19 @@ public struct PasswordHash: Hashable, Codable, Sendable, CustomStringConvertible
     /// The encoded hash.
     public let encoded: String
 
-    /// Wraps an encoded hash after checking that it parses.
+    /// Wraps an encoded hash after checking that it parses; `!` is ``none``.
     public init?(encoded: String) {
-        guard PasswordHashFormat(parsing: encoded) != nil else { return nil }
+        guard encoded == Self.none.encoded || PasswordHashFormat(parsing: encoded) != nil else { return nil }
         self.encoded = encoded
     }
+
+    /// No password: no login matches it, as `!` in a shadow file. An account added without
+    /// a password stores this until one is set, rather than the hash of a random secret
+    /// that would cost a full, slow hashing per account for nothing.
+    public static let none = PasswordHash(trusted: "!")
+
+    /// Whether a password is set.
+    public var isSet: Bool { self != .none }
 
     init(trusted encoded: String) {
         self.encoded = encoded

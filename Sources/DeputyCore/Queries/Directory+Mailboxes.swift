@@ -63,6 +63,8 @@ extension Directory {
         }
         var grants: [MailboxAccess.Grant] = []
         var permissions = PermissionSet.none
+        // Through nested groups too: a delegation to a group reaches everyone inside it.
+        let memberships = Set(effectiveGroups(ofUser: user.id))
         for delegation in indexes.delegationsByMailbox[mailboxID] ?? [] {
             guard delegation.isActive(at: now) else { continue }
             var viaGroup: EmailAddress?
@@ -70,7 +72,7 @@ extension Directory {
             case .user(let id):
                 guard id == user.id else { continue }
             case .group(let groupID):
-                guard indexes.groupsByMember[user.id]?.contains(groupID) == true, let group = groups[groupID] else { continue }
+                guard memberships.contains(groupID), let group = groups[groupID] else { continue }
                 viaGroup = group.address
             }
             permissions = permissions.union(delegation.permissions)
@@ -82,15 +84,46 @@ extension Directory {
     /// The delegations of `mailbox` (a user's or a group's): by default only those that
     /// count at `now`. `nil` when no user or group has the address.
     public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
+        // Answered from the mailbox's address entry (a user's or a group's: a group's address
+        // is a shared mailbox), which carries each delegation with its delegate's login and
+        // blocked flag: reading users out of the directory's maps copies each whole,
+        // retaining every string and array in it, on objects that every thread answering
+        // shares.
         guard let entry = addressEntry(lookup: mailbox) else { return nil }
-        let id: EntityID
-        switch entry.owner {
-        case .user(let owner), .alias(let owner), .group(let owner): id = owner
+        var views: [DelegationView] = []
+        views.reserveCapacity(entry.delegations.count)
+        // Most mailboxes' delegations were granted by one or two administrators.
+        var granters: [(Principal, String)] = []
+        for indexed in entry.delegations {
+            let delegation = indexed.delegation
+            let delegate: EmailAddress
+            let isGroup: Bool
+            switch delegation.delegate {
+            case .user:
+                guard let login = indexed.delegateLogin else { continue }
+                delegate = login.address
+                isGroup = false
+            case .group(let id):
+                guard let group = groups[id] else { continue }
+                delegate = group.address
+                isGroup = true
+            }
+            let active = delegation.isActive(at: now) && !indexed.delegateBlocked
+            guard includeInactive || active else { continue }
+            let grantedBy: String
+            if let known = granters.first(where: { $0.0 == delegation.grantedBy }) {
+                grantedBy = known.1
+            } else {
+                grantedBy = loginName(of: delegation.grantedBy)
+                granters.append((delegation.grantedBy, grantedBy))
+            }
+            views.append(DelegationView(
+                delegation: delegation.id, mailbox: entry.primary, delegate: delegate, delegateIsGroup: isGroup,
+                permissions: delegation.permissions, grantedBy: grantedBy, grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
+                active: active
+            ))
         }
-        return (indexes.delegationsByMailbox[id] ?? []).compactMap { delegation in
-            let view = self.view(of: delegation, at: now)
-            return includeInactive || view?.active == true ? view : nil
-        }
+        return views
     }
 
     /// Every delegation of the organisation, for administrators, in order of creation.
@@ -131,7 +164,7 @@ extension Directory {
         var mailboxIDs: [EntityID] = []
         var seen: Set<EntityID> = [user.id]
         let received = (indexes.delegationsByDelegate[.user(user.id)] ?? [])
-            + (indexes.groupsByMember[user.id] ?? []).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
+            + effectiveGroups(ofUser: user.id).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
         for delegationID in received {
             guard let delegation = delegations[delegationID], seen.insert(delegation.mailbox).inserted else { continue }
             mailboxIDs.append(delegation.mailbox)

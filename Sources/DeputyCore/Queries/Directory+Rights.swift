@@ -46,17 +46,19 @@ extension Directory {
     }
 
     /// Everything `login` may do anywhere at `now`: each permission on its own mailbox, on
-    /// every mailbox delegated to it (directly or through a group), and sending as every
-    /// group that lets its members send as it; with how. `nil` for an unknown login, empty
+    /// every mailbox delegated to it (directly or through a group, however nested), and
+    /// sending as every group it is inside that lets its members send as it; with how. `nil` for an unknown login, empty
     /// for a blocked one.
     public func rights(of login: String, at now: Date) -> [RightEntry]? {
         guard let (userID, loginEntry) = loginEntry(login), let user = users[userID] else { return nil }
         guard !user.blocked else { return [] }
         var mailboxes: [EntityID] = [userID]
+        // Through nested groups too, as the single checks go.
+        let memberships = effectiveGroups(ofUser: userID)
         let received = (indexes.delegationsByDelegate[.user(userID)] ?? [])
-            + (indexes.groupsByMember[userID] ?? []).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
+            + memberships.flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
         mailboxes.append(contentsOf: received.compactMap { delegations[$0]?.mailbox })
-        mailboxes.append(contentsOf: (indexes.groupsByMember[userID] ?? []).filter { groups[$0]?.membersMaySendAs == true })
+        mailboxes.append(contentsOf: memberships.filter { groups[$0]?.membersMaySendAs == true })
         var seen: Set<EntityID> = []
         var entries: [RightEntry] = []
         for mailbox in mailboxes where seen.insert(mailbox).inserted {

@@ -172,12 +172,9 @@ extension Directory {
         }
     }
 
+    /// The users in a group, through nested groups too.
     func userMembers(of groupID: EntityID) -> [EntityID] {
-        guard let group = groups[groupID] else { return [] }
-        return group.members.compactMap { member in
-            if case .user(let id) = member { return id }
-            return nil
-        }
+        usersUnder(group: groupID)
     }
 }
 

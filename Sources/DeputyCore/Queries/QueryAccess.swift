@@ -26,6 +26,8 @@ public enum QueryKind: Hashable, Sendable {
     case spamSettings
     /// The organisation's settings.
     case organization
+    /// Whether `user` has a second factor.
+    case secondFactor(user: String)
 }
 
 extension Directory {
@@ -80,6 +82,8 @@ public struct QueryAuthorization: Sendable {
             switch query {
             case .allDelegations, .audit:
                 throw .denied(.mailboxDelegation, "service accounts may not list the whole organisation's delegations or audit log")
+            case .secondFactor:
+                throw .denied(.ownEntriesOnly, "service accounts may not ask about second factors")
             default:
                 return
             }
@@ -113,6 +117,10 @@ public struct QueryAuthorization: Sendable {
         case .spamSettings:
             guard customRoles.contains(.spamControl) else {
                 throw .denied(.customRoleScope, "spam control settings need an administrator or the spam control role")
+            }
+        case .secondFactor(let login):
+            guard isSelf(login) || customRoles.contains(.helpdesk) else {
+                throw .denied(.ownEntriesOnly, "users may ask only about their own second factor")
             }
         case .members, .entries, .organization:
             return

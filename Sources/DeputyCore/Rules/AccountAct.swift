@@ -25,6 +25,8 @@ public enum AccountAct: String, Sendable, CaseIterable {
     case undelegateMailbox = "remove a delegation of the mailbox of"
     /// Manage a personal group the account owns.
     case managePersonalGroup = "manage a personal group of"
+    /// Remove the account's second factor (a reset, when it is someone else's).
+    case resetSecondFactor = "reset the second factor of"
 
     /// The custom administrator roles whose scope covers the act on other accounts;
     /// administrators need none.
@@ -34,7 +36,7 @@ public enum AccountAct: String, Sendable, CaseIterable {
         case .setRecovery: [.userManagement, .helpdesk]
         case .block: [.helpdesk]
         case .managePersonalGroup: [.groupManagement]
-        case .changeCustomRoles, .delegateMailbox, .undelegateMailbox: []
+        case .changeCustomRoles, .delegateMailbox, .undelegateMailbox, .resetSecondFactor: []
         }
     }
 
@@ -42,7 +44,7 @@ public enum AccountAct: String, Sendable, CaseIterable {
     /// as a recent re-authentication or a policy that allows delegation).
     var onSelf: SelfAct {
         switch self {
-        case .rename, .setRecovery, .setPassword, .delegateMailbox, .undelegateMailbox, .managePersonalGroup: .open
+        case .rename, .setRecovery, .setPassword, .delegateMailbox, .undelegateMailbox, .managePersonalGroup, .resetSecondFactor: .open
         case .delete: .withScope
         // Aliases carry the right to send as them: a user manager doesn't give them to itself.
         case .changeAddresses: .administratorsOnly
@@ -76,6 +78,7 @@ public enum AccountAct: String, Sendable, CaseIterable {
         case .delegateMailbox: "delegating another user's mailbox"
         case .undelegateMailbox: "removing delegations of another user's mailbox"
         case .managePersonalGroup: "managing another user's personal group"
+        case .resetSecondFactor: "resetting second factors"
         }
     }
 }

@@ -3,6 +3,8 @@ struct Actor {
     let principal: Principal
     /// The user behind the actor, for user principals.
     let user: User?
+    /// The user's second factor, confirmed or pending.
+    var factor: SecondFactor? = nil
 
     var isSystem: Bool { principal == .system }
     var isSuperAdministrator: Bool { isSystem || user?.role == .superAdministrator }
@@ -36,6 +38,40 @@ struct Actor {
     func requireSuperAdministrator(_ rule: Rule, action: String) throws(DirectoryError) {
         guard isSuperAdministrator else {
             throw .denied(rule, "only the super administrator may \(action)")
+        }
+    }
+
+    /// Whether the actor has a confirmed second factor.
+    var hasConfirmedFactor: Bool { factor?.confirmed ?? false }
+
+    /// The one check of fresh proof before a sensitive act (``Rule/secondFactor``): an actor
+    /// with a confirmed factor must have proved it within the re-authentication window; one
+    /// without needs a recent password re-authentication where `passwordWindow` is set (the
+    /// super administrator transfer), and nothing more otherwise.
+    func requireFreshProof(_ context: CommandContext, rule: Rule, action: String, passwordWindow: Bool) throws(DirectoryError) {
+        if isSystem { return }
+        if hasConfirmedFactor {
+            guard context.isRecentlyFactorVerified else {
+                throw DirectoryError(
+                    .reauthenticationRequired, rule: .secondFactor,
+                    "REAUTH with your password and a code from your authenticator within the last 5 minutes to \(action)"
+                )
+            }
+            return
+        }
+        if passwordWindow, !context.isRecentlyReauthenticated {
+            throw DirectoryError(.reauthenticationRequired, rule: rule, "re-authenticate within the last 5 minutes to \(action)")
+        }
+    }
+
+    /// Where the organisation requires a second factor of administrators, an administrator
+    /// or custom administrator without a confirmed one may do nothing but enrol it.
+    func requireFactorWhereRequired(by organization: Organization?, for command: Command) throws(DirectoryError) {
+        guard let organization, organization.requireAdministratorFactor, !isSystem, authorityLevel >= .customAdministrator,
+            !hasConfirmedFactor
+        else { return }
+        guard command.enrolsSecondFactor else {
+            throw .denied(.secondFactor, "the organisation requires a second factor of administrators: enrol one with MFA ENROLL and MFA CONFIRM first")
         }
     }
 

@@ -32,6 +32,12 @@ public enum Rule: String, Codable, Sendable, CaseIterable {
     case serviceAccountsOnlyQuery = "service-query-only"
     /// Users act on what is their own, and nothing else.
     case ownEntriesOnly = "own-entries-only"
+    /// An account with a second factor proves it (REAUTH with a code) within the last five
+    /// minutes before a sensitive act: handing over the super administrator role, granting
+    /// admin, changing the organisation's name or logo, removing or resetting a factor. Where
+    /// the organisation requires it, administrators and custom administrators act only once
+    /// they have one.
+    case secondFactor = "second-factor"
     /// A blocked account can do nothing.
     case blockedAccount = "blocked-account"
 }

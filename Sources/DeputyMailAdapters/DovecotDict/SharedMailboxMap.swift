@@ -76,7 +76,7 @@ public enum SharedMailboxMap {
         var logins: Set<String> = []
         for view in directory.allDelegations(at: now) where view.active {
             if view.delegateIsGroup {
-                for member in directory.members(of: view.delegate.value) ?? [] where !member.external {
+                for member in directory.members(of: view.delegate.value, expanded: true) ?? [] where !member.external {
                     logins.insert(member.address.value)
                 }
             } else {

@@ -33,7 +33,8 @@ public enum MailMapResolver {
         case .user(let id), .alias(let id):
             return directory.user(id: id).map { [$0.address.value] } ?? []
         case .group:
-            return directory.members(of: address.value)?.map(\.address.value) ?? []
+            // Mail to a group reaches everyone inside it, through nested groups too.
+            return directory.members(of: address.value, expanded: true)?.map(\.address.value) ?? []
         case nil:
             return []
         }

@@ -113,7 +113,7 @@ extension Request {
     // MARK: - Session
 
     static func decodeBind(_ a: Arguments) throws(DecodingError) -> Request { .bind(login: a[0], password: a.optional(1)) }
-    static func decodeReauth(_ a: Arguments) throws(DecodingError) -> Request { .reauth(password: a[0]) }
+    static func decodeReauth(_ a: Arguments) throws(DecodingError) -> Request { .reauth(password: a[0], code: a.optional(1)) }
     static func decodeWhoami(_ a: Arguments) throws(DecodingError) -> Request { .whoami }
     static func decodePing(_ a: Arguments) throws(DecodingError) -> Request { .ping }
     static func decodeHelp(_ a: Arguments) throws(DecodingError) -> Request { .help(topic: a.optional(0)) }
@@ -187,7 +187,8 @@ extension Request {
             organizationGroups: a.named("orggroups").flatMap(GroupCreationLevel.init(rawValue:)),
             personalGroups: a.named("personalgroups").flatMap(GroupCreationLevel.init(rawValue:)),
             personalGroupsAllowExternal: a.yes("personalexternal"), organizationGroupsAllowExternal: a.yes("orgexternal"),
-            reservedLocalParts: a.named("reserved").map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
+            reservedLocalParts: a.named("reserved").map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) },
+            requireAdministratorFactor: a.yes("adminfactor")
         )))
     }
 
@@ -248,6 +249,21 @@ extension Request {
         .undelegate(mailbox: try a.address(0, "the mailbox"), delegate: try a.address(1, "the delegate"))
     }
 
+    // MARK: - Second factor
+
+    static func decodeMFAEnroll(_ a: Arguments) throws(DecodingError) -> Request { .mfa(.enroll) }
+
+    static func decodeMFAConfirm(_ a: Arguments) throws(DecodingError) -> Request {
+        guard TOTP.isCode(a[0]) else { throw DecodingError("the code is the \(TOTP.digits) digits the authenticator shows") }
+        return .mfa(.confirm(code: a[0]))
+    }
+
+    static func decodeMFARemove(_ a: Arguments) throws(DecodingError) -> Request {
+        .mfa(.remove(login: try a.optional(0).map { text throws(DecodingError) in try Arguments.address(text, "the login") }))
+    }
+
+    static func decodeMFAStatus(_ a: Arguments) throws(DecodingError) -> Request { .mfa(.status(login: a.optional(0))) }
+
     // MARK: - Reading
 
     static func decodeAudit(_ a: Arguments) throws(DecodingError) -> Request {
@@ -269,7 +285,7 @@ extension Request {
     }
     static func decodeRights(_ a: Arguments) throws(DecodingError) -> Request { .query(.rights(user: a[0])) }
     static func decodePrivileges(_ a: Arguments) throws(DecodingError) -> Request { .query(.privileges(user: a[0])) }
-    static func decodeMembers(_ a: Arguments) throws(DecodingError) -> Request { .query(.members(group: a[0])) }
+    static func decodeMembers(_ a: Arguments) throws(DecodingError) -> Request { .query(.members(group: a[0], expanded: a.yes("expand") ?? false)) }
     static func decodeEntry(_ a: Arguments) throws(DecodingError) -> Request { .query(.entry(a[0])) }
     static func decodeDelegations(_ a: Arguments) throws(DecodingError) -> Request { .query(.delegations(offset: a.number("offset") ?? 0)) }
     static func decodeSpam(_ a: Arguments) throws(DecodingError) -> Request { .query(.spam) }

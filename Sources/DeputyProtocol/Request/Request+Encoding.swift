@@ -29,12 +29,15 @@ extension Request {
 
         let verb: String
         switch self {
+        case .atRevision(let revision, let request):
+            let line = request.line
+            return RequestLine(validatedVerb: line.verb, arguments: line.arguments + [.named(key: "revision", value: String(revision))])
         case .bind(let login, let password):
             verb = "BIND"
             words = [login] + (password.map { [$0] } ?? [])
-        case .reauth(let password):
+        case .reauth(let password, let code):
             verb = "REAUTH"
-            words = [password]
+            words = [password] + (code.map { [$0] } ?? [])
         case .whoami: verb = "WHOAMI"
         case .ping: verb = "PING"
         case .help(let topic):
@@ -42,6 +45,14 @@ extension Request {
             words = topic.map { [$0] } ?? []
         case .quit: verb = "QUIT"
         case .snapshot: verb = "SNAPSHOT"
+        case .mfa(let mfa):
+            verb = "MFA"
+            switch mfa {
+            case .enroll: words = ["ENROLL"]
+            case .confirm(let code): words = ["CONFIRM", code]
+            case .remove(let login): words = ["REMOVE"] + (login.map { [$0.value] } ?? [])
+            case .status(let login): words = ["STATUS"] + (login.map { [$0] } ?? [])
+            }
         case .add(let add):
             verb = "ADD"
             switch add {
@@ -111,6 +122,7 @@ extension Request {
                 put("personalexternal", changes.personalGroupsAllowExternal)
                 put("orgexternal", changes.organizationGroupsAllowExternal)
                 put("reserved", changes.reservedLocalParts?.joined(separator: ","))
+                put("adminfactor", changes.requireAdministratorFactor)
             case .policy(let name, let delegation):
                 words = ["POLICY", name]
                 put("delegation", delegation, yes: "on", no: "off")
@@ -169,7 +181,9 @@ extension Request {
                 put("permission", permission?.rawValue)
             case .rights(let user): words = ["RIGHTS", user]
             case .privileges(let user): words = ["PRIVILEGES", user]
-            case .members(let group): words = ["MEMBERS", group]
+            case .members(let group, let expanded):
+                words = ["MEMBERS", group]
+                if expanded { put("expand", "yes") }
             case .entry(let key): words = ["ENTRY", key]
             case .delegations(let offset):
                 words = ["DELEGATIONS"]
@@ -206,6 +220,14 @@ extension Request {
         case .delegate: "DELEGATE"
         case .undelegate: "UNDELEGATE"
         case .audit: "AUDIT"
+        case .atRevision(_, let request): request.name
+        case .mfa(let mfa):
+            switch mfa {
+            case .enroll: "MFA ENROLL"
+            case .confirm: "MFA CONFIRM"
+            case .remove: "MFA REMOVE"
+            case .status: "MFA STATUS"
+            }
         case .add(let add):
             switch add {
             case .user: "ADD USER"

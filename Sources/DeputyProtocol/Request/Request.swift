@@ -23,8 +23,10 @@ public enum Request: Hashable, Sendable {
     /// `BIND <login> [password]`: authenticates the session; without a password, a service
     /// account by its verified client certificate.
     case bind(login: String, password: String?)
-    /// `REAUTH <password>`: proves the password again, opening the window for sensitive acts.
-    case reauth(password: String)
+    /// `REAUTH <password> [code]`: proves the password again, and the second factor where the
+    /// account has one (a code from the authenticator or a recovery code), opening the
+    /// window for sensitive acts.
+    case reauth(password: String, code: String? = nil)
     /// `WHOAMI`: the bound identity and its roles.
     case whoami
     /// `PING`: `OK pong`.
@@ -54,6 +56,8 @@ public enum Request: Hashable, Sendable {
     case undelegate(mailbox: EmailAddress, delegate: EmailAddress)
     /// `SNAPSHOT`: writes a snapshot of the store now.
     case snapshot
+    /// `MFA ENROLL|CONFIRM|REMOVE|STATUS ...`: the second factor.
+    case mfa(MFA)
 
     // MARK: - Reading
 
@@ -61,6 +65,10 @@ public enum Request: Hashable, Sendable {
     case query(Query)
     /// `AUDIT [since=] [until=] [actor=] [target=] [after=] [limit=]`
     case audit(AuditQuery)
+    /// A `QUERY` or `AUDIT` with `revision=<n>`: answered once the server's directory has
+    /// reached revision n, the revision a change was answered with on any node (cluster
+    /// mode), so a client reads its own writes wherever it reads.
+    indirect case atRevision(UInt64, Request)
 
     // MARK: - Nested
 
@@ -128,8 +136,9 @@ public enum Request: Hashable, Sendable {
         case rights(user: String)
         /// `QUERY PRIVILEGES <user>`
         case privileges(user: String)
-        /// `QUERY MEMBERS <group>`
-        case members(group: String)
+        /// `QUERY MEMBERS <group> [expand=yes]`: direct members (nested groups among them), or
+        /// everyone inside, with the nested group that holds each.
+        case members(group: String, expanded: Bool = false)
         /// `QUERY ENTRY <address-or-dn>`
         case entry(String)
         /// `QUERY DELEGATIONS [offset=]`
@@ -142,6 +151,18 @@ public enum Request: Hashable, Sendable {
         case policies
         /// `QUERY ORG`
         case organization
+    }
+
+    /// The `MFA` subverbs.
+    public enum MFA: Hashable, Sendable {
+        /// `MFA ENROLL`: a new TOTP secret for the bound user, pending until confirmed.
+        case enroll
+        /// `MFA CONFIRM <code>`: confirms the pending factor with a first code.
+        case confirm(code: String)
+        /// `MFA REMOVE [login]`: removes one's own factor, or resets another user's.
+        case remove(login: EmailAddress?)
+        /// `MFA STATUS [login]`: whether a user has a factor, and how many recovery codes remain.
+        case status(login: String?)
     }
 
     /// A role `GRANT` and `REVOKE` name.

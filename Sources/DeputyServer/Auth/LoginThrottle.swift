@@ -77,9 +77,11 @@ public final class LoginThrottle: Sendable {
         var lastFailure: Date = .distantPast
         /// Unknown sources are not checked before this time.
         var notBefore: Date = .distantPast
-        /// Attempts from unknown sources admitted and not yet judged, once the login has
-        /// failed: they count as failures for the delay already.
+        /// Unknown sources with attempts admitted and not yet judged: each counts as a
+        /// failure for the delay already, once however many connections it has in flight.
         var pending: Int = 0
+        /// The attempts in flight from each of those sources.
+        var inFlight: [String: Int] = [:]
         /// Sources the login succeeded from, with the time of the last success.
         var knownSources: [String: Date] = [:]
     }
@@ -133,11 +135,14 @@ public final class LoginThrottle: Sendable {
             if now.timeIntervalSince(entry.lastFailure) > state.policy.window {
                 entry.failures = 0
                 entry.pending = 0
+                entry.inFlight = [:]
             }
-            // Once the login has failed, attempts in flight count as the failures they may
-            // turn out to be, so a burst of guesses is slowed like a sequence; a login that
-            // has not failed (a mail server reconnecting all its connections at once) is not.
-            if entry.failures > 0 { entry.pending += 1 }
+            // Attempts in flight count as the failures they may turn out to be, one per
+            // source: a burst of guesses from many addresses is slowed like a sequence, while
+            // a mail server reconnecting all its connections at once from one address counts
+            // once.
+            entry.inFlight[source, default: 0] += 1
+            if entry.inFlight[source] == 1 { entry.pending += 1 }
             let delay = state.policy.delay(afterFailures: entry.failures + entry.pending)
             if delay > 0 { entry.notBefore = now.addingTimeInterval(delay) }
             entry.lastFailure = max(entry.lastFailure, now)
@@ -183,7 +188,7 @@ public final class LoginThrottle: Sendable {
             }
             // A failure from a known source (its owner mistyping) never slows the others.
             if judged, !known {
-                entry.pending = max(0, entry.pending - 1)
+                Self.settle(source, in: &entry)
                 entry.failures += 1
                 entry.lastFailure = now
                 let delay = policy.delay(afterFailures: entry.failures)
@@ -197,6 +202,18 @@ public final class LoginThrottle: Sendable {
         return lock
     }
 
+    /// One attempt from `source` was judged: when it was the source's last in flight, the
+    /// source no longer counts as pending.
+    private static func settle(_ source: String, in entry: inout LoginState) {
+        guard let count = entry.inFlight[source] else { return }
+        if count <= 1 {
+            entry.inFlight[source] = nil
+            entry.pending = max(0, entry.pending - 1)
+        } else {
+            entry.inFlight[source] = count - 1
+        }
+    }
+
     /// Records a successful login from `source`: its failures from there are forgotten and
     /// the source becomes known to the login. Failures from elsewhere still count.
     public func recordSuccess(account login: String, address source: String, now: Date) {
@@ -205,7 +222,7 @@ public final class LoginThrottle: Sendable {
             prune(&state, now: now)
             state.pairs[PairKey(login: key, source: source)] = nil
             var entry = state.logins[key] ?? LoginState()
-            if entry.knownSources[source] == nil { entry.pending = max(0, entry.pending - 1) }
+            if entry.knownSources[source] == nil { Self.settle(source, in: &entry) }
             entry.knownSources[source] = now
             if entry.knownSources.count > Self.knownSourcesPerLogin,
                 let oldest = entry.knownSources.min(by: { $0.value < $1.value })?.key {

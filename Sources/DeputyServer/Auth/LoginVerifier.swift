@@ -34,10 +34,14 @@ public struct LoginVerifier: Sendable {
 
     /// Judges `password` for `login` from `source`, which came in `via` (`bind`,
     /// `dovecot-auth`, ...). `account` is the directory's answer for the login; `eligible`
-    /// says whether such an account may log in this way at all.
+    /// says whether such an account may log in this way at all; `secondStep`, where given,
+    /// checks the second factor once the password is right. A failed second step counts
+    /// toward the lockout exactly like a wrong password, and nothing is forgotten as a
+    /// success until both steps pass, so a stolen password doesn't reset the count of
+    /// guessed codes.
     public func verify(
         login: String, password: String, account: Account?, source: String, via: String, now: Date,
-        eligible: (Account) -> Bool = { _ in true }
+        eligible: (Account) -> Bool = { _ in true }, secondStep: ((Account) async -> Bool)? = nil
     ) async -> Verdict {
         // The account's own login keys the throttle, so that case and spelling don't make
         // a new counter.
@@ -57,6 +61,11 @@ public struct LoginVerifier: Sendable {
             if admitted || lock != nil {
                 await recorder.recordFailure(LoginAttempt(login: key, source: source, via: via), judged: admitted, lock: lock, at: now)
             }
+            return .refused
+        }
+        if let secondStep, !(await secondStep(account)) {
+            let lock = throttle.recordFailure(account: key, address: source, now: now, judged: true)
+            await recorder.recordFailure(LoginAttempt(login: key, source: source, via: via + "-code"), judged: true, lock: lock, at: now)
             return .refused
         }
         throttle.recordSuccess(account: key, address: source, now: now)

@@ -32,11 +32,13 @@ public struct PasswordService: Sendable {
     }
 
     /// Verifies `password` against `hash`, or against the decoy when `hash` is `nil`
-    /// (an unknown login), which then always fails.
+    /// (an unknown login) or ``PasswordHash/none`` (no password set), which then always
+    /// fails: in the same time, so that timing tells no account apart.
     public func verify(_ password: String, against hash: PasswordHash?) async throws -> Bool {
         let hasher = self.hasher
-        let target = hash ?? decoy
+        let real = hash.flatMap { $0.isSet ? $0 : nil }
+        let target = real ?? decoy
         let matches = try await pool.runIfActive { hasher.verify(password, against: target) }
-        return hash != nil && matches
+        return real != nil && matches
     }
 }

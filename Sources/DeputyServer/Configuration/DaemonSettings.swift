@@ -24,6 +24,10 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
     public var dovecotACL: String?
     /// The shared namespace's prefix before the owner's login.
     public var dovecotACLPrefix: String
+    /// Event-loop threads: the usable CPUs unless set.
+    public var threads: Int
+    /// Password-hashing threads: the usable CPUs unless set.
+    public var hashThreads: Int
     public var snapshotEvery: Int
     public var snapshotInterval: TimeInterval
     public var metricsListen: ListenAddress?
@@ -31,6 +35,8 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
     public var logFormat: LogFormat
     public var auditLog: String?
     public var initialPassword: String?
+    /// Cluster mode, when configured: the directory follows a log in PostgreSQL.
+    public var cluster: ClusterConfiguration?
 
     /// Checks every value; the error names the flag, variable or file line that gave it.
     public init(_ values: SettingValues) throws(SettingsError) {
@@ -94,6 +100,8 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
             throw SettingsError("mail listeners: \(error)")
         }
 
+        threads = try Self.threadCount(.threads, values)
+        hashThreads = try Self.threadCount(.hashThreads, values)
         snapshotEvery = try values.count(.snapshotEvery)
         snapshotInterval = try values.seconds(.snapshotInterval)
         metricsListen = try Self.address(.metricsListen, values)
@@ -104,6 +112,16 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         logFormat = LogFormat(rawValue: try values.choice(.logFormat))!
         auditLog = values.text(.auditLog)
         initialPassword = values.text(.initialPassword)
+        cluster = try ClusterConfiguration(values)
+    }
+
+    /// `auto` (the CPUs this process may use) or a whole number of at least 1.
+    private static func threadCount(_ setting: Setting, _ values: SettingValues) throws(SettingsError) -> Int {
+        guard let text = values.text(setting), text != "auto" else { return UsableCores.count() }
+        guard let number = Int(text), number >= 1, number <= 1_024 else {
+            throw values.error(setting, "expected auto or a whole number from 1 to 1024, not \(SettingValues.quoted(text))")
+        }
+        return number
     }
 
     private static func address(_ setting: Setting, _ values: SettingValues) throws(SettingsError) -> ListenAddress? {

@@ -35,6 +35,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case mailMaxConnections = "mail-max-connections"
     case mailMaxRequest = "mail-max-request"
     case mailIdleTimeout = "mail-idle-timeout"
+    case threads
+    case hashThreads = "hash-threads"
     case snapshotEvery = "snapshot-every"
     case snapshotInterval = "snapshot-interval"
     case metricsListen = "metrics-listen"
@@ -42,6 +44,12 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case logFormat = "log-format"
     case auditLog = "audit-log"
     case initialPassword = "initial-password"
+    case clusterHosts = "cluster-hosts"
+    case clusterDatabase = "cluster-database"
+    case clusterUser = "cluster-user"
+    case clusterPasswordFile = "cluster-password-file"
+    case clusterCA = "cluster-ca"
+    case clusterNode = "cluster-node"
 
     /// What a value must look like.
     public enum Kind: Sendable {
@@ -82,7 +90,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .logLevel: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         case .logFormat: .choice(["text", "json"])
         case .milterUnauthenticated: .choice(MilterUnauthenticated.allCases.map(\.rawValue))
-        case .tcpTable: .list
+        case .tcpTable, .clusterHosts: .list
         default: .text
         }
     }
@@ -117,12 +125,14 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .mailMaxConnections: "\(MailAdapterLimits.defaultMaximumConnections)"
         case .mailMaxRequest: "\(MailAdapterLimits.defaultMaximumRequestSize)"
         case .mailIdleTimeout: Self.number(MailAdapterLimits.defaultIdleTimeout)
+        case .threads, .hashThreads: "auto"
         case .snapshotEvery: "10000"
         case .snapshotInterval: "3600"
         case .logLevel: "notice"
         case .logFormat: "text"
         case .dovecotACLPrefix: "shared/"
         case .milterUnauthenticated: MilterUnauthenticated.accept.rawValue
+        case .clusterDatabase, .clusterUser: "deputy"
         default: nil
         }
     }
@@ -159,6 +169,8 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .mailMaxConnections: "Maximum connections per mail listener."
         case .mailMaxRequest: "Maximum mail request size in bytes."
         case .mailIdleTimeout: "Seconds of silence before a mail connection is closed."
+        case .threads: "Event-loop threads answering connections: auto (the CPUs the process may use: its affinity mask, capped by its cgroup CPU quota) or a number."
+        case .hashThreads: "Threads hashing passwords for BIND and PASSWD: auto (as threads) or a number."
         case .snapshotEvery: "Write a snapshot after this many journal records."
         case .snapshotInterval: "Write a snapshot after this many seconds with changes."
         case .metricsListen: "HTTP listener for /metrics, /livez and /readyz, HOST:PORT on a loopback address."
@@ -166,6 +178,12 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .logFormat: "Log format: text (one line per record) or json (one JSON object per line)."
         case .auditLog: "Also append every audit record, as a JSON line, to this file (0600)."
         case .initialPassword: "The super administrator's password when the daemon creates the organisation on its first start; random (written to the data directory) without it."
+        case .clusterHosts: "Cluster mode: the PostgreSQL servers holding the shared log, HOST or HOST:PORT, by the name their certificates carry; repeatable. Without it, the data directory alone holds the directory."
+        case .clusterDatabase: "Cluster mode: the PostgreSQL database."
+        case .clusterUser: "Cluster mode: the PostgreSQL user."
+        case .clusterPasswordFile: "Cluster mode: a file (0600) holding the PostgreSQL user's password."
+        case .clusterCA: "Cluster mode: certificate authorities (PEM) for the PostgreSQL servers' certificates; the system's without it."
+        case .clusterNode: "Cluster mode: this node's name in the shared log; the host name without it."
         }
     }
 

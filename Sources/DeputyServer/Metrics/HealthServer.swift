@@ -96,7 +96,10 @@ public final class HealthServer: Service, Sendable {
         switch path {
         case "/metrics":
             await beforeScrape()
-            return (.ok, "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(bytes: registry.emitToBuffer()))
+            // The request series are counted per thread and added up here (RequestStatistics).
+            var body = ByteBuffer(bytes: registry.emitToBuffer())
+            body.writeString(RequestStatistics.shared.exposition())
+            return (.ok, "text/plain; version=0.0.4; charset=utf-8", body)
         case "/livez":
             return (.ok, text, ByteBuffer(string: "ok\n"))
         case "/readyz":

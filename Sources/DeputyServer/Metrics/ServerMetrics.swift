@@ -22,44 +22,11 @@ public enum ServerMetrics {
     /// 1 while the store accepts changes, 0 after a storage failure.
     public static let storeHealthy = Gauge(label: "deputy_store_healthy")
 
-    private static let requestSeries = Mutex<[RequestKey: RequestSeries]>([:])
     private static let lookupSeries = Mutex<[LookupKey: Counter]>([:])
-
-    /// A verb and its result: the labels of one request series.
-    struct RequestKey: Hashable, Sendable {
-        let verb: String
-        let result: String
-    }
-
-    /// `deputy_requests_total{verb,result}` and `deputy_request_duration_seconds{verb}`
-    /// (a histogram) for one key.
-    struct RequestSeries: Sendable {
-        let counter: Counter
-        let timer: Timer
-
-        func record(nanoseconds: Int64) {
-            counter.increment()
-            timer.recordNanoseconds(nanoseconds)
-        }
-    }
 
     private struct LookupKey: Hashable {
         let adapter: String
         let result: String
-    }
-
-    /// The series of one request key, made on first use. Sessions keep what they get, so
-    /// the shared table's lock is taken once per key and connection, not per request.
-    static func requestSeries(_ key: RequestKey) -> RequestSeries {
-        requestSeries.withLock { series in
-            if let found = series[key] { return found }
-            let made = RequestSeries(
-                counter: Counter(label: "deputy_requests_total", dimensions: [("verb", key.verb), ("result", key.result)]),
-                timer: Timer(label: "deputy_request_duration_seconds", dimensions: [("verb", key.verb)])
-            )
-            series[key] = made
-            return made
-        }
     }
 
     /// One lookup of a mail adapter: `deputy_adapter_lookups_total{adapter,result}`, where

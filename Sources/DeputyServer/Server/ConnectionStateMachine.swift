@@ -173,12 +173,17 @@ struct ConnectionStateMachine {
     }
 
     /// Nothing was read for the idle timeout.
+    ///
+    /// A connection whose request is still running (a batch of `ADD USER`s, each hashing a
+    /// password, can take minutes) is not idle: the server is the one keeping it waiting.
     mutating func idleTimeout() -> Action {
         switch phase {
         case .handshaking:
             phase = .closed
             return .close
-        case .ready, .waiting:
+        case .waiting:
+            return .none
+        case .ready:
             phase = .closing
             queued.removeAll()
             return .idleAndClose

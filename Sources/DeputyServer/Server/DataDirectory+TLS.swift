@@ -1,13 +1,33 @@
+import DeputyCore
 import DeputyStore
 import Foundation
 import Logging
 
 /// The files the daemon keeps in its data directory besides the store: the TLS certificate
-/// and key it generates on first start, and the first super administrator's password.
+/// and key it generates on first start, the first super administrator's password, and the
+/// key that seals the users' TOTP secrets.
 public enum DataFiles {
     public static let certificate = "tls-cert.pem"
     public static let key = "tls-key.pem"
     public static let initialPassword = "initial-password"
+    public static let factorKey = "factor-key"
+
+    /// The box that seals TOTP secrets, with the key in the data directory's `factor-key`
+    /// (base64, mode 0600), made on first use. The key is never in a snapshot, the journal or
+    /// an export, so none of them holds a secret anyone can compute codes from.
+    public static func factorBox(dataDirectory: String) throws -> FactorSecretBox {
+        let path = (dataDirectory as NSString).appendingPathComponent(factorKey)
+        if FileManager.default.fileExists(atPath: path) {
+            let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let bytes = Data(base64Encoded: text), let box = FactorSecretBox(key: Array(bytes)) else {
+                throw ConfigurationError("\(path) does not hold a factor key (\(FactorSecretBox.keyLength) bytes in base64); restore it from where it was kept")
+            }
+            return box
+        }
+        let key = FactorSecretBox.makeKey()
+        try writeSecret(Data(key).base64EncodedString() + "\n", to: path)
+        return FactorSecretBox(key: key)!
+    }
 
     /// Creates the data directory (mode 0700) when it does not exist.
     public static func prepareDirectory(_ path: String) throws {

@@ -74,8 +74,9 @@ extension Session {
     static func record(_ member: MemberView) -> ReplyRecord {
         var record = ReplyRecord()
         record.append(key: "member", value: member.address.value)
-        record.append(key: "kind", value: member.external ? "external" : "user")
+        record.append(key: "kind", value: member.external ? "external" : member.isGroup ? "group" : "user")
         record.append(key: "blocked", value: member.blocked ? "yes" : "no")
+        if let via = member.via { record.append(key: "via", value: via.value) }
         return record
     }
 

@@ -20,7 +20,10 @@ extension Session {
         case .accepted(let account):
             principal = account.principal
             self.login = account.login
-            reauthenticatedAt = now
+            // A password alone opens the window for sensitive acts only where it is all the
+            // account has; an account with a second factor opens it with REAUTH and a code.
+            reauthenticatedAt = Self.hasConfirmedFactor(account.principal, in: environment.committer.live.directory) ? nil : now
+            factorVerifiedAt = nil
             logger[metadataKey: "auth.login"] = "\(account.login)"
             logger.info("bind", metadata: ["peer": "\(peer)"])
             return Reply(status: .ok(text: "bound as \(account.login)"))
@@ -44,20 +47,48 @@ extension Session {
         }
         principal = account.principal
         self.login = account.login
+        factorVerifiedAt = nil
         logger[metadataKey: "auth.login"] = "\(account.login)"
         logger.info("bind by certificate", metadata: ["peer": "\(peer)"])
         return Reply(status: .ok(text: "bound as \(account.login)"))
     }
 
-    mutating func reauthenticate(password: String) async -> Reply {
-        guard let login else { return Reply(status: .error(code: .auth, text: "BIND first")) }
+    /// REAUTH: the password, and for an account with a confirmed second factor a code (or a
+    /// recovery code) too; a wrong code fails like a wrong password and counts the same.
+    mutating func reauthenticate(password: String, code: String?) async -> Reply {
+        guard let login, let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         let now = environment.clock()
-        let account = environment.committer.live.directory.account(forLogin: login)
-        guard case .accepted = await environment.logins.verify(login: login, password: password, account: account, source: peer, via: "reauth", now: now) else {
-            return Self.invalidCredentials
+        let directory = environment.committer.live.directory
+        let account = directory.account(forLogin: login)
+        let minutes = Int(CommandContext.reauthenticationWindow / 60)
+        guard Self.hasConfirmedFactor(principal, in: directory), case .user(let id) = principal else {
+            guard code == nil else {
+                return Reply(status: .error(code: .invalid, text: "this account has no second factor; REAUTH takes the password alone"))
+            }
+            guard case .accepted = await environment.logins.verify(login: login, password: password, account: account, source: peer, via: "reauth", now: now) else {
+                return Self.invalidCredentials
+            }
+            reauthenticatedAt = now
+            return Reply(status: .ok(text: "re-authenticated for \(minutes) minutes"))
         }
+        guard let code else {
+            return Reply(status: .error(code: .reauth, text: "[\(Rule.secondFactor.rawValue)] this account has a second factor: REAUTH <password> <code>"))
+        }
+        let environment = self.environment
+        let verdict = await environment.logins.verify(
+            login: login, password: password, account: account, source: peer, via: "reauth", now: now,
+            secondStep: { _ in await Self.proveFactor(code, user: id, environment: environment, now: now) }
+        )
+        guard case .accepted = verdict else { return Self.invalidCredentials }
         reauthenticatedAt = now
-        return Reply(status: .ok(text: "re-authenticated for \(Int(CommandContext.reauthenticationWindow / 60)) minutes"))
+        factorVerifiedAt = now
+        return Reply(status: .ok(text: "re-authenticated with the second factor for \(minutes) minutes"))
+    }
+
+    /// Whether `principal` is a user with a confirmed second factor.
+    static func hasConfirmedFactor(_ principal: Principal, in directory: Directory) -> Bool {
+        guard case .user(let id) = principal else { return false }
+        return directory.secondFactor(of: id)?.confirmed ?? false
     }
 
     func whoami() -> Reply {
@@ -77,7 +108,8 @@ extension Session {
         case .system:
             record.append(key: "kind", value: "system")
         }
-        let fresh = CommandContext(actor: principal, time: environment.clock(), reauthenticatedAt: reauthenticatedAt).isRecentlyReauthenticated
+        let context = CommandContext(actor: principal, time: environment.clock(), reauthenticatedAt: reauthenticatedAt, factorVerifiedAt: factorVerifiedAt)
+        let fresh = Self.hasConfirmedFactor(principal, in: directory) ? context.isRecentlyFactorVerified : context.isRecentlyReauthenticated
         record.append(key: "reauthenticated", value: fresh ? "yes" : "no")
         return Reply(records: [record], status: .ok(text: nil))
     }

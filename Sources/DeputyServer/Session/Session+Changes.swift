@@ -9,21 +9,24 @@ extension Session {
         let placeholder = environment.passwords.placeholder
         switch request {
         case .add(.user(let new)):
+            // A user added without a password has none (no login matches) until an
+            // administrator sets one: nothing to hash.
             let command = Command.addUser(NewUser(
-                address: new.address, displayName: new.name ?? String(new.address.localPart), passwordHash: placeholder,
+                address: new.address, displayName: new.name ?? String(new.address.localPart),
+                passwordHash: new.password == nil ? .none : placeholder,
                 aliases: new.aliases, recoveryAddress: new.recovery, policy: new.policy
             ))
             if new.dryRun { return dryRun(command) }
-            // A user added without a password gets a random one: the account can't log in
-            // until an administrator sets one.
-            return await submit(command, password: new.password ?? Self.randomSecret())
+            guard let password = new.password else { return await submit(command) }
+            return await submit(command, password: password)
         case .add(.group(let new)):
             return await submit(.addGroup(NewGroup(
                 address: new.address, name: new.name ?? String(new.address.localPart), kind: new.kind, members: new.members,
                 membersMaySendAs: new.membersMaySendAs
             )))
         case .add(.service(let name, let password)):
-            return await submit(.addServiceAccount(name, placeholder), password: password ?? Self.randomSecret())
+            guard let password else { return await submit(.addServiceAccount(name, .none)) }
+            return await submit(.addServiceAccount(name, placeholder), password: password)
         case .add(.policy(let name, let delegation)):
             return await submit(.addPolicy(EmailPolicy(name: name, mailboxDelegationAllowed: delegation)))
         case .add(.domain(let domain)):
@@ -75,7 +78,7 @@ extension Session {
             return await submit(.delegate(new))
         case .undelegate(let mailbox, let delegate):
             return await submit(.undelegate(mailbox: mailbox, delegate: delegate))
-        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit:
+        case .bind, .reauth, .whoami, .ping, .help, .quit, .snapshot, .query, .audit, .atRevision, .mfa:
             return Reply(status: .error(code: .internal, text: "\(request.name) is not a change"))
         }
     }
@@ -110,12 +113,21 @@ extension Session {
         }
     }
 
+    /// Commits `command`: `OK <summary> (revision <n>)`, the revision a query on any node
+    /// can wait for to see the change (`revision=`), or the refusal.
     private func commit(_ command: Command, context: CommandContext) async -> Reply {
         do {
-            switch try await environment.committer.commit(command, context: context) {
-            case .success(let result): return Reply(status: .ok(text: result.summary))
+            let committed = try await environment.committer.commit(command, context: context)
+            switch committed.result {
+            case .success(let result): return Reply(status: .ok(text: "\(result.summary) (revision \(committed.revision))"))
             case .failure(let error): return Self.reply(for: error)
             }
+        } catch let error as CommitUnavailable {
+            // Cluster mode without the database: refused at once, never a false OK.
+            if error.outcomeUnknown {
+                return Reply(status: .error(code: .unavailable, text: "the change may or may not have been made: \(error.description); a query shows which"))
+            }
+            return Reply(status: .error(code: .unavailable, text: "the change was not made: \(error.description)"))
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])
             return Reply(status: .error(code: .storage, text: "the change could not be stored and was not made"))
@@ -154,11 +166,6 @@ extension Session {
         return await submit(.setPassword(address, environment.passwords.placeholder), password: new, reauthenticatedAt: now)
     }
 
-    static func randomSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(generator.next(), radix: 36) }.joined()
-    }
-
     mutating func snapshot() async -> Reply {
         guard case .user(let id) = principal, environment.committer.live.directory.user(id: id)?.role.isAdministrator == true else {
             return Reply(status: .error(code: .denied, text: "[\(Rule.administratorsManage.rawValue)] SNAPSHOT needs an administrator"))
@@ -187,7 +194,7 @@ extension Command {
         case .createOrganization, .modifyOrganization, .addDomain, .removeDomain, .deleteUser, .modifyUser, .setBlocked,
              .setRole, .grantCustomRole, .revokeCustomRole, .addGroup, .deleteGroup, .modifyGroup, .deleteServiceAccount,
              .delegate, .undelegate, .addPolicy, .modifyPolicy, .deletePolicy, .modifySpamSettings, .recordDelegatedSend,
-             .recordLoginFailure, .recordLockout:
+             .recordLoginFailure, .recordLockout, .enrollSecondFactor, .confirmSecondFactor, .useSecondFactor, .removeSecondFactor:
             return self
         }
     }

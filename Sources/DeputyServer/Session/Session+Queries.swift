@@ -35,7 +35,7 @@ extension Session {
         case .senders(let address), .holders(let address, _): .senders(address: address)
         case .rights(let user): .mailboxes(user: user)
         case .privileges(let user): .privileges(user: user)
-        case .members(let group): .members(group: group)
+        case .members(let group, _): .members(group: group)
         case .entry, .search: .entries
         case .delegations: .allDelegations
         case .spam: .spamSettings
@@ -92,8 +92,8 @@ extension Session {
                 return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))
             }
             return Reply(records: [Self.record(summary)], status: .ok(text: nil))
-        case .members(let group):
-            guard let members = directory.members(of: group) else {
+        case .members(let group, let expanded):
+            guard let members = directory.members(of: group, expanded: expanded) else {
                 return Reply(status: .error(code: .notfound, text: "no group has the address \(group)"))
             }
             return listing(members.map(Self.record(_:)), noun: "members")

@@ -23,8 +23,11 @@ public struct Session: Sendable {
     var principal: Principal?
     /// The login of the bound principal.
     var login: String?
-    /// When the session last proved its password (BIND counts, REAUTH and PASSWD's old= too).
+    /// When the session last proved its password (BIND counts, REAUTH and PASSWD's old= too;
+    /// BIND not for an account with a second factor).
     var reauthenticatedAt: Date?
+    /// When the session last proved its second factor (REAUTH with a code).
+    var factorVerifiedAt: Date?
     /// The version of the directory the last query was answered from.
     var view: SessionView?
     /// The subject common name of the client's TLS certificate, when it presented one that
@@ -32,8 +35,8 @@ public struct Session: Sendable {
     public var certificateName: String?
     /// When the request in hand began, for the latency histogram.
     var requestStarted = ContinuousClock.now
-    /// The metric series this session has used, so a request needs no shared lock.
-    var requestSeries: [ServerMetrics.RequestKey: ServerMetrics.RequestSeries] = [:]
+    /// Where this session counts its requests: its thread's shard of the statistics.
+    var requestCounter = RequestCounter()
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
@@ -106,8 +109,10 @@ public struct Session: Sendable {
     mutating func answerWithoutWaiting(_ request: Request) -> ImmediateOutcome {
         let reply: Reply
         switch request {
-        case .bind, .reauth, .snapshot, .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate:
+        case .bind, .reauth, .snapshot, .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate,
+             .mfa(.enroll), .mfa(.confirm), .mfa(.remove):
             return .mustWait(request)
+        case .mfa(.status(let login)): reply = secondFactorStatus(login: login)
         case .whoami: reply = whoami()
         case .ping: reply = Reply(status: .ok(text: "pong"))
         case .help(let topic): reply = help(topic: topic)
@@ -117,6 +122,10 @@ public struct Session: Sendable {
             return .answered(reply, .close)
         case .query(let query): reply = self.query(query)
         case .audit(let query): reply = audit(query)
+        case .atRevision(let revision, let inner):
+            // Answered at once when this server has the revision; else it waits for it.
+            guard environment.committer.live.directory.revision >= revision else { return .mustWait(request) }
+            return answerWithoutWaiting(inner)
         }
         logRequest(request.name, reply)
         return .answered(reply, .keepOpen)
@@ -129,6 +138,7 @@ public struct Session: Sendable {
         let principal: Principal?
         let login: String?
         let reauthenticatedAt: Date?
+        let factorVerifiedAt: Date?
     }
 
     /// The outcome of a request that waited.
@@ -143,7 +153,9 @@ public struct Session: Sendable {
     public func wait(for request: Request) async -> WaitResult {
         var copy = self
         let (reply, disposition) = await copy.answer(request)
-        return WaitResult(reply: reply, disposition: disposition, update: Update(principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt))
+        return WaitResult(reply: reply, disposition: disposition, update: Update(
+            principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt, factorVerifiedAt: copy.factorVerifiedAt
+        ))
     }
 
     /// Takes in what a request that waited changed, and counts it.
@@ -151,6 +163,7 @@ public struct Session: Sendable {
         principal = result.update.principal
         login = result.update.login
         reauthenticatedAt = result.update.reauthenticatedAt
+        factorVerifiedAt = result.update.factorVerifiedAt
         if let login { logger[metadataKey: "auth.login"] = "\(login)" }
         logRequest(request.name, result.reply)
     }
@@ -175,38 +188,43 @@ public struct Session: Sendable {
         requestStarted = .now
         let reply: Reply
         switch request {
-        case .whoami, .ping, .help, .quit, .query, .audit:
+        case .whoami, .ping, .help, .quit, .query, .audit, .mfa(.status):
             return (Reply(status: .error(code: .internal, text: "\(request.name) needs no waiting")), .keepOpen)
         case .bind(let login, let password?): reply = await bind(login: login, password: password)
         case .bind(let login, nil): reply = await bindByCertificate(login: login)
-        case .reauth(let password): reply = await reauthenticate(password: password)
+        case .reauth(let password, let code): reply = await reauthenticate(password: password, code: code)
+        case .mfa(let mfa): reply = await secondFactor(mfa)
         case .snapshot: reply = await snapshot()
         case .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate: reply = await change(request)
+        case .atRevision(let revision, let inner):
+            let live = environment.committer.live
+            guard await live.waitUntil(revision: revision, timeout: Self.revisionWait) else {
+                reply = Reply(status: .error(
+                    code: .unavailable, text: "revision \(revision) was not reached within \(Self.revisionWait.components.seconds) seconds; this server is at \(live.directory.revision)"
+                ))
+                break
+            }
+            switch answerWithoutWaiting(inner) {
+            case .answered(let answered, let disposition): return (answered, disposition)
+            case .mustWait(let waiting): return await answer(waiting)
+            }
         }
         return (reply, .keepOpen)
     }
 
+    /// How long a query with `revision=` waits for this server to reach it.
+    static let revisionWait = Duration.seconds(5)
+
     mutating func logRequest(_ name: String, _ reply: Reply) {
         let result = reply.status.isOK ? "ok" : reply.status.code
         logger.debug("request", metadata: ["cmd.verb": "\(name)", "cmd.result": "\(result)"])
-        count(ServerMetrics.RequestKey(verb: name, result: result))
-    }
-
-    private mutating func count(_ key: ServerMetrics.RequestKey) {
-        let series: ServerMetrics.RequestSeries
-        if let known = requestSeries[key] {
-            series = known
-        } else {
-            series = ServerMetrics.requestSeries(key)
-            requestSeries[key] = series
-        }
-        series.record(nanoseconds: Self.nanoseconds(since: requestStarted))
+        requestCounter.record(verb: name, result: result, nanoseconds: Self.nanoseconds(since: requestStarted))
     }
 
     /// A request that is not one of the table's: counted under the verb `invalid`, since
     /// a client's own words as a label would let it make series without end.
     private mutating func refused(_ reply: Reply) -> ImmediateOutcome {
-        count(ServerMetrics.RequestKey(verb: "invalid", result: reply.status.code))
+        requestCounter.record(verb: "invalid", result: reply.status.code, nanoseconds: Self.nanoseconds(since: requestStarted))
         return .answered(reply, .keepOpen)
     }
 
@@ -217,7 +235,10 @@ public struct Session: Sendable {
 
     /// A context for a command by this session's principal now.
     func context(reauthenticatedAt override: Date? = nil) -> CommandContext {
-        CommandContext(actor: principal ?? .system, time: environment.clock(), reauthenticatedAt: override ?? reauthenticatedAt)
+        CommandContext(
+            actor: principal ?? .system, time: environment.clock(), reauthenticatedAt: override ?? reauthenticatedAt,
+            factorVerifiedAt: factorVerifiedAt
+        )
     }
 }
 

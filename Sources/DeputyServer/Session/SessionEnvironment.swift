@@ -15,6 +15,10 @@ public struct SessionEnvironment: Sendable {
     public let loginRecorder: any LoginRecorder
     /// Judges password logins: throttle, password and audit record together.
     public let logins: LoginVerifier
+    /// Seals and opens the users' TOTP secrets with the daemon's factor key.
+    public let factorBox: FactorSecretBox
+    /// Random bytes for new TOTP secrets and recovery codes.
+    public let randomBytes: @Sendable (Int) -> [UInt8]
     /// The time; injected so tests control it.
     public let clock: @Sendable () -> Date
     /// The daemon's version, shown in the greeting.
@@ -27,7 +31,9 @@ public struct SessionEnvironment: Sendable {
     public init(
         committer: any DirectoryCommitter, passwords: PasswordService, throttle: LoginThrottle,
         clock: @escaping @Sendable () -> Date = { Date() }, version: String = DeputyVersion.current,
-        limits: ProtocolLimits = .default, maximumListing: Int = 1_000
+        limits: ProtocolLimits = .default, maximumListing: Int = 1_000,
+        factorBox: FactorSecretBox = FactorSecretBox(key: FactorSecretBox.makeKey())!,
+        randomBytes: @escaping @Sendable (Int) -> [UInt8] = FactorRandomness.system
     ) {
         self.committer = committer
         self.passwords = passwords
@@ -39,6 +45,8 @@ public struct SessionEnvironment: Sendable {
         self.version = version
         self.limits = limits
         self.maximumListing = maximumListing
+        self.factorBox = factorBox
+        self.randomBytes = randomBytes
     }
 }
 

@@ -21,7 +21,7 @@ enum SnapshotCodec {
     private static let listKeys = ["auditLog", "delegations", "groups", "users"]
     private static let knownKeys: Set<String> = [
         "auditLog", "delegations", "groups", "users", "organization", "services", "policies",
-        "spamSettings", "superAdministrator", "nextIdentity", "revision",
+        "spamSettings", "superAdministrator", "nextIdentity", "revision", "secondFactors",
     ]
 
     // MARK: - Encoding
@@ -112,6 +112,7 @@ enum SnapshotCodec {
         var services: [ServiceAccount]
         var policies: [EmailPolicy]
         var spamSettings: SpamSettings
+        var secondFactors: [SecondFactor]?
         var superAdministrator: EntityID?
         var nextIdentity: UInt64
         var revision: UInt64
@@ -182,7 +183,7 @@ enum SnapshotCodec {
                 organization: remainder.organization, users: users, groups: groups, services: remainder.services,
                 delegations: delegations, policies: remainder.policies, spamSettings: remainder.spamSettings,
                 auditLog: auditLog, superAdministrator: remainder.superAdministrator,
-                nextIdentity: remainder.nextIdentity, revision: remainder.revision
+                nextIdentity: remainder.nextIdentity, revision: remainder.revision, secondFactors: remainder.secondFactors
             )
             return SnapshotDocument(format: envelope.format, version: envelope.version, sequence: envelope.sequence, savedAt: envelope.savedAt, directory: contents)
         } catch let error as StorageJSONDecoder.LocatedError {

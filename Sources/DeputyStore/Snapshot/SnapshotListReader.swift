@@ -141,6 +141,7 @@ struct SnapshotListReader {
         let (name, payload) = try enumCase(index)
         switch name {
         case 0: return .user(try entity(required(payload)))
+        case 1: return .group(try entity(required(payload)))
         case 2: return .external(try address(required(payload)))
         default: throw Unreadable()
         }

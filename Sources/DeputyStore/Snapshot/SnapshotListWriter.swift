@@ -56,6 +56,7 @@ struct SnapshotListWriter {
         sortedArray(group.members) { member in
             switch member {
             case .user(let id): enumCase("user") { output.writeInteger(id.rawValue) }
+            case .group(let id): enumCase("group") { output.writeInteger(id.rawValue) }
             case .external(let address): enumCase("external") { output.writeString(address.value) }
             }
         }

@@ -12,23 +12,23 @@ struct RoleCommand: AsyncParsableCommand {
     struct Grant: DeputyCommand {
         static let configuration = CommandConfiguration(
             abstract: "Grant a role.",
-            discussion: "Roles: admin, superadmin (hands the role over; asks for your password again), usermanagement, groupmanagement, spamcontrol, helpdesk, quarantine, marketplacedeveloper."
+            discussion: "Roles: admin, superadmin (hands the role over; asks for your password again, and a code where you have a second factor), usermanagement, groupmanagement, spamcontrol, helpdesk, quarantine, marketplacedeveloper."
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument var role: String
         @Argument var login: String
         func perform(_ session: DeputySession) async throws -> ExitStatus {
+            let request = Request.grant(try ArgumentValues.role(role), login: try ArgumentValues.address(login, "the login"))
             if role.lowercased() == "superadmin" {
-                // The transfer needs a fresh proof of the password, asked for here rather
-                // than reusing the one the session logged in with.
-                let password = try PasswordSource.ask("Re-enter your password to transfer the super administrator role: ")
-                let reply = try await session.send(.reauth(password: password))
-                guard reply.status.isOK else {
-                    session.printer.printStatus(reply.status)
+                // The transfer needs a fresh proof of the password (and of the second factor,
+                // where there is one), asked for here rather than reusing the login's.
+                if let refusal = try await session.reauthenticate(purpose: "transfer the super administrator role") {
+                    session.printer.printStatus(refusal.status)
                     return .refused
                 }
             }
-            return try await session.run(.grant(try ArgumentValues.role(role), login: try ArgumentValues.address(login, "the login")))
+            // Granting admin needs a fresh second factor where the actor has one.
+            return try await session.runReauthenticating(request)
         }
     }
 
@@ -163,14 +163,16 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "yes or no: may organisation groups hold outside members?") var orgExternal: String?
         @Option(help: "Local parts personal groups may not take, comma-separated (empty: only the RFC 2142 role addresses).") var reserved: String?
         @Option(help: "The default email policy.") var defaultPolicy: String?
+        @Option(help: "yes or no: must administrators and custom administrators have a second factor to act?") var adminFactor: String?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run(.modify(.organization(OrganizationChanges(
+            try await session.runReauthenticating(.modify(.organization(OrganizationChanges(
                 name: name, logo: ArgumentValues.update(logo), defaultPolicy: defaultPolicy,
                 organizationGroups: try ArgumentValues.groupLevel(orgGroups, option: "org-groups"),
                 personalGroups: try ArgumentValues.groupLevel(personalGroups, option: "personal-groups"),
                 personalGroupsAllowExternal: try ArgumentValues.yesNo(personalExternal, option: "personal-external"),
                 organizationGroupsAllowExternal: try ArgumentValues.yesNo(orgExternal, option: "org-external"),
-                reservedLocalParts: reserved.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
+                reservedLocalParts: reserved.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) },
+                requireAdministratorFactor: try ArgumentValues.yesNo(adminFactor, option: "admin-factor")
             ))))
         }
     }

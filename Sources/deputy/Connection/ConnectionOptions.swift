@@ -7,7 +7,10 @@ import Foundation
 /// trust it, and how to print. They may come before the subcommand too (see
 /// ``GlobalOptions``).
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.customShort("H"), .long], help: "The server: HOST[:PORT], deputy://HOST:PORT, deputy+plain://HOST:PORT (loopback only) or unix:/PATH.")
+    @Option(
+        name: [.customShort("H"), .long],
+        help: "The server: HOST[:PORT], deputy://HOST:PORT, deputy+plain://HOST:PORT (loopback only) or unix:/PATH; several, comma-separated, are tried in order until one answers (the nodes of a cluster)."
+    )
     var server: String?
 
     @Option(name: [.customShort("u"), .long], help: "The login (a user's address or a service account's name).")
@@ -45,11 +48,13 @@ struct ConnectionOptions: ParsableArguments {
         let location = Profile.location(flag: profile)
         let profile = try Profile.load(path: location.path, named: location.named)
         let serverText = server ?? profile.server ?? "127.0.0.1:\(DeputyClientConfiguration.Endpoint.defaultPort)"
-        let endpoint: DeputyClientConfiguration.Endpoint
-        do {
-            endpoint = try DeputyClientConfiguration.Endpoint(parsing: serverText)
-        } catch {
-            throw CLIError(.usage, error.message)
+        var endpoints: [DeputyClientConfiguration.Endpoint] = []
+        for text in serverText.split(separator: ",", omittingEmptySubsequences: false) {
+            do {
+                endpoints.append(try DeputyClientConfiguration.Endpoint(parsing: text.trimmingCharacters(in: .whitespaces)))
+            } catch {
+                throw CLIError(.usage, error.message)
+            }
         }
         /// Names a file in messages, with the profile when it came from there.
         func file(_ flag: String?, _ fromProfile: String?, _ what: String) -> NamedFile? {
@@ -57,7 +62,7 @@ struct ConnectionOptions: ParsableArguments {
             return fromProfile.map { NamedFile(path: $0, what: "\(what) named in \(location.path)") }
         }
         return ResolvedOptions(
-            endpoint: endpoint, user: user ?? profile.user, passwordFile: file(passwordFile, profile.passwordFile, "the password file"),
+            endpoints: endpoints, user: user ?? profile.user, passwordFile: file(passwordFile, profile.passwordFile, "the password file"),
             ca: file(ca, profile.ca, "the CA file"), fingerprint: fingerprint.flatMap(Fingerprint.init) ?? profile.fingerprint,
             knownHosts: knownHosts ?? profile.knownHosts ?? (Profile.configDirectory() as NSString).appendingPathComponent("known_hosts"),
             format: output ?? profile.output ?? .automatic()
@@ -74,7 +79,8 @@ struct NamedFile: Sendable {
 
 /// Connection options after the profile: what `deputy` uses.
 struct ResolvedOptions: Sendable {
-    let endpoint: DeputyClientConfiguration.Endpoint
+    /// The servers to try, in order.
+    let endpoints: [DeputyClientConfiguration.Endpoint]
     let user: String?
     let passwordFile: NamedFile?
     let ca: NamedFile?

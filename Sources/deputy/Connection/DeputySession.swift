@@ -8,15 +8,11 @@ struct DeputySession {
     let options: ResolvedOptions
     let printer: ReplyPrinter
 
-    /// Connects, checks trust, and binds; the password is read only when a login is set.
+    /// Connects to the first server that answers, checks trust, and binds; the password is
+    /// read only when a login is set.
     static func open(_ options: ConnectionOptions, bind: Bool = true) async throws -> DeputySession {
         let resolved = try options.resolved()
-        let connection: DeputyConnection
-        do {
-            connection = try await DeputyConnection.connect(to: resolved.endpoint, configuration: DeputyClientConfiguration(trust: try resolved.trust()))
-        } catch let error as DeputyClientError {
-            throw CLIError(error)
-        }
+        let connection = try await connect(resolved)
         let session = DeputySession(connection: connection, options: resolved, printer: ReplyPrinter(format: resolved.format))
         if bind {
             guard let user = resolved.user else {
@@ -32,6 +28,28 @@ struct DeputySession {
         }
         return session
     }
+
+    /// The first of the servers that accepts a connection. A server that can't be reached
+    /// is passed over for the next, with a note; one whose certificate is not trusted stops
+    /// here, since trying others would hide that.
+    static func connect(_ options: ResolvedOptions) async throws -> DeputyConnection {
+        let configuration = DeputyClientConfiguration(trust: try options.trust())
+        var index = 0
+        while true {
+            let endpoint = options.endpoints[index]
+            do {
+                return try await DeputyConnection.connect(to: endpoint, configuration: configuration)
+            } catch let error as DeputyClientError where index + 1 < options.endpoints.count && Self.unreachable.contains(error.code) {
+                ReplyPrinter.message("deputy: \(endpoint) can't be reached (\(error.message)); trying \(options.endpoints[index + 1])")
+                index += 1
+            } catch let error as DeputyClientError {
+                throw CLIError(error)
+            }
+        }
+    }
+
+    /// The failures that mean a server is not there now, rather than not to be trusted.
+    private static let unreachable: Set<DeputyClientError.Code> = [.connectionFailed, .connectTimeout, .connectionClosed, .invalidGreeting]
 
     /// Sends one request and returns the reply; a failure of the connection becomes a
     /// ``CLIError`` with the status it means.

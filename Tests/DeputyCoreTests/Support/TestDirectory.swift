@@ -52,12 +52,15 @@ struct TestDirectory {
     }
 
     @discardableResult
-    mutating func apply(_ command: Command, as actor: Principal, reauthenticatedAt: Date? = nil) -> Result<CommandResult, DirectoryError> {
-        directory.apply(command, context: CommandContext(actor: actor, time: now, reauthenticatedAt: reauthenticatedAt))
+    mutating func apply(_ command: Command, as actor: Principal, reauthenticatedAt: Date? = nil, factorVerifiedAt: Date? = nil) -> Result<CommandResult, DirectoryError> {
+        directory.apply(command, context: CommandContext(actor: actor, time: now, reauthenticatedAt: reauthenticatedAt, factorVerifiedAt: factorVerifiedAt))
     }
 
-    mutating func expectApplied(_ command: Command, as actor: Principal, reauthenticatedAt: Date? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
-        let result = apply(command, as: actor, reauthenticatedAt: reauthenticatedAt)
+    mutating func expectApplied(
+        _ command: Command, as actor: Principal, reauthenticatedAt: Date? = nil, factorVerifiedAt: Date? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let result = apply(command, as: actor, reauthenticatedAt: reauthenticatedAt, factorVerifiedAt: factorVerifiedAt)
         if case .failure(let error) = result {
             Issue.record("expected \(command) to apply, got \(error)", sourceLocation: sourceLocation)
         }
@@ -67,10 +70,10 @@ struct TestDirectory {
     /// checks that the refusal changed nothing but the audit log.
     mutating func expectRefused(
         _ command: Command, as actor: Principal, code: DirectoryError.Code, rule: Rule? = nil,
-        reauthenticatedAt: Date? = nil, sourceLocation: SourceLocation = #_sourceLocation
+        reauthenticatedAt: Date? = nil, factorVerifiedAt: Date? = nil, sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let before = DirectoryFingerprint(directory)
-        let result = apply(command, as: actor, reauthenticatedAt: reauthenticatedAt)
+        let result = apply(command, as: actor, reauthenticatedAt: reauthenticatedAt, factorVerifiedAt: factorVerifiedAt)
         switch result {
         case .success:
             Issue.record("expected \(command) to be refused", sourceLocation: sourceLocation)
@@ -97,6 +100,7 @@ struct DirectoryFingerprint: Equatable {
     let spam: SpamSettings
     let superAdministrator: EntityID?
     let nextIdentity: UInt64
+    let secondFactors: [EntityID: SecondFactor]
 
     init(_ directory: Directory) {
         organization = directory.organization
@@ -108,5 +112,6 @@ struct DirectoryFingerprint: Equatable {
         spam = directory.spamSettings
         superAdministrator = directory.superAdministrator
         nextIdentity = directory.nextIdentity
+        secondFactors = Dictionary(uniqueKeysWithValues: directory.secondFactors.map { ($0.key, $0.value) })
     }
 }

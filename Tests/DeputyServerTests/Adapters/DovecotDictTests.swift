@@ -84,6 +84,29 @@ struct DovecotDictTests {
         #expect(iterate("shared/shared-boxes/user/reader@example.test/boss@example.test", .exactKey) == ["shared/shared-boxes/user/reader@example.test/boss@example.test=1"])
     }
 
+    @Test("a delegation to a group that holds another group shares the mailbox with the inner group's members")
+    func nestedGroups() {
+        var nested = directory
+        let context = CommandContext(actor: .system, time: MailFixture.now)
+        // admin is nobody's delegate but through these groups.
+        let inner = nested.apply(.addGroup(NewGroup(
+            address: EmailAddress("inner@example.test")!, name: "Inner", kind: .organization, members: [EmailAddress("admin@example.test")!]
+        )), context: context)
+        let outer = nested.apply(.addGroup(NewGroup(
+            address: EmailAddress("outer@example.test")!, name: "Outer", kind: .organization,
+            members: [EmailAddress("team@example.test")!, EmailAddress("inner@example.test")!]
+        )), context: context)
+        let shared = nested.apply(.delegate(NewDelegation(
+            mailbox: EmailAddress("gone@example.test")!, delegate: EmailAddress("outer@example.test")!, permissions: PermissionSet([.read])
+        )), context: context)
+        #expect((try? inner.get()) != nil && (try? outer.get()) != nil && (try? shared.get()) != nil, "\(inner) \(outer) \(shared)")
+        #expect(SharedMailboxMap.lookup("shared/shared-boxes/user/member1@example.test/gone@example.test", in: nested, at: MailFixture.now) == "1")
+        let all = SharedMailboxMap.iterate("shared/shared-boxes/", flags: .recurse, limit: 100, in: nested, at: MailFixture.now).map(\.key)
+        #expect(all.contains("shared/shared-boxes/user/member2@example.test/gone@example.test"), "\(all)")
+        #expect(all.contains("shared/shared-boxes/user/admin@example.test/gone@example.test"), "\(all)")
+        #expect(SharedMailboxMap.lookup("shared/shared-boxes/user/member1@example.test/gone@example.test", in: directory, at: MailFixture.now) == nil)
+    }
+
     private func makeConversation(ready: Bool = true) throws -> DovecotDictConversation {
         let environment = try MailEnvironmentForTests.make(ready: ready)
         return DovecotDictConversation(environment: environment, limits: MailAdapterLimits(), logger: .init(label: "test"))

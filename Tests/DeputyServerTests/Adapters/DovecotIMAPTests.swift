@@ -13,12 +13,13 @@ struct DovecotIMAPTests {
         defer { lab.stop() }
 
         let admin = try await lab.adminClient()
-        for (user, password) in ["alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw", "erin": "erin-pw"] {
-            #expect(try await admin.send("ADD USER \(user)@example.test password=\(password)") == ["OK user \(user)@example.test added"])
+        // The organisation is revision 1; each change here makes the next.
+        for (index, (user, password)) in ["alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw", "erin": "erin-pw"].enumerated() {
+            #expect(try await admin.send("ADD USER \(user)@example.test password=\(password)") == ["OK user \(user)@example.test added (revision \(index + 2))"])
         }
-        #expect(try await admin.send("MODIFY USER erin@example.test blocked=yes") == ["OK erin@example.test blocked"])
-        #expect(try await admin.send("DELEGATE alice@example.test bob@example.test read,sendas") == ["OK alice@example.test delegated to bob@example.test with read,sendas"])
-        #expect(try await admin.send("DELEGATE alice@example.test carol@example.test manage") == ["OK alice@example.test delegated to carol@example.test with read,manage"])
+        #expect(try await admin.send("MODIFY USER erin@example.test blocked=yes") == ["OK erin@example.test blocked (revision 7)"])
+        #expect(try await admin.send("DELEGATE alice@example.test bob@example.test read,sendas") == ["OK alice@example.test delegated to bob@example.test with read,sendas (revision 8)"])
+        #expect(try await admin.send("DELEGATE alice@example.test carol@example.test manage") == ["OK alice@example.test delegated to carol@example.test with read,manage (revision 9)"])
 
         let observed = try await lab.runScenario()
         // alice's INBOX holds three messages.

@@ -52,6 +52,22 @@ struct MailMapResolverTests {
         #expect(lookup(.delegates, "member1@example.test") == nil)
     }
 
+    @Test("a group inside a group: aliases expand it to its members, senders list them")
+    func nestedGroups() {
+        var nested = MailFixture.directory()
+        let added = nested.apply(.addGroup(NewGroup(
+            address: EmailAddress("all@example.test")!, name: "All", kind: .organization,
+            members: [EmailAddress("team@example.test")!, EmailAddress("temp@example.test")!], membersMaySendAs: true
+        )), context: CommandContext(actor: .system, time: MailFixture.now))
+        #expect((try? added.get()) != nil, "\(added)")
+        func lookup(_ map: MailMap, _ key: String) -> String? {
+            MailMapResolver.lookup(map, key: key, in: nested, at: MailFixture.now).value
+        }
+        #expect(lookup(.aliases, "all@example.test") == "member1@example.test,member2@example.test,temp@example.test")
+        #expect(lookup(.senders, "all@example.test") == "member1@example.test,member2@example.test,temp@example.test")
+        #expect(lookup(.aliases, "team@example.test") == "member1@example.test,member2@example.test")
+    }
+
     @Test("aliases: alias to primary, primary to itself, group to members")
     func aliases() {
         #expect(lookup(.aliases, "Chief@Example.Test") == "boss@example.test")

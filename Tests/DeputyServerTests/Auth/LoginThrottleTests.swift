@@ -108,6 +108,9 @@ struct LoginThrottleTests {
         // A mail server reconnecting fifty connections at once, from an address not yet known.
         let reconnecting = (0..<50).filter { _ in throttle.admit(account: "relay@example.test", address: "192.0.2.25", now: Self.start) }
         #expect(reconnecting.count == 50)
+        // Before any failure too, a burst from many new addresses reaches the delay.
+        let fresh = (0..<100).filter { throttle.admit(account: "chief@example.test", address: "198.51.100.\($0)", now: Self.start) }
+        #expect(fresh.count == throttle.policy.delayThreshold, "one guess per address until the delay")
         // After failures, concurrent guesses from new addresses share the delay.
         var now = Self.start
         for attacker in 0..<3 { Self.fail(throttle, "boss@example.test", from: "203.0.113.\(attacker)", at: now) }

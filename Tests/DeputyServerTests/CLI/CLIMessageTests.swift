@@ -32,6 +32,23 @@ struct CLIMessageTests {
         try await cli.stop()
     }
 
+    @Test("Several servers: one that can't be reached is passed over for the next, with a note; when none answers, the last one's failure")
+    func severalServers() async throws {
+        let cli = try await CLIHarness.start()
+        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(probe.localAddress?.port)
+        try await probe.close()
+        let down = "127.0.0.1:\(port)"
+        let failedOver = try await cli.run(["whoami", "--server", "\(down),\(cli.serverAddress)", "--ca", cli.caFile, "--user", "admin@example.test", "-o", "plain"], connection: false)
+        #expect(failedOver.status == 0, "\(failedOver.error)")
+        #expect(failedOver.output.contains("login=admin@example.test"), "\(failedOver.output)")
+        #expect(failedOver.error.hasPrefix("deputy: \(down) can't be reached (") && failedOver.error.contains("trying \(cli.serverAddress)"), "\(failedOver.error)")
+        let none = try await cli.run(["whoami", "--server", "\(down),\(down)", "--ca", cli.caFile, "--user", "admin@example.test"], connection: false)
+        #expect(none.status == 3)
+        #expect(none.error.hasSuffix("deputy: could not connect to \(down): connection refused; nothing is listening there (is deputyd running, on this address and port?)\n"), "\(none.error)")
+        try await cli.stop()
+    }
+
     @Test("An untrusted certificate says why, with the fingerprint presented; a CA file and a pin are both checked")
     func untrustedCertificate() async throws {
         let cli = try await CLIHarness.start()

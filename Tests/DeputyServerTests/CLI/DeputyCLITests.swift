@@ -88,7 +88,7 @@ struct DeputyCLITests {
         #expect(table.error.contains("error (notfound): no group has the address nobody@example.test"))
         let added = try await cli.run(["user", "add", "dave@example.test", "-o", "table"])
         #expect(added.output.isEmpty)
-        #expect(added.error == "user dave@example.test added\n")
+        #expect(added.error == "user dave@example.test added (revision 3)\n")
         let listing = try await cli.run(["query", "mailboxes", "carol@example.test", "-o", "table"])
         #expect(listing.output.hasPrefix("MAILBOX             OWNER  PERMISSIONS\ncarol@example.test  yes    read,manage,sendonbehalf,sendas\n"), "\(listing.output)")
         try await cli.stop()

@@ -16,9 +16,10 @@ struct DataDirectoryLockTests {
 
         init(_ data: String) throws {
             snapshot = FileManager.default.contents(atPath: data + "/snapshot.json")
-            var status = stat()
-            guard stat(data + "/journal.log", &status) == 0 else { throw TestFailure("no journal in \(data)") }
-            journalInode = UInt64(status.st_ino)
+            guard let inode = (try? FileManager.default.attributesOfItem(atPath: data + "/journal.log"))?[.systemFileNumber] as? NSNumber else {
+                throw TestFailure("no journal in \(data)")
+            }
+            journalInode = inode.uint64Value
             journal = FileManager.default.contents(atPath: data + "/journal.log")
         }
     }
@@ -27,7 +28,7 @@ struct DataDirectoryLockTests {
     func secondDaemon() async throws {
         let first = try await SecurityDaemon.start()
         let admin = try await first.adminClient()
-        #expect(try await admin.send("ADD USER amy@example.test").last == "OK user amy@example.test added")
+        #expect(try await admin.send("ADD USER amy@example.test").last == "OK user amy@example.test added (revision 2)")
         let before = try Files(first.data)
 
         // On ports of its own, so that only the data directory stands in its way; bounded,
@@ -41,7 +42,7 @@ struct DataDirectoryLockTests {
         #expect(try Files(first.data) == before, "the refused daemon wrote nothing and replaced no journal")
 
         // The first daemon goes on, and survives a kill -9 with both writes.
-        #expect(try await admin.send("ADD USER zed@example.test").last == "OK user zed@example.test added")
+        #expect(try await admin.send("ADD USER zed@example.test").last == "OK user zed@example.test added (revision 3)")
         await first.crash()
         let restarted = try await SecurityDaemon.start(restarting: first)
         let client = try await restarted.adminClient()

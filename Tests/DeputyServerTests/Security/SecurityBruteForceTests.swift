@@ -8,7 +8,7 @@ struct SecurityBruteForceTests {
     func guessing() async throws {
         let daemon = try await SecurityDaemon.start(["--lockout-failures", "3", "--lockout-address-failures", "1000"])
         let admin = try await daemon.adminClient()
-        #expect(try await admin.send("ADD USER alice@example.test password=alice-right") == ["OK user alice@example.test added"])
+        #expect(try await admin.send("ADD USER alice@example.test password=alice-right") == ["OK user alice@example.test added (revision 2)"])
         let guesser = try await daemon.tlsClient()
         let refused = ["ERR auth invalid credentials"]
 

@@ -59,7 +59,7 @@ struct SecurityPrivilegeTests {
                 clients[role] = admin
                 continue
             case "service":
-                #expect(try await admin.send("ADD SERVICE \(login) password=pw-\(role)") == ["OK service account \(login) added"])
+                #expect(try await WireTests.status(admin.send("ADD SERVICE \(login) password=pw-\(role)")) == "OK service account \(login) added")
             default:
                 #expect(try await admin.send("ADD USER \(login) password=pw-\(role)").first?.hasPrefix("OK") == true)
                 if role == "admin" {

@@ -210,7 +210,7 @@ struct SecurityResourceTests {
         // With no descriptor free, the established client is answered and a change is
         // acknowledged (the journal is already open).
         #expect(try await admin.send("PING") == ["OK pong"])
-        #expect(try await admin.send("ADD USER fd@example.test password=fd-secret-1") == ["OK user fd@example.test added"])
+        #expect(try await WireTests.status(admin.send("ADD USER fd@example.test password=fd-secret-1")) == "OK user fd@example.test added")
         #expect(kill(daemon.pid, 0) == 0, "deputyd exited: \(daemon.logText)")
         flood.removeAll()
         // Once descriptors are free the listener accepts again (after NIO's one-second

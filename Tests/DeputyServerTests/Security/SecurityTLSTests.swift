@@ -51,8 +51,8 @@ struct SecurityTLSTests {
 
         let daemon = try await SecurityDaemon.start(["--client-ca", files.path("ca.pem")])
         let admin = try await daemon.adminClient()
-        #expect(try await admin.send("ADD SERVICE relay password=relay-pw") == ["OK service account relay added"])
-        #expect(try await admin.send("ADD SERVICE other password=other-pw") == ["OK service account other added"])
+        #expect(try await admin.send("ADD SERVICE relay password=relay-pw") == ["OK service account relay added (revision 2)"])
+        #expect(try await admin.send("ADD SERVICE other password=other-pw") == ["OK service account other added (revision 3)"])
 
         // No certificate: the connection works, BIND by certificate fails, a password works.
         var lines = try await files.session(port: daemon.tlsPort, certificate: nil, caFile: daemon.certificateFile, "BIND relay\nBIND relay relay-pw\nWHOAMI\nQUIT\n")
@@ -74,7 +74,7 @@ struct SecurityTLSTests {
         #expect(!lines.contains { $0.hasPrefix("OK") }, "\(lines)")
 
         // A deleted service can't bind by its certificate any more.
-        #expect(try await admin.send("DELETE SERVICE other") == ["OK service account other deleted"])
+        #expect(try await WireTests.status(admin.send("DELETE SERVICE other")) == "OK service account other deleted")
         lines = try await files.session(port: daemon.tlsPort, certificate: "other", caFile: daemon.certificateFile, "BIND other\nQUIT\n")
         #expect(lines.dropFirst() == ["ERR auth invalid credentials", "OK bye"])
         #expect(await daemon.stop())
@@ -82,7 +82,7 @@ struct SecurityTLSTests {
         // Without --client-ca no certificate is asked for, so none binds.
         let plain = try await SecurityDaemon.start()
         let plainAdmin = try await plain.adminClient()
-        #expect(try await plainAdmin.send("ADD SERVICE relay password=relay-pw") == ["OK service account relay added"])
+        #expect(try await plainAdmin.send("ADD SERVICE relay password=relay-pw") == ["OK service account relay added (revision 2)"])
         lines = try await files.session(port: plain.tlsPort, certificate: "relay", caFile: plain.certificateFile, "BIND relay\nQUIT\n")
         #expect(lines.dropFirst() == ["ERR auth invalid credentials", "OK bye"])
         #expect(await plain.stop())

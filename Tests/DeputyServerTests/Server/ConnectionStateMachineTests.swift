@@ -91,6 +91,23 @@ struct ConnectionStateMachineTests {
         #expect(handshaken.idleTimeout() == .idleAndClose)
     }
 
+    @Test("a connection whose request is still running is not idle; once it is answered, silence closes it")
+    func notIdleWhileWaiting() {
+        var machine = Machine(tls: false, maximumPending: 8)
+        #expect(machine.lineDecoded(ByteBuffer(string: "ADD USER a@example.test password=x")) == .answer(ByteBuffer(string: "ADD USER a@example.test password=x")))
+        #expect(machine.requestMustWait() == .flushAndStartWait)
+        #expect(machine.lineDecoded(ByteBuffer(string: "ADD USER b@example.test password=y")) == .none)
+        // Minutes of hashing with nothing more to read: the timeout passes, nothing closes.
+        #expect(machine.idleTimeout() == .none)
+        #expect(machine.phase == .waiting)
+        #expect(machine.queuedCount == 1)
+        _ = machine.waitFinished(close: false)
+        while machine.nextQueuedLine() != nil {}
+        _ = machine.queueAnswered(writable: true)
+        #expect(machine.phase == .ready)
+        #expect(machine.idleTimeout() == .idleAndClose)
+    }
+
     @Test("a line over the limit while a request waits is answered after the lines before it")
     func protocolErrorWhileWaiting() {
         let tooLong = Self.someProtocolError()

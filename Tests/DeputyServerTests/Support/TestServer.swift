@@ -77,6 +77,8 @@ final class TestServer: Sendable {
         options.clock = { clock.now }
         options.hasher = hasher
         options.shutdownSignals = []
+        // Repeatable secrets and recovery codes, so protocol.md can show an enrolment.
+        options.factorRandomness = SeededBytes(seed: 0x6465_7075_7479).next
         options.onListening = { bound in
             continuation.yield(bound)
             continuation.finish()
@@ -127,6 +129,25 @@ final class TestServer: Sendable {
         let reply = try await client.send("BIND \(login) \"\(password)\"")
         #expect(reply.last?.hasPrefix("OK") == true, "BIND \(login): \(reply)")
         return client
+    }
+}
+
+/// A repeatable source of bytes (SplitMix64), standing in for the system's random
+/// generator where a test must know what a secret will be.
+final class SeededBytes: Sendable {
+    private let state: Mutex<UInt64>
+    init(seed: UInt64) { state = Mutex(seed) }
+
+    @Sendable func next(_ count: Int) -> [UInt8] {
+        state.withLock { state in
+            (0..<count).map { _ in
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return UInt8(truncatingIfNeeded: z ^ (z >> 31))
+            }
+        }
     }
 }
 

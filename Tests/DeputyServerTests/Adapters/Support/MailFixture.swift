@@ -57,7 +57,7 @@ enum MailFixture {
 
     /// Commits `command` as the system at the test clock's time.
     static func commit(_ command: Command, on committer: any DirectoryCommitter, at time: Date) async throws {
-        let result = try await committer.commit(command, context: CommandContext(actor: .system, time: time))
+        let result = try await committer.commit(command, context: CommandContext(actor: .system, time: time)).result
         if case .failure(let error) = result { throw TestFailure("\(command) refused: \(error)") }
     }
 }

@@ -1,0 +1,462 @@
+import DeputyCore
+import DeputyStore
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import Synchronization
+
+/// Follows the log on one node: every node, the writing one included, applies each record
+/// in sequence order through the unchanged ``DeputyCore/Directory/apply(_:context:)`` and
+/// publishes the result to ``live``. So all nodes reach the same directory, and a node that
+/// wrote a command answers with the result the core produced here.
+///
+/// The order of work on each connection follows PostgreSQL's rule for `LISTEN`: listen
+/// first, then read the table, then rely on notifications, which only wake the applier;
+/// it always reads by sequence from the table, and also looks every ``ClusterSettings/pollInterval``
+/// in case a notification was lost. Each record's chain digest is checked. After every
+/// reconnect the applier checks that the log still holds its digest at its position; when
+/// it does not (a failover took back a record this node had applied: a "phantom"), or when
+/// the records it needs were removed by retention, it reloads from the newest shared
+/// snapshot and catches up from there.
+public actor ClusterApplier {
+    /// The directory readers query; published after each batch of records.
+    public nonisolated let live: LiveDirectory
+
+    private var position: ClusterPosition
+    private let settings: ClusterSettings
+    private let connector: PrimaryConnector
+    private let localState: LocalClusterState?
+    private let logger: Logger
+    private let coder = LoggedCommandCoder()
+
+    /// Why the applier stopped applying, when it has (a record with newer rules).
+    public private(set) var haltReason: String?
+    /// Whether the applier is connected and has caught up since it connected.
+    public private(set) var isFollowing = false
+    /// The head of the log when last seen.
+    public private(set) var lastHead: Int64 = 0
+    /// How many times this node reloaded from a shared snapshot.
+    public private(set) var rebootstrapCount = 0
+
+    private var outcomes: [UUID: Outcome] = [:]
+    private var waiters: [Int: (sequence: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    private var nextWaiter = 0
+    private var recordsSinceLocalSave = 0
+    /// When the local state file was last written by this applier: `nil` until then, so that
+    /// a node that has just replayed many records saves them at once, and a second restart
+    /// does not replay them again.
+    private var lastLocalSave: ContinuousClock.Instant?
+    /// The local state file being written off the applier, if one is.
+    private var localSave: Task<Void, Never>?
+    private var recordsSinceSharedSnapshot = 0
+    private var sharedSnapshotRunning = false
+    /// Counts connections: work begun on an earlier one that resumes late changes nothing.
+    private var generation = 0
+
+    /// What became of a record this node's writer waits for.
+    private enum Outcome {
+        case waiting
+        case applied(sequence: Int64, result: Result<CommandResult, DirectoryError>)
+    }
+
+    init(position: ClusterPosition, settings: ClusterSettings, connector: PrimaryConnector, localState: LocalClusterState?, logger: Logger) {
+        self.position = position
+        self.settings = settings
+        self.connector = connector
+        self.localState = localState
+        self.logger = logger
+        live = LiveDirectory(position.directory)
+        ClusterMetrics.applied.record(position.sequence)
+        ClusterMetrics.stale.record(1)
+        ClusterMetrics.applierConnected.record(0)
+    }
+
+    /// The last applied sequence (the directory's revision).
+    public var appliedSequence: Int64 { position.sequence }
+
+    /// The chain digest at ``appliedSequence``.
+    public var appliedDigest: [UInt8] { position.digest }
+
+    /// The directory's snapshot bytes and the sequence they stand at: equal on every node at
+    /// the same sequence.
+    public func snapshotBytes() throws -> (sequence: Int64, bytes: [UInt8]) {
+        (position.sequence, try PortableSnapshot.encode(position.directory))
+    }
+
+    // MARK: - Following the log
+
+    /// Connects, catches up and follows the log until the task is cancelled, reconnecting
+    /// (to whichever server is the primary then) whenever the connection fails.
+    public func run() async {
+        var backoff = Duration.milliseconds(50)
+        while !Task.isCancelled {
+            do {
+                let connection = try await connector.connectToPrimary(purpose: .apply)
+                do {
+                    try await follow(connection)
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { break }
+                if isFollowing || backoff == .milliseconds(50) {
+                    logger.warning("not following the log; serving the directory as it is and reconnecting", metadata: ["error": "\(PrimaryConnector.describe(error))"])
+                }
+                setFollowing(false)
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(1))
+                continue
+            }
+        }
+        setFollowing(false)
+        await saveLocalState()
+    }
+
+    /// One connection's life: LISTEN, check the position, catch up, then catch up again on
+    /// every notification and every poll tick until the connection fails.
+    ///
+    /// A connection that stops answering is closed here rather than waited on: when no
+    /// catch-up has finished for ``livenessLimit``, the ticker closes it, which fails the
+    /// query in flight and ends the notifications, so the loop reconnects.
+    private func follow(_ connection: PostgresConnection) async throws {
+        generation += 1
+        let current = generation
+        let poll = settings.pollInterval
+        let limit = livenessLimit
+        let logger = logger
+        try await withDeadline(limit, "checking the schema") { try await connection.requireSchema(logger: logger) }
+        try await connection.listen(on: ClusterSchema.channel) { notifications in
+            // LISTEN is confirmed before this closure runs: nothing committed from here on
+            // can be missed by the reads below.
+            try await withDeadline(limit, "checking this node's position") { try await self.reconcile(connection, current) }
+            try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
+            self.setFollowing(true)
+            let progress = ProgressClock()
+            let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await _ in notifications { wake.yield() }
+                    throw ClusterError(.unavailable, "the notification stream ended")
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: poll)
+                        if progress.sinceLast > limit {
+                            throw ClusterError(.unavailable, "the primary has not answered a catch-up for \(limit)")
+                        }
+                        wake.yield()
+                    }
+                }
+                group.addTask {
+                    var beat = ContinuousClock.now
+                    for await _ in wakes {
+                        try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
+                        if ContinuousClock.now - beat >= poll {
+                            beat = ContinuousClock.now
+                            try await withDeadline(limit, "reporting progress") { try await self.heartbeat(connection, current) }
+                        }
+                        progress.mark()
+                    }
+                }
+                do {
+                    _ = try await group.next()
+                } catch {
+                    // Closing the connection ends whatever still waits on it; the group
+                    // then finishes.
+                    group.cancelAll()
+                    wake.finish()
+                    try? await connection.close()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Throws when `current` is no longer the connection being followed.
+    private func requireCurrent(_ current: Int) throws {
+        guard current == generation else { throw ClusterError(.unavailable, "an earlier connection's work resumed late; dropped") }
+    }
+
+    /// How long a catch-up may go unanswered before the connection counts as dead.
+    private var livenessLimit: Duration { max(settings.pollInterval * 10, settings.connectTimeout * 2) }
+
+    private func setFollowing(_ following: Bool) {
+        isFollowing = following
+        ClusterMetrics.applierConnected.record(following ? 1 : 0)
+        ClusterMetrics.stale.record(following ? 0 : 1)
+    }
+
+    /// Checks, after connecting, that the log continues this node's state; reloads from the
+    /// shared snapshot when it does not, or when the records it needs are gone.
+    func reconcile(_ connection: PostgresConnection, _ current: Int) async throws {
+        let head = try await connection.head(logger: logger)
+        try requireCurrent(current)
+        lastHead = head.sequence
+        ClusterMetrics.head.record(head.sequence)
+        if head.sequence < position.sequence {
+            try await rebootstrap(connection, current, because: "the log ends at \(head.sequence), before this node's \(position.sequence): records it applied were taken back by a failover")
+            return
+        }
+        let logged = try await connection.digest(at: position.sequence, logger: logger)
+        try requireCurrent(current)
+        guard let logged else {
+            try await rebootstrap(connection, current, because: "the log no longer holds sequence \(position.sequence) (removed after a newer shared snapshot)")
+            return
+        }
+        if logged != position.digest {
+            try await rebootstrap(connection, current, because: "the log's digest at \(position.sequence) differs from this node's: a record it applied was taken back by a failover")
+        }
+    }
+
+    /// Loads the newest shared snapshot and makes it this node's position.
+    private func rebootstrap(_ connection: PostgresConnection, _ current: Int, because reason: String) async throws {
+        let newest = try await connection.newestSnapshot(logger: logger)
+        try requireCurrent(current)
+        guard let stored = newest else {
+            throw ClusterError(.incompatible, "\(reason), and the database holds no shared snapshot to start from")
+        }
+        let loaded = try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
+        let logged = try await connection.digest(at: loaded.sequence, logger: logger)
+        try requireCurrent(current)
+        guard logged == loaded.digest else {
+            throw ClusterError(.incompatible, "\(reason), and the shared snapshot at \(stored.sequence) does not match the log")
+        }
+        logger.error("reloading from the shared snapshot", metadata: ["reason": "\(reason)", "cluster.snapshot": "\(loaded.sequence)", "cluster.applied": "\(position.sequence)"])
+        position = loaded
+        rebootstrapCount += 1
+        ClusterMetrics.rebootstraps.increment()
+        // Answers recorded from records that may have been taken back are recomputed when
+        // the records are applied again.
+        for id in outcomes.keys { outcomes[id] = .waiting }
+        live.publish(position.directory)
+        ClusterMetrics.applied.record(position.sequence)
+        recordsSinceLocalSave = settings.localSnapshotEvery
+        wakeWaiters()
+    }
+
+    /// Applies every record after this node's position, in batches.
+    func catchUp(_ connection: PostgresConnection, _ current: Int) async throws {
+        while haltReason == nil {
+            let rows = try await connection.rows(after: position.sequence, limit: 1000, logger: logger)
+            try requireCurrent(current)
+            if rows.isEmpty { break }
+            if rows[0].sequence != position.sequence + 1 {
+                try await rebootstrap(connection, current, because: "the log continues at \(rows[0].sequence), after this node's \(position.sequence): the records between were removed after a newer shared snapshot")
+                continue
+            }
+            try await apply(rows, connection: connection, current)
+            if rows.count < 1000 { break }
+        }
+        ClusterMetrics.head.record(max(lastHead, position.sequence))
+        lastHead = max(lastHead, position.sequence)
+        maintainSnapshots()
+    }
+
+    /// Applies `rows` (contiguous from this node's position) and publishes the result once.
+    private func apply(_ rows: [LogRow], connection: PostgresConnection, _ current: Int) async throws {
+        var next = position
+        var applied = 0
+        for row in rows {
+            let digest = HashChain.next(next.digest, row.body)
+            guard row.sequence == next.sequence + 1, digest == row.digest else {
+                publish(next, records: applied, last: rows.first { $0.sequence == next.sequence })
+                try await rebootstrap(connection, current, because: "the record at \(row.sequence) does not follow this node's chain: the log was rewritten under it (a failover)")
+                return
+            }
+            let record: LoggedCommand
+            do {
+                record = try coder.decode(row.body)
+            } catch {
+                halt(next, records: applied, rows: rows, because: "the record at \(row.sequence) does not parse: \(error)")
+                return
+            }
+            guard record.rules <= LoggedCommand.currentRules else {
+                halt(next, records: applied, rows: rows, because: "the record at \(row.sequence) was written under rules version \(record.rules); this deputyd applies version \(LoggedCommand.currentRules): upgrade it")
+                return
+            }
+            let result = next.directory.apply(record.command, context: record.context)
+            next.sequence = row.sequence
+            next.digest = digest
+            guard next.directory.revision == UInt64(row.sequence) else {
+                halt(next, records: applied, rows: rows, because: "after the record at \(row.sequence) the directory's revision is \(next.directory.revision)")
+                return
+            }
+            if outcomes[row.requestID] != nil {
+                outcomes[row.requestID] = .applied(sequence: row.sequence, result: result)
+            }
+            applied += 1
+        }
+        publish(next, records: applied, last: rows.last)
+    }
+
+    private func publish(_ next: ClusterPosition, records: Int, last: LogRow?) {
+        guard records > 0 else { return }
+        position = next
+        live.publish(next.directory)
+        ClusterMetrics.applied.record(next.sequence)
+        if let last {
+            let lag = max(0, Date().timeIntervalSince(last.written))
+            ClusterMetrics.lag.record(lag)
+            ClusterMetrics.lagTimer.recordNanoseconds(Int64(lag * 1e9))
+        }
+        recordsSinceLocalSave += records
+        recordsSinceSharedSnapshot += records
+        wakeWaiters()
+    }
+
+    private func halt(_ next: ClusterPosition, records: Int, rows: [LogRow], because reason: String) {
+        publish(next, records: records, last: rows.first { $0.sequence == next.sequence })
+        haltReason = reason
+        ClusterMetrics.halted.record(1)
+        logger.critical("stopped applying the log; reads go on from the directory as it is", metadata: ["reason": "\(reason)"])
+    }
+
+    /// Reports progress and refreshes the head for the lag metrics.
+    private func heartbeat(_ connection: PostgresConnection, _ current: Int) async throws {
+        let head = try await connection.head(logger: logger)
+        try requireCurrent(current)
+        lastHead = head.sequence
+        ClusterMetrics.head.record(head.sequence)
+        try await connection.report(node: settings.nodeName, applied: position.sequence, digest: position.digest, logger: logger)
+    }
+
+    // MARK: - Snapshots
+
+    private func maintainSnapshots() {
+        let saveDue = lastLocalSave.map { ContinuousClock.now - $0 >= settings.localSnapshotInterval } ?? true
+        if recordsSinceLocalSave >= settings.localSnapshotEvery, saveDue, localSave == nil {
+            // Off the applier: encoding a large directory takes a while, and the directory
+            // value does not change under it.
+            guard let localState else { return }
+            recordsSinceLocalSave = 0
+            lastLocalSave = .now
+            let position = position
+            localSave = Task.detached { [logger] in
+                Self.save(position, to: localState, logger: logger)
+                await self.localSaveFinished()
+            }
+        }
+        if recordsSinceSharedSnapshot >= settings.sharedSnapshotEvery, !sharedSnapshotRunning {
+            recordsSinceSharedSnapshot = 0
+            sharedSnapshotRunning = true
+            let position = position
+            Task.detached { [connector, logger, settings] in
+                await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, logger: logger)
+                await self.sharedSnapshotFinished()
+            }
+        }
+    }
+
+    private func sharedSnapshotFinished() { sharedSnapshotRunning = false }
+
+    /// Writes the local state file now; the sequence it holds.
+    @discardableResult
+    public func saveLocalStateNow() async -> Int64 {
+        await saveLocalState()
+        return position.sequence
+    }
+
+    /// Writes the local state file now, after any write in progress (on shutdown, and when
+    /// asked).
+    func saveLocalState() async {
+        guard let localState else { return }
+        await localSave?.value
+        recordsSinceLocalSave = 0
+        lastLocalSave = .now
+        Self.save(position, to: localState, logger: logger)
+    }
+
+    private func localSaveFinished() { localSave = nil }
+
+    private static func save(_ position: ClusterPosition, to localState: LocalClusterState, logger: Logger) {
+        do {
+            try localState.save(position, snapshot: try PortableSnapshot.encode(position.directory))
+        } catch {
+            logger.error("writing the local cluster state failed; a restart will start from the shared snapshot", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Uploads `position` as a shared snapshot, unless another node holds the snapshot lock
+    /// (one upload at a time) or a newer one is there.
+    static func uploadSharedSnapshot(_ position: ClusterPosition, connector: PrimaryConnector, node: String, logger: Logger) async {
+        do {
+            let connection = try await connector.connectToPrimary(purpose: .snapshot)
+            defer { Task { try? await connection.close() } }
+            var locked = false
+            for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(Self.snapshotLock))", logger: logger).decode(Bool.self) {
+                locked = value
+            }
+            guard locked else { return }
+            if let newest = try await connection.newestSnapshotSequence(logger: logger), newest >= position.sequence { return }
+            let bytes = try PortableSnapshot.encode(position.directory)
+            let removed = try await connection.putSnapshot(at: position.sequence, digest: position.digest, body: bytes, node: node, logger: logger)
+            ClusterMetrics.snapshotsUploaded.increment()
+            logger.info("shared snapshot uploaded", metadata: ["cluster.sequence": "\(position.sequence)", "cluster.bytes": "\(bytes.count)", "cluster.removed": "\(removed)"])
+        } catch {
+            logger.warning("uploading a shared snapshot failed; another try after more records", metadata: ["error": "\(PrimaryConnector.describe(error))"])
+        }
+    }
+
+    /// The advisory lock key that makes snapshot uploads one at a time.
+    static let snapshotLock: Int64 = 0x6465_7075_7479
+
+    // MARK: - Waiting, for the writer
+
+    /// Marks `id` as a request whose result the writer will ask for.
+    func expect(_ id: UUID) {
+        outcomes[id] = .waiting
+    }
+
+    /// Forgets `id` (its append failed).
+    func forget(_ id: UUID) {
+        outcomes[id] = nil
+    }
+
+    /// Waits until the applied sequence is at least `sequence`, at most `timeout`; whether
+    /// it got there.
+    public func waitUntilApplied(_ sequence: Int64, timeout: Duration) async -> Bool {
+        if position.sequence >= sequence { return true }
+        let token = nextWaiter
+        nextWaiter += 1
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            self.expire(token)
+        }
+        let reached = await withCheckedContinuation { continuation in
+            waiters[token] = (sequence, continuation)
+        }
+        timer.cancel()
+        return reached
+    }
+
+    private func expire(_ token: Int) {
+        waiters.removeValue(forKey: token)?.continuation.resume(returning: false)
+    }
+
+    private func wakeWaiters() {
+        for (token, waiter) in waiters where waiter.sequence <= position.sequence {
+            waiters.removeValue(forKey: token)
+            waiter.continuation.resume(returning: true)
+        }
+    }
+
+    /// The result the core produced for `id`, once applied; `nil` when this node got past
+    /// it without applying it (it loaded a snapshot that already holds it).
+    func takeOutcome(_ id: UUID) -> Result<CommandResult, DirectoryError>? {
+        defer { outcomes[id] = nil }
+        if case .applied(_, let result) = outcomes[id] { return result }
+        return nil
+    }
+}
+
+/// When the applier last finished a catch-up, readable from its other tasks.
+private final class ProgressClock: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+
+    func mark() { last.withLock { $0 = .now } }
+
+    var sinceLast: Duration { last.withLock { ContinuousClock.now - $0 } }
+}

@@ -1,0 +1,21 @@
+/// Why the cluster could not do what was asked.
+public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// PostgreSQL is unreachable or refused the append: nothing was changed.
+        case unavailable
+        /// The append may or may not have been committed; it is resolved by its request id
+        /// once PostgreSQL answers again.
+        case indeterminate
+        /// The log or a snapshot is not what this node expects (schema version, rules
+        /// version, a broken chain it cannot repair).
+        case incompatible
+    }
+
+    public let kind: Kind
+    public let description: String
+
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}

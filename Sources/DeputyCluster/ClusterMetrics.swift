@@ -1,0 +1,36 @@
+import Metrics
+
+/// The cluster's metrics, through swift-metrics (no-ops until the daemon bootstraps a
+/// backend).
+enum ClusterMetrics {
+    /// The last sequence this node applied (its directory's revision).
+    static let applied = Gauge(label: "deputy_cluster_applied_sequence")
+    /// The head of the log the last time this node looked.
+    static let head = Gauge(label: "deputy_cluster_head_sequence")
+    /// Seconds between a record's append and its application here, for the last record.
+    static let lag = Gauge(label: "deputy_cluster_lag_seconds")
+    /// Time from a record's append to its application here, every record.
+    static let lagTimer = Timer(label: "deputy_cluster_apply_lag_seconds")
+    /// 1 while the applier follows the primary; 0 while this node serves what it has
+    /// (stale) and reconnects.
+    static let applierConnected = Gauge(label: "deputy_cluster_connected", dimensions: [("link", "apply")])
+    /// 1 while the writer holds a connection to the primary; writes are refused while 0.
+    static let writerConnected = Gauge(label: "deputy_cluster_connected", dimensions: [("link", "append")])
+    /// 1 while the directory served here may be behind the log: not connected, or not
+    /// caught up since the last connection.
+    static let stale = Gauge(label: "deputy_cluster_stale")
+    /// Reloads from a shared snapshot because the log did not continue this node's state.
+    static let rebootstraps = Counter(label: "deputy_cluster_rebootstraps_total")
+    /// 1 while the applier has stopped at a record it must not apply (newer rules).
+    static let halted = Gauge(label: "deputy_cluster_halted")
+    /// One append: the time from sending it to its sequences.
+    static let appendTime = Timer(label: "deputy_cluster_append_seconds")
+    /// Records per append.
+    static let batchSize = Recorder(label: "deputy_cluster_batch_records", aggregate: true)
+    /// Writes refused at once because PostgreSQL was unreachable.
+    static let refused = Counter(label: "deputy_cluster_writes_refused_total")
+    /// Writes whose append's outcome was unknown when they were answered.
+    static let indeterminate = Counter(label: "deputy_cluster_writes_indeterminate_total")
+    /// Shared snapshots uploaded by this node.
+    static let snapshotsUploaded = Counter(label: "deputy_cluster_snapshots_uploaded_total")
+}

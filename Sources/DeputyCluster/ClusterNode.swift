@@ -1,0 +1,217 @@
+import DeputyCore
+import DeputyStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One Deputy node in cluster mode: an applier that follows the shared log into memory, and
+/// a writer that appends this node's changes to it.
+///
+/// Reads never touch PostgreSQL: ``live`` answers from memory whether or not the database is
+/// reachable. Writes go through ``commit(_:context:)``.
+public final class ClusterNode: Sendable {
+    /// The directory readers query.
+    public let live: LiveDirectory
+    public let applier: ClusterApplier
+    public let writer: ClusterWriter
+    public let settings: ClusterSettings
+    /// Whether the node started from its local state file rather than a shared snapshot.
+    public let startedFromLocalState: Bool
+
+    private init(applier: ClusterApplier, writer: ClusterWriter, settings: ClusterSettings, startedFromLocalState: Bool) {
+        self.applier = applier
+        self.writer = writer
+        self.settings = settings
+        self.live = applier.live
+        self.startedFromLocalState = startedFromLocalState
+    }
+
+    /// Prepares a node: from the local state file in `dataDirectory` when there is one (so
+    /// it can serve before, or without, the database), else from the newest shared snapshot,
+    /// waiting for a primary at most `bootstrapTimeout`. Nothing follows the log until
+    /// ``run()``.
+    public static func open(
+        settings: ClusterSettings, dataDirectory: String?, bootstrapTimeout: Duration = .seconds(30), logger: Logger
+    ) async throws -> ClusterNode {
+        let connector = try PrimaryConnector(settings: settings, logger: logger)
+        let localState = dataDirectory.map { LocalClusterState(dataDirectory: $0) }
+        var position: ClusterPosition?
+        if let localState {
+            do {
+                position = try localState.load()
+            } catch {
+                logger.warning("the local cluster state can't be used; starting from the shared snapshot", metadata: ["error": "\(error)"])
+            }
+        }
+        let fromLocal = position != nil
+        if position == nil {
+            position = try await bootstrap(connector: connector, timeout: bootstrapTimeout, logger: logger)
+        }
+        let applier = ClusterApplier(position: position!, settings: settings, connector: connector, localState: localState, logger: logger)
+        let writer = ClusterWriter(applier: applier, settings: settings, connector: connector, logger: logger)
+        logger.info("cluster node ready", metadata: ["cluster.sequence": "\(position!.sequence)", "cluster.from": "\(fromLocal ? "local state" : "shared snapshot")"])
+        return ClusterNode(applier: applier, writer: writer, settings: settings, startedFromLocalState: fromLocal)
+    }
+
+    /// The newest shared snapshot, from the first primary that answers within `timeout`.
+    private static func bootstrap(connector: PrimaryConnector, timeout: Duration, logger: Logger) async throws -> ClusterPosition {
+        let deadline = ContinuousClock.now + timeout
+        var backoff = Duration.milliseconds(50)
+        while true {
+            do {
+                let connection = try await connector.connectToPrimary(purpose: .bootstrap)
+                defer { Task { try? await connection.close() } }
+                try await connection.requireSchema(logger: logger)
+                guard let stored = try await connection.newestSnapshot(logger: logger) else {
+                    throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
+                }
+                return try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
+            } catch let error as ClusterError where error.kind == .incompatible {
+                throw error
+            } catch {
+                if ContinuousClock.now + backoff > deadline {
+                    throw ClusterError(.unavailable, "no shared snapshot could be read: \(PrimaryConnector.describe(error))")
+                }
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(1))
+            }
+        }
+    }
+
+    /// Follows the log and keeps the write connection until the task is cancelled; then
+    /// saves the local state.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.applier.run() }
+            group.addTask { await self.writer.run() }
+        }
+    }
+
+    /// Appends `command` and returns the core's answer on this node (see ``ClusterWriter``).
+    public func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
+        try await writer.commit(command, context: context)
+    }
+}
+
+/// Creating the cluster's tables and its first shared snapshot.
+public enum ClusterSetup {
+    /// What ``initialize(settings:directory:logger:)`` did.
+    public struct Report: Sendable {
+        /// The sequence the log starts after (the directory's revision).
+        public let sequence: Int64
+        /// The chain's genesis digest: SHA-256 of the first snapshot's bytes.
+        public let genesis: [UInt8]
+        public let snapshotBytes: Int
+    }
+
+    /// Creates the schema on the primary and stores `directory` as the first shared
+    /// snapshot, in one transaction. Refuses a database that already has the schema.
+    public static func initialize(settings: ClusterSettings, directory: Directory, logger: Logger) async throws -> Report {
+        let connector = try PrimaryConnector(settings: settings, logger: logger)
+        let connection = try await connector.connectToPrimary(purpose: .initialize)
+        do {
+            let report = try await initialize(connection, directory: directory, node: settings.nodeName, logger: logger)
+            try? await connection.close()
+            return report
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    static func initialize(_ connection: PostgresConnection, directory: Directory, node: String, logger: Logger) async throws -> Report {
+        if let version = try await connection.schemaVersion(logger: logger) {
+            throw ClusterError(.incompatible, "the database already holds a Deputy cluster (schema version \(version)); nothing was changed")
+        }
+        let bytes = try PortableSnapshot.encode(directory)
+        let genesis = HashChain.sha256(bytes)
+        let sequence = Int64(directory.revision)
+        try await connection.execute("BEGIN", logger: logger)
+        do {
+            for statement in ClusterSchema.statements { try await connection.execute(statement, logger: logger) }
+            let genesisBuffer = ByteBuffer(bytes: genesis)
+            try await connection.query("INSERT INTO deputy_head (seq, digest) VALUES (\(sequence), \(genesisBuffer))", logger: logger)
+            try await connection.putSnapshot(at: sequence, digest: genesis, body: bytes, node: node, logger: logger)
+            try await connection.execute("COMMIT", logger: logger)
+        } catch {
+            try? await connection.execute("ROLLBACK", logger: logger)
+            throw error
+        }
+        return Report(sequence: sequence, genesis: genesis, snapshotBytes: bytes.count)
+    }
+}
+
+/// What the database says about the cluster, for `deputyd cluster status`.
+public struct ClusterStatusReport: Sendable {
+    public struct Node: Sendable {
+        public let name: String
+        public let applied: Int64
+        /// Whether the node's digest at its applied sequence is the log's.
+        public let matchesLog: Bool?
+        public let secondsSinceSeen: Double
+    }
+
+    public let head: Int64
+    public let newestSnapshot: Int64?
+    public let oldestLogRow: Int64?
+    public let synchronousStandbys: Int
+    public let nodes: [Node]
+
+    /// Reads the report from the primary.
+    public static func read(settings: ClusterSettings, logger: Logger) async throws -> ClusterStatusReport {
+        let connector = try PrimaryConnector(settings: settings, logger: logger)
+        let connection = try await connector.connectToPrimary(purpose: .bootstrap)
+        defer { Task { try? await connection.close() } }
+        try await connection.requireSchema(logger: logger)
+        let head = try await connection.head(logger: logger)
+        var nodes: [Node] = []
+        let rows = try await connection.query(
+            "SELECT name, applied, applied_digest, extract(epoch FROM now() - seen)::float8 FROM deputy_node ORDER BY name", logger: logger
+        )
+        var reported: [(String, Int64, [UInt8], Double)] = []
+        for try await (name, applied, digest, age) in rows.decode((String, Int64, ByteBuffer, Double).self) {
+            reported.append((name, applied, Array(buffer: digest), age))
+        }
+        for (name, applied, digest, age) in reported {
+            let logged = try await connection.digest(at: applied, logger: logger)
+            nodes.append(Node(name: name, applied: applied, matchesLog: logged.map { $0 == digest }, secondsSinceSeen: age))
+        }
+        var standbys = 0
+        for try await count in try await connection.query("SELECT count(*)::int8 FROM pg_stat_replication WHERE sync_state = 'sync'", logger: logger).decode(Int64.self) {
+            standbys = Int(count)
+        }
+        return ClusterStatusReport(
+            head: head.sequence, newestSnapshot: try await connection.newestSnapshotSequence(logger: logger),
+            oldestLogRow: try await connection.oldestRow(logger: logger), synchronousStandbys: standbys, nodes: nodes
+        )
+    }
+}
+
+extension ClusterSetup {
+    /// The whole directory at the head of the log, as snapshot bytes: the newest shared
+    /// snapshot with every later record applied and its chain checked. What
+    /// `deputyd cluster backup` writes; `deputyd restore` makes it one node's data
+    /// directory again.
+    public static func export(settings: ClusterSettings, logger: Logger) async throws -> (sequence: Int64, bytes: [UInt8]) {
+        let connector = try PrimaryConnector(settings: settings, logger: logger)
+        let connection = try await connector.connectToPrimary(purpose: .bootstrap)
+        do {
+            try await connection.requireSchema(logger: logger)
+            guard let stored = try await connection.newestSnapshot(logger: logger) else {
+                throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
+            }
+            let applier = ClusterApplier(
+                position: try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)"), settings: settings,
+                connector: connector, localState: nil, logger: logger
+            )
+            try await applier.catchUp(connection, 0)
+            if let halted = await applier.haltReason { throw ClusterError(.incompatible, halted) }
+            let exported = try await applier.snapshotBytes()
+            try? await connection.close()
+            return exported
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,277 @@
+import DeputyCore
+import DeputyStore
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+
+/// Appends this node's commands to the log, with group commit, and answers each with the
+/// result this node's applier produced for it.
+///
+/// One append is in flight per node; commands that arrive meanwhile queue and the next
+/// append carries them all (one commit, one wait for the synchronous standby). Every record
+/// has a request id. An append is never cancelled: when it takes longer than
+/// ``ClusterSettings/writeTimeout`` or its connection breaks, its commands are answered
+/// `indeterminate`, the connection is dropped, and the ids are resolved with
+/// `deputy_resolve` once a new connection to the primary is up (and logged). While there is
+/// no connection to the primary, writes are refused at once with `unavailable`: never an OK
+/// for a change that is not committed on the primary and flushed on a synchronous standby.
+public actor ClusterWriter {
+    private enum Link {
+        case down(reason: String)
+        case up(PostgresConnection)
+    }
+
+    private struct Queued {
+        let body: [UInt8]
+        let id: UUID
+        let continuation: CheckedContinuation<Int64, any Error>
+    }
+
+    private enum AppendOutcome: Sendable {
+        case appended([Int64])
+        /// PostgreSQL refused the append; nothing was written.
+        case refused(String)
+        /// The connection broke or the append took too long: it may have been committed.
+        case lost(String)
+    }
+
+    private let applier: ClusterApplier
+    private let settings: ClusterSettings
+    private let connector: PrimaryConnector
+    private let logger: Logger
+    private let coder = LoggedCommandCoder()
+
+    private var link = Link.down(reason: "not connected yet")
+    private var queue: [Queued] = []
+    private var appending = false
+    /// Request ids of appends whose outcome is not known yet.
+    private var unresolved: [UUID] = []
+    /// The run loop, waiting while the link is up.
+    private var linkWatcher: CheckedContinuation<Void, Never>?
+
+    init(applier: ClusterApplier, settings: ClusterSettings, connector: PrimaryConnector, logger: Logger) {
+        self.applier = applier
+        self.settings = settings
+        self.connector = connector
+        self.logger = logger
+        ClusterMetrics.writerConnected.record(0)
+    }
+
+    /// Whether writes are accepted now.
+    public var isConnected: Bool {
+        if case .up = link { return true }
+        return false
+    }
+
+    /// Request ids whose appends' outcome is still to be resolved.
+    public var unresolvedCount: Int { unresolved.count }
+
+    // MARK: - Writing
+
+    /// Appends `command`, waits until this node has applied it, and returns the core's
+    /// answer there. Throws ``ClusterError`` (`unavailable`, `indeterminate`) or the
+    /// ``DeputyStore/StoreError`` of a command that cannot be logged; never returns a
+    /// success for a change that is not committed.
+    public func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {
+        try await commitReturningSequence(command, context: context).result
+    }
+
+    /// ``commit(_:context:)``, with the sequence of the command's record in the log: the
+    /// directory's revision once it is applied.
+    public func commitReturningSequence(_ command: Command, context: CommandContext) async throws -> (result: Result<CommandResult, DirectoryError>, sequence: Int64) {
+        if let halted = await applier.haltReason {
+            throw ClusterError(.incompatible, "this node stopped applying the log (\(halted)); writes are refused here")
+        }
+        guard case .up = link else { throw refusal() }
+        let body = try coder.encode(LoggedCommand(context: context, command: command))
+        let id = UUID()
+        await applier.expect(id)
+        let sequence: Int64
+        do {
+            sequence = try await withCheckedThrowingContinuation { continuation in
+                queue.append(Queued(body: body, id: id, continuation: continuation))
+                if !appending {
+                    appending = true
+                    Task { await self.drain() }
+                }
+            }
+        } catch {
+            await applier.forget(id)
+            throw error
+        }
+        guard await applier.waitUntilApplied(sequence, timeout: settings.writeTimeout) else {
+            await applier.forget(id)
+            ClusterMetrics.indeterminate.increment()
+            throw ClusterError(.indeterminate, "the change was stored as revision \(sequence), but this node has not applied it within \(settings.writeTimeout); it will")
+        }
+        guard let result = await applier.takeOutcome(id) else {
+            throw ClusterError(.indeterminate, "the change was stored as revision \(sequence); this node loaded a snapshot that holds it, so its answer is not known here")
+        }
+        return (result, sequence)
+    }
+
+    private func refusal() -> ClusterError {
+        ClusterMetrics.refused.increment()
+        if case .down(let reason) = link {
+            return ClusterError(.unavailable, "writes are refused while the database is unreachable (\(reason)); reads go on")
+        }
+        return ClusterError(.unavailable, "writes are refused while the database is unreachable; reads go on")
+    }
+
+    /// Sends the queue as appends, one at a time, until it is empty or the link is down.
+    private func drain() async {
+        while !queue.isEmpty, case .up(let connection) = link {
+            // A query written to a closed connection is never answered (postgres-nio): the
+            // batch is refused instead, as nothing of it was sent.
+            if connection.isClosed {
+                takeDown(connection, reason: "the connection to the primary closed")
+                break
+            }
+            let batch = queue
+            queue = []
+            ClusterMetrics.batchSize.record(batch.count)
+            let started = ContinuousClock.now
+            let outcome = await append(batch, on: connection)
+            ClusterMetrics.appendTime.recordNanoseconds((ContinuousClock.now - started).milliseconds * 1_000_000)
+            switch outcome {
+            case .appended(let sequences):
+                for (queued, sequence) in zip(batch, sequences) { queued.continuation.resume(returning: sequence) }
+            case .refused(let reason):
+                ClusterMetrics.refused.increment(by: batch.count)
+                for queued in batch {
+                    queued.continuation.resume(throwing: ClusterError(.unavailable, "the database refused the change, which was not made: \(reason)"))
+                }
+            case .lost(let reason):
+                unresolved.append(contentsOf: batch.map(\.id))
+                ClusterMetrics.indeterminate.increment(by: batch.count)
+                logger.error("an append's outcome is unknown; it will be resolved by request id", metadata: ["reason": "\(reason)", "cluster.records": "\(batch.count)"])
+                takeDown(connection, reason: reason)
+                for queued in batch {
+                    queued.continuation.resume(throwing: ClusterError(.indeterminate, "the database stopped answering while the change was being committed (\(reason)); it may or may not have been made"))
+                }
+            }
+        }
+        if !queue.isEmpty {
+            let error = refusal()
+            let failed = queue
+            queue = []
+            for queued in failed { queued.continuation.resume(throwing: error) }
+        }
+        appending = false
+    }
+
+    /// One append, with a time limit that does not cancel it: past the limit the caller gets
+    /// `lost` and the append goes on (or fails) on its own (``withDeadline(_:_:_:)``).
+    private func append(_ batch: [Queued], on connection: PostgresConnection) async -> AppendOutcome {
+        let bodies = batch.map(\.body)
+        let ids = batch.map(\.id)
+        let node = settings.nodeName
+        let logger = logger
+        let limit = settings.writeTimeout
+        do {
+            return .appended(try await withDeadline(limit, "the append") { try await connection.append(bodies, ids: ids, node: node, logger: logger) })
+        } catch let error as PSQLError where error.code == .server && Self.refusedBeforeCommit.contains(error.serverInfo?[.sqlState] ?? "") {
+            return .refused(PrimaryConnector.describe(error))
+        } catch {
+            return .lost(PrimaryConnector.describe(error))
+        }
+    }
+
+    /// SQLSTATEs of errors that `deputy_append` raises before anything is committed: the
+    /// head lock not taken within `lock_timeout`, no synchronous replication, bad input,
+    /// a serialisation failure. Any other error, a server shutting down or a backend
+    /// terminated while it waited for the standby among them, may come after the commit
+    /// record: its outcome is unknown.
+    static let refusedBeforeCommit: Set<String> = ["55P03", "55000", "22023", "22004", "23502", "40001", "40P01", "25006"]
+
+    // MARK: - The connection
+
+    /// Keeps a connection to the primary until the task is cancelled: connects, resolves
+    /// appends whose outcome is unknown, and reconnects as soon as the connection is lost.
+    public func run() async {
+        var backoff = Duration.milliseconds(50)
+        var reported = false
+        while !Task.isCancelled {
+            if case .up = link {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        if Task.isCancelled { continuation.resume() } else { linkWatcher = continuation }
+                    }
+                } onCancel: {
+                    Task { await self.wakeRunLoop() }
+                }
+                continue
+            }
+            do {
+                let connection = try await connector.connectToPrimary(purpose: .append)
+                do {
+                    let logger = logger
+                    try await withDeadline(settings.writeTimeout, "checking the schema") { try await connection.requireSchema(logger: logger) }
+                    try await resolveUnknown(on: connection)
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                bringUp(connection)
+                backoff = .milliseconds(50)
+                reported = false
+            } catch {
+                if Task.isCancelled { break }
+                let reason = PrimaryConnector.describe(error)
+                link = .down(reason: reason)
+                if !reported {
+                    logger.warning("no connection for writes; they are refused until one is made", metadata: ["error": "\(reason)"])
+                    reported = true
+                }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(1))
+            }
+        }
+        if case .up(let connection) = link {
+            takeDown(connection, reason: "the node is stopping")
+        }
+    }
+
+    private func bringUp(_ connection: PostgresConnection) {
+        link = .up(connection)
+        ClusterMetrics.writerConnected.record(1)
+        logger.info("connected to the primary for writes")
+        connection.closeFuture.whenComplete { _ in
+            Task { await self.takeDown(connection, reason: "the connection to the primary closed") }
+        }
+    }
+
+    private func takeDown(_ connection: PostgresConnection, reason: String) {
+        guard case .up(let current) = link, current === connection else { return }
+        link = .down(reason: reason)
+        ClusterMetrics.writerConnected.record(0)
+        wakeRunLoop()
+        // Closing the socket does not cancel an append the server is committing; it
+        // finishes or fails on its own, and its request ids say which.
+        Task { try? await connection.close() }
+    }
+
+    private func wakeRunLoop() {
+        linkWatcher?.resume()
+        linkWatcher = nil
+    }
+
+    /// Looks up every request id whose append's outcome was unknown. Runs before writes are
+    /// accepted again, so nothing is retried on top of an unknown outcome.
+    private func resolveUnknown(on connection: PostgresConnection) async throws {
+        guard !unresolved.isEmpty else { return }
+        let ids = unresolved
+        let logger = logger
+        // deputy_resolve waits for the head lock up to lock_timeout, then fails cleanly.
+        let found = try await withDeadline(settings.writeTimeout, "resolving request ids") { try await connection.resolve(ids, logger: logger) }
+        let stored = zip(ids, found).compactMap { id, sequence in sequence.map { (id, $0) } }
+        for (id, sequence) in stored {
+            logger.notice("a change whose outcome was unknown was stored", metadata: ["cluster.request": "\(id)", "cluster.sequence": "\(sequence)"])
+        }
+        for (id, sequence) in zip(ids, found) where sequence == nil {
+            logger.notice("a change whose outcome was unknown was not stored", metadata: ["cluster.request": "\(id)"])
+        }
+        unresolved.removeFirst(ids.count)
+    }
+}

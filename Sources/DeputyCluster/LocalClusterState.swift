@@ -1,0 +1,46 @@
+import DeputyCore
+import DeputyStore
+import Foundation
+
+/// A node's own copy of its position, for fast restarts and for serving while PostgreSQL
+/// is away: `cluster-state` in the data directory, written atomically (0600).
+///
+/// The file is one header line, `deputy-cluster-state 1 <sequence> <chain digest> <sha256
+/// of the rest>`, then the snapshot bytes. On start the node loads it, and once connected
+/// checks the chain digest against the log before it catches up; a file the log does not
+/// continue (a failover took back what it holds) is replaced by the shared snapshot.
+public struct LocalClusterState: Sendable {
+    static let fileName = "cluster-state"
+    private static let magic = "deputy-cluster-state"
+    private static let version = 1
+
+    /// The file's path.
+    public let path: String
+
+    /// The state file in `dataDirectory`.
+    public init(dataDirectory: String) {
+        path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)
+    }
+
+    /// Writes `position`, replacing the previous file.
+    func save(_ position: ClusterPosition, snapshot bytes: [UInt8]) throws {
+        let header = "\(Self.magic) \(Self.version) \(position.sequence) \(HashChain.hex(position.digest)) \(HashChain.hex(HashChain.sha256(bytes)))\n"
+        try PortableSnapshot.write(Array(header.utf8) + bytes, to: path)
+    }
+
+    /// The saved position, `nil` when there is none; an error when the file is damaged.
+    public func load() throws -> ClusterPosition? {
+        guard let contents = try PortableSnapshot.read(path) else { return nil }
+        guard let newline = contents.firstIndex(of: UInt8(ascii: "\n")) else {
+            throw ClusterError(.incompatible, "\(path) has no header line")
+        }
+        let fields = String(decoding: contents[..<newline], as: UTF8.self).split(separator: " ")
+        guard fields.count == 5, fields[0] == Self.magic, fields[1] == "\(Self.version)", let sequence = Int64(fields[2]),
+            let digest = HashChain.bytes(hex: fields[3]), digest.count == 32, let checksum = HashChain.bytes(hex: fields[4])
+        else {
+            throw ClusterError(.incompatible, "\(path) does not start with a cluster state header this program reads")
+        }
+        let bytes = Array(contents[(newline + 1)...])
+        return try ClusterPosition(snapshot: StoredSnapshot(sequence: sequence, digest: digest, sha256: checksum, body: bytes), source: path)
+    }
+}

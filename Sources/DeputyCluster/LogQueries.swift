@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// One row of `deputy_log`, as the applier reads it.
+struct LogRow: Sendable {
+    let sequence: Int64
+    let digest: [UInt8]
+    let body: [UInt8]
+    let requestID: UUID
+    /// When the append wrote the row (the primary's clock), for the lag metric.
+    let written: Date
+}
+
+/// The head of the log: the last sequence and the chain digest there.
+struct LogHead: Sendable, Equatable {
+    let sequence: Int64
+    let digest: [UInt8]
+}
+
+/// A shared snapshot as stored.
+struct StoredSnapshot: Sendable {
+    let sequence: Int64
+    let digest: [UInt8]
+    let sha256: [UInt8]
+    let body: [UInt8]
+}
+
+/// The SQL a node runs, one function per statement. Byte strings are bound as `ByteBuffer`
+/// (`bytea`), never as `[UInt8]`, which postgres-nio binds as `"char"[]`.
+extension PostgresConnection {
+    func isInRecovery(logger: Logger) async throws -> Bool {
+        for try await value in try await query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) { return value }
+        throw ClusterError(.unavailable, "pg_is_in_recovery() returned no row")
+    }
+
+    /// The schema version, or `nil` when the schema has not been created.
+    func schemaVersion(logger: Logger) async throws -> Int? {
+        for try await exists in try await query("SELECT to_regclass('deputy_schema') IS NOT NULL", logger: logger).decode(Bool.self) {
+            guard exists else { return nil }
+        }
+        for try await version in try await query("SELECT max(version) FROM deputy_schema", logger: logger).decode(Int?.self) { return version }
+        return nil
+    }
+
+    /// Throws unless the schema is the version this program knows.
+    func requireSchema(logger: Logger) async throws {
+        let found = try await schemaVersion(logger: logger)
+        guard found == ClusterSchema.version else {
+            throw ClusterError(
+                .incompatible,
+                found.map { "the database holds cluster schema version \($0); this deputyd knows version \(ClusterSchema.version)" }
+                    ?? "the database has no Deputy cluster schema; run deputyd cluster init first"
+            )
+        }
+    }
+
+    /// Appends `bodies` with `ids` in one transaction; each input's sequence, in order.
+    func append(_ bodies: [[UInt8]], ids: [UUID], node: String, logger: Logger) async throws -> [Int64] {
+        let buffers = bodies.map { ByteBuffer(bytes: $0) }
+        for try await sequences in try await query("SELECT deputy_append(\(buffers), \(ids), \(node))", logger: logger).decode([Int64].self) {
+            guard sequences.count == ids.count else { break }
+            return sequences
+        }
+        throw ClusterError(.indeterminate, "deputy_append returned no sequence for each record")
+    }
+
+    /// The sequence of each request id in the log, `nil` where it is not there. Waits for
+    /// an append still in flight (up to `lock_timeout`).
+    func resolve(_ ids: [UUID], logger: Logger) async throws -> [Int64?] {
+        var found: [Int64?] = []
+        for try await sequence in try await query("SELECT s FROM unnest(deputy_resolve(\(ids))) AS s", logger: logger).decode(Int64?.self) {
+            found.append(sequence)
+        }
+        guard found.count == ids.count else { throw ClusterError(.indeterminate, "deputy_resolve returned \(found.count) answers for \(ids.count) ids") }
+        return found
+    }
+
+    /// Up to `limit` rows after `sequence`, in order.
+    func rows(after sequence: Int64, limit: Int, logger: Logger) async throws -> [LogRow] {
+        var rows: [LogRow] = []
+        let result = try await query(
+            "SELECT seq, digest, body, request_id, extract(epoch FROM written)::float8 FROM deputy_log WHERE seq > \(sequence) ORDER BY seq LIMIT \(limit)",
+            logger: logger
+        )
+        for try await (seq, digest, body, id, written) in result.decode((Int64, ByteBuffer, ByteBuffer, UUID, Double).self) {
+            rows.append(LogRow(sequence: seq, digest: Array(buffer: digest), body: Array(buffer: body), requestID: id, written: Date(timeIntervalSince1970: written)))
+        }
+        return rows
+    }
+
+    func head(logger: Logger) async throws -> LogHead {
+        for try await (seq, digest) in try await query("SELECT seq, digest FROM deputy_head", logger: logger).decode((Int64, ByteBuffer).self) {
+            return LogHead(sequence: seq, digest: Array(buffer: digest))
+        }
+        throw ClusterError(.incompatible, "the log has no head row; run deputyd cluster init first")
+    }
+
+    /// The chain digest the log holds at `sequence`: from its row, from a shared snapshot
+    /// there, or from the head; `nil` when none of them has it (retention removed it, or
+    /// the log is shorter).
+    func digest(at sequence: Int64, logger: Logger) async throws -> [UInt8]? {
+        let result = try await query(
+            """
+            SELECT digest FROM deputy_log WHERE seq = \(sequence)
+            UNION ALL SELECT digest FROM deputy_snapshot WHERE seq = \(sequence)
+            UNION ALL SELECT digest FROM deputy_head WHERE seq = \(sequence)
+            LIMIT 1
+            """,
+            logger: logger
+        )
+        for try await digest in result.decode(ByteBuffer.self) { return Array(buffer: digest) }
+        return nil
+    }
+
+    /// The smallest sequence still in the log, `nil` when it is empty.
+    func oldestRow(logger: Logger) async throws -> Int64? {
+        for try await value in try await query("SELECT min(seq) FROM deputy_log", logger: logger).decode(Int64?.self) { return value }
+        return nil
+    }
+
+    /// The newest shared snapshot.
+    func newestSnapshot(logger: Logger) async throws -> StoredSnapshot? {
+        let result = try await query("SELECT seq, digest, sha256, body FROM deputy_snapshot ORDER BY seq DESC LIMIT 1", logger: logger)
+        for try await (seq, digest, sha, body) in result.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer).self) {
+            return StoredSnapshot(sequence: seq, digest: Array(buffer: digest), sha256: Array(buffer: sha), body: Array(buffer: body))
+        }
+        return nil
+    }
+
+    /// The sequence of the newest shared snapshot.
+    func newestSnapshotSequence(logger: Logger) async throws -> Int64? {
+        for try await value in try await query("SELECT max(seq) FROM deputy_snapshot", logger: logger).decode(Int64?.self) { return value }
+        return nil
+    }
+
+    /// Stores a shared snapshot; the number of log rows retention removed.
+    @discardableResult
+    func putSnapshot(at sequence: Int64, digest: [UInt8], body: [UInt8], node: String, logger: Logger) async throws -> Int64 {
+        let digestBuffer = ByteBuffer(bytes: digest)
+        let bodyBuffer = ByteBuffer(bytes: body)
+        for try await removed in try await query(
+            "SELECT deputy_put_snapshot(\(sequence), \(digestBuffer), \(bodyBuffer), \(node))", logger: logger
+        ).decode(Int64.self) {
+            return removed
+        }
+        return 0
+    }
+
+    /// Records this node's progress for operators.
+    func report(node: String, applied: Int64, digest: [UInt8], logger: Logger) async throws {
+        let digestBuffer = ByteBuffer(bytes: digest)
+        try await query(
+            """
+            INSERT INTO deputy_node (name, applied, applied_digest, seen) VALUES (\(node), \(applied), \(digestBuffer), now())
+            ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied, applied_digest = EXCLUDED.applied_digest, seen = EXCLUDED.seen
+            """,
+            logger: logger
+        )
+    }
+
+    /// Runs `sql` with no parameters, discarding rows.
+    func execute(_ sql: String, logger: Logger) async throws {
+        try await query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+}

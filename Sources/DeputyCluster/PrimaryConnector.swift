@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// Opens connections to the PostgreSQL primary among the configured servers.
+///
+/// postgres-nio takes one host per connection, so this does what libpq's
+/// `target_session_attrs=read-write` does: it connects to each server in turn and keeps the
+/// one that answers `pg_is_in_recovery() = false`. Two such servers would be a split brain:
+/// both are refused. Every connection uses TLS 1.2 or newer with the certificate and the
+/// host name verified, and a SCRAM password.
+struct PrimaryConnector: Sendable {
+    let settings: ClusterSettings
+    let logger: Logger
+    private let tls: NIOSSLContext
+    private let ids = IDSource()
+
+    init(settings: ClusterSettings, logger: Logger) throws {
+        self.settings = settings
+        self.logger = logger
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        if let authorities = settings.certificateAuthorities {
+            configuration.trustRoots = .file(authorities)
+        }
+        do {
+            tls = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw ClusterError(.incompatible, "the database TLS settings can't be used: \(error)")
+        }
+    }
+
+    /// A connection to `endpoint`, with this node's session settings.
+    func connect(_ endpoint: ClusterSettings.Endpoint, purpose: Purpose) async throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: settings.user, password: settings.password,
+            database: settings.database, tls: .require(tls)
+        )
+        configuration.options.connectTimeout = .milliseconds(settings.connectTimeout.milliseconds)
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "deputyd-\(settings.nodeName)-\(purpose.rawValue)"),
+            // A queued append gives up after lock_timeout, cleanly rolled back; an append
+            // already committing is never interrupted by a statement timeout.
+            ("lock_timeout", "\(settings.lockTimeout.milliseconds)"),
+        ]
+        if !purpose.needsDurableCommits {
+            // The applier only reads, and writes its progress report: nothing it commits
+            // needs the standby, and it must never wait for one.
+            configuration.options.additionalStartupParameters.append(("synchronous_commit", "local"))
+        }
+        return try await PostgresConnection.connect(configuration: configuration, id: ids.next(), logger: logger)
+    }
+
+    /// A connection to the one primary, or an error naming what each server answered.
+    func connectToPrimary(purpose: Purpose) async throws -> PostgresConnection {
+        var primaries: [(PostgresConnection, ClusterSettings.Endpoint)] = []
+        var notes: [String] = []
+        for endpoint in settings.endpoints {
+            do {
+                let connection = try await connect(endpoint, purpose: purpose)
+                let logger = logger
+                let recovery: Bool
+                do {
+                    recovery = try await withDeadline(settings.connectTimeout, "asking \(endpoint) whether it is a standby") {
+                        try await connection.isInRecovery(logger: logger)
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                if recovery {
+                    notes.append("\(endpoint) is a standby")
+                    try? await connection.close()
+                } else {
+                    primaries.append((connection, endpoint))
+                }
+            } catch {
+                notes.append("\(endpoint): \(Self.describe(error))")
+            }
+        }
+        if primaries.count == 1 { return primaries[0].0 }
+        for (connection, _) in primaries { try? await connection.close() }
+        if primaries.isEmpty {
+            throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(notes.joined(separator: "; ")))")
+        }
+        throw ClusterError(.unavailable, "more than one PostgreSQL server is a primary (\(primaries.map(\.1.description).joined(separator: ", "))): writes refused until one is fenced")
+    }
+
+    /// What a connection is for: its name in `pg_stat_activity`, and whether its commits
+    /// wait for the synchronous standby.
+    enum Purpose: String, Sendable {
+        case append, apply, snapshot, bootstrap, initialize = "init"
+
+        var needsDurableCommits: Bool { self != .apply }
+    }
+
+    /// A short account of a connection or query error, without the query's parameters.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    /// Connection ids for postgres-nio's log metadata.
+    private final class IDSource: Sendable {
+        private let counter = Mutex(0)
+        func next() -> Int { counter.withLock { $0 += 1; return $0 } }
+    }
+}
+

@@ -1,0 +1,259 @@
+import DeputyProtocol
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// Real `deputyd` processes in cluster mode on one PostgreSQL pair: `deputyd init` and
+/// `deputyd cluster init` make the cluster from a single-node data directory, three nodes
+/// serve it, and nodes are killed with SIGKILL under write load and started again.
+@Suite(.serialized)
+struct DaemonNodeTests {
+    static var daemon: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deputyd").path
+    }
+
+    /// Kills in this run; `DEPUTY_CLUSTER_NODE_KILLS` asks for a longer one (docs/cluster.md).
+    static let kills = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_KILLS"] ?? "") ?? 50
+    /// Failovers of the PostgreSQL primary under the running nodes, after the kills;
+    /// `DEPUTY_CLUSTER_NODE_FAILOVERS` asks for more.
+    static let failovers = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_FAILOVERS"] ?? "") ?? 2
+    /// Changes each writer sends per second, at most (`DEPUTY_CLUSTER_NODE_WRITE_RATE`). A
+    /// restarted node decodes the whole directory from its local state file, and a debug
+    /// build does that several times slower than a release one: the rate keeps the
+    /// directory of a 50-kill run at a few thousand entries, so that a restart measures the
+    /// node, not the size the test grew it to.
+    static let writeRate = Double(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_WRITE_RATE"] ?? "") ?? 10
+
+    /// The nodes of one test, and what it needs to start them again.
+    final class Nodes: @unchecked Sendable {
+        let root: String
+        let pair: PostgresPair
+        let adminPassword = "cluster-admin-secret"
+        private(set) var pids: [Int: pid_t] = [:]
+        let count: Int
+
+        init(root: String, pair: PostgresPair, count: Int) {
+            self.root = root
+            self.pair = pair
+            self.count = count
+        }
+
+        func socket(_ node: Int) -> String { root + "/n\(node).sock" }
+        /// The node's socketmap listener, as Postfix would reach it.
+        func socketmap(_ node: Int) -> String { root + "/n\(node).map" }
+
+        var clusterFlags: [String] {
+            pair.ports.values.sorted().flatMap { ["--cluster-hosts", "localhost:\($0)"] }
+                + ["--cluster-password-file", root + "/pg-password", "--cluster-ca", pair.certificateAuthority]
+        }
+
+        func start(_ node: Int) throws {
+            pids[node] = try Shell.spawn(DaemonNodeTests.daemon, [
+                "serve", "--data", root + "/n\(node)", "--listen", "127.0.0.1:0", "--plain-socket", socket(node), "--socketmap", socketmap(node),
+                "--cluster-node", "n\(node)",
+            ] + clusterFlags, log: root + "/n\(node).log")
+        }
+
+        func kill9(_ node: Int) async {
+            guard let pid = pids.removeValue(forKey: node) else { return }
+            kill(pid, SIGKILL)
+            await Shell.reap(pid)
+        }
+
+        func stopAll() async {
+            for (_, pid) in pids {
+                kill(pid, SIGTERM)
+                await Shell.reap(pid)
+            }
+            pids = [:]
+        }
+
+        /// A bound admin session on `node`, once it answers (at most `seconds`).
+        func session(_ node: Int, seconds: Double = 30) async throws -> LineSocket {
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            while ContinuousClock.now < deadline {
+                if let client = await LineSocket.connect(socket(node)), try await client.send("BIND admin@example.test \(adminPassword)").last == "OK bound as admin@example.test" {
+                    return client
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw Shell.Failure(description: "node \(node) did not answer within \(seconds) s; see \(root)/n\(node).log")
+        }
+    }
+
+    @Test func nodesKilledUnderWriteLoadLoseNothingAndRestartFast() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.daemon), "build deputyd first: \(Self.daemon)")
+        let pair = try await PostgresPair.start()
+        let root = "/tmp/deputy-nodes-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let nodes = Nodes(root: root, pair: pair, count: 3)
+        do {
+            try await Self.run(nodes)
+        } catch {
+            await nodes.stopAll()
+            await pair.destroy()
+            throw error
+        }
+        await nodes.stopAll()
+        await pair.destroy()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    static func run(_ nodes: Nodes) async throws {
+        let root = nodes.root
+        // One node's data directory, made the single-node way, becomes the cluster.
+        try "\(nodes.adminPassword)\n".write(toFile: root + "/admin-password", atomically: false, encoding: .utf8)
+        try "\(PostgresPair.deputyPassword)\n".write(toFile: root + "/pg-password", atomically: false, encoding: .utf8)
+        for file in ["admin-password", "pg-password"] { chmod(root + "/" + file, 0o600) }
+        try await Shell.run(daemon, ["init", "--data", root + "/seed", "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test", "--password-file", root + "/admin-password"])
+        let created = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags)
+        #expect(created.stdout.contains("cluster created with Example"), "\(created.stdout)")
+        let again = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags, check: false)
+        #expect(again.status != 0 && again.stderr.contains("already holds a Deputy cluster"), "\(again.stderr)")
+
+        for node in 1...nodes.count { try nodes.start(node) }
+        for node in 1...nodes.count { _ = try await nodes.session(node) }
+
+        // Mail lookups through socketmap, the whole time: none may fail.
+        let lookups = SocketmapLookups(
+            paths: (1...nodes.count).map(nodes.socketmap), request: "senders admin@example.test", expected: "OK admin@example.test"
+        )
+        lookups.start()
+
+        // Writers add groups through whichever node answers, reconnecting when theirs dies;
+        // an answer lost with a connection is not counted as acknowledged.
+        let acknowledged = Acknowledged()
+        let stop = StopFlag()
+        let writers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for writer in 0..<3 {
+                    group.addTask {
+                        var index = 0
+                        var node = writer % nodes.count + 1
+                        var due = ContinuousClock.now
+                        while !stop.isSet {
+                            guard let client = try? await nodes.session(node, seconds: 5) else {
+                                node = node % nodes.count + 1
+                                continue
+                            }
+                            while !stop.isSet {
+                                // Pacing the load, not waiting for a condition: the next
+                                // change is due at a time.
+                                due += .seconds(1 / writeRate)
+                                if ContinuousClock.now < due { try? await Task.sleep(until: due) } else { due = .now }
+                                let name = "w\(writer)-\(index)"
+                                index += 1
+                                guard let reply = try? await client.send("ADD GROUP \(name)@example.test") else { break }
+                                if reply.last?.hasPrefix("OK organization group \(name)@example.test added (revision ") == true {
+                                    acknowledged.append(name)
+                                } else if reply.last?.hasPrefix("ERR unavailable") == true {
+                                    // Refused at once while PostgreSQL fails over: leave the
+                                    // cores to the rest meanwhile.
+                                    try? await Task.sleep(for: .milliseconds(20))
+                                }
+                            }
+                            node = node % nodes.count + 1
+                        }
+                    }
+                }
+            }
+        }
+
+        var restarts: [Double] = []
+        var answering: [Double] = []
+        var generator = SystemRandomNumberGenerator()
+        for kill in 0..<kills {
+            let before = acknowledged.count
+            #expect(await ClusterFixture.waitUntil(seconds: 30) { acknowledged.count >= before + 5 }, "kill \(kill): writes stalled")
+            let victim = Int.random(in: 1...nodes.count, using: &generator)
+            let last = acknowledged.all.last
+            await nodes.kill9(victim)
+            let started = ContinuousClock.now
+            try nodes.start(victim)
+            // Ready: it answers, with what was acknowledged before it died.
+            let client = try await nodes.session(victim)
+            answering.append((ContinuousClock.now - started).seconds)
+            if let last {
+                #expect(await ClusterFixture.waitUntil(seconds: 10) { (try? await client.send("QUERY ENTRY \(last)@example.test"))?.last == "OK" })
+            }
+            restarts.append((ContinuousClock.now - started).seconds)
+        }
+
+        // The PostgreSQL primary killed under the running nodes: the synchronous standby is
+        // promoted and the old primary rebuilt as its standby; writes resume on every node.
+        var windows: [Double] = []
+        for cycle in 0..<failovers {
+            let before = acknowledged.count
+            let killed = ContinuousClock.now
+            try await nodes.pair.failover()
+            #expect(await ClusterFixture.waitUntil(seconds: 60) { acknowledged.count >= before + 10 }, "failover \(cycle): writes did not resume")
+            windows.append((ContinuousClock.now - killed).seconds)
+        }
+        stop.set()
+        await writers.value
+        await lookups.stop()
+        #expect(lookups.failures.isEmpty, "\(lookups.failures.count) mail lookups failed: \(lookups.failures.prefix(5))")
+        #expect(lookups.answered > 100, "only \(lookups.answered) mail lookups were answered")
+
+        // Read-your-writes across nodes: a change made through one node, read at once
+        // through the others with the revision its OK carried.
+        for round in 0..<20 {
+            let writer = round % nodes.count + 1
+            let name = "ryw-\(round)"
+            let reply = try await nodes.session(writer).send("ADD GROUP \(name)@example.test")
+            let revision = try #require(reply.last.flatMap { ReplyStatus.ok(text: String($0.dropFirst(3))).revision }, "\(reply)")
+            for reader in 1...nodes.count where reader != writer {
+                let answer = try await nodes.session(reader).send("QUERY ENTRY \(name)@example.test revision=\(revision)")
+                #expect(answer.last == "OK" && answer.first?.contains("mail=\(name)@example.test") == true, "node \(reader) at revision \(revision): \(answer)")
+            }
+        }
+
+        // Every acknowledged change is on every node.
+        let names = acknowledged.all
+        for node in 1...nodes.count {
+            let client = try await nodes.session(node)
+            // Asked 200 at a time, pipelined; a node may still be catching up, so one that
+            // lacks a name is given a bounded while.
+            var missing: [String] = []
+            for start in stride(from: 0, to: names.count, by: 200) {
+                let chunk = Array(names[start..<min(start + 200, names.count)])
+                let statuses = try await client.statuses(of: chunk.map { "QUERY ENTRY \($0)@example.test" })
+                for (name, status) in zip(chunk, statuses) where status != "OK" {
+                    let caught = await ClusterFixture.waitUntil(seconds: 10) { (try? await client.send("QUERY ENTRY \(name)@example.test"))?.last == "OK" }
+                    if !caught { missing.append(name) }
+                }
+            }
+            #expect(missing.isEmpty, "node \(node) lacks \(missing.count) acknowledged groups, e.g. \(missing.prefix(5))")
+        }
+        let status = try await Shell.run(daemon, ["cluster", "status"] + nodes.clusterFlags)
+        let head = status.stdout.split(separator: "\n").first.flatMap { $0.split(separator: " ").dropFirst().first }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ";")) } ?? "?"
+        let nodeLines = status.stdout.split(separator: "\n").filter { $0.hasPrefix("node n") }
+        #expect(nodeLines.count == nodes.count, "\(status.stdout)")
+        for line in nodeLines { #expect(line.contains("chain ok"), "\(line)") }
+        #expect(restarts.allSatisfy { $0 < 5 }, "restarts: \(restarts)")
+
+        // The way back to one node: a backup of the log's head, restored into a data
+        // directory of its own, passes a full check and holds every acknowledged change.
+        let backup = try await Shell.run(daemon, ["cluster", "backup", "--to", root + "/backup.json"] + nodes.clusterFlags)
+        #expect(backup.stdout.contains("backup of revision \(head)"), "\(backup.stdout)")
+        try await Shell.run(daemon, ["restore", "--data", root + "/single", "--from", root + "/backup.json"])
+        let check = try await Shell.run(daemon, ["check", "--data", root + "/single"], check: false)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        // Every quoted string of the backup, read once: the addresses are among them.
+        let restored = Set(try String(contentsOfFile: root + "/backup.json", encoding: .utf8).split(separator: "\"").map(String.init))
+        let absent = names.filter { !restored.contains("\($0)@example.test") }
+        #expect(absent.isEmpty, "the backup lacks \(absent.count) acknowledged groups")
+        let sorted = restarts.sorted()
+        let firstAnswers = answering.sorted()
+        print("cluster nodes: \(kills) kill -9 of a node and \(failovers) failovers of the primary under 3 writers (at most \(Int(writeRate)) changes/s each), \(names.count) acknowledged (0 lost), head \(head); restart to first answer: median \(String(format: "%.2f", firstAnswers[firstAnswers.count / 2])) s, max \(String(format: "%.2f", firstAnswers.last ?? 0)) s; to an answer holding every acknowledged change: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s; failover to 10 more acknowledged: \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", ")); \(lookups.answered) socketmap lookups answered, \(lookups.retried) retried on the next node, 0 failed, slowest \(String(format: "%.1f", lookups.slowest.seconds * 1000)) ms")
+    }
+}
+
+/// Names acknowledged by concurrent writers.
+final class Acknowledged: Sendable {
+    private let names = Mutex<[String]>([])
+    func append(_ name: String) { names.withLock { $0.append(name) } }
+    var all: [String] { names.withLock { $0 } }
+    var count: Int { names.withLock { $0.count } }
+}

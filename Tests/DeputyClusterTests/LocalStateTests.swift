@@ -1,0 +1,54 @@
+@testable import DeputyCluster
+import DeputyCore
+import DeputyStore
+import Foundation
+import Testing
+
+/// The pieces of cluster mode that need no database: record bytes, local state files.
+struct LocalStateTests {
+    /// A logged command's bytes depend only on the command: the hash chain relies on it.
+    @Test func loggedCommandsEncodeToTheSameBytesAndBack() throws {
+        let coder = LoggedCommandCoder()
+        let record = LoggedCommand(
+            context: CommandContext(actor: .system, time: ClusterFixture.start, reauthenticatedAt: ClusterFixture.start),
+            command: .addGroup(NewGroup(address: ClusterFixture.address("team"), name: "Team", kind: .organization, members: [ClusterFixture.address("b"), ClusterFixture.address("a")]))
+        )
+        let bytes = try coder.encode(record)
+        #expect(try coder.encode(record) == bytes)
+        #expect(try coder.decode(bytes) == record)
+        #expect(throws: StoreError.self) { try coder.decode(Array(bytes.dropLast())) }
+    }
+
+    /// The local state file gives back the position it was written with, and a file whose
+    /// snapshot bytes were changed is refused, not loaded.
+    @Test func localStateRoundTripsAndRefusesDamage() throws {
+        let directory = "/tmp/deputy-cluster-state-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = LocalClusterState(dataDirectory: directory)
+        #expect(try state.load() == nil)
+
+        let initial = ClusterFixture.initialDirectory()
+        let digest = HashChain.next(Array(repeating: 7, count: 32), Array("body".utf8))
+        let position = ClusterPosition(directory: initial, sequence: Int64(initial.revision), digest: digest)
+        let bytes = try PortableSnapshot.encode(initial)
+        try state.save(position, snapshot: bytes)
+        let loaded = try #require(try state.load())
+        #expect(loaded.sequence == position.sequence)
+        #expect(loaded.digest == digest)
+        #expect(try PortableSnapshot.encode(loaded.directory) == bytes)
+
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: state.path))
+        damaged[damaged.count - 10] ^= 0x20
+        try damaged.write(to: URL(fileURLWithPath: state.path))
+        #expect(throws: ClusterError.self) { try state.load() }
+    }
+
+    /// Snapshot bytes do not depend on when they are encoded.
+    @Test func portableSnapshotsAreTheSameBytesEveryTime() throws {
+        let directory = ClusterFixture.initialDirectory()
+        let first = try PortableSnapshot.encode(directory)
+        let decoded = try PortableSnapshot.decode(first, source: "test")
+        #expect(try PortableSnapshot.encode(decoded) == first)
+    }
+}
