@@ -335,6 +335,8 @@ let package = Package(
                 "DeputyDaemon",
                 "DeputyProtocol",
                 "DeputyServer",
+                // deputy mfa enroll's QR code, read back from the CLI's output.
+                "DeputyClient",
                 "DeputyMailAdapters",
                 // The readiness test runs a store on a simulated disk that fails on demand.
                 "DeputyStore",

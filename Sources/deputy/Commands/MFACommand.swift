@@ -1,3 +1,4 @@
+import DeputyClient
 import ArgumentParser
 import DeputyCore
 import DeputyProtocol
@@ -12,11 +13,16 @@ struct MFACommand: AsyncParsableCommand {
     struct Enroll: DeputyCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enrol a TOTP second factor: prints its secret, otpauth:// URI and recovery codes, once.",
-            discussion: "Add the URI to an authenticator app, then run `deputy mfa confirm <code>` with the code it shows. Keep the recovery codes somewhere safe: each one replaces a code once."
+            discussion: "Scan the QR code (or add the URI) in an authenticator app, then run `deputy mfa confirm <code>` with the code it shows. Keep the recovery codes somewhere safe: each one replaces a code once. The QR code is drawn with the table output (the default), not with -o plain or -o json."
         )
         @OptionGroup var connection: ConnectionOptions
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            try await session.run(.mfa(.enroll))
+            let reply = try await session.send(.mfa(.enroll))
+            session.printer.print(reply)
+            if session.printer.format == .table, let uri = reply.records.first?.values(for: "uri").first, let code = QRCode(text: uri) {
+                session.printer.printQRCode(code, caption: "Scan this with your authenticator app:")
+            }
+            return ExitStatus(reply.status)
         }
     }
 

@@ -1,3 +1,4 @@
+import DeputyClient
 import DeputyProtocol
 import Foundation
 
@@ -109,6 +110,18 @@ struct ReplyPrinter {
             return String(padded.reversed().drop { $0 == " " }.reversed()) + "\n"
         }
         return line(columns.map { $0.uppercased() }) + rows.map(line).joined()
+    }
+
+    /// Prints a QR code on standard output under `caption`, black on white where standard
+    /// output is a terminal that allows colour (so it scans on dark terminals too), else
+    /// dark modules as blocks on the page's own background.
+    func printQRCode(_ code: QRCode, caption: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let colour = isatty(STDOUT_FILENO) == 1 && (environment["NO_COLOR"] ?? "").isEmpty
+        var text = caption + "\n"
+        for line in code.halfBlockLines() {
+            text += colour ? "\u{1B}[30;47m" + line + "\u{1B}[0m\n" : line + "\n"
+        }
+        Self.write(text, to: .standardOutput)
     }
 
     static func write(_ text: String, to handle: FileHandle) {
