@@ -42,14 +42,14 @@ public actor ClusterApplier {
     private var outcomes: [UUID: Outcome] = [:]
     private var waiters: [Int: (sequence: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
     private var nextWaiter = 0
-    private var recordsSinceLocalSave = 0
-    /// When the local state file was last written by this applier: `nil` until then, so that
-    /// a node that has just replayed many records saves them at once, and a second restart
-    /// does not replay them again.
-    private var lastLocalSave: ContinuousClock.Instant?
+    /// When to write the local state file. Never written by this applier yet, it is due at
+    /// once after enough records, so that a node that has just replayed many records saves
+    /// them, and a second restart does not replay them again.
+    private var localPacing: SnapshotPacing
     /// The local state file being written off the applier, if one is.
     private var localSave: Task<Void, Never>?
-    private var recordsSinceSharedSnapshot = 0
+    /// When to upload a shared snapshot.
+    private var sharedPacing: SnapshotPacing
     private var sharedSnapshotRunning = false
     /// Counts connections: work begun on an earlier one that resumes late changes nothing.
     private var generation = 0
@@ -66,6 +66,8 @@ public actor ClusterApplier {
         self.connector = connector
         self.localState = localState
         self.logger = logger
+        localPacing = SnapshotPacing(every: settings.localSnapshotEvery, interval: settings.localSnapshotInterval, costFactor: settings.snapshotCostFactor)
+        sharedPacing = SnapshotPacing(every: settings.sharedSnapshotEvery, interval: settings.sharedSnapshotInterval, costFactor: settings.snapshotCostFactor)
         live = LiveDirectory(position.directory)
         ClusterMetrics.applied.record(position.sequence)
         ClusterMetrics.stale.record(1)
@@ -233,7 +235,7 @@ public actor ClusterApplier {
         for id in outcomes.keys { outcomes[id] = .waiting }
         live.publish(position.directory)
         ClusterMetrics.applied.record(position.sequence)
-        recordsSinceLocalSave = settings.localSnapshotEvery
+        localPacing.makeDue()
         wakeWaiters()
     }
 
@@ -302,8 +304,8 @@ public actor ClusterApplier {
             ClusterMetrics.lag.record(lag)
             ClusterMetrics.lagTimer.recordNanoseconds(Int64(lag * 1e9))
         }
-        recordsSinceLocalSave += records
-        recordsSinceSharedSnapshot += records
+        localPacing.applied(records)
+        sharedPacing.applied(records)
         wakeWaiters()
     }
 
@@ -326,31 +328,35 @@ public actor ClusterApplier {
     // MARK: - Snapshots
 
     private func maintainSnapshots() {
-        let saveDue = lastLocalSave.map { ContinuousClock.now - $0 >= settings.localSnapshotInterval } ?? true
-        if recordsSinceLocalSave >= settings.localSnapshotEvery, saveDue, localSave == nil {
+        let now = ContinuousClock.now
+        if localSave == nil, localPacing.isDue(at: now) {
             // Off the applier: encoding a large directory takes a while, and the directory
             // value does not change under it.
             guard let localState else { return }
-            recordsSinceLocalSave = 0
-            lastLocalSave = .now
+            localPacing.started(at: now)
             let position = position
             localSave = Task.detached { [logger] in
+                let started = ContinuousClock.now
                 Self.save(position, to: localState, logger: logger)
-                await self.localSaveFinished()
+                await self.localSaveFinished(cost: ContinuousClock.now - started)
             }
         }
-        if recordsSinceSharedSnapshot >= settings.sharedSnapshotEvery, !sharedSnapshotRunning {
-            recordsSinceSharedSnapshot = 0
+        if !sharedSnapshotRunning, sharedPacing.isDue(at: now) {
+            sharedPacing.started(at: now)
             sharedSnapshotRunning = true
             let position = position
             Task.detached { [connector, logger, settings] in
+                let started = ContinuousClock.now
                 await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, logger: logger)
-                await self.sharedSnapshotFinished()
+                await self.sharedSnapshotFinished(cost: ContinuousClock.now - started)
             }
         }
     }
 
-    private func sharedSnapshotFinished() { sharedSnapshotRunning = false }
+    private func sharedSnapshotFinished(cost: Duration) {
+        sharedSnapshotRunning = false
+        sharedPacing.finished(cost: cost)
+    }
 
     /// Writes the local state file now; the sequence it holds.
     @discardableResult
@@ -364,12 +370,16 @@ public actor ClusterApplier {
     func saveLocalState() async {
         guard let localState else { return }
         await localSave?.value
-        recordsSinceLocalSave = 0
-        lastLocalSave = .now
+        let started = ContinuousClock.now
+        localPacing.started(at: started)
         Self.save(position, to: localState, logger: logger)
+        localPacing.finished(cost: ContinuousClock.now - started)
     }
 
-    private func localSaveFinished() { localSave = nil }
+    private func localSaveFinished(cost: Duration) {
+        localSave = nil
+        localPacing.finished(cost: cost)
+    }
 
     private static func save(_ position: ClusterPosition, to localState: LocalClusterState, logger: Logger) {
         do {

@@ -50,12 +50,18 @@ public struct ClusterSettings: Sendable {
     public var pollInterval: Duration = .seconds(1)
     /// How long to wait for a server to answer a connection attempt.
     public var connectTimeout: Duration = .seconds(2)
-    /// Upload a shared snapshot after this many applied records (one node at a time).
+    /// Upload a shared snapshot after this many applied records (one node at a time), at
+    /// most once per ``sharedSnapshotInterval``.
     public var sharedSnapshotEvery = 10_000
+    public var sharedSnapshotInterval: Duration = .seconds(30)
     /// Write the local state file after this many applied records, at most once per
     /// ``localSnapshotInterval``: a node killed with SIGKILL replays what came after it.
     public var localSnapshotEvery = 1_000
     public var localSnapshotInterval: Duration = .seconds(5)
+    /// A snapshot (local or shared) waits at least this many times as long as the last one
+    /// took: snapshots of a large directory under heavy writes then take at most a
+    /// twentieth of a core (``SnapshotPacing``).
+    public var snapshotCostFactor = 20
 
     public init(
         endpoints: [Endpoint], database: String, user: String, password: String, certificateAuthorities: String?, nodeName: String

@@ -52,3 +52,35 @@ struct LocalStateTests {
         #expect(try PortableSnapshot.encode(decoded) == first)
     }
 }
+
+/// When snapshots are due: after enough records, no sooner than the interval, and no sooner
+/// than twenty times what the last one took.
+struct SnapshotPacingTests {
+    @Test func snapshotsWaitForRecordsTheIntervalAndTheirOwnCost() {
+        let start = ContinuousClock.now
+        var pacing = SnapshotPacing(every: 1_000, interval: .seconds(5), costFactor: 20)
+        pacing.applied(999)
+        #expect(!pacing.isDue(at: start))
+        pacing.applied(1)
+        #expect(pacing.isDue(at: start), "the first snapshot waits for records only")
+        pacing.started(at: start)
+        pacing.finished(cost: .milliseconds(10))
+        pacing.applied(5_000)
+        #expect(!pacing.isDue(at: start + .seconds(4)))
+        #expect(pacing.isDue(at: start + .seconds(5)), "a cheap snapshot keeps the interval")
+
+        // One that took 1.5 s: the next waits 30 s, however many records come.
+        pacing.started(at: start + .seconds(5))
+        pacing.finished(cost: .milliseconds(1_500))
+        pacing.applied(100_000)
+        #expect(pacing.minimumGap == .seconds(30))
+        #expect(!pacing.isDue(at: start + .seconds(34)))
+        #expect(pacing.isDue(at: start + .seconds(35)))
+
+        // A reload makes it due as soon as the gap allows, without more records.
+        pacing.started(at: start + .seconds(35))
+        pacing.makeDue()
+        #expect(!pacing.isDue(at: start + .seconds(36)))
+        #expect(pacing.isDue(at: start + .seconds(65)))
+    }
+}

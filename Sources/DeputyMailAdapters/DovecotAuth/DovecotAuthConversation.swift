@@ -65,11 +65,11 @@ struct DovecotAuthConversation: MailAdapterConversation {
             return .temporaryFailure(reason: "the server is shutting down")
         case .refused:
             logger.info("mail login failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(address)"])
-            ServerMetrics.adapterLookup("dovecot_auth", result: "fail")
+            ServerMetrics.adapterLookup(.dovecotAuthFail)
             return .failure(login: login)
         case .accepted(let account):
             logger.info("mail login", metadata: ["auth.login": "\(account.login)", "peer": "\(address)"])
-            ServerMetrics.adapterLookup("dovecot_auth", result: "ok")
+            ServerMetrics.adapterLookup(.dovecotAuthOK)
             return .success(login: account.login)
         }
     }

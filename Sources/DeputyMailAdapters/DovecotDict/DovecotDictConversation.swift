@@ -52,7 +52,7 @@ struct DovecotDictConversation: MailAdapterConversation {
             guard environment.isReady() else { return write(["Fdirectory not ready"], into: &output) }
             let value = SharedMailboxMap.lookup(key, in: environment.directory.directory, at: environment.clock())
             write([value.map { "O" + DovecotTabEscaping.escape($0) } ?? "N"], into: &output)
-            ServerMetrics.adapterLookup("dovecot_dict", result: value == nil ? "notfound" : "found")
+            ServerMetrics.adapterLookup(value == nil ? .dovecotDictNotFound : .dovecotDictFound)
         case .iterate(let flags, let maximumRows, let path):
             guard environment.isReady() else { return write(["Fdirectory not ready"], into: &output) }
             let limit = maximumRows == 0 ? MailAdapterDefaults.dictMaximumIterationRows : min(maximumRows, MailAdapterDefaults.dictMaximumIterationRows)

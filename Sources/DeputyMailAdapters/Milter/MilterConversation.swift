@@ -96,7 +96,7 @@ struct MilterConversation: MailAdapterConversation {
     /// The replies that end a message, after recording its delegated sends.
     private func endOfMessage() async -> [MilterReply] {
         guard environment.isReady() else {
-            ServerMetrics.adapterLookup("milter", result: "defer")
+            ServerMetrics.adapterLookup(.milterDefer)
             return [.temporaryFailure]
         }
         let now = environment.clock()
@@ -111,11 +111,11 @@ struct MilterConversation: MailAdapterConversation {
         ])
         switch decision.outcome {
         case .reject(let text):
-            ServerMetrics.adapterLookup("milter", result: "reject")
+            ServerMetrics.adapterLookup(.milterReject)
             return [.reply(code: "554", text: "5.7.1 " + text)]
         case .accept(let addSender):
             guard let loginAddress = EmailAddress(login) else {
-                ServerMetrics.adapterLookup("milter", result: "accept")
+                ServerMetrics.adapterLookup(.milterAccept)
                 return [.continue]
             }
             var recorded: Set<EmailAddress> = []
@@ -127,7 +127,7 @@ struct MilterConversation: MailAdapterConversation {
                let grant = DelegatedSendGrant(directory.sendAs(login: login, address: envelope.value, at: now)) {
                 await record(login: loginAddress, sender: envelope, grant: grant, permission: .sendAs, queueID: queueID, at: now)
             }
-            ServerMetrics.adapterLookup("milter", result: "accept")
+            ServerMetrics.adapterLookup(.milterAccept)
             if let addSender { return [.addHeader(name: "Sender", value: addSender.value), .continue] }
             return [.continue]
         }

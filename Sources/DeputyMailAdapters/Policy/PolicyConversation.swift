@@ -52,12 +52,12 @@ struct PolicyConversation: MailAdapterConversation {
             "policy.sender": "\(request.sender.prefix(254))", "policy.login": "\(request.saslUsername.prefix(254))",
             "policy.action": "\(decision.action.line)",
         ])
-        let result = switch decision.action {
-        case .dunno: "dunno"
-        case .reject: "reject"
-        case .deferIfPermit: "defer"
+        let lookup: AdapterLookup = switch decision.action {
+        case .dunno: .policyAllowed
+        case .reject: .policyRefused
+        case .deferIfPermit: .policyDeferred
         }
-        ServerMetrics.adapterLookup("policy", result: result)
+        ServerMetrics.adapterLookup(lookup)
         return decision.action
     }
 }

@@ -36,7 +36,7 @@ struct SocketmapConversation: MailAdapterConversation {
         guard environment.isReady() else { return .temporaryFailure("directory not ready") }
         let answer = MailMapResolver.lookup(map, key: request.key, in: environment.directory.directory, at: environment.clock())
         logger.debug("socketmap lookup", metadata: ["map.name": "\(map.rawValue)", "map.found": "\(answer != .notFound)"])
-        ServerMetrics.adapterLookup("socketmap", result: answer == .notFound ? "notfound" : "found")
+        ServerMetrics.adapterLookup(answer == .notFound ? .socketmapNotFound : .socketmapFound)
         return answer.value.map(SocketmapReply.ok) ?? .notFound
     }
 }

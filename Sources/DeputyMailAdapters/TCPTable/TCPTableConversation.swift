@@ -37,7 +37,7 @@ struct TCPTableConversation: MailAdapterConversation {
             guard environment.isReady() else { return .temporaryFailure("directory not ready") }
             let answer = MailMapResolver.lookup(map, key: key, in: environment.directory.directory, at: environment.clock())
             logger.debug("tcp_table lookup", metadata: ["map.name": "\(map.rawValue)", "map.found": "\(answer != .notFound)"])
-            ServerMetrics.adapterLookup("tcp_table", result: answer == .notFound ? "notfound" : "found")
+            ServerMetrics.adapterLookup(answer == .notFound ? .tcpTableNotFound : .tcpTableFound)
             return answer.value.map(TCPTableReply.found) ?? .notFound("not found")
         }
     }

@@ -1,5 +1,4 @@
 import Metrics
-import Synchronization
 
 /// The daemon's metrics, through swift-metrics: no-ops until `deputyd` bootstraps the
 /// Prometheus backend, so the library and its tests pay nothing for them.
@@ -22,23 +21,82 @@ public enum ServerMetrics {
     /// 1 while the store accepts changes, 0 after a storage failure.
     public static let storeHealthy = Gauge(label: "deputy_store_healthy")
 
-    private static let lookupSeries = Mutex<[LookupKey: Counter]>([:])
+    /// One lookup of a mail adapter: `deputy_adapter_lookups_total{adapter,result}`.
+    package static func adapterLookup(_ lookup: AdapterLookup) {
+        lookup.counter.increment()
+    }
+}
 
-    private struct LookupKey: Hashable {
-        let adapter: String
-        let result: String
+/// The answers a mail adapter counts, one series of `deputy_adapter_lookups_total` each.
+///
+/// Each series is made once, on first use, and then reached without a lock: a registry
+/// lookup under a mutex on every socketmap answer made every thread answering queue on it.
+package enum AdapterLookup: Sendable {
+    case socketmapFound, socketmapNotFound
+    case tcpTableFound, tcpTableNotFound
+    case policyAllowed, policyRefused, policyDeferred
+    case dovecotAuthOK, dovecotAuthFail
+    case dovecotDictFound, dovecotDictNotFound
+    case milterAccept, milterReject, milterDefer
+
+    /// The labels: the adapter, and the result.
+    package var labels: (adapter: String, result: String) {
+        switch self {
+        case .socketmapFound: ("socketmap", "found")
+        case .socketmapNotFound: ("socketmap", "notfound")
+        case .tcpTableFound: ("tcp_table", "found")
+        case .tcpTableNotFound: ("tcp_table", "notfound")
+        case .policyAllowed: ("policy", "dunno")
+        case .policyRefused: ("policy", "reject")
+        case .policyDeferred: ("policy", "defer")
+        case .dovecotAuthOK: ("dovecot_auth", "ok")
+        case .dovecotAuthFail: ("dovecot_auth", "fail")
+        case .dovecotDictFound: ("dovecot_dict", "found")
+        case .dovecotDictNotFound: ("dovecot_dict", "notfound")
+        case .milterAccept: ("milter", "accept")
+        case .milterReject: ("milter", "reject")
+        case .milterDefer: ("milter", "defer")
+        }
     }
 
-    /// One lookup of a mail adapter: `deputy_adapter_lookups_total{adapter,result}`, where
-    /// result is `found`, `notfound`, `refused` or the like.
-    package static func adapterLookup(_ adapter: String, result: String) {
-        let key = LookupKey(adapter: adapter, result: result)
-        let counter = lookupSeries.withLock { series in
-            if let found = series[key] { return found }
-            let made = Counter(label: "deputy_adapter_lookups_total", dimensions: [("adapter", adapter), ("result", result)])
-            series[key] = made
-            return made
+    var counter: Counter {
+        switch self {
+        case .socketmapFound: Series.socketmapFound
+        case .socketmapNotFound: Series.socketmapNotFound
+        case .tcpTableFound: Series.tcpTableFound
+        case .tcpTableNotFound: Series.tcpTableNotFound
+        case .policyAllowed: Series.policyAllowed
+        case .policyRefused: Series.policyRefused
+        case .policyDeferred: Series.policyDeferred
+        case .dovecotAuthOK: Series.dovecotAuthOK
+        case .dovecotAuthFail: Series.dovecotAuthFail
+        case .dovecotDictFound: Series.dovecotDictFound
+        case .dovecotDictNotFound: Series.dovecotDictNotFound
+        case .milterAccept: Series.milterAccept
+        case .milterReject: Series.milterReject
+        case .milterDefer: Series.milterDefer
         }
-        counter.increment()
+    }
+
+    /// Static lets: made once, thread-safely, by the runtime.
+    private enum Series {
+        static let socketmapFound = make(.socketmapFound)
+        static let socketmapNotFound = make(.socketmapNotFound)
+        static let tcpTableFound = make(.tcpTableFound)
+        static let tcpTableNotFound = make(.tcpTableNotFound)
+        static let policyAllowed = make(.policyAllowed)
+        static let policyRefused = make(.policyRefused)
+        static let policyDeferred = make(.policyDeferred)
+        static let dovecotAuthOK = make(.dovecotAuthOK)
+        static let dovecotAuthFail = make(.dovecotAuthFail)
+        static let dovecotDictFound = make(.dovecotDictFound)
+        static let dovecotDictNotFound = make(.dovecotDictNotFound)
+        static let milterAccept = make(.milterAccept)
+        static let milterReject = make(.milterReject)
+        static let milterDefer = make(.milterDefer)
+
+        static func make(_ lookup: AdapterLookup) -> Counter {
+            Counter(label: "deputy_adapter_lookups_total", dimensions: [("adapter", lookup.labels.adapter), ("result", lookup.labels.result)])
+        }
     }
 }
