@@ -57,10 +57,17 @@ enum Shell {
         return output
     }
 
+    /// The environment variables that set the cluster tests' counts and logging.
+    static let testKnobs: Set<String> = [
+        "DEPUTY_CLUSTER_NODE_KILLS", "DEPUTY_CLUSTER_NODE_FAILOVERS", "DEPUTY_CLUSTER_NODE_WRITE_RATE", "DEPUTY_CLUSTER_FAILOVER_CYCLES",
+        "DEPUTY_CLUSTER_OUTAGE_SECONDS", "DEPUTY_CLUSTER_TRANSFER_ROUNDS", "DEPUTY_CLUSTER_TEST_LOG",
+    ]
+
     /// Starts `program` and returns at once with its process id; its output goes to `log`.
     /// ``reap(_:)`` collects it once it ends.
     static func spawn(_ program: String, _ arguments: [String], log: String) throws -> pid_t {
-        let envp = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        // The tests' own knobs are no settings of deputyd, which would warn about each.
+        let envp = ProcessInfo.processInfo.environment.filter { !testKnobs.contains($0.key) }.map { "\($0.key)=\($0.value)" }
         return try start([program] + arguments, envp, stdout: log, stderr: log, append: true)
     }
 
