@@ -14,7 +14,7 @@ enum LagProbe {
         private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         private var failures: [String] = []
 
-        func add(nanoseconds: UInt64) { lock.withLock { histogram.record(nanoseconds) } }
+        func add(nanoseconds: UInt64) { lock.withLock { _ = histogram.record(nanoseconds) } }
         func fail(_ reason: String) { lock.withLock { failures.append(reason) } }
 
         var summary: (milliseconds: [String: Double], text: String) {
