@@ -22,15 +22,7 @@ extension Directory {
     /// checks. Empty for an unknown address.
     public func holders(of address: String, permissions: [Permission] = Permission.allCases, at now: Date) -> [RightEntry] {
         guard let target = addressEntry(lookup: address) else { return [] }
-        var candidates: [EntityID] = []
-        switch target.owner {
-        case .user(let id), .alias(let id):
-            candidates.append(id)
-            candidates.append(contentsOf: delegateUsers(ofMailbox: id))
-        case .group(let groupID):
-            candidates.append(contentsOf: userMembers(of: groupID))
-            candidates.append(contentsOf: delegateUsers(ofMailbox: groupID))
-        }
+        let candidates = candidateUsers(for: target)
         var seen: Set<EntityID> = []
         var entries: [RightEntry] = []
         for candidate in candidates where seen.insert(candidate).inserted {

@@ -142,15 +142,7 @@ extension Directory {
     /// ``sendAs(login:address:at:)``, so the two always agree.
     public func senders(of address: String, at now: Date) -> [SenderEntry] {
         guard let target = addressEntry(lookup: address) else { return [] }
-        var candidates: [EntityID] = []
-        switch target.owner {
-        case .user(let id), .alias(let id):
-            candidates.append(id)
-            candidates.append(contentsOf: delegateUsers(ofMailbox: id))
-        case .group(let groupID):
-            candidates.append(contentsOf: userMembers(of: groupID))
-            candidates.append(contentsOf: delegateUsers(ofMailbox: groupID))
-        }
+        let candidates = candidateUsers(for: target)
         var seen: Set<EntityID> = []
         var entries: [SenderEntry] = []
         for candidate in candidates where seen.insert(candidate).inserted {
@@ -159,6 +151,19 @@ extension Directory {
             if decision.allowed { entries.append(SenderEntry(login: user.address, decision: decision)) }
         }
         return entries.sorted { $0.login < $1.login }
+    }
+
+    /// Everyone who might hold a right on `target`, possibly repeated: the owner, the
+    /// members of a group (through nested groups), and every delegate of the mailbox
+    /// (members of delegate groups included). The reverse queries take each through the
+    /// full decision.
+    func candidateUsers(for target: AddressEntry) -> [EntityID] {
+        switch target.owner {
+        case .user(let id), .alias(let id):
+            [id] + delegateUsers(ofMailbox: id)
+        case .group(let groupID):
+            userMembers(of: groupID) + delegateUsers(ofMailbox: groupID)
+        }
     }
 
     /// The users a mailbox's delegations reach: direct delegates and the user members of
