@@ -402,6 +402,9 @@ public actor ClusterApplier {
             guard locked else { return }
             if let newest = try await connection.newestSnapshotSequence(logger: logger), newest >= position.sequence { return }
             let bytes = try PortableSnapshot.encode(position.directory)
+            // A custom plan would carry the snapshot as a constant, which the planner copies
+            // several times: most of the server's work for an upload of a large directory.
+            try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger)
             let removed = try await connection.putSnapshot(at: position.sequence, digest: position.digest, body: bytes, node: node, logger: logger)
             ClusterMetrics.snapshotsUploaded.increment()
             logger.info("shared snapshot uploaded", metadata: ["cluster.sequence": "\(position.sequence)", "cluster.bytes": "\(bytes.count)", "cluster.removed": "\(removed)"])

@@ -112,7 +112,8 @@ public final class DeputyDaemon: Sendable {
         logger: Logger, opened: @Sendable (Store) -> Void = { _ in }
     ) async throws -> DeputyDaemon {
         var lock = FileManager.default.fileExists(atPath: initial.data) ? try DataDirectoryLock.acquire(path: initial.data) : nil
-        try await ListenerProbe.check(initial.listenAddresses)
+        // The health listener, when given (`metrics`), is the daemon's own and already open.
+        try await ListenerProbe.check(metrics == nil ? initial.listenAddresses : initial.listenAddresses.filter { $0 != initial.metricsListen })
         let configuredTLS = initial.certificate == nil && initial.key == nil ? nil : try DaemonTLS.load(initial, logger: logger)
         let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }

@@ -94,6 +94,19 @@ struct OperationsTests {
         #expect(serve.error.contains("\(file):3: idle-timeout"), "\(serve.error)")
     }
 
+    @Test("A metrics listener on a port of its own, as a configuration names it: the daemon starts and is ready")
+    func fixedMetricsPort() async throws {
+        // The health listener opens before the daemon checks its addresses; that check must
+        // not find the daemon's own listener in the way (it did, with any port but 0).
+        let port = try DovecotLab.freePort()
+        let daemon = try await SecurityDaemon.start(["--metrics-listen", "127.0.0.1:\(port)"])
+        let address = try await Self.metricsAddress(daemon)
+        #expect(address == .tcp(host: "127.0.0.1", port: port))
+        let ready = try await HealthProbe.get("/readyz", from: address)
+        #expect(ready.status == 200, "\(ready.body)")
+        #expect(await daemon.stop())
+    }
+
     @Test("/metrics is Prometheus text with the expected series after a known workload; /livez, /readyz and deputyd health agree")
     func metricsAndHealth() async throws {
         let daemon = try await SecurityDaemon.start(["--metrics-listen", "127.0.0.1:0", "--tcp-table", "senders=127.0.0.1:0"])
