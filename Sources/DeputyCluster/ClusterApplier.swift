@@ -29,6 +29,11 @@ public actor ClusterApplier {
     private let localState: LocalClusterState?
     private let logger: Logger
     private let coder = LoggedCommandCoder()
+    /// Where snapshots are encoded and the local state file written: encoding a large
+    /// directory takes seconds, and on the cooperative pool (two threads on two cores) the
+    /// local save and a shared upload together stalled every task of the node, its writes'
+    /// answers among them, for as long.
+    private let snapshotQueue = StorageIOQueue(label: "deputy.cluster.snapshots")
 
     /// Why the applier stopped applying, when it has (a record with newer rules).
     public private(set) var haltReason: String?
@@ -335,9 +340,9 @@ public actor ClusterApplier {
             guard let localState else { return }
             localPacing.started(at: now)
             let position = position
-            localSave = Task.detached { [logger] in
+            localSave = Task.detached { [logger, snapshotQueue] in
                 let started = ContinuousClock.now
-                Self.save(position, to: localState, logger: logger)
+                await snapshotQueue.run { Self.save(position, to: localState, logger: logger) }
                 await self.localSaveFinished(cost: ContinuousClock.now - started)
             }
         }
@@ -345,9 +350,9 @@ public actor ClusterApplier {
             sharedPacing.started(at: now)
             sharedSnapshotRunning = true
             let position = position
-            Task.detached { [connector, logger, settings] in
+            Task.detached { [connector, logger, settings, snapshotQueue] in
                 let started = ContinuousClock.now
-                await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, logger: logger)
+                await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, encodingOn: snapshotQueue, logger: logger)
                 await self.sharedSnapshotFinished(cost: ContinuousClock.now - started)
             }
         }
@@ -372,7 +377,8 @@ public actor ClusterApplier {
         await localSave?.value
         let started = ContinuousClock.now
         localPacing.started(at: started)
-        Self.save(position, to: localState, logger: logger)
+        let position = position
+        await snapshotQueue.run { [logger] in Self.save(position, to: localState, logger: logger) }
         localPacing.finished(cost: ContinuousClock.now - started)
     }
 
@@ -383,7 +389,7 @@ public actor ClusterApplier {
 
     private static func save(_ position: ClusterPosition, to localState: LocalClusterState, logger: Logger) {
         do {
-            try localState.save(position, snapshot: try PortableSnapshot.encode(position.directory))
+            try localState.save(position, snapshot: try PortableSnapshot.encode(position.directory, parallel: false))
         } catch {
             logger.error("writing the local cluster state failed; a restart will start from the shared snapshot", metadata: ["error": "\(error)"])
         }
@@ -391,7 +397,7 @@ public actor ClusterApplier {
 
     /// Uploads `position` as a shared snapshot, unless another node holds the snapshot lock
     /// (one upload at a time) or a newer one is there.
-    static func uploadSharedSnapshot(_ position: ClusterPosition, connector: PrimaryConnector, node: String, logger: Logger) async {
+    static func uploadSharedSnapshot(_ position: ClusterPosition, connector: PrimaryConnector, node: String, encodingOn queue: StorageIOQueue, logger: Logger) async {
         do {
             let connection = try await connector.connectToPrimary(purpose: .snapshot)
             defer { Task { try? await connection.close() } }
@@ -401,7 +407,7 @@ public actor ClusterApplier {
             }
             guard locked else { return }
             if let newest = try await connection.newestSnapshotSequence(logger: logger), newest >= position.sequence { return }
-            let bytes = try PortableSnapshot.encode(position.directory)
+            let bytes = try await queue.run { () throws(StoreError) -> [UInt8] in try PortableSnapshot.encode(position.directory, parallel: false) }
             // A custom plan would carry the snapshot as a constant, which the planner copies
             // several times: most of the server's work for an upload of a large directory.
             try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger)

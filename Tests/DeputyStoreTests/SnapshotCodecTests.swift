@@ -30,11 +30,12 @@ struct SnapshotCodecTests {
         )
     }
 
-    @Test("the parallel codec writes the bytes of a single pass and reads them back")
+    @Test("the parallel codec, and its chunks on one thread, write the bytes of a single pass and read them back")
     func parallelMatchesSerial() throws {
         let document = SnapshotDocument(format: "deputy-snapshot", version: 1, sequence: 0, savedAt: StoreFixture.start, directory: Self.largeContents())
         let parallel = try SnapshotCodec.encode(document)
         #expect(parallel == (try StorageJSONEncoder(expandedDepth: SnapshotCodec.expandedDepth).encode(document)))
+        #expect(try SnapshotCodec.encode(document, parallel: false) == parallel)
         let decoded = try SnapshotCodec.decode(parallel)
         #expect(decoded.directory == document.directory)
         #expect(decoded.savedAt == document.savedAt)

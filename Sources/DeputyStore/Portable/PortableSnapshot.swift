@@ -9,10 +9,11 @@ import Foundation
 /// included), not the clock of the machine that encodes it, so two nodes at one revision
 /// agree byte for byte and can compare SHA-256 digests of their states.
 public enum PortableSnapshot {
-    /// The directory's bytes.
-    public static func encode(_ directory: Directory) throws(StoreError) -> [UInt8] {
+    /// The directory's bytes; `parallel: false` encodes on the calling thread alone (a
+    /// background save, which must leave the other threads to the tasks that answer).
+    public static func encode(_ directory: Directory, parallel: Bool = true) throws(StoreError) -> [UInt8] {
         let savedAt = directory.auditLog[directory.auditLog.lastSequence]?.time ?? Date(timeIntervalSince1970: 0)
-        return try SnapshotFile.encode(directory.contents, savedAt: savedAt)
+        return try SnapshotFile.encode(directory.contents, savedAt: savedAt, parallel: parallel)
     }
 
     /// The directory in `bytes`, checked like a snapshot file (format, version, sequence

@@ -26,7 +26,10 @@ enum SnapshotCodec {
 
     // MARK: - Encoding
 
-    static func encode(_ document: SnapshotDocument) throws -> [UInt8] {
+    /// The document's bytes. `parallel: false` encodes on the calling thread alone: the
+    /// parallel chunks run on the threads Swift's tasks also run on, and a background save
+    /// must not take them all.
+    static func encode(_ document: SnapshotDocument, parallel: Bool = true) throws -> [UInt8] {
         var skeleton = document
         skeleton.directory.users = []
         skeleton.directory.groups = []
@@ -52,7 +55,7 @@ enum SnapshotCodec {
         let jobs = lists.enumerated().flatMap { list, entry in
             stride(from: 0, to: entry.count, by: chunkSize).map { (list: list, range: $0..<min($0 + chunkSize, entry.count)) }
         }
-        let chunks = try Parallel.map(jobs) { job -> [UInt8] in
+        let encodeJob: @Sendable ((list: Int, range: Range<Int>)) throws -> [UInt8] = { job in
             switch job.list {
             case 0: try writeChunk(contents.auditLog, job.range) { $0.write($1) } ?? encodeChunk(contents.auditLog, job.range)
             case 1: try writeChunk(contents.delegations, job.range) { $0.write($1) } ?? encodeChunk(contents.delegations, job.range)
@@ -60,6 +63,7 @@ enum SnapshotCodec {
             default: try writeChunk(contents.users, job.range) { $0.write($1) } ?? encodeChunk(contents.users, job.range)
             }
         }
+        let chunks = parallel ? try Parallel.map(jobs, encodeJob) : try jobs.map(encodeJob)
         // Fill the holes from the last, so that earlier offsets stay valid.
         for (list, hole) in holes.enumerated().reversed() where lists[list].count > 0 {
             var filled: [UInt8] = [UInt8(ascii: "[")]

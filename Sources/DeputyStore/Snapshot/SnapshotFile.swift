@@ -14,13 +14,13 @@ struct LoadedSnapshot: Sendable {
 /// Encoding, decoding and writing snapshot documents.
 enum SnapshotFile {
     /// The document for `contents`; its sequence is the directory's revision.
-    static func encode(_ contents: DirectoryContents, savedAt: Date) throws(StoreError) -> [UInt8] {
+    static func encode(_ contents: DirectoryContents, savedAt: Date, parallel: Bool = true) throws(StoreError) -> [UInt8] {
         let document = SnapshotDocument(
             format: SnapshotDocument.formatName, version: SnapshotDocument.currentVersion,
             sequence: contents.revision, savedAt: savedAt, directory: contents
         )
         do {
-            var bytes = try SnapshotCodec.encode(document)
+            var bytes = try SnapshotCodec.encode(document, parallel: parallel)
             bytes.append(UInt8(ascii: "\n"))
             return bytes
         } catch {
