@@ -341,9 +341,8 @@ public actor ClusterApplier {
             localPacing.started(at: now)
             let position = position
             localSave = Task.detached { [logger, snapshotQueue] in
-                let started = ContinuousClock.now
-                await snapshotQueue.run { Self.save(position, to: localState, logger: logger) }
-                await self.localSaveFinished(cost: ContinuousClock.now - started)
+                let cost = await snapshotQueue.run { Self.save(position, to: localState, logger: logger) }
+                await self.localSaveFinished(cost: cost)
             }
         }
         if !sharedSnapshotRunning, sharedPacing.isDue(at: now) {
@@ -351,9 +350,8 @@ public actor ClusterApplier {
             sharedSnapshotRunning = true
             let position = position
             Task.detached { [connector, logger, settings, snapshotQueue] in
-                let started = ContinuousClock.now
-                await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, encodingOn: snapshotQueue, logger: logger)
-                await self.sharedSnapshotFinished(cost: ContinuousClock.now - started)
+                let cost = await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, encodingOn: snapshotQueue, logger: logger)
+                await self.sharedSnapshotFinished(cost: cost)
             }
         }
     }
@@ -367,19 +365,19 @@ public actor ClusterApplier {
     @discardableResult
     public func saveLocalStateNow() async -> Int64 {
         await saveLocalState()
-        return position.sequence
     }
 
     /// Writes the local state file now, after any write in progress (on shutdown, and when
-    /// asked).
-    func saveLocalState() async {
-        guard let localState else { return }
+    /// asked); the sequence it holds. Records applied while it is written are not in it.
+    @discardableResult
+    func saveLocalState() async -> Int64 {
         await localSave?.value
-        let started = ContinuousClock.now
-        localPacing.started(at: started)
         let position = position
-        await snapshotQueue.run { [logger] in Self.save(position, to: localState, logger: logger) }
-        localPacing.finished(cost: ContinuousClock.now - started)
+        guard let localState else { return position.sequence }
+        localPacing.started(at: .now)
+        let cost = await snapshotQueue.run { [logger] in Self.save(position, to: localState, logger: logger) }
+        localPacing.finished(cost: cost)
+        return position.sequence
     }
 
     private func localSaveFinished(cost: Duration) {
@@ -387,17 +385,24 @@ public actor ClusterApplier {
         localPacing.finished(cost: cost)
     }
 
-    private static func save(_ position: ClusterPosition, to localState: LocalClusterState, logger: Logger) {
+    /// Encodes and writes the local state file; how long that took (the cost that paces
+    /// the next, without any wait for the queue).
+    private static func save(_ position: ClusterPosition, to localState: LocalClusterState, logger: Logger) -> Duration {
+        let started = ContinuousClock.now
         do {
             try localState.save(position, snapshot: try PortableSnapshot.encode(position.directory, parallel: false))
         } catch {
             logger.error("writing the local cluster state failed; a restart will start from the shared snapshot", metadata: ["error": "\(error)"])
         }
+        return ContinuousClock.now - started
     }
 
     /// Uploads `position` as a shared snapshot, unless another node holds the snapshot lock
-    /// (one upload at a time) or a newer one is there.
-    static func uploadSharedSnapshot(_ position: ClusterPosition, connector: PrimaryConnector, node: String, encodingOn queue: StorageIOQueue, logger: Logger) async {
+    /// (one upload at a time) or a newer one is there; how long it took, less any wait for
+    /// `queue`.
+    static func uploadSharedSnapshot(_ position: ClusterPosition, connector: PrimaryConnector, node: String, encodingOn queue: StorageIOQueue, logger: Logger) async -> Duration {
+        let started = ContinuousClock.now
+        var queued = Duration.zero
         do {
             let connection = try await connector.connectToPrimary(purpose: .snapshot)
             defer { Task { try? await connection.close() } }
@@ -405,9 +410,15 @@ public actor ClusterApplier {
             for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(Self.snapshotLock))", logger: logger).decode(Bool.self) {
                 locked = value
             }
-            guard locked else { return }
-            if let newest = try await connection.newestSnapshotSequence(logger: logger), newest >= position.sequence { return }
-            let bytes = try await queue.run { () throws(StoreError) -> [UInt8] in try PortableSnapshot.encode(position.directory, parallel: false) }
+            guard locked else { return ContinuousClock.now - started }
+            if let newest = try await connection.newestSnapshotSequence(logger: logger), newest >= position.sequence { return ContinuousClock.now - started }
+            let handed = ContinuousClock.now
+            let (bytes, encoding) = try await queue.run { () throws(StoreError) -> ([UInt8], Duration) in
+                let encodingStarted = ContinuousClock.now
+                let bytes = try PortableSnapshot.encode(position.directory, parallel: false)
+                return (bytes, ContinuousClock.now - encodingStarted)
+            }
+            queued = ContinuousClock.now - handed - encoding
             // A custom plan would carry the snapshot as a constant, which the planner copies
             // several times: most of the server's work for an upload of a large directory.
             try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger)
@@ -417,6 +428,7 @@ public actor ClusterApplier {
         } catch {
             logger.warning("uploading a shared snapshot failed; another try after more records", metadata: ["error": "\(PrimaryConnector.describe(error))"])
         }
+        return ContinuousClock.now - started - queued
     }
 
     /// The advisory lock key that makes snapshot uploads one at a time.

@@ -64,7 +64,8 @@ public enum ClusterSchema {
         DO $$
         BEGIN
             IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-                ALTER TABLE deputy_snapshot ALTER COLUMN body SET COMPRESSION lz4;
+                -- EXECUTE: a server older than 14 would refuse the block at parse time.
+                EXECUTE 'ALTER TABLE deputy_snapshot ALTER COLUMN body SET COMPRESSION lz4';
             ELSE
                 ALTER TABLE deputy_snapshot ALTER COLUMN body SET STORAGE EXTERNAL;
             END IF;

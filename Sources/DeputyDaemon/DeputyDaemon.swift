@@ -113,7 +113,7 @@ public final class DeputyDaemon: Sendable {
     ) async throws -> DeputyDaemon {
         var lock = FileManager.default.fileExists(atPath: initial.data) ? try DataDirectoryLock.acquire(path: initial.data) : nil
         // The health listener, when given (`metrics`), is the daemon's own and already open.
-        try await ListenerProbe.check(metrics == nil ? initial.listenAddresses : initial.listenAddresses.filter { $0 != initial.metricsListen })
+        try await ListenerProbe.check(initial.listenAddresses, held: metrics == nil ? nil : initial.metricsListen)
         let configuredTLS = initial.certificate == nil && initial.key == nil ? nil : try DaemonTLS.load(initial, logger: logger)
         let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }

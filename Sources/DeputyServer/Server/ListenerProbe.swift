@@ -14,14 +14,19 @@ import Glibc
 /// The real listeners bind moments later, so a port taken in between still fails then,
 /// with the same ``ListenError``.
 public enum ListenerProbe {
-    /// Throws for the first address that can't be opened. Port 0 (any port) always can.
-    public static func check(_ addresses: [ListenAddress], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(ListenError) {
+    /// Throws for the first address that can't be opened, or is given twice. Port 0 (any
+    /// port) always can; `held` is one this daemon already listens on (its health
+    /// listener, opened first), checked only for being given twice.
+    public static func check(
+        _ addresses: [ListenAddress], held: ListenAddress? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(ListenError) {
         var seen: Set<ListenAddress> = []
         for address in addresses {
             if case .tcp(_, 0) = address { continue }
             guard seen.insert(address).inserted else {
                 throw ListenError(address, reason: "the address is given twice; each listener needs its own", detail: "\(address) twice")
             }
+            if address == held { continue }
             if let failure = await probe(address, group: group) { throw failure }
         }
     }
