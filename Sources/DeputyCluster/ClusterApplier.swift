@@ -45,8 +45,11 @@ public actor ClusterApplier {
     public private(set) var rebootstrapCount = 0
 
     private var outcomes: [UUID: Outcome] = [:]
-    private var waiters: [Int: (sequence: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    private var waiters: [Int: Waiter] = [:]
     private var nextWaiter = 0
+    /// Ends the waits that pass their deadline; runs while anything waits. One task for all
+    /// waits, rather than a timer task for each write.
+    private var sweeper: Task<Void, Never>?
     /// When to write the local state file. Never written by this applier yet, it is due at
     /// once after enough records, so that a node that has just replayed many records saves
     /// them, and a second restart does not replay them again.
@@ -436,14 +439,43 @@ public actor ClusterApplier {
 
     // MARK: - Waiting, for the writer
 
-    /// Marks `id` as a request whose result the writer will ask for.
-    func expect(_ id: UUID) {
+    /// A wait for a sequence to be applied.
+    private struct Waiter {
+        let sequence: Int64
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    /// What became of a record the writer appended.
+    enum WriteOutcome {
+        /// This node applied it; the core's answer.
+        case applied(Result<CommandResult, DirectoryError>)
+        /// Not applied here within the time allowed; it will be.
+        case notYetApplied
+        /// This node got past it without applying it (it loaded a snapshot that holds it).
+        case unknown
+    }
+
+    /// Marks `id` as a request whose result the writer will ask for; instead, when this
+    /// applier has stopped, the reason (writes are refused then).
+    func expect(_ id: UUID) -> String? {
+        if let haltReason { return haltReason }
         outcomes[id] = .waiting
+        return nil
     }
 
     /// Forgets `id` (its append failed).
     func forget(_ id: UUID) {
         outcomes[id] = nil
+    }
+
+    /// Waits until the record of `id`, at `sequence`, is applied here (at most `timeout`)
+    /// and takes what the core answered.
+    func outcome(of id: UUID, at sequence: Int64, timeout: Duration) async -> WriteOutcome {
+        defer { outcomes[id] = nil }
+        guard await waitUntilApplied(sequence, timeout: timeout) else { return .notYetApplied }
+        if case .applied(_, let result) = outcomes[id] { return .applied(result) }
+        return .unknown
     }
 
     /// Waits until the applied sequence is at least `sequence`, at most `timeout`; whether
@@ -452,19 +484,26 @@ public actor ClusterApplier {
         if position.sequence >= sequence { return true }
         let token = nextWaiter
         nextWaiter += 1
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            self.expire(token)
+        let deadline = ContinuousClock.now + timeout
+        return await withCheckedContinuation { continuation in
+            waiters[token] = Waiter(sequence: sequence, deadline: deadline, continuation: continuation)
+            if sweeper == nil { sweeper = Task { await self.sweep() } }
         }
-        let reached = await withCheckedContinuation { continuation in
-            waiters[token] = (sequence, continuation)
-        }
-        timer.cancel()
-        return reached
     }
 
-    private func expire(_ token: Int) {
-        waiters.removeValue(forKey: token)?.continuation.resume(returning: false)
+    /// Every 50 ms at most, or at the next deadline, ends the waits past their deadline,
+    /// until none is left.
+    private func sweep() async {
+        while !waiters.isEmpty {
+            let now = ContinuousClock.now
+            for (token, waiter) in waiters where waiter.deadline <= now {
+                waiters.removeValue(forKey: token)
+                waiter.continuation.resume(returning: false)
+            }
+            guard let next = waiters.values.lazy.map(\.deadline).min() else { break }
+            try? await Task.sleep(until: min(next, now + .milliseconds(50)), clock: .continuous)
+        }
+        sweeper = nil
     }
 
     private func wakeWaiters() {
@@ -472,14 +511,6 @@ public actor ClusterApplier {
             waiters.removeValue(forKey: token)
             waiter.continuation.resume(returning: true)
         }
-    }
-
-    /// The result the core produced for `id`, once applied; `nil` when this node got past
-    /// it without applying it (it loaded a snapshot that already holds it).
-    func takeOutcome(_ id: UUID) -> Result<CommandResult, DirectoryError>? {
-        defer { outcomes[id] = nil }
-        if case .applied(_, let result) = outcomes[id] { return result }
-        return nil
     }
 }
 

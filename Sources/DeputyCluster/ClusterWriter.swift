@@ -80,15 +80,16 @@ public actor ClusterWriter {
     /// ``commit(_:context:)``, with the sequence of the command's record in the log: the
     /// directory's revision once it is applied.
     public func commitReturningSequence(_ command: Command, context: CommandContext) async throws -> (result: Result<CommandResult, DirectoryError>, sequence: Int64) {
-        if let halted = await applier.haltReason {
+        // Two calls on the applier per write, each a hop to its executor: one before the
+        // append (which also says whether it has stopped), one for the answer.
+        let id = UUID()
+        if let halted = await applier.expect(id) {
             throw ClusterError(.incompatible, "this node stopped applying the log (\(halted)); writes are refused here")
         }
-        guard case .up = link else { throw refusal() }
-        let body = try coder.encode(LoggedCommand(context: context, command: command))
-        let id = UUID()
-        await applier.expect(id)
         let sequence: Int64
         do {
+            guard case .up = link else { throw refusal() }
+            let body = try coder.encode(LoggedCommand(context: context, command: command))
             sequence = try await withCheckedThrowingContinuation { continuation in
                 queue.append(Queued(body: body, id: id, continuation: continuation))
                 if !appending {
@@ -100,15 +101,15 @@ public actor ClusterWriter {
             await applier.forget(id)
             throw error
         }
-        guard await applier.waitUntilApplied(sequence, timeout: settings.writeTimeout) else {
-            await applier.forget(id)
+        switch await applier.outcome(of: id, at: sequence, timeout: settings.writeTimeout) {
+        case .applied(let result):
+            return (result, sequence)
+        case .notYetApplied:
             ClusterMetrics.indeterminate.increment()
             throw ClusterError(.indeterminate, "the change was stored as revision \(sequence), but this node has not applied it within \(settings.writeTimeout); it will")
-        }
-        guard let result = await applier.takeOutcome(id) else {
+        case .unknown:
             throw ClusterError(.indeterminate, "the change was stored as revision \(sequence); this node loaded a snapshot that holds it, so its answer is not known here")
         }
-        return (result, sequence)
     }
 
     private func refusal() -> ClusterError {

@@ -60,6 +60,20 @@ struct ConcurrentWriteTests {
                 }
             }
             #expect(snapshots.count == 1)
+
+            // Waits for a revision: one already applied returns at once; one the log does not
+            // reach ends at its own deadline, false, even beside a longer wait.
+            let node = harness.nodes[0]
+            let applied = await node.applier.appliedSequence
+            #expect(await node.applier.waitUntilApplied(applied, timeout: .milliseconds(1)))
+            let started = ContinuousClock.now
+            async let long = node.applier.waitUntilApplied(applied + 1_000, timeout: .seconds(3))
+            let short = await node.applier.waitUntilApplied(applied + 1_000, timeout: .milliseconds(300))
+            let shortTook = ContinuousClock.now - started
+            #expect(!short)
+            #expect(shortTook >= .milliseconds(300) && shortTook < .seconds(2), "the short wait took \(shortTook)")
+            #expect(await !long)
+            #expect(ContinuousClock.now - started >= .seconds(3))
         }
     }
 
