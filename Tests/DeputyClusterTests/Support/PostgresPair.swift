@@ -77,6 +77,7 @@ final class PostgresPair: @unchecked Sendable {
         for directory in [root, run, root + "/log", root + "/tls"] {
             try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        try await startWatchdog()
         try "127.0.0.1:*:replication:replicator:\(Self.replicationPassword)\n127.0.0.1:*:*:replicator:\(Self.replicationPassword)\n"
             .write(toFile: passfile, atomically: false, encoding: .utf8)
         try await makeCertificates()
@@ -105,6 +106,28 @@ final class PostgresPair: @unchecked Sendable {
         try await startNode(.b)
         try await setSynchronous(on: .a, standby: .b)
         try await waitStreaming(primary: .a, standby: .b)
+    }
+
+    /// Stops the servers and removes `root` when the test process ends without
+    /// ``destroy()`` (killed at a time limit, say), so that no PostgreSQL outlives it: a
+    /// shell of its own, not this process's child, that looks for this process once a
+    /// second and ends by itself once `root` is gone.
+    private func startWatchdog() async throws {
+        let runAs = Shell.isRoot ? "/usr/sbin/runuser -u postgres -- " : ""
+        let watch = """
+            while kill -0 \(getpid()) 2>/dev/null && [ -d "$0" ]; do sleep 1; done
+            [ -d "$0" ] || exit 0
+            for node in a b; do
+                if [ -f "$0/$node/postmaster.pid" ]; then
+                    kill -CONT "$(head -n 1 "$0/$node/postmaster.pid")" 2>/dev/null
+                    (cd /tmp && \(runAs)"$1/pg_ctl" -D "$0/$node" -m immediate -w -t 30 stop)
+                fi
+            done
+            rm -rf "$0"
+            """
+        // The outer shell starts the watchdog in the background and exits at once, so the
+        // watchdog belongs to init, not to this process.
+        try await Shell.run("/bin/sh", ["-c", "(/bin/sh -c '\(watch)' \"$0\" \"$1\" >/dev/null 2>&1 &)", root, Self.bin])
     }
 
     private func makeCertificates() async throws {
