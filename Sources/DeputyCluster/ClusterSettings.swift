@@ -62,6 +62,13 @@ public struct ClusterSettings: Sendable {
     /// took: snapshots of a large directory under heavy writes then take at most a
     /// twentieth of a core (``SnapshotPacing``).
     public var snapshotCostFactor = 20
+    /// Group commit: when at least ``groupCommitSiblings`` writes are under way on this node
+    /// and fewer than ``groupCommitTarget`` are queued, an append waits this long for more
+    /// to join it (as PostgreSQL's `commit_delay`). Larger appends cost PostgreSQL and every
+    /// node's applier less a write; a lone writer never waits.
+    public var groupCommitDelay: Duration = .milliseconds(3)
+    public var groupCommitSiblings = 4
+    public var groupCommitTarget = 16
 
     public init(
         endpoints: [Endpoint], database: String, user: String, password: String, certificateAuthorities: String?, nodeName: String

@@ -45,6 +45,8 @@ public actor ClusterWriter {
     private var link = Link.down(reason: "not connected yet")
     private var queue: [Queued] = []
     private var appending = false
+    /// Writes between ``commitReturningSequence(_:context:)``'s start and its answer.
+    private var underWay = 0
     /// Request ids of appends whose outcome is not known yet.
     private var unresolved: [UUID] = []
     /// The run loop, waiting while the link is up.
@@ -82,6 +84,8 @@ public actor ClusterWriter {
     public func commitReturningSequence(_ command: Command, context: CommandContext) async throws -> (result: Result<CommandResult, DirectoryError>, sequence: Int64) {
         // Two calls on the applier per write, each a hop to its executor: one before the
         // append (which also says whether it has stopped), one for the answer.
+        underWay += 1
+        defer { underWay -= 1 }
         let id = UUID()
         if let halted = await applier.expect(id) {
             throw ClusterError(.incompatible, "this node stopped applying the log (\(halted)); writes are refused here")
@@ -122,6 +126,7 @@ public actor ClusterWriter {
 
     /// Sends the queue as appends, one at a time, until it is empty or the link is down.
     private func drain() async {
+        var waited = false
         while !queue.isEmpty, case .up(let connection) = link {
             // A query written to a closed connection is never answered (postgres-nio): the
             // batch is refused instead, as nothing of it was sent.
@@ -129,6 +134,14 @@ public actor ClusterWriter {
                 takeDown(connection, reason: "the connection to the primary closed")
                 break
             }
+            if !waited, queue.count < settings.groupCommitTarget, underWay >= settings.groupCommitSiblings, settings.groupCommitDelay > .zero {
+                // Others are under way: give some of them the time to join this append,
+                // then look at the link again.
+                waited = true
+                try? await Task.sleep(for: settings.groupCommitDelay)
+                continue
+            }
+            waited = false
             let batch = queue
             queue = []
             ClusterMetrics.batchSize.record(batch.count)
