@@ -77,6 +77,40 @@ struct ConcurrentWriteTests {
         }
     }
 
+    /// Eight writers through one node: enough under way for its appends to wait for
+    /// company (group commit's delay). Every write is acknowledged once, in a contiguous
+    /// log, and every node holds them all.
+    @Test func eightWritersThroughOneNodeShareAppends() async throws {
+        try await ClusterHarness.run(nodes: 2) { harness in
+            let perWriter = 40
+            let boss = ClusterFixture.principal("boss", in: harness.initial)
+            let node = harness.nodes[0]
+            let sequences = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for writer in 0..<8 {
+                    group.addTask {
+                        var sequences: [Int64] = []
+                        for index in 0..<perWriter {
+                            let name = "one\(writer)-\(index)"
+                            let command = Command.addGroup(NewGroup(address: ClusterFixture.address(name), name: "Group \(name)", kind: .organization))
+                            let (result, sequence) = try await node.writer.commitReturningSequence(command, context: CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(5_000)))
+                            if case .success = result { sequences.append(sequence) }
+                        }
+                        return sequences
+                    }
+                }
+                var all: [Int64] = []
+                for try await part in group { all += part }
+                return all
+            }
+            let genesis = Int64(harness.initial.revision)
+            #expect(sequences.sorted() == Array((genesis + 1)...(genesis + Int64(8 * perWriter))), "each write once, no gaps")
+            try await harness.waitForConvergence()
+            for other in harness.nodes {
+                #expect(other.live.directory.revision == UInt64(genesis) + UInt64(8 * perWriter))
+            }
+        }
+    }
+
     /// 200 rounds: the super administrator hands the role to two different administrators at
     /// once, through two nodes. Each round exactly one transfer succeeds and the other is
     /// refused, the same way on both nodes; the winner starts the next round.
