@@ -147,8 +147,7 @@ public actor ClusterWriter {
             ClusterMetrics.batchSize.record(batch.count)
             let started = ContinuousClock.now
             let outcome = await append(batch, on: connection)
-            let elapsed = ContinuousClock.now - started
-            ClusterMetrics.appendTime.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            ClusterMetrics.appendTime.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             switch outcome {
             case .appended(let sequences):
                 for (queued, sequence) in zip(batch, sequences) { queued.continuation.resume(returning: sequence) }

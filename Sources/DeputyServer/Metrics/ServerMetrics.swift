@@ -29,9 +29,9 @@ public enum ServerMetrics {
 
 /// The answers a mail adapter counts, one series of `deputy_adapter_lookups_total` each.
 ///
-/// Each series is made once, on first use, and then reached without a lock: a registry
+/// Every series is made once, on first use, and then reached without a lock: a registry
 /// lookup under a mutex on every socketmap answer made every thread answering queue on it.
-package enum AdapterLookup: Sendable {
+package enum AdapterLookup: Int, CaseIterable, Sendable {
     case socketmapFound, socketmapNotFound
     case tcpTableFound, tcpTableNotFound
     case policyAllowed, policyRefused, policyDeferred
@@ -59,44 +59,10 @@ package enum AdapterLookup: Sendable {
         }
     }
 
-    var counter: Counter {
-        switch self {
-        case .socketmapFound: Series.socketmapFound
-        case .socketmapNotFound: Series.socketmapNotFound
-        case .tcpTableFound: Series.tcpTableFound
-        case .tcpTableNotFound: Series.tcpTableNotFound
-        case .policyAllowed: Series.policyAllowed
-        case .policyRefused: Series.policyRefused
-        case .policyDeferred: Series.policyDeferred
-        case .dovecotAuthOK: Series.dovecotAuthOK
-        case .dovecotAuthFail: Series.dovecotAuthFail
-        case .dovecotDictFound: Series.dovecotDictFound
-        case .dovecotDictNotFound: Series.dovecotDictNotFound
-        case .milterAccept: Series.milterAccept
-        case .milterReject: Series.milterReject
-        case .milterDefer: Series.milterDefer
-        }
-    }
+    var counter: Counter { Self.counters[rawValue] }
 
-    /// Static lets: made once, thread-safely, by the runtime.
-    private enum Series {
-        static let socketmapFound = make(.socketmapFound)
-        static let socketmapNotFound = make(.socketmapNotFound)
-        static let tcpTableFound = make(.tcpTableFound)
-        static let tcpTableNotFound = make(.tcpTableNotFound)
-        static let policyAllowed = make(.policyAllowed)
-        static let policyRefused = make(.policyRefused)
-        static let policyDeferred = make(.policyDeferred)
-        static let dovecotAuthOK = make(.dovecotAuthOK)
-        static let dovecotAuthFail = make(.dovecotAuthFail)
-        static let dovecotDictFound = make(.dovecotDictFound)
-        static let dovecotDictNotFound = make(.dovecotDictNotFound)
-        static let milterAccept = make(.milterAccept)
-        static let milterReject = make(.milterReject)
-        static let milterDefer = make(.milterDefer)
-
-        static func make(_ lookup: AdapterLookup) -> Counter {
-            Counter(label: "deputy_adapter_lookups_total", dimensions: [("adapter", lookup.labels.adapter), ("result", lookup.labels.result)])
-        }
+    /// A static let: made once, thread-safely, by the runtime; indexed by `rawValue`.
+    private static let counters = allCases.map { lookup in
+        Counter(label: "deputy_adapter_lookups_total", dimensions: [("adapter", lookup.labels.adapter), ("result", lookup.labels.result)])
     }
 }

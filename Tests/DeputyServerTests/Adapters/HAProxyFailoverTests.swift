@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// The HAProxy configuration of docs/cluster.md ("A local proxy in front of several nodes"),
@@ -232,41 +233,48 @@ struct HAProxyFailoverTests {
 }
 
 /// The tally of ``HAProxyFailoverTests/freshLookups(table:postfix:after:)``.
-final class FreshLookups: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _killed = false
-    private var _afterKill = 0
-    private var _failed = 0
-    private var _errors: [String] = []
-    private var _streak = 0
-    private var _succeeded = 0
-    var run: Task<Void, any Error>?
+final class FreshLookups: Sendable {
+    private struct Tally {
+        var killed = false
+        var afterKill = 0
+        var failed = 0
+        var errors: [String] = []
+        var streak = 0
+        var succeeded = 0
+        var run: Task<Void, any Error>?
+    }
 
-    /// Lookups answered right, before and after the kill.
-    var succeeded: Int { lock.withLock { _succeeded } }
+    private let tally = Mutex(Tally())
 
-    func succeeded(_ count: Int) { lock.withLock { _succeeded += count } }
+    var run: Task<Void, any Error>? {
+        get { tally.withLock { $0.run } }
+        set { tally.withLock { $0.run = newValue } }
+    }
 
-    var killed: Bool { lock.withLock { _killed } }
-    var afterKill: Int { lock.withLock { _afterKill } }
-    var failed: Int { lock.withLock { _failed } }
-    var errors: [String] { lock.withLock { _errors } }
+    var killed: Bool { tally.withLock { $0.killed } }
+    var afterKill: Int { tally.withLock { $0.afterKill } }
+    var failed: Int { tally.withLock { $0.failed } }
+    var errors: [String] { tally.withLock { $0.errors } }
     /// Successes in a row at the end.
-    var trailingSuccesses: Int { lock.withLock { _streak } }
+    var trailingSuccesses: Int { tally.withLock { $0.streak } }
+    /// Lookups answered right, before and after the kill.
+    var succeeded: Int { tally.withLock { $0.succeeded } }
 
-    func markKilled() { lock.withLock { _killed = true } }
+    func markKilled() { tally.withLock { $0.killed = true } }
+
+    func succeeded(_ count: Int) { tally.withLock { $0.succeeded += count } }
 
     func record(failure: String) {
-        lock.withLock {
-            _failed += 1
-            _errors.append(failure)
+        tally.withLock {
+            $0.failed += 1
+            $0.errors.append(failure)
         }
     }
 
     func counted(streak: Int) {
-        lock.withLock {
-            _afterKill += 1
-            _streak = streak
+        tally.withLock {
+            $0.afterKill += 1
+            $0.streak = streak
         }
     }
 
