@@ -166,10 +166,14 @@ struct ChannelSeamTests {
         configuration.requestTimeout = .seconds(10)
         let connection = try await Self.connected(channel, configuration: configuration)
 
+        // One at a time, so that the requests go out (and their replies match) in a known order:
+        // child tasks of `async let` may start in any order.
         async let first = connection.sendLine("ECHO", ["1"])
+        #expect(try await Self.nextRequestLine(channel) == "ECHO 1\n")
         async let second = connection.sendLine("ECHO", ["2"])
+        #expect(try await Self.nextRequestLine(channel) == "ECHO 2\n")
         async let thirdFailure = clientError { _ = try await connection.sendLine("ECHO", ["3"]) }
-        for _ in 0..<3 { _ = try await Self.nextRequestLine(channel) }
+        #expect(try await Self.nextRequestLine(channel) == "ECHO 3\n")
         // Each reply 8 s after the one before: all three were written at 0 s.
         await channel.testingEventLoop.advanceTime(by: .seconds(8))
         try await channel.writeInbound(ByteBuffer(string: "OK\n"))
