@@ -98,12 +98,12 @@ public struct Directory: Sendable {
         var entries = [(AddressKey, AddressEntry)]()
         entries.reserveCapacity(1 + user.aliases.count)
         entries.append((AddressKey(user.address), AddressEntry(
-            owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
+            address: login, owner: .user(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
             delegations: indexed, groups: groups, groupAddresses: groupAddresses
         )))
         for alias in user.aliases {
             entries.append((AddressKey(alias), AddressEntry(
-                owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
+                address: InlineAddress(alias), owner: .alias(user.id), primary: user.address, blocked: user.blocked, groupSendAs: false, ownerLogin: login,
                 delegations: indexed, groups: groups, groupAddresses: groupAddresses
             )))
         }
@@ -155,7 +155,7 @@ public struct Directory: Sendable {
         of group: Group, delegations: [Delegation], delegate: (EntityID) -> (address: EmailAddress, blocked: Bool)?
     ) -> AddressEntry {
         AddressEntry(
-            owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, ownerLogin: nil,
+            address: InlineAddress(group.address), owner: .group(group.id), primary: group.address, blocked: false, groupSendAs: group.membersMaySendAs, ownerLogin: nil,
             delegations: indexedDelegations(delegations, delegate: delegate), groups: [], groupAddresses: []
         )
     }

@@ -198,7 +198,7 @@ extension Directory {
                 )
                 for (key, entry) in entries { addresses[key] = entry }
             }
-            return TreeDictionary(addresses)
+            return AddressIndex(addresses.values)
         }, { [groupsByOwner, delegationsByDelegate, delegationByPair] in
             (
                 users: TreeDictionary(uniqueKeysWithValues: contents.users.lazy.map { ($0.id, $0) }),

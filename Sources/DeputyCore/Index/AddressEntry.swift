@@ -6,6 +6,9 @@
 /// its arrays and strings, and every retain writes to an object that is usually not in the
 /// CPU's cache. Reading this entry retains one object, the one the check reads anyway.
 final class AddressEntry: Equatable, Sendable {
+    /// The address itself, held inline so that a lookup confirms its match without
+    /// reading a string stored elsewhere.
+    let address: InlineAddress
     /// Who owns the address.
     let owner: AddressOwner
     /// The owning user's primary address, or the group's address.
@@ -27,9 +30,10 @@ final class AddressEntry: Equatable, Sendable {
     let groupAddresses: [EmailAddress]
 
     init(
-        owner: AddressOwner, primary: EmailAddress, blocked: Bool, groupSendAs: Bool, ownerLogin: InlineAddress?, delegations: [IndexedDelegation],
+        address: InlineAddress, owner: AddressOwner, primary: EmailAddress, blocked: Bool, groupSendAs: Bool, ownerLogin: InlineAddress?, delegations: [IndexedDelegation],
         groups: [EntityID], groupAddresses: [EmailAddress]
     ) {
+        self.address = address
         self.owner = owner
         self.primary = primary
         self.blocked = blocked
@@ -42,7 +46,7 @@ final class AddressEntry: Equatable, Sendable {
 
     static func == (lhs: AddressEntry, rhs: AddressEntry) -> Bool {
         lhs === rhs
-            || (lhs.owner == rhs.owner && lhs.primary == rhs.primary && lhs.blocked == rhs.blocked && lhs.groupSendAs == rhs.groupSendAs
+            || (lhs.address == rhs.address && lhs.owner == rhs.owner && lhs.primary == rhs.primary && lhs.blocked == rhs.blocked && lhs.groupSendAs == rhs.groupSendAs
                 && lhs.ownerLogin == rhs.ownerLogin && lhs.delegations == rhs.delegations && lhs.groups == rhs.groups && lhs.groupAddresses == rhs.groupAddresses)
     }
 }

@@ -65,10 +65,10 @@ extension Directory {
 
     /// Address entries with their lists as sets: the order of a user's delegations and
     /// groups depends on the order of changes, and means nothing.
-    private static func normalized(_ map: TreeDictionary<AddressKey, AddressEntry>) -> [String: [AnyHashable]] {
-        Dictionary(uniqueKeysWithValues: map.map { key, entry in
+    private static func normalized(_ map: AddressIndex) -> [String: [AnyHashable]] {
+        Dictionary(uniqueKeysWithValues: map.entries.map { key, entry in
             (key.text, [
-                entry.owner, entry.primary, entry.blocked, entry.groupSendAs, entry.ownerLogin, Set(entry.delegations),
+                entry.address, entry.owner, entry.primary, entry.blocked, entry.groupSendAs, entry.ownerLogin, Set(entry.delegations),
                 Set(zip(entry.groups, entry.groupAddresses).map { "\($0.0) \($0.1)" }), entry.groups.count == entry.groupAddresses.count,
             ] as [AnyHashable])
         })

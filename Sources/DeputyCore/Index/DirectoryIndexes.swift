@@ -6,7 +6,7 @@ import HashTreeCollections
 /// user), so copying one on change costs little; the maps around them are persistent.
 struct DirectoryIndexes: Sendable, Equatable {
     /// Lowercase address to its owner, with what send-as needs of it.
-    var addresses: TreeDictionary<AddressKey, AddressEntry> = [:]
+    var addresses = AddressIndex()
     /// Service account name to identity.
     var serviceLogins: TreeDictionary<String, EntityID> = [:]
     /// Mailbox owner to the delegations of the mailbox, held by value so that send-as reads

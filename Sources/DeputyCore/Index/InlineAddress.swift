@@ -12,7 +12,8 @@ struct InlineAddress: Hashable, Sendable {
 
     private typealias Words = (UInt64, UInt64, UInt64, UInt64)
 
-    private let digest: UInt64
+    /// FNV-1a over the address, as ``AddressKey`` computes it.
+    let digest: UInt64
     private let count: Int
     private let words: Words
     /// The address when it is longer than ``capacity``.

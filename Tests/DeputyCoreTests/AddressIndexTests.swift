@@ -1,0 +1,86 @@
+@testable import DeputyCore
+import PropertyBased
+import Testing
+
+/// The address index (a flat table plus the changes since it was built) against a plain
+/// dictionary, through random additions, replacements and removals with frequent folds.
+@Suite("Address index", .timeLimit(.minutes(1)))
+struct AddressIndexTests {
+    /// A pool of addresses: some long enough to be held outside the entry, one outside ASCII.
+    static let pool: [EmailAddress] = (0..<300).map { number in
+        switch number % 10 {
+        case 0: EmailAddress(trusted: "a-rather-long-local-part-for-overflow-\(number)@example.test")
+        case 1: EmailAddress(trusted: "k\u{00E9}vin\(number)@example.test")
+        default: EmailAddress(trusted: "user\(number)@example.test")
+        }
+    }
+
+    static func entry(_ address: EmailAddress, version: Int) -> AddressEntry {
+        AddressEntry(
+            address: InlineAddress(address), owner: .user(EntityID(UInt64(version))), primary: address, blocked: false, groupSendAs: false,
+            ownerLogin: nil, delegations: [], groups: [], groupAddresses: []
+        )
+    }
+
+    /// Every address of the pool looked up as stored and in capitals, against the model;
+    /// one expectation per call, naming the first few addresses that disagree.
+    static func expectMatches(_ index: AddressIndex, _ model: [EmailAddress: AddressEntry], step: Int) {
+        #expect(index.count == model.count, "step \(step)")
+        let wrong = pool.filter { address in
+            let expected = model[address]
+            return index[AddressKey(address)] !== expected || index[AddressKey(lookup: address.value.uppercased())!] !== expected
+        }
+        #expect(wrong.isEmpty, "step \(step): \(wrong.prefix(5))")
+        #expect(Set(index.entries.map(\.key.text)) == Set(model.keys.map(\.value)), "step \(step)")
+    }
+
+    @Test("random changes, folded every few steps, read back as a dictionary holds them")
+    func randomChanges() async {
+        await propertyCheck(count: 40, input: Gen.int(in: 0...Int(Int32.max)).array(of: 200...600), Gen.int(in: 1...40)) { choices, threshold in
+            var index = AddressIndex(foldThreshold: threshold)
+            var model: [EmailAddress: AddressEntry] = [:]
+            var published: [(AddressIndex, [EmailAddress: AddressEntry])] = []
+            for (step, choice) in choices.enumerated() {
+                let address = Self.pool[choice % Self.pool.count]
+                if choice / Self.pool.count % 3 == 0 {
+                    index[AddressKey(address)] = nil
+                    model[address] = nil
+                } else {
+                    let entry = Self.entry(address, version: step)
+                    index[AddressKey(address)] = entry
+                    model[address] = entry
+                }
+                // Stops the case at its first wrong answer, so that shrinking a failure is quick.
+                try #require(index[AddressKey(address)] === model[address], "step \(step)")
+                // Earlier versions keep what they held however the index changes after them.
+                if step % 50 == 0 { published.append((index, model)) }
+            }
+            Self.expectMatches(index, model, step: choices.count)
+            for (old, oldModel) in published { Self.expectMatches(old, oldModel, step: -1) }
+            // Built at once from the same entries, the index is equal to the one built by changes.
+            #expect(AddressIndex(Array(model.values)) == index)
+        }
+    }
+
+    @Test("a table built at once finds every entry, and not the addresses it lacks")
+    func builtAtOnce() {
+        let held = Self.pool.enumerated().filter { $0.offset % 3 != 0 }.map(\.element)
+        let index = AddressIndex(held.map { Self.entry($0, version: 1) })
+        #expect(index.count == held.count)
+        for (position, address) in Self.pool.enumerated() {
+            #expect((index[AddressKey(address)] != nil) == (position % 3 != 0), "\(address)")
+        }
+        #expect(AddressIndex()[AddressKey(Self.pool[0])] == nil)
+    }
+
+    @Test("an index with a change differs from one without it")
+    func inequality() {
+        let entries = Self.pool.map { Self.entry($0, version: 1) }
+        var changed = AddressIndex(entries)
+        #expect(changed == AddressIndex(entries))
+        changed[AddressKey(Self.pool[5])] = Self.entry(Self.pool[5], version: 2)
+        #expect(changed != AddressIndex(entries))
+        changed[AddressKey(Self.pool[5])] = nil
+        #expect(changed != AddressIndex(entries))
+    }
+}
