@@ -5,33 +5,69 @@ extension VerbSyntax {
         typealias Decoder = @Sendable (Request.Arguments) throws(Request.DecodingError) -> Request
 
         /// The verb, uppercase, for example `ADD`.
-        public let verb: String
+        public var verb: String { storage.verb }
 
         /// The subverb keyword, uppercase, for example `USER`; `nil` for verbs without one.
-        public let subverb: String?
+        public var subverb: String? { storage.subverb }
 
         /// The positional arguments after the verb and subverb, in order.
-        public let operands: [Operand]
+        public var operands: [Operand] { storage.operands }
 
         /// The named arguments the entry accepts, in synopsis order.
-        public let parameters: [Parameter]
+        public var parameters: [Parameter] { storage.parameters }
 
         /// A one-line description, for `HELP`.
-        public let summary: String
+        public var summary: String { storage.summary }
 
         /// Whether the verb may be used before a successful `BIND`.
-        public let allowedBeforeAuthentication: Bool
+        public var allowedBeforeAuthentication: Bool { storage.allowedBeforeAuthentication }
 
         /// The full synopsis, for example `BIND <login> <password>`.
-        public let synopsis: String
-
-        private let decoder: Decoder
+        public var synopsis: String { storage.synopsis }
 
         /// The least number of positional arguments after the verb and subverb.
-        public let minimumPositionals: Int
+        public var minimumPositionals: Int { storage.minimumPositionals }
 
         /// The keys of the named arguments that must be present.
-        public let requiredKeys: [String]
+        public var requiredKeys: [String] { storage.requiredKeys }
+
+        private var decoder: Decoder { storage.decoder }
+
+        /// Everything the entry holds, in one object: every request finds its entry and
+        /// passes it along, and copying a struct of eight strings, arrays and a closure
+        /// retained and released each of them per request.
+        private final class Storage: Sendable {
+            let verb: String
+            let subverb: String?
+            let operands: [Operand]
+            let parameters: [Parameter]
+            let summary: String
+            let allowedBeforeAuthentication: Bool
+            let synopsis: String
+            let minimumPositionals: Int
+            let requiredKeys: [String]
+            let decoder: Decoder
+
+            init(
+                verb: String, subverb: String?, operands: [Operand], parameters: [Parameter], allowedBeforeAuthentication: Bool, summary: String,
+                decoder: @escaping Decoder
+            ) {
+                self.decoder = decoder
+                self.verb = verb
+                self.subverb = subverb
+                self.operands = operands
+                self.parameters = parameters
+                self.summary = summary
+                self.allowedBeforeAuthentication = allowedBeforeAuthentication
+                // Worked out once: every request is checked against them.
+                self.minimumPositionals = operands.count { !$0.isOptional }
+                self.requiredKeys = parameters.filter(\.isRequired).map(\.key)
+                self.synopsis = ([verb] + (subverb.map { [$0] } ?? []) + operands.map(\.synopsis) + parameters.map(\.synopsis))
+                    .joined(separator: " ")
+            }
+        }
+
+        private let storage: Storage
 
         init(
             verb: String,
@@ -42,18 +78,10 @@ extension VerbSyntax {
             summary: String,
             decode: @escaping Decoder
         ) {
-            self.decoder = decode
-            self.verb = verb
-            self.subverb = subverb
-            self.operands = operands
-            self.parameters = parameters
-            self.summary = summary
-            self.allowedBeforeAuthentication = allowedBeforeAuthentication
-            // Worked out once: every request is checked against them.
-            self.minimumPositionals = operands.count { !$0.isOptional }
-            self.requiredKeys = parameters.filter(\.isRequired).map(\.key)
-            self.synopsis = ([verb] + (subverb.map { [$0] } ?? []) + operands.map(\.synopsis) + parameters.map(\.synopsis))
-                .joined(separator: " ")
+            storage = Storage(
+                verb: verb, subverb: subverb, operands: operands, parameters: parameters, allowedBeforeAuthentication: allowedBeforeAuthentication,
+                summary: summary, decoder: decode
+            )
         }
 
         public static func == (lhs: Entry, rhs: Entry) -> Bool {

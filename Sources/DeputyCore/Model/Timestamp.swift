@@ -25,22 +25,22 @@ public enum Timestamp {
                 }
                 index += digits
             }
-            func put(_ byte: Character) {
-                bytes[index] = byte.asciiValue!
+            func put(_ byte: UInt8) {
+                bytes[index] = byte
                 index += 1
             }
             put(Int(year), digits: 4)
-            put("-")
+            put(UInt8(ascii: "-"))
             put(month, digits: 2)
-            put("-")
+            put(UInt8(ascii: "-"))
             put(day, digits: 2)
-            put("T")
+            put(UInt8(ascii: "T"))
             put(secondOfDay / 3_600, digits: 2)
-            put(":")
+            put(UInt8(ascii: ":"))
             put(secondOfDay / 60 % 60, digits: 2)
-            put(":")
+            put(UInt8(ascii: ":"))
             put(secondOfDay % 60, digits: 2)
-            put("Z")
+            put(UInt8(ascii: "Z"))
             return index
         }
     }

@@ -6,6 +6,7 @@ import DeputyProtocol
 extension Session {
     static func record(_ decision: SendDecision, directory: Directory) -> ReplyRecord {
         var record = ReplyRecord()
+        record.fields.reserveCapacity(5)
         record.append(key: "allowed", value: decision.allowed ? "yes" : "no")
         record.append(key: "via", value: decision.via)
         if let refusal = decision.refusal { record.append(key: "reason", value: refusal) }
@@ -49,6 +50,8 @@ extension Session {
 
     static func record(_ view: DelegationView) -> ReplyRecord {
         var record = ReplyRecord()
+        // Nine fields at most: one allocation, not four as the array doubles.
+        record.fields.reserveCapacity(9)
         record.append(key: "id", value: view.delegation.description)
         record.append(key: "mailbox", value: view.mailbox.value)
         record.append(key: "delegate", value: view.delegate.value)
