@@ -198,7 +198,7 @@ extension Directory {
                 )
                 for (key, entry) in entries { addresses[key] = entry }
             }
-            return AddressIndex(addresses.values)
+            return AddressIndex(TreeDictionary(addresses))
         }, { [groupsByOwner, delegationsByDelegate, delegationByPair] in
             (
                 users: TreeDictionary(uniqueKeysWithValues: contents.users.lazy.map { ($0.id, $0) }),

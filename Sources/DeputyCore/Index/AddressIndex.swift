@@ -2,101 +2,82 @@ import HashTreeCollections
 
 /// Lowercase address to its index entry: the map every send-as check reads.
 ///
-/// A flat ``AddressTable`` holds the entries as of some earlier version, and a small
-/// persistent map holds what changed since (a `nil` for a removed address). A lookup asks
-/// the changes only when a filter of their digests says the address may be among them, so
-/// nearly every lookup reads only the table. When the changes grow past a few thousand,
-/// they are folded into a new table; until then every version of the directory shares the
-/// same table, and a command copies only the changes' few nodes and the filter.
+/// The map itself is a persistent hash tree, which commands change cheaply and every
+/// published version shares. Reads go to a flat ``AddressTable`` copied from an earlier
+/// version of it, unless a filter of the digests changed since then says the address may
+/// be among them; then to the map. After a few thousand changes the table is brought up to
+/// date (its slots copied, the changed addresses rewritten), so nearly every lookup reads
+/// only the table.
 struct AddressIndex: Sendable {
-    /// Changes kept beside the table before they are folded into a new one by default:
-    /// enough that the fold (which copies the table) is rare, few enough that the filter
-    /// stays selective.
-    static let defaultFoldThreshold = 4096
+    /// Changes made before the table is brought up to date, by default: enough that copying
+    /// its slots (8 MiB for 250,000 addresses) is rare, few enough that the filter stays
+    /// selective.
+    static let defaultRebuildThreshold = 4096
 
-    /// Changes kept beside the table before they are folded into a new one.
-    private let foldThreshold: Int
+    /// Changes made before the table is brought up to date.
+    private let rebuildThreshold: Int
+    /// Every address and its entry: the truth.
+    private var map: TreeDictionary<AddressKey, AddressEntry>
+    /// The map as it was some changes ago, flat.
     private var table: AddressTable
-    private var changes: TreeDictionary<AddressKey, AddressEntry?> = [:]
-    private var filter = DigestFilter()
-    /// The number of addresses.
-    private(set) var count: Int
+    /// The addresses changed since ``table`` was made, held inline: a command copies a few
+    /// of this set's nodes, and copying inline addresses touches no string elsewhere.
+    private var changed: TreeSet<InlineAddress> = []
+    /// Their digests, asked before every lookup.
+    private var changedDigests = DigestFilter()
 
     /// An empty index.
-    init(foldThreshold: Int = defaultFoldThreshold) {
-        self.foldThreshold = foldThreshold
-        table = .empty
-        count = 0
+    init(rebuildThreshold: Int = defaultRebuildThreshold) {
+        self.init(TreeDictionary(), rebuildThreshold: rebuildThreshold)
     }
 
-    /// An index of `entries`, each under the address it carries.
-    init(_ entries: some Collection<AddressEntry>, foldThreshold: Int = defaultFoldThreshold) {
-        self.foldThreshold = foldThreshold
-        table = AddressTable(entries)
-        count = table.count
+    /// An index of `map`.
+    init(_ map: TreeDictionary<AddressKey, AddressEntry>, rebuildThreshold: Int = defaultRebuildThreshold) {
+        self.rebuildThreshold = rebuildThreshold
+        self.map = map
+        self.table = AddressTable(map)
     }
+
+    /// The number of addresses.
+    var count: Int { map.count }
 
     /// The entry for `key`, or `nil`; setting `nil` removes the address.
     subscript(key: AddressKey) -> AddressEntry? {
         get {
-            if filter.mayContain(key.digest), let changed = changes[key] { return changed }
+            if changedDigests.mayContain(key.digest) { return map[key] }
             return table.entry(for: key)
         }
         set {
-            let old = self[key]
-            guard old !== newValue else { return }
-            count += (newValue == nil ? 0 : 1) - (old == nil ? 0 : 1)
-            if table.entry(for: key) == nil, newValue == nil {
-                // Never in the table: forgetting the change is enough.
-                changes[key] = nil
-            } else {
-                changes[key] = .some(newValue)
-                filter.insert(key.digest)
+            map[key] = newValue
+            changed.insert(InlineAddress(EmailAddress(trusted: key.text)))
+            changedDigests.insert(key.digest)
+            if changed.count >= rebuildThreshold {
+                table = table.updating(to: map, changed: changed)
+                changed = []
+                changedDigests = DigestFilter()
             }
-            if changes.count >= foldThreshold { fold() }
         }
     }
 
     /// Every address with its entry, in no particular order.
-    var entries: [(key: AddressKey, value: AddressEntry)] {
-        var all: [(key: AddressKey, value: AddressEntry)] = []
-        all.reserveCapacity(count)
-        for entry in table.entries {
-            let key = AddressKey(entry.address.address)
-            if filter.mayContain(key.digest), changes[key] != nil { continue }
-            all.append((key, entry))
-        }
-        for (key, change) in changes {
-            if let change { all.append((key, change)) }
-        }
-        return all
-    }
+    var entries: TreeDictionary<AddressKey, AddressEntry> { map }
 
     /// Every address.
-    var keys: [AddressKey] { entries.map(\.key) }
-
-    /// Moves the changes into a new table.
-    private mutating func fold() {
-        table = table.folding(changes.lazy.map { ($0.key, $0.value) }, changeCount: changes.count)
-        changes = [:]
-        filter = DigestFilter()
-    }
+    var keys: TreeDictionary<AddressKey, AddressEntry>.Keys { map.keys }
 }
 
 extension AddressIndex: Equatable {
-    /// The same addresses with equal entries, however the changes are split from the table.
+    /// The same addresses with equal entries, whenever each copied its table.
     static func == (lhs: AddressIndex, rhs: AddressIndex) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        if lhs.table === rhs.table, lhs.changes == rhs.changes { return true }
-        return lhs.entries.allSatisfy { rhs[$0.key] == $0.value }
+        lhs.map == rhs.map
     }
 }
 
 /// A bit per digest of the addresses changed since the table was built: a clear bit means
-/// the address certainly did not change, so its lookup skips the persistent map.
+/// the address certainly did not change, so the table's answer stands.
 ///
-/// 65,536 bits: with ``AddressIndex/defaultFoldThreshold`` changes, about one lookup in sixteen
-/// of an unchanged address looks in the changes for nothing. Copied (8 KiB) by the first
+/// 65,536 bits: with ``AddressIndex/defaultRebuildThreshold`` changes, about one lookup in
+/// sixteen of an unchanged address goes to the map for nothing. Copied (8 KiB) by the first
 /// change after a directory version is published, like any value.
 struct DigestFilter: Sendable, Equatable {
     private static let wordCount = 1024
@@ -104,8 +85,7 @@ struct DigestFilter: Sendable, Equatable {
 
     @inline(__always)
     private static func bit(of digest: UInt64) -> (word: Int, mask: UInt64) {
-        // The top 16 bits of a scrambled digest: independent of the table's slot choice in
-        // practice, and cheap.
+        // The top 16 bits of the digest scrambled with another constant than the table's.
         let bits = Int(truncatingIfNeeded: (digest &* 0xC2B2_AE3D_27D4_EB4F) >> 48)
         return (bits >> 6, 1 << UInt64(bits & 63))
     }

@@ -1,171 +1,153 @@
-/// A flat, open-addressed table from address to index entry, built once and then only read.
+import HashTreeCollections
+
+/// A flat, open-addressed copy of one version of the address map, built once and then only
+/// read.
 ///
-/// The send-as check looks an address up on every request. In a persistent hash tree that
+/// The send-as check looks an address up on every request. In the persistent hash tree that
 /// lookup walks four levels for a directory of 100,000 users, retaining and releasing each
 /// node on the way, and each node is usually outside the CPU's caches. Here a lookup reads
 /// one 16-byte slot (the address's digest and its entry) and then the entry, which the
 /// check reads anyway: the entry holds its own address inline, so confirming the match
-/// touches no other memory. Nothing in a lookup writes to shared memory but the entry's
-/// reference count.
+/// touches no other memory.
 ///
-/// Changes do not go here: ``AddressIndex`` keeps them beside the table and folds them
-/// into a new table now and then (``folding(_:)``), so every published directory can share
-/// one table however many versions follow it.
+/// The slots do not own their entries: the table holds the version of the map it copies,
+/// which keeps every entry alive for as long as the table is. So making a new table from
+/// an old one (``updating(to:changed:)``) copies the slots and rewrites only the changed
+/// addresses, and freeing a table frees its slots: neither touches the reference counts of
+/// the 250,000 entries, each of which would be a cache miss.
 final class AddressTable: Sendable {
-    struct Slot {
+    private struct Slot {
         /// The entry's address digest; meaningless when ``entry`` is `nil`.
         var digest: UInt64
         /// The entry; `nil` marks an empty slot.
-        var entry: AddressEntry?
+        var entry: Unmanaged<AddressEntry>?
     }
 
-    /// The number of entries.
-    let count: Int
-    /// The number of slots: a power of two, at least twice ``count``, so probes stay short.
+    /// The map this table copies, held so that its entries outlive the table.
+    let source: TreeDictionary<AddressKey, AddressEntry>
+    /// The number of slots: a power of two, at least twice the number of entries, so
+    /// probes stay short.
     private let capacity: Int
-    /// `64 - log2(capacity)`: a slot's home is the top bits of the scrambled digest.
-    private let shift: Int
-    // Written only while the table is built (in `init` and `folding`), before any other
-    // thread can see it; read-only afterwards, which is what makes the class Sendable.
+    // Written only while the table is made, before any other thread can see it; read-only
+    // after, which is what makes the class Sendable.
     nonisolated(unsafe) private let slots: UnsafeMutablePointer<Slot>
 
-    /// An empty table.
-    static let empty = AddressTable(minimumCapacity: 0)
-
-    private init(minimumCapacity: Int) {
-        var capacity = 16
-        while capacity < minimumCapacity * 2 { capacity *= 2 }
-        self.capacity = capacity
-        self.shift = 64 - capacity.trailingZeroBitCount
-        self.slots = .allocate(capacity: capacity)
-        self.slots.initialize(repeating: Slot(digest: 0, entry: nil), count: capacity)
-        self.count = 0
+    /// A table of every entry in `source`.
+    convenience init(_ source: TreeDictionary<AddressKey, AddressEntry>) {
+        let capacity = Self.capacity(for: source.count)
+        let slots = Self.emptySlots(capacity)
+        for (key, entry) in source {
+            Self.insert(digest: key.digest, entry: entry, into: slots, capacity: capacity)
+        }
+        self.init(source: source, capacity: capacity, slots: slots)
     }
 
-    private init(capacity: Int, slots: UnsafeMutablePointer<Slot>, count: Int) {
+    private init(source: TreeDictionary<AddressKey, AddressEntry>, capacity: Int, slots: UnsafeMutablePointer<Slot>) {
+        self.source = source
         self.capacity = capacity
-        self.shift = 64 - capacity.trailingZeroBitCount
         self.slots = slots
-        self.count = count
-    }
-
-    /// A table holding `entries`, each under the address the entry carries.
-    convenience init(_ entries: some Collection<AddressEntry>) {
-        var builder = Builder(minimumCapacity: entries.count)
-        for entry in entries { builder.insert(entry) }
-        self.init(capacity: builder.capacity, slots: builder.slots, count: builder.count)
     }
 
     deinit {
-        slots.deinitialize(count: capacity)
+        // The slots hold no references of their own: nothing to release but the memory.
         slots.deallocate()
     }
 
     /// The entry for `key`, if the table holds one.
     @inline(__always)
     func entry(for key: AddressKey) -> AddressEntry? {
-        let mask = capacity &- 1
-        var index = Self.home(of: key.digest, shift: shift)
-        while true {
-            let slot = slots + index
-            guard let entry = slot.pointee.entry else { return nil }
-            if slot.pointee.digest == key.digest, entry.address.matches(key) { return entry }
-            index = (index &+ 1) & mask
-        }
+        Self.find(key, in: slots, capacity: capacity).map { slots[$0].entry!.takeUnretainedValue() }
     }
 
-    /// Every entry, in no particular order.
-    var entries: [AddressEntry] {
-        var entries: [AddressEntry] = []
-        entries.reserveCapacity(count)
-        for index in 0..<capacity {
-            if let entry = slots[index].entry { entries.append(entry) }
-        }
-        return entries
-    }
-
-    /// A new table: this one with `changes` applied, where a `nil` entry removes the address.
-    func folding(_ changes: some Sequence<(key: AddressKey, value: AddressEntry?)>, changeCount: Int) -> AddressTable {
-        var builder = Builder(minimumCapacity: count + changeCount)
-        if builder.capacity == capacity {
-            // Same size: copy the slots as they are, so only the changed addresses move.
-            builder.slots.update(from: slots, count: capacity)
-            builder.count = count
+    /// A table of `map`, which is this table's source with the addresses in `changed`
+    /// added, replaced or removed: the slots copied, then only those addresses rewritten.
+    func updating(to map: TreeDictionary<AddressKey, AddressEntry>, changed: TreeSet<InlineAddress>) -> AddressTable {
+        let newCapacity = Self.capacity(for: map.count)
+        let newSlots: UnsafeMutablePointer<Slot>
+        if newCapacity == capacity {
+            // One pass over the memory: the slots are plain values.
+            newSlots = .allocate(capacity: capacity)
+            newSlots.initialize(from: slots, count: capacity)
         } else {
+            newSlots = Self.emptySlots(newCapacity)
+            // Only the digests are read: no entry is touched.
             for index in 0..<capacity {
-                if let entry = slots[index].entry { builder.insert(entry) }
-            }
-        }
-        for (key, entry) in changes {
-            builder.remove(key)
-            if let entry { builder.insert(entry) }
-        }
-        return AddressTable(capacity: builder.capacity, slots: builder.slots, count: builder.count)
-    }
-
-    /// A slot's home: Fibonacci hashing of the digest, so that nearby digests spread out.
-    @inline(__always)
-    private static func home(of digest: UInt64, shift: Int) -> Int {
-        Int(truncatingIfNeeded: (digest &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
-    }
-
-    /// Fills a table's slots before the table exists: linear probing, and removal by
-    /// shifting back the entries behind the removed one (so no tombstones are left).
-    private struct Builder {
-        let capacity: Int
-        let shift: Int
-        let slots: UnsafeMutablePointer<Slot>
-        var count = 0
-
-        init(minimumCapacity: Int) {
-            var capacity = 16
-            while capacity < minimumCapacity * 2 { capacity *= 2 }
-            self.capacity = capacity
-            self.shift = 64 - capacity.trailingZeroBitCount
-            self.slots = .allocate(capacity: capacity)
-            self.slots.initialize(repeating: Slot(digest: 0, entry: nil), count: capacity)
-        }
-
-        /// Adds `entry` under its address, replacing an entry for the same address.
-        mutating func insert(_ entry: AddressEntry) {
-            let digest = entry.address.digest
-            var index = home(of: digest, shift: shift)
-            while let held = slots[index].entry {
-                if slots[index].digest == digest, held.address == entry.address {
-                    slots[index].entry = entry
-                    return
+                if let entry = slots[index].entry {
+                    Self.insert(digest: slots[index].digest, unmanaged: entry, into: newSlots, capacity: newCapacity)
                 }
-                index = (index &+ 1) & (capacity &- 1)
             }
-            precondition(count < capacity / 2, "the address table is sized for its entries")
-            slots[index] = Slot(digest: digest, entry: entry)
-            count += 1
         }
+        // Each changed address's old slot names an entry `source` still holds, so finding
+        // it is safe; its new entry, if any, is held by `map`, the new table's source.
+        for address in changed {
+            let key = AddressKey(address.address)
+            if let index = Self.find(key, in: newSlots, capacity: newCapacity) {
+                Self.remove(at: index, from: newSlots, capacity: newCapacity)
+            }
+            if let entry = map[key] {
+                Self.insert(digest: key.digest, entry: entry, into: newSlots, capacity: newCapacity)
+            }
+        }
+        return AddressTable(source: map, capacity: newCapacity, slots: newSlots)
+    }
 
-        /// Removes the entry for `key`, if there is one.
-        mutating func remove(_ key: AddressKey) {
-            let mask = capacity &- 1
-            var index = home(of: key.digest, shift: shift)
-            while true {
-                guard let held = slots[index].entry else { return }
-                if slots[index].digest == key.digest, held.address.matches(key) { break }
-                index = (index &+ 1) & mask
-            }
-            // Knuth's algorithm R: walk the run after the hole and move back each entry
-            // whose home is not between the hole and where it sits.
-            var hole = index
-            var next = index
-            while true {
-                next = (next &+ 1) & mask
-                guard slots[next].entry != nil else { break }
-                let home = home(of: slots[next].digest, shift: shift)
-                let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
-                if staysPut { continue }
-                slots[hole] = slots[next]
-                hole = next
-            }
-            slots[hole] = Slot(digest: 0, entry: nil)
-            count -= 1
+    // MARK: - Slots
+
+    private static func capacity(for count: Int) -> Int {
+        var capacity = 16
+        while capacity < count * 2 { capacity *= 2 }
+        return capacity
+    }
+
+    private static func emptySlots(_ capacity: Int) -> UnsafeMutablePointer<Slot> {
+        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
+        slots.initialize(repeating: Slot(digest: 0, entry: nil), count: capacity)
+        return slots
+    }
+
+    /// A slot's home: Fibonacci hashing of the digest (the top bits of its product with
+    /// the golden ratio), so that nearby digests spread out.
+    @inline(__always)
+    private static func home(of digest: UInt64, capacity: Int) -> Int {
+        Int(truncatingIfNeeded: (digest &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - capacity.trailingZeroBitCount))
+    }
+
+    @inline(__always)
+    private static func find(_ key: AddressKey, in slots: UnsafeMutablePointer<Slot>, capacity: Int) -> Int? {
+        var index = home(of: key.digest, capacity: capacity)
+        while let unmanaged = slots[index].entry {
+            if slots[index].digest == key.digest, unmanaged.takeUnretainedValue().address.matches(key) { return index }
+            index = (index &+ 1) & (capacity &- 1)
         }
+        return nil
+    }
+
+    private static func insert(digest: UInt64, entry: AddressEntry, into slots: UnsafeMutablePointer<Slot>, capacity: Int) {
+        insert(digest: digest, unmanaged: .passUnretained(entry), into: slots, capacity: capacity)
+    }
+
+    private static func insert(digest: UInt64, unmanaged: Unmanaged<AddressEntry>, into slots: UnsafeMutablePointer<Slot>, capacity: Int) {
+        var index = home(of: digest, capacity: capacity)
+        while slots[index].entry != nil { index = (index &+ 1) & (capacity &- 1) }
+        slots[index] = Slot(digest: digest, entry: unmanaged)
+    }
+
+    /// Empties the slot at `index`, moving back the entries after it whose probe would
+    /// otherwise stop at the hole (Knuth's algorithm R: no tombstones are left).
+    private static func remove(at index: Int, from slots: UnsafeMutablePointer<Slot>, capacity: Int) {
+        let mask = capacity &- 1
+        var hole = index
+        var next = index
+        while true {
+            next = (next &+ 1) & mask
+            guard slots[next].entry != nil else { break }
+            let home = home(of: slots[next].digest, capacity: capacity)
+            // The entry stays when its home lies cyclically in (hole, next].
+            let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if staysPut { continue }
+            slots[hole] = slots[next]
+            hole = next
+        }
+        slots[hole] = Slot(digest: 0, entry: nil)
     }
 }
