@@ -89,4 +89,23 @@ struct AddressIndexTests {
         changed[AddressKey(Self.pool[5])] = nil
         #expect(changed != AddressIndex(entries))
     }
+
+    @Test("one address changed over and over: every version answers its own entry, and dropping a long history is safe")
+    func oneAddressOverAndOver() {
+        let address = Self.pool[7]
+        var index = AddressIndex(Self.map([:]), rebuildThreshold: 50_000)
+        var versions: [(AddressIndex, AddressEntry)] = []
+        for version in 0..<150_000 {
+            let entry = Self.entry(address, version: version)
+            index[AddressKey(address)] = entry
+            if version % 30_000 == 0 { versions.append((index, entry)) }
+        }
+        #expect(index[AddressKey(address)]?.owner == .user(EntityID(149_999)))
+        for (old, entry) in versions { #expect(old[AddressKey(address)] === entry) }
+        // The entries replaced since the table was made form a list 150,000 long, shared
+        // by the versions kept above; releasing it must not recurse once per entry.
+        versions = []
+        index = AddressIndex()
+        #expect(index.count == 0)
+    }
 }

@@ -18,12 +18,14 @@ struct AddressIndex: Sendable {
     private let rebuildThreshold: Int
     /// Every address and its entry: the truth.
     private var map: TreeDictionary<AddressKey, AddressEntry>
-    /// The map as it was some changes ago, flat.
+    /// The map as it was some changes ago, flat. Its slots do not own their entries: each
+    /// is in ``map`` or is the old entry of a change in ``history``.
     private var table: AddressTable
-    /// The addresses changed since ``table`` was made, held inline: a command copies a few
-    /// of this set's nodes, and copying inline addresses touches no string elsewhere.
-    private var changed: TreeSet<InlineAddress> = []
-    /// Their digests, asked before every lookup.
+    /// The changes since ``table`` was made, newest first.
+    private var history: AddressChange?
+    /// Their number, counting repeats.
+    private var changesSinceTable = 0
+    /// The digests of the addresses they changed, asked before every lookup.
     private var changedDigests = DigestFilter()
 
     /// An empty index.
@@ -48,12 +50,22 @@ struct AddressIndex: Sendable {
             return table.entry(for: key)
         }
         set {
-            map[key] = newValue
-            changed.insert(InlineAddress(EmailAddress(trusted: key.text)))
+            let old: AddressEntry?
+            if let newValue {
+                old = map.updateValue(newValue, forKey: key)
+            } else {
+                old = map.removeValue(forKey: key)
+            }
+            history = AddressChange(key: key, old: old, next: history)
             changedDigests.insert(key.digest)
-            if changed.count >= rebuildThreshold {
-                table = table.updating(to: map, changed: changed)
-                changed = []
+            changesSinceTable += 1
+            if changesSinceTable >= rebuildThreshold {
+                let changed = sequence(first: history!, next: \.next).lazy.map(\.key)
+                if !(isKnownUniquelyReferenced(&table) && table.updateInPlace(to: map, changed: changed)) {
+                    table = table.updating(to: map, changed: changed)
+                }
+                history = nil
+                changesSinceTable = 0
                 changedDigests = DigestFilter()
             }
         }
@@ -64,6 +76,22 @@ struct AddressIndex: Sendable {
 
     /// Every address.
     var keys: TreeDictionary<AddressKey, AddressEntry>.Keys { map.keys }
+}
+
+/// One change to the map since the table was made, and the ones before it: a list that
+/// versions of the index share, so recording a change costs one small object however many
+/// versions follow. It names the address, for bringing the table up to date, and holds the
+/// entry the change replaced, which the table's slots may still name.
+final class AddressChange: Sendable {
+    let key: AddressKey
+    let old: AddressEntry?
+    let next: AddressChange?
+
+    init(key: AddressKey, old: AddressEntry?, next: AddressChange?) {
+        self.key = key
+        self.old = old
+        self.next = next
+    }
 }
 
 extension AddressIndex: Equatable {

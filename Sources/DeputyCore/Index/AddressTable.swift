@@ -10,11 +10,12 @@ import HashTreeCollections
 /// check reads anyway: the entry holds its own address inline, so confirming the match
 /// touches no other memory.
 ///
-/// The slots do not own their entries: the table holds the version of the map it copies,
-/// which keeps every entry alive for as long as the table is. So making a new table from
-/// an old one (``updating(to:changed:)``) copies the slots and rewrites only the changed
-/// addresses, and freeing a table frees its slots: neither touches the reference counts of
-/// the 250,000 entries, each of which would be a cache miss.
+/// The slots do not own their entries: ``AddressIndex``, which holds the table, keeps them
+/// alive (in its map, or in its list of entries replaced since the table was made). So
+/// making a new table from an old one (``updating(to:changed:)``) copies the slots and
+/// rewrites only the changed addresses, and freeing a table frees its slots: neither
+/// touches the reference counts of the 250,000 entries, each of which would be a cache
+/// miss, nor shares the map's nodes (which would make the next changes copy them).
 final class AddressTable: Sendable {
     private struct Slot {
         /// The entry's address digest; meaningless when ``entry`` is `nil`.
@@ -23,27 +24,25 @@ final class AddressTable: Sendable {
         var entry: Unmanaged<AddressEntry>?
     }
 
-    /// The map this table copies, held so that its entries outlive the table.
-    let source: TreeDictionary<AddressKey, AddressEntry>
     /// The number of slots: a power of two, at least twice the number of entries, so
     /// probes stay short.
     private let capacity: Int
-    // Written only while the table is made, before any other thread can see it; read-only
-    // after, which is what makes the class Sendable.
+    // Written only while the table is made, before any other thread can see it, or when
+    // no other reference to the table exists (``updateInPlace(to:changed:)``); read-only
+    // otherwise, which is what makes the class Sendable.
     nonisolated(unsafe) private let slots: UnsafeMutablePointer<Slot>
 
-    /// A table of every entry in `source`.
-    convenience init(_ source: TreeDictionary<AddressKey, AddressEntry>) {
-        let capacity = Self.capacity(for: source.count)
+    /// A table of every entry in `map`.
+    convenience init(_ map: TreeDictionary<AddressKey, AddressEntry>) {
+        let capacity = Self.capacity(for: map.count)
         let slots = Self.emptySlots(capacity)
-        for (key, entry) in source {
+        for (key, entry) in map {
             Self.insert(digest: key.digest, entry: entry, into: slots, capacity: capacity)
         }
-        self.init(source: source, capacity: capacity, slots: slots)
+        self.init(capacity: capacity, slots: slots)
     }
 
-    private init(source: TreeDictionary<AddressKey, AddressEntry>, capacity: Int, slots: UnsafeMutablePointer<Slot>) {
-        self.source = source
+    private init(capacity: Int, slots: UnsafeMutablePointer<Slot>) {
         self.capacity = capacity
         self.slots = slots
     }
@@ -56,12 +55,14 @@ final class AddressTable: Sendable {
     /// The entry for `key`, if the table holds one.
     @inline(__always)
     func entry(for key: AddressKey) -> AddressEntry? {
+        // Alive: the index holding this table holds the entry (see the type's comment).
         Self.find(key, in: slots, capacity: capacity).map { slots[$0].entry!.takeUnretainedValue() }
     }
 
-    /// A table of `map`, which is this table's source with the addresses in `changed`
-    /// added, replaced or removed: the slots copied, then only those addresses rewritten.
-    func updating(to map: TreeDictionary<AddressKey, AddressEntry>, changed: TreeSet<InlineAddress>) -> AddressTable {
+    /// A table of `map`, which is the map this table was made from with the addresses in
+    /// `changed` added, replaced or removed: the slots copied, then only those addresses
+    /// rewritten. The entries this table names must still be alive.
+    func updating(to map: TreeDictionary<AddressKey, AddressEntry>, changed: some Sequence<AddressKey>) -> AddressTable {
         let newCapacity = Self.capacity(for: map.count)
         let newSlots: UnsafeMutablePointer<Slot>
         if newCapacity == capacity {
@@ -77,18 +78,38 @@ final class AddressTable: Sendable {
                 }
             }
         }
-        // Each changed address's old slot names an entry `source` still holds, so finding
-        // it is safe; its new entry, if any, is held by `map`, the new table's source.
-        for address in changed {
-            let key = AddressKey(address.address)
-            if let index = Self.find(key, in: newSlots, capacity: newCapacity) {
-                Self.remove(at: index, from: newSlots, capacity: newCapacity)
+        Self.rewrite(changed, from: map, in: newSlots, capacity: newCapacity)
+        return AddressTable(capacity: newCapacity, slots: newSlots)
+    }
+
+    /// Brings this table itself up to date, as ``updating(to:changed:)`` would, when the
+    /// number of slots still suits `map`; `false` (and nothing changed) when it does not.
+    ///
+    /// Only for a table nothing else refers to: commands applied in a row with no version
+    /// published in between (as recovery replays a journal) then rewrite a few slots
+    /// instead of copying 8 MiB that nobody else will read.
+    func updateInPlace(to map: TreeDictionary<AddressKey, AddressEntry>, changed: some Sequence<AddressKey>) -> Bool {
+        guard Self.capacity(for: map.count) == capacity else { return false }
+        Self.rewrite(changed, from: map, in: slots, capacity: capacity)
+        return true
+    }
+
+    /// Rewrites the slots of each address in `changed` with its entry in `map`, or empties
+    /// them. Each changed address's old slot names an entry the caller still keeps alive
+    /// (``AddressIndex`` keeps each change's old entry), so finding it is safe; its new
+    /// entry, if any, is held by `map`.
+    private static func rewrite(
+        _ changed: some Sequence<AddressKey>, from map: TreeDictionary<AddressKey, AddressEntry>, in slots: UnsafeMutablePointer<Slot>, capacity: Int
+    ) {
+        // An address changed twice is rewritten twice, to the same result.
+        for key in changed {
+            if let index = find(key, in: slots, capacity: capacity) {
+                remove(at: index, from: slots, capacity: capacity)
             }
             if let entry = map[key] {
-                Self.insert(digest: key.digest, entry: entry, into: newSlots, capacity: newCapacity)
+                insert(digest: key.digest, entry: entry, into: slots, capacity: capacity)
             }
         }
-        return AddressTable(source: map, capacity: newCapacity, slots: newSlots)
     }
 
     // MARK: - Slots
