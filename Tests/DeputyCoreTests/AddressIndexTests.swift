@@ -102,8 +102,8 @@ struct AddressIndexTests {
         }
         #expect(index[AddressKey(address)]?.owner == .user(EntityID(149_999)))
         for (old, entry) in versions { #expect(old[AddressKey(address)] === entry) }
-        // The entries replaced since the table was made form a list 150,000 long, shared
-        // by the versions kept above; releasing it must not recurse once per entry.
+        // Up to 50,000 changes pile up between two updates of the table, in a list shared
+        // by the versions kept above; dropping them all must leave a usable index.
         versions = []
         index = AddressIndex()
         #expect(index.count == 0)

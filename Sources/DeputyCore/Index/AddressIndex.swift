@@ -107,7 +107,7 @@ extension AddressIndex: Equatable {
 /// 65,536 bits: with ``AddressIndex/defaultRebuildThreshold`` changes, about one lookup in
 /// sixteen of an unchanged address goes to the map for nothing. Copied (8 KiB) by the first
 /// change after a directory version is published, like any value.
-struct DigestFilter: Sendable, Equatable {
+struct DigestFilter: Sendable {
     private static let wordCount = 1024
     private var words: [UInt64] = []
 
