@@ -23,7 +23,7 @@ public actor ClusterApplier {
     /// The directory readers query; published after each batch of records.
     public nonisolated let live: LiveDirectory
 
-    private var position: ClusterPosition
+    private(set) var position: ClusterPosition
     private let settings: ClusterSettings
     private let connector: PrimaryConnector
     private let localState: LocalClusterState?
@@ -64,8 +64,20 @@ public actor ClusterApplier {
 
     /// What became of a record this node's writer waits for.
     private enum Outcome {
-        case waiting
+        /// Not applied yet; the record as the writer encoded it, when it is known.
+        case waiting(PendingRecord?)
         case applied(sequence: Int64, result: Result<CommandResult, DirectoryError>)
+    }
+
+    /// A record this node's writer appended, and its bytes.
+    ///
+    /// The writer's coder checked that the bytes decode to this very record, so when the
+    /// log's row holds the same bytes the applier takes the record as it is rather than
+    /// decoding it again: the same command every other node decodes from those bytes, for
+    /// one decoding fewer a write on the node that wrote it.
+    struct PendingRecord: Sendable {
+        let record: LoggedCommand
+        let body: [UInt8]
     }
 
     init(position: ClusterPosition, settings: ClusterSettings, connector: PrimaryConnector, localState: LocalClusterState?, logger: Logger) {
@@ -240,7 +252,9 @@ public actor ClusterApplier {
         ClusterMetrics.rebootstraps.increment()
         // Answers recorded from records that may have been taken back are recomputed when
         // the records are applied again.
-        for id in outcomes.keys { outcomes[id] = .waiting }
+        for (id, outcome) in outcomes {
+            if case .applied = outcome { outcomes[id] = .waiting(nil) }
+        }
         live.publish(position.directory)
         ClusterMetrics.applied.record(position.sequence)
         localPacing.makeDue()
@@ -277,11 +291,15 @@ public actor ClusterApplier {
                 return
             }
             let record: LoggedCommand
-            do {
-                record = try coder.decode(row.body)
-            } catch {
-                halt(next, records: applied, rows: rows, because: "the record at \(row.sequence) does not parse: \(error)")
-                return
+            if case .waiting(let pending?)? = outcomes[row.requestID], pending.body == row.body {
+                record = pending.record
+            } else {
+                do {
+                    record = try coder.decode(row.body)
+                } catch {
+                    halt(next, records: applied, rows: rows, because: "the record at \(row.sequence) does not parse: \(error)")
+                    return
+                }
             }
             guard record.rules <= LoggedCommand.currentRules else {
                 halt(next, records: applied, rows: rows, because: "the record at \(row.sequence) was written under rules version \(record.rules); this deputyd applies version \(LoggedCommand.currentRules): upgrade it")
@@ -353,7 +371,10 @@ public actor ClusterApplier {
             sharedSnapshotRunning = true
             let position = position
             Task.detached { [connector, logger, settings, snapshotQueue] in
-                let cost = await Self.uploadSharedSnapshot(position, connector: connector, node: settings.nodeName, encodingOn: snapshotQueue, logger: logger)
+                let cost = await Self.uploadSharedSnapshot(
+                    position, connector: connector, node: settings.nodeName,
+                    every: settings.sharedSnapshotEvery, interval: settings.sharedSnapshotInterval, encodingOn: snapshotQueue, logger: logger
+                )
                 await self.sharedSnapshotFinished(cost: cost)
             }
         }
@@ -401,9 +422,17 @@ public actor ClusterApplier {
     }
 
     /// Uploads `position` as a shared snapshot, unless another node holds the snapshot lock
-    /// (one upload at a time) or a newer one is there; how long it took, less any wait for
-    /// `queue`.
-    static func uploadSharedSnapshot(_ position: ClusterPosition, connector: PrimaryConnector, node: String, encodingOn queue: StorageIOQueue, logger: Logger) async -> Duration {
+    /// (one upload at a time), or the newest shared snapshot, whichever node stored it, is
+    /// fewer than `every` records behind `position` or younger than `interval`; how long it
+    /// took, less any wait for `queue`.
+    ///
+    /// Each node paces its own attempts, and all of them reach the same records at about the
+    /// same time: without the second rule every node would upload in turn, each a full
+    /// encoding and a burst of WAL for the synchronous standby, for one snapshot's worth of use.
+    static func uploadSharedSnapshot(
+        _ position: ClusterPosition, connector: PrimaryConnector, node: String, every: Int, interval: Duration,
+        encodingOn queue: StorageIOQueue, logger: Logger
+    ) async -> Duration {
         let started = ContinuousClock.now
         var queued = Duration.zero
         do {
@@ -414,7 +443,11 @@ public actor ClusterApplier {
                 locked = value
             }
             guard locked else { return ContinuousClock.now - started }
-            if let newest = try await connection.newestSnapshotSequence(logger: logger), newest >= position.sequence { return ContinuousClock.now - started }
+            if let newest = try await connection.newestSnapshotAge(logger: logger),
+                newest.sequence >= position.sequence || position.sequence - newest.sequence < Int64(every) || newest.age < interval
+            {
+                return ContinuousClock.now - started
+            }
             let handed = ContinuousClock.now
             let (bytes, encoding) = try await queue.run { () throws(StoreError) -> ([UInt8], Duration) in
                 let encodingStarted = ContinuousClock.now
@@ -456,11 +489,12 @@ public actor ClusterApplier {
         case unknown
     }
 
-    /// Marks `id` as a request whose result the writer will ask for; instead, when this
-    /// applier has stopped, the reason (writes are refused then).
-    func expect(_ id: UUID) -> String? {
+    /// Marks `id` as a request whose result the writer will ask for, with the record it
+    /// appends as `pending`; instead, when this applier has stopped, the reason (writes are
+    /// refused then).
+    func expect(_ id: UUID, pending: PendingRecord? = nil) -> String? {
         if let haltReason { return haltReason }
-        outcomes[id] = .waiting
+        outcomes[id] = .waiting(pending)
         return nil
     }
 

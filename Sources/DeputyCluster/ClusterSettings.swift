@@ -50,8 +50,10 @@ public struct ClusterSettings: Sendable {
     public var pollInterval: Duration = .seconds(1)
     /// How long to wait for a server to answer a connection attempt.
     public var connectTimeout: Duration = .seconds(2)
-    /// Upload a shared snapshot after this many applied records (one node at a time), at
-    /// most once per ``sharedSnapshotInterval``.
+    /// Upload a shared snapshot after this many applied records, at most once per
+    /// ``sharedSnapshotInterval``: counted for the cluster, not for each node (a node does
+    /// not upload while the newest shared snapshot, whoever stored it, is fewer records
+    /// behind or younger), and one node at a time.
     public var sharedSnapshotEvery = 10_000
     public var sharedSnapshotInterval: Duration = .seconds(30)
     /// Write the local state file after this many applied records, at most once per

@@ -87,13 +87,14 @@ public actor ClusterWriter {
         underWay += 1
         defer { underWay -= 1 }
         let id = UUID()
-        if let halted = await applier.expect(id) {
+        let record = LoggedCommand(context: context, command: command)
+        let body = try coder.encode(record)
+        if let halted = await applier.expect(id, pending: ClusterApplier.PendingRecord(record: record, body: body)) {
             throw ClusterError(.incompatible, "this node stopped applying the log (\(halted)); writes are refused here")
         }
         let sequence: Int64
         do {
             guard case .up = link else { throw refusal() }
-            let body = try coder.encode(LoggedCommand(context: context, command: command))
             sequence = try await withCheckedThrowingContinuation { continuation in
                 queue.append(Queued(body: body, id: id, continuation: continuation))
                 if !appending {

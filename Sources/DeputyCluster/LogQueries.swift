@@ -129,6 +129,16 @@ extension PostgresConnection {
         return nil
     }
 
+    /// The sequence of the newest shared snapshot and how long ago it was stored, by the
+    /// server's clock (the clock that stamped it).
+    func newestSnapshotAge(logger: Logger) async throws -> (sequence: Int64, age: Duration)? {
+        let result = try await query("SELECT seq, (extract(epoch FROM now() - created) * 1000)::bigint FROM deputy_snapshot ORDER BY seq DESC LIMIT 1", logger: logger)
+        for try await (sequence, milliseconds) in result.decode((Int64, Int64).self) {
+            return (sequence, .milliseconds(milliseconds))
+        }
+        return nil
+    }
+
     /// The sequence of the newest shared snapshot.
     func newestSnapshotSequence(logger: Logger) async throws -> Int64? {
         for try await value in try await query("SELECT max(seq) FROM deputy_snapshot", logger: logger).decode(Int64?.self) { return value }
