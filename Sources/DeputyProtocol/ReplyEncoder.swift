@@ -22,16 +22,83 @@ public enum ReplyEncoder {
     /// - Returns: The number of bytes written.
     @discardableResult
     public static func write(_ record: ReplyRecord, into buffer: inout ByteBuffer) -> Int {
-        let start = buffer.writerIndex
-        buffer.writeInteger(WireByte.asterisk)
+        // One reservation for the whole line, then plain copies into it: writing piece by
+        // piece checked the buffer's capacity and uniqueness four times a field, a quarter
+        // of a `QUERY DELEGATES` answer's time. The bound is exact for bare values; a
+        // quoted value takes at most four bytes a byte (`\xHH`) and its two quotes.
+        var bound = 2
         for field in record.fields {
-            buffer.writeInteger(WireByte.space)
-            buffer.writeString(field.key)
-            buffer.writeInteger(WireByte.equals)
-            WireEscaping.writeValue(field.value, into: &buffer)
+            bound += 2 + field.key.utf8.count + 4 * field.value.utf8.count + 2
         }
-        buffer.writeInteger(WireByte.lineFeed)
-        return buffer.writerIndex - start
+        return buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
+            var cursor = Cursor(output)
+            cursor.put(WireByte.asterisk)
+            for field in record.fields {
+                cursor.put(WireByte.space)
+                cursor.put(field.key)
+                cursor.put(WireByte.equals)
+                cursor.putValue(field.value)
+            }
+            cursor.put(WireByte.lineFeed)
+            return cursor.offset
+        }
+    }
+
+    /// Writes into memory reserved for it, without bounds checks beyond the caller's bound.
+    private struct Cursor {
+        let base: UnsafeMutableRawPointer
+        let limit: Int
+        var offset = 0
+
+        init(_ output: UnsafeMutableRawBufferPointer) {
+            base = output.baseAddress!
+            limit = output.count
+        }
+
+        mutating func put(_ byte: UInt8) {
+            assert(offset < limit)
+            base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+            offset += 1
+        }
+
+        mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+            assert(offset + bytes.count <= limit)
+            guard let source = bytes.baseAddress else { return }
+            (base + offset).copyMemory(from: source, byteCount: bytes.count)
+            offset += bytes.count
+        }
+
+        mutating func put(_ string: String) {
+            var string = string
+            string.withUTF8 { put($0) }
+        }
+
+        /// A value bare when the grammar allows (``WireEscaping/isBareValue(_:)``), else
+        /// quoted as ``WireEscaping/writeQuoted(_:into:)`` writes it.
+        mutating func putValue(_ value: String) {
+            var value = value
+            value.withUTF8 { bytes in
+                if WireEscaping.isBareValue(bytes) {
+                    put(bytes)
+                } else {
+                    putQuoted(bytes)
+                }
+            }
+        }
+
+        private mutating func putQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
+            put(WireByte.quote)
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard WireByte.needsQuotedEscape(byte) else { continue }
+                put(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                WireEscaping.escape(byte) { put($0) }
+                runStart = index + 1
+            }
+            put(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            put(WireByte.quote)
+        }
     }
 
     /// Appends a status line, `OK`, `OK <text>` or `ERR <code> <text>`, and its LF.

@@ -89,6 +89,13 @@ enum WireEscaping {
     }
 
     private static func writeEscape(for byte: UInt8, into buffer: inout ByteBuffer) {
+        escape(byte) { buffer.writeInteger($0) }
+    }
+
+    /// Hands `put` each byte of `byte`'s escape: `\"`, `\\`, `\n`, `\r`, `\t`, `\0`, or
+    /// `\xHH` for any other control character.
+    @inline(__always)
+    static func escape(_ byte: UInt8, _ put: (UInt8) -> Void) {
         let escaped: UInt8
         switch byte {
         case WireByte.quote: escaped = WireByte.quote
@@ -100,14 +107,14 @@ enum WireEscaping {
         default:
             let digits: StaticString = "0123456789ABCDEF"
             digits.withUTF8Buffer { hex in
-                buffer.writeInteger(WireByte.backslash)
-                buffer.writeInteger(UInt8(ascii: "x"))
-                buffer.writeInteger(hex[Int(byte >> 4)])
-                buffer.writeInteger(hex[Int(byte & 0x0F)])
+                put(WireByte.backslash)
+                put(UInt8(ascii: "x"))
+                put(hex[Int(byte >> 4)])
+                put(hex[Int(byte & 0x0F)])
             }
             return
         }
-        buffer.writeInteger(WireByte.backslash)
-        buffer.writeInteger(escaped)
+        put(WireByte.backslash)
+        put(escaped)
     }
 }
