@@ -2,6 +2,7 @@ import HashTreeCollections
 import ArgumentParser
 import DeputyBenchData
 import DeputyCore
+import DeputyStore
 import Foundation
 
 /// Times building the directory and its main queries in process, on one core.
@@ -18,6 +19,7 @@ struct CoreBenchmark: ParsableCommand {
     @Option(help: "Times to run the whole set of queries (later rounds run on warm pages).") var rounds = 1
     @Option(help: "Time only the queries whose names start with this (for profiling one of them).") var only: String?
     @Flag(help: "Also build the directory by applying one command per entry, as an administrator would.") var viaCommands = false
+    @Option(help: "Also apply this many logged records (DELEGATE and UNDELEGATE in turn, as `load --workload writes` sends them) the way a cluster node follows the log: decoded from their bytes, applied, published every 8.") var logRecords = 0
 
     func run() throws {
         let dataset = BenchDataset(users: users, groups: groups, delegations: delegations)
@@ -32,6 +34,7 @@ struct CoreBenchmark: ParsableCommand {
         print("resident memory: \(ResidentMemory.current() / 1_048_576) MiB")
 
         if viaCommands { try buildViaCommands(contents: contents, now: dataset.now) }
+        if logRecords > 0 { try applyLogged(to: directory, now: dataset.now) }
 
         var random = BenchRandom(seed: 7)
         let logins = (0..<4096).map { _ in BenchDataset.user(random.below(users)) }
@@ -115,6 +118,42 @@ struct CoreBenchmark: ParsableCommand {
             throw ValidationError("building through commands lost entries: \(directory.delegations.count) delegations")
         }
         print(String(format: "build via %d commands (with audit log): %.3f s", directory.auditLog.count, elapsed.seconds))
+    }
+
+    /// What a cluster node spends on each record of the log: decoding its bytes, applying
+    /// it, and publishing the directory after each batch (8 records, the size of an append
+    /// under `scripts/cluster-bench`'s 50 writers), which releases the version before.
+    private func applyLogged(to start: Directory, now: Date) throws {
+        let coder = LoggedCommandCoder()
+        guard let superAdministrator = start.superAdministrator else { throw ValidationError("the dataset has no super administrator") }
+        let admin = EmailAddress("admin@\(BenchDataset.domain)")!
+        let context = CommandContext(actor: .user(superAdministrator), time: now)
+        let bodies = try (0..<logRecords).map { index -> [UInt8] in
+            let mailbox = EmailAddress(BenchDataset.user(1 + (index / 2 * 7_919) % (users - 1)))!
+            let command: Command = index % 2 == 0
+                ? .delegate(NewDelegation(mailbox: mailbox, delegate: admin, permissions: PermissionSet([.read, .sendAs])))
+                : .undelegate(mailbox: mailbox, delegate: admin)
+            return try coder.encode(LoggedCommand(context: context, command: command))
+        }
+        let decodeStart = ContinuousClock.now
+        var records: [LoggedCommand] = []
+        records.reserveCapacity(bodies.count)
+        for body in bodies { records.append(try coder.decode(body)) }
+        let decoding = ContinuousClock.now - decodeStart
+        let live = LiveDirectory(start)
+        var directory = start
+        var refused = 0
+        let applyStart = ContinuousClock.now
+        for (index, record) in records.enumerated() {
+            if case .failure = directory.apply(record.command, context: record.context) { refused += 1 }
+            if index % 8 == 7 { live.publish(directory) }
+        }
+        live.publish(directory)
+        let applying = ContinuousClock.now - applyStart
+        guard refused == 0 else { throw ValidationError("\(refused) of the logged records were refused") }
+        print(String(format: "logged records: decode %.2f µs, apply and publish %.2f µs a record (%d records, %.0f bytes each)",
+                     decoding.seconds * 1e6 / Double(logRecords), applying.seconds * 1e6 / Double(logRecords), logRecords,
+                     Double(bodies.reduce(0) { $0 + $1.count }) / Double(logRecords)))
     }
 
     private func measure(_ name: String, _ count: Int, _ body: (Int) -> Void) {
