@@ -44,7 +44,9 @@ public enum ReplyEncoder {
         }
     }
 
-    /// Writes into memory reserved for it, without bounds checks beyond the caller's bound.
+    /// Writes into memory reserved for it. Each write still checks the reserved length (one
+    /// comparison, not the buffer's capacity and uniqueness), so that a wrong bound stops
+    /// the process rather than writing past the reservation.
     private struct Cursor {
         let base: UnsafeMutableRawPointer
         let limit: Int
@@ -56,13 +58,13 @@ public enum ReplyEncoder {
         }
 
         mutating func put(_ byte: UInt8) {
-            assert(offset < limit)
+            precondition(offset < limit, "a reply record outgrew its reserved bound")
             base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
             offset += 1
         }
 
         mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-            assert(offset + bytes.count <= limit)
+            precondition(offset + bytes.count <= limit, "a reply record outgrew its reserved bound")
             guard let source = bytes.baseAddress else { return }
             (base + offset).copyMemory(from: source, byteCount: bytes.count)
             offset += bytes.count
