@@ -30,6 +30,13 @@ struct SharedSnapshotTests {
             }
             let queue = StorageIOQueue(label: "deputy.tests.snapshots")
             func upload(from index: Int, every: Int, interval: Duration) async throws {
+                // The upload before closes its connection, and so frees the snapshot lock,
+                // in a task of its own: an attempt that found the lock held would skip for
+                // that reason instead of the one under test.
+                let free = try await ClusterFixture.waitUntil {
+                    try await harness.pair.sqlOnPrimary("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == "0"
+                }
+                guard free else { throw SnapshotTestFailure.lockHeld }
                 let node = harness.nodes[index]
                 let connector = try PrimaryConnector(settings: node.settings, logger: ClusterFixture.logger)
                 let position = await node.applier.position
@@ -57,4 +64,5 @@ struct SharedSnapshotTests {
 
 private enum SnapshotTestFailure: Error {
     case refused(String)
+    case lockHeld
 }
