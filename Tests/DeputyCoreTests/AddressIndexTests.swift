@@ -24,13 +24,15 @@ struct AddressIndexTests {
         )
     }
 
-    /// Every address of the pool looked up as stored and in capitals, against the model;
-    /// one expectation per call, naming the first few addresses that disagree.
+    /// Every address of the pool looked up as stored, in capitals and as held inline,
+    /// against the model; one expectation per call, naming the first few addresses that
+    /// disagree.
     static func expectMatches(_ index: AddressIndex, _ model: [EmailAddress: AddressEntry], step: Int) {
         #expect(index.count == model.count, "step \(step)")
         let wrong = pool.filter { address in
             let expected = model[address]
             return index[AddressKey(address)] !== expected || index[AddressKey(lookup: address.value.uppercased())!] !== expected
+                || index.entry(at: InlineAddress(address)) !== expected
         }
         #expect(wrong.isEmpty, "step \(step): \(wrong.prefix(5))")
         #expect(Set(index.entries.map(\.key.text)) == Set(model.keys.map(\.value)), "step \(step)")
@@ -75,6 +77,7 @@ struct AddressIndexTests {
         #expect(index.count == held.count)
         for (position, address) in Self.pool.enumerated() {
             #expect((index[AddressKey(address)] != nil) == (position % 3 != 0), "\(address)")
+            #expect(index.entry(at: InlineAddress(address)) === index[AddressKey(address)], "\(address)")
         }
         #expect(AddressIndex()[AddressKey(Self.pool[0])] == nil)
     }

@@ -71,6 +71,13 @@ struct AddressIndex: Sendable {
         }
     }
 
+    /// The entry of `address`, held inline as entries hold their owners' and delegates'
+    /// logins: the same answer as the subscript, without making a key (a string) first.
+    func entry(at address: InlineAddress) -> AddressEntry? {
+        if changedDigests.mayContain(address.digest) { return map[AddressKey(address.address)] }
+        return table.entry(at: address)
+    }
+
     /// Every address with its entry, in no particular order.
     var entries: TreeDictionary<AddressKey, AddressEntry> { map }
 

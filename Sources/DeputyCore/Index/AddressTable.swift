@@ -59,6 +59,17 @@ final class AddressTable: Sendable {
         Self.find(key, in: slots, capacity: capacity).map { slots[$0].entry!.takeUnretainedValue() }
     }
 
+    /// The entry whose address is `address`, compared as held inline: no key is made.
+    func entry(at address: InlineAddress) -> AddressEntry? {
+        var index = Self.home(of: address.digest, capacity: capacity)
+        while let unmanaged = slots[index].entry {
+            // Alive: the index holding this table holds the entry (see the type's comment).
+            if slots[index].digest == address.digest, unmanaged.takeUnretainedValue().address == address { return unmanaged.takeUnretainedValue() }
+            index = (index &+ 1) & (capacity &- 1)
+        }
+        return nil
+    }
+
     /// A table of `map`, which is the map this table was made from with the addresses in
     /// `changed` added, replaced or removed: the slots copied, then only those addresses
     /// rewritten. The entries this table names must still be alive.
