@@ -53,7 +53,9 @@ extension Directory {
 
     /// The rights `user` holds on the mailbox `mailboxID`, a user's or a group's. A group's
     /// members hold no right on its mailbox by membership alone: only delegations give them.
-    func access(user: User, mailbox mailboxID: EntityID, at now: Date) -> MailboxAccess? {
+    /// `memberships` is the user's groups, nested ones included, when the caller has them
+    /// (``mailboxes(of:at:)`` asks about many mailboxes for one user).
+    func access(user: User, mailbox mailboxID: EntityID, at now: Date, memberships known: Set<EntityID>? = nil) -> MailboxAccess? {
         guard let address = users[mailboxID]?.address ?? groups[mailboxID]?.address else { return nil }
         if user.blocked {
             return MailboxAccess(mailbox: address, isOwner: false, permissions: .none, grants: [])
@@ -64,7 +66,7 @@ extension Directory {
         var grants: [MailboxAccess.Grant] = []
         var permissions = PermissionSet.none
         // Through nested groups too: a delegation to a group reaches everyone inside it.
-        let memberships = Set(effectiveGroups(ofUser: user.id))
+        let memberships = known ?? Set(effectiveGroups(ofUser: user.id))
         for delegation in indexes.delegationsByMailbox[mailboxID] ?? [] {
             guard delegation.isActive(at: now) else { continue }
             var viaGroup: EmailAddress?
@@ -163,15 +165,17 @@ extension Directory {
         guard !user.blocked else { return [] }
         var mailboxIDs: [EntityID] = []
         var seen: Set<EntityID> = [user.id]
+        let memberGroups = effectiveGroups(ofUser: user.id)
+        let memberships = Set(memberGroups)
         let received = (indexes.delegationsByDelegate[.user(user.id)] ?? [])
-            + effectiveGroups(ofUser: user.id).flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
+            + memberGroups.flatMap { indexes.delegationsByDelegate[.group($0)] ?? [] }
         for delegationID in received {
             guard let delegation = delegations[delegationID], seen.insert(delegation.mailbox).inserted else { continue }
             mailboxIDs.append(delegation.mailbox)
         }
         var result = [access(user: user, mailbox: user.id, at: now)!]
         for mailboxID in mailboxIDs {
-            guard let access = access(user: user, mailbox: mailboxID, at: now) else { continue }
+            guard let access = access(user: user, mailbox: mailboxID, at: now, memberships: memberships) else { continue }
             if access.permissions.contains(.read) { result.append(access) }
         }
         return result.sorted { ($0.isOwner ? 0 : 1, $0.mailbox) < ($1.isOwner ? 0 : 1, $1.mailbox) }
