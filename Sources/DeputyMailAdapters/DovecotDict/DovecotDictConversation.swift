@@ -20,11 +20,14 @@ struct DovecotDictConversation: MailAdapterConversation {
     private var greeted = false
     /// Open transactions, by id, with whether they tried to change anything.
     private var transactions: [String: Bool] = [:]
+    /// The directory's version, kept while no other is published.
+    private var reader: DirectoryReader
 
     init(environment: MailAdapterEnvironment, limits: MailAdapterLimits, logger: Logger) {
         self.environment = environment
         self.logger = logger
         self.lines = MailLineDecoder(maximumLength: limits.maximumRequestSize)
+        self.reader = DirectoryReader(environment.directory)
     }
 
     mutating func receive(_ input: inout ByteBuffer, into output: inout ByteBuffer) async throws(MailAdapterError) -> MailAdapterDisposition {
@@ -50,13 +53,13 @@ struct DovecotDictConversation: MailAdapterConversation {
             break
         case .lookup(let key):
             guard environment.isReady() else { return write(["Fdirectory not ready"], into: &output) }
-            let value = SharedMailboxMap.lookup(key, in: environment.directory.directory, at: environment.clock())
+            let value = SharedMailboxMap.lookup(key, in: reader.current().directory, at: environment.clock())
             write([value.map { "O" + DovecotTabEscaping.escape($0) } ?? "N"], into: &output)
             ServerMetrics.adapterLookup(value == nil ? .dovecotDictNotFound : .dovecotDictFound)
         case .iterate(let flags, let maximumRows, let path):
             guard environment.isReady() else { return write(["Fdirectory not ready"], into: &output) }
             let limit = maximumRows == 0 ? MailAdapterDefaults.dictMaximumIterationRows : min(maximumRows, MailAdapterDefaults.dictMaximumIterationRows)
-            let rows = SharedMailboxMap.iterate(path, flags: flags, limit: limit, in: environment.directory.directory, at: environment.clock())
+            let rows = SharedMailboxMap.iterate(path, flags: flags, limit: limit, in: reader.current().directory, at: environment.clock())
             let lines = rows.map { row in
                 "O" + DovecotTabEscaping.escape(row.key) + "\t" + (flags.contains(.noValue) ? "" : DovecotTabEscaping.escape(row.value))
             }

@@ -19,12 +19,15 @@ struct PolicyConversation: MailAdapterConversation {
     let recordsDelegatedSends: Bool
     /// The last delegated send recorded on this connection, by message instance.
     private var lastRecorded: (instance: String, login: String, sender: String)?
+    /// The directory's version, kept while no other is published.
+    private var reader: DirectoryReader
 
     init(environment: MailAdapterEnvironment, limits: MailAdapterLimits, recordsDelegatedSends: Bool = true, logger: Logger) {
         self.environment = environment
         self.recordsDelegatedSends = recordsDelegatedSends
         self.decoder = PolicyRequestDecoder(maximumBlockSize: limits.maximumRequestSize)
         self.logger = logger
+        self.reader = DirectoryReader(environment.directory)
     }
 
     mutating func receive(_ input: inout ByteBuffer, into output: inout ByteBuffer) async throws(MailAdapterError) -> MailAdapterDisposition {
@@ -38,7 +41,7 @@ struct PolicyConversation: MailAdapterConversation {
     mutating func answer(_ request: PolicyRequest) async -> PolicyAction {
         guard environment.isReady() else { return .deferIfPermit("4.3.0 directory not ready") }
         let now = environment.clock()
-        let decision = PolicyDecision.decide(request, in: environment.directory.directory, at: now)
+        let decision = PolicyDecision.decide(request, in: reader.current().directory, at: now)
         if recordsDelegatedSends, let send = decision.delegatedSend {
             let instance = request.instance ?? ""
             let key = (instance: instance, login: send.login.value, sender: send.sender.value)
