@@ -22,15 +22,12 @@ extension Directory {
     /// checks. Empty for an unknown address.
     public func holders(of address: String, permissions: [Permission] = Permission.allCases, at now: Date) -> [RightEntry] {
         guard let target = addressEntry(lookup: address) else { return [] }
-        let candidates = candidateUsers(for: target)
-        var seen: Set<EntityID> = []
         var entries: [RightEntry] = []
-        for candidate in candidates where seen.insert(candidate).inserted {
-            guard let user = users[candidate], !user.blocked, let login = indexes.addresses[AddressKey(user.address)] else { continue }
+        for candidate in candidates(for: target) {
             for permission in permissions {
-                let decision = sendDecision(userID: user.id, login: login, target: target, permission: permission, at: now)
+                let decision = sendDecision(userID: candidate.id, login: candidate.login, target: target, permission: permission, at: now)
                 if decision.allowed {
-                    entries.append(RightEntry(login: user.address, mailbox: target.primary, permission: permission, decision: decision))
+                    entries.append(RightEntry(login: candidate.login.primary, mailbox: target.primary, permission: permission, decision: decision))
                 }
             }
         }

@@ -142,63 +142,52 @@ extension Directory {
     /// ``sendAs(login:address:at:)``, so the two always agree.
     public func senders(of address: String, at now: Date) -> [SenderEntry] {
         guard let target = addressEntry(lookup: address) else { return [] }
-        var seen = SeenUsers()
         var entries: [SenderEntry] = []
-        // Each candidate through the full decision, from its login's entry. The owner's and
-        // each direct delegate's login are reached from the target's entry, which holds
-        // them inline: reading each user out of the map copied the whole user (every
-        // string and array in it reference-counted) and made a key to look its login up,
-        // most of a Postfix `senders` lookup's time. Group members are read as before.
-        func consider(_ id: EntityID, login: AddressEntry?) {
-            guard seen.insert(id), let login, case .user(id) = login.owner, !login.blocked else { return }
-            let decision = sendDecision(userID: id, login: login, target: target, permission: .sendAs, at: now)
-            if decision.allowed { entries.append(SenderEntry(login: login.primary, decision: decision)) }
+        for candidate in candidates(for: target) {
+            let decision = sendDecision(userID: candidate.id, login: candidate.login, target: target, permission: .sendAs, at: now)
+            if decision.allowed { entries.append(SenderEntry(login: candidate.login.primary, decision: decision)) }
         }
-        func considerMembers(of groupID: EntityID) {
+        return entries.sorted { $0.login < $1.login }
+    }
+
+    /// Everyone who might hold a right on `target`, each once, with their login's entry,
+    /// blocked users left out: the owner, the members of a group (through nested groups),
+    /// and every delegate of the mailbox (members of delegate groups included). The
+    /// reverse queries take each through the full decision.
+    ///
+    /// The owner's and each direct delegate's login are reached from the target's entry,
+    /// which holds them inline: reading each user out of the map copied the whole user
+    /// (every string and array in it reference-counted) and made a key to look its login
+    /// up, most of a Postfix `senders` lookup's time. Members of groups are read from the
+    /// map.
+    func candidates(for target: AddressEntry) -> [(id: EntityID, login: AddressEntry)] {
+        var seen = SeenUsers()
+        var candidates: [(id: EntityID, login: AddressEntry)] = []
+        func add(_ id: EntityID, login: AddressEntry?) {
+            guard seen.insert(id), let login, case .user(id) = login.owner, !login.blocked else { return }
+            candidates.append((id, login))
+        }
+        func addMembers(of groupID: EntityID) {
             for member in userMembers(of: groupID) {
-                consider(member, login: users[member].flatMap { indexes.addresses[AddressKey($0.address)] })
+                add(member, login: users[member].flatMap { indexes.addresses[AddressKey($0.address)] })
             }
         }
         switch target.owner {
         case .user(let id):
             // The target is the user's own primary address: its entry is the login's.
-            consider(id, login: target)
+            add(id, login: target)
         case .alias(let id):
-            consider(id, login: target.ownerLogin.flatMap { indexes.addresses.entry(at: $0) })
+            add(id, login: target.ownerLogin.flatMap { indexes.addresses.entry(at: $0) })
         case .group(let groupID):
-            considerMembers(of: groupID)
+            addMembers(of: groupID)
         }
         for grant in target.delegations {
             switch grant.delegation.delegate {
-            case .user(let id): consider(id, login: grant.delegateLogin.flatMap { indexes.addresses.entry(at: $0) })
-            case .group(let groupID): considerMembers(of: groupID)
+            case .user(let id): add(id, login: grant.delegateLogin.flatMap { indexes.addresses.entry(at: $0) })
+            case .group(let groupID): addMembers(of: groupID)
             }
         }
-        return entries.sorted { $0.login < $1.login }
-    }
-
-    /// Everyone who might hold a right on `target`, possibly repeated: the owner, the
-    /// members of a group (through nested groups), and every delegate of the mailbox
-    /// (members of delegate groups included). The reverse queries take each through the
-    /// full decision.
-    func candidateUsers(for target: AddressEntry) -> [EntityID] {
-        switch target.owner {
-        case .user(let id), .alias(let id):
-            [id] + delegateUsers(ofMailbox: id)
-        case .group(let groupID):
-            userMembers(of: groupID) + delegateUsers(ofMailbox: groupID)
-        }
-    }
-
-    /// The users a mailbox's delegations reach: direct delegates and the user members of
-    /// delegate groups, in the order of the delegations, possibly repeated.
-    func delegateUsers(ofMailbox id: EntityID) -> [EntityID] {
-        (indexes.delegationsByMailbox[id] ?? []).flatMap { delegation in
-            switch delegation.delegate {
-            case .user(let delegateID): [delegateID]
-            case .group(let groupID): userMembers(of: groupID)
-            }
-        }
+        return candidates
     }
 
     /// The users in a group, through nested groups too.
