@@ -22,16 +22,13 @@ public enum ReplyEncoder {
     /// - Returns: The number of bytes written.
     @discardableResult
     public static func write(_ record: ReplyRecord, into buffer: inout ByteBuffer) -> Int {
-        // One reservation for the whole line, then plain copies into it: writing piece by
-        // piece checked the buffer's capacity and uniqueness four times a field, a quarter
-        // of a `QUERY DELEGATES` answer's time. The bound is exact for bare values; a
-        // quoted value takes at most four bytes a byte (`\xHH`) and its two quotes.
+        // One reservation for the whole line, then plain copies into it (``WireCursor``).
         var bound = 2
         for field in record.fields {
-            bound += 2 + field.key.utf8.count + 4 * field.value.utf8.count + 2
+            bound += 2 + field.key.utf8.count + WireEscaping.bound(of: field.value)
         }
         return buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
-            var cursor = Cursor(output)
+            var cursor = WireCursor(output)
             cursor.put(WireByte.asterisk)
             for field in record.fields {
                 cursor.put(WireByte.space)
@@ -41,65 +38,6 @@ public enum ReplyEncoder {
             }
             cursor.put(WireByte.lineFeed)
             return cursor.offset
-        }
-    }
-
-    /// Writes into memory reserved for it. Each write still checks the reserved length (one
-    /// comparison, not the buffer's capacity and uniqueness), so that a wrong bound stops
-    /// the process rather than writing past the reservation.
-    private struct Cursor {
-        let base: UnsafeMutableRawPointer
-        let limit: Int
-        var offset = 0
-
-        init(_ output: UnsafeMutableRawBufferPointer) {
-            base = output.baseAddress!
-            limit = output.count
-        }
-
-        mutating func put(_ byte: UInt8) {
-            precondition(offset < limit, "a reply record outgrew its reserved bound")
-            base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
-            offset += 1
-        }
-
-        mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-            precondition(offset + bytes.count <= limit, "a reply record outgrew its reserved bound")
-            guard let source = bytes.baseAddress else { return }
-            (base + offset).copyMemory(from: source, byteCount: bytes.count)
-            offset += bytes.count
-        }
-
-        mutating func put(_ string: String) {
-            var string = string
-            string.withUTF8 { put($0) }
-        }
-
-        /// A value bare when the grammar allows (``WireEscaping/isBareValue(_:)``), else
-        /// quoted as ``WireEscaping/writeQuoted(_:into:)`` writes it.
-        mutating func putValue(_ value: String) {
-            var value = value
-            value.withUTF8 { bytes in
-                if WireEscaping.isBareValue(bytes) {
-                    put(bytes)
-                } else {
-                    putQuoted(bytes)
-                }
-            }
-        }
-
-        private mutating func putQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
-            put(WireByte.quote)
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard WireByte.needsQuotedEscape(byte) else { continue }
-                put(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                WireEscaping.escape(byte) { put($0) }
-                runStart = index + 1
-            }
-            put(UnsafeBufferPointer(rebasing: bytes[runStart...]))
-            put(WireByte.quote)
         }
     }
 

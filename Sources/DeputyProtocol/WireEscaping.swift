@@ -26,95 +26,38 @@ enum WireEscaping {
 
     // MARK: - Writers
 
+    /// The most bytes `value` can take on the wire: each byte escaped as `\xHH`, and two
+    /// quotes.
+    static func bound(of value: String) -> Int {
+        4 * value.utf8.count + 2
+    }
+
     /// Writes `value` bare if ``isBareValue(_:)`` allows it, else quoted.
     static func writeValue(_ value: String, into buffer: inout ByteBuffer) {
-        var value = value
-        value.withUTF8 { bytes in
-            if Self.isBareValue(bytes) {
-                buffer.writeBytes(UnsafeRawBufferPointer(bytes))
-            } else {
-                Self.writeQuoted(bytes, into: &buffer)
-            }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound(of: value)) { output in
+            var cursor = WireCursor(output)
+            cursor.putValue(value)
+            return cursor.offset
         }
     }
 
     /// Writes `value` bare if ``isBarePositional(_:)`` allows it, else quoted.
     static func writePositional(_ value: String, into buffer: inout ByteBuffer) {
-        var value = value
-        value.withUTF8 { bytes in
-            if Self.isBarePositional(bytes) {
-                buffer.writeBytes(UnsafeRawBufferPointer(bytes))
-            } else {
-                Self.writeQuoted(bytes, into: &buffer)
-            }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound(of: value)) { output in
+            var cursor = WireCursor(output)
+            cursor.putPositional(value)
+            return cursor.offset
         }
-    }
-
-    /// Writes `bytes` as a double-quoted string, escaping quotes, backslashes and controls.
-    static func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(WireByte.quote)
-        Self.writeEscaped(bytes, into: &buffer, escapingQuotes: true)
-        buffer.writeInteger(WireByte.quote)
     }
 
     /// Writes free status-line text: backslashes and control characters are escaped so the text
     /// stays on one line and round-trips; double quotes are left alone for readability.
     static func writeStatusText(_ text: String, into buffer: inout ByteBuffer) {
         var text = text
-        text.withUTF8 { bytes in
-            Self.writeEscaped(bytes, into: &buffer, escapingQuotes: false)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound(of: text)) { output in
+            var cursor = WireCursor(output)
+            text.withUTF8 { cursor.putEscaped($0, escapingQuotes: false) }
+            return cursor.offset
         }
-    }
-
-    private static func writeEscaped(
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        into buffer: inout ByteBuffer,
-        escapingQuotes: Bool
-    ) {
-        var runStart = 0
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            let mustEscape =
-                WireByte.isControl(byte) || byte == WireByte.backslash || (escapingQuotes && byte == WireByte.quote)
-            guard mustEscape else { continue }
-            if runStart < index {
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
-            }
-            Self.writeEscape(for: byte, into: &buffer)
-            runStart = index + 1
-        }
-        if runStart < bytes.count {
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart...]))
-        }
-    }
-
-    private static func writeEscape(for byte: UInt8, into buffer: inout ByteBuffer) {
-        escape(byte) { buffer.writeInteger($0) }
-    }
-
-    /// Hands `put` each byte of `byte`'s escape: `\"`, `\\`, `\n`, `\r`, `\t`, `\0`, or
-    /// `\xHH` for any other control character.
-    @inline(__always)
-    static func escape(_ byte: UInt8, _ put: (UInt8) -> Void) {
-        let escaped: UInt8
-        switch byte {
-        case WireByte.quote: escaped = WireByte.quote
-        case WireByte.backslash: escaped = WireByte.backslash
-        case WireByte.lineFeed: escaped = UInt8(ascii: "n")
-        case WireByte.carriageReturn: escaped = UInt8(ascii: "r")
-        case WireByte.tab: escaped = UInt8(ascii: "t")
-        case WireByte.nul: escaped = UInt8(ascii: "0")
-        default:
-            let digits: StaticString = "0123456789ABCDEF"
-            digits.withUTF8Buffer { hex in
-                put(WireByte.backslash)
-                put(UInt8(ascii: "x"))
-                put(hex[Int(byte >> 4)])
-                put(hex[Int(byte & 0x0F)])
-            }
-            return
-        }
-        put(WireByte.backslash)
-        put(escaped)
     }
 }
