@@ -61,13 +61,8 @@ final class AddressTable: Sendable {
 
     /// The entry whose address is `address`, compared as held inline: no key is made.
     func entry(at address: InlineAddress) -> AddressEntry? {
-        var index = Self.home(of: address.digest, capacity: capacity)
-        while let unmanaged = slots[index].entry {
-            // Alive: the index holding this table holds the entry (see the type's comment).
-            if slots[index].digest == address.digest, unmanaged.takeUnretainedValue().address == address { return unmanaged.takeUnretainedValue() }
-            index = (index &+ 1) & (capacity &- 1)
-        }
-        return nil
+        // Alive: the index holding this table holds the entry (see the type's comment).
+        Self.find(address.digest, in: slots, capacity: capacity) { $0.address == address }.map { slots[$0].entry!.takeUnretainedValue() }
     }
 
     /// A table of `map`, which is the map this table was made from with the addresses in
@@ -146,9 +141,17 @@ final class AddressTable: Sendable {
 
     @inline(__always)
     private static func find(_ key: AddressKey, in slots: UnsafeMutablePointer<Slot>, capacity: Int) -> Int? {
-        var index = home(of: key.digest, capacity: capacity)
+        find(key.digest, in: slots, capacity: capacity) { $0.address.matches(key) }
+    }
+
+    /// The slot of the entry with `digest` that `matches`, probing from the digest's home.
+    @inline(__always)
+    private static func find(
+        _ digest: UInt64, in slots: UnsafeMutablePointer<Slot>, capacity: Int, where matches: (AddressEntry) -> Bool
+    ) -> Int? {
+        var index = home(of: digest, capacity: capacity)
         while let unmanaged = slots[index].entry {
-            if slots[index].digest == key.digest, unmanaged.takeUnretainedValue().address.matches(key) { return index }
+            if slots[index].digest == digest, matches(unmanaged.takeUnretainedValue()) { return index }
             index = (index &+ 1) & (capacity &- 1)
         }
         return nil
