@@ -13,12 +13,10 @@ extension Session {
     /// The version of the directory to answer from, with the principal's rights in it:
     /// kept from one request to the next until another version is published.
     mutating func currentView(of principal: Principal) -> SessionView {
-        let live = environment.committer.live
-        let generation = live.generation
-        if let view, view.generation == generation, view.principal == principal { return view }
-        let version = live.version
+        let version = reader.current()
+        if let view, view.version === version, view.principal == principal { return view }
         let fresh = SessionView(
-            generation: generation, principal: principal, version: version,
+            principal: principal, version: version,
             authorization: Result { () throws(DirectoryError) in try version.directory.queryAuthorization(for: principal) }
         )
         view = fresh
@@ -169,8 +167,6 @@ extension Session {
 /// The version of the directory a session answers from, and its principal's query rights
 /// in that version.
 struct SessionView: Sendable {
-    /// The live directory's generation when the version was taken.
-    let generation: UInt64
     let principal: Principal
     let version: DirectoryVersion
     let authorization: Result<QueryAuthorization, DirectoryError>

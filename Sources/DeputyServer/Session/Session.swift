@@ -37,12 +37,15 @@ public struct Session: Sendable {
     var requestStarted = ContinuousClock.now
     /// Where this session counts its requests: its thread's shard of the statistics.
     var requestCounter = RequestCounter()
+    /// The directory's version queries answer from, kept while no other is published.
+    var reader: DirectoryReader
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
         self.environment = environment
         self.peer = peer
         self.logger = logger
+        self.reader = DirectoryReader(environment.committer.live)
     }
 
     /// Whether the session is bound.
