@@ -27,6 +27,8 @@ enum ClusterMetrics {
     static let appendTime = Timer(label: "deputy_cluster_append_seconds")
     /// Records per append.
     static let batchSize = Recorder(label: "deputy_cluster_batch_records", aggregate: true)
+    /// Records applied by one catch-up (one read of the log after a notification or a poll).
+    static let catchUpSize = Recorder(label: "deputy_cluster_catchup_records", aggregate: true)
     /// Writes refused at once because PostgreSQL was unreachable.
     static let refused = Counter(label: "deputy_cluster_writes_refused_total")
     /// Writes whose append's outcome was unknown when they were answered.

@@ -25,7 +25,7 @@ public struct LocalClusterState: Sendable {
     /// Writes `position`, replacing the previous file.
     func save(_ position: ClusterPosition, snapshot bytes: [UInt8]) throws {
         let header = "\(Self.magic) \(Self.version) \(position.sequence) \(HashChain.hex(position.digest)) \(HashChain.hex(HashChain.sha256(bytes)))\n"
-        try PortableSnapshot.write(Array(header.utf8) + bytes, to: path)
+        try PortableSnapshot.write(header: Array(header.utf8), bytes, to: path)
     }
 
     /// The saved position, `nil` when there is none; an error when the file is damaged.

@@ -21,6 +21,8 @@ struct CoreBenchmark: ParsableCommand {
     @Flag(help: "Also build the directory by applying one command per entry, as an administrator would.") var viaCommands = false
     @Option(help: "Also apply this many logged records (DELEGATE and UNDELEGATE in turn, as `load --workload writes` sends them) the way a cluster node follows the log: decoded from their bytes, applied, published every 8.") var logRecords = 0
 
+    @Option(help: "Also time this many snapshot saves of the directory as a cluster node writes its local state: encoded on one thread, then written with a header line, fsynced and renamed into place.") var snapshotSaves = 0
+
     func run() throws {
         let dataset = BenchDataset(users: users, groups: groups, delegations: delegations)
         let hash = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 1_000)).hash("bench")
@@ -35,6 +37,7 @@ struct CoreBenchmark: ParsableCommand {
 
         if viaCommands { try buildViaCommands(contents: contents, now: dataset.now) }
         if logRecords > 0 { try applyLogged(to: directory, now: dataset.now) }
+        if snapshotSaves > 0 { try saveSnapshots(of: directory) }
 
         var random = BenchRandom(seed: 7)
         let logins = (0..<4096).map { _ in BenchDataset.user(random.below(users)) }
@@ -156,6 +159,26 @@ struct CoreBenchmark: ParsableCommand {
                      Double(bodies.reduce(0) { $0 + $1.count }) / Double(logRecords)))
     }
 
+    /// What a snapshot save costs: the encoding on one thread, and the write (a header
+    /// line, then the bytes, fsynced and renamed into place), in wall and CPU time.
+    private func saveSnapshots(of directory: Directory) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-bench-snapshot-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: path + ".tmp")
+        }
+        for save in 1...snapshotSaves {
+            let (wallStart, cpuStart) = (ContinuousClock.now, ProcessCPU.seconds)
+            let bytes = try PortableSnapshot.encode(directory, parallel: false)
+            let (wallEncoded, cpuEncoded) = (ContinuousClock.now, ProcessCPU.seconds)
+            try PortableSnapshot.write(header: Array("deputy-bench snapshot \(save)\n".utf8), bytes, to: path)
+            let (wallEnd, cpuEnd) = (ContinuousClock.now, ProcessCPU.seconds)
+            print(String(format: "snapshot save %d: %.1f MB; encode %.3f s (CPU %.3f s), write %.3f s (CPU %.3f s)",
+                         save, Double(bytes.count) / 1e6, (wallEncoded - wallStart).seconds, cpuEncoded - cpuStart,
+                         (wallEnd - wallEncoded).seconds, cpuEnd - cpuEncoded))
+        }
+    }
+
     private func measure(_ name: String, _ count: Int, _ body: (Int) -> Void) {
         if let only, !name.hasPrefix(only) { return }
         for i in 0..<min(count, 10_000) { body(i) }
@@ -180,5 +203,14 @@ enum ResidentMemory {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * 4096
+    }
+}
+
+/// The CPU time this process has used, all threads.
+enum ProcessCPU {
+    static var seconds: Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

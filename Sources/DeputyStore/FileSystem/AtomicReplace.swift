@@ -25,6 +25,16 @@ enum AtomicReplace {
         _ path: String, with bytes: [UInt8], fileSystem: any StorageFileSystem, keepOpen: Bool = false,
         permissions: UInt16? = nil
     ) throws(Failure) -> StorageFileHandle? {
+        try replace(path, withParts: [bytes], fileSystem: fileSystem, keepOpen: keepOpen, permissions: permissions)
+    }
+
+    /// Replaces `path` with `parts`, one after the other: a header and a large body are
+    /// written without first being copied into one buffer.
+    @discardableResult
+    static func replace(
+        _ path: String, withParts parts: [[UInt8]], fileSystem: any StorageFileSystem, keepOpen: Bool = false,
+        permissions: UInt16? = nil
+    ) throws(Failure) -> StorageFileHandle? {
         let temporary = temporaryPath(for: path)
         let handle: StorageFileHandle
         do {
@@ -33,7 +43,7 @@ enum AtomicReplace {
             throw Failure(underlying: error, renamed: false)
         }
         do {
-            try fileSystem.write(bytes, to: handle)
+            for part in parts { try fileSystem.write(part, to: handle) }
             if let permissions { try fileSystem.setPermissions(temporary, permissions) }
             try fileSystem.sync(handle)
             try fileSystem.rename(temporary, to: path)

@@ -24,8 +24,14 @@ public enum PortableSnapshot {
 
     /// Replaces `path` with `bytes` (0600), atomically and durably.
     public static func write(_ bytes: [UInt8], to path: String, fileSystem: any StorageFileSystem = PosixFileSystem()) throws(StoreError) {
+        try write(header: [], bytes, to: path, fileSystem: fileSystem)
+    }
+
+    /// Replaces `path` with `header` followed by `bytes` (0600), atomically and durably,
+    /// without copying the two into one buffer first.
+    public static func write(header: [UInt8], _ bytes: [UInt8], to path: String, fileSystem: any StorageFileSystem = PosixFileSystem()) throws(StoreError) {
         do {
-            try AtomicReplace.replace(path, with: bytes, fileSystem: fileSystem)
+            try AtomicReplace.replace(path, withParts: header.isEmpty ? [bytes] : [header, bytes], fileSystem: fileSystem)
         } catch {
             throw StoreError.storage("writing \(path) failed", error.underlying)
         }

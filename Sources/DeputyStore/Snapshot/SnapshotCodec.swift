@@ -28,29 +28,37 @@ enum SnapshotCodec {
 
     /// The document's bytes. `parallel: false` encodes on the calling thread alone: the
     /// parallel chunks run on the threads Swift's tasks also run on, and a background save
-    /// must not take them all.
-    static func encode(_ document: SnapshotDocument, parallel: Bool = true) throws -> [UInt8] {
+    /// must not take them all. `extraCapacity` leaves room for bytes the caller appends.
+    ///
+    /// The lists are encoded in chunks, then the document is put together once, in a buffer
+    /// of its exact size: a large directory's snapshot is tens of megabytes, and growing it
+    /// piece by piece copied it several times over, into memory the kernel had to provide
+    /// afresh each time.
+    static func encode(_ document: SnapshotDocument, parallel: Bool = true, extraCapacity: Int = 0) throws -> [UInt8] {
         var skeleton = document
         skeleton.directory.users = []
         skeleton.directory.groups = []
         skeleton.directory.delegations = []
         skeleton.directory.auditLog = []
-        var bytes = try StorageJSONEncoder(expandedDepth: expandedDepth).encode(skeleton)
+        let bytes = try StorageJSONEncoder(expandedDepth: expandedDepth).encode(skeleton)
 
         let contents = document.directory
         let lists: [(key: String, count: Int)] = [
             ("auditLog", contents.auditLog.count), ("delegations", contents.delegations.count),
             ("groups", contents.groups.count), ("users", contents.users.count),
         ]
-        // Where each empty list sits in the skeleton, as `"users": []` at depth 2.
-        var holes: [(key: String, range: Range<Int>)] = []
-        for (key, _) in lists {
+        // Where each empty list sits in the skeleton, as `"users": []` at depth 2: the `[]`.
+        var holes: [(list: Int, range: Range<Int>)] = []
+        for (list, (key, _)) in lists.enumerated() {
             let pattern = Array("\n    \"\(key)\": []".utf8)
             guard let range = bytes.firstRange(of: pattern), bytes[range.upperBound...].firstRange(of: pattern) == nil else {
-                return try StorageJSONEncoder(expandedDepth: expandedDepth).encode(document)
+                var whole = try StorageJSONEncoder(expandedDepth: expandedDepth).encode(document)
+                whole.reserveCapacity(whole.count + extraCapacity)
+                return whole
             }
-            holes.append((key, (range.upperBound - 2)..<range.upperBound))
+            holes.append((list, (range.upperBound - 2)..<range.upperBound))
         }
+        holes.sort { $0.range.lowerBound < $1.range.lowerBound }
 
         let jobs = lists.enumerated().flatMap { list, entry in
             stride(from: 0, to: entry.count, by: chunkSize).map { (list: list, range: $0..<min($0 + chunkSize, entry.count)) }
@@ -64,14 +72,25 @@ enum SnapshotCodec {
             }
         }
         let chunks = parallel ? try Parallel.map(jobs, encodeJob) : try jobs.map(encodeJob)
-        // Fill the holes from the last, so that earlier offsets stay valid.
-        for (list, hole) in holes.enumerated().reversed() where lists[list].count > 0 {
-            var filled: [UInt8] = [UInt8(ascii: "[")]
-            for (job, chunk) in zip(jobs, chunks) where job.list == list { filled.append(contentsOf: chunk) }
-            filled.append(contentsOf: Array("\n    ]".utf8))
-            bytes.replaceSubrange(hole.range, with: filled)
+
+        // A non-empty list's `[]` becomes `[`, its chunks, then the list's closing line.
+        let open: [UInt8] = [UInt8(ascii: "[")]
+        let close = Array("\n    ]".utf8)
+        var size = bytes.count + extraCapacity
+        for chunk in chunks { size += chunk.count }
+        for hole in holes where lists[hole.list].count > 0 { size += open.count + close.count - hole.range.count }
+        var output: [UInt8] = []
+        output.reserveCapacity(size)
+        var copied = 0
+        for hole in holes where lists[hole.list].count > 0 {
+            output.append(contentsOf: bytes[copied..<hole.range.lowerBound])
+            output.append(contentsOf: open)
+            for (job, chunk) in zip(jobs, chunks) where job.list == hole.list { output.append(contentsOf: chunk) }
+            output.append(contentsOf: close)
+            copied = hole.range.upperBound
         }
-        return bytes
+        output.append(contentsOf: bytes[copied...])
+        return output
     }
 
     /// Elements `range` of `list` written by ``SnapshotListWriter``, each after its

@@ -20,7 +20,7 @@ enum SnapshotFile {
             sequence: contents.revision, savedAt: savedAt, directory: contents
         )
         do {
-            var bytes = try SnapshotCodec.encode(document, parallel: parallel)
+            var bytes = try SnapshotCodec.encode(document, parallel: parallel, extraCapacity: 1)
             bytes.append(UInt8(ascii: "\n"))
             return bytes
         } catch {
