@@ -222,6 +222,6 @@ extension Directory {
         indexes.delegationsByMailbox = maps.delegationsByMailbox
         indexes.delegationsByDelegate = maps.delegationsByDelegate
         indexes.delegationByPair = maps.delegationByPair
-        for record in contents.auditLog { auditLog.restore(record) }
+        auditLog = AuditLog(restoring: contents.auditLog)
     }
 }

@@ -1,53 +1,103 @@
 import Foundation
-import HashTreeCollections
 
 /// The audit log: every change and every refused change, in order.
 ///
-/// Records are kept in a persistent map by sequence number, so appending to a new version
-/// of the directory costs O(log n) and old versions keep their view.
+/// Records sit in fixed chunks that the directory's versions share (``AuditChunk``): the log
+/// only grows at its end, so appending to a new version of the directory costs the record
+/// alone, and older versions keep their view. (A persistent map keyed by sequence, as it
+/// once was, copied a path of nodes full of records for every append.)
 public struct AuditLog: Sendable {
-    private var records: TreeDictionary<UInt64, AuditRecord> = [:]
+    /// Full chunks, oldest first.
+    private var sealed: [AuditChunk] = []
+    /// The chunk being filled, and how many of its records belong to this version.
+    private var tail: AuditChunk?
+    private var tailCount = 0
     /// The sequence number of the newest record; 0 when empty.
     public private(set) var lastSequence: UInt64 = 0
 
     /// An empty log.
     public init() {}
 
+    /// The log holding `records` (read from storage), in sequence order; of two records
+    /// with one sequence number, the later in `records` stays.
+    init(restoring records: [AuditRecord]) {
+        var ordered = records
+        if !zip(records, records.dropFirst()).allSatisfy({ $0.sequence < $1.sequence }) {
+            // Stable, so that of two records with one sequence the later stays last.
+            ordered = records.enumerated().sorted { ($0.element.sequence, $0.offset) < ($1.element.sequence, $1.offset) }.map(\.element)
+            ordered = ordered.enumerated().filter { $0.offset + 1 == ordered.count || ordered[$0.offset + 1].sequence != $0.element.sequence }.map(\.element)
+        }
+        for record in ordered { push(record) }
+    }
+
     /// The number of records.
-    public var count: Int { records.count }
+    public var count: Int { sealed.count * AuditChunk.capacity + tailCount }
 
     /// The record with sequence number `sequence`.
-    public subscript(sequence: UInt64) -> AuditRecord? { records[sequence] }
+    public subscript(sequence: UInt64) -> AuditRecord? {
+        guard count > 0, sequence >= record(at: 0).sequence, sequence <= lastSequence else { return nil }
+        // Sequences run from the first without gaps, unless storage held them otherwise.
+        let guess = Int(sequence - record(at: 0).sequence)
+        if guess < count, record(at: guess).sequence == sequence { return record(at: guess) }
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if record(at: middle).sequence < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low < count && record(at: low).sequence == sequence ? record(at: low) : nil
+    }
+
+    /// The record at position `index` (0 is the oldest).
+    private func record(at index: Int) -> AuditRecord {
+        let chunk = index / AuditChunk.capacity
+        return (chunk < sealed.count ? sealed[chunk] : tail!)[index % AuditChunk.capacity]
+    }
 
     mutating func append(
         time: Date, actor: String, actorPrincipal: Principal, action: String, target: String,
         detail: String, outcome: AuditRecord.Outcome
     ) {
-        lastSequence += 1
-        records[lastSequence] = AuditRecord(
-            sequence: lastSequence, time: time, actor: actor, actorPrincipal: actorPrincipal, action: action,
+        push(AuditRecord(
+            sequence: lastSequence + 1, time: time, actor: actor, actorPrincipal: actorPrincipal, action: action,
             target: target, detail: detail, outcome: outcome
-        )
+        ))
     }
 
-    /// Restores a record read from storage.
-    mutating func restore(_ record: AuditRecord) {
-        records[record.sequence] = record
-        lastSequence = max(lastSequence, record.sequence)
+    /// Adds `record`, newer than every record held, at the end.
+    private mutating func push(_ record: AuditRecord) {
+        if tailCount == AuditChunk.capacity, let full = tail {
+            sealed.append(full)
+            tail = nil
+            tailCount = 0
+        }
+        let chunk = tail ?? AuditChunk()
+        if chunk.claim(tailCount, for: record) {
+            tail = chunk
+        } else {
+            // Another version grown from the same one took the slot: this version goes on
+            // in a chunk of its own.
+            let own = chunk.copy(first: tailCount)
+            let claimed = own.claim(tailCount, for: record)
+            precondition(claimed, "a new audit chunk has a free slot")
+            tail = own
+        }
+        tailCount += 1
+        lastSequence = record.sequence
     }
 
     /// Records matching `filter`, newest first, at most `limit` of them, looking at no more
     /// than `scanLimit` records so that one request can't hold a reader for long.
     public func search(_ filter: AuditFilter, limit: Int, scanLimit: Int = 1_000_000) -> [AuditRecord] {
         var found: [AuditRecord] = []
-        var sequence = lastSequence
+        var index = count - 1
         var scanned = 0
-        while sequence > 0, found.count < limit, scanned < scanLimit {
+        while index >= 0, found.count < limit, scanned < scanLimit {
             defer {
-                sequence -= 1
+                index -= 1
                 scanned += 1
             }
-            guard let record = records[sequence] else { continue }
+            let record = record(at: index)
             if let until = filter.until, record.time > until { continue }
             if let since = filter.since, record.time < since { continue }
             if let actor = filter.actor, record.actor != actor { continue }
@@ -60,7 +110,10 @@ public struct AuditLog: Sendable {
 
     /// Every record, oldest first.
     public var all: [AuditRecord] {
-        (1...max(lastSequence, 1)).compactMap { records[$0] }
+        var records: [AuditRecord] = []
+        records.reserveCapacity(count)
+        for index in 0..<count { records.append(record(at: index)) }
+        return records
     }
 }
 
