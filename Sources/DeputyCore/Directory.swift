@@ -93,7 +93,14 @@ public struct Directory: Sendable {
         of user: User, delegations: [Delegation], groups: [EntityID], groupAddresses: [EmailAddress],
         delegate: (EntityID) -> (address: EmailAddress, blocked: Bool)?
     ) -> [(AddressKey, AddressEntry)] {
-        let indexed = indexedDelegations(delegations, delegate: delegate)
+        addressEntries(of: user, indexed: indexedDelegations(delegations, delegate: delegate), groups: groups, groupAddresses: groupAddresses)
+    }
+
+    /// The address index's entries for `user`'s primary address and aliases, with its
+    /// delegations already in their indexed form.
+    static func addressEntries(
+        of user: User, indexed: [IndexedDelegation], groups: [EntityID], groupAddresses: [EmailAddress]
+    ) -> [(AddressKey, AddressEntry)] {
         let login = InlineAddress(user.address)
         var entries = [(AddressKey, AddressEntry)]()
         entries.reserveCapacity(1 + user.aliases.count)
@@ -133,6 +140,24 @@ public struct Directory: Sendable {
 
     /// Rewrites the address entries of the mailbox `id`, a user's or a group's, if it
     /// still exists.
+    /// Rewrites the address entries of the mailbox `id` after only its delegations changed:
+    /// the owner's groups and every unchanged delegation's indexed form (its delegate's login
+    /// and blocked flag, which ``reindexMailboxes(delegatedTo:)`` keeps current) are taken
+    /// from the entry as it is, rather than worked out again from the maps, which copies
+    /// each user it reads. The same entries ``reindexAddresses(ofUser:)`` would write.
+    mutating func reindexDelegations(ofMailbox id: EntityID) {
+        guard let user = users[id], let current = indexes.addresses[AddressKey(user.address)], current.owner == .user(id) else {
+            reindexAddresses(ofUser: id)
+            return
+        }
+        let indexed = (indexes.delegationsByMailbox[id] ?? []).map { delegation in
+            current.delegations.first { $0.delegation == delegation }
+                ?? Self.indexedDelegations([delegation]) { delegate in users[delegate].map { ($0.address, $0.blocked) } }[0]
+        }
+        let entries = Self.addressEntries(of: user, indexed: indexed, groups: current.groups, groupAddresses: current.groupAddresses)
+        for (key, entry) in entries { indexes.addresses[key] = entry }
+    }
+
     mutating func reindexAddresses(ofUser id: EntityID) {
         if let user = users[id] {
             indexAddresses(of: user)

@@ -7,7 +7,7 @@ extension Directory {
     mutating func insertDelegation(_ delegation: Delegation) {
         delegations[delegation.id] = delegation
         indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
-        reindexAddresses(ofUser: delegation.mailbox)
+        reindexDelegations(ofMailbox: delegation.mailbox)
         indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
         indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
     }
@@ -17,7 +17,7 @@ extension Directory {
         var remaining = indexes.delegationsByMailbox[delegation.mailbox] ?? []
         remaining.removeAll { $0.id == id }
         indexes.delegationsByMailbox[delegation.mailbox] = remaining.isEmpty ? nil : remaining
-        reindexAddresses(ofUser: delegation.mailbox)
+        reindexDelegations(ofMailbox: delegation.mailbox)
         indexes.delegationsByDelegate.removeID(id, from: delegation.delegate)
         indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = nil
         delegations[id] = nil
@@ -113,7 +113,7 @@ extension Directory {
                 list[position] = updated
                 indexes.delegationsByMailbox[mailbox] = list
             }
-            reindexAddresses(ofUser: mailbox)
+            reindexDelegations(ofMailbox: mailbox)
             return CommandResult(entity: existing, summary: "delegation of \(address) to \(new.delegate) changed to \(new.permissions)")
         }
         let delegation = Delegation(
