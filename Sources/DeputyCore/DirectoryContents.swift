@@ -155,7 +155,7 @@ extension Directory {
 
         var delegationsByMailbox: [EntityID: [Delegation]] = [:]
         var delegationsByDelegate: [Delegate: [EntityID]] = [:]
-        var delegationByPair = [DelegationPair: EntityID](minimumCapacity: contents.delegations.count)
+        var delegationPairs = Set<DelegationPair>(minimumCapacity: contents.delegations.count)
         for delegation in contents.delegations {
             try claim(delegation.id)
             guard userPositions[delegation.mailbox] != nil || groupPositions[delegation.mailbox] != nil else {
@@ -167,7 +167,7 @@ extension Directory {
             default: break
             }
             let pair = DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)
-            guard delegationByPair.updateValue(delegation.id, forKey: pair) == nil else {
+            guard delegationPairs.insert(pair).inserted else {
                 throw DirectoryContentsError(description: "delegation \(delegation.id) repeats another between the same mailbox and delegate")
             }
             delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
@@ -199,7 +199,7 @@ extension Directory {
                 for (key, entry) in entries { addresses[key] = entry }
             }
             return AddressIndex(TreeDictionary(addresses))
-        }, { [groupsByOwner, delegationsByDelegate, delegationByPair] in
+        }, { [groupsByOwner, delegationsByDelegate] in
             (
                 users: TreeDictionary(uniqueKeysWithValues: contents.users.lazy.map { ($0.id, $0) }),
                 groups: TreeDictionary(uniqueKeysWithValues: contents.groups.lazy.map { ($0.id, $0) }),
@@ -208,8 +208,7 @@ extension Directory {
                 groupsByMember: TreeDictionary(groupsByMemberSnapshot),
                 parentsByGroup: TreeDictionary(parentsSnapshot),
                 delegationsByMailbox: TreeDictionary(delegationsByMailboxSnapshot),
-                delegationsByDelegate: TreeDictionary(delegationsByDelegate),
-                delegationByPair: TreeDictionary(delegationByPair)
+                delegationsByDelegate: TreeDictionary(delegationsByDelegate)
             )
         })
         users = maps.users
@@ -221,7 +220,6 @@ extension Directory {
         indexes.parentsByGroup = maps.parentsByGroup
         indexes.delegationsByMailbox = maps.delegationsByMailbox
         indexes.delegationsByDelegate = maps.delegationsByDelegate
-        indexes.delegationByPair = maps.delegationByPair
         auditLog = AuditLog(restoring: contents.auditLog)
     }
 }

@@ -28,7 +28,15 @@ struct DirectoryContentsTests {
         twoSuperAdministrators.users[1].role = .superAdministrator
         var staleNextIdentity = good
         staleNextIdentity.nextIdentity = 2
-        for broken in [duplicateAddress, danglingDelegation, twoSuperAdministrators, staleNextIdentity] {
+        // A second delegation between the same mailbox and delegate, under an identity of its own.
+        var repeatedDelegation = good
+        let first = repeatedDelegation.delegations[0]
+        repeatedDelegation.delegations.append(Delegation(
+            id: EntityID(repeatedDelegation.nextIdentity), mailbox: first.mailbox, delegate: first.delegate,
+            permissions: first.permissions, grantedBy: first.grantedBy, grantedAt: first.grantedAt
+        ))
+        repeatedDelegation.nextIdentity += 1
+        for broken in [duplicateAddress, danglingDelegation, twoSuperAdministrators, staleNextIdentity, repeatedDelegation] {
             #expect(throws: DirectoryContentsError.self) { try Directory(contents: broken) }
         }
     }

@@ -9,7 +9,13 @@ extension Directory {
         indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
         reindexDelegations(ofMailbox: delegation.mailbox)
         indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
-        indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
+    }
+
+    /// The delegation of the mailbox `mailbox` to `delegate`, if there is one (there is at
+    /// most one): found in the mailbox's few delegations rather than kept in a map of its
+    /// own, which every delegation change would have to update as well.
+    func delegation(ofMailbox mailbox: EntityID, to delegate: Delegate) -> EntityID? {
+        indexes.delegationsByMailbox[mailbox]?.first { $0.delegate == delegate }?.id
     }
 
     mutating func removeDelegation(_ id: EntityID) {
@@ -19,7 +25,6 @@ extension Directory {
         indexes.delegationsByMailbox[delegation.mailbox] = remaining.isEmpty ? nil : remaining
         reindexDelegations(ofMailbox: delegation.mailbox)
         indexes.delegationsByDelegate.removeID(id, from: delegation.delegate)
-        indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = nil
         delegations[id] = nil
     }
 
@@ -101,8 +106,7 @@ extension Directory {
         guard !new.permissions.isEmpty else { throw .invalid("a delegation needs at least one permission") }
         if let expiry = new.expiresAt, expiry <= time { throw .invalid("the expiry time is in the past") }
 
-        let pair = DelegationPair(mailbox: mailbox, delegate: delegate)
-        if let existing = indexes.delegationByPair[pair] {
+        if let existing = delegation(ofMailbox: mailbox, to: delegate) {
             var updated = delegations[existing]!
             updated.permissions = new.permissions
             updated.expiresAt = new.expiresAt
@@ -139,7 +143,7 @@ extension Directory {
             if delegate != actor.userID.map(Delegate.user) {
                 try requireGroupManagement(group, actor: actor, action: "undelegating a group's mailbox")
             }
-            guard let id = indexes.delegationByPair[DelegationPair(mailbox: group.id, delegate: delegate)] else {
+            guard let id = delegation(ofMailbox: group.id, to: delegate) else {
                 throw .notFound("\(mailbox) is not delegated to \(address)")
             }
             removeDelegation(id)
@@ -153,7 +157,7 @@ extension Directory {
             }
             try actor.requireAuthority(over: owner, for: .undelegateMailbox)
         }
-        guard let id = indexes.delegationByPair[DelegationPair(mailbox: owner.id, delegate: delegate)] else {
+        guard let id = delegation(ofMailbox: owner.id, to: delegate) else {
             throw .notFound("\(mailbox) is not delegated to \(address)")
         }
         removeDelegation(id)

@@ -13,7 +13,9 @@ extension Directory {
         if rebuilt.serviceLogins != indexes.serviceLogins { problems.append("the service index disagrees with the entries") }
         if rebuilt.delegationsByMailbox.mapValues(Set.init) != indexes.delegationsByMailbox.mapValues(Set.init) { problems.append("the mailbox delegation index disagrees") }
         if normalized(rebuilt.delegationsByDelegate) != normalized(indexes.delegationsByDelegate) { problems.append("the delegate index disagrees") }
-        if rebuilt.delegationByPair != indexes.delegationByPair { problems.append("the delegation pair index disagrees") }
+        for (mailbox, list) in indexes.delegationsByMailbox where Set(list.map(\.delegate)).count != list.count {
+            problems.append("the mailbox \(mailbox) is delegated more than once to one delegate")
+        }
         if normalized(rebuilt.groupsByMember) != normalized(indexes.groupsByMember) { problems.append("the membership index disagrees") }
         if normalized(rebuilt.parentsByGroup) != normalized(indexes.parentsByGroup) { problems.append("the nested group index disagrees") }
         if normalized(rebuilt.groupsByOwner) != normalized(indexes.groupsByOwner) { problems.append("the group owner index disagrees") }
@@ -95,7 +97,6 @@ extension Directory {
         for delegation in delegations.values {
             scratch.indexes.delegationsByMailbox[delegation.mailbox, default: []].append(delegation)
             scratch.indexes.delegationsByDelegate.appendID(delegation.id, to: delegation.delegate)
-            scratch.indexes.delegationByPair[DelegationPair(mailbox: delegation.mailbox, delegate: delegation.delegate)] = delegation.id
         }
         for group in groups.values { scratch.indexAddress(of: group) }
         for user in users.values { scratch.indexAddresses(of: user) }

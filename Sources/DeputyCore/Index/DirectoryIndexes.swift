@@ -14,8 +14,6 @@ struct DirectoryIndexes: Sendable, Equatable {
     var delegationsByMailbox: TreeDictionary<EntityID, [Delegation]> = [:]
     /// Delegate to the delegations it receives.
     var delegationsByDelegate: TreeDictionary<Delegate, [EntityID]> = [:]
-    /// Mailbox and delegate to the delegation between them (at most one).
-    var delegationByPair: TreeDictionary<DelegationPair, EntityID> = [:]
     /// User to the groups they belong to directly.
     var groupsByMember: TreeDictionary<EntityID, [EntityID]> = [:]
     /// Group to the groups that contain it directly: walked upwards, with
