@@ -58,8 +58,7 @@ extension PostgresConnection {
 
     /// Appends `bodies` with `ids` in one transaction; each input's sequence, in order.
     func append(_ bodies: [[UInt8]], ids: [UUID], node: String, logger: Logger) async throws -> [Int64] {
-        let buffers = bodies.map { ByteBuffer(bytes: $0) }
-        for try await sequences in try await query("SELECT deputy_append(\(buffers), \(ids), \(node))", logger: logger).decode([Int64].self) {
+        for try await sequences in try await execute(AppendStatement(bodies: bodies.map { ByteBuffer(bytes: $0) }, ids: ids, node: node), logger: logger) {
             guard sequences.count == ids.count else { break }
             return sequences
         }
@@ -80,11 +79,7 @@ extension PostgresConnection {
     /// Up to `limit` rows after `sequence`, in order.
     func rows(after sequence: Int64, limit: Int, logger: Logger) async throws -> [LogRow] {
         var rows: [LogRow] = []
-        let result = try await query(
-            "SELECT seq, digest, body, request_id, extract(epoch FROM written)::float8 FROM deputy_log WHERE seq > \(sequence) ORDER BY seq LIMIT \(limit)",
-            logger: logger
-        )
-        for try await (seq, digest, body, id, written) in result.decode((Int64, ByteBuffer, ByteBuffer, UUID, Double).self) {
+        for try await (seq, digest, body, id, written) in try await execute(RowsAfterStatement(after: sequence, limit: Int64(limit)), logger: logger) {
             rows.append(LogRow(sequence: seq, digest: Array(buffer: digest), body: Array(buffer: body), requestID: id, written: Date(timeIntervalSince1970: written)))
         }
         return rows
@@ -174,4 +169,45 @@ extension PostgresConnection {
     func execute(_ sql: String, logger: Logger) async throws {
         try await query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
+}
+
+// The two statements every write runs, on every node: prepared once a connection, so that
+// PostgreSQL parses and plans them once rather than for each append and each catch-up.
+
+/// `deputy_append`: the records of one group commit.
+private struct AppendStatement: PostgresPreparedStatement {
+    static let sql = "SELECT deputy_append($1, $2, $3)"
+    typealias Row = [Int64]
+
+    let bodies: [ByteBuffer]
+    let ids: [UUID]
+    let node: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(bodies)
+        bindings.append(ids)
+        bindings.append(node)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// The rows after a sequence, in order: one catch-up's read.
+private struct RowsAfterStatement: PostgresPreparedStatement {
+    static let sql = "SELECT seq, digest, body, request_id, extract(epoch FROM written)::float8 FROM deputy_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+    typealias Row = (Int64, ByteBuffer, ByteBuffer, UUID, Double)
+
+    let after: Int64
+    let limit: Int64
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(after)
+        bindings.append(limit)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
