@@ -138,8 +138,6 @@ public struct Directory: Sendable {
         }
     }
 
-    /// Rewrites the address entries of the mailbox `id`, a user's or a group's, if it
-    /// still exists.
     /// Rewrites the address entries of the mailbox `id` after only its delegations changed:
     /// the owner's groups and every unchanged delegation's indexed form (its delegate's login
     /// and blocked flag, which ``reindexMailboxes(delegatedTo:)`` keeps current) are taken
@@ -158,6 +156,8 @@ public struct Directory: Sendable {
         for (key, entry) in entries { indexes.addresses[key] = entry }
     }
 
+    /// Rewrites the address entries of the mailbox `id`, a user's or a group's, if it
+    /// still exists.
     mutating func reindexAddresses(ofUser id: EntityID) {
         if let user = users[id] {
             indexAddresses(of: user)

@@ -194,9 +194,8 @@ final class AddressTable: Sendable {
 /// A directory that changes while its earlier version is still published makes a new table
 /// every few thousand changed addresses, and frees the one before soon after: 8 MiB for
 /// 100,000 users. Taken fresh from the system each time, every page of it was faulted in and
-/// zeroed before the copy overwrote it, several times the cost of the copy itself (most of a
-/// cluster node's cost of applying a record, averaged over the records). One spare costs one
-/// table's memory.
+/// zeroed before the copy overwrote it, several times the cost of the copy itself. One spare
+/// costs one table's memory.
 private enum SpareSlots {
     private struct Spare: @unchecked Sendable {
         // @unchecked: the memory belongs to no table while it is here, and moves out whole.
