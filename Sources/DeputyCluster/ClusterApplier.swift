@@ -264,7 +264,8 @@ public actor ClusterApplier {
     /// Applies every record after this node's position, in batches.
     func catchUp(_ connection: PostgresConnection, _ current: Int) async throws {
         let start = position.sequence
-        defer { ClusterMetrics.catchUpSize.record(position.sequence - start) }
+        // A reload from a shared snapshot may move the position by more, or back: counted as none.
+        defer { ClusterMetrics.catchUpSize.record(max(0, position.sequence - start)) }
         while haltReason == nil {
             let rows = try await connection.rows(after: position.sequence, limit: 1000, logger: logger)
             try requireCurrent(current)

@@ -148,9 +148,18 @@ public struct Directory: Sendable {
             reindexAddresses(ofUser: id)
             return
         }
+        // Both lists keep the mailbox's order (a change appends, removes or replaces one), so
+        // each delegation is looked for where the last match leaves off: one pass, not a
+        // search of the whole list for each.
+        let held = current.delegations
+        var next = 0
         let indexed = (indexes.delegationsByMailbox[id] ?? []).map { delegation in
-            current.delegations.first { $0.delegation == delegation }
-                ?? Self.indexedDelegations([delegation]) { delegate in users[delegate].map { ($0.address, $0.blocked) } }[0]
+            let found = next < held.count && held[next].delegation == delegation ? next : held.firstIndex { $0.delegation == delegation }
+            if let found {
+                next = found + 1
+                return held[found]
+            }
+            return Self.indexedDelegations([delegation]) { delegate in users[delegate].map { ($0.address, $0.blocked) } }[0]
         }
         let entries = Self.addressEntries(of: user, indexed: indexed, groups: current.groups, groupAddresses: current.groupAddresses)
         for (key, entry) in entries { indexes.addresses[key] = entry }

@@ -168,11 +168,11 @@ struct CoreBenchmark: ParsableCommand {
             try? FileManager.default.removeItem(atPath: path + ".tmp")
         }
         for save in 1...snapshotSaves {
-            let (wallStart, cpuStart) = (ContinuousClock.now, ProcessCPU.seconds)
+            let (wallStart, cpuStart) = (ContinuousClock.now, processCPUTime())
             let bytes = try PortableSnapshot.encode(directory, parallel: false)
-            let (wallEncoded, cpuEncoded) = (ContinuousClock.now, ProcessCPU.seconds)
+            let (wallEncoded, cpuEncoded) = (ContinuousClock.now, processCPUTime())
             try PortableSnapshot.write(header: Array("deputy-bench snapshot \(save)\n".utf8), bytes, to: path)
-            let (wallEnd, cpuEnd) = (ContinuousClock.now, ProcessCPU.seconds)
+            let (wallEnd, cpuEnd) = (ContinuousClock.now, processCPUTime())
             print(String(format: "snapshot save %d: %.1f MB; encode %.3f s (CPU %.3f s), write %.3f s (CPU %.3f s)",
                          save, Double(bytes.count) / 1e6, (wallEncoded - wallStart).seconds, cpuEncoded - cpuStart,
                          (wallEnd - wallEncoded).seconds, cpuEnd - cpuEncoded))
@@ -203,14 +203,5 @@ enum ResidentMemory {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * 4096
-    }
-}
-
-/// The CPU time this process has used, all threads.
-enum ProcessCPU {
-    static var seconds: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

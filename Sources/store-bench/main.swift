@@ -145,13 +145,6 @@ struct Timing {
     let cpu: Double
 }
 
-/// The CPU time the process has used so far, in seconds.
-func processCPUTime() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
-
 func measure<T>(_ body: () throws -> T) rethrows -> (T, Timing) {
     let start = ContinuousClock.now
     let cpu = processCPUTime()
