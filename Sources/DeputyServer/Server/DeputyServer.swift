@@ -112,7 +112,7 @@ public final class DeputyServer: Service, Sendable {
     }
 
     /// Sets up a connection's pipeline: TLS where it is the TLS listener, the idle timeout,
-    /// the line decoder, and its session.
+    /// and its session, which splits its lines itself.
     private func initializer(tls: Bool) -> @Sendable (any Channel) -> EventLoopFuture<any Channel> {
         { channel in
             let current = self.live.withLock { $0 }
@@ -129,7 +129,6 @@ public final class DeputyServer: Service, Sendable {
                 if let sslContext { try handlers.addHandler(NIOSSLServerHandler(context: sslContext)) }
                 try handlers.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(limits.idleTimeout * 1000))))
                 let limit = LineLengthLimit(limits.protocolLimits.maximumLineLengthBeforeAuthentication)
-                try handlers.addHandler(ByteToMessageHandler(LineFrameDecoder(limit: limit)))
                 try handlers.addHandler(SessionHandler(
                     shared: shared, lineLimit: limit, tls: sslContext != nil, connectionID: self.nextConnectionID.add(1, ordering: .relaxed).oldValue,
                     peer: channel.remoteAddress?.ipAddress ?? "local"

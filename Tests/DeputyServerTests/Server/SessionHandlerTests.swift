@@ -85,7 +85,6 @@ struct SessionHandlerTests {
         let reads = ReadCounter()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(reads)
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(limit: lineLimit)))
         try channel.pipeline.syncOperations.addHandler(SessionHandler(shared: shared, lineLimit: lineLimit, tls: tls, connectionID: 1, peer: "192.0.2.1"))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1)).wait()
         return Connection(channel: channel, waits: WaitQueue(waits), reads: reads)
@@ -161,6 +160,40 @@ struct SessionHandlerTests {
         try connection.send("PING\nQUIT\nPING\n")
         let written = try connection.written()
         #expect(written == "OK pong\nOK bye\n", "\(written.debugDescription)")
+        #expect(!connection.channel.isActive)
+    }
+    @Test("a line split over several reads is one request; a CR and its LF may arrive apart")
+    func splitLines() throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        try connection.send("PI")
+        try connection.send("NG\nPIN")
+        #expect(try connection.written() == "OK pong\n")
+        try connection.send("G\r")
+        #expect(try connection.written() == "", "a line is not answered before its end")
+        try connection.send("\nPING\n")
+        #expect(try connection.written() == "OK pong\nOK pong\n")
+    }
+
+    @Test("a line over the limit is answered after the lines before it, then the connection closes unread")
+    func overlongLine() throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        let limit = ServerLimits().protocolLimits.maximumLineLengthBeforeAuthentication
+        try connection.send("PING\n" + String(repeating: "x", count: limit + 1) + "\nPING\n")
+        let written = try connection.written()
+        #expect(written.hasPrefix("OK pong\nERR limit "), "\(written.debugDescription)")
+        #expect(written.components(separatedBy: "\n").count == 3, "nothing after the long line is answered: \(written.debugDescription)")
+        #expect(!connection.channel.isActive)
+    }
+
+    @Test("a last line without its end, when the client closes its side, is not a request")
+    func unterminatedLastLine() throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        try connection.send("PING\nQUIT")
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try connection.written() == "OK pong\n")
         #expect(!connection.channel.isActive)
     }
 }
