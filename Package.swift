@@ -41,9 +41,13 @@ let package = Package(
     targets: [
         // The directory: entities, rules, commands, queries, indexes, password hashing.
         // No networking and no files.
+        // The CPU's prefetch instruction, which Swift does not offer: the core's index
+        // lookups of one pipelined read start their memory loads together.
+        .target(name: "CDeputyPrefetch"),
         .target(
             name: "DeputyCore",
             dependencies: [
+                "CDeputyPrefetch",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

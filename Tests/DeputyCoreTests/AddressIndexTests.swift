@@ -111,4 +111,37 @@ struct AddressIndexTests {
         index = AddressIndex()
         #expect(index.count == 0)
     }
+    @Test("a lookahead hashes addresses as lookups do, and its hints name the entries the lookups find")
+    func lookahead() {
+        let ascii = Self.pool.filter { $0.value.utf8.allSatisfy { $0 < 0x80 } }
+        var lookahead = AddressLookahead()
+        for address in Self.pool.prefix(20) {
+            var text = address.value.uppercased()
+            text.withUTF8 { lookahead.add(UnsafeRawBufferPointer($0)) }
+        }
+        // Outside ASCII left out; in any case, the digest of the lookup key.
+        let expected = Self.pool.prefix(20).filter { ascii.contains($0) }.map { AddressKey(lookup: $0.value.uppercased())!.digest }
+        #expect(lookahead.digests == expected)
+        for address in ascii.prefix(40) {
+            var text = address.value
+            text.withUTF8 { lookahead.add(UnsafeRawBufferPointer($0)) }
+        }
+        #expect(lookahead.isFull && lookahead.count == AddressLookahead.capacity, "the rest are left out")
+        lookahead.removeAll()
+        #expect(lookahead.isEmpty)
+
+        let held = Self.pool.enumerated().filter { $0.offset % 3 != 0 }.map(\.element)
+        let map = Self.map(Dictionary(uniqueKeysWithValues: held.map { ($0, Self.entry($0, version: 1)) }))
+        let table = AddressTable(map)
+        for address in Self.pool {
+            let key = AddressKey(address)
+            #expect(table.prefetchEntry(of: key.digest)?.takeUnretainedValue() === table.entry(for: key), "\(address)")
+        }
+        // An address changed since the table was made is left to the map.
+        var index = AddressIndex(map)
+        let digests = held.prefix(10).map { AddressKey($0).digest } + Self.pool.prefix(1).map { AddressKey($0).digest }
+        #expect(index.prefetch(digests) == 10)
+        index[AddressKey(held[0])] = nil
+        #expect(index.prefetch(digests) == 9)
+    }
 }

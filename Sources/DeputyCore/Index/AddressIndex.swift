@@ -1,3 +1,4 @@
+import CDeputyPrefetch
 import HashTreeCollections
 
 /// Lowercase address to its index entry: the map every send-as check reads.
@@ -68,6 +69,33 @@ struct AddressIndex: Sendable {
                 changesSinceTable = 0
                 changedDigests = DigestFilter()
             }
+        }
+    }
+
+    /// Starts loading the memory that looking up each of `digests` reads: first every
+    /// lookup's slot, then every entry found, then the entries' delegations. Each stage
+    /// waits about one trip to memory for all of the lookups, where looking them up one
+    /// after another waits three for each. Digests changed since the table was made are
+    /// left to the map. Returns how many entries the table had for them.
+    @discardableResult
+    func prefetch(_ digests: [UInt64]) -> Int {
+        guard !digests.isEmpty else { return 0 }
+        for digest in digests where !changedDigests.mayContain(digest) {
+            table.prefetchSlot(of: digest)
+        }
+        return withUnsafeTemporaryAllocation(of: Unmanaged<AddressEntry>?.self, capacity: digests.count) { entries in
+            for (index, digest) in digests.enumerated() {
+                entries[index] = changedDigests.mayContain(digest) ? nil : table.prefetchEntry(of: digest)
+            }
+            var found = 0
+            for case let entry? in entries.prefix(digests.count) {
+                // Alive: the table's entries are (see ``AddressTable``); no reference taken.
+                entry._withUnsafeGuaranteedRef { entry in
+                    entry.delegations.withUnsafeBufferPointer { deputy_prefetch($0.baseAddress) }
+                }
+                found += 1
+            }
+            return found
         }
     }
 

@@ -1,3 +1,4 @@
+import CDeputyPrefetch
 import HashTreeCollections
 import Synchronization
 
@@ -65,6 +66,28 @@ final class AddressTable: Sendable {
     func entry(at address: InlineAddress) -> AddressEntry? {
         // Alive: the index holding this table holds the entry (see the type's comment).
         Self.find(address.digest, in: slots, capacity: capacity) { $0.address == address }.map { slots[$0].entry!.takeUnretainedValue() }
+    }
+
+    /// Starts loading the slot where a lookup of `digest` begins (``AddressLookahead``).
+    @inline(__always)
+    func prefetchSlot(of digest: UInt64) {
+        deputy_prefetch(slots + Self.home(of: digest, capacity: capacity))
+    }
+
+    /// Starts loading the entry a lookup of `digest` most likely finds, the first with that
+    /// digest on its probe path (its address is not compared: this is only a hint), and
+    /// returns it.
+    @inline(__always)
+    func prefetchEntry(of digest: UInt64) -> Unmanaged<AddressEntry>? {
+        var index = Self.home(of: digest, capacity: capacity)
+        while let entry = slots[index].entry {
+            if slots[index].digest == digest {
+                deputy_prefetch(entry.toOpaque())
+                return entry
+            }
+            index = (index &+ 1) & (capacity &- 1)
+        }
+        return nil
     }
 
     /// A table of `map`, which is the map this table was made from with the addresses in

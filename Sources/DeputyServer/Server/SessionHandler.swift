@@ -49,6 +49,8 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var splitting = false
     /// A line broke the limit: nothing after it is decoded.
     private var refusedStream = false
+    /// The lines of the read being answered; kept for its memory.
+    @exclusivity(unchecked) private var lines: [ByteBuffer] = []
     // Touched only on the connection's event loop, so the run-time exclusivity checks
     // Swift makes on every access to a class's properties (a measurable part of each
     // query) are left out for the three used per request.
@@ -125,19 +127,24 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !splitting else { return }
         splitting = true
         defer { splitting = false }
-        while !refusedStream {
-            let line: ByteBuffer?
+        // Every line the bytes hold first, so that their queries' lookups are announced
+        // together (``Session/prefetchQueries(_:)``); then each is answered in turn. A read
+        // that arrives while they are answered adds its lines after them.
+        var refusal: (any Error)?
+        repeat {
+            lines.removeAll(keepingCapacity: true)
             do {
-                line = try decoder.decode(buffer: &unread)
+                while let line = try decoder.decode(buffer: &unread) { lines.append(line) }
             } catch {
                 refusedStream = true
                 unread.moveReaderIndex(to: unread.writerIndex)
-                refuse(error, context: context)
-                return
+                refusal = error
             }
-            guard let line else { break }
-            perform(machine.lineDecoded(line), context: context)
-        }
+            if lines.count > 1, machine.phase == .ready { session.prefetchQueries(lines) }
+            for line in lines { perform(machine.lineDecoded(line), context: context) }
+        } while !lines.isEmpty && !refusedStream
+        lines.removeAll(keepingCapacity: true)
+        if let refusal { refuse(refusal, context: context) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -39,6 +39,8 @@ public struct Session: Sendable {
     var requestCounter = RequestCounter()
     /// The directory's version queries answer from, kept while no other is published.
     var reader: DirectoryReader
+    /// The addresses of the queries in the read being answered (``prefetchQueries(in:)``).
+    var lookahead = AddressLookahead()
 
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
