@@ -58,30 +58,33 @@ public enum VerbSyntax {
     /// Whether the session is authenticated is not checked here; see
     /// ``Entry/allowedBeforeAuthentication``.
     public static func check(_ request: RequestLine) -> Result<Entry, ProtocolError> {
-        guard let candidates = Self.entriesByVerb[request.verb] else {
-            return .failure(ProtocolError(.unknownVerb(request.verb)))
-        }
+        var recent = RecentEntries(capacity: 0)
+        return check(request, recent: &recent)
+    }
 
-        let entry: Entry
+    /// ``check(_:)``, looking first among the entries `recent` holds, and remembering there
+    /// the entry found: one connection's requests then touch only its own copies of the
+    /// table's entries, never the objects every connection's thread shares.
+    public static func check(_ request: RequestLine, recent: inout RecentEntries) -> Result<Entry, ProtocolError> {
         var positionalCount = 0
         var subverbKeyword: String? = nil
         for case .positional(let value) in request.arguments {
             if positionalCount == 0 { subverbKeyword = value }
             positionalCount += 1
         }
-        if candidates[0].subverb == nil {
-            entry = candidates[0]
+        let entry: Entry
+        if let known = recent.entry(verb: request.verb, subverbKeyword: subverbKeyword) {
+            entry = known
         } else {
-            guard let keyword = subverbKeyword else {
-                return .failure(ProtocolError(.missingSubverb(verb: request.verb, choices: candidates.compactMap(\.subverb))))
+            switch lookUp(request.verb, subverbKeyword: subverbKeyword) {
+            case .success(let found):
+                entry = found
+                recent.remember(found)
+            case .failure(let error):
+                return .failure(error)
             }
-            let uppercased = WireByte.asciiUppercased(keyword)
-            guard let match = candidates.first(where: { $0.subverb == uppercased }) else {
-                return .failure(ProtocolError(.unknownSubverb(verb: request.verb, subverb: keyword)))
-            }
-            entry = match
-            positionalCount -= 1
         }
+        if entry.subverb != nil { positionalCount -= 1 }
 
         guard positionalCount >= entry.minimumPositionals, positionalCount <= entry.maximumPositionals else {
             return .failure(ProtocolError(.wrongArity(synopsis: entry.synopsis)))
@@ -100,5 +103,57 @@ public enum VerbSyntax {
             return .failure(ProtocolError(.missingRequiredKey(key: key, synopsis: entry.synopsis)))
         }
         return .success(entry)
+    }
+
+    /// The table's entry for `verb` and the first positional argument, `subverbKeyword`.
+    private static func lookUp(_ verb: String, subverbKeyword: String?) -> Result<Entry, ProtocolError> {
+        guard let candidates = Self.entriesByVerb[verb] else {
+            return .failure(ProtocolError(.unknownVerb(verb)))
+        }
+        if candidates[0].subverb == nil { return .success(candidates[0]) }
+        guard let keyword = subverbKeyword else {
+            return .failure(ProtocolError(.missingSubverb(verb: verb, choices: candidates.compactMap(\.subverb))))
+        }
+        let uppercased = WireByte.asciiUppercased(keyword)
+        guard let match = candidates.first(where: { $0.subverb == uppercased }) else {
+            return .failure(ProtocolError(.unknownSubverb(verb: verb, subverb: keyword)))
+        }
+        return .success(match)
+    }
+
+    /// The entries one connection's requests matched lately, each a copy of its own
+    /// (``check(_:recent:)``).
+    ///
+    /// Every request finds its entry and passes it along; an entry of the shared table costs
+    /// a reference count on the same object from every thread, and the table's lookup hashes
+    /// the verb and counts references on the table itself. On many cores those writes to
+    /// shared memory cost more than answering. A connection uses few verbs: its own copies
+    /// of them, found by comparing a few short strings, touch nothing another thread does.
+    public struct RecentEntries: Sendable {
+        /// The entries, oldest first.
+        private var entries: [Entry] = []
+        private let capacity: Int
+
+        /// An empty set that keeps at most `capacity` entries.
+        public init(capacity: Int = 8) {
+            self.capacity = capacity
+            entries.reserveCapacity(capacity)
+        }
+
+        /// The kept entry for `verb` (uppercase) and `subverbKeyword` (any case), if any.
+        func entry(verb: String, subverbKeyword: String?) -> Entry? {
+            for entry in entries where entry.verb == verb {
+                guard let subverb = entry.subverb else { return entry }
+                if let keyword = subverbKeyword, WireByte.equalIgnoringASCIICase(keyword, subverb) { return entry }
+            }
+            return nil
+        }
+
+        /// Keeps a copy of `entry`, dropping the oldest when full.
+        mutating func remember(_ entry: Entry) {
+            guard capacity > 0 else { return }
+            if entries.count >= capacity { entries.removeFirst() }
+            entries.append(entry.privateCopy())
+        }
     }
 }

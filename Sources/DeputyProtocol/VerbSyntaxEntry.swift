@@ -31,8 +31,6 @@ extension VerbSyntax {
         /// The keys of the named arguments that must be present.
         public var requiredKeys: [String] { storage.requiredKeys }
 
-        private var decoder: Decoder { storage.decoder }
-
         /// Everything the entry holds, in one object: every request finds its entry and
         /// passes it along, and copying a struct of eight strings, arrays and a closure
         /// retained and released each of them per request.
@@ -47,12 +45,16 @@ extension VerbSyntax {
             let minimumPositionals: Int
             let requiredKeys: [String]
             let decoder: Decoder
+            /// Whether `revision=<n>` is accepted (``acceptingRevision()``): a flag rather
+            /// than a closure around ``decoder``, whose context every request would share.
+            let acceptsRevision: Bool
 
             init(
                 verb: String, subverb: String?, operands: [Operand], parameters: [Parameter], allowedBeforeAuthentication: Bool, summary: String,
-                decoder: @escaping Decoder
+                acceptsRevision: Bool = false, decoder: @escaping Decoder
             ) {
                 self.decoder = decoder
+                self.acceptsRevision = acceptsRevision
                 self.verb = verb
                 self.subverb = subverb
                 self.operands = operands
@@ -65,9 +67,36 @@ extension VerbSyntax {
                 self.synopsis = ([verb] + (subverb.map { [$0] } ?? []) + operands.map(\.synopsis) + parameters.map(\.synopsis))
                     .joined(separator: " ")
             }
+
+            /// A copy of `other` sharing no object with it that a request reads.
+            init(copying other: Storage) {
+                // `map` makes new array storage; strings are copied into new storage below.
+                verb = String(decoding: Array(other.verb.utf8), as: UTF8.self)
+                subverb = other.subverb.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+                operands = other.operands.map { $0 }
+                parameters = other.parameters.map { $0 }
+                summary = other.summary
+                allowedBeforeAuthentication = other.allowedBeforeAuthentication
+                synopsis = other.synopsis
+                minimumPositionals = other.minimumPositionals
+                requiredKeys = other.requiredKeys.map { $0 }
+                decoder = other.decoder
+                acceptsRevision = other.acceptsRevision
+            }
         }
 
         private let storage: Storage
+
+        private init(storage: Storage) {
+            self.storage = storage
+        }
+
+        /// The same entry in objects of its own: what a connection keeps for the verbs it
+        /// uses (``VerbSyntax/RecentEntries``), so that its requests count references only
+        /// on objects no other thread touches.
+        func privateCopy() -> Entry {
+            Entry(storage: Storage(copying: storage))
+        }
 
         init(
             verb: String,
@@ -97,24 +126,24 @@ extension VerbSyntax {
         /// typed request; fails when a value is not acceptable (an address that is not one,
         /// a role that does not exist).
         public func decode(_ line: RequestLine) throws(Request.DecodingError) -> Request {
-            try decoder(Request.Arguments(line, entry: self))
+            let arguments = Request.Arguments(line, entry: self)
+            let request = try storage.decoder(arguments)
+            guard storage.acceptsRevision, let text = arguments.named("revision") else { return request }
+            guard text.utf8.count <= 20, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let revision = UInt64(text) else {
+                throw Request.DecodingError(.syntax, "revision must be a number, the revision a change was answered with")
+            }
+            return .atRevision(revision, request)
         }
 
         /// The same entry, also accepting `revision=<n>`: the request is then answered once
         /// the server has reached that revision (``Request/atRevision(_:_:)``).
         func acceptingRevision() -> Entry {
-            let decoder = self.decoder
-            return Entry(
-                verb: verb, subverb: subverb, operands: operands, parameters: parameters + [.text("revision", "n")],
-                allowedBeforeAuthentication: allowedBeforeAuthentication, summary: summary
-            ) { arguments throws(Request.DecodingError) in
-                let request = try decoder(arguments)
-                guard let text = arguments.named("revision") else { return request }
-                guard text.utf8.count <= 20, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let revision = UInt64(text) else {
-                    throw Request.DecodingError(.syntax, "revision must be a number, the revision a change was answered with")
-                }
-                return .atRevision(revision, request)
-            }
+            Entry(
+                storage: Storage(
+                    verb: verb, subverb: subverb, operands: operands, parameters: parameters + [.text("revision", "n")],
+                    allowedBeforeAuthentication: allowedBeforeAuthentication, summary: summary, acceptsRevision: true, decoder: storage.decoder
+                )
+            )
         }
 
         // MARK: - Derived

@@ -108,6 +108,16 @@ enum WireByte {
         return String(decoding: string.utf8.map { Self.isLowercaseLetter($0) ? $0 & 0xDF : $0 }, as: UTF8.self)
     }
 
+    /// Whether `text` is `uppercase` (already uppercase ASCII) in any ASCII case, compared
+    /// without making a new string.
+    static func equalIgnoringASCIICase(_ text: String, _ uppercase: String) -> Bool {
+        var text = text.utf8.makeIterator()
+        for expected in uppercase.utf8 {
+            guard let byte = text.next(), (isLowercaseLetter(byte) ? byte & 0xDF : byte) == expected else { return false }
+        }
+        return text.next() == nil
+    }
+
     /// `text` if it is short and made only of key bytes, so it can be echoed in an error message
     /// without risk of reflecting secrets or control characters; otherwise `nil`.
     static func echoable(_ text: String, maximumLength: Int = 32) -> String? {

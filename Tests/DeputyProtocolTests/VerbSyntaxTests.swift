@@ -268,3 +268,40 @@ struct VerbSyntaxTests {
         #expect(try checkError("BIND x=y")?.kind == .wrongArity)
     }
 }
+
+/// A connection's own copies of the entries it used (``VerbSyntax/RecentEntries``) answer
+/// as the shared table does.
+@Suite("Recent verb entries")
+struct RecentEntriesTests {
+    /// What a check says about `line`: the entry's name and decoded request, or the error.
+    static func outcome(_ line: String, recent: inout VerbSyntax.RecentEntries) throws -> String {
+        guard let request = try RequestParser.parse(line) else { return "empty" }
+        switch VerbSyntax.check(request, recent: &recent) {
+        case .success(let entry):
+            let decoded = (try? entry.decode(request)).map { "\($0)" } ?? "undecodable"
+            return "\(entry.name) \(entry.synopsis) \(decoded)"
+        case .failure(let error):
+            return "error \(error.message)"
+        }
+    }
+
+    @Test("every line, valid or not, in any case and in any order, gets the table's answer from a connection's copies")
+    func sameAnswers() throws {
+        let wrong = [
+            "QUERY", "QUERY NOSUCH a@b", "query sendas a@example.org", "QUERY SENDAS a@example.org b@example.org extra",
+            "QUERY DELEGATES a@example.org revision=x", "query delegates A@example.org revision=12", "FROB", "ADD",
+            "QUERY SENDAS a@example.org b@example.org colour=red", "ping extra",
+        ]
+        let lines = VerbFixture.all.map(\.line) + VerbFixture.all.map { $0.line.lowercased() } + wrong
+        // A small capacity, so that entries are dropped and found again.
+        var recent = VerbSyntax.RecentEntries(capacity: 3)
+        for round in 0..<2 {
+            for line in round == 0 ? lines : lines.reversed() {
+                var none = VerbSyntax.RecentEntries(capacity: 0)
+                let expected = try Self.outcome(line, recent: &none)
+                #expect(try Self.outcome(line, recent: &recent) == expected, "\(line)")
+                #expect(try Self.outcome(line, recent: &recent) == expected, "again: \(line)")
+            }
+        }
+    }
+}

@@ -8,4 +8,10 @@ static inline void deputy_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 3);
 }
 
+/// As `deputy_prefetch`, for a line about to be written: an object whose reference count
+/// the reader will change.
+static inline void deputy_prefetch_for_write(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}
+
 #endif

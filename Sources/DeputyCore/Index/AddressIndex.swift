@@ -91,7 +91,8 @@ struct AddressIndex: Sendable {
             for case let entry? in entries.prefix(digests.count) {
                 // Alive: the table's entries are (see ``AddressTable``); no reference taken.
                 entry._withUnsafeGuaranteedRef { entry in
-                    entry.delegations.withUnsafeBufferPointer { deputy_prefetch($0.baseAddress) }
+                    // For writing: reading the delegations counts a reference to their storage.
+                    entry.delegations.withUnsafeBufferPointer { deputy_prefetch_for_write($0.baseAddress) }
                 }
                 found += 1
             }

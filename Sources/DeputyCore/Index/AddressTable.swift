@@ -82,7 +82,8 @@ final class AddressTable: Sendable {
         var index = Self.home(of: digest, capacity: capacity)
         while let entry = slots[index].entry {
             if slots[index].digest == digest {
-                deputy_prefetch(entry.toOpaque())
+                // For writing: the lookup counts a reference to the entry.
+                deputy_prefetch_for_write(entry.toOpaque())
                 return entry
             }
             index = (index &+ 1) & (capacity &- 1)
