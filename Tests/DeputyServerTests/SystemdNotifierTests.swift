@@ -133,12 +133,13 @@ struct NotifySocket {
         init(_ call: String) { description = "\(call): \(String(cString: strerror(errno)))" }
     }
 
-    /// Binds `address` and bounds every receive by five seconds, so a message that never
-    /// comes fails the test instead of hanging it.
+    /// Binds `address` and bounds every receive by thirty seconds, so a message that never
+    /// comes fails the test instead of hanging it. (Five were too few for a reload while the
+    /// rest of the suite's daemons kept both cores busy.)
     init(address: SystemdNotifier.Destination) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw Failure("socket") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         guard setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
             close(descriptor)
             throw Failure("setsockopt SO_RCVTIMEO")

@@ -65,12 +65,18 @@ extension Directory {
             // group before any delegation, which needs the login's groups.
             if target.groupSendAs, permission.isSending { return nil }
         }
-        for grant in target.delegations where grant.delegateLogin?.matches(login) == true {
-            let delegation = grant.delegation
-            guard !grant.delegateBlocked, delegation.isActive(at: now), permissions(delegation.permissions, allow: permission) else { return nil }
-            return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil))
+        // Read in place: iterating the array counts a reference on its storage, which every
+        // thread checking this address writes to.
+        return target.delegations.withUnsafeBufferPointer { grants -> SendDecision? in
+            for index in grants.indices where grants[index].delegateLogin?.matches(login) == true {
+                let delegation = grants[index].delegation
+                guard !grants[index].delegateBlocked, delegation.isActive(at: now), permissions(delegation.permissions, allow: permission) else {
+                    return nil
+                }
+                return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil))
+            }
+            return nil
         }
-        return nil
     }
 
     /// The decision for a login that exists and is not blocked (its address entry, which

@@ -30,6 +30,9 @@ public struct LevelControlledLogHandler: LogHandler {
     private var wrapped: any LogHandler
     private let control: LogLevelControl
 
+    /// The shared level's holder.
+    var levelControl: LogLevelControl { control }
+
     public init(_ wrapped: any LogHandler, control: LogLevelControl) {
         self.wrapped = wrapped
         self.control = control

@@ -12,14 +12,16 @@ extension Session {
     /// `MAILBOXES`), skipping `key=value` options; a line this misreads is only answered
     /// without a hint.
     mutating func prefetchQueries(_ lines: [ByteBuffer]) {
-        guard isAuthenticated else { return }
+        guard let principal else { return }
         lookahead.removeAll()
         for line in lines where !lookahead.isFull {
             line.withUnsafeReadableBytes { Self.announceAddress(ofQuery: $0, into: &lookahead) }
         }
         // A single lookup gains nothing from being announced.
         guard lookahead.count > 1 else { return }
-        reader.current().prefetch(lookahead)
+        // The view the queries will answer from, its version borrowed (see ``SessionView``).
+        refreshView(of: principal)
+        view.unsafelyUnwrapped.unmanagedVersion._withUnsafeGuaranteedRef { $0.prefetch(lookahead) }
     }
 
     /// Adds the looked-up address of `line` to `lookahead` when the line is a `QUERY`.

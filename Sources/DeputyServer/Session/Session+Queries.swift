@@ -6,21 +6,34 @@ extension Session {
     /// Every QUERY, answered from the version of the directory published when it arrives.
     mutating func query(_ query: Request.Query) -> Reply {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
-        let view = currentView(of: principal)
-        return answer(query, view: view)
+        refreshView(of: principal)
+        // The kept view, borrowed where it is: a copy would count a reference on the version
+        // every thread answers from.
+        return answer(query, view: view.unsafelyUnwrapped)
     }
 
     /// The version of the directory to answer from, with the principal's rights in it:
     /// kept from one request to the next until another version is published.
+    ///
+    /// While no version is published, a request reads one shared word (the generation)
+    /// rather than taking the version from the reader.
     mutating func currentView(of principal: Principal) -> SessionView {
+        refreshView(of: principal)
+        return view.unsafelyUnwrapped
+    }
+
+    /// Makes ``view`` the current version's view for `principal`.
+    mutating func refreshView(of principal: Principal) {
+        // The generation first: the version taken after it is at least as new, so a view
+        // is never kept past the generation it was made in.
+        let generation = reader.live.generation
+        if let view, view.generation == generation, view.principal == principal { return }
         let version = reader.current()
-        if let view, view.version === version, view.principal == principal { return view }
-        let fresh = SessionView(
-            principal: principal, version: version,
+        heldVersion = version
+        view = SessionView(
+            principal: principal, unmanagedVersion: .passUnretained(version), generation: generation,
             authorization: Result { () throws(DirectoryError) in try version.directory.queryAuthorization(for: principal) }
         )
-        view = fresh
-        return fresh
     }
 
     /// What a query needs the right to ask.
@@ -41,11 +54,19 @@ extension Session {
         }
     }
 
-    private func answer(_ query: Request.Query, view: SessionView) -> Reply {
-        let directory = view.version.directory
+    private func answer(_ query: Request.Query, view: borrowing SessionView) -> Reply {
+        let authorization = view.authorization
+        // The version borrowed, not counted (the session holds it): its reference count is
+        // shared by every thread answering from it.
+        return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
+            answer(query, directory: version.directory, authorization: authorization)
+        }
+    }
+
+    private func answer(_ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>) -> Reply {
         let now = environment.clock()
         do {
-            try view.authorization.get().authorize(Self.kind(of: query), in: directory)
+            try authorization.get().authorize(Self.kind(of: query), in: directory)
         } catch {
             return Self.reply(for: error)
         }
@@ -166,8 +187,21 @@ extension Session {
 
 /// The version of the directory a session answers from, and its principal's query rights
 /// in that version.
+///
+/// A value passed down to the query: the compiler then reads the directory in place. (As a
+/// class, each query copied the directory out of it, a reference count on each of its
+/// maps, which every thread's queries share.)
 struct SessionView: Sendable {
     let principal: Principal
-    let version: DirectoryVersion
+    /// The version, not counted by the view: ``Session/heldVersion`` holds it for as long as
+    /// the session keeps this view, so that copying the view counts no reference on an
+    /// object every thread shares.
+    let unmanagedVersion: Unmanaged<DirectoryVersion>
+    /// ``DeputyCore/LiveDirectory/generation`` when the view was made, at most the
+    /// version's own.
+    let generation: UInt64
     let authorization: Result<QueryAuthorization, DirectoryError>
+
+    /// The version, counted: for the requests that keep it beyond the view.
+    var version: DirectoryVersion { unmanagedVersion.takeUnretainedValue() }
 }

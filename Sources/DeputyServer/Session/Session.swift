@@ -30,6 +30,8 @@ public struct Session: Sendable {
     var factorVerifiedAt: Date?
     /// The version of the directory the last query was answered from.
     var view: SessionView?
+    /// The version ``view`` answers from, held here (the view does not count it).
+    var heldVersion: DirectoryVersion?
     /// The subject common name of the client's TLS certificate, when it presented one that
     /// chains to a trusted client authority (`--client-ca`).
     public var certificateName: String?
@@ -45,11 +47,17 @@ public struct Session: Sendable {
     /// This connection's own copies of the verb table's entries it used lately.
     var recentEntries = VerbSyntax.RecentEntries()
 
+    /// The daemon's log level, when the logger's handler follows one: read directly, without
+    /// a copy of the handler (which counts a reference on the shared level object), to tell
+    /// whether each request's debug line is wanted. The logger holds the object alive.
+    private let levelControl: Unmanaged<LogLevelControl>?
+
     /// A new, unauthenticated session with a client at `peer`.
     public init(environment: SessionEnvironment, peer: String, logger: Logger) {
         self.environment = environment
         self.peer = peer
         self.logger = logger
+        self.levelControl = (logger.handler as? LevelControlledLogHandler).map { .passUnretained($0.levelControl) }
         self.reader = DirectoryReader(environment.committer.live)
     }
 
@@ -225,7 +233,9 @@ public struct Session: Sendable {
 
     mutating func logRequest(_ name: String, _ reply: Reply) {
         let result = reply.status.isOK ? "ok" : reply.status.code
-        logger.debug("request", metadata: ["cmd.verb": "\(name)", "cmd.result": "\(result)"])
+        if levelControl?._withUnsafeGuaranteedRef({ $0.current <= .debug }) ?? true {
+            logger.debug("request", metadata: ["cmd.verb": "\(name)", "cmd.result": "\(result)"])
+        }
         requestCounter.record(verb: name, result: result, nanoseconds: Self.nanoseconds(since: requestStarted))
     }
 
