@@ -22,6 +22,14 @@ public enum ReplyEncoder {
     /// - Returns: The number of bytes written.
     @discardableResult
     public static func write(_ record: ReplyRecord, into buffer: inout ByteBuffer) -> Int {
+        if let wire = record.wire {
+            // Written by a ``ReplyRecord/Writer``: already the line, without `*` and its LF.
+            let start = buffer.writerIndex
+            buffer.writeInteger(WireByte.asterisk)
+            buffer.writeImmutableBuffer(wire)
+            buffer.writeInteger(WireByte.lineFeed)
+            return buffer.writerIndex - start
+        }
         // One reservation for the whole line, then plain copies into it (``WireCursor``).
         var bound = 2
         for field in record.fields {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One data line of a reply: an ordered list of `key=value` fields.
 ///
 /// ```
@@ -12,17 +14,65 @@
 /// record.append(key: "member", value: "staff@example.org")
 /// ```
 public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
-    /// The fields in wire order.
-    public var fields: [Field]
+    /// How the record holds its fields.
+    private enum Storage: Sendable {
+        /// As values.
+        case fields([Field])
+        /// As written by a ``Writer``: the line's bytes after `*` and before its LF.
+        case wire(ByteBuffer)
+    }
+
+    private var storage: Storage
+
+    /// The fields in wire order. A record made by a ``Writer`` reads them back from its
+    /// wire form on first use.
+    public var fields: [Field] {
+        get {
+            switch storage {
+            case .fields(let fields): fields
+            case .wire(let bytes): Self.fields(fromWire: bytes)
+            }
+        }
+        _modify {
+            var fields = self.fields
+            // Unshared while it is changed: no copy of the array per change.
+            storage = .fields([])
+            defer { storage = .fields(fields) }
+            yield &fields
+        }
+    }
 
     /// Creates an empty record.
     public init() {
-        self.fields = []
+        self.storage = .fields([])
     }
 
     /// Creates a record from already validated fields.
     public init(fields: [Field]) {
-        self.fields = fields
+        self.storage = .fields(fields)
+    }
+
+    /// The wire form, when a ``Writer`` made the record: ``ReplyEncoder`` copies it whole.
+    var wire: ByteBuffer? {
+        if case .wire(let bytes) = storage { return bytes }
+        return nil
+    }
+
+    public static func == (lhs: ReplyRecord, rhs: ReplyRecord) -> Bool {
+        lhs.fields == rhs.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(fields)
+    }
+
+    private static func fields(fromWire bytes: ByteBuffer) -> [Field] {
+        var line = ByteBuffer(integer: WireByte.asterisk)
+        line.writeImmutableBuffer(bytes)
+        guard case .record(let record)? = try? ReplyParser().parse(line) else {
+            preconditionFailure("a record's own wire form does not parse")
+        }
+        return record.fields
     }
 
     /// Creates a record from literal key/value pairs, in order.
@@ -30,7 +80,7 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
     /// Keys are part of the protocol vocabulary, so an invalid literal key is a programming
     /// error and traps.
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.fields = []
+        self.storage = .fields([])
         self.fields.reserveCapacity(elements.count)
         for (key, value) in elements {
             self.append(key: key, value: value)
@@ -53,6 +103,53 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
     /// Appends a field.
     public mutating func append(_ field: Field) {
         self.fields.append(field)
+    }
+
+    /// Writes a record's fields in their wire form as they are given, for the answers a
+    /// server sends by the thousand: one buffer, where a record of ``Field``s is an array
+    /// and two strings a field, each counted again as the encoder reads it, and the values
+    /// copied rather than referenced (a value is often the directory's own string, which
+    /// every thread answering would count).
+    ///
+    /// ```swift
+    /// var writer = ReplyRecord.Writer()
+    /// writer.append("mailbox", "boss@example.org")
+    /// writer.append("name", "The Boss")
+    /// let record = writer.record   // * mailbox=boss@example.org name="The Boss"
+    /// ```
+    public struct Writer {
+        private var bytes: ByteBuffer
+
+        /// A writer with room for `capacity` bytes before it grows.
+        public init(capacity: Int = 128) {
+            bytes = ByteBufferAllocator().buffer(capacity: capacity)
+        }
+
+        /// Appends `key=value`, the value bare or quoted as ``ReplyEncoder`` writes it.
+        ///
+        /// - Precondition: `key` matches `[A-Za-z0-9_-]+` (a key of the protocol's vocabulary).
+        public mutating func append(_ key: StaticString, _ value: String) {
+            key.withUTF8Buffer { key in
+                assert(!key.isEmpty && key.allSatisfy(WireByte.isKeyByte), "invalid reply record key")
+                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + key.count + WireEscaping.bound(of: value)) { output in
+                    var cursor = WireCursor(output)
+                    cursor.put(WireByte.space)
+                    cursor.put(key)
+                    cursor.put(WireByte.equals)
+                    cursor.putValue(value)
+                    return cursor.offset
+                }
+            }
+        }
+
+        /// The record written so far.
+        public var record: ReplyRecord {
+            ReplyRecord(storage: .wire(bytes))
+        }
+    }
+
+    private init(storage: Storage) {
+        self.storage = storage
     }
 
     // MARK: - Reading

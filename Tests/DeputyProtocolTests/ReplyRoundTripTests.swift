@@ -32,6 +32,48 @@ struct ReplyRoundTripTests {
         }
     }
 
+    @Test("2,000 random values written by a record writer encode as the same record of fields does, and read back")
+    func randomWriterValues() throws {
+        var generator = SeededGenerator(seed: 0x5EED_0717)
+        for _ in 0..<Self.stringCount {
+            let first = generator.nextAwkwardString()
+            let second = generator.nextAwkwardString()
+            var writer = ReplyRecord.Writer(capacity: 8)
+            writer.append("v", first)
+            writer.append("granted-by", second)
+            let written = writer.record
+            let fields: ReplyRecord = ["v": first, "granted-by": second]
+            var fromWriter = ByteBuffer()
+            var fromFields = ByteBuffer()
+            let count = ReplyEncoder.write(written, into: &fromWriter)
+            ReplyEncoder.write(fields, into: &fromFields)
+            #expect(fromWriter == fromFields)
+            #expect(count == fromWriter.readableBytes)
+            self.expectSingleLine(fromWriter)
+            // Read back from its wire form, the record is the one of fields.
+            #expect(written == fields)
+            #expect(written.fields.map(\.key) == ["v", "granted-by"])
+            #expect(written["granted-by"].map { Array($0.utf8) } == Array(second.utf8))
+        }
+    }
+
+    @Test("a written record changed through its fields encodes the change; an empty writer is a lone asterisk")
+    func writerRecordChanged() {
+        var writer = ReplyRecord.Writer()
+        writer.append("allowed", "yes")
+        writer.append("from", "Zoë Smith")
+        var record = writer.record
+        record.fields.insert(ReplyRecord.Field(key: "login", value: "ann@example.org")!, at: 0)
+        record.append(key: "grant", value: "7")
+        var buffer = ByteBuffer()
+        ReplyEncoder.write(record, into: &buffer)
+        #expect(String(buffer: buffer) == "* login=ann@example.org allowed=yes from=\"Zoë Smith\" grant=7\n")
+        var empty = ByteBuffer()
+        ReplyEncoder.write(ReplyRecord.Writer().record, into: &empty)
+        #expect(String(buffer: empty) == "*\n")
+        #expect(ReplyRecord.Writer().record == ReplyRecord())
+    }
+
     @Test("2,000 random texts round-trip exactly through status lines")
     func randomStatusText() throws {
         var generator = SeededGenerator(seed: 0x57A7_05)

@@ -91,21 +91,17 @@ extension Session {
             }
             return listing(mailboxes.map(Self.record(_:)), noun: "mailboxes")
         case .senders(let address):
-            return listing(directory.senders(of: address, at: now).map { entry in
-                var record = Self.record(entry.decision, directory: directory)
-                record.fields.insert(ReplyRecord.Field(key: "login", value: entry.login.value)!, at: 0)
-                return record
-            }, noun: "senders")
+            return listing(directory.senders(of: address, at: now).map { Self.record($0.decision, login: $0.login) }, noun: "senders")
         case .holders(let address, let permission):
             let permissions = permission.map { [$0] } ?? Permission.allCases
             return listing(directory.holders(of: address, permissions: permissions, at: now).map { entry in
-                Self.record(entry, leading: ("login", entry.login.value), directory: directory)
+                Self.record(entry, leading: "login", entry.login.value)
             }, noun: "holders")
         case .rights(let user):
             guard let rights = directory.rights(of: user, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))
             }
-            return listing(rights.map { Self.record($0, leading: ("mailbox", $0.mailbox.value), directory: directory) }, noun: "rights")
+            return listing(rights.map { Self.record($0, leading: "mailbox", $0.mailbox.value) }, noun: "rights")
         case .privileges(let user):
             guard let summary = directory.privileges(of: user) else {
                 return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))
