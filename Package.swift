@@ -39,11 +39,11 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
-        // The directory: entities, rules, commands, queries, indexes, password hashing.
-        // No networking and no files.
         // The CPU's prefetch instruction, which Swift does not offer: the core's index
         // lookups of one pipelined read start their memory loads together.
         .target(name: "CDeputyPrefetch"),
+        // The directory: entities, rules, commands, queries, indexes, password hashing.
+        // No networking and no files.
         .target(
             name: "DeputyCore",
             dependencies: [

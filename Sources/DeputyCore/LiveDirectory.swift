@@ -31,8 +31,14 @@ public final class LiveDirectory: Sendable {
     /// Makes `directory` the current version.
     public func publish(_ directory: Directory) {
         let version = DirectoryVersion(directory)
-        current.withLock { $0 = version }
-        published.add(1, ordering: .releasing)
+        current.withLock {
+            $0 = version
+            // Counted before the lock is let go: whoever sees this version through the lock
+            // then sees the new generation too. Counted after it, a session could find the
+            // version's revision through ``directory`` (a `revision=` query's check), then an
+            // unchanged generation, and answer the query from the version it kept before.
+            published.add(1, ordering: .releasing)
+        }
         let reached = waiters.withLock { $0.take(reaching: directory.revision) }
         for waiter in reached { finish(waiter, reached: true) }
     }

@@ -43,7 +43,9 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Splits the bytes read into lines.
     @exclusivity(unchecked) private var decoder: LineFrameDecoder
     /// Bytes read and not yet split into lines: at most part of one line between reads.
-    @exclusivity(unchecked) private var unread = ByteBuffer()
+    @exclusivity(unchecked) private var unread = SessionHandler.noBytes
+    /// An empty buffer, made once: ``unread`` between reads.
+    private static let noBytes = ByteBuffer()
     /// Lines are being taken from ``unread``: a read that arrives meanwhile (a handler
     /// before this one delivering on a re-entrant call) only adds its bytes.
     private var splitting = false
@@ -118,11 +120,11 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // The usual case, whole lines in each read: the lines are slices of the read.
             unread = bytes
         } else {
-            // The unread part of a line: copied once, with what continues it.
-            var joined = context.channel.allocator.buffer(capacity: unread.readableBytes + bytes.readableBytes)
-            joined.writeBuffer(&unread)
-            joined.writeBuffer(&bytes)
-            unread = joined
+            // Part of a line is left: the read continues it, appended in place (the buffer
+            // grows by doubling, so a line sent a byte at a time costs its length, not its
+            // square). The bytes already split off go first once they outweigh the rest.
+            if unread.readerIndex > unread.readableBytes { unread.discardReadBytes() }
+            unread.writeBuffer(&bytes)
         }
         guard !splitting else { return }
         splitting = true
@@ -144,6 +146,9 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             for line in lines { perform(machine.lineDecoded(line), context: context) }
         } while !lines.isEmpty && !refusedStream
         lines.removeAll(keepingCapacity: true)
+        // Nothing of the read is left to split: let go of its memory, which the channel's
+        // receive allocator can then give to the next read.
+        if unread.readableBytes == 0 { unread = Self.noBytes }
         if let refusal { refuse(refusal, context: context) }
     }
 

@@ -175,6 +175,25 @@ struct SessionHandlerTests {
         #expect(try connection.written() == "OK pong\nOK pong\n")
     }
 
+    @Test("pipelined lines cut at any byte, and a long line sent a byte at a time, are answered whole and in order")
+    func manySmallReads() throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        let pings = String(repeating: "PING\n", count: 200)
+        var rest = Substring(pings)
+        while !rest.isEmpty {
+            try connection.send(String(rest.prefix(7)))
+            rest = rest.dropFirst(7)
+        }
+        #expect(try connection.written() == String(repeating: "OK pong\n", count: 200))
+        let topic = String(repeating: "x", count: 4_000)
+        for byte in "HELP \(topic)\nPING\n" { try connection.send(String(byte)) }
+        let written = try connection.written()
+        #expect(written.hasPrefix("ERR "), "\(written.prefix(80))")
+        #expect(written.hasSuffix("\nOK pong\n"))
+        #expect(written.components(separatedBy: "\n").count == 3)
+    }
+
     @Test("a line over the limit is answered after the lines before it, then the connection closes unread")
     func overlongLine() throws {
         let connection = try Self.connect()
