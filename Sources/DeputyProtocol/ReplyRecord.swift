@@ -1,3 +1,5 @@
+import DeputyCore
+import Foundation
 import NIOCore
 
 /// One data line of a reply: an ordered list of `key=value` fields.
@@ -138,6 +140,25 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
                     cursor.put(WireByte.equals)
                     cursor.putValue(value)
                     return cursor.offset
+                }
+            }
+        }
+
+        /// Appends `key=<timestamp>`, written straight into the record as
+        /// ``DeputyCore/Timestamp/format(_:)`` writes it (always a bare value).
+        public mutating func append(_ key: StaticString, timestamp: Date) {
+            key.withUTF8Buffer { key in
+                assert(!key.isEmpty && key.allSatisfy(WireByte.isKeyByte), "invalid reply record key")
+                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + key.count + Timestamp.length) { output in
+                    var cursor = WireCursor(output)
+                    cursor.put(WireByte.space)
+                    cursor.put(key)
+                    cursor.put(WireByte.equals)
+                    let start = cursor.offset
+                    let written = Timestamp.write(
+                        timestamp, into: UnsafeMutableBufferPointer(rebasing: output.bindMemory(to: UInt8.self)[start..<(start + Timestamp.length)])
+                    )
+                    return start + written
                 }
             }
         }

@@ -1,4 +1,6 @@
+import DeputyCore
 import DeputyProtocol
+import Foundation
 import NIOCore
 import Testing
 
@@ -54,6 +56,24 @@ struct ReplyRoundTripTests {
             #expect(written == fields)
             #expect(written.fields.map(\.key) == ["v", "granted-by"])
             #expect(written["granted-by"].map { Array($0.utf8) } == Array(second.utf8))
+        }
+    }
+
+    @Test("a timestamp written into a record is the one Timestamp.format writes")
+    func writerTimestamps() {
+        var generator = SeededGenerator(seed: 0x7135)
+        let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1), Date(timeIntervalSince1970: 4_102_444_799.9)]
+            + (0..<500).map { _ in Date(timeIntervalSince1970: Double(Int64(generator.next() % 8_000_000_000)) - 2_000_000_000) }
+        for date in dates {
+            var writer = ReplyRecord.Writer(capacity: 4)
+            writer.append("granted-at", timestamp: date)
+            writer.append("active", "yes")
+            let expected: ReplyRecord = ["granted-at": Timestamp.format(date), "active": "yes"]
+            var written = ByteBuffer()
+            var fromFields = ByteBuffer()
+            ReplyEncoder.write(writer.record, into: &written)
+            ReplyEncoder.write(expected, into: &fromFields)
+            #expect(written == fromFields, "\(date)")
         }
     }
 

@@ -9,40 +9,50 @@ public enum Timestamp {
     /// timestamps from every event-loop thread, and the formatter takes a process-wide lock
     /// and shares its calendar's reference counts between them.
     public static func format(_ date: Date) -> String {
+        // Written straight into the string's storage, with no intermediate array.
+        String(unsafeUninitializedCapacity: length) { write(date, into: $0) }
+    }
+
+    /// The length of every timestamp ``format(_:)`` writes (years are clamped to four digits).
+    public static let length = 20
+
+    /// Writes `date` as ``format(_:)`` does into the first ``length`` bytes of `bytes` (a
+    /// reply record's buffer, say, rather than a string of its own); the bytes written.
+    ///
+    /// - Precondition: `bytes` holds at least ``length`` bytes.
+    @discardableResult
+    public static func write(_ date: Date, into bytes: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(bytes.count >= length, "a timestamp needs \(length) bytes")
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civil(fromDays: days)
-        // Always 20 bytes (years are clamped to four digits): written straight into the
-        // string's storage, with no intermediate array.
-        return String(unsafeUninitializedCapacity: 20) { bytes in
-            var index = 0
-            func put(_ value: Int, digits: Int) {
-                var rest = value
-                for position in stride(from: index + digits - 1, through: index, by: -1) {
-                    bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                index += digits
+        var index = 0
+        func put(_ value: Int, digits: Int) {
+            var rest = value
+            for position in stride(from: index + digits - 1, through: index, by: -1) {
+                bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
             }
-            func put(_ byte: UInt8) {
-                bytes[index] = byte
-                index += 1
-            }
-            put(Int(year), digits: 4)
-            put(UInt8(ascii: "-"))
-            put(month, digits: 2)
-            put(UInt8(ascii: "-"))
-            put(day, digits: 2)
-            put(UInt8(ascii: "T"))
-            put(secondOfDay / 3_600, digits: 2)
-            put(UInt8(ascii: ":"))
-            put(secondOfDay / 60 % 60, digits: 2)
-            put(UInt8(ascii: ":"))
-            put(secondOfDay % 60, digits: 2)
-            put(UInt8(ascii: "Z"))
-            return index
+            index += digits
         }
+        func put(_ byte: UInt8) {
+            bytes[index] = byte
+            index += 1
+        }
+        put(Int(year), digits: 4)
+        put(UInt8(ascii: "-"))
+        put(month, digits: 2)
+        put(UInt8(ascii: "-"))
+        put(day, digits: 2)
+        put(UInt8(ascii: "T"))
+        put(secondOfDay / 3_600, digits: 2)
+        put(UInt8(ascii: ":"))
+        put(secondOfDay / 60 % 60, digits: 2)
+        put(UInt8(ascii: ":"))
+        put(secondOfDay % 60, digits: 2)
+        put(UInt8(ascii: "Z"))
+        return index
     }
 
     /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's

@@ -68,8 +68,8 @@ extension Session {
         writer.append("kind", view.delegateIsGroup ? "group" : "user")
         writer.append("permissions", view.permissions.description)
         writer.append("granted-by", view.grantedBy)
-        writer.append("granted-at", Timestamp.format(view.grantedAt))
-        if let expiry = view.expiresAt { writer.append("expires", Timestamp.format(expiry)) }
+        writer.append("granted-at", timestamp: view.grantedAt)
+        if let expiry = view.expiresAt { writer.append("expires", timestamp: expiry) }
         writer.append("active", view.active ? "yes" : "no")
         return writer.record
     }
