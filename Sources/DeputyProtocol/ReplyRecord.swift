@@ -131,34 +131,27 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
         ///
         /// - Precondition: `key` matches `[A-Za-z0-9_-]+` (a key of the protocol's vocabulary).
         public mutating func append(_ key: StaticString, _ value: String) {
-            key.withUTF8Buffer { key in
-                assert(!key.isEmpty && key.allSatisfy(WireByte.isKeyByte), "invalid reply record key")
-                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + key.count + WireEscaping.bound(of: value)) { output in
-                    var cursor = WireCursor(output)
-                    cursor.put(WireByte.space)
-                    cursor.put(key)
-                    cursor.put(WireByte.equals)
-                    cursor.putValue(value)
-                    return cursor.offset
-                }
-            }
+            append(key, valueBound: WireEscaping.bound(of: value)) { cursor in cursor.putValue(value) }
         }
 
         /// Appends `key=<timestamp>`, written straight into the record as
         /// ``DeputyCore/Timestamp/format(_:)`` writes it (always a bare value).
         public mutating func append(_ key: StaticString, timestamp: Date) {
+            append(key, valueBound: Timestamp.length) { cursor in cursor.putTimestamp(timestamp) }
+        }
+
+        /// Writes ` key=` and then the value, which `writeValue` writes in at most
+        /// `valueBound` bytes.
+        private mutating func append(_ key: StaticString, valueBound: Int, _ writeValue: (inout WireCursor) -> Void) {
             key.withUTF8Buffer { key in
                 assert(!key.isEmpty && key.allSatisfy(WireByte.isKeyByte), "invalid reply record key")
-                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + key.count + Timestamp.length) { output in
+                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + key.count + valueBound) { output in
                     var cursor = WireCursor(output)
                     cursor.put(WireByte.space)
                     cursor.put(key)
                     cursor.put(WireByte.equals)
-                    let start = cursor.offset
-                    let written = Timestamp.write(
-                        timestamp, into: UnsafeMutableBufferPointer(rebasing: output.bindMemory(to: UInt8.self)[start..<(start + Timestamp.length)])
-                    )
-                    return start + written
+                    writeValue(&cursor)
+                    return cursor.offset
                 }
             }
         }

@@ -1,3 +1,6 @@
+import DeputyCore
+import Foundation
+
 /// Writes wire bytes into memory reserved for them: the one place values are escaped.
 ///
 /// A caller reserves a bound once (``WireEscaping/bound(of:)`` for each value) and writes
@@ -40,6 +43,13 @@ struct WireCursor {
         value.withUTF8 { bytes in
             if WireEscaping.isBareValue(bytes) { put(bytes) } else { putQuoted(bytes) }
         }
+    }
+
+    /// `date` as ``DeputyCore/Timestamp/format(_:)`` writes it: a bare value of
+    /// ``DeputyCore/Timestamp/length`` bytes.
+    mutating func putTimestamp(_ date: Date) {
+        precondition(offset + Timestamp.length <= limit, "wire bytes outgrew their reserved bound")
+        offset += Timestamp.write(date, into: UnsafeMutableBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: Timestamp.length))
     }
 
     /// `value` bare if ``WireEscaping/isBarePositional(_:)`` allows it, else quoted.

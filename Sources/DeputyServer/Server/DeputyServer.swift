@@ -128,9 +128,8 @@ public final class DeputyServer: Service, Sendable {
                 let handlers = channel.pipeline.syncOperations
                 if let sslContext { try handlers.addHandler(NIOSSLServerHandler(context: sslContext)) }
                 try handlers.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(limits.idleTimeout * 1000))))
-                let limit = LineLengthLimit(limits.protocolLimits.maximumLineLengthBeforeAuthentication)
                 try handlers.addHandler(SessionHandler(
-                    shared: shared, lineLimit: limit, tls: sslContext != nil, connectionID: self.nextConnectionID.add(1, ordering: .relaxed).oldValue,
+                    shared: shared, tls: sslContext != nil, connectionID: self.nextConnectionID.add(1, ordering: .relaxed).oldValue,
                     peer: channel.remoteAddress?.ipAddress ?? "local"
                 ))
                 return channel

@@ -38,9 +38,7 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let shared: Shared
-    /// The decoder's line limit, raised once the session is bound.
-    private let lineLimit: LineLengthLimit
-    /// Splits the bytes read into lines.
+    /// Splits the bytes read into lines; its limit is raised once the session is bound.
     @exclusivity(unchecked) private var decoder: LineFrameDecoder
     /// Bytes read and not yet split into lines: at most part of one line between reads.
     @exclusivity(unchecked) private var unread = SessionHandler.noBytes
@@ -62,10 +60,9 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var logger: Logger
     private var registered = false
 
-    init(shared: Shared, lineLimit: LineLengthLimit, tls: Bool, connectionID: Int, peer: String) {
+    init(shared: Shared, tls: Bool, connectionID: Int, peer: String) {
         self.shared = shared
-        self.lineLimit = lineLimit
-        self.decoder = LineFrameDecoder(limit: lineLimit)
+        self.decoder = LineFrameDecoder(maximumLineLength: shared.environment.limits.maximumLineLengthBeforeAuthentication)
         self.machine = ConnectionStateMachine(tls: tls, maximumPending: shared.environment.limits.maximumPendingRequests)
         var logger = shared.logger
         logger[metadataKey: "conn.id"] = "\(connectionID)"
@@ -187,7 +184,7 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let wasAuthenticated = session.isAuthenticated
         session.finish(request, result)
         if !wasAuthenticated, session.isAuthenticated {
-            lineLimit.maximumLineLength = shared.environment.limits.maximumLineLengthAfterAuthentication
+            decoder.maximumLineLength = shared.environment.limits.maximumLineLengthAfterAuthentication
         }
         _ = ReplyEncoder.write(result.reply, into: &replies)
         perform(action, context: context)

@@ -4,7 +4,7 @@ import DeputyProtocol
 /// How the directory's answers look on the wire. Field names are part of the protocol
 /// (protocol.md lists them); values never hold a password or a hash.
 extension Session {
-    static func record(_ decision: SendDecision, directory: Directory) -> ReplyRecord {
+    static func record(_ decision: SendDecision) -> ReplyRecord {
         var writer = ReplyRecord.Writer()
         write(decision, into: &writer)
         return writer.record

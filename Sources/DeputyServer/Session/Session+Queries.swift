@@ -72,9 +72,9 @@ extension Session {
         }
         switch query {
         case .sendAs(let login, let address):
-            return Reply(records: [Self.record(directory.sendAs(login: login, address: address, at: now), directory: directory)], status: .ok(text: nil))
+            return Reply(records: [Self.record(directory.sendAs(login: login, address: address, at: now))], status: .ok(text: nil))
         case .sendOnBehalf(let login, let address):
-            return Reply(records: [Self.record(directory.sendOnBehalf(login: login, address: address, at: now), directory: directory)], status: .ok(text: nil))
+            return Reply(records: [Self.record(directory.sendOnBehalf(login: login, address: address, at: now))], status: .ok(text: nil))
         case .access(let user, let mailbox):
             guard let access = directory.access(user: user, mailbox: mailbox, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no such user or mailbox"))

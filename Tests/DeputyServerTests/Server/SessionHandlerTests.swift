@@ -81,11 +81,10 @@ struct SessionHandlerTests {
         logger.logLevel = .critical
         let waits = SessionWaits()
         let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: ConnectionRegistry(), logger: logger, waits: waits)
-        let lineLimit = LineLengthLimit(limits.protocolLimits.maximumLineLengthBeforeAuthentication)
         let reads = ReadCounter()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(reads)
-        try channel.pipeline.syncOperations.addHandler(SessionHandler(shared: shared, lineLimit: lineLimit, tls: tls, connectionID: 1, peer: "192.0.2.1"))
+        try channel.pipeline.syncOperations.addHandler(SessionHandler(shared: shared, tls: tls, connectionID: 1, peer: "192.0.2.1"))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1)).wait()
         return Connection(channel: channel, waits: WaitQueue(waits), reads: reads)
     }
