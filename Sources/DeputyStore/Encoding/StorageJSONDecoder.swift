@@ -15,12 +15,20 @@ struct StorageJSONDecoder {
     }
 
     func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(Failure) -> T {
+        try decode(type, from: bytes, shortcut: { _ in nil })
+    }
+
+    /// Decodes `type` from `bytes`, first through `shortcut`, which reads the parsed
+    /// document's tokens itself and returns `nil` for any document it does not handle; those
+    /// are decoded through `Codable`.
+    func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], shortcut: (JSONTape) -> T?) throws(Failure) -> T {
         let tape: JSONTape
         do {
             tape = try JSONTape(bytes)
         } catch {
             throw Failure(offset: error.offset, reason: error.reason)
         }
+        if let value = shortcut(tape) { return value }
         do {
             return try JSONValueDecoder(document: JSONDocument(tape: tape), index: 0).decodeValue(type)
         } catch let error as LocatedError {

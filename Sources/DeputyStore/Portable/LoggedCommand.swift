@@ -42,14 +42,14 @@ public struct LoggedCommandCoder: Sendable {
     public func encode(_ record: LoggedCommand) throws(StoreError) -> [UInt8] {
         let body: [UInt8]
         do {
-            body = try StorageJSONEncoder().encode(record)
+            body = try CommandRecordWriter.encode(record) ?? StorageJSONEncoder().encode(record)
         } catch {
             throw StoreError(.unstorable, "the command cannot be logged: \(error)")
         }
         guard body.count <= StorageLimits.maximumRecordLength else {
             throw StoreError(.unstorable, "the command is too large to log (\(body.count) bytes; the limit is \(StorageLimits.maximumRecordLength))")
         }
-        guard (try? StorageJSONDecoder().decode(LoggedCommand.self, from: body)) == record else {
+        guard (try? Self.decode(body)) == record else {
             throw StoreError(.unstorable, "the command does not read back from the log as written, so other nodes could apply something else; it was not applied")
         }
         return body
@@ -58,9 +58,15 @@ public struct LoggedCommandCoder: Sendable {
     /// The record in `body`; the error names the byte offset where it stopped making sense.
     public func decode(_ body: [UInt8]) throws(StoreError) -> LoggedCommand {
         do {
-            return try StorageJSONDecoder().decode(LoggedCommand.self, from: body)
+            return try Self.decode(body)
         } catch {
             throw StoreError(.corruptJournal, "a logged command does not parse at byte \(error.offset): \(error.reason)", offset: error.offset)
         }
+    }
+
+    /// The record in `body`: the commonest commands read straight from the document's
+    /// tokens (``TapeCommandReader``), any other through `Codable`.
+    private static func decode(_ body: [UInt8]) throws(StorageJSONDecoder.Failure) -> LoggedCommand {
+        try StorageJSONDecoder().decode(LoggedCommand.self, from: body) { TapeCommandReader($0).loggedCommand(at: 0) }
     }
 }

@@ -1,0 +1,115 @@
+import DeputyCore
+import Foundation
+
+/// Writes the records ``TapeCommandReader`` reads (the commonest commands) straight into
+/// JSON, byte for byte as ``StorageJSONEncoder`` writes them through `Codable`, whose generic
+/// containers cost most of an encoding. Returns `nil` for a record it does not handle (and
+/// for a date outside what the encoder can write), which is then encoded through `Codable`.
+///
+/// The bytes must be the encoder's own: a node that checks a record reads it back, and the
+/// tests compare both encodings of random records.
+struct CommandRecordWriter {
+    private let output = JSONOutput(expandedDepth: 0, capacity: 256)
+
+    /// The bytes of `record`, or `nil`.
+    static func encode(_ record: LoggedCommand) -> [UInt8]? {
+        let writer = CommandRecordWriter()
+        guard writer.command(record.command) else { return nil }
+        writer.raw(#","context":"#)
+        writer.context(record.context)
+        writer.raw(#","rules":"#)
+        writer.output.writeInteger(record.rules)
+        writer.raw("}")
+        return writer.finished
+    }
+
+    /// The bytes of `record`, or `nil`.
+    static func encode(_ record: JournalRecord) -> [UInt8]? {
+        let writer = CommandRecordWriter()
+        guard writer.command(record.command) else { return nil }
+        writer.raw(#","context":"#)
+        writer.context(record.context)
+        writer.raw(#","sequence":"#)
+        writer.output.writeInteger(record.sequence)
+        writer.raw(#","time":"#)
+        writer.output.writeDate(record.time)
+        writer.raw("}")
+        return writer.finished
+    }
+
+    private var finished: [UInt8]? {
+        output.failure == nil ? output.bytes : nil
+    }
+
+    /// Opens the record and writes its command, keys in order; false for a command this
+    /// writer leaves to `Codable`.
+    private func command(_ command: Command) -> Bool {
+        switch command {
+        case .delegate(let new):
+            raw(#"{"command":{"delegate":{"_0":{"delegate":"#)
+            output.writeString(new.delegate.value)
+            if let expiry = new.expiresAt {
+                raw(#","expiresAt":"#)
+                output.writeDate(expiry)
+            }
+            raw(#","mailbox":"#)
+            output.writeString(new.mailbox.value)
+            raw(#","permissions":["#)
+            var first = true
+            for permission in new.permissions {
+                if !first { raw(",") }
+                first = false
+                output.writeString(permission.rawValue)
+            }
+            raw("]}}}")
+        case .undelegate(let mailbox, let delegate):
+            raw(#"{"command":{"undelegate":{"delegate":"#)
+            output.writeString(delegate.value)
+            raw(#","mailbox":"#)
+            output.writeString(mailbox.value)
+            raw("}}")
+        case .recordDelegatedSend(let login, let sender, let delegation, nil):
+            raw(#"{"command":{"recordDelegatedSend":{"delegation":"#)
+            output.writeInteger(delegation.rawValue)
+            raw(#","login":"#)
+            output.writeString(login.value)
+            raw(#","sender":"#)
+            output.writeString(sender.value)
+            raw("}}")
+        default:
+            return false
+        }
+        return true
+    }
+
+    private func context(_ context: CommandContext) {
+        raw(#"{"actor":"#)
+        switch context.actor {
+        case .user(let id):
+            raw(#"{"user":{"_0":"#)
+            output.writeInteger(id.rawValue)
+            raw("}}")
+        case .service(let id):
+            raw(#"{"service":{"_0":"#)
+            output.writeInteger(id.rawValue)
+            raw("}}")
+        case .system:
+            raw(#"{"system":{}}"#)
+        }
+        if let verified = context.factorVerifiedAt {
+            raw(#","factorVerifiedAt":"#)
+            output.writeDate(verified)
+        }
+        if let reauthenticated = context.reauthenticatedAt {
+            raw(#","reauthenticatedAt":"#)
+            output.writeDate(reauthenticated)
+        }
+        raw(#","time":"#)
+        output.writeDate(context.time)
+        raw("}")
+    }
+
+    private func raw(_ text: StaticString) {
+        output.bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}
