@@ -48,8 +48,43 @@ struct TapeCommandReaderTests {
         )
     }
 
+    private static let hashes = [PasswordHash.none, PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 1_000)).hash("secret")]
+
+    private func text(_ random: inout SimulatedRandom, _ choices: [String]) -> String {
+        choices[Int(random.next() % UInt64(choices.count))]
+    }
+
     /// A command of a kind the reader handles.
     func command(_ random: inout SimulatedRandom) -> Command {
+        switch random.next() % 8 {
+        case 3:
+            let details = DelegatedSendDetails(
+                permission: random.next() % 2 == 0 ? .sendAs : .sendOnBehalf,
+                queueID: random.next() % 2 == 0 ? text(&random, ["4XyZ0", "B7C2F1A"]) : nil,
+                messageID: random.next() % 2 == 0 ? text(&random, ["<m1@acme.test>", "<\"quoted\"@x>"]) : nil,
+                path: text(&random, ["policy", "milter"])
+            )
+            return .recordDelegatedSend(login: address(&random), sender: address(&random), delegation: EntityID(random.next() % 1_000), details: details)
+        case 4:
+            let attempt = LoginAttempt(
+                login: text(&random, ["alice@acme.test", "nobody", "Ünïcode@acme.test"]), source: text(&random, ["192.0.2.7", "2001:db8::1", "local"]),
+                via: text(&random, ["bind", "dovecot-auth"]), locked: random.next() % 2 == 0 ? text(&random, ["login", "source"]) : nil
+            )
+            return random.next() % 2 == 0 ? .recordLoginFailure(attempt) : .recordLockout(attempt)
+        case 5:
+            return .setPassword(address(&random), Self.hashes[Int(random.next() % 2)])
+        case 6:
+            let aliases = (0..<(random.next() % 3)).map { _ in address(&random) }
+            return .addUser(NewUser(
+                address: address(&random), displayName: text(&random, ["Alice", "Bob \"B\" Smith", "Zoë"]), passwordHash: Self.hashes[Int(random.next() % 2)],
+                aliases: aliases, recoveryAddress: random.next() % 2 == 0 ? address(&random) : nil, policy: random.next() % 2 == 0 ? "standard" : nil
+            ))
+        default:
+            return commandOfTheFirstKinds(&random)
+        }
+    }
+
+    private func commandOfTheFirstKinds(_ random: inout SimulatedRandom) -> Command {
         switch random.next() % 3 {
         case 0:
             let permissions = PermissionSet(Permission.allCases.filter { _ in random.next() % 2 == 0 })
@@ -99,9 +134,6 @@ struct TapeCommandReaderTests {
             let journal = JournalRecordCoder()
             #expect(try journal.decode(journal.encode(journaled)) == journaled)
         }
-        // Details are left to Codable, which keeps their texts as stored.
-        let withDetails = LoggedCommand(context: context, command: commands[2])
-        #expect(reader(try StorageJSONEncoder().encode(withDetails))?.loggedCommand(at: 0) == nil)
     }
 
     @Test("documents in any other shape are left to Codable: reordered, extra or repeated keys, nulls, escapes, other values")
@@ -129,6 +161,15 @@ struct TapeCommandReaderTests {
             #"{"command":{"undelegate":{"delegate":"b@acme.test"}},"context":{"actor":{"user":{"_0":2}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
             #"{"command":{"undelegate":{"delegate":"b@acme.test","mailbox":"a@acme.test"},"delegate":{}},"context":{"actor":{"user":{"_0":2}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
             #"{"command":{"recordDelegatedSend":{"delegation":9,"login":"b@acme.test","sender":"a@acme.test","details":null}},"context":{"actor":{"service":{"_0":3}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
+            // Texts the initializers of details and login attempts would clean, which
+            // Codable keeps as stored.
+            #"{"command":{"recordDelegatedSend":{"delegation":9,"details":{"path":"po licy","permission":"sendas"},"login":"b@acme.test","sender":"a@acme.test"}},"context":{"actor":{"system":{}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
+            #"{"command":{"recordDelegatedSend":{"delegation":9,"details":{"path":"policy","permission":"sendas","queueID":""},"login":"b@acme.test","sender":"a@acme.test"}},"context":{"actor":{"system":{}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
+            #"{"command":{"recordLoginFailure":{"_0":{"login":"x\u0001y","source":"192.0.2.7","via":"bind"}}},"context":{"actor":{"system":{}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
+            // A password hash that does not parse, and a user without aliases.
+            #"{"command":{"setPassword":{"_0":"a@acme.test","_1":"plain"}},"context":{"actor":{"user":{"_0":2}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
+            #"{"command":{"addUser":{"_0":{"address":"a@acme.test","displayName":"A","passwordHash":"!"}}},"context":{"actor":{"user":{"_0":2}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
+            #"{"command":{"addUser":{"_0":{"address":"a@acme.test","aliases":["A@Acme.Test"],"displayName":"A","passwordHash":"!","policy":null}}},"context":{"actor":{"user":{"_0":2}},"time":"2026-11-23T10:15:00Z"},"rules":1}"#,
             // A key spelled with an escape.
             #"{"command":{"undelegate":{"delegate":"b@acme.test","mailbox":"a@acme.test"}},"context":{"actor":{"user":{"_0":2}},"\u0074ime":"2026-11-23T10:15:00Z"},"rules":1}"#,
         ]
@@ -144,8 +185,8 @@ struct TapeCommandReaderTests {
             // Whatever the reader makes of it, the coder answers as Codable does.
             #expect((try? LoggedCommandCoder().decode(bytes)) == expected, "\(text)")
         }
-        // The first document and the null details are in a shape the reader takes.
-        #expect(readByTheReader >= 2)
+        // The first document, the null details and the last user are in a shape the reader takes.
+        #expect(readByTheReader >= 3)
     }
 
     @Test("random damage to encoded records never makes the reader differ from Codable")
@@ -201,10 +242,7 @@ struct CommandRecordWriterTests {
     func leavesOthers() throws {
         let context = CommandContext(actor: .system, time: Date(timeIntervalSince1970: 1_796_000_000))
         #expect(CommandRecordWriter.encode(LoggedCommand(context: context, command: .setBlocked(EmailAddress("a@acme.test")!, true))) == nil)
-        let details = DelegatedSendDetails(permission: .sendOnBehalf, queueID: nil, messageID: nil, path: "milter")
-        #expect(CommandRecordWriter.encode(LoggedCommand(context: context, command: .recordDelegatedSend(
-            login: EmailAddress("b@acme.test")!, sender: EmailAddress("a@acme.test")!, delegation: EntityID(4), details: details
-        ))) == nil)
+        #expect(CommandRecordWriter.encode(LoggedCommand(context: context, command: .deleteUser(EmailAddress("a@acme.test")!))) == nil)
         let farFuture = CommandContext(actor: .system, time: Date(timeIntervalSince1970: 1e12))
         let undelegate = Command.undelegate(mailbox: EmailAddress("a@acme.test")!, delegate: EmailAddress("b@acme.test")!)
         #expect(CommandRecordWriter.encode(LoggedCommand(context: farFuture, command: undelegate)) == nil)

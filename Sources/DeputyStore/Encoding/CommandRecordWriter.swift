@@ -68,18 +68,86 @@ struct CommandRecordWriter {
             raw(#","mailbox":"#)
             output.writeString(mailbox.value)
             raw("}}")
-        case .recordDelegatedSend(let login, let sender, let delegation, nil):
+        case .recordDelegatedSend(let login, let sender, let delegation, let details):
             raw(#"{"command":{"recordDelegatedSend":{"delegation":"#)
             output.writeInteger(delegation.rawValue)
+            if let details {
+                raw(#","details":{"#)
+                if let messageID = details.messageID {
+                    raw(#""messageID":"#)
+                    output.writeString(messageID)
+                    raw(",")
+                }
+                raw(#""path":"#)
+                output.writeString(details.path)
+                raw(#","permission":"#)
+                output.writeString(details.permission.rawValue)
+                if let queueID = details.queueID {
+                    raw(#","queueID":"#)
+                    output.writeString(queueID)
+                }
+                raw("}")
+            }
             raw(#","login":"#)
             output.writeString(login.value)
             raw(#","sender":"#)
             output.writeString(sender.value)
             raw("}}")
+        case .recordLoginFailure(let attempt):
+            raw(#"{"command":{"recordLoginFailure":{"_0":"#)
+            loginAttempt(attempt)
+            raw("}}")
+        case .recordLockout(let attempt):
+            raw(#"{"command":{"recordLockout":{"_0":"#)
+            loginAttempt(attempt)
+            raw("}}")
+        case .setPassword(let address, let hash):
+            raw(#"{"command":{"setPassword":{"_0":"#)
+            output.writeString(address.value)
+            raw(#","_1":"#)
+            output.writeString(hash.encoded)
+            raw("}}")
+        case .addUser(let new):
+            raw(#"{"command":{"addUser":{"_0":{"address":"#)
+            output.writeString(new.address.value)
+            raw(#","aliases":["#)
+            for (position, alias) in new.aliases.enumerated() {
+                if position > 0 { raw(",") }
+                output.writeString(alias.value)
+            }
+            raw(#"],"displayName":"#)
+            output.writeString(new.displayName)
+            raw(#","passwordHash":"#)
+            output.writeString(new.passwordHash.encoded)
+            if let policy = new.policy {
+                raw(#","policy":"#)
+                output.writeString(policy)
+            }
+            if let recovery = new.recoveryAddress {
+                raw(#","recoveryAddress":"#)
+                output.writeString(recovery.value)
+            }
+            raw("}}}")
         default:
             return false
         }
         return true
+    }
+
+    private func loginAttempt(_ attempt: LoginAttempt) {
+        raw("{")
+        if let locked = attempt.locked {
+            raw(#""locked":"#)
+            output.writeString(locked)
+            raw(",")
+        }
+        raw(#""login":"#)
+        output.writeString(attempt.login)
+        raw(#","source":"#)
+        output.writeString(attempt.source)
+        raw(#","via":"#)
+        output.writeString(attempt.via)
+        raw("}")
     }
 
     private func context(_ context: CommandContext) {

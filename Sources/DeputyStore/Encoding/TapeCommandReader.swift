@@ -99,7 +99,8 @@ struct TapeCommandReader {
     }
 
     /// The ``Command`` at token `index`, for the commands a busy directory logs most: mailbox
-    /// delegations made and removed, and the record of a delegated send without details.
+    /// delegations made and removed, the records of delegated sends and of failed logins,
+    /// users added and passwords set.
     func command(at index: Int) -> Command? {
         guard let (key, value) = onlyMember(of: index) else { return nil }
         if tape.string(key, is: "delegate") {
@@ -124,6 +125,7 @@ struct TapeCommandReader {
         }
         if tape.string(key, is: "recordDelegatedSend") {
             var login: EmailAddress?, sender: EmailAddress?, delegation: EntityID?
+            var details: DelegatedSendDetails??
             let read = members(of: value) { key, value in
                 if tape.string(key, is: "login") {
                     guard login == nil, let value = address(at: value) else { return false }
@@ -135,18 +137,141 @@ struct TapeCommandReader {
                     guard delegation == nil, let value = tape.integer(value, as: UInt64.self) else { return false }
                     delegation = EntityID(value)
                 } else if tape.string(key, is: "details") {
-                    // Details are built through an initializer that cleans their texts,
-                    // which decoding does not: left to `Codable`.
-                    return tape.tokens[value].kind == .null
+                    guard details == nil else { return false }
+                    if tape.tokens[value].kind == .null {
+                        details = .some(nil)
+                    } else {
+                        guard let value = delegatedSendDetails(at: value) else { return false }
+                        details = value
+                    }
                 } else {
                     return false
                 }
                 return true
             }
             guard read, let login, let sender, let delegation else { return nil }
-            return .recordDelegatedSend(login: login, sender: sender, delegation: delegation)
+            return .recordDelegatedSend(login: login, sender: sender, delegation: delegation, details: details ?? nil)
+        }
+        if tape.string(key, is: "recordLoginFailure") {
+            return payload(of: value).flatMap(loginAttempt(at:)).map(Command.recordLoginFailure)
+        }
+        if tape.string(key, is: "recordLockout") {
+            return payload(of: value).flatMap(loginAttempt(at:)).map(Command.recordLockout)
+        }
+        if tape.string(key, is: "setPassword") {
+            var address: EmailAddress?, hash: PasswordHash?
+            let read = members(of: value) { key, value in
+                if tape.string(key, is: "_0") {
+                    guard address == nil, let value = self.address(at: value) else { return false }
+                    address = value
+                } else if tape.string(key, is: "_1") {
+                    guard hash == nil, let value = passwordHash(at: value) else { return false }
+                    hash = value
+                } else {
+                    return false
+                }
+                return true
+            }
+            guard read, let address, let hash else { return nil }
+            return .setPassword(address, hash)
+        }
+        if tape.string(key, is: "addUser") {
+            return payload(of: value).flatMap(newUser(at:)).map(Command.addUser)
         }
         return nil
+    }
+
+    private func newUser(at index: Int) -> NewUser? {
+        var address: EmailAddress?, displayName: String?, hash: PasswordHash?, aliases: [EmailAddress]?
+        var recovery: EmailAddress??, policy: String??
+        let read = members(of: index) { key, value in
+            if tape.string(key, is: "address") {
+                guard address == nil, let value = self.address(at: value) else { return false }
+                address = value
+            } else if tape.string(key, is: "displayName") {
+                guard displayName == nil, let value = string(at: value) else { return false }
+                displayName = value
+            } else if tape.string(key, is: "passwordHash") {
+                guard hash == nil, let value = passwordHash(at: value) else { return false }
+                hash = value
+            } else if tape.string(key, is: "aliases") {
+                guard aliases == nil, let value = addresses(at: value) else { return false }
+                aliases = value
+            } else if tape.string(key, is: "recoveryAddress") {
+                guard recovery == nil else { return false }
+                if tape.tokens[value].kind == .null {
+                    recovery = .some(nil)
+                } else {
+                    guard let value = self.address(at: value) else { return false }
+                    recovery = value
+                }
+            } else if tape.string(key, is: "policy") {
+                guard policy == nil, let value = optionalString(at: value) else { return false }
+                policy = value
+            } else {
+                return false
+            }
+            return true
+        }
+        guard read, let address, let displayName, let hash, let aliases else { return nil }
+        return NewUser(address: address, displayName: displayName, passwordHash: hash, aliases: aliases, recoveryAddress: recovery ?? nil, policy: policy ?? nil)
+    }
+
+    /// Details as decoding makes them. Their initializer cleans the texts, which decoding
+    /// does not, so the reader takes only details whose texts it leaves as they are (as the
+    /// daemon wrote them).
+    private func delegatedSendDetails(at index: Int) -> DelegatedSendDetails? {
+        var permission: Permission?, path: String?, queueID: String??, messageID: String??
+        let read = members(of: index) { key, value in
+            if tape.string(key, is: "permission") {
+                guard permission == nil, tape.tokens[value].kind == .string, let value = Permission(rawValue: tape.string(value)) else { return false }
+                permission = value
+            } else if tape.string(key, is: "path") {
+                guard path == nil, let value = string(at: value) else { return false }
+                path = value
+            } else if tape.string(key, is: "queueID") {
+                guard queueID == nil, let value = optionalString(at: value) else { return false }
+                queueID = value
+            } else if tape.string(key, is: "messageID") {
+                guard messageID == nil, let value = optionalString(at: value) else { return false }
+                messageID = value
+            } else {
+                return false
+            }
+            return true
+        }
+        guard read, let permission, let path else { return nil }
+        let details = DelegatedSendDetails(permission: permission, queueID: queueID ?? nil, messageID: messageID ?? nil, path: path)
+        guard details.path == path, details.queueID == queueID ?? nil, details.messageID == messageID ?? nil else { return nil }
+        return details
+    }
+
+    /// A login attempt as decoding makes it; as with details, only when its initializer
+    /// leaves the texts as they are.
+    private func loginAttempt(at index: Int) -> LoginAttempt? {
+        var login: String?, source: String?, via: String?, locked: String??
+        let read = members(of: index) { key, value in
+            if tape.string(key, is: "login") {
+                guard login == nil, let value = string(at: value) else { return false }
+                login = value
+            } else if tape.string(key, is: "source") {
+                guard source == nil, let value = string(at: value) else { return false }
+                source = value
+            } else if tape.string(key, is: "via") {
+                guard via == nil, let value = string(at: value) else { return false }
+                via = value
+            } else if tape.string(key, is: "locked") {
+                guard locked == nil, let value = optionalString(at: value) else { return false }
+                locked = value
+            } else {
+                return false
+            }
+            return true
+        }
+        guard read, let login, let source, let via else { return nil }
+        let attempt = LoginAttempt(login: login, source: source, via: via, locked: locked ?? nil)
+        guard attempt.login == login, attempt.source == source, attempt.via == via else { return nil }
+        return attempt
     }
 
     private func newDelegation(at index: Int) -> NewDelegation? {
@@ -189,6 +314,34 @@ struct TapeCommandReader {
             return token.kind == .object && token.count == 0 ? .system : nil
         }
         return nil
+    }
+
+    private func string(at index: Int) -> String? {
+        tape.tokens[index].kind == .string ? tape.string(index) : nil
+    }
+
+    /// A string that may be null: `.some(nil)` for null, `nil` for anything but a string or null.
+    private func optionalString(at index: Int) -> String?? {
+        if tape.tokens[index].kind == .null { return .some(nil) }
+        return string(at: index).map { .some($0) }
+    }
+
+    private func passwordHash(at index: Int) -> PasswordHash? {
+        string(at: index).flatMap { PasswordHash(encoded: $0) }
+    }
+
+    private func addresses(at index: Int) -> [EmailAddress]? {
+        let token = tape.tokens[index]
+        guard token.kind == .array else { return nil }
+        var list: [EmailAddress] = []
+        list.reserveCapacity(Int(token.count))
+        var element = index + 1
+        while element < Int(token.end) {
+            guard let address = address(at: element) else { return nil }
+            list.append(address)
+            element = tape.next(after: element)
+        }
+        return list
     }
 
     /// An address as ``EmailAddress``'s decoding makes it: the text, validated and lowercased.
