@@ -106,12 +106,16 @@ struct TapeCommandReaderTests {
             let read = try #require(reader(loggedBytes)?.loggedCommand(at: 0), "not read: \(String(decoding: loggedBytes, as: UTF8.self))")
             #expect(read == logged)
             #expect(read == throughCodable(LoggedCommand.self, loggedBytes))
+            // Stricter than `==` (which takes canonically equivalent strings as equal): the
+            // value read encodes to the very bytes it was read from.
+            #expect(try StorageJSONEncoder().encode(read) == loggedBytes)
 
             let journaled = JournalRecord(sequence: random.next() % 10_000_000, time: date(&random), context: logged.context, command: logged.command)
             let journalBytes = try StorageJSONEncoder().encode(journaled)
             let readRecord = try #require(reader(journalBytes)?.journalRecord(at: 0), "not read: \(String(decoding: journalBytes, as: UTF8.self))")
             #expect(readRecord == journaled)
             #expect(readRecord == throughCodable(JournalRecord.self, journalBytes))
+            #expect(try StorageJSONEncoder().encode(readRecord) == journalBytes)
         }
     }
 
@@ -212,6 +216,7 @@ struct TapeCommandReaderTests {
                 if let read = reader.loggedCommand(at: 0) {
                     compared += 1
                     #expect(read == expected, "\(String(decoding: damaged, as: UTF8.self))")
+                    #expect(try StorageJSONEncoder().encode(read) == expected.map { try StorageJSONEncoder().encode($0) })
                 }
                 #expect((try? LoggedCommandCoder().decode(damaged)) == expected)
             }
@@ -235,6 +240,40 @@ struct CommandRecordWriterTests {
             let journaled = JournalRecord(sequence: random.next() % 10_000_000, time: generator.date(&random), context: logged.context, command: logged.command)
             let writtenRecord = try #require(CommandRecordWriter.encode(journaled))
             #expect(writtenRecord == (try StorageJSONEncoder().encode(journaled)))
+        }
+    }
+
+    @Test("texts with escapes and other scripts, extreme numbers and early dates are written as the encoder writes them")
+    func unusualValues() throws {
+        var attempt = LoginAttempt(login: "x", source: "192.0.2.7", via: "bind")
+        attempt.login = "ctl\u{1}\u{1F}quote\"back\\slash\ttab Zoë 日本"
+        attempt.locked = "login\n"
+        var details = DelegatedSendDetails(permission: .sendAs, queueID: nil, messageID: nil, path: "policy")
+        details.messageID = "<\u{7F}\"m\"@x>"
+        details.queueID = ""
+        let early = Date(timeIntervalSince1970: -2_208_988_800.125)
+        let commands: [Command] = [
+            .recordLoginFailure(attempt),
+            .recordLockout(attempt),
+            .recordDelegatedSend(login: EmailAddress("b@acme.test")!, sender: EmailAddress("a@acme.test")!, delegation: EntityID(.max), details: details),
+            .addUser(NewUser(address: EmailAddress("a@acme.test")!, displayName: "Ä \u{0}\"\\", passwordHash: .none, aliases: [], policy: "")),
+            .delegate(NewDelegation(mailbox: EmailAddress("a@acme.test")!, delegate: EmailAddress("b@acme.test")!, permissions: PermissionSet([]), expiresAt: early)),
+        ]
+        let contexts = [
+            CommandContext(actor: .user(EntityID(.max)), time: early, reauthenticatedAt: Date(timeIntervalSince1970: 0), factorVerifiedAt: early),
+            CommandContext(actor: .service(EntityID(0)), time: Date(timeIntervalSince1970: 253_402_300_799.5)),
+        ]
+        for command in commands {
+            for context in contexts {
+                for rules in [0, 1, Int.max, -1] {
+                    let logged = LoggedCommand(context: context, command: command, rules: rules)
+                    let written = try #require(CommandRecordWriter.encode(logged))
+                    #expect(written == (try StorageJSONEncoder().encode(logged)), "\(String(decoding: written, as: UTF8.self))")
+                    #expect((try? LoggedCommandCoder().decode(written)) == logged)
+                }
+                let journaled = JournalRecord(sequence: .max, time: early, context: context, command: command)
+                #expect(CommandRecordWriter.encode(journaled) == (try StorageJSONEncoder().encode(journaled)))
+            }
         }
     }
 

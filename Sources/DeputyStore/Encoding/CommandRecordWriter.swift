@@ -178,6 +178,6 @@ struct CommandRecordWriter {
     }
 
     private func raw(_ text: StaticString) {
-        output.bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        text.withUTF8Buffer { output.bytes.append(contentsOf: $0) }
     }
 }

@@ -266,7 +266,9 @@ struct JSONTape: Sendable {
         let length = Int(token.end - token.start)
         guard token.kind == .string, !token.escaped, length == literal.utf8CodeUnitCount else { return false }
         guard length > 0 else { return true }
-        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(token.start), literal.utf8Start, length) == 0 }
+        return literal.withUTF8Buffer { expected in
+            bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(token.start), expected.baseAddress!, length) == 0 }
+        }
     }
 
     /// Calls `body` with the bytes of unescaped string token `index`; `nil` when the token

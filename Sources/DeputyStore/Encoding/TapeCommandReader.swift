@@ -351,8 +351,10 @@ struct TapeCommandReader {
     }
 
     private func date(at index: Int) -> Date? {
-        guard tape.tokens[index].kind == .string else { return nil }
-        return tape.withUnescapedBytes(index) { StorageTimestamp.parse(bytes: $0) } ?? StorageTimestamp.parse(tape.string(index))
+        let token = tape.tokens[index]
+        guard token.kind == .string else { return nil }
+        if token.escaped { return StorageTimestamp.parse(tape.string(index)) }
+        return tape.withUnescapedBytes(index) { StorageTimestamp.parse(bytes: $0) }
     }
 
     /// A date that may be null: `.some(nil)` for null, `nil` for anything but a date or null.

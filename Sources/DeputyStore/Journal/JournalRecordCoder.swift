@@ -24,7 +24,6 @@ struct JournalRecordCoder {
         return body
     }
 
-    /// The record in `body`.
     /// The record in `body`: the commonest commands read straight from the document's
     /// tokens (``TapeCommandReader``), any other through `Codable`.
     func decode(_ body: [UInt8]) throws(StorageJSONDecoder.Failure) -> JournalRecord {
