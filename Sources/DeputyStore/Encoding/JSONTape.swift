@@ -259,28 +259,6 @@ struct JSONTape: Sendable {
         }
     }
 
-    /// Whether string token `index` spells `literal` without escapes: for keys the reader
-    /// expects, compared without making a `String`.
-    func string(_ index: Int, is literal: StaticString) -> Bool {
-        let token = tokens[index]
-        let length = Int(token.end - token.start)
-        guard token.kind == .string, !token.escaped, length == literal.utf8CodeUnitCount else { return false }
-        guard length > 0 else { return true }
-        return literal.withUTF8Buffer { expected in
-            bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(token.start), expected.baseAddress!, length) == 0 }
-        }
-    }
-
-    /// Calls `body` with the bytes of unescaped string token `index`; `nil` when the token
-    /// is not a string or has escapes.
-    func withUnescapedBytes<Result>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result?) -> Result? {
-        let token = tokens[index]
-        guard token.kind == .string, !token.escaped else { return nil }
-        return bytes.withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[Int(token.start)..<Int(token.end)]))
-        }
-    }
-
     /// The integer in number token `index`, or `nil` when it is not one or does not fit.
     func integer<T: FixedWidthInteger>(_ index: Int, as type: T.Type) -> T? {
         let token = tokens[index]

@@ -227,12 +227,12 @@ enum SnapshotCodec {
     /// `Codable` must decode them (anything the reader leaves to it).
     private static func readChunk(list: Int, _ tokens: ArraySlice<Int>, in tape: JSONTape) -> DecodedChunk? {
         let reader = SnapshotListReader(tape: tape)
-        do throws(SnapshotListReader.Unreadable) {
+        do throws(TapeUnreadable) {
             switch list {
-            case 1: return .delegations(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.delegation(at: token) })
-            case 2: return .groups(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.group(at: token) })
-            case 3: return .users(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.user(at: token) })
-            default: return .auditLog(try tokens.map { token throws(SnapshotListReader.Unreadable) in try reader.auditRecord(at: token) })
+            case 1: return .delegations(try tokens.map { token throws(TapeUnreadable) in try reader.delegation(at: token) })
+            case 2: return .groups(try tokens.map { token throws(TapeUnreadable) in try reader.group(at: token) })
+            case 3: return .users(try tokens.map { token throws(TapeUnreadable) in try reader.user(at: token) })
+            default: return .auditLog(try tokens.map { token throws(TapeUnreadable) in try reader.auditRecord(at: token) })
             }
         } catch {
             return nil

@@ -7,8 +7,9 @@ import Foundation
 /// The bytes are exactly those ``StorageJSONEncoder`` writes for the same values (keys in
 /// order, optional fields left out when empty, sets sorted by their encoded bytes, enums as
 /// `{"case":{"_0":value}}`), and a test compares the two byte for byte. Scalars go through
-/// ``JSONOutput``'s own writers, so escaping and dates are the encoder's.
-struct SnapshotListWriter {
+/// ``JSONOutput``'s own writers, so escaping and dates are the encoder's; the structure
+/// through ``JSONOutputWriting``.
+struct SnapshotListWriter: JSONOutputWriting {
     let output: JSONOutput
 
     func write(_ user: User) {
@@ -135,50 +136,6 @@ struct SnapshotListWriter {
         key("time")
         output.writeDate(record.time)
         close()
-    }
-
-    private func write(_ principal: Principal) {
-        switch principal {
-        case .user(let id): enumCase("user") { output.writeInteger(id.rawValue) }
-        case .service(let id): enumCase("service") { output.writeInteger(id.rawValue) }
-        case .system: enumCase("system", nil)
-        }
-    }
-
-    // MARK: - Structure
-
-    private func open() { output.bytes.append(UInt8(ascii: "{")) }
-    private func close() { output.bytes.append(UInt8(ascii: "}")) }
-
-    /// `"name":`, after a comma unless it is the object's first member.
-    private func key(_ name: StaticString, first: Bool = false) {
-        if !first { output.bytes.append(UInt8(ascii: ",")) }
-        output.bytes.append(UInt8(ascii: "\""))
-        output.bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        output.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-    }
-
-    /// An enum case as `Codable` synthesises it: `{"name":{"_0":payload}}`, or
-    /// `{"name":{}}` without a payload.
-    private func enumCase(_ name: StaticString, _ payload: (() -> Void)?) {
-        open()
-        key(name, first: true)
-        open()
-        if let payload {
-            key("_0", first: true)
-            payload()
-        }
-        close()
-        close()
-    }
-
-    private func array<Element>(_ elements: [Element], _ writeElement: (Element) -> Void) {
-        output.bytes.append(UInt8(ascii: "["))
-        for (index, element) in elements.enumerated() {
-            if index > 0 { output.bytes.append(UInt8(ascii: ",")) }
-            writeElement(element)
-        }
-        output.bytes.append(UInt8(ascii: "]"))
     }
 
     /// A set's elements sorted by their encoded bytes, as the encoder writes sets.
