@@ -36,6 +36,44 @@ struct GroupCommitTests {
         #expect(reopened.directory.contents == store.directory.contents)
     }
 
+    @Test("a batch publishes the directory after its own commands, not after those prepared while it was written")
+    func batchPublishesItsOwnCommands() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await StoreFixture.populated(disk, users: 0)
+        let before = store.directory.revision
+
+        disk.closeSyncGate()
+        let first = Task { try await StoreFixture.commitApplied(store, StoreFixture.addUser("first")) }
+        await StoreFixture.waitUntil { disk.syncsWaitingAtGate == 1 }
+        // These are applied to the newest directory while the first batch waits for the disk.
+        let queued = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<5 {
+                    group.addTask { try await StoreFixture.commitApplied(store, StoreFixture.addUser("q\(index)")) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        await StoreFixture.waitUntil { await store.queuedCommits == 5 }
+
+        disk.letOneSyncThrough()
+        let outcome = try await first.value
+        #expect(outcome.sequence == before + 1)
+        // The second batch now waits at the gate; readers see the first batch exactly.
+        await StoreFixture.waitUntil { disk.syncsWaitingAtGate == 1 }
+        #expect(store.directory.revision == before + 1)
+        #expect(StoreFixture.hasUser("first", in: store.directory))
+        for index in 0..<5 { #expect(!StoreFixture.hasUser("q\(index)", in: store.directory)) }
+
+        disk.openSyncGate()
+        try await queued.value
+        #expect(store.directory.revision == before + 6)
+        for index in 0..<5 { #expect(StoreFixture.hasUser("q\(index)", in: store.directory)) }
+        disk.powerCut()
+        let reopened = try await StoreFixture.open(disk)
+        #expect(reopened.directory.contents == store.directory.contents)
+    }
+
     @Test("concurrent commits on the real file system are all durable and in one order")
     func realFileSystemConcurrency() async throws {
         let path = try TemporaryDirectory.make()

@@ -69,6 +69,12 @@ extension SimulatedFileSystem {
         syncGate.open()
     }
 
+    /// Lets one fsync through the closed gate (one waiting, or the next to come); the gate
+    /// stays closed for the others.
+    public func letOneSyncThrough() {
+        syncGate.letOneThrough()
+    }
+
     /// How many file fsyncs are waiting at the closed gate.
     public var syncsWaitingAtGate: Int {
         syncGate.waitingCount

@@ -9,6 +9,8 @@ final class SimulatedSyncGate: @unchecked Sendable {
     /// The only path whose fsyncs wait, or `nil` for every path.
     private var path: String?
     private var waiting = 0
+    /// Fsyncs let through while the gate stays closed.
+    private var permits = 0
 
     func close(for path: String?) {
         condition.lock()
@@ -20,6 +22,16 @@ final class SimulatedSyncGate: @unchecked Sendable {
     func open() {
         condition.lock()
         closed = false
+        permits = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Lets one fsync through, the one waiting or the next to come, and stays closed for
+    /// the rest.
+    func letOneThrough() {
+        condition.lock()
+        permits += 1
         condition.broadcast()
         condition.unlock()
     }
@@ -38,7 +50,8 @@ final class SimulatedSyncGate: @unchecked Sendable {
         defer { condition.unlock() }
         guard closed, self.path == nil || self.path == path else { return }
         waiting += 1
-        while closed { condition.wait() }
+        while closed && permits == 0 { condition.wait() }
+        if closed { permits -= 1 }
         waiting -= 1
     }
 }

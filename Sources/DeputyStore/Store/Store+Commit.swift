@@ -6,13 +6,13 @@ extension Store {
     /// Applies `command` on behalf of `context.actor`, journals it, and returns once its
     /// record is durable.
     ///
-    /// The command is applied to a copy of the newest directory (which includes commands
+    /// The command is applied to the newest directory (which includes commands
     /// still waiting for the disk, as they come first in the journal). Its record, refused
     /// commands included, since a refusal writes the audit log, joins the next batch; one
     /// write and one fsync cover the whole batch. ``live`` is published when the batch is
     /// durable, before this returns.
     ///
-    /// - Returns: the directory's answer and the directory right after the command.
+    /// - Returns: the directory's answer and the command's sequence.
     /// - Throws: ``StoreError/Code-swift.struct/storage`` when the record could not be made
     ///   durable: then nothing of the command is published or kept. After a failed fsync
     ///   every later commit fails the same way until the store is reopened.
@@ -42,14 +42,21 @@ extension Store {
         }
     }
 
-    /// Applies the command to the speculative directory and encodes its record.
+    /// Encodes the command's record and applies the command to the speculative directory.
+    ///
+    /// The record comes first, so a command whose record cannot be encoded changes nothing;
+    /// its sequence is known before, since every command, refused or not, takes the next
+    /// revision. The command is applied to ``tip`` in place: the directory versions between
+    /// two batches are never published, and keeping each would make every command copy the
+    /// paths of the persistent maps it changes (and free them again) rather than change
+    /// nodes the batch already owns.
     private func prepare(_ command: Command, context: CommandContext) throws(StoreError) -> PendingCommit {
-        var directory = tip
-        let result = directory.apply(command, context: context)
-        let record = JournalRecord(sequence: directory.revision, time: configuration.now(), context: context, command: command)
+        let sequence = tip.revision + 1
+        let record = JournalRecord(sequence: sequence, time: configuration.now(), context: context, command: command)
         let body = try coder.encode(record)
-        tip = directory
-        return PendingCommit(sequence: record.sequence, body: body, result: result, directory: directory, waiter: nil)
+        let result = tip.apply(command, context: context)
+        precondition(tip.revision == sequence, "a command must take exactly the next revision")
+        return PendingCommit(sequence: sequence, body: body, result: result, waiter: nil)
     }
 
     // MARK: - Batches
@@ -69,6 +76,9 @@ extension Store {
         let batch = pending
         pending = []
         guard !batch.isEmpty else { return nil }
+        // The directory right after the batch's last command: commands prepared later (while
+        // the batch is written) change ``tip`` after this copy, not this copy.
+        let directory = tip
         if case .failed = phase, let failure = refusal {
             // The journal is no longer trusted: nothing more goes into it.
             failQueuedCommits(failure)
@@ -108,7 +118,7 @@ extension Store {
         switch write {
         case .durable(let bytes):
             journalLength += bytes.count
-            published = batch[batch.count - 1].directory
+            published = directory
             live.publish(published)
             recordsSinceSnapshot += batch.count
             statistics.records += batch.count
@@ -116,7 +126,7 @@ extension Store {
                 carryOver!.bytes.append(contentsOf: bytes)
                 carryOver!.records += batch.count
             }
-            outcomes = batch.map { .success(CommitOutcome(result: $0.result, directory: $0.directory, sequence: $0.sequence)) }
+            outcomes = batch.map { .success(CommitOutcome(result: $0.result, sequence: $0.sequence)) }
         case .writeFailed(let error, let rollbackError):
             let failure: StoreError
             if let rollbackError {
@@ -191,13 +201,12 @@ extension Store {
     }
 }
 
-/// A committed command: the directory's answer and the directory right after it.
+/// A committed command: the directory's answer and the command's sequence.
 public struct CommitOutcome: Sendable {
     /// What ``DeputyCore/Directory/apply(_:context:)`` answered; a refusal is journaled too.
     public let result: Result<CommandResult, DirectoryError>
-    /// The directory as it is right after this command (durable, like the command).
-    public let directory: Directory
-    /// The record's sequence, equal to `directory.revision`.
+    /// The record's sequence: the directory's revision right after the command. ``Store/live``
+    /// holds at least that revision when the commit returns.
     public let sequence: UInt64
 }
 

@@ -217,7 +217,6 @@ struct PendingCommit {
     let sequence: UInt64
     let body: [UInt8]
     let result: Result<CommandResult, DirectoryError>
-    let directory: Directory
     /// The caller, suspended until its record is durable or it must lead the next batch;
     /// `nil` for the task that writes the batch itself.
     var waiter: CheckedContinuation<BatchTurn, Never>?
