@@ -157,10 +157,14 @@ public actor ClusterApplier {
             try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
             self.setFollowing(true)
             let progress = ProgressClock()
+            let wakeups = LogWakeups()
             let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for try await _ in notifications { wake.yield() }
+                    for try await notification in notifications {
+                        wakeups.notified(payload: notification.payload)
+                        wake.yield()
+                    }
                     throw ClusterError(.unavailable, "the notification stream ended")
                 }
                 group.addTask {
@@ -169,18 +173,20 @@ public actor ClusterApplier {
                         if progress.sinceLast > limit {
                             throw ClusterError(.unavailable, "the primary has not answered a catch-up for \(limit)")
                         }
+                        wakeups.pollTick()
                         wake.yield()
                     }
                 }
                 group.addTask {
                     var beat = ContinuousClock.now
                     for await _ in wakes {
-                        try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
+                        let woken = wakeups.take()
+                        let caughtUp = try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current, woken: woken) }
                         if ContinuousClock.now - beat >= poll {
                             beat = ContinuousClock.now
                             try await withDeadline(limit, "reporting progress") { try await self.heartbeat(connection, current) }
                         }
-                        progress.mark()
+                        if caughtUp { progress.mark() }
                     }
                 }
                 do {
@@ -259,6 +265,17 @@ public actor ClusterApplier {
         ClusterMetrics.applied.record(position.sequence)
         localPacing.makeDue()
         wakeWaiters()
+    }
+
+    /// Catches up when `woken` says the log may hold records after this node's position;
+    /// returns whether it read the log.
+    private func catchUp(_ connection: PostgresConnection, _ current: Int, woken: Wake) async throws -> Bool {
+        guard woken.needsCatchUp(after: position.sequence) else {
+            ClusterMetrics.skippedWakeups.increment()
+            return false
+        }
+        try await catchUp(connection, current)
+        return true
     }
 
     /// Applies every record after this node's position, in batches.

@@ -29,6 +29,9 @@ enum ClusterMetrics {
     static let batchSize = Recorder(label: "deputy_cluster_batch_records", aggregate: true)
     /// Records applied by one catch-up (one read of the log after a notification or a poll).
     static let catchUpSize = Recorder(label: "deputy_cluster_catchup_records", aggregate: true)
+    /// Notifications not followed by a read of the log: this node had already applied the
+    /// head they named (an earlier catch-up read their records).
+    static let skippedWakeups = Counter(label: "deputy_cluster_wakeups_skipped_total")
     /// Writes refused at once because PostgreSQL was unreachable.
     static let refused = Counter(label: "deputy_cluster_writes_refused_total")
     /// Writes whose append's outcome was unknown when they were answered.

@@ -84,3 +84,33 @@ struct SnapshotPacingTests {
         #expect(pacing.isDue(at: start + .seconds(65)))
     }
 }
+
+/// Which wake-ups of the applier read the log: a poll tick always; a notification only when
+/// it names a head beyond what this node has applied.
+struct LogWakeupsTests {
+    @Test func notificationsMergeToTheNewestHeadAndPollTicksAlwaysRead() {
+        let wakeups = LogWakeups()
+        #expect(wakeups.take() == Wake(pollDue: false, notifiedHead: nil))
+        #expect(!wakeups.take().needsCatchUp(after: 0), "a wake-up with nothing behind it reads nothing")
+
+        // Three appends committed while a catch-up ran: one wake-up, the newest head.
+        wakeups.notified(payload: "12")
+        wakeups.notified(payload: "15")
+        wakeups.notified(payload: "13")
+        let woken = wakeups.take()
+        #expect(woken == Wake(pollDue: false, notifiedHead: 15))
+        #expect(woken.needsCatchUp(after: 14))
+        #expect(!woken.needsCatchUp(after: 15), "the catch-up before already applied 15")
+        #expect(!woken.needsCatchUp(after: 20))
+        #expect(wakeups.take() == Wake(pollDue: false, notifiedHead: nil), "taking clears")
+
+        // A poll tick reads the log whatever the notifications said.
+        wakeups.notified(payload: "15")
+        wakeups.pollTick()
+        #expect(wakeups.take().needsCatchUp(after: 100))
+
+        // A payload that is not a sequence (another schema's) always reads.
+        wakeups.notified(payload: "head")
+        #expect(wakeups.take().needsCatchUp(after: Int64.max - 1))
+    }
+}
