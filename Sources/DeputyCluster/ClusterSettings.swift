@@ -68,7 +68,7 @@ public struct ClusterSettings: Sendable {
     /// and fewer than ``groupCommitTarget`` are queued, an append waits this long for more
     /// to join it (as PostgreSQL's `commit_delay`). Larger appends cost PostgreSQL and every
     /// node's applier less a write; a lone writer never waits.
-    public var groupCommitDelay: Duration = .milliseconds(3)
+    public var groupCommitDelay: Duration = .milliseconds(6)
     public var groupCommitSiblings = 4
     public var groupCommitTarget = 16
 
