@@ -28,16 +28,22 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// Postfix socketmap `senders` lookups over plaintext (``SocketmapLoad``), not TLS.
     case socketmap
 
-    /// Requests to cycle through: a fixed pool, built once, so the measured loop allocates
-    /// nothing but the requests' wire bytes.
-    func requests(dataset: BenchDataset, contents: DirectoryContents, connection: Int) -> [Request] {
-        var random = BenchRandom(seed: UInt64(0xBE7C + connection))
-        let users = dataset.users
+    /// The send-as grants between users in `contents`, as (delegate's login, mailbox):
+    /// worked out once for every connection's pool (100,000 users, 200,000 delegations
+    /// in the bench dataset).
+    static func sendAsGrants(in contents: DirectoryContents) -> [(login: String, mailbox: String)] {
         let addressOf = Dictionary(uniqueKeysWithValues: contents.users.map { ($0.id, $0.address.value) })
-        let grants = contents.delegations.filter { $0.permissions.contains(.sendAs) }.compactMap { delegation -> (String, String)? in
+        return contents.delegations.filter { $0.permissions.contains(.sendAs) }.compactMap { delegation -> (login: String, mailbox: String)? in
             guard case .user(let delegate) = delegation.delegate, let login = addressOf[delegate], let mailbox = addressOf[delegation.mailbox] else { return nil }
             return (login, mailbox)
         }
+    }
+
+    /// Requests to cycle through: a fixed pool, built once, so the measured loop allocates
+    /// nothing but the requests' wire bytes.
+    func requests(dataset: BenchDataset, grants: [(login: String, mailbox: String)], connection: Int) -> [Request] {
+        var random = BenchRandom(seed: UInt64(0xBE7C + connection))
+        let users = dataset.users
         func sendas(_ index: Int) -> Request {
             let user = random.below(users)
             let (login, address): (String, String)
