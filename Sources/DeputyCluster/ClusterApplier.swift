@@ -14,7 +14,9 @@ import Synchronization
 /// The order of work on each connection follows PostgreSQL's rule for `LISTEN`: listen
 /// first, then read the table, then rely on notifications, which only wake the applier;
 /// it always reads by sequence from the table, and also looks every ``ClusterSettings/pollInterval``
-/// in case a notification was lost. Each record's chain digest is checked. After every
+/// in case a notification was lost. A notification naming a head this node has already
+/// applied (an earlier read took its records) reads nothing (``LogWakeups``). Each record's
+/// chain digest is checked. After every
 /// reconnect the applier checks that the log still holds its digest at its position; when
 /// it does not (a failover took back a record this node had applied: a "phantom"), or when
 /// the records it needs were removed by retention, it reloads from the newest shared

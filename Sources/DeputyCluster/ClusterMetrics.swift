@@ -29,8 +29,9 @@ enum ClusterMetrics {
     static let batchSize = Recorder(label: "deputy_cluster_batch_records", aggregate: true)
     /// Records applied by one catch-up (one read of the log after a notification or a poll).
     static let catchUpSize = Recorder(label: "deputy_cluster_catchup_records", aggregate: true)
-    /// Notifications not followed by a read of the log: this node had already applied the
-    /// head they named (an earlier catch-up read their records).
+    /// Wake-ups of the applier that did not read the log: the notifications that came since
+    /// the last read named no head beyond what this node had applied (an earlier catch-up
+    /// read their records), or none came.
     static let skippedWakeups = Counter(label: "deputy_cluster_wakeups_skipped_total")
     /// Writes refused at once because PostgreSQL was unreachable.
     static let refused = Counter(label: "deputy_cluster_writes_refused_total")

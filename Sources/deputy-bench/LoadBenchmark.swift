@@ -104,7 +104,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             guard reply.status.isOK else { throw BenchFailure("BIND as \(login) was refused: \(reply.status)") }
             sessions.append(connection)
         }
-        let grants = socketmap == nil && [.sendas, .mixed].contains(workload) ? LoadWorkload.sendAsGrants(in: contents) : []
+        let grants = socketmap == nil && workload.usesSendAsGrants ? LoadWorkload.sendAsGrants(in: contents) : []
         let pools = socketmap == nil ? (0..<connections).map { workload.requests(dataset: dataset, grants: grants, connection: $0).map(\.line) } : []
         var binders: [DeputyConnection] = []
         if bindRate != nil {

@@ -28,6 +28,15 @@ enum LoadWorkload: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// Postfix socketmap `senders` lookups over plaintext (``SocketmapLoad``), not TLS.
     case socketmap
 
+    /// Whether the pool asks `QUERY SENDAS`, a third of it about the grants of
+    /// ``sendAsGrants(in:)``.
+    var usesSendAsGrants: Bool {
+        switch self {
+        case .sendas, .mixed: true
+        case .delegates, .mailboxes, .senders, .writes, .binds, .guesses, .socketmap: false
+        }
+    }
+
     /// The send-as grants between users in `contents`, as (delegate's login, mailbox):
     /// worked out once for every connection's pool (100,000 users, 200,000 delegations
     /// in the bench dataset).

@@ -105,6 +105,46 @@ struct FaultTests {
         #expect(store.directory.contents == before.contents)
     }
 
+    @Test("a failed journal write refuses its batch, and the commands applied for it are taken back before the next")
+    func failedWriteTakesBackItsBatch() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await F.populated(disk, users: 1)
+        let before = store.directory.revision
+        disk.closeSyncGate(for: F.journalPath)
+        defer { disk.openSyncGate() }
+        let first = Task { try await F.commitApplied(store, F.addUser("first")) }
+        await F.waitUntil { disk.syncsWaitingAtGate == 1 }
+        // The first batch is written and waits for its fsync; the next write fails.
+        disk.failNextWrite(to: F.journalPath, with: .noSpace)
+        let refused = NameLog()
+        let queued = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for name in ["second", "third"] {
+                    group.addTask {
+                        do { _ = try await store.commit(F.addUser(name), context: F.context()) } catch { refused.append(name) }
+                    }
+                }
+            }
+        }
+        // Both are applied to the newest directory, in place, behind the first.
+        await F.waitUntil { await store.queuedCommits == 2 }
+        disk.openSyncGate()
+        #expect(try await first.value.sequence == before + 1)
+        await queued.value
+        #expect(Set(refused.all) == ["second", "third"])
+        #expect(await store.isFailed == false)
+
+        // The store goes on from the first batch: the refused commands are gone, and their
+        // sequences are given again.
+        let next = try await F.commitApplied(store, F.addUser("fourth"))
+        #expect(next.sequence == before + 2)
+        #expect(F.hasUser("first", in: store.directory) && F.hasUser("fourth", in: store.directory))
+        #expect(!F.hasUser("second", in: store.directory) && !F.hasUser("third", in: store.directory))
+        disk.powerCut()
+        let reopened = try await F.open(disk)
+        #expect(reopened.directory.contents == store.directory.contents)
+    }
+
     @Test("a snapshot that fails to write leaves the store open and the old snapshot in place")
     func snapshotWriteFailure() async throws {
         let disk = SimulatedFileSystem()

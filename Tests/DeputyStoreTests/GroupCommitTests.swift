@@ -43,6 +43,8 @@ struct GroupCommitTests {
         let before = store.directory.revision
 
         disk.closeSyncGate()
+        // Whatever fails below, nothing stays blocked at the gate.
+        defer { disk.openSyncGate() }
         let first = Task { try await StoreFixture.commitApplied(store, StoreFixture.addUser("first")) }
         await StoreFixture.waitUntil { disk.syncsWaitingAtGate == 1 }
         // These are applied to the newest directory while the first batch waits for the disk.

@@ -3,7 +3,7 @@ import Foundation
 /// A gate that file fsyncs of a ``SimulatedFileSystem`` wait at while it is closed, so a
 /// test can hold a batch in flight and let further commits queue behind it.
 final class SimulatedSyncGate: @unchecked Sendable {
-    // NSCondition guards both fields; every access below holds it.
+    // NSCondition guards every field; every access below holds it.
     private let condition = NSCondition()
     private var closed = false
     /// The only path whose fsyncs wait, or `nil` for every path.
@@ -15,6 +15,7 @@ final class SimulatedSyncGate: @unchecked Sendable {
     func close(for path: String?) {
         condition.lock()
         closed = true
+        permits = 0
         self.path = path
         condition.unlock()
     }

@@ -83,9 +83,19 @@ enum StoreFixture {
         directory.user(at: address(name)) != nil
     }
 
-    /// Waits, without sleeping, until `condition` holds.
-    static func waitUntil(_ condition: () async -> Bool) async {
-        while await !condition() { await Task.yield() }
+    /// Waits, without sleeping, until `condition` holds; records an issue and returns if it
+    /// has not held within `limit`, so that a regression fails the test instead of hanging it.
+    static func waitUntil(
+        limit: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async -> Bool
+    ) async {
+        let deadline = ContinuousClock.now + limit
+        while await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the awaited condition did not hold within \(limit)", sourceLocation: sourceLocation)
+                return
+            }
+            await Task.yield()
+        }
     }
 }
 
