@@ -16,7 +16,7 @@ struct CommandRecordWriter: JSONOutputWriting {
     static func encode(_ record: LoggedCommand) -> [UInt8]? {
         let writer = CommandRecordWriter()
         writer.open()
-        writer.key("command", first: true)
+        writer.key("command")
         guard writer.write(record.command) else { return nil }
         writer.key("context")
         writer.write(record.context)
@@ -30,7 +30,7 @@ struct CommandRecordWriter: JSONOutputWriting {
     static func encode(_ record: JournalRecord) -> [UInt8]? {
         let writer = CommandRecordWriter()
         writer.open()
-        writer.key("command", first: true)
+        writer.key("command")
         guard writer.write(record.command) else { return nil }
         writer.key("context")
         writer.write(record.context)
@@ -52,7 +52,7 @@ struct CommandRecordWriter: JSONOutputWriting {
         case .delegate(let new):
             enumCase("delegate") {
                 open()
-                key("delegate", first: true)
+                key("delegate")
                 output.writeString(new.delegate.value)
                 if let expiry = new.expiresAt {
                     key("expiresAt")
@@ -66,14 +66,14 @@ struct CommandRecordWriter: JSONOutputWriting {
             }
         case .undelegate(let mailbox, let delegate):
             associatedValues("undelegate") {
-                key("delegate", first: true)
+                key("delegate")
                 output.writeString(delegate.value)
                 key("mailbox")
                 output.writeString(mailbox.value)
             }
         case .recordDelegatedSend(let login, let sender, let delegation, let details):
             associatedValues("recordDelegatedSend") {
-                key("delegation", first: true)
+                key("delegation")
                 output.writeInteger(delegation.rawValue)
                 if let details {
                     key("details")
@@ -90,7 +90,7 @@ struct CommandRecordWriter: JSONOutputWriting {
             enumCase("recordLockout") { write(attempt) }
         case .setPassword(let address, let hash):
             associatedValues("setPassword") {
-                key("_0", first: true)
+                key("_0")
                 output.writeString(address.value)
                 key("_1")
                 output.writeString(hash.encoded)
@@ -98,7 +98,7 @@ struct CommandRecordWriter: JSONOutputWriting {
         case .addUser(let new):
             enumCase("addUser") {
                 open()
-                key("address", first: true)
+                key("address")
                 output.writeString(new.address.value)
                 key("aliases")
                 array(new.aliases) { output.writeString($0.value) }
@@ -126,7 +126,7 @@ struct CommandRecordWriter: JSONOutputWriting {
     /// `{"name":{...}}`, the members written by `members`.
     private func associatedValues(_ name: StaticString, _ members: () -> Void) {
         open()
-        key(name, first: true)
+        key(name)
         open()
         members()
         close()
@@ -135,7 +135,7 @@ struct CommandRecordWriter: JSONOutputWriting {
 
     private func write(_ context: CommandContext) {
         open()
-        key("actor", first: true)
+        key("actor")
         write(context.actor)
         if let verified = context.factorVerifiedAt {
             key("factorVerifiedAt")
@@ -152,13 +152,11 @@ struct CommandRecordWriter: JSONOutputWriting {
 
     private func write(_ details: DelegatedSendDetails) {
         open()
-        var first = true
         if let messageID = details.messageID {
-            key("messageID", first: true)
+            key("messageID")
             output.writeString(messageID)
-            first = false
         }
-        key("path", first: first)
+        key("path")
         output.writeString(details.path)
         key("permission")
         output.writeString(details.permission.rawValue)
@@ -171,13 +169,11 @@ struct CommandRecordWriter: JSONOutputWriting {
 
     private func write(_ attempt: LoginAttempt) {
         open()
-        var first = true
         if let locked = attempt.locked {
-            key("locked", first: true)
+            key("locked")
             output.writeString(locked)
-            first = false
         }
-        key("login", first: first)
+        key("login")
         output.writeString(attempt.login)
         key("source")
         output.writeString(attempt.source)

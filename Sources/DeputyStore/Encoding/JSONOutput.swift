@@ -70,6 +70,9 @@ final class JSONOutput {
         _modify { yield &state.pointee.bytes }
     }
 
+    /// The last byte written, if any.
+    var lastByte: UInt8? { state.pointee.bytes.last }
+
     /// The first misuse of the Codable contract, reported when encoding ends.
     var failure: String? {
         get { state.pointee.failure }

@@ -12,10 +12,11 @@ extension JSONOutputWriting {
     func open() { output.bytes.append(UInt8(ascii: "{")) }
     func close() { output.bytes.append(UInt8(ascii: "}")) }
 
-    /// `"name":`, after a comma unless it is the object's first member.
-    func key(_ name: StaticString, first: Bool = false) {
+    /// `"name":`, after a comma unless it is the object's first member (the object's `{`
+    /// was the last byte written: no value ends with one).
+    func key(_ name: StaticString) {
         // Byte by byte: an array literal here would be an array made for every key.
-        if !first { output.bytes.append(UInt8(ascii: ",")) }
+        if output.lastByte != UInt8(ascii: "{") { output.bytes.append(UInt8(ascii: ",")) }
         output.bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { output.bytes.append(contentsOf: $0) }
         output.bytes.append(UInt8(ascii: "\""))
@@ -26,10 +27,10 @@ extension JSONOutputWriting {
     /// `{"name":{}}` without a payload.
     func enumCase(_ name: StaticString, _ payload: (() -> Void)?) {
         open()
-        key(name, first: true)
+        key(name)
         open()
         if let payload {
-            key("_0", first: true)
+            key("_0")
             payload()
         }
         close()

@@ -14,7 +14,7 @@ struct SnapshotListWriter: JSONOutputWriting {
 
     func write(_ user: User) {
         open()
-        key("address", first: true)
+        key("address")
         output.writeString(user.address.value)
         key("aliases")
         array(user.aliases) { output.writeString($0.value) }
@@ -45,7 +45,7 @@ struct SnapshotListWriter: JSONOutputWriting {
 
     func write(_ group: Group) {
         open()
-        key("address", first: true)
+        key("address")
         output.writeString(group.address.value)
         key("createdAt")
         output.writeDate(group.createdAt)
@@ -78,7 +78,7 @@ struct SnapshotListWriter: JSONOutputWriting {
 
     func write(_ delegation: Delegation) {
         open()
-        key("delegate", first: true)
+        key("delegate")
         switch delegation.delegate {
         case .user(let id): enumCase("user") { output.writeInteger(id.rawValue) }
         case .group(let id): enumCase("group") { output.writeInteger(id.rawValue) }
@@ -103,7 +103,7 @@ struct SnapshotListWriter: JSONOutputWriting {
 
     func write(_ record: AuditRecord) {
         open()
-        key("action", first: true)
+        key("action")
         output.writeString(record.action)
         key("actor")
         output.writeString(record.actor)
@@ -115,12 +115,12 @@ struct SnapshotListWriter: JSONOutputWriting {
         open()
         switch record.outcome {
         case .applied:
-            key("applied", first: true)
+            key("applied")
             open()
         case .refused(let code, let rule):
-            key("refused", first: true)
+            key("refused")
             open()
-            key("code", first: true)
+            key("code")
             output.writeString(code.rawValue)
             if let rule {
                 key("rule")
