@@ -1,2 +1,10 @@
-// The module is its header's one inline function; a C target needs a source file.
+// The header's inline functions, and the one that needs the C library's allocator.
 #include "CDeputyPrefetch.h"
+
+#if defined(__APPLE__)
+#include <malloc/malloc.h>
+unsigned long deputy_allocation_size(const void *address) { return malloc_size(address); }
+#else
+#include <malloc.h>
+unsigned long deputy_allocation_size(const void *address) { return malloc_usable_size((void *)address); }
+#endif

@@ -14,4 +14,19 @@ static inline void deputy_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
+/// As `deputy_prefetch_for_write` for the line at `address`, and `deputy_prefetch` for the
+/// lines after it up to `size` bytes: a value whose fields span several cache lines is
+/// read from all of them.
+static inline void deputy_prefetch_span(const void *address, unsigned long size) {
+    const char *bytes = (const char *)address;
+    __builtin_prefetch(bytes, 1, 3);
+    for (unsigned long offset = 64; offset < size; offset += 64) {
+        __builtin_prefetch(bytes + offset, 0, 3);
+    }
+}
+
+/// The usable size of the heap block at `address`, which `malloc` returned: how far an
+/// object allocated there may reach.
+unsigned long deputy_allocation_size(const void *address);
+
 #endif

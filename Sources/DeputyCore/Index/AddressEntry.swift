@@ -1,3 +1,5 @@
+import CDeputyPrefetch
+
 /// What the address index knows of one address: enough to answer send-as from the
 /// address's entry alone (through the owner or a direct grant) or with the login's entry as
 /// well, without touching any other map.
@@ -43,6 +45,18 @@ final class AddressEntry: Equatable, Sendable {
         self.groups = groups
         self.groupAddresses = groupAddresses
     }
+
+    /// The bytes an entry takes on the heap, its header included: about four cache lines,
+    /// all of which a send-as check reads, so the lookahead loads them all
+    /// (``AddressTable/prefetchEntry(of:)``). Measured once, on an entry made for it.
+    static let byteCount: Int = {
+        let address = EmailAddress(trusted: "size@example.com")
+        let sample = AddressEntry(
+            address: InlineAddress(address), owner: .group(EntityID(0)), primary: address, blocked: false, groupSendAs: false, ownerLogin: nil,
+            delegations: [], groups: [], groupAddresses: []
+        )
+        return withExtendedLifetime(sample) { Int(deputy_allocation_size(Unmanaged.passUnretained(sample).toOpaque())) }
+    }()
 
     static func == (lhs: AddressEntry, rhs: AddressEntry) -> Bool {
         lhs === rhs

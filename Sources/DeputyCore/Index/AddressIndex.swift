@@ -72,6 +72,10 @@ struct AddressIndex: Sendable {
         }
     }
 
+    /// How much of an entry's delegations the lookahead loads: the first few, which hold
+    /// nearly every mailbox's whole list.
+    private static let delegationBytesLoaded = 256
+
     /// Starts loading the memory that looking up each of `digests` reads: first every
     /// lookup's slot, then every entry found, then the entries' delegations. Each stage
     /// waits about one trip to memory for all of the lookups, where looking them up one
@@ -91,8 +95,12 @@ struct AddressIndex: Sendable {
             for case let entry? in entries.prefix(digests.count) {
                 // Alive: the table's entries are (see ``AddressTable``); no reference taken.
                 entry._withUnsafeGuaranteedRef { entry in
-                    // For writing: reading the delegations counts a reference to their storage.
-                    entry.delegations.withUnsafeBufferPointer { deputy_prefetch_for_write($0.baseAddress) }
+                    // The first grants, which the check compares with the login; the first
+                    // line for writing, as reading an array may count a reference to it.
+                    entry.delegations.withUnsafeBufferPointer { grants in
+                        let bytes = min(grants.count * MemoryLayout<IndexedDelegation>.stride, Self.delegationBytesLoaded)
+                        deputy_prefetch_span(grants.baseAddress, UInt(bytes))
+                    }
                 }
                 found += 1
             }

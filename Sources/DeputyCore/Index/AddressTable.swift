@@ -82,8 +82,9 @@ final class AddressTable: Sendable {
         var index = Self.home(of: digest, capacity: capacity)
         while let entry = slots[index].entry {
             if slots[index].digest == digest {
-                // For writing: the lookup counts a reference to the entry.
-                deputy_prefetch_for_write(entry.toOpaque())
+                // Every line of the entry, the first for writing: the lookup counts a
+                // reference to the entry, and the check reads fields from all of them.
+                deputy_prefetch_span(entry.toOpaque(), UInt(AddressEntry.byteCount))
                 return entry
             }
             index = (index &+ 1) & (capacity &- 1)

@@ -49,6 +49,9 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var splitting = false
     /// A line broke the limit: nothing after it is decoded.
     private var refusedStream = false
+    /// When the read being answered arrived (the monotonic clock in nanoseconds): its
+    /// lines' latency counts from here, with one clock read for all of them.
+    private var receivedAt: UInt64 = 0
     /// The lines of the read being answered; kept for its memory.
     @exclusivity(unchecked) private var lines: [ByteBuffer] = []
     // Touched only on the connection's event loop, so the run-time exclusivity checks
@@ -124,6 +127,7 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             unread.writeBuffer(&bytes)
         }
         guard !splitting else { return }
+        receivedAt = NIODeadline.now().uptimeNanoseconds
         splitting = true
         defer { splitting = false }
         // Every line the bytes hold first, so that their queries' lookups are announced
@@ -156,7 +160,7 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers one line from the session, or starts the wait it needs.
     private func answer(_ line: ByteBuffer, context: ChannelHandlerContext) {
-        switch session.answerWithoutWaiting(line: line) {
+        switch session.answerWithoutWaiting(line: line, receivedAt: receivedAt) {
         case .answered(let reply, let disposition):
             _ = ReplyEncoder.write(reply, into: &replies)
             perform(machine.answered(close: disposition == .close), context: context)
@@ -216,6 +220,8 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .flushAndStartWait:
             flushReplies(context)
         case .answerQueue:
+            // The queued lines waited behind a request that waited: their time counts from now.
+            receivedAt = NIODeadline.now().uptimeNanoseconds
             while let line = machine.nextQueuedLine() {
                 answer(line, context: context)
             }

@@ -7,10 +7,11 @@ extension Session {
     /// (``DeputyCore/AddressLookahead``): a read from a mail server holds a dozen pipelined
     /// lookups.
     ///
-    /// Nothing is parsed for real here. A query's looked-up address is its last argument
-    /// with an `@` (the address of `SENDAS`, the mailbox of `DELEGATES`, the user of
-    /// `MAILBOXES`), skipping `key=value` options; a line this misreads is only answered
-    /// without a hint.
+    /// Nothing is parsed for real here. A query's looked-up addresses are its arguments with
+    /// an `@` (the login and the address of `SENDAS`, the mailbox of `DELEGATES`, the user
+    /// of `MAILBOXES`), skipping `key=value` options: a `SENDAS` that the address's entry
+    /// alone does not allow (a refusal, a grant through a group) reads the login's entry
+    /// too. A line this misreads is only answered without a hint.
     mutating func prefetchQueries(_ lines: [ByteBuffer]) {
         guard let principal else { return }
         lookahead.removeAll()
@@ -24,7 +25,7 @@ extension Session {
         view.unsafelyUnwrapped.unmanagedVersion._withUnsafeGuaranteedRef { $0.prefetch(lookahead) }
     }
 
-    /// Adds the looked-up address of `line` to `lookahead` when the line is a `QUERY`.
+    /// Adds the looked-up addresses of `line` to `lookahead` when the line is a `QUERY`.
     static func announceAddress(ofQuery line: UnsafeRawBufferPointer, into lookahead: inout AddressLookahead) {
         let space = UInt8(ascii: " ")
         // "QUERY " in any case: ASCII letters fold to lowercase with 0x20.
@@ -34,15 +35,13 @@ extension Session {
         else { return }
         var end = line.count
         if line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        // The arguments from the last: the first with an `@` that is neither an option nor
-        // quoted.
+        // The arguments from the last: each with an `@` that is neither an option nor quoted.
         while end > 6 {
             var start = end
             while start > 6, line[start - 1] != space { start -= 1 }
             let token = UnsafeRawBufferPointer(rebasing: line[start..<end])
             if token.contains(UInt8(ascii: "@")), !token.contains(UInt8(ascii: "=")), !token.contains(UInt8(ascii: "\"")) {
                 lookahead.add(token)
-                return
             }
             end = start - 1
         }

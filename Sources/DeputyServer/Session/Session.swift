@@ -88,8 +88,12 @@ public struct Session: Sendable {
     /// Answers one line at once when nothing needs to be waited for: a query, PING, WHOAMI,
     /// HELP, AUDIT, QUIT or any refusal. The connection answers a pipelined batch this
     /// way and writes the replies together.
-    public mutating func answerWithoutWaiting(line: ByteBuffer) -> ImmediateOutcome {
-        requestStarted = NIODeadline.now().uptimeNanoseconds
+    ///
+    /// `receivedAt` (the monotonic clock in nanoseconds) is when the line's read began, which
+    /// the latency histogram counts from: the connection reads the clock once for the lines
+    /// of one read, whose replies leave together.
+    public mutating func answerWithoutWaiting(line: ByteBuffer, receivedAt: UInt64 = NIODeadline.now().uptimeNanoseconds) -> ImmediateOutcome {
+        requestStarted = receivedAt
         let parsed: RequestLine?
         do {
             // Parsed straight from the buffer: no copy of the line per request.

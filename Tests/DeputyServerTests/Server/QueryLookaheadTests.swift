@@ -2,7 +2,7 @@
 @testable import DeputyServer
 import Testing
 
-/// Which address of a pipelined line is announced before the lines are answered.
+/// Which addresses of a pipelined line are announced before the lines are answered.
 @Suite("Query lookahead")
 struct QueryLookaheadTests {
     /// The digests announced for `line`, and those of `addresses` as lookups hash them.
@@ -17,9 +17,10 @@ struct QueryLookaheadTests {
         AddressKey(lookup: address)!.digest
     }
 
-    @Test("a query's last argument with an @, skipping options, in any case")
+    @Test("a query's arguments with an @, last first, skipping options, in any case")
     func queries() {
-        #expect(Self.announced("QUERY SENDAS ann@example.org Sales@Example.org") == [Self.digest("sales@example.org")])
+        #expect(Self.announced("QUERY SENDAS ann@example.org Sales@Example.org") == [Self.digest("sales@example.org"), Self.digest("ann@example.org")])
+        #expect(Self.announced("QUERY ACCESS Ann@example.org boss@example.org revision=3") == [Self.digest("boss@example.org"), Self.digest("ann@example.org")])
         #expect(Self.announced("query delegates boss@example.org revision=12\r") == [Self.digest("boss@example.org")])
         #expect(Self.announced("Query Holders team@example.org permission=read") == [Self.digest("team@example.org")])
         #expect(Self.announced("QUERY  MAILBOXES   ann@example.org  ") == [Self.digest("ann@example.org")])
