@@ -92,6 +92,11 @@ extension Directory {
         // retaining every string and array in it, on objects that every thread answering
         // shares.
         guard let entry = addressEntry(lookup: mailbox) else { return nil }
+        // The mailbox's primary address rebuilt from the entry's inline copies (its owner's
+        // login for a user's address or alias, its own address for a group's), once: the
+        // entry's shared string, counted in each view, is a write to memory that every
+        // thread answering about this mailbox reads.
+        let primary = (entry.ownerLogin ?? entry.address).address
         var views: [DelegationView] = []
         views.reserveCapacity(entry.delegations.count)
         // Most mailboxes' delegations were granted by one or two administrators.
@@ -120,7 +125,7 @@ extension Directory {
                 granters.append((delegation.grantedBy, grantedBy))
             }
             views.append(DelegationView(
-                delegation: delegation.id, mailbox: entry.primary, delegate: delegate, delegateIsGroup: isGroup,
+                delegation: delegation.id, mailbox: primary, delegate: delegate, delegateIsGroup: isGroup,
                 permissions: delegation.permissions, grantedBy: grantedBy, grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
                 active: active
             ))
