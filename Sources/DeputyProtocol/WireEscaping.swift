@@ -29,7 +29,12 @@ enum WireEscaping {
     /// The most bytes `value` can take on the wire: each byte escaped as `\xHH`, and two
     /// quotes.
     static func bound(of value: String) -> Int {
-        4 * value.utf8.count + 2
+        bound(ofLength: value.utf8.count)
+    }
+
+    /// The most bytes a value of `length` UTF-8 bytes can take on the wire.
+    static func bound(ofLength length: Int) -> Int {
+        4 * length + 2
     }
 
     /// Writes `value` bare if ``isBareValue(_:)`` allows it, else quoted.

@@ -245,9 +245,19 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func flushReplies(_ context: ChannelHandlerContext) {
         guard replies.readableBytes > 0, machine.phase != .closed else { return }
+        // The next buffer as large as this one's replies (within bounds): a client's reads
+        // tend to bring the same number of requests, and a buffer that starts too small is
+        // copied into a larger one each time it doubles.
+        let capacity = min(max(replies.readableBytes, Self.minimumReplyCapacity), Self.maximumReplyCapacity)
         context.writeAndFlush(wrapOutboundOut(replies), promise: nil)
-        replies = context.channel.allocator.buffer(capacity: 1_024)
+        replies = context.channel.allocator.buffer(capacity: capacity)
     }
+
+    /// The least room a connection's next replies get.
+    private static let minimumReplyCapacity = 1_024
+    /// The most room a connection's next replies get before they are written: a listing of
+    /// thousands of records should not make every later buffer as large.
+    private static let maximumReplyCapacity = 16_384
 
     // MARK: - Events
 
