@@ -63,11 +63,6 @@ public actor ClusterApplier {
     private var sharedSnapshotRunning = false
     /// Counts connections: work begun on an earlier one that resumes late changes nothing.
     private var generation = 0
-    /// How many records this node appended and applied at once, without reading them back.
-    public private(set) var appliedDirectlyCount = 0
-    /// A reload from a shared snapshot is under way: the node's own appends wait for the
-    /// read that follows it (``applyAppended(_:)``).
-    private var reloading = false
 
     /// What became of a record this node's writer waits for.
     private enum Outcome {
@@ -248,8 +243,6 @@ public actor ClusterApplier {
 
     /// Loads the newest shared snapshot and makes it this node's position.
     private func rebootstrap(_ connection: PostgresConnection, _ current: Int, because reason: String) async throws {
-        reloading = true
-        defer { reloading = false }
         let newest = try await connection.newestSnapshot(logger: logger)
         try requireCurrent(current)
         guard let stored = newest else {
@@ -293,28 +286,15 @@ public actor ClusterApplier {
         // A reload from a shared snapshot may move the position by more, or back: counted as none.
         defer { ClusterMetrics.catchUpSize.record(max(0, position.sequence - start)) }
         while haltReason == nil {
-            let requested = position.sequence
-            let read = try await connection.rows(after: requested, limit: 1000, logger: logger)
+            let rows = try await connection.rows(after: position.sequence, limit: 1000, logger: logger)
             try requireCurrent(current)
-            if read.isEmpty { break }
-            // This node may have applied its own appends while the read was under way
-            // (``applyAppended(_:)``): those rows come back too. They are left out, the one
-            // at the node's position checked against its chain digest.
-            let rows = read.filter { $0.sequence > position.sequence }
-            if let overlap = read.last(where: { $0.sequence == position.sequence }), position.sequence > requested, overlap.digest != position.digest {
-                try await rebootstrap(connection, current, because: "the record at \(overlap.sequence) does not match what this node appended and applied there: the log was rewritten under it (a failover)")
-                continue
-            }
-            if rows.isEmpty {
-                if read.count < 1000 { break }
-                continue
-            }
+            if rows.isEmpty { break }
             if rows[0].sequence != position.sequence + 1 {
                 try await rebootstrap(connection, current, because: "the log continues at \(rows[0].sequence), after this node's \(position.sequence): the records between were removed after a newer shared snapshot")
                 continue
             }
             try await apply(rows, connection: connection, current)
-            if read.count < 1000 { break }
+            if rows.count < 1000 { break }
         }
         ClusterMetrics.head.record(max(lastHead, position.sequence))
         lastHead = max(lastHead, position.sequence)
@@ -360,43 +340,6 @@ public actor ClusterApplier {
             applied += 1
         }
         publish(next, records: applied, last: rows.last)
-    }
-
-    /// Applies records this node has just appended, when they continue its position: the
-    /// append returned their sequences, and the node holds their bodies and commands, so
-    /// reading them back from the log would bring nothing new. Their writers are answered
-    /// without waiting for the notification and that read.
-    ///
-    /// The result is the one a read would give: the same records, through the same chain
-    /// (each digest from the node's own, as a read checks it) and the same core. Nothing is
-    /// done unless the node follows the log, no reload from a shared snapshot is under way,
-    /// and the first record's sequence is the one after the node's position, the others
-    /// following it; a record whose pending command is not here stops it. What is left is
-    /// read as usual. A log rewritten under this node (a failover after a phantom) is
-    /// found as before, by the next read's chain check.
-    func applyAppended(_ appended: [(id: UUID, body: [UInt8], sequence: Int64)]) {
-        guard haltReason == nil, isFollowing, !reloading, let first = appended.first, first.sequence == position.sequence + 1 else { return }
-        var next = position
-        var applied = 0
-        for (offset, item) in appended.enumerated() {
-            guard item.sequence == first.sequence + Int64(offset), case .waiting(let pending?)? = outcomes[item.id], pending.body == item.body,
-                pending.record.rules <= LoggedCommand.currentRules
-            else { break }
-            let result = next.directory.apply(pending.record.command, context: pending.record.context)
-            // A revision that does not follow is left for the read, which halts on it.
-            guard next.directory.revision == UInt64(item.sequence) else { return }
-            next.sequence = item.sequence
-            next.digest = HashChain.next(next.digest, item.body)
-            outcomes[item.id] = .applied(sequence: item.sequence, result: result)
-            applied += 1
-        }
-        guard applied > 0 else { return }
-        appliedDirectlyCount += applied
-        ClusterMetrics.appliedDirectly.increment(by: applied)
-        publish(next, records: applied, last: nil)
-        // The log's head is at least what the append left.
-        lastHead = max(lastHead, position.sequence)
-        ClusterMetrics.head.record(lastHead)
     }
 
     private func publish(_ next: ClusterPosition, records: Int, last: LogRow?) {

@@ -33,8 +33,6 @@ enum ClusterMetrics {
     /// the last read named no head beyond what this node had applied (an earlier catch-up
     /// read their records), or none came.
     static let skippedWakeups = Counter(label: "deputy_cluster_wakeups_skipped_total")
-    /// Records this node appended and applied at once, without reading them back.
-    static let appliedDirectly = Counter(label: "deputy_cluster_records_applied_directly_total")
     /// Writes refused at once because PostgreSQL was unreachable.
     static let refused = Counter(label: "deputy_cluster_writes_refused_total")
     /// Writes whose append's outcome was unknown when they were answered.

@@ -151,9 +151,6 @@ public actor ClusterWriter {
             ClusterMetrics.appendTime.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             switch outcome {
             case .appended(let sequences):
-                // Applied here at once when they continue this node's position, so their
-                // writers need not wait for the notification and a read of what they wrote.
-                await applier.applyAppended(zip(batch, sequences).map { (id: $0.id, body: $0.body, sequence: $1) })
                 for (queued, sequence) in zip(batch, sequences) { queued.continuation.resume(returning: sequence) }
             case .refused(let reason):
                 ClusterMetrics.refused.increment(by: batch.count)
