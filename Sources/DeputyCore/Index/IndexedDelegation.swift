@@ -9,8 +9,9 @@ struct IndexedDelegation: Hashable, Sendable {
     /// Whether that user is blocked.
     let delegateBlocked: Bool
     /// The digest of ``delegateLogin``, or 0 without one: a plain word the send-as check
-    /// compares first. Matching the optional address itself makes the compiler copy the
-    /// whole grant, counting references on the strings it holds, for every grant passed over.
+    /// compares first, read in place. Matching the optional address itself makes the
+    /// compiler copy the whole grant, counting references on the strings it holds, so it is
+    /// done only for the grant whose digest matches.
     let delegateDigest: UInt64
 
     init(delegation: Delegation, delegateLogin: InlineAddress?, delegateBlocked: Bool) {
@@ -18,11 +19,5 @@ struct IndexedDelegation: Hashable, Sendable {
         self.delegateLogin = delegateLogin
         self.delegateBlocked = delegateBlocked
         self.delegateDigest = delegateLogin?.digest ?? 0
-    }
-
-    /// Whether the delegate is the user whose login is `login`.
-    @inline(__always)
-    func isDelegate(_ login: AddressKey) -> Bool {
-        delegateDigest == login.digest && delegateLogin?.matches(login) == true
     }
 }

@@ -92,11 +92,8 @@ extension Directory {
         // retaining every string and array in it, on objects that every thread answering
         // shares.
         guard let entry = addressEntry(lookup: mailbox) else { return nil }
-        // The mailbox's primary address rebuilt from the entry's inline copies (its owner's
-        // login for a user's address or alias, its own address for a group's), once: the
-        // entry's shared string, counted in each view, is a write to memory that every
-        // thread answering about this mailbox reads.
-        let primary = (entry.ownerLogin ?? entry.address).address
+        // Once, for every view: a string of this reader's own.
+        let primary = entry.primaryCopy
         var views: [DelegationView] = []
         views.reserveCapacity(entry.delegations.count)
         // Most mailboxes' delegations were granted by one or two administrators.

@@ -68,16 +68,12 @@ extension Directory {
         // Read in place: iterating the array counts a reference on its storage, which every
         // thread checking this address writes to.
         return target.delegations.withUnsafeBufferPointer { grants -> SendDecision? in
-            for index in grants.indices where grants[index].delegateDigest == login.digest && grants[index].isDelegate(login) {
+            for index in grants.indices where grants[index].delegateDigest == login.digest && grants[index].delegateLogin?.matches(login) == true {
                 let delegation = grants[index].delegation
                 guard !grants[index].delegateBlocked, delegation.isActive(at: now), permissions(delegation.permissions, allow: permission) else {
                     return nil
                 }
-                // The owner from the copy of its login held inline in the entry (a user's
-                // or alias's entry always has one), not from the shared string: counting a
-                // reference on that string is a write to memory every thread checking this
-                // mailbox reads, usually outside the cache.
-                return .allow(.delegation(owner: target.ownerLogin?.address ?? target.primary, delegation: delegation.id, viaGroup: nil))
+                return .allow(.delegation(owner: target.primaryCopy, delegation: delegation.id, viaGroup: nil))
             }
             return nil
         }
