@@ -81,6 +81,10 @@ public enum ReplyEncoder {
     /// - Returns: The number of bytes written.
     @discardableResult
     public static func write(_ reply: Reply, into buffer: inout ByteBuffer) -> Int {
+        if let wire = reply.wireRecords {
+            // Written by a ``ReplyRecordsWriter``: already every line.
+            return buffer.writeImmutableBuffer(wire) + Self.write(reply.status, into: &buffer)
+        }
         var written = 0
         for record in reply.records {
             written += Self.write(record, into: &buffer)

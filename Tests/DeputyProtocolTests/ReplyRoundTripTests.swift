@@ -94,6 +94,79 @@ struct ReplyRoundTripTests {
         #expect(ReplyRecord.Writer().record == ReplyRecord())
     }
 
+    @Test("random records written into one reply buffer encode as the same records of fields do, and read back")
+    func randomRecordsWriterReplies() throws {
+        var generator = SeededGenerator(seed: 0x4EC0_2D5)
+        let keys: [StaticString] = ["v", "granted-by", "mailbox", "x_1", "Key-9"]
+        for round in 0..<400 {
+            // Every fourth reply has values long enough that a record outgrows the room
+            // reserved for it and is written a second time, into the buffer itself.
+            let maximumLength = round.isMultiple(of: 4) ? 600 : 24
+            var writer = ReplyRecordsWriter(capacity: Int.random(in: 1...64, using: &generator))
+            var records: [ReplyRecord] = []
+            for _ in 0..<Int.random(in: 0...5, using: &generator) {
+                let fields = (0..<Int.random(in: 0...9, using: &generator)).map { _ in
+                    (keys.randomElement(using: &generator)!, generator.nextAwkwardString(maximumLength: maximumLength))
+                }
+                var calls = 0
+                writer.append { record in
+                    calls += 1
+                    for (key, value) in fields { record.append(key, value) }
+                }
+                #expect(calls >= 1 && calls <= 2)
+                var record = ReplyRecord()
+                for (key, value) in fields { record.append(key: key.description, value: value) }
+                records.append(record)
+            }
+            let status = ReplyStatus.ok(text: "\(records.count) things")
+            let written = Reply(records: writer, status: status)
+            let expected = Reply(records: records, status: status)
+            var fromWriter = ByteBuffer()
+            var fromFields = ByteBuffer()
+            let count = ReplyEncoder.write(written, into: &fromWriter)
+            ReplyEncoder.write(expected, into: &fromFields)
+            #expect(String(buffer: fromWriter) == String(buffer: fromFields))
+            #expect(count == fromWriter.readableBytes)
+            #expect(written.recordCount == records.count)
+            #expect(writer.count == records.count)
+            // Read back from its wire form, the reply is the one of fields.
+            #expect(written.records == records)
+            #expect(written == expected)
+            #expect(written.hashValue == expected.hashValue)
+        }
+    }
+
+    @Test("a record far larger than the room reserved for it is written whole, and so are the records after it")
+    func recordsWriterOverflow() {
+        var writer = ReplyRecordsWriter(capacity: 16)
+        let long = String(repeating: "a", count: 5_000)
+        let quoted = String(repeating: "a b\t", count: 700)
+        writer.append { $0.append("id", "1") }
+        writer.append { record in
+            record.append("long", long)
+            record.append("quoted", quoted)
+        }
+        writer.append { $0.append("id", "3") }
+        writer.append { _ in }
+        var buffer = ByteBuffer()
+        ReplyEncoder.write(Reply(records: writer, status: .ok(text: "4 records")), into: &buffer)
+        let escaped = String(repeating: "a b\\t", count: 700)
+        #expect(String(buffer: buffer) == "* id=1\n* long=\(long) quoted=\"\(escaped)\"\n* id=3\n*\nOK 4 records\n")
+        #expect(writer.count == 4)
+    }
+
+    @Test("a reply of written records changed through its records holds the change")
+    func recordsWriterReplyChanged() {
+        var writer = ReplyRecordsWriter()
+        writer.append { $0.append("allowed", "yes") }
+        var reply = Reply(records: writer, status: .ok(text: nil))
+        reply.records.append(["login": "ann@example.org"])
+        #expect(reply.recordCount == 2)
+        var buffer = ByteBuffer()
+        ReplyEncoder.write(reply, into: &buffer)
+        #expect(String(buffer: buffer) == "* allowed=yes\n* login=ann@example.org\nOK\n")
+    }
+
     @Test("2,000 random texts round-trip exactly through status lines")
     func randomStatusText() throws {
         var generator = SeededGenerator(seed: 0x57A7_05)

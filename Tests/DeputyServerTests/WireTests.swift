@@ -235,6 +235,10 @@ struct WireTests {
         #expect(delegates(first) + delegates(second) == Array(names.dropFirst()))
         #expect(delegates(try await client.send("QUERY DELEGATIONS offset=5")) == [names[6]])
         #expect(try await client.send("QUERY DELEGATIONS offset=6") == ["OK 0 delegations"])
+        // A mailbox's delegates are cut at the same limit, the first ones kept.
+        let mailboxDelegates = try await client.send("QUERY DELEGATES \(names[0])")
+        #expect(mailboxDelegates.last == "OK 3 of 6 delegates, truncated at the limit")
+        #expect(delegates(mailboxDelegates) == Array(names.dropFirst().prefix(3)))
 
         // Only 1 to 9 decimal digits.
         for bad in ["-1", "x", "1e3", "1234567890", "\"\"", "+3"] {

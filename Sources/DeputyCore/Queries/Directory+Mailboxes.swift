@@ -86,16 +86,25 @@ extension Directory {
     /// The delegations of `mailbox` (a user's or a group's): by default only those that
     /// count at `now`. `nil` when no user or group has the address.
     public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
+        var views: [DelegationView] = []
+        let found = forEachDelegate(of: mailbox, at: now, includeInactive: includeInactive) { views.append($0) }
+        return found ? views : nil
+    }
+
+    /// Calls `body` with each delegation of `mailbox` that ``delegates(of:at:includeInactive:)``
+    /// lists, in the same order, without gathering them: an answer writes each as it comes.
+    /// Returns `false`, calling `body` never, when no user or group has the address.
+    public func forEachDelegate(
+        of mailbox: String, at now: Date, includeInactive: Bool = false, _ body: (DelegationView) -> Void
+    ) -> Bool {
         // Answered from the mailbox's address entry (a user's or a group's: a group's address
         // is a shared mailbox), which carries each delegation with its delegate's login and
         // blocked flag: reading users out of the directory's maps copies each whole,
         // retaining every string and array in it, on objects that every thread answering
         // shares.
-        guard let entry = addressEntry(lookup: mailbox) else { return nil }
+        guard let entry = addressEntry(lookup: mailbox) else { return false }
         // Once, for every view: a string of this reader's own.
         let primary = entry.primaryCopy
-        var views: [DelegationView] = []
-        views.reserveCapacity(entry.delegations.count)
         // Most mailboxes' delegations were granted by one or two administrators.
         var granters: [(Principal, String)] = []
         for indexed in entry.delegations {
@@ -121,13 +130,13 @@ extension Directory {
                 grantedBy = loginName(of: delegation.grantedBy)
                 granters.append((delegation.grantedBy, grantedBy))
             }
-            views.append(DelegationView(
+            body(DelegationView(
                 delegation: delegation.id, mailbox: primary, delegate: delegate, delegateIsGroup: isGroup,
                 permissions: delegation.permissions, grantedBy: grantedBy, grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
                 active: active
             ))
         }
-        return views
+        return true
     }
 
     /// Every delegation of the organisation, for administrators, in order of creation.

@@ -4,12 +4,6 @@ import DeputyProtocol
 /// How the directory's answers look on the wire. Field names are part of the protocol
 /// (protocol.md lists them); values never hold a password or a hash.
 extension Session {
-    static func record(_ decision: SendDecision) -> ReplyRecord {
-        var writer = ReplyRecord.Writer()
-        write(decision, into: &writer)
-        return writer.record
-    }
-
     /// The fields of a send decision, `allowed=` first unless `withAllowed` is `false`.
     static func write(_ decision: SendDecision, into writer: inout ReplyRecord.Writer, withAllowed: Bool = true) {
         if withAllowed { writer.append("allowed", decision.allowed ? "yes" : "no") }
@@ -62,6 +56,12 @@ extension Session {
     static func record(_ view: DelegationView) -> ReplyRecord {
         // Nine fields, about 200 bytes: one buffer.
         var writer = ReplyRecord.Writer(capacity: 256)
+        write(view, into: &writer)
+        return writer.record
+    }
+
+    /// The fields of a delegation, as `QUERY DELEGATES` and `QUERY DELEGATIONS` list it.
+    static func write(_ view: DelegationView, into writer: inout ReplyRecord.Writer) {
         writer.append("id", view.delegation.description)
         writer.append("mailbox", view.mailbox.value)
         writer.append("delegate", view.delegate.value)
@@ -71,7 +71,6 @@ extension Session {
         writer.append("granted-at", timestamp: view.grantedAt)
         if let expiry = view.expiresAt { writer.append("expires", timestamp: expiry) }
         writer.append("active", view.active ? "yes" : "no")
-        return writer.record
     }
 
     static func record(_ summary: PrivilegeSummary) -> ReplyRecord {

@@ -72,19 +72,27 @@ extension Session {
         }
         switch query {
         case .sendAs(let login, let address):
-            return Reply(records: [Self.record(directory.sendAs(login: login, address: address, at: now))], status: .ok(text: nil))
+            return Self.reply(directory.sendAs(login: login, address: address, at: now))
         case .sendOnBehalf(let login, let address):
-            return Reply(records: [Self.record(directory.sendOnBehalf(login: login, address: address, at: now))], status: .ok(text: nil))
+            return Self.reply(directory.sendOnBehalf(login: login, address: address, at: now))
         case .access(let user, let mailbox):
             guard let access = directory.access(user: user, mailbox: mailbox, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no such user or mailbox"))
             }
             return Reply(records: [Self.record(access)], status: .ok(text: nil))
         case .delegates(let mailbox):
-            guard let delegates = directory.delegates(of: mailbox, at: now) else {
+            // Each written as the directory finds it, into the reply's one buffer.
+            let limit = environment.maximumListing
+            var records = ReplyRecordsWriter(capacity: 512)
+            var total = 0
+            let found = directory.forEachDelegate(of: mailbox, at: now) { view in
+                total += 1
+                if total <= limit { records.append { Self.write(view, into: &$0) } }
+            }
+            guard found else {
                 return Reply(status: .error(code: .notfound, text: "no user has the address \(mailbox)"))
             }
-            return listing(delegates.map(Self.record(_:)), noun: "delegates")
+            return Reply(records: records, status: listingStatus(count: total, noun: "delegates"))
         case .mailboxes(let user):
             guard let mailboxes = directory.mailboxes(of: user, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))
@@ -148,10 +156,21 @@ extension Session {
     /// A list reply, cut at the listing limit with a note saying so.
     func listing(_ records: [ReplyRecord], noun: String) -> Reply {
         let limit = environment.maximumListing
-        if records.count > limit {
-            return Reply(records: Array(records.prefix(limit)), status: .ok(text: "\(limit) of \(records.count) \(noun), truncated at the limit"))
-        }
-        return Reply(records: records, status: .ok(text: "\(records.count) \(noun)"))
+        return Reply(records: records.count > limit ? Array(records.prefix(limit)) : records, status: listingStatus(count: records.count, noun: noun))
+    }
+
+    /// The status of a list of `count` items, which says when the listing limit cut it.
+    func listingStatus(count: Int, noun: String) -> ReplyStatus {
+        let limit = environment.maximumListing
+        if count > limit { return .ok(text: "\(limit) of \(count) \(noun), truncated at the limit") }
+        return .ok(text: "\(count) \(noun)")
+    }
+
+    /// The reply to a send check: one record, written straight into the reply's buffer.
+    static func reply(_ decision: SendDecision) -> Reply {
+        var records = ReplyRecordsWriter(capacity: 128)
+        records.append { write(decision, into: &$0) }
+        return Reply(records: records, status: .ok(text: nil))
     }
 
     /// The entry as this session may see it: private attributes only for administrators,
