@@ -20,11 +20,16 @@ public struct ReplyRecordsWriter {
     /// The number of records written.
     public private(set) var count = 0
     /// The room reserved for the next record: doubled each time a record outgrows it.
-    private var reservation = 512
+    private var reservation: Int
 
-    /// A writer with room for `capacity` bytes before it grows.
-    public init(capacity: Int = 256) {
+    /// A writer with room for `capacity` bytes before it grows, which reserves
+    /// `recordBound` bytes for each record (doubled when a record needs more).
+    ///
+    /// A `recordBound` above the room left makes the buffer grow, so `capacity` is best a
+    /// multiple of it; one too small writes a record twice.
+    public init(capacity: Int = 256, recordBound: Int = 128) {
         bytes = ByteBufferAllocator().buffer(capacity: capacity)
+        reservation = max(recordBound, 16)
     }
 
     /// Writes one record: its fields are those `writeFields` appends, in order.

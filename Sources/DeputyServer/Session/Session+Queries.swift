@@ -83,7 +83,8 @@ extension Session {
         case .delegates(let mailbox):
             // Each written as the directory finds it, into the reply's one buffer.
             let limit = environment.maximumListing
-            var records = ReplyRecordsWriter(capacity: 512)
+            // A record is about 200 bytes.
+            var records = ReplyRecordsWriter(capacity: 1_024, recordBound: 256)
             var total = 0
             let found = directory.forEachDelegate(of: mailbox, at: now) { view in
                 total += 1
@@ -168,7 +169,8 @@ extension Session {
 
     /// The reply to a send check: one record, written straight into the reply's buffer.
     static func reply(_ decision: SendDecision) -> Reply {
-        var records = ReplyRecordsWriter(capacity: 128)
+        // A record is under 100 bytes, unless an address is unusually long.
+        var records = ReplyRecordsWriter(capacity: 128, recordBound: 128)
         records.append { write(decision, into: &$0) }
         return Reply(records: records, status: .ok(text: nil))
     }
