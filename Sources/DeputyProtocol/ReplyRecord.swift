@@ -124,7 +124,9 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
     /// call: it writes into memory the reply's buffer reserved for the record.
     public struct Writer {
         /// The fields written so far; for a ``ReplyRecordsWriter``, its earlier lines too.
-        var bytes: ByteBuffer
+        /// None for a writer into reserved memory: even an empty buffer is a reference that
+        /// every thread would count.
+        var bytes: ByteBuffer?
         /// Where a writer of ``ReplyRecordsWriter`` writes instead of ``bytes``: memory
         /// reserved once for the whole record, so that a field is two comparisons and plain
         /// copies, where writing into the buffer checked its capacity and uniqueness again
@@ -150,7 +152,7 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
 
         /// A writer into `memory`, which it must not outlive.
         init(reserved memory: UnsafeMutableRawBufferPointer) {
-            self.bytes = ByteBuffer()
+            self.bytes = nil
             self.reserved = memory.baseAddress
             self.reservedLimit = memory.count
         }
@@ -206,7 +208,7 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
                     reservedOffset += cursor.offset
                     return
                 }
-                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
+                bytes!.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
                     var cursor = WireCursor(output)
                     cursor.put(WireByte.space)
                     cursor.put(key)
@@ -219,7 +221,7 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
 
         /// The record written so far.
         public var record: ReplyRecord {
-            ReplyRecord(storage: .wire(bytes))
+            ReplyRecord(storage: .wire(bytes ?? ByteBuffer()))
         }
     }
 

@@ -49,12 +49,13 @@ public struct ReplyRecordsWriter {
             reservation *= 2
             // The buffer moves into the field writer and back, so that it is never shared
             // while it is written (a shared buffer would be copied on its first write).
-            var writer = ReplyRecord.Writer(continuing: ByteBuffer())
-            swap(&writer.bytes, &bytes)
-            writer.bytes.writeInteger(WireByte.asterisk)
+            var writer = ReplyRecord.Writer(continuing: bytes)
+            bytes = ByteBuffer()
+            writer.bytes!.writeInteger(WireByte.asterisk)
             writeFields(&writer)
-            writer.bytes.writeInteger(WireByte.lineFeed)
-            swap(&writer.bytes, &bytes)
+            writer.bytes!.writeInteger(WireByte.lineFeed)
+            bytes = writer.bytes!
+            writer.bytes = nil
         }
         count += 1
     }

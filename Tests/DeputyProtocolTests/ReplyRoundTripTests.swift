@@ -136,6 +136,32 @@ struct ReplyRoundTripTests {
         }
     }
 
+    @Test("a value is written bare exactly when no byte of it is a space, control, quote, backslash or DEL, wherever that byte is")
+    func bareValuesByEveryByteAndPlace() {
+        // Values of every length around the eight-byte steps the check takes, with each
+        // ASCII character and a two-byte one at every place.
+        let characters = (0...0x7F).map { Character(Unicode.Scalar(UInt8($0))) } + ["é"]
+        for length in 1...19 {
+            for place in 0..<length {
+                for character in characters {
+                    var value = String(repeating: "a", count: length)
+                    value.replaceSubrange(value.index(value.startIndex, offsetBy: place)...value.index(value.startIndex, offsetBy: place), with: String(character))
+                    let scalar = character.unicodeScalars.first!.value
+                    let bare = !(scalar <= 0x20 || scalar == 0x22 || scalar == 0x5C || scalar == 0x7F)
+                    var buffer = ByteBuffer()
+                    ReplyEncoder.write(["v": value] as ReplyRecord, into: &buffer)
+                    let written = String(buffer: buffer)
+                    #expect((written == "* v=\(value)\n") == bare, "length \(length), place \(place), U+\(String(scalar, radix: 16))")
+                    var writer = ReplyRecordsWriter()
+                    writer.append { $0.append("v", value) }
+                    var fromWriter = ByteBuffer()
+                    ReplyEncoder.write(Reply(records: writer, status: .ok(text: nil)), into: &fromWriter)
+                    #expect(String(buffer: fromWriter) == written + "OK\n")
+                }
+            }
+        }
+    }
+
     @Test("a record far larger than the room reserved for it is written whole, and so are the records after it")
     func recordsWriterOverflow() {
         var writer = ReplyRecordsWriter(capacity: 16)
