@@ -1,0 +1,83 @@
+import DeputyProtocol
+import NIOCore
+import Testing
+
+@Suite("Lookup query parser")
+struct LookupQueryParserTests {
+    /// What the general path makes of a line: ``RequestParser``, ``VerbSyntax``, then the
+    /// entry's decoder; `nil` for a blank line or any error.
+    private func generalRequest(_ line: [UInt8]) -> Request? {
+        guard let parsed = try? RequestParser().parse(line), let entry = try? VerbSyntax.check(parsed).get() else { return nil }
+        return try? entry.decode(parsed)
+    }
+
+    @Test("the lookups mail servers send are parsed straight into their requests, in any case and spacing")
+    func accepted() {
+        let cases: [(String, Request)] = [
+            ("QUERY SENDAS bob@example.org sales@example.org", .query(.sendAs(login: "bob@example.org", address: "sales@example.org"))),
+            ("query sendas Bob@Example.org x\n", .query(.sendAs(login: "Bob@Example.org", address: "x"))),
+            ("  Query\tSendOnBehalf  a@b.c\t d@e.f \r\n", .query(.sendOnBehalf(login: "a@b.c", address: "d@e.f"))),
+            ("QUERY DELEGATES boss@example.org", .query(.delegates(mailbox: "boss@example.org"))),
+            ("query delegates zoë@exämple.org\r\n", .query(.delegates(mailbox: "zoë@exämple.org"))),
+        ]
+        for (line, expected) in cases {
+            #expect(LookupQueryParser.parse(line) == expected, "\(line)")
+            #expect(LookupQueryParser.parse(ByteBuffer(string: line)) == expected, "\(line)")
+            #expect(generalRequest(Array(line.utf8)) == expected, "\(line)")
+        }
+    }
+
+    @Test("anything else is left to the general parser")
+    func declined() {
+        let lines = [
+            "", "   ", "QUERY", "QUERY SENDAS", "QUERY SENDAS a@b", "QUERY SENDAS a@b c@d e@f", "QUERY DELEGATES", "QUERY DELEGATES a@b c@d",
+            "QUERY SENDAS \"a b\" c@d", "QUERY SENDAS a@b c@d revision=3", "QUERY DELEGATES a@b revision=3", "QUERY SENDAS a=b c@d",
+            "QUERY SENDASX a@b c@d", "QUERYX SENDAS a@b c@d", "QUER SENDAS a@b c@d", "QUERY ACCESS a@b c@d", "QUERY MAILBOXES a@b",
+            "BIND a@b secret", "PING", "QUERY SENDAS a\u{1}b c@d", "QUERY SENDAS a@b c@d\u{7F}", "QUERY\u{0B}SENDAS a@b c@d",
+            "QUERY SENDAS a@b c\"d", "QUERY\u{A0}SENDAS a@b c@d",
+        ]
+        for line in lines {
+            #expect(LookupQueryParser.parse(line) == nil, "\(line.debugDescription)")
+        }
+        // Bytes that are not UTF-8.
+        var invalid = ByteBuffer(string: "QUERY DELEGATES a@b")
+        invalid.writeBytes([0xC3, 0x28])
+        #expect(LookupQueryParser.parse(invalid) == nil)
+    }
+
+    @Test("every line of 20,000 random ones that it accepts, the general path reads into the same request")
+    func agreesWithTheGeneralPath() {
+        var generator = SeededGenerator(seed: 0x100C_0B)
+        let words = [
+            "QUERY", "query", "QuErY", "QUERYS", "SENDAS", "sendas", "SendAs", "SENDONBEHALF", "sendonbehalf", "DELEGATES", "delegates",
+            "ACCESS", "BIND", "a@b.c", "Bob@Example.ORG", "é@x.y", "x=y", "revision=1", "=", "\"q r\"", "\"\"", "a\\b", "@", "日本@例え.jp",
+        ]
+        let separators: [[UInt8]] = [[0x20], [0x09], [0x20, 0x20], [0x09, 0x20]]
+        let terminators: [[UInt8]] = [[], [0x0A], [0x0D, 0x0A], [0x0D]]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var line: [UInt8] = Bool.random(using: &generator) ? [] : separators.randomElement(using: &generator)!
+            // Mostly a verb and a subverb that the parser takes, so that most lines get as far
+            // as their arguments.
+            if Int.random(in: 0..<4, using: &generator) > 0 {
+                line += Array(words[Int.random(in: 0...2, using: &generator)].utf8) + separators.randomElement(using: &generator)!
+                line += Array(words[Int.random(in: 4...10, using: &generator)].utf8)
+            }
+            for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                line += separators.randomElement(using: &generator)! + Array(words.randomElement(using: &generator)!.utf8)
+            }
+            if Int.random(in: 0..<20, using: &generator) == 0 {
+                // A stray byte anywhere: a control, DEL, a quote, or a byte that is not UTF-8.
+                let stray: [UInt8] = [0x00, 0x01, 0x0B, 0x7F, 0x22, 0x3D, 0xFF, 0xC3]
+                line.insert(stray.randomElement(using: &generator)!, at: Int.random(in: 0...line.count, using: &generator))
+            }
+            if Bool.random(using: &generator) { line += separators.randomElement(using: &generator)! }
+            line += terminators.randomElement(using: &generator)!
+            guard let request = LookupQueryParser.parse(ByteBuffer(bytes: line)) else { continue }
+            accepted += 1
+            #expect(generalRequest(line) == request, "\(String(decoding: line, as: UTF8.self).debugDescription)")
+        }
+        // Not a vacuous agreement: a good share of the lines were taken.
+        #expect(accepted > 1_000)
+    }
+}
