@@ -32,6 +32,21 @@ public struct ReplyRecordsWriter {
         reservation = max(recordBound, 16)
     }
 
+    /// A writer into `buffer`, emptied first, or into a new one as ``init(capacity:recordBound:)``
+    /// makes when `buffer` is `nil`. A buffer that nothing else holds keeps its memory: a
+    /// connection's session passes the one its last reply was written in (``buffer``).
+    public init(reusing buffer: consuming ByteBuffer?, capacity: Int = 256, recordBound: Int = 128) {
+        reservation = max(recordBound, 16)
+        bytes = buffer ?? ByteBufferAllocator().buffer(capacity: capacity)
+        // In place when the buffer is this writer's alone; a shared one is left as it is,
+        // and the writer gets new memory.
+        bytes.clear()
+    }
+
+    /// The buffer the records are written in, to pass to the next writer once every reply
+    /// made from this one is gone.
+    public var buffer: ByteBuffer { bytes }
+
     /// Writes one record: its fields are those `writeFields` appends, in order.
     ///
     /// `writeFields` is called again, into the buffer itself, when a record outgrows the

@@ -181,6 +181,35 @@ struct ReplyRoundTripTests {
         #expect(writer.count == 4)
     }
 
+    @Test("a writer given the buffer of a reply that is gone writes in the same memory; a reply still held keeps its records")
+    func recordsWriterReusesBuffer() {
+        func address(_ buffer: ByteBuffer) -> UInt {
+            buffer.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+        }
+        var first = ReplyRecordsWriter(capacity: 256)
+        first.append { $0.append("id", "1") }
+        var kept: ByteBuffer? = first.buffer
+        let memory = address(kept!)
+        first = ReplyRecordsWriter(capacity: 1)
+        var second = ReplyRecordsWriter(reusing: kept.take(), capacity: 1)
+        second.append { $0.append("id", "2") }
+        #expect(address(second.buffer) == memory)
+        #expect(second.buffer.capacity >= 256)
+        #expect(String(buffer: second.buffer) == "* id=2\n")
+
+        // The second writer's buffer is still held, by a reply and by the writer: the third
+        // writer gets memory of its own, and the reply keeps its record.
+        let held = Reply(records: second, status: .ok(text: nil))
+        var third = ReplyRecordsWriter(reusing: second.buffer)
+        third.append { $0.append("id", "3") }
+        #expect(address(third.buffer) != memory)
+        var encoded = ByteBuffer()
+        ReplyEncoder.write(held, into: &encoded)
+        #expect(String(buffer: encoded) == "* id=2\nOK\n")
+        #expect(String(buffer: third.buffer) == "* id=3\n")
+        #expect(String(buffer: ReplyRecordsWriter(reusing: nil).buffer).isEmpty)
+    }
+
     @Test("a reply of written records changed through its records holds the change")
     func recordsWriterReplyChanged() {
         var writer = ReplyRecordsWriter()

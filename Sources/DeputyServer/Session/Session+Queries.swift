@@ -1,16 +1,24 @@
 import DeputyCore
 import DeputyProtocol
 import Foundation
+import NIOCore
 
 extension Session {
     /// Every QUERY, answered from the version of the directory published when it arrives.
     mutating func query(_ query: Request.Query) -> Reply {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         refreshView(of: principal)
+        var buffer = replyBuffer.take()
         // The kept view, borrowed where it is: a copy would count a reference on the version
         // every thread answers from.
-        return answer(query, view: view.unsafelyUnwrapped)
+        let reply = answer(query, view: view.unsafelyUnwrapped, buffer: &buffer)
+        // A buffer grown by a long listing is let go rather than held by an idle connection.
+        if let buffer, buffer.capacity <= Self.largestKeptReplyBuffer { replyBuffer = buffer }
+        return reply
     }
+
+    /// The largest reply buffer a session keeps for its next lookup.
+    static let largestKeptReplyBuffer = 16 * 1_024
 
     /// The version of the directory to answer from, with the principal's rights in it:
     /// kept from one request to the next until another version is published.
@@ -54,16 +62,20 @@ extension Session {
         }
     }
 
-    private func answer(_ query: Request.Query, view: borrowing SessionView) -> Reply {
+    /// The reply to `query`; `buffer`, when given, is the one to write the records in, and
+    /// it is left as the buffer they were written in.
+    private func answer(_ query: Request.Query, view: borrowing SessionView, buffer: inout ByteBuffer?) -> Reply {
         let authorization = view.authorization
         // The version borrowed, not counted (the session holds it): its reference count is
         // shared by every thread answering from it.
         return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
-            answer(query, directory: version.directory, authorization: authorization)
+            answer(query, directory: version.directory, authorization: authorization, buffer: &buffer)
         }
     }
 
-    private func answer(_ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>) -> Reply {
+    private func answer(
+        _ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>, buffer: inout ByteBuffer?
+    ) -> Reply {
         let now = environment.clock()
         do {
             try authorization.get().authorize(Self.kind(of: query), in: directory)
@@ -72,9 +84,9 @@ extension Session {
         }
         switch query {
         case .sendAs(let login, let address):
-            return Self.reply(directory.sendAs(login: login, address: address, at: now))
+            return Self.reply(directory.sendAs(login: login, address: address, at: now), buffer: &buffer)
         case .sendOnBehalf(let login, let address):
-            return Self.reply(directory.sendOnBehalf(login: login, address: address, at: now))
+            return Self.reply(directory.sendOnBehalf(login: login, address: address, at: now), buffer: &buffer)
         case .access(let user, let mailbox):
             guard let access = directory.access(user: user, mailbox: mailbox, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no such user or mailbox"))
@@ -84,7 +96,7 @@ extension Session {
             // Each written as the directory finds it, into the reply's one buffer.
             let limit = environment.maximumListing
             // A record is about 200 bytes.
-            var records = ReplyRecordsWriter(capacity: 1_024, recordBound: 256)
+            var records = ReplyRecordsWriter(reusing: buffer.take(), capacity: 1_024, recordBound: 256)
             var total = 0
             let found = directory.forEachDelegate(of: mailbox, at: now) { view in
                 total += 1
@@ -93,6 +105,7 @@ extension Session {
             guard found else {
                 return Reply(status: .error(code: .notfound, text: "no user has the address \(mailbox)"))
             }
+            buffer = records.buffer
             return Reply(records: records, status: listingStatus(count: total, noun: "delegates"))
         case .mailboxes(let user):
             guard let mailboxes = directory.mailboxes(of: user, at: now) else {
@@ -168,10 +181,11 @@ extension Session {
     }
 
     /// The reply to a send check: one record, written straight into the reply's buffer.
-    static func reply(_ decision: SendDecision) -> Reply {
+    static func reply(_ decision: SendDecision, buffer: inout ByteBuffer?) -> Reply {
         // A record is under 100 bytes, unless an address is unusually long.
-        var records = ReplyRecordsWriter(capacity: 128, recordBound: 128)
+        var records = ReplyRecordsWriter(reusing: buffer.take(), capacity: 128, recordBound: 128)
         records.append { write(decision, into: &$0) }
+        buffer = records.buffer
         return Reply(records: records, status: .ok(text: nil))
     }
 

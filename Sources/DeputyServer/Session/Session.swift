@@ -46,6 +46,10 @@ public struct Session: Sendable {
     var lookahead = AddressLookahead()
     /// This connection's own copies of the verb table's entries it used lately.
     var recentEntries = VerbSyntax.RecentEntries()
+    /// The buffer the last lookup's records were written in, for the next lookup's: by then
+    /// that reply has been copied out and dropped, so the buffer is this session's alone and
+    /// is cleared in place, where a new one is two allocations (its storage and its bytes).
+    var replyBuffer: ByteBuffer?
 
     /// The daemon's log level, when the logger's handler follows one: read directly, without
     /// a copy of the handler (which counts a reference on the shared level object), to tell
