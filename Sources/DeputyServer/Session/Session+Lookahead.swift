@@ -25,6 +25,20 @@ extension Session {
         view.unsafelyUnwrapped.unmanagedVersion._withUnsafeGuaranteedRef { $0.prefetch(lookahead) }
     }
 
+    /// Whether `token` holds an `@` and is neither an option (`=`) nor quoted: one pass, where
+    /// three generic searches compared a byte at a time through a protocol's `==`.
+    private static func isPlainAddress(_ token: UnsafeRawBufferPointer) -> Bool {
+        var hasAt = false
+        for index in 0..<token.count {
+            switch token[index] {
+            case UInt8(ascii: "@"): hasAt = true
+            case UInt8(ascii: "="), UInt8(ascii: "\""): return false
+            default: continue
+            }
+        }
+        return hasAt
+    }
+
     /// Adds the looked-up addresses of `line` to `lookahead` when the line is a `QUERY`.
     static func announceAddress(ofQuery line: UnsafeRawBufferPointer, into lookahead: inout AddressLookahead) {
         let space = UInt8(ascii: " ")
@@ -40,9 +54,7 @@ extension Session {
             var start = end
             while start > 6, line[start - 1] != space { start -= 1 }
             let token = UnsafeRawBufferPointer(rebasing: line[start..<end])
-            if token.contains(UInt8(ascii: "@")), !token.contains(UInt8(ascii: "=")), !token.contains(UInt8(ascii: "\"")) {
-                lookahead.add(token)
-            }
+            if Self.isPlainAddress(token) { lookahead.add(token) }
             end = start - 1
         }
     }

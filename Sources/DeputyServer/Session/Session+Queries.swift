@@ -9,9 +9,16 @@ extension Session {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         refreshView(of: principal)
         var buffer = replyBuffer.take()
+        let now: Date
+        if let kept = queryTime, kept.requestStarted == requestStarted {
+            now = kept.now
+        } else {
+            now = environment.clock()
+            queryTime = (requestStarted, now)
+        }
         // The kept view, borrowed where it is: a copy would count a reference on the version
         // every thread answers from.
-        let reply = answer(query, view: view.unsafelyUnwrapped, buffer: &buffer)
+        let reply = answer(query, view: view.unsafelyUnwrapped, now: now, buffer: &buffer)
         // A buffer grown by a long listing is let go rather than held by an idle connection.
         if let buffer, buffer.capacity <= Self.largestKeptReplyBuffer { replyBuffer = buffer }
         return reply
@@ -62,21 +69,21 @@ extension Session {
         }
     }
 
-    /// The reply to `query`; `buffer`, when given, is the one to write the records in, and
-    /// it is left as the buffer they were written in.
-    private func answer(_ query: Request.Query, view: borrowing SessionView, buffer: inout ByteBuffer?) -> Reply {
+    /// The reply to `query` as of `now`; `buffer`, when given, is the one to write the
+    /// records in, and it is left as the buffer they were written in.
+    private func answer(_ query: Request.Query, view: borrowing SessionView, now: Date, buffer: inout ByteBuffer?) -> Reply {
         let authorization = view.authorization
         // The version borrowed, not counted (the session holds it): its reference count is
         // shared by every thread answering from it.
         return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
-            answer(query, directory: version.directory, authorization: authorization, buffer: &buffer)
+            answer(query, directory: version.directory, authorization: authorization, now: now, buffer: &buffer)
         }
     }
 
     private func answer(
-        _ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>, buffer: inout ByteBuffer?
+        _ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>, now: Date,
+        buffer: inout ByteBuffer?
     ) -> Reply {
-        let now = environment.clock()
         do {
             try authorization.get().authorize(Self.kind(of: query), in: directory)
         } catch {

@@ -50,6 +50,10 @@ public struct Session: Sendable {
     /// that reply has been copied out and dropped, so the buffer is this session's alone and
     /// is cleared in place, where a new one is two allocations (its storage and its bytes).
     var replyBuffer: ByteBuffer?
+    /// When the queries of one read are answered as of: the clock read by the first of them,
+    /// with the read's start (``requestStarted``), so that the next read's first query reads
+    /// it again. Pipelined lookups arrive a dozen to a read.
+    var queryTime: (requestStarted: UInt64, now: Date)?
 
     /// The daemon's log level, when the logger's handler follows one: read directly, without
     /// a copy of the handler (which counts a reference on the shared level object), to tell

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOPosix
+import Synchronization
 import Testing
 
 /// The connection handler on an `EmbeddedChannel`: bytes in, replies out, with the waits
@@ -70,12 +71,22 @@ struct SessionHandlerTests {
         return pool
     }()
 
-    static func connect(tls: Bool = false, maximumPending: Int = 1_024) throws -> Connection {
+    /// A clock that counts its readings.
+    final class CountingClock: Sendable {
+        private let readings = Mutex(0)
+        var count: Int { readings.withLock { $0 } }
+        func now() -> Date {
+            readings.withLock { $0 += 1 }
+            return TestServer.start
+        }
+    }
+
+    static func connect(tls: Bool = false, maximumPending: Int = 1_024, clock: CountingClock? = nil) throws -> Connection {
         var limits = ServerLimits()
         limits.protocolLimits.maximumPendingRequests = maximumPending
         let environment = SessionEnvironment(
             committer: InMemoryCommitter(TestServer.directory()), passwords: PasswordService(hasher: TestServer.hasher, pool: pool),
-            throttle: LoginThrottle(), clock: { TestServer.start }, limits: limits.protocolLimits
+            throttle: LoginThrottle(), clock: { clock?.now() ?? TestServer.start }, limits: limits.protocolLimits
         )
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -101,6 +112,25 @@ struct SessionHandlerTests {
         let replies = try connection.written()
         #expect(replies.hasPrefix("OK bound as admin@example.test\n* login=admin@example.test "), "\(replies)")
         #expect(replies.hasSuffix("OK\nOK pong\n"), "\(replies)")
+    }
+
+    @Test("the queries of one read are answered as of one reading of the clock, the next read's as of another")
+    func oneClockReadingARead() async throws {
+        let clock = CountingClock()
+        let connection = try Self.connect(clock: clock)
+        _ = try connection.written()
+        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n")
+        try await connection.runNextWait()
+        _ = try connection.written()
+        let before = clock.count
+        let queries = "QUERY SENDAS admin@example.test admin@example.test\nQUERY DELEGATES admin@example.test\nQUERY ACCESS admin@example.test admin@example.test\n"
+        try connection.send(queries)
+        let replies = try connection.written()
+        #expect(replies.components(separatedBy: "\n").filter { $0.hasPrefix("OK") }.count == 3, "\(replies)")
+        #expect(clock.count == before + 1)
+        try connection.send(queries)
+        _ = try connection.written()
+        #expect(clock.count == before + 2)
     }
 
     @Test("reading stops while the client reads no replies, and goes on when it does")
