@@ -83,6 +83,17 @@ public enum ReplyEncoder {
     public static func write(_ reply: Reply, into buffer: inout ByteBuffer) -> Int {
         if let wire = reply.wireRecords {
             // Written by a ``ReplyRecordsWriter``: already every line.
+            if case .ok(nil) = reply.status {
+                // A lookup's answer: its records and `OK` in one reservation, two copies.
+                return buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wire.readableBytes + 3) { output in
+                    var cursor = WireCursor(output)
+                    wire.withUnsafeReadableBytes { cursor.put($0.bindMemory(to: UInt8.self)) }
+                    cursor.put(UInt8(ascii: "O"))
+                    cursor.put(UInt8(ascii: "K"))
+                    cursor.put(WireByte.lineFeed)
+                    return cursor.offset
+                }
+            }
             return buffer.writeImmutableBuffer(wire) + Self.write(reply.status, into: &buffer)
         }
         var written = 0

@@ -30,24 +30,27 @@ public enum LookupQueryParser {
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Request? {
         let bytes = LineValidation.strippingTerminator(line)
-        guard LineValidation.firstProblem(in: bytes) == nil else { return nil }
         // The words' bounds: the verb, the subverb, at most two arguments, and one more to
         // tell a line with too many.
         var words = (0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
         var count = 0
         var index = 0
+        var ascii = true
+        // One pass over the line, each byte compared in place.
         while index < bytes.count {
-            if WireByte.isSeparator(bytes[index]) {
+            if bytes[index] == WireByte.space || bytes[index] == WireByte.tab {
                 index += 1
                 continue
             }
             guard count < 5 else { return nil }
             let start = index
-            while index < bytes.count, !WireByte.isSeparator(bytes[index]) {
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == WireByte.space || byte == WireByte.tab { break }
                 // A quoted word, one that may be a named argument, or a control character
                 // (an error): the general parser's.
-                let byte = bytes[index]
-                guard byte != WireByte.quote, byte != WireByte.equals, !WireByte.isControl(byte) else { return nil }
+                if byte < 0x20 || byte == WireByte.delete || byte == WireByte.quote || byte == WireByte.equals { return nil }
+                if byte >= 0x80 { ascii = false }
                 index += 1
             }
             switch count {
@@ -59,6 +62,8 @@ public enum LookupQueryParser {
             }
             count += 1
         }
+        // Bytes outside ASCII: only well-formed UTF-8 is this parser's.
+        guard ascii || LineValidation.firstProblem(in: bytes) == nil else { return nil }
         guard count >= 3, matches(bytes, words.0, "query") else { return nil }
         func text(_ range: Range<Int>) -> String {
             String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
