@@ -182,6 +182,34 @@ struct WireTests {
         try await server.stop()
     }
 
+    @Test("QUERY DELEGATES names a granter as the directory does now, on a connection that named them before")
+    func granterNamedAfterChange() async throws {
+        let server = try await TestServer.launch()
+        let admin = try await server.boundClient()
+        for line in [
+            "ADD USER deputy@example.test password=pw-deputy", "GRANT admin deputy@example.test",
+            "ADD USER ann@example.test", "ADD USER ben@example.test", "ADD USER cal@example.test",
+        ] {
+            #expect(try await admin.send(line).last?.hasPrefix("OK") == true, "\(line)")
+        }
+        let deputy = try await server.boundClient("deputy@example.test", password: "pw-deputy")
+        #expect(try await deputy.send("DELEGATE ann@example.test ben@example.test read").last?.hasPrefix("OK") == true)
+        #expect(try await admin.send("DELEGATE ann@example.test cal@example.test read").last?.hasPrefix("OK") == true)
+        func granters(_ reply: [String]) -> [String] {
+            reply.dropLast().compactMap { line in line.split(separator: " ").first { $0.hasPrefix("granted-by=") }.map { String($0.dropFirst(11)) } }
+        }
+        // Twice on one connection: the second answer names the granters as the first did.
+        for _ in 0..<2 {
+            #expect(granters(try await admin.send("QUERY DELEGATES ann@example.test")) == ["deputy@example.test", "admin@example.test"])
+        }
+        // The granter is gone: the next answer on the same connection says so.
+        #expect(try await admin.send("REVOKE admin deputy@example.test").last?.hasPrefix("OK") == true)
+        #expect(try await admin.send("DELETE USER deputy@example.test").last?.hasPrefix("OK") == true)
+        let after = granters(try await admin.send("QUERY DELEGATES ann@example.test"))
+        #expect(after.count == 2 && after[0].hasPrefix("user#") && after[1] == "admin@example.test", "\(after)")
+        try await server.stop()
+    }
+
     @Test("offset= pages SEARCH and DELEGATIONS past the listing limit; a bad offset is a syntax error")
     func paging() async throws {
         var limits = ServerLimits()

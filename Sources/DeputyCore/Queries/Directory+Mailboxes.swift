@@ -87,15 +87,19 @@ extension Directory {
     /// count at `now`. `nil` when no user or group has the address.
     public func delegates(of mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]? {
         var views: [DelegationView] = []
-        let found = forEachDelegate(of: mailbox, at: now, includeInactive: includeInactive) { views.append($0) }
+        var granters = GranterLogins()
+        let found = forEachDelegate(of: mailbox, at: now, includeInactive: includeInactive, granters: &granters) { views.append($0) }
         return found ? views : nil
     }
 
     /// Calls `body` with each delegation of `mailbox` that ``delegates(of:at:includeInactive:)``
     /// lists, in the same order, without gathering them: an answer writes each as it comes.
     /// Returns `false`, calling `body` never, when no user or group has the address.
+    ///
+    /// `granters` holds the logins of granters already met in this version of the directory,
+    /// and is given those met now.
     public func forEachDelegate(
-        of mailbox: String, at now: Date, includeInactive: Bool = false, _ body: (DelegationView) -> Void
+        of mailbox: String, at now: Date, includeInactive: Bool = false, granters: inout GranterLogins, _ body: (DelegationView) -> Void
     ) -> Bool {
         // Answered from the mailbox's address entry (a user's or a group's: a group's address
         // is a shared mailbox), which carries each delegation with its delegate's login and
@@ -105,8 +109,6 @@ extension Directory {
         guard let entry = addressEntry(lookup: mailbox) else { return false }
         // Once, for every view: a string of this reader's own.
         let primary = entry.primaryCopy
-        // Most mailboxes' delegations were granted by one or two administrators.
-        var granters: [(Principal, String)] = []
         let delegations = entry.delegations
         // By index, each field read where it is: taking each grant whole copies it, 144 bytes
         // and the optional address inside it.
@@ -126,13 +128,7 @@ extension Directory {
             }
             let active = delegation.isActive(at: now) && !delegations[index].delegateBlocked
             guard includeInactive || active else { continue }
-            let grantedBy: String
-            if let known = granters.first(where: { $0.0 == delegation.grantedBy }) {
-                grantedBy = known.1
-            } else {
-                grantedBy = loginName(of: delegation.grantedBy)
-                granters.append((delegation.grantedBy, grantedBy))
-            }
+            let grantedBy = granters.login(of: delegation.grantedBy, in: self)
             body(DelegationView(
                 delegation: delegation.id, mailbox: primary, delegate: delegate, delegateIsGroup: isGroup,
                 permissions: delegation.permissions, grantedBy: grantedBy, grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,

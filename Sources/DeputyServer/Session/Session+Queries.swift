@@ -8,7 +8,16 @@ extension Session {
     mutating func query(_ query: Request.Query) -> Reply {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         refreshView(of: principal)
-        var buffer = replyBuffer.take()
+        var scratch = queryScratch
+        // Unshared while the query writes in it.
+        queryScratch = QueryScratch()
+        // The granters' logins are those of one state of the directory: its revision, and the
+        // generation it was published in (a node that rebuilt its directory publishes it anew).
+        let state = (view.unsafelyUnwrapped.generation, view.unsafelyUnwrapped.unmanagedVersion._withUnsafeGuaranteedRef { $0.directory.revision })
+        if scratch.granterState == nil || scratch.granterState! != state {
+            scratch.granterLogins.removeAll()
+            scratch.granterState = state
+        }
         let now: Date
         if let kept = queryTime, kept.requestStarted == requestStarted {
             now = kept.now
@@ -18,14 +27,12 @@ extension Session {
         }
         // The kept view, borrowed where it is: a copy would count a reference on the version
         // every thread answers from.
-        let reply = answer(query, view: view.unsafelyUnwrapped, now: now, buffer: &buffer)
+        let reply = answer(query, view: view.unsafelyUnwrapped, now: now, scratch: &scratch)
         // A buffer grown by a long listing is let go rather than held by an idle connection.
-        if let buffer, buffer.capacity <= Self.largestKeptReplyBuffer { replyBuffer = buffer }
+        if let buffer = scratch.replyBuffer, buffer.capacity > QueryScratch.largestKeptReplyBuffer { scratch.replyBuffer = nil }
+        queryScratch = scratch
         return reply
     }
-
-    /// The largest reply buffer a session keeps for its next lookup.
-    static let largestKeptReplyBuffer = 16 * 1_024
 
     /// The version of the directory to answer from, with the principal's rights in it:
     /// kept from one request to the next until another version is published.
@@ -69,20 +76,19 @@ extension Session {
         }
     }
 
-    /// The reply to `query` as of `now`; `buffer`, when given, is the one to write the
-    /// records in, and it is left as the buffer they were written in.
-    private func answer(_ query: Request.Query, view: borrowing SessionView, now: Date, buffer: inout ByteBuffer?) -> Reply {
+    /// The reply to `query` as of `now`, with what the last query left (``QueryScratch``).
+    private func answer(_ query: Request.Query, view: borrowing SessionView, now: Date, scratch: inout QueryScratch) -> Reply {
         let authorization = view.authorization
         // The version borrowed, not counted (the session holds it): its reference count is
         // shared by every thread answering from it.
         return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
-            answer(query, directory: version.directory, authorization: authorization, now: now, buffer: &buffer)
+            answer(query, directory: version.directory, authorization: authorization, now: now, scratch: &scratch)
         }
     }
 
     private func answer(
         _ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>, now: Date,
-        buffer: inout ByteBuffer?
+        scratch: inout QueryScratch
     ) -> Reply {
         do {
             try authorization.get().authorize(Self.kind(of: query), in: directory)
@@ -91,9 +97,9 @@ extension Session {
         }
         switch query {
         case .sendAs(let login, let address):
-            return Self.reply(directory.sendAs(login: login, address: address, at: now), buffer: &buffer)
+            return Self.reply(directory.sendAs(login: login, address: address, at: now), buffer: &scratch.replyBuffer)
         case .sendOnBehalf(let login, let address):
-            return Self.reply(directory.sendOnBehalf(login: login, address: address, at: now), buffer: &buffer)
+            return Self.reply(directory.sendOnBehalf(login: login, address: address, at: now), buffer: &scratch.replyBuffer)
         case .access(let user, let mailbox):
             guard let access = directory.access(user: user, mailbox: mailbox, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no such user or mailbox"))
@@ -103,16 +109,16 @@ extension Session {
             // Each written as the directory finds it, into the reply's one buffer.
             let limit = environment.maximumListing
             // A record is about 200 bytes.
-            var records = ReplyRecordsWriter(reusing: buffer.take(), capacity: 1_024, recordBound: 256)
+            var records = ReplyRecordsWriter(reusing: scratch.replyBuffer.take(), capacity: 1_024, recordBound: 256)
             var total = 0
-            let found = directory.forEachDelegate(of: mailbox, at: now) { view in
+            let found = directory.forEachDelegate(of: mailbox, at: now, granters: &scratch.granterLogins) { view in
                 total += 1
                 if total <= limit { records.append { Self.write(view, into: &$0) } }
             }
             guard found else {
                 return Reply(status: .error(code: .notfound, text: "no user has the address \(mailbox)"))
             }
-            buffer = records.buffer
+            scratch.replyBuffer = records.buffer
             return Reply(records: records, status: listingStatus(count: total, noun: "delegates"))
         case .mailboxes(let user):
             guard let mailboxes = directory.mailboxes(of: user, at: now) else {

@@ -46,10 +46,8 @@ public struct Session: Sendable {
     var lookahead = AddressLookahead()
     /// This connection's own copies of the verb table's entries it used lately.
     var recentEntries = VerbSyntax.RecentEntries()
-    /// The buffer the last lookup's records were written in, for the next lookup's: by then
-    /// that reply has been copied out and dropped, so the buffer is this session's alone and
-    /// is cleared in place, where a new one is two allocations (its storage and its bytes).
-    var replyBuffer: ByteBuffer?
+    /// What one query leaves for the next (``QueryScratch``).
+    var queryScratch = QueryScratch()
     /// When the queries of one read are answered as of: the clock read by the first of them,
     /// with the read's start (``requestStarted``), so that the next read's first query reads
     /// it again. Pipelined lookups arrive a dozen to a read.
