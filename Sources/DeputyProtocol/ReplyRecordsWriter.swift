@@ -70,14 +70,7 @@ public struct ReplyRecordsWriter {
             writeFields(&writer)
             writer.bytes!.writeInteger(WireByte.lineFeed)
             bytes = writer.bytes!
-            writer.bytes = nil
         }
-        count += 1
-    }
-
-    /// Writes a record made elsewhere.
-    public mutating func append(_ record: ReplyRecord) {
-        ReplyEncoder.write(record, into: &bytes)
         count += 1
     }
 }

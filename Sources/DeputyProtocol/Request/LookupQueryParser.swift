@@ -30,9 +30,10 @@ public enum LookupQueryParser {
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Request? {
         let bytes = LineValidation.strippingTerminator(line)
-        // The words' bounds: the verb, the subverb, at most two arguments, and one more to
-        // tell a line with too many.
-        var words = (0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
+        // The subverb, and the bounds of the at most two arguments after it; a fifth word
+        // is only counted, to tell a line with too many.
+        var subverb: Subverb?
+        var words = (0..<0, 0..<0)
         var count = 0
         var index = 0
         var ascii = true
@@ -54,30 +55,41 @@ public enum LookupQueryParser {
                 index += 1
             }
             switch count {
-            case 0: words.0 = start..<index
-            case 1: words.1 = start..<index
-            case 2: words.2 = start..<index
-            case 3: words.3 = start..<index
-            default: words.4 = start..<index
+            case 0:
+                // Any other verb is left as soon as it is read: the rest of the line unscanned.
+                guard matches(bytes, start..<index, "query") else { return nil }
+            case 1:
+                if matches(bytes, start..<index, "sendas") {
+                    subverb = .sendAs
+                } else if matches(bytes, start..<index, "sendonbehalf") {
+                    subverb = .sendOnBehalf
+                } else if matches(bytes, start..<index, "delegates") {
+                    subverb = .delegates
+                } else {
+                    return nil
+                }
+            case 2: words.0 = start..<index
+            case 3: words.1 = start..<index
+            default: break
             }
             count += 1
         }
         // Bytes outside ASCII: only well-formed UTF-8 is this parser's.
         guard ascii || LineValidation.firstProblem(in: bytes) == nil else { return nil }
-        guard count >= 3, matches(bytes, words.0, "query") else { return nil }
         func text(_ range: Range<Int>) -> String {
             String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
         }
-        if count == 4, matches(bytes, words.1, "sendas") {
-            return .query(.sendAs(login: text(words.2), address: text(words.3)))
+        switch (subverb, count) {
+        case (.sendAs?, 4): return .query(.sendAs(login: text(words.0), address: text(words.1)))
+        case (.sendOnBehalf?, 4): return .query(.sendOnBehalf(login: text(words.0), address: text(words.1)))
+        case (.delegates?, 3): return .query(.delegates(mailbox: text(words.0)))
+        default: return nil
         }
-        if count == 4, matches(bytes, words.1, "sendonbehalf") {
-            return .query(.sendOnBehalf(login: text(words.2), address: text(words.3)))
-        }
-        if count == 3, matches(bytes, words.1, "delegates") {
-            return .query(.delegates(mailbox: text(words.2)))
-        }
-        return nil
+    }
+
+    /// The lookups this parser reads.
+    private enum Subverb {
+        case sendAs, sendOnBehalf, delegates
     }
 
     /// Whether the word at `range` is `lowercase` in any case.

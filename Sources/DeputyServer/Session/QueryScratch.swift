@@ -13,7 +13,17 @@ struct QueryScratch {
     var granterLogins = GranterLogins()
     /// That state: the ``DeputyCore/LiveDirectory/generation`` of the session's view and the
     /// directory's revision.
-    var granterState: (generation: UInt64, revision: UInt64)?
+    private var granterState: (generation: UInt64, revision: UInt64)?
+
+    /// Makes ``granterLogins`` those of the directory at `revision`, published in
+    /// `generation`, for a query answered from it: they are forgotten when that is another
+    /// state of the directory than theirs (a node that rebuilt its directory publishes it
+    /// anew, whatever its revision).
+    mutating func useGranterLogins(generation: UInt64, revision: UInt64) {
+        guard granterState?.generation != generation || granterState?.revision != revision else { return }
+        granterLogins.removeAll()
+        granterState = (generation, revision)
+    }
 
     /// The largest reply buffer a session keeps for its next lookup.
     static let largestKeptReplyBuffer = 16 * 1_024

@@ -11,13 +11,6 @@ extension Session {
         var scratch = queryScratch
         // Unshared while the query writes in it.
         queryScratch = QueryScratch()
-        // The granters' logins are those of one state of the directory: its revision, and the
-        // generation it was published in (a node that rebuilt its directory publishes it anew).
-        let state = (view.unsafelyUnwrapped.generation, view.unsafelyUnwrapped.unmanagedVersion._withUnsafeGuaranteedRef { $0.directory.revision })
-        if scratch.granterState == nil || scratch.granterState! != state {
-            scratch.granterLogins.removeAll()
-            scratch.granterState = state
-        }
         let now: Date
         if let kept = queryTime, kept.requestStarted == requestStarted {
             now = kept.now
@@ -79,16 +72,17 @@ extension Session {
     /// The reply to `query` as of `now`, with what the last query left (``QueryScratch``).
     private func answer(_ query: Request.Query, view: borrowing SessionView, now: Date, scratch: inout QueryScratch) -> Reply {
         let authorization = view.authorization
+        let generation = view.generation
         // The version borrowed, not counted (the session holds it): its reference count is
         // shared by every thread answering from it.
         return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
-            answer(query, directory: version.directory, authorization: authorization, now: now, scratch: &scratch)
+            answer(query, directory: version.directory, generation: generation, authorization: authorization, now: now, scratch: &scratch)
         }
     }
 
     private func answer(
-        _ query: Request.Query, directory: Directory, authorization: Result<QueryAuthorization, DirectoryError>, now: Date,
-        scratch: inout QueryScratch
+        _ query: Request.Query, directory: Directory, generation: UInt64, authorization: Result<QueryAuthorization, DirectoryError>,
+        now: Date, scratch: inout QueryScratch
     ) -> Reply {
         do {
             try authorization.get().authorize(Self.kind(of: query), in: directory)
@@ -111,6 +105,7 @@ extension Session {
             // A record is about 200 bytes.
             var records = ReplyRecordsWriter(reusing: scratch.replyBuffer.take(), capacity: 1_024, recordBound: 256)
             var total = 0
+            scratch.useGranterLogins(generation: generation, revision: directory.revision)
             let found = directory.forEachDelegate(of: mailbox, at: now, granters: &scratch.granterLogins) { view in
                 total += 1
                 if total <= limit { records.append { Self.write(view, into: &$0) } }
