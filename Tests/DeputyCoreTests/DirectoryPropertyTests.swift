@@ -85,6 +85,8 @@ struct DirectoryPropertyTests {
                         let send = permission == .sendAs ? directory.sendAs(login: login.value, address: address.value, at: now)
                             : directory.sendOnBehalf(login: login.value, address: address.value, at: now)
                         #expect(send == decision, "step \(step)")
+                        let probed = AddressProbeTests.probed(directory, login.value.uppercased(), address.value, permission, at: now)
+                        #expect(probed == decision, "step \(step): \(login) \(permission) on \(address) by probes")
                     }
                 }
             }

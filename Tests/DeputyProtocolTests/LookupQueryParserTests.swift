@@ -27,6 +27,23 @@ struct LookupQueryParserTests {
         }
     }
 
+    @Test("a lookup's arguments are read where they lie, in a line that is a slice of a larger read")
+    func argumentsInPlace() throws {
+        var read = ByteBuffer(string: "PING\r\nQUERY SENDAS Bob@Example.org sales@example.org\r\nPING\r\n")
+        read.moveReaderIndex(forwardBy: 6)
+        let slice = read.readSlice(length: 46)
+        let line = try #require(slice)
+        let lookup = try #require(LookupQueryParser.lookup(in: line))
+        #expect(lookup.kind == .sendAs)
+        #expect(lookup.name == "QUERY SENDAS")
+        let arguments = lookup.withArguments { (String(decoding: $0, as: UTF8.self), String(decoding: $1, as: UTF8.self)) }
+        #expect(arguments == ("Bob@Example.org", "sales@example.org"))
+        #expect(lookup.request == .query(.sendAs(login: "Bob@Example.org", address: "sales@example.org")))
+        let delegates = try #require(LookupQueryParser.lookup(in: ByteBuffer(string: "query delegates boss@example.org\n")))
+        #expect(delegates.kind == .delegates)
+        #expect(delegates.withArguments { ($0.count, $1.count) } == (16, 0))
+    }
+
     @Test("anything else is left to the general parser")
     func declined() {
         let lines = [
@@ -73,9 +90,11 @@ struct LookupQueryParserTests {
             }
             if Bool.random(using: &generator) { line += separators.randomElement(using: &generator)! }
             line += terminators.randomElement(using: &generator)!
-            guard let request = LookupQueryParser.parse(ByteBuffer(bytes: line)) else { continue }
+            guard let lookup = LookupQueryParser.lookup(in: ByteBuffer(bytes: line)) else { continue }
             accepted += 1
+            let request = lookup.request
             #expect(generalRequest(line) == request, "\(String(decoding: line, as: UTF8.self).debugDescription)")
+            #expect(lookup.name == request.name)
         }
         // Not a vacuous agreement: a good share of the lines were taken.
         #expect(accepted > 1_000)

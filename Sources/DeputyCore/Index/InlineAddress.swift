@@ -35,6 +35,27 @@ struct InlineAddress: Hashable, Sendable {
         self.overflow = inline ? nil : address
     }
 
+    /// Holds the ASCII text `bytes` folded to lowercase: an address as a client sent it, the
+    /// same address ``AddressKey/init(lookup:)`` looks up. The caller has checked that every
+    /// byte is ASCII and that there are at most ``EmailAddress/maximumLength``.
+    init(foldingASCII bytes: UnsafeBufferPointer<UInt8>) {
+        var words: Words = (0, 0, 0, 0)
+        let inline = bytes.count <= Self.capacity
+        var digest: UInt64 = 0xCBF2_9CE4_8422_2325
+        withUnsafeMutableBytes(of: &words) { held in
+            for index in bytes.indices {
+                let byte = AddressKey.folded(bytes[index])
+                digest ^= UInt64(byte)
+                digest &*= 0x0000_0100_0000_01B3
+                if inline { held[index] = byte }
+            }
+        }
+        self.digest = digest
+        self.count = bytes.count
+        self.words = words
+        self.overflow = inline ? nil : EmailAddress(trusted: String(decoding: bytes.lazy.map(AddressKey.folded), as: UTF8.self))
+    }
+
     /// Whether `key` (which may hold capitals) names this address.
     func matches(_ key: AddressKey) -> Bool {
         guard key.digest == digest, key.raw.utf8.count == count else { return false }

@@ -26,17 +26,42 @@ extension Directory {
         sendDecision(login: login, address: address, permission: permission, at: now)
     }
 
+    /// ``sendAs(login:address:at:)`` for a login and an address given as probes: the same
+    /// decision, without a `String` made of either.
+    public func sendAs(login: AddressProbe, address: AddressProbe, at now: Date) -> SendDecision {
+        sendDecision(login: login, address: address, permission: .sendAs, at: now)
+    }
+
+    /// ``sendOnBehalf(login:address:at:)`` for a login and an address given as probes.
+    public func sendOnBehalf(login: AddressProbe, address: AddressProbe, at now: Date) -> SendDecision {
+        sendDecision(login: login, address: address, permission: .sendOnBehalf, at: now)
+    }
+
     private func sendDecision(login: String, address: String, permission: Permission, at now: Date) -> SendDecision {
+        guard let loginKey = AddressKey(lookup: login) else { return .refuse(.unknownLogin) }
+        return sendDecision(login: loginKey, loginEntry: { indexes.addresses[$0] }, target: addressEntry(lookup: address), permission: permission, at: now)
+    }
+
+    private func sendDecision(login: AddressProbe, address: AddressProbe, permission: Permission, at now: Date) -> SendDecision {
+        guard let loginAddress = login.address else { return .refuse(.unknownLogin) }
+        let target = address.address.flatMap { indexes.addresses.entry(at: $0) }
+        return sendDecision(login: loginAddress, loginEntry: { indexes.addresses.entry(at: $0) }, target: target, permission: permission, at: now)
+    }
+
+    /// The decision for `login`, however it was given, on `target` (`nil`: no such address);
+    /// `loginEntry` looks the login's own entry up.
+    @inline(__always)
+    private func sendDecision<Login: LoginLookup>(
+        login: Login, loginEntry: (Login) -> AddressEntry?, target: AddressEntry?, permission: Permission, at now: Date
+    ) -> SendDecision {
         // The hot path of every mail server. The address's entry carries its owner's login
         // and each delegate's, so an allowed check through the owner or a direct grant is
         // one index lookup. Everything else (refusals, grants through groups) looks the login
         // up as well and goes through the full decision, which agrees with the short one.
-        guard let loginKey = AddressKey(lookup: login) else { return .refuse(.unknownLogin) }
-        let target = addressEntry(lookup: address)
-        if let target, let decision = Self.directDecision(loginKey, target: target, permission: permission, at: now) {
+        if let target, let decision = Self.directDecision(login, target: target, permission: permission, at: now) {
             return decision
         }
-        guard let loginEntry = indexes.addresses[loginKey], case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
+        guard let loginEntry = loginEntry(login), case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
         guard !loginEntry.blocked else {
             // A blocked account uses no address: its own, or one delegated to it.
             switch target?.owner {
@@ -52,10 +77,10 @@ extension Directory {
     /// from the address's entry alone; `nil` when the full decision is needed. It returns
     /// what ``sendDecision(userID:login:target:permission:at:)`` would: the owner first,
     /// then the first active direct grant in the same order.
-    private static func directDecision(_ login: AddressKey, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision? {
+    private static func directDecision<Login: LoginLookup>(_ login: Login, target: AddressEntry, permission: Permission, at now: Date) -> SendDecision? {
         switch target.owner {
         case .user, .alias:
-            if target.ownerLogin?.matches(login) == true {
+            if let owner = target.ownerLogin, login.names(owner) {
                 guard !target.blocked else { return nil }
                 if case .alias = target.owner { return .allow(.alias) }
                 return .allow(.ownAddress)
@@ -68,7 +93,7 @@ extension Directory {
         // Read in place: iterating the array counts a reference on its storage, which every
         // thread checking this address writes to.
         return target.delegations.withUnsafeBufferPointer { grants -> SendDecision? in
-            for index in grants.indices where grants[index].delegateDigest == login.digest && grants[index].delegateLogin?.matches(login) == true {
+            for index in grants.indices where grants[index].delegateDigest == login.digest && grants[index].delegateLogin.map(login.names) == true {
                 let delegation = grants[index].delegation
                 guard !grants[index].delegateBlocked, delegation.isActive(at: now), permissions(delegation.permissions, allow: permission) else {
                     return nil

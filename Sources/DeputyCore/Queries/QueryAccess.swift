@@ -72,6 +72,16 @@ public struct QueryAuthorization: Sendable {
 
     let holder: Holder
 
+    /// Whether the holder may ask `SENDAS` and `SENDONBEHALF` about any login, so that the
+    /// login need not be read to authorize the query: all but users, who may ask only about
+    /// themselves.
+    public var mayAskAboutAnyLogin: Bool {
+        switch holder {
+        case .system, .administrator, .service: true
+        case .user: false
+        }
+    }
+
     /// Whether the holder may run `query` on `directory` (the version this was made from).
     public func authorize(_ query: QueryKind, in directory: Directory) throws(DirectoryError) {
         let id: EntityID, address: EmailAddress, customRoles: Set<CustomAdminRole>

@@ -19,20 +19,32 @@ public enum LookupQueryParser {
     /// The request a line holds (its readable bytes, with or without its terminator), or
     /// `nil` where the general parser must read it.
     public static func parse(_ line: ByteBuffer) -> Request? {
-        line.withUnsafeReadableBytes { raw in parse(raw.bindMemory(to: UInt8.self)) }
+        lookup(in: line)?.request
     }
 
     /// The request a line given as text holds, or `nil`.
     public static func parse(_ line: String) -> Request? {
-        var line = line
-        return line.withUTF8 { parse($0) }
+        var buffer = ByteBuffer()
+        buffer.writeString(line)
+        return parse(buffer)
     }
 
-    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Request? {
+    /// The lookup a line holds, its arguments left where they lie in it, or `nil` where the
+    /// general parser must read the line. ``LookupQuery/request`` is the request
+    /// ``parse(_:)-(ByteBuffer)`` returns.
+    public static func lookup(in line: ByteBuffer) -> LookupQuery? {
+        line.withUnsafeReadableBytes { raw in
+            scan(raw.bindMemory(to: UInt8.self)).map { LookupQuery(kind: $0.kind, line: line, first: $0.first, second: $0.second) }
+        }
+    }
+
+    /// The kind of lookup in `line` and where its arguments lie (the second empty for
+    /// `DELEGATES`), or `nil`.
+    static func scan(_ line: UnsafeBufferPointer<UInt8>) -> (kind: LookupQuery.Kind, first: Range<Int>, second: Range<Int>)? {
         let bytes = LineValidation.strippingTerminator(line)
         // The subverb, and the bounds of the at most two arguments after it; a fifth word
         // is only counted, to tell a line with too many.
-        var subverb: Subverb?
+        var subverb: LookupQuery.Kind?
         var words = (0..<0, 0..<0)
         var count = 0
         var index = 0
@@ -76,20 +88,12 @@ public enum LookupQueryParser {
         }
         // Bytes outside ASCII: only well-formed UTF-8 is this parser's.
         guard ascii || LineValidation.firstProblem(in: bytes) == nil else { return nil }
-        func text(_ range: Range<Int>) -> String {
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
-        }
         switch (subverb, count) {
-        case (.sendAs?, 4): return .query(.sendAs(login: text(words.0), address: text(words.1)))
-        case (.sendOnBehalf?, 4): return .query(.sendOnBehalf(login: text(words.0), address: text(words.1)))
-        case (.delegates?, 3): return .query(.delegates(mailbox: text(words.0)))
+        case (.sendAs?, 4): return (.sendAs, words.0, words.1)
+        case (.sendOnBehalf?, 4): return (.sendOnBehalf, words.0, words.1)
+        case (.delegates?, 3): return (.delegates, words.0, 0..<0)
         default: return nil
         }
-    }
-
-    /// The lookups this parser reads.
-    private enum Subverb {
-        case sendAs, sendOnBehalf, delegates
     }
 
     /// Whether the word at `range` is `lowercase` in any case.

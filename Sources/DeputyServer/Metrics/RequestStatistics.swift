@@ -37,6 +37,24 @@ public final class RequestStatistics: Sendable {
             var buckets: [Int] = []
             var nanoseconds: [Int64] = []
 
+            /// Adds `count` requests of `key` that took `elapsed` nanoseconds each.
+            mutating func add(_ key: Key, nanoseconds elapsed: Int64, count: Int, slot: inout Int?) {
+                let index: Int
+                if let cached = slot, cached < keys.count, keys[cached] == key {
+                    index = cached
+                } else {
+                    index = self.slot(for: key)
+                    slot = index
+                }
+                let elapsed = max(0, elapsed)
+                requests[index] &+= count
+                nanoseconds[index] &+= elapsed &* Int64(count)
+                var bucket = 0
+                let bounds = RequestStatistics.bucketBounds
+                while bucket < bounds.count, elapsed > bounds[bucket] { bucket += 1 }
+                buckets[index * (bounds.count + 1) + bucket] &+= count
+            }
+
             mutating func slot(for key: Key) -> Int {
                 if let slot = slots[key] { return slot }
                 let slot = keys.count
@@ -51,23 +69,19 @@ public final class RequestStatistics: Sendable {
 
         let counts = Mutex(Counts())
 
-        /// Counts one request of `key` that took `nanoseconds`; `slot` caches where the key
-        /// lives, so a connection repeating one verb hashes nothing.
-        func record(_ key: Key, nanoseconds elapsed: Int64, slot: inout Int?) {
+        /// Counts `count` requests of `key` that took `nanoseconds` each; `slot` caches where
+        /// the key lives, so a connection repeating one verb hashes nothing.
+        func record(_ key: Key, nanoseconds elapsed: Int64, count: Int = 1, slot: inout Int?) {
+            counts.withLock { counts in counts.add(key, nanoseconds: elapsed, count: count, slot: &slot) }
+        }
+
+        /// Counts each run of `runs` as ended at `now` (the monotonic clock in nanoseconds),
+        /// under one turn of the lock.
+        fileprivate func record(_ runs: [RequestCounter.Run], endingAt now: UInt64, slot: inout Int?) {
             counts.withLock { counts in
-                let index: Int
-                if let cached = slot, cached < counts.keys.count, counts.keys[cached] == key {
-                    index = cached
-                } else {
-                    index = counts.slot(for: key)
-                    slot = index
+                for run in runs {
+                    counts.add(run.key, nanoseconds: Int64(truncatingIfNeeded: now &- run.start), count: run.count, slot: &slot)
                 }
-                counts.requests[index] &+= 1
-                counts.nanoseconds[index] &+= max(0, elapsed)
-                var bucket = 0
-                let bounds = RequestStatistics.bucketBounds
-                while bucket < bounds.count, elapsed > bounds[bucket] { bucket += 1 }
-                counts.buckets[index * (bounds.count + 1) + bucket] &+= 1
             }
         }
     }
@@ -137,13 +151,48 @@ public final class RequestStatistics: Sendable {
 
 /// A session's handle on the statistics: its thread's shard, taken on the first request
 /// (sessions answer on their connection's event loop), and the slot of the last key.
+///
+/// Requests are counted when their replies leave, not one by one: the replies of one read
+/// are written together, so that is when their time ends, and one reading of the clock
+/// (and one turn of the shard's lock) serves all of them. Until then they wait here, in
+/// runs of one key and one start.
 struct RequestCounter: Sendable {
+    private let statistics: RequestStatistics
     private var shard: RequestStatistics.Shard?
     private var slot: Int?
+    private var waiting: [Run] = []
 
-    mutating func record(verb: String, result: String, nanoseconds: Int64) {
-        let shard = self.shard ?? RequestStatistics.shared.currentShard()
+    /// Requests of one key that began at one time.
+    fileprivate struct Run {
+        let key: RequestStatistics.Key
+        let start: UInt64
+        var count: Int
+    }
+
+    init(statistics: RequestStatistics = .shared) {
+        self.statistics = statistics
+    }
+
+    /// Whether requests wait to be counted.
+    var hasWaiting: Bool { !waiting.isEmpty }
+
+    /// Notes a request of `verb` with `result`, begun at `start` (the monotonic clock in
+    /// nanoseconds), to count when its reply leaves.
+    mutating func answered(verb: String, result: String, startedAt start: UInt64) {
+        let key = RequestStatistics.Key(verb: verb, result: result)
+        if let last = waiting.indices.last, waiting[last].start == start, waiting[last].key == key {
+            waiting[last].count += 1
+        } else {
+            waiting.append(Run(key: key, start: start, count: 1))
+        }
+    }
+
+    /// Counts every request noted, as ended at `now` (the monotonic clock in nanoseconds).
+    mutating func count(endingAt now: UInt64) {
+        guard !waiting.isEmpty else { return }
+        let shard = self.shard ?? statistics.currentShard()
         self.shard = shard
-        shard.record(RequestStatistics.Key(verb: verb, result: result), nanoseconds: nanoseconds, slot: &slot)
+        shard.record(waiting, endingAt: now, slot: &slot)
+        waiting.removeAll(keepingCapacity: true)
     }
 }

@@ -102,6 +102,8 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // A final line without its end is not a request (see ``LineFrameDecoder``).
         unread.moveReaderIndex(to: unread.writerIndex)
+        // Requests answered whose replies could not leave still count.
+        session.countAnswered()
         if registered {
             shared.connections.unregister(context.channel)
             ServerMetrics.connectionsOpen.record(shared.connections.count)
@@ -228,16 +230,19 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             flushReplies(context)
             perform(machine.queueAnswered(writable: context.channel.isWritable), context: context)
         case .closeAfterReplies:
+            session.countAnswered()
             context.writeThenClose(wrapOutboundOut(replies))
             replies = context.channel.allocator.buffer(capacity: 0)
         case .close:
             context.close(promise: nil)
         case .failAndClose(let error):
             _ = ReplyEncoder.write(ReplyStatus(error), into: &replies)
+            session.countAnswered()
             context.writeThenClose(wrapOutboundOut(replies))
             replies = context.channel.allocator.buffer(capacity: 0)
         case .idleAndClose:
             _ = ReplyEncoder.write(.error(code: .limit, text: "idle timeout"), into: &replies)
+            session.countAnswered()
             context.writeThenClose(wrapOutboundOut(replies))
             replies = context.channel.allocator.buffer(capacity: 0)
         }
@@ -245,18 +250,24 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func flushReplies(_ context: ChannelHandlerContext) {
         guard replies.readableBytes > 0, machine.phase != .closed else { return }
-        // The next buffer as large as this one's replies (within bounds): a client's reads
-        // tend to bring the same number of requests, and a buffer that starts too small is
-        // copied into a larger one each time it doubles.
-        let capacity = min(max(replies.readableBytes, Self.minimumReplyCapacity), Self.maximumReplyCapacity)
+        // The replies leave now: so ends the time of the requests they answer.
+        session.countAnswered()
         context.writeAndFlush(wrapOutboundOut(replies), promise: nil)
-        replies = context.channel.allocator.buffer(capacity: capacity)
+        // The next replies go into the same memory: TLS has copied these into its records
+        // and the socket taken them, so the buffer is this handler's alone again and
+        // clearing it keeps its memory (when a write is still pending, clearing gives a
+        // fresh buffer instead). It keeps the size the connection's batches needed, so it
+        // is not doubled again each time; one grown past the bound by a long listing is let
+        // go.
+        if replies.capacity > Self.maximumReplyCapacity {
+            replies = context.channel.allocator.buffer(capacity: Self.maximumReplyCapacity)
+        } else {
+            replies.clear()
+        }
     }
 
-    /// The least room a connection's next replies get.
-    private static let minimumReplyCapacity = 1_024
-    /// The most room a connection's next replies get before they are written: a listing of
-    /// thousands of records should not make every later buffer as large.
+    /// The most room a connection's replies keep between writes: a listing of thousands of
+    /// records should not make every later buffer as large.
     private static let maximumReplyCapacity = 16_384
 
     // MARK: - Events

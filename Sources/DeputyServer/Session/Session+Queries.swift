@@ -11,20 +11,61 @@ extension Session {
         var scratch = queryScratch
         // Unshared while the query writes in it.
         queryScratch = QueryScratch()
-        let now: Date
-        if let kept = queryTime, kept.requestStarted == requestStarted {
-            now = kept.now
-        } else {
-            now = environment.clock()
-            queryTime = (requestStarted, now)
-        }
+        let now = queryNow()
         // The kept view, borrowed where it is: a copy would count a reference on the version
         // every thread answers from.
         let reply = answer(query, view: view.unsafelyUnwrapped, now: now, scratch: &scratch)
-        // A buffer grown by a long listing is let go rather than held by an idle connection.
+        keep(scratch)
+        return reply
+    }
+
+    /// A `SENDAS` or `SENDONBEHALF` lookup answered from the line's bytes, each address
+    /// looked up as an ``AddressProbe`` rather than a `String`; `nil` where it must go as a
+    /// ``Request`` through ``query(_:)``, which answers it the same: `DELEGATES`, a session
+    /// not bound, a user (who may ask only about their own login, by name), addresses
+    /// outside ASCII.
+    mutating func query(_ lookup: LookupQuery) -> Reply? {
+        guard lookup.kind != .delegates, let principal else { return nil }
+        refreshView(of: principal)
+        let probes = lookup.withArguments { login, address in
+            AddressProbe(ascii: login).flatMap { login in AddressProbe(ascii: address).map { (login: login, address: $0) } }
+        }
+        guard let probes else { return nil }
+        var scratch = queryScratch
+        queryScratch = QueryScratch()
+        let reply = Self.answer(lookup.kind, probes, view: view.unsafelyUnwrapped, now: queryNow(), scratch: &scratch)
+        keep(scratch)
+        return reply
+    }
+
+    private static func answer(
+        _ kind: LookupQuery.Kind, _ probes: (login: AddressProbe, address: AddressProbe), view: borrowing SessionView, now: Date,
+        scratch: inout QueryScratch
+    ) -> Reply? {
+        guard case .success(let authorization) = view.authorization, authorization.mayAskAboutAnyLogin else { return nil }
+        return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
+            let decision = kind == .sendAs
+                ? version.directory.sendAs(login: probes.login, address: probes.address, at: now)
+                : version.directory.sendOnBehalf(login: probes.login, address: probes.address, at: now)
+            return reply(decision, buffer: &scratch.replyBuffer)
+        }
+    }
+
+    /// When the query in hand is answered as of: the clock read by the first query of a
+    /// read, kept for the rest of its queries.
+    private mutating func queryNow() -> Date {
+        if let kept = queryTime, kept.requestStarted == requestStarted { return kept.now }
+        let now = environment.clock()
+        queryTime = (requestStarted, now)
+        return now
+    }
+
+    /// Keeps what a query left for the next; a buffer grown by a long listing is let go
+    /// rather than held by an idle connection.
+    private mutating func keep(_ scratch: QueryScratch) {
+        var scratch = scratch
         if let buffer = scratch.replyBuffer, buffer.capacity > QueryScratch.largestKeptReplyBuffer { scratch.replyBuffer = nil }
         queryScratch = scratch
-        return reply
     }
 
     /// The version of the directory to answer from, with the principal's rights in it:

@@ -86,8 +86,11 @@ public struct Session: Sendable {
     /// Answers one line (without its terminator).
     public mutating func handle(line: ByteBuffer) async -> (Reply, Disposition) {
         switch answerWithoutWaiting(line: line) {
-        case .answered(let reply, let disposition): return (reply, disposition)
-        case .mustWait(let request): return await handle(request)
+        case .answered(let reply, let disposition):
+            countAnswered()
+            return (reply, disposition)
+        case .mustWait(let request):
+            return await handle(request)
         }
     }
 
@@ -102,7 +105,12 @@ public struct Session: Sendable {
         requestStarted = receivedAt
         // The lookups mail servers send by the thousand, parsed straight into their request;
         // every other line through the general parser and the verb table.
-        if let request = LookupQueryParser.parse(line) { return answerWithoutWaiting(request) }
+        if let lookup = LookupQueryParser.lookup(in: line) {
+            // SENDAS and SENDONBEHALF from the line's bytes; otherwise as a request.
+            guard let reply = query(lookup) else { return answerWithoutWaiting(lookup.request) }
+            logRequest(lookup.name, reply)
+            return .answered(reply, .keepOpen)
+        }
         let parsed: RequestLine?
         do {
             // Parsed straight from the buffer: no copy of the line per request.
@@ -201,6 +209,7 @@ public struct Session: Sendable {
     /// drive a session without a connection.
     public mutating func handle(_ request: Request) async -> (Reply, Disposition) {
         requestStarted = NIODeadline.now().uptimeNanoseconds
+        defer { countAnswered() }
         switch answerWithoutWaiting(request) {
         case .answered(let reply, let disposition):
             return (reply, disposition)
@@ -249,18 +258,21 @@ public struct Session: Sendable {
         if levelControl?._withUnsafeGuaranteedRef({ $0.current <= .debug }) ?? true {
             logger.debug("request", metadata: ["cmd.verb": "\(name)", "cmd.result": "\(result)"])
         }
-        requestCounter.record(verb: name, result: result, nanoseconds: Self.nanoseconds(since: requestStarted))
+        requestCounter.answered(verb: name, result: result, startedAt: requestStarted)
     }
 
     /// A request that is not one of the table's: counted under the verb `invalid`, since
     /// a client's own words as a label would let it make series without end.
     private mutating func refused(_ reply: Reply) -> ImmediateOutcome {
-        requestCounter.record(verb: "invalid", result: reply.status.code, nanoseconds: Self.nanoseconds(since: requestStarted))
+        requestCounter.answered(verb: "invalid", result: reply.status.code, startedAt: requestStarted)
         return .answered(reply, .keepOpen)
     }
 
-    static func nanoseconds(since start: UInt64) -> Int64 {
-        Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds &- start)
+    /// Counts the requests answered since the last call, as ended now: call it as their
+    /// replies leave. It reads the clock only when there are some.
+    public mutating func countAnswered() {
+        guard requestCounter.hasWaiting else { return }
+        requestCounter.count(endingAt: NIODeadline.now().uptimeNanoseconds)
     }
 
     /// A context for a command by this session's principal now.

@@ -28,4 +28,29 @@ struct RequestStatisticsTests {
         #expect(text.contains("deputy_request_duration_seconds_count{verb=\"QUERY SENDAS\"} 4000\n"))
         #expect(text.contains("# TYPE deputy_request_duration_seconds histogram\n"))
     }
+
+    @Test("a session's requests are counted as their replies leave, each from its own start, and not before")
+    func countedWhenRepliesLeave() {
+        let statistics = RequestStatistics()
+        var counter = RequestCounter(statistics: statistics)
+        // A read of 18 lines that began at 1,000 ns, then one of a later read.
+        for _ in 0..<16 { counter.answered(verb: "QUERY SENDAS", result: "ok", startedAt: 1_000) }
+        counter.answered(verb: "QUERY SENDAS", result: "denied", startedAt: 1_000)
+        counter.answered(verb: "PING", result: "ok", startedAt: 1_000)
+        counter.answered(verb: "QUERY SENDAS", result: "ok", startedAt: 61_000)
+        #expect(counter.hasWaiting)
+        #expect(!statistics.exposition().contains("QUERY SENDAS"), "counted before the replies left")
+        // The replies leave 100 µs after the first read began, 40 µs after the second.
+        counter.count(endingAt: 101_000)
+        #expect(!counter.hasWaiting)
+        counter.count(endingAt: 900_000)
+        let text = statistics.exposition()
+        #expect(text.contains("deputy_requests_total{verb=\"QUERY SENDAS\",result=\"ok\"} 17\n"))
+        #expect(text.contains("deputy_requests_total{verb=\"QUERY SENDAS\",result=\"denied\"} 1\n"))
+        #expect(text.contains("deputy_requests_total{verb=\"PING\",result=\"ok\"} 1\n"))
+        #expect(text.contains("deputy_request_duration_seconds_bucket{verb=\"QUERY SENDAS\",le=\"5e-05\"} 1\n"))
+        #expect(text.contains("deputy_request_duration_seconds_bucket{verb=\"QUERY SENDAS\",le=\"0.0001\"} 18\n"))
+        #expect(text.contains("deputy_request_duration_seconds_sum{verb=\"QUERY SENDAS\"} 0.00174\n"))
+        #expect(text.contains("deputy_request_duration_seconds_count{verb=\"PING\"} 1\n"))
+    }
 }

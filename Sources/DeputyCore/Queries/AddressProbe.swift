@@ -1,0 +1,48 @@
+/// An address a client asked about, ready for one lookup without a `String`: its bytes
+/// folded to lowercase and held inline, with their digest.
+///
+/// A mail server's `QUERY SENDAS` names two addresses, and making a `String` of each was
+/// two allocations an answer. A probe is made from the request's bytes where they lie, and
+/// finds what ``Directory/sendAs(login:address:at:)`` finds for the same text.
+public struct AddressProbe: Sendable {
+    /// The address in lowercase, or `nil` for text longer than any address, which names
+    /// none.
+    let address: InlineAddress?
+
+    /// A probe of `bytes`, or `nil` when they are not all ASCII: lowercasing other text
+    /// follows Unicode, so such a lookup goes by `String`.
+    public init?(ascii bytes: UnsafeBufferPointer<UInt8>) {
+        // Eight bytes a step: any byte with its top bit set is outside ASCII.
+        var index = 0
+        var high: UInt64 = 0
+        if let base = UnsafeRawPointer(bytes.baseAddress) {
+            while index + 8 <= bytes.count {
+                high |= base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            high |= UInt64(bytes[index])
+            index += 1
+        }
+        guard high & 0x8080_8080_8080_8080 == 0 else { return nil }
+        address = bytes.isEmpty || bytes.count > EmailAddress.maximumLength ? nil : InlineAddress(foldingASCII: bytes)
+    }
+}
+
+/// What a send-as check compares a delegate's or owner's inline login with: the login the
+/// check was asked about, as a key or as a probe.
+protocol LoginLookup {
+    /// FNV-1a over the login in lowercase, as ``InlineAddress/digest``.
+    var digest: UInt64 { get }
+    /// Whether `held` is this login.
+    func names(_ held: InlineAddress) -> Bool
+}
+
+extension AddressKey: LoginLookup {
+    func names(_ held: InlineAddress) -> Bool { held.matches(self) }
+}
+
+extension InlineAddress: LoginLookup {
+    func names(_ held: InlineAddress) -> Bool { held == self }
+}
