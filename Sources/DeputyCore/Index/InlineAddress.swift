@@ -41,16 +41,12 @@ struct InlineAddress: Hashable, Sendable {
     init(foldingASCII bytes: UnsafeBufferPointer<UInt8>) {
         var words: Words = (0, 0, 0, 0)
         let inline = bytes.count <= Self.capacity
-        var digest: UInt64 = 0xCBF2_9CE4_8422_2325
-        withUnsafeMutableBytes(of: &words) { held in
-            for index in bytes.indices {
-                let byte = AddressKey.folded(bytes[index])
-                digest ^= UInt64(byte)
-                digest &*= 0x0000_0100_0000_01B3
-                if inline { held[index] = byte }
+        if inline {
+            withUnsafeMutableBytes(of: &words) { held in
+                for index in bytes.indices { held[index] = AddressKey.folded(bytes[index]) }
             }
         }
-        self.digest = digest
+        self.digest = AddressKey.digest(bytes, folding: true)
         self.count = bytes.count
         self.words = words
         self.overflow = inline ? nil : EmailAddress(trusted: String(decoding: bytes.lazy.map(AddressKey.folded), as: UTF8.self))

@@ -30,19 +30,24 @@ public struct AddressProbe: Sendable {
     }
 }
 
-/// What a send-as check compares a delegate's or owner's inline login with: the login the
-/// check was asked about, as a key or as a probe.
+/// The login a send-as check was asked about, as a key or as a probe: what the check
+/// compares a delegate's or owner's inline login with, and how it finds the login's own
+/// entry.
 protocol LoginLookup {
     /// FNV-1a over the login in lowercase, as ``InlineAddress/digest``.
     var digest: UInt64 { get }
     /// Whether `held` is this login.
     func names(_ held: InlineAddress) -> Bool
+    /// The login's own entry in `addresses`.
+    func entry(in addresses: AddressIndex) -> AddressEntry?
 }
 
 extension AddressKey: LoginLookup {
     func names(_ held: InlineAddress) -> Bool { held.matches(self) }
+    func entry(in addresses: AddressIndex) -> AddressEntry? { addresses[self] }
 }
 
 extension InlineAddress: LoginLookup {
     func names(_ held: InlineAddress) -> Bool { held == self }
+    func entry(in addresses: AddressIndex) -> AddressEntry? { addresses.entry(at: self) }
 }

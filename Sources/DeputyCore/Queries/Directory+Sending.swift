@@ -39,21 +39,18 @@ extension Directory {
 
     private func sendDecision(login: String, address: String, permission: Permission, at now: Date) -> SendDecision {
         guard let loginKey = AddressKey(lookup: login) else { return .refuse(.unknownLogin) }
-        return sendDecision(login: loginKey, loginEntry: { indexes.addresses[$0] }, target: addressEntry(lookup: address), permission: permission, at: now)
+        return sendDecision(login: loginKey, target: addressEntry(lookup: address), permission: permission, at: now)
     }
 
     private func sendDecision(login: AddressProbe, address: AddressProbe, permission: Permission, at now: Date) -> SendDecision {
         guard let loginAddress = login.address else { return .refuse(.unknownLogin) }
         let target = address.address.flatMap { indexes.addresses.entry(at: $0) }
-        return sendDecision(login: loginAddress, loginEntry: { indexes.addresses.entry(at: $0) }, target: target, permission: permission, at: now)
+        return sendDecision(login: loginAddress, target: target, permission: permission, at: now)
     }
 
-    /// The decision for `login`, however it was given, on `target` (`nil`: no such address);
-    /// `loginEntry` looks the login's own entry up.
+    /// The decision for `login`, however it was given, on `target` (`nil`: no such address).
     @inline(__always)
-    private func sendDecision<Login: LoginLookup>(
-        login: Login, loginEntry: (Login) -> AddressEntry?, target: AddressEntry?, permission: Permission, at now: Date
-    ) -> SendDecision {
+    private func sendDecision<Login: LoginLookup>(login: Login, target: AddressEntry?, permission: Permission, at now: Date) -> SendDecision {
         // The hot path of every mail server. The address's entry carries its owner's login
         // and each delegate's, so an allowed check through the owner or a direct grant is
         // one index lookup. Everything else (refusals, grants through groups) looks the login
@@ -61,7 +58,7 @@ extension Directory {
         if let target, let decision = Self.directDecision(login, target: target, permission: permission, at: now) {
             return decision
         }
-        guard let loginEntry = loginEntry(login), case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
+        guard let loginEntry = login.entry(in: indexes.addresses), case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
         guard !loginEntry.blocked else {
             // A blocked account uses no address: its own, or one delegated to it.
             switch target?.owner {

@@ -69,10 +69,10 @@ public final class RequestStatistics: Sendable {
 
         let counts = Mutex(Counts())
 
-        /// Counts `count` requests of `key` that took `nanoseconds` each; `slot` caches where
-        /// the key lives, so a connection repeating one verb hashes nothing.
-        func record(_ key: Key, nanoseconds elapsed: Int64, count: Int = 1, slot: inout Int?) {
-            counts.withLock { counts in counts.add(key, nanoseconds: elapsed, count: count, slot: &slot) }
+        /// Counts one request of `key` that took `nanoseconds`; `slot` caches where the key
+        /// lives, so a connection repeating one verb hashes nothing.
+        func record(_ key: Key, nanoseconds elapsed: Int64, slot: inout Int?) {
+            counts.withLock { counts in counts.add(key, nanoseconds: elapsed, count: 1, slot: &slot) }
         }
 
         /// Counts each run of `runs` as ended at `now` (the monotonic clock in nanoseconds),

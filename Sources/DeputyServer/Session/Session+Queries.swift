@@ -27,24 +27,22 @@ extension Session {
     mutating func query(_ lookup: LookupQuery) -> Reply? {
         guard lookup.kind != .delegates, let principal else { return nil }
         refreshView(of: principal)
-        let probes = lookup.withArguments { login, address in
-            AddressProbe(ascii: login).flatMap { login in AddressProbe(ascii: address).map { (login: login, address: $0) } }
-        }
-        guard let probes else { return nil }
         var scratch = queryScratch
         queryScratch = QueryScratch()
-        let reply = Self.answer(lookup.kind, probes, view: view.unsafelyUnwrapped, now: queryNow(), scratch: &scratch)
+        let reply = Self.answer(lookup, view: view.unsafelyUnwrapped, now: queryNow(), scratch: &scratch)
         keep(scratch)
         return reply
     }
 
-    private static func answer(
-        _ kind: LookupQuery.Kind, _ probes: (login: AddressProbe, address: AddressProbe), view: borrowing SessionView, now: Date,
-        scratch: inout QueryScratch
-    ) -> Reply? {
+    private static func answer(_ lookup: LookupQuery, view: borrowing SessionView, now: Date, scratch: inout QueryScratch) -> Reply? {
+        // The rights first: the probes are made only for a session that may use them.
         guard case .success(let authorization) = view.authorization, authorization.mayAskAboutAnyLogin else { return nil }
+        let probes = lookup.withArguments { login, address in
+            AddressProbe(ascii: login).flatMap { login in AddressProbe(ascii: address).map { (login: login, address: $0) } }
+        }
+        guard let probes else { return nil }
         return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
-            let decision = kind == .sendAs
+            let decision = lookup.kind == .sendAs
                 ? version.directory.sendAs(login: probes.login, address: probes.address, at: now)
                 : version.directory.sendOnBehalf(login: probes.login, address: probes.address, at: now)
             return reply(decision, buffer: &scratch.replyBuffer)
