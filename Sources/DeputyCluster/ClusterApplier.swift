@@ -91,6 +91,7 @@ public actor ClusterApplier {
         localPacing = SnapshotPacing(every: settings.localSnapshotEvery, interval: settings.localSnapshotInterval, costFactor: settings.snapshotCostFactor)
         sharedPacing = SnapshotPacing(every: settings.sharedSnapshotEvery, interval: settings.sharedSnapshotInterval, costFactor: settings.snapshotCostFactor)
         live = LiveDirectory(position.directory)
+        ClusterMetrics.reset()
         ClusterMetrics.applied.record(position.sequence)
         ClusterMetrics.stale.record(1)
         ClusterMetrics.applierConnected.record(0)

@@ -39,4 +39,13 @@ enum ClusterMetrics {
     static let indeterminate = Counter(label: "deputy_cluster_writes_indeterminate_total")
     /// Shared snapshots uploaded by this node.
     static let snapshotsUploaded = Counter(label: "deputy_cluster_snapshots_uploaded_total")
+
+    /// Makes every gauge and counter above exist from the node's start, at zero, so that
+    /// an alert on one (`deputy_cluster_halted == 1`, a rate of refusals) never reads an
+    /// absent series as healthy.
+    static func reset() {
+        lag.record(0)
+        halted.record(0)
+        for counter in [rebootstraps, skippedWakeups, refused, indeterminate, snapshotsUploaded] { counter.increment(by: 0) }
+    }
 }

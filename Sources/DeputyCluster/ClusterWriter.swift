@@ -117,11 +117,10 @@ public actor ClusterWriter {
         }
     }
 
+    /// A write refused while the link is down. Why it is down (the driver's error, with the
+    /// database's hosts and ports) is logged when it goes down, not told to every client.
     private func refusal() -> ClusterError {
         ClusterMetrics.refused.increment()
-        if case .down(let reason) = link {
-            return ClusterError(.unavailable, "writes are refused while the database is unreachable (\(reason)); reads go on")
-        }
         return ClusterError(.unavailable, "writes are refused while the database is unreachable; reads go on")
     }
 
@@ -154,8 +153,11 @@ public actor ClusterWriter {
                 for (queued, sequence) in zip(batch, sequences) { queued.continuation.resume(returning: sequence) }
             case .refused(let reason):
                 ClusterMetrics.refused.increment(by: batch.count)
+                // The reason is the operator's (it names settings of the database); the
+                // clients are told where to find it.
+                logger.warning("the primary refused an append; nothing of it was made", metadata: ["reason": "\(reason)", "cluster.records": "\(batch.count)"])
                 for queued in batch {
-                    queued.continuation.resume(throwing: ClusterError(.unavailable, "the database refused the change, which was not made: \(reason)"))
+                    queued.continuation.resume(throwing: ClusterError(.unavailable, "the database refused the change, which was not made; the node's log says why"))
                 }
             case .lost(let reason):
                 unresolved.append(contentsOf: batch.map(\.id))
@@ -163,7 +165,7 @@ public actor ClusterWriter {
                 logger.error("an append's outcome is unknown; it will be resolved by request id", metadata: ["reason": "\(reason)", "cluster.records": "\(batch.count)"])
                 takeDown(connection, reason: reason)
                 for queued in batch {
-                    queued.continuation.resume(throwing: ClusterError(.indeterminate, "the database stopped answering while the change was being committed (\(reason)); it may or may not have been made"))
+                    queued.continuation.resume(throwing: ClusterError(.indeterminate, "the database stopped answering while the change was being committed; it may or may not have been made"))
                 }
             }
         }

@@ -117,6 +117,9 @@ public final class DeputyDaemon: Sendable {
         let configuredTLS = initial.certificate == nil && initial.key == nil ? nil : try DaemonTLS.load(initial, logger: logger)
         let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }
+        // A cluster node needs the cluster's factor key before it reaches the database: it
+        // would otherwise seal and open second factors with a key no other node has.
+        let clusterFactorBox = try initial.cluster.map { _ in try DataFiles.factorBox(dataDirectory: initial.data, creating: false) }
 
         DaemonDescriptors.ensure(server: initial.server.limits, mail: initial.mail, threads: initial.threads, logger: logger)
         let notifier = SystemdNotifier()
@@ -124,10 +127,8 @@ public final class DeputyDaemon: Sendable {
         // The data directory's store, or in cluster mode the shared log in PostgreSQL
         // followed by this node (docs/cluster.md).
         let backend = try await DirectoryBackend.open(initial, lock: lock!, logger: logger)
-        if let store = backend.store {
-            opened(store)
-            readiness.watchStorage { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
-        }
+        if let store = backend.store { opened(store) }
+        readiness.watchStorage(backend.failureCheck)
         // Without a configured certificate, the data directory's own (made on first start).
         let tls = try configuredTLS ?? DaemonTLS.load(initial, logger: logger)
 
@@ -144,11 +145,13 @@ public final class DeputyDaemon: Sendable {
         }
         await audit?.catchUp(with: backend.live.directory.auditLog)
         let throttle = LoginThrottle(policy: initial.throttle)
+        let factorBox = try clusterFactorBox ?? DataFiles.factorBox(dataDirectory: initial.data)
+        FactorKeyCheck(box: factorBox, directory: backend.live.directory).report(keyFile: (initial.data as NSString).appendingPathComponent(DataFiles.factorKey), logger: logger)
         let committer = backend.committer(audit: audit)
         let environment = SessionEnvironment(
             committer: committer, passwords: passwords, throttle: throttle, clock: options.clock,
             limits: initial.server.limits.protocolLimits, maximumListing: initial.server.limits.maximumListing,
-            factorBox: try DataFiles.factorBox(dataDirectory: initial.data), randomBytes: options.factorRandomness
+            factorBox: factorBox, randomBytes: options.factorRandomness
         )
         let metricsAddress = metrics
         let onListening = options.onListening

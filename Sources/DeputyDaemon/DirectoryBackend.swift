@@ -43,6 +43,18 @@ struct DirectoryBackend {
         return StartupLine.Loaded(store)
     }
 
+    /// Why the backend can't serve as it should, for readiness; `nil` while it can. A
+    /// single node's store fails when its journal can't be written; a cluster node when it
+    /// stopped applying the shared log (a record it must not apply). PostgreSQL being away
+    /// is no failure: the node serves from memory and refuses only writes.
+    var failureCheck: @Sendable () async -> String? {
+        if let node {
+            return { await node.applier.haltReason.map { "this node stopped applying the shared log: \($0)" } }
+        }
+        let store = store!
+        return { await store.isFailed ? "the journal could not be written; changes are refused until a restart (see the log)" : nil }
+    }
+
     /// The single writer the sessions and adapters use.
     func committer(audit: AuditFileWriter?) -> any DirectoryCommitter {
         if let node { return ClusterCommitter(node: node, audit: audit) }

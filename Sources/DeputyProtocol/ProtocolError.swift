@@ -121,7 +121,9 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
             return "unterminated quoted string" + self.startingAtColumn
         case .invalidEscape:
             return "invalid escape sequence" + self.atColumn
-                + #"; allowed escapes are \" \\ \n \r \t \0 and \xHH below 80"#
+                // No backslash in the text: a status line escapes it, and the escapes would
+                // reach a person typing at openssl s_client doubled.
+                + #"; after a backslash only ", backslash, n, r, t, 0 or xHH below 80 may follow"#
         case .unexpectedQuote:
             return "unexpected double quote inside a bare token" + self.atColumn
         case .missingSeparator:

@@ -25,6 +25,9 @@ struct ClusterInit: AsyncParsableCommand {
 
     @OptionGroup var settings: SettingOptions
 
+    // Checked while the arguments are parsed, so that a refusal shows this command's usage.
+    func validate() throws { _ = try settings.cluster(for: "init") }
+
     func run() async throws {
         let (resolved, cluster) = try settings.cluster(for: "init")
         let logger = Logger(label: "deputyd")
@@ -39,10 +42,19 @@ struct ClusterInit: AsyncParsableCommand {
         }
         do {
             let report = try await ClusterSetup.initialize(settings: cluster, directory: directory, logger: logger)
-            print("cluster created with \(organization.name) from \(resolved.data) at revision \(report.sequence) (snapshot \(report.snapshotBytes) bytes); start each node with these cluster settings")
+            print("cluster created with \(organization.name) from \(resolved.data) at revision \(report.sequence) (snapshot \(report.snapshotBytes) bytes)")
         } catch let error as ClusterError {
             throw StartupFailure(message: error.description)
         }
+        // The one factor key of the cluster: this data directory's (made now if it has
+        // none), so that the secrets sealed here open on every node.
+        let keyPath = (resolved.data as NSString).appendingPathComponent(DataFiles.factorKey)
+        do {
+            _ = try DataFiles.factorBox(dataDirectory: resolved.data)
+        } catch {
+            throw StartupFailure(message: "the cluster was created, but \(keyPath) could not be made: \(error); every node needs one copy of the same factor key")
+        }
+        print("copy \(keyPath) into every node's data directory (mode 0600) before its first start, then start each node with these cluster settings")
     }
 }
 
@@ -65,6 +77,9 @@ struct ClusterStatus: AsyncParsableCommand {
     )
 
     @OptionGroup var settings: SettingOptions
+
+    // Checked while the arguments are parsed, so that a refusal shows this command's usage.
+    func validate() throws { _ = try settings.cluster(for: "status") }
 
     func run() async throws {
         let (_, cluster) = try settings.cluster(for: "status")
@@ -91,6 +106,9 @@ struct ClusterBackup: AsyncParsableCommand {
     )
 
     @OptionGroup var settings: SettingOptions
+
+    // Checked while the arguments are parsed, so that a refusal shows this command's usage.
+    func validate() throws { _ = try settings.cluster(for: "backup") }
     @Option(help: "The file to write.") var to: String
 
     func run() async throws {

@@ -1,4 +1,6 @@
+import DeputyCore
 import DeputyProtocol
+import DeputyServer
 import Foundation
 import Glibc
 import Synchronization
@@ -51,8 +53,36 @@ struct DaemonNodeTests {
         func start(_ node: Int) throws {
             pids[node] = try Shell.spawn(DaemonNodeTests.daemon, [
                 "serve", "--data", root + "/n\(node)", "--listen", "127.0.0.1:0", "--plain-socket", socket(node), "--socketmap", socketmap(node),
-                "--cluster-node", "n\(node)",
+                "--metrics-listen", "127.0.0.1:0", "--cluster-node", "n\(node)",
             ] + clusterFlags, log: root + "/n\(node).log")
+        }
+
+        /// The node's data directory with a copy of the cluster's factor key, as
+        /// docs/cluster.md has the operator make it before the node's first start.
+        func prepareDataDirectory(_ node: Int, factorKey: String) throws {
+            let data = root + "/n\(node)"
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.copyItem(atPath: factorKey, toPath: data + "/factor-key")
+        }
+
+        /// The metrics listener the node's latest start logged, waiting for it with a bound.
+        func metricsAddress(_ node: Int, seconds: Double = 30) async throws -> ListenAddress {
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            while ContinuousClock.now < deadline {
+                let log = (try? String(contentsOfFile: root + "/n\(node).log", encoding: .utf8)) ?? ""
+                if let line = log.split(separator: "\n").last(where: { $0.hasSuffix("serving metrics and health") }),
+                   let field = line.split(separator: " ").first(where: { $0.hasPrefix("listen.address=") }),
+                   let address = ListenAddress(hostAndPort: String(field.dropFirst("listen.address=".count))) {
+                    return address
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw Shell.Failure(description: "node \(node) logged no metrics listener within \(seconds) s; see \(root)/n\(node).log")
+        }
+
+        /// Drops a node that ended on its own, once reaped.
+        func forget(_ node: Int) {
+            pids[node] = nil
         }
 
         func kill9(_ node: Int) async {
@@ -112,8 +142,34 @@ struct DaemonNodeTests {
         let again = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags, check: false)
         #expect(again.status != 0 && again.stderr.contains("already holds a Deputy cluster"), "\(again.stderr)")
 
+        // Every node needs the cluster's factor key (second-factor secrets sealed on one node
+        // are opened on all): a node without one refuses to start, and says what to copy.
+        let factorKey = root + "/seed/factor-key"
+        #expect(FileManager.default.fileExists(atPath: factorKey), "cluster init left no factor key in the seed")
+        try nodes.start(1)
+        let refusal = await Shell.reap(try #require(nodes.pids[1]))
+        let refusalLog = (try? String(contentsOfFile: root + "/n1.log", encoding: .utf8)) ?? ""
+        #expect(refusal != 0 && refusalLog.contains("factor-key") && refusalLog.contains("cluster init"), "\(refusalLog)")
+        nodes.forget(1)
+        for node in 1...nodes.count { try nodes.prepareDataDirectory(node, factorKey: factorKey) }
+
         for node in 1...nodes.count { try nodes.start(node) }
         for node in 1...nodes.count { _ = try await nodes.session(node) }
+
+        // Ready, and every metric docs/cluster.md lists is there from the start, so that an
+        // alert on it never reads an absent series.
+        for node in 1...nodes.count {
+            let address = try await nodes.metricsAddress(node)
+            let ready = try await HealthProbe.get("/readyz", from: address)
+            #expect(ready.status == 200 && ready.body == "ready\n", "node \(node): \(ready.status) \(ready.body)")
+            let metrics = try await HealthProbe.get("/metrics", from: address).body
+            let series = Set(metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(whereSeparator: { $0 == " " || $0 == "{" }).first.map(String.init) })
+            for name in Self.clusterSeries where !series.contains(name) {
+                Issue.record("node \(node) has no \(name) in /metrics")
+            }
+            let halted = metrics.split(separator: "\n").first { $0.hasPrefix("deputy_cluster_halted ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            #expect(halted == 0, "node \(node): deputy_cluster_halted is \(String(describing: halted))")
+        }
 
         // Mail lookups through socketmap, the whole time: none may fail.
         let lookups = SocketmapLookups(
@@ -209,6 +265,10 @@ struct DaemonNodeTests {
             }
         }
 
+        // A second factor enrolled through one node is checked on the others: every node
+        // opens the secret with the same key.
+        try await Self.secondFactorAcrossNodes(nodes)
+
         // Every acknowledged change is on every node.
         let names = acknowledged.all
         for node in 1...nodes.count {
@@ -247,6 +307,51 @@ struct DaemonNodeTests {
         let sorted = restarts.sorted()
         let firstAnswers = answering.sorted()
         print("cluster nodes: \(kills) kill -9 of a node and \(failovers) failovers of the primary under 3 writers (at most \(Int(writeRate)) changes/s each), \(names.count) acknowledged (0 lost), head \(head); restart to first answer: median \(String(format: "%.2f", firstAnswers[firstAnswers.count / 2])) s, max \(String(format: "%.2f", firstAnswers.last ?? 0)) s; to an answer holding every acknowledged change: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s; failover to 10 more acknowledged: \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", ")); \(lookups.answered) socketmap lookups answered, \(lookups.retried) retried on the next node, 0 failed, slowest \(String(format: "%.1f", lookups.slowest.seconds * 1000)) ms")
+    }
+}
+
+extension DaemonNodeTests {
+    /// The series docs/cluster.md lists under "Metrics", as /metrics names them.
+    static let clusterSeries = [
+        "deputy_cluster_applied_sequence", "deputy_cluster_head_sequence", "deputy_cluster_lag_seconds", "deputy_cluster_connected",
+        "deputy_cluster_stale", "deputy_cluster_rebootstraps_total", "deputy_cluster_halted", "deputy_cluster_wakeups_skipped_total",
+        "deputy_cluster_writes_refused_total", "deputy_cluster_writes_indeterminate_total", "deputy_cluster_snapshots_uploaded_total",
+        "deputy_audit_queued_records", "deputy_audit_dropped_records_total",
+    ]
+
+    /// A user enrols a second factor through node 1 and confirms it there; node 2 then
+    /// accepts the next code, and refuses a code that does not match.
+    static func secondFactorAcrossNodes(_ nodes: Nodes) async throws {
+        let password = "second-factor-secret"
+        let added = try await nodes.session(1).send("ADD USER mfa@example.test name=\"Mfa\" password=\"\(password)\"")
+        #expect(added.last?.hasPrefix("OK") == true, "\(added)")
+        func bound(_ node: Int) async throws -> LineSocket {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if let client = await LineSocket.connect(nodes.socket(node)), try await client.send("BIND mfa@example.test \(password)").last == "OK bound as mfa@example.test" {
+                    return client
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw Shell.Failure(description: "mfa@example.test could not bind on node \(node)")
+        }
+        let first = try await bound(1)
+        let enrolled = try await first.send("MFA ENROLL")
+        let secretField = try #require(enrolled.first?.split(separator: " ").first { $0.hasPrefix("secret=") }, "\(enrolled)")
+        let secret = try #require(Base32.decode(String(secretField.dropFirst("secret=".count))))
+        let step = TOTP.step(at: Date())
+        let confirmed = try await first.send("MFA CONFIRM \(TOTP.code(secret: secret, step: step))")
+        #expect(confirmed.last?.hasPrefix("OK second factor confirmed for mfa@example.test") == true, "\(confirmed)")
+        let second = try await bound(2)
+        #expect(await ClusterFixture.waitUntil(seconds: 10) {
+            (try? await second.send("MFA STATUS"))?.first?.contains("factor=confirmed") == true
+        }, "node 2 never saw the confirmed factor")
+        // A code no step near now gives.
+        let near = Set((step - 3...step + 3).map { TOTP.code(secret: secret, step: $0) })
+        let wrongCode = try #require(["000000", "111111", "222222", "333333", "444444", "555555", "666666", "777777"].first { !near.contains($0) })
+        #expect(try await second.send("REAUTH \(password) \(wrongCode)").last == "ERR auth invalid credentials")
+        let reauthenticated = try await second.send("REAUTH \(password) \(TOTP.code(secret: secret, step: step + 1))")
+        #expect(reauthenticated.last?.hasPrefix("OK re-authenticated with the second factor") == true, "node 2: \(reauthenticated)")
     }
 }
 

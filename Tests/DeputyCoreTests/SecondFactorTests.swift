@@ -109,6 +109,23 @@ struct SecondFactorTests {
         t.expectApplied(.confirmSecondFactor(T.address(name), step: 100), as: t.principal(name))
     }
 
+    @Test("the secrets a factor key does not open: those sealed under another key, or damaged")
+    func secretsNotOpenedByAKey() throws {
+        let key = try #require(FactorSecretBox(key: FactorSecretBox.makeKey()))
+        let other = try #require(FactorSecretBox(key: FactorSecretBox.makeKey()))
+        var t = T()
+        #expect(t.directory.secondFactors(notOpenedBy: key) == (0, []))
+        let alice = t.user("alice")!.id, bob = t.user("bob")!.id
+        t.expectApplied(.enrollSecondFactor(T.address("alice"), Self.enrolment(key.seal([1, 2, 3], for: alice))), as: t.principal("alice"))
+        #expect(t.directory.secondFactors(notOpenedBy: key) == (1, []))
+        t.expectApplied(.enrollSecondFactor(T.address("bob"), Self.enrolment(other.seal([4, 5, 6], for: bob))), as: t.principal("bob"))
+        #expect(t.directory.secondFactors(notOpenedBy: key) == (2, [bob]))
+        #expect(t.directory.secondFactors(notOpenedBy: other) == (2, [alice]))
+        // Sealed for another user: does not open for this one either.
+        t.expectApplied(.enrollSecondFactor(T.address("bob"), Self.enrolment(key.seal([4, 5, 6], for: alice))), as: t.principal("bob"))
+        #expect(t.directory.secondFactors(notOpenedBy: key) == (2, [bob]))
+    }
+
     @Test("a factor is enrolled and confirmed by its own user only, and pending until confirmed")
     func enrolment() {
         var t = T()

@@ -212,6 +212,15 @@ struct RequestParserTests {
         #expect(error.errorCode == .syntax)
     }
 
+    @Test("the refusal of a bad escape reads the same on the wire as in the text: it names the escapes without a backslash, which a status line would double")
+    func badEscapeMessageOnTheWire() throws {
+        let error = try #require(requestError(#"ADD USER "a\qb@example.test""#))
+        var buffer = ByteBuffer()
+        ReplyEncoder.write(.error(code: error.errorCode, text: error.message), into: &buffer)
+        let wire = String(buffer: buffer)
+        #expect(wire == "ERR syntax invalid escape sequence at column 12; after a backslash only \", backslash, n, r, t, 0 or xHH below 80 may follow\n", "\(wire)")
+    }
+
     @Test("a quote inside a bare token or right after a closing quote is refused")
     func strayQuotes() throws {
         #expect(requestError(#"X ab"c"#)?.kind == .unexpectedQuote)

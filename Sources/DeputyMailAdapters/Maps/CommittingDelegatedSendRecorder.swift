@@ -137,7 +137,12 @@ public final class CommittingDelegatedSendRecorder: DelegatedSendRecorder, Servi
         private var head = 0
         private(set) var dropped = 0
 
-        init(capacity: Int) { self.capacity = capacity }
+        init(capacity: Int) {
+            self.capacity = capacity
+            // Both series exist from the start, at zero, for alerts on them.
+            Self.depth.record(0)
+            Self.droppedRecords.increment(by: 0)
+        }
 
         var count: Int { items.count - head }
         var first: Pending? { head < items.count ? items[head] : nil }

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Whether the daemon should be sent traffic: only once its directory is recovered and its
-/// listeners are bound, and not after its storage failed (changes would be refused).
+/// listeners are bound, and not after its storage failed (changes would be refused) or, in
+/// cluster mode, after the node stopped applying the shared log.
 public final class ServiceReadiness: Sendable {
     private let state = Mutex<State>(State())
 
@@ -17,7 +18,8 @@ public final class ServiceReadiness: Sendable {
         state.withLock { $0.listening = true }
     }
 
-    /// Called once the store is recovered: `failure` answers why it refuses changes, or `nil`.
+    /// Called once the directory is recovered (a cluster node's loaded): `failure` answers
+    /// why the storage behind it can't serve as it should, or `nil`.
     public func watchStorage(_ failure: @escaping @Sendable () async -> String?) {
         state.withLock { $0.storageFailure = failure }
     }

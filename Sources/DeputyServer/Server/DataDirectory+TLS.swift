@@ -15,8 +15,17 @@ public enum DataFiles {
     /// The box that seals TOTP secrets, with the key in the data directory's `factor-key`
     /// (base64, mode 0600), made on first use. The key is never in a snapshot, the journal or
     /// an export, so none of them holds a secret anyone can compute codes from.
-    public static func factorBox(dataDirectory: String) throws -> FactorSecretBox {
+    ///
+    /// In cluster mode (`creating` false) the key is not made: every node must open the
+    /// secrets that any other node sealed, so each holds a copy of the one key `deputyd
+    /// cluster init` left in the data directory it read (docs/cluster.md).
+    public static func factorBox(dataDirectory: String, creating: Bool = true) throws -> FactorSecretBox {
         let path = (dataDirectory as NSString).appendingPathComponent(factorKey)
+        if !creating, !FileManager.default.fileExists(atPath: path) {
+            throw ConfigurationError(
+                "\(path) is missing: every cluster node needs the cluster's factor key, which seals the users' second-factor secrets; copy factor-key (mode 0600) from the data directory deputyd cluster init was run on, or from another node (docs/cluster.md)"
+            )
+        }
         if FileManager.default.fileExists(atPath: path) {
             let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = Data(base64Encoded: text), let box = FactorSecretBox(key: Array(bytes)) else {

@@ -185,9 +185,11 @@ struct ExportCommand: DeputyCommand {
         } else {
             FileHandle.standardOutput.write(data)
         }
+        func counted(_ count: Int, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
+        let entries = counted(document.entries.count, "entry", "entries")
         let summary = format == .json
-            ? "\(document.entries.count) entries, \(document.delegations.count) delegations, \(document.policies.count) policies"
-            : "\(document.entries.count) entries"
+            ? "\(entries), \(counted(document.delegations.count, "delegation", "delegations")), \(counted(document.policies.count, "policy", "policies"))"
+            : entries
         ReplyPrinter.message("exported \(summary)\(file.map { " to \($0)" } ?? "")")
     }
 

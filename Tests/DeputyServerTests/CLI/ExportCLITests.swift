@@ -44,7 +44,7 @@ struct ExportCLITests {
 
         let json = try await cli.run(["export"])
         #expect(json.status == 0, "\(json.error)")
-        #expect(json.error == "exported 12 entries, 1 delegations, 2 policies\n")
+        #expect(json.error == "exported 12 entries, 1 delegation, 2 policies\n")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         #expect(Set(document.keys) == ["organization", "entries", "delegations", "policies", "spam"])
         // Pretty-printed with sorted keys: one key a line, in order.
@@ -259,7 +259,7 @@ struct ExportCLITests {
         let json = try await cli.run(["export", "--to", target])
         #expect(json.status == 0, "\(json.error)")
         #expect(json.output.isEmpty)
-        #expect(json.error == "exported 2 entries, 0 delegations, 1 policies to \(target)\n")
+        #expect(json.error == "exported 2 entries, 0 delegations, 1 policy to \(target)\n")
         let attributes = try FileManager.default.attributesOfItem(atPath: target)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let written = try Data(contentsOf: URL(fileURLWithPath: target))

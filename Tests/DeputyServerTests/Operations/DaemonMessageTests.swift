@@ -78,4 +78,13 @@ struct DaemonMessageTests {
         #expect(!daemon.logText.contains(daemon.password))
         await daemon.stop()
     }
+
+    @Test("A cluster command without the cluster settings says which it needs, with its own usage", arguments: ["init", "status", "backup"])
+    func clusterCommandWithoutSettings(_ command: String) async throws {
+        let arguments = ["cluster", command] + (command == "backup" ? ["--to", "/nonexistent/backup.json"] : [])
+        let run = try await ProcessRunner.run(SecurityDaemon.binary, arguments)
+        #expect(run.status == 64)
+        #expect(run.error.contains("cluster \(command) needs cluster-hosts and cluster-password-file"), "\(run.error)")
+        #expect(run.error.contains("Usage: deputyd cluster \(command)"), "\(run.error)")
+    }
 }
