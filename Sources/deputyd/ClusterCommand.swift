@@ -13,6 +13,9 @@ struct Cluster: AsyncParsableCommand {
         abstract: "Cluster mode on PostgreSQL: create the shared log from a data directory, show where each node stands, or copy the directory out of it.",
         subcommands: [ClusterInit.self, ClusterStatus.self, ClusterBackup.self]
     )
+
+    /// What the subcommands' help says of their settings.
+    static let settingsHelp = "The cluster settings come as deputyd serve takes them (flags, DEPUTY_* variables or --config FILE, docs/configuration.md): --cluster-hosts (repeatable), --cluster-password-file, --cluster-ca, --cluster-database, --cluster-user, --cluster-node, and --data."
 }
 
 /// `deputyd cluster init`: the schema, and the first shared snapshot from a single-node
@@ -20,10 +23,13 @@ struct Cluster: AsyncParsableCommand {
 struct ClusterInit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create the cluster's tables in PostgreSQL and upload the directory in --data as its first snapshot; refuses a database that has them."
+        abstract: "Create the cluster's tables in PostgreSQL and upload the directory in --data as its first snapshot; refuses a database that has them.",
+        discussion: Cluster.settingsHelp + " The factor key in --data (made if there is none) is the cluster's: copy it to every node."
     )
 
-    @OptionGroup var settings: SettingOptions
+    // Every serve setting parses here, but only the cluster's matter: the help names those
+    // (``Cluster/settingsHelp``) rather than listing the daemon's fifty.
+    @OptionGroup(visibility: .hidden) var settings: SettingOptions
 
     // Checked while the arguments are parsed, so that a refusal shows this command's usage.
     func validate() throws { _ = try settings.cluster(for: "init") }
@@ -73,10 +79,13 @@ extension ClusterInit {
 struct ClusterStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the head of the shared log, its snapshots, the synchronous standbys, and each node's applied revision."
+        abstract: "Show the head of the shared log, its snapshots, the synchronous standbys, and each node's applied revision.",
+        discussion: Cluster.settingsHelp
     )
 
-    @OptionGroup var settings: SettingOptions
+    // Every serve setting parses here, but only the cluster's matter: the help names those
+    // (``Cluster/settingsHelp``) rather than listing the daemon's fifty.
+    @OptionGroup(visibility: .hidden) var settings: SettingOptions
 
     // Checked while the arguments are parsed, so that a refusal shows this command's usage.
     func validate() throws { _ = try settings.cluster(for: "status") }
@@ -102,10 +111,13 @@ struct ClusterStatus: AsyncParsableCommand {
 struct ClusterBackup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Copy the whole directory at the head of the shared log to a file in the snapshot format (0600); deputyd restore makes it a single node's data directory."
+        abstract: "Copy the whole directory at the head of the shared log to a file in the snapshot format (0600); deputyd restore makes it a single node's data directory.",
+        discussion: Cluster.settingsHelp
     )
 
-    @OptionGroup var settings: SettingOptions
+    // Every serve setting parses here, but only the cluster's matter: the help names those
+    // (``Cluster/settingsHelp``) rather than listing the daemon's fifty.
+    @OptionGroup(visibility: .hidden) var settings: SettingOptions
 
     // Checked while the arguments are parsed, so that a refusal shows this command's usage.
     func validate() throws { _ = try settings.cluster(for: "backup") }
