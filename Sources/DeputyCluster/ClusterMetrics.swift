@@ -40,12 +40,14 @@ enum ClusterMetrics {
     /// Shared snapshots uploaded by this node.
     static let snapshotsUploaded = Counter(label: "deputy_cluster_snapshots_uploaded_total")
 
-    /// Makes every gauge and counter above exist from the node's start, at zero, so that
-    /// an alert on one (`deputy_cluster_halted == 1`, a rate of refusals) never reads an
-    /// absent series as healthy.
+    /// Makes every metric above exist from the node's start, the gauges and counters at
+    /// zero and the distributions empty, so that an alert on one (`deputy_cluster_halted ==
+    /// 1`, a rate of refusals) never reads an absent series as healthy.
     static func reset() {
         lag.record(0)
         halted.record(0)
         for counter in [rebootstraps, skippedWakeups, refused, indeterminate, snapshotsUploaded] { counter.increment(by: 0) }
+        // Made (and so registered) on first use, which would otherwise be the first record.
+        _ = (lagTimer, appendTime, batchSize, catchUpSize)
     }
 }

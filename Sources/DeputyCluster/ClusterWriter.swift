@@ -231,6 +231,8 @@ public actor ClusterWriter {
                     throw error
                 }
                 bringUp(connection)
+                // The end of what the warning below began, at a level the default log shows.
+                if reported { logger.notice("connected to the primary again; writes are accepted") }
                 backoff = .milliseconds(50)
                 reported = false
             } catch {

@@ -44,3 +44,17 @@ public struct LocalClusterState: Sendable {
         return try ClusterPosition(snapshot: StoredSnapshot(sequence: sequence, digest: digest, sha256: checksum, body: bytes), source: path)
     }
 }
+
+extension LocalClusterState {
+    /// Throws when `dataDirectory` is a cluster node's (it holds the state file): any
+    /// snapshot and journal beside it are the single node's from before the cluster, and
+    /// `what` (a single-node start, a check, a backup) would take them for the directory.
+    public static func refuseSingleNodeUse(of dataDirectory: String, by what: String) throws(ClusterError) {
+        let state = LocalClusterState(dataDirectory: dataDirectory)
+        guard FileManager.default.fileExists(atPath: state.path) else { return }
+        throw ClusterError(
+            .incompatible,
+            "\(dataDirectory) is a cluster node's data directory (it holds \(fileName)): its snapshot and journal, if any, are from before the cluster, and \(what) would take them for the directory. Start the node with its cluster settings; to go back to one node, write the cluster's directory with deputyd cluster backup and restore it into a new data directory (docs/cluster.md)"
+        )
+    }
+}

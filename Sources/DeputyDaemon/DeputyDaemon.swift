@@ -145,8 +145,10 @@ public final class DeputyDaemon: Sendable {
         }
         await audit?.catchUp(with: backend.live.directory.auditLog)
         let throttle = LoginThrottle(policy: initial.throttle)
+        let keyFile = (initial.data as NSString).appendingPathComponent(DataFiles.factorKey)
+        let keyExisted = FileManager.default.fileExists(atPath: keyFile)
         let factorBox = try clusterFactorBox ?? DataFiles.factorBox(dataDirectory: initial.data)
-        FactorKeyCheck(box: factorBox, directory: backend.live.directory).report(keyFile: (initial.data as NSString).appendingPathComponent(DataFiles.factorKey), logger: logger)
+        FactorKeyCheck(box: factorBox, directory: backend.live.directory).report(keyFile: keyFile, made: !keyExisted, logger: logger)
         let committer = backend.committer(audit: audit)
         let environment = SessionEnvironment(
             committer: committer, passwords: passwords, throttle: throttle, clock: options.clock,

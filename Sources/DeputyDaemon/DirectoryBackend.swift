@@ -23,6 +23,7 @@ struct DirectoryBackend {
             let node = try await ClusterNode.open(settings: try ClusterSettings(cluster), dataDirectory: lock.path, logger: Logger(label: "deputyd.cluster"))
             return DirectoryBackend(live: node.live, store: nil, node: node, lock: lock)
         }
+        try LocalClusterState.refuseSingleNodeUse(of: settings.data, by: "a start without the cluster settings")
         // The store refuses to start when the data directory or any file in it is open to
         // group or others.
         let store = try await Store.open(

@@ -39,6 +39,7 @@ struct ClusterInit: AsyncParsableCommand {
         let logger = Logger(label: "deputyd")
         let directory: Directory
         do {
+            try LocalClusterState.refuseSingleNodeUse(of: resolved.data, by: "cluster init")
             directory = try Self.read(dataDirectory: resolved.data)
         } catch {
             throw StartupFailure(error)

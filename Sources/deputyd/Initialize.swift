@@ -1,5 +1,6 @@
 import DeputyDaemon
 import ArgumentParser
+import DeputyCluster
 import DeputyCore
 import DeputyServer
 import DeputyStore
@@ -54,6 +55,11 @@ struct Check: ParsableCommand {
     @Option(help: "The data directory.") var data = "deputy-data"
 
     func run() throws {
+        do {
+            try LocalClusterState.refuseSingleNodeUse(of: data, by: "deputyd check")
+        } catch {
+            throw StartupFailure(error)
+        }
         let report = Store.check(path: data)
         if let holder = report.inUseBy {
             print("note: \(data) is in use by \(holder), a running deputyd; its files were read as they were at one moment")
@@ -78,6 +84,7 @@ struct Backup: ParsableCommand {
 
     func run() throws {
         do {
+            try LocalClusterState.refuseSingleNodeUse(of: data, by: "deputyd backup")
             let report = try Store.backup(dataDirectory: data, to: to)
             print("backed up \(report.counts) at sequence \(report.sequence) to \(report.path) (\(report.bytes) bytes)")
         } catch {

@@ -167,6 +167,9 @@ struct DaemonNodeTests {
             for name in Self.clusterSeries where !series.contains(name) {
                 Issue.record("node \(node) has no \(name) in /metrics")
             }
+            for name in Self.clusterDistributions where !series.contains(name + "_count") {
+                Issue.record("node \(node) has no \(name) in /metrics")
+            }
             let halted = metrics.split(separator: "\n").first { $0.hasPrefix("deputy_cluster_halted ") }.flatMap { Double($0.split(separator: " ")[1]) }
             #expect(halted == 0, "node \(node): deputy_cluster_halted is \(String(describing: halted))")
         }
@@ -317,6 +320,10 @@ extension DaemonNodeTests {
         "deputy_cluster_stale", "deputy_cluster_rebootstraps_total", "deputy_cluster_halted", "deputy_cluster_wakeups_skipped_total",
         "deputy_cluster_writes_refused_total", "deputy_cluster_writes_indeterminate_total", "deputy_cluster_snapshots_uploaded_total",
         "deputy_audit_queued_records", "deputy_audit_dropped_records_total",
+    ]
+    /// The distributions it lists, which /metrics shows with a `_count` among their lines.
+    static let clusterDistributions = [
+        "deputy_cluster_apply_lag_seconds", "deputy_cluster_append_seconds", "deputy_cluster_batch_records", "deputy_cluster_catchup_records",
     ]
 
     /// A user enrols a second factor through node 1 and confirms it there; node 2 then

@@ -19,11 +19,13 @@ public struct FactorKeyCheck: Sendable {
         (enrolled, unopened) = directory.secondFactors(notOpenedBy: box)
     }
 
-    /// An error in `logger` when any secret does not open with the key in `keyFile`.
-    public func report(keyFile: String, logger: Logger) {
+    /// An error in `logger` when any secret does not open with the key in `keyFile`;
+    /// `made` says the daemon made that key just now, the data directory having none.
+    public func report(keyFile: String, made: Bool = false, logger: Logger) {
         guard !unopened.isEmpty else { return }
+        let key = made ? "\(keyFile), a key made just now because the data directory had none" : keyFile
         logger.error(
-            "\(unopened.count) of \(enrolled) second-factor secrets do not open with \(keyFile): it is not the key they were sealed with, so their users' codes are refused here (recovery codes still work); put the key they were enrolled with in its place (docs/cluster.md: every node holds one copy of the same key)",
+            "\(unopened.count) of \(enrolled) second-factor secrets do not open with \(key): it is not the key they were sealed with, so their users' codes are refused here (recovery codes still work); stop the daemon and put the key they were enrolled with in its place (docs/cluster.md: every node holds one copy of the same key)",
             metadata: ["factor.unopened": "\(unopened.count)"]
         )
     }

@@ -27,7 +27,15 @@ public enum DataFiles {
             )
         }
         if FileManager.default.fileExists(atPath: path) {
-            let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let contents: [UInt8]
+            do {
+                contents = try PosixFileSystem().readFile(path)
+            } catch {
+                // The daemon runs as another user than the one who made or copied the file,
+                // most often.
+                throw ConfigurationError("cannot read the factor key \(path): \(StorageFileSystemError.explanation(error.errorNumber))")
+            }
+            let text = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = Data(base64Encoded: text), let box = FactorSecretBox(key: Array(bytes)) else {
                 throw ConfigurationError("\(path) does not hold a factor key (\(FactorSecretBox.keyLength) bytes in base64); restore it from where it was kept")
             }

@@ -87,4 +87,38 @@ struct DaemonMessageTests {
         #expect(run.error.contains("cluster \(command) needs cluster-hosts and cluster-password-file"), "\(run.error)")
         #expect(run.error.contains("Usage: deputyd cluster \(command)"), "\(run.error)")
     }
+
+    @Test("A factor key that can't be read is named with the reason, not a Foundation error")
+    func unreadableFactorKey() async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        // Root reads any file: a directory in the key's place is what can't be read here.
+        try FileManager.default.createDirectory(atPath: data + "/factor-key", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(data, 0o700)
+        let run = try await Self.serve(["--data", data])
+        #expect(run.status == 1)
+        #expect(run.error.contains("cannot read the factor key \(data)/factor-key: "), "\(run.error)")
+        #expect(!run.error.contains("NSCocoaErrorDomain"), "\(run.error)")
+    }
+
+    @Test("A cluster node's data directory is refused by a start without cluster settings, by check and by backup: its snapshot is from before the cluster")
+    func clusterNodeDataDirectoryAsSingleNode() async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        // A single node's directory first, then the state file a cluster node writes beside it.
+        let initialized = try await ProcessRunner.run(SecurityDaemon.binary, ["init", "--data", data, "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test"])
+        #expect(initialized.status == 0, "\(initialized.error)")
+        try "deputy-cluster-state 1 ...\n".write(toFile: data + "/cluster-state", atomically: true, encoding: .utf8)
+        chmod(data + "/cluster-state", 0o600)
+        let expected = "\(data) is a cluster node's data directory (it holds cluster-state)"
+        let serve = try await Self.serve(["--data", data])
+        #expect(serve.status == 1 && serve.error.contains(expected), "\(serve.error)")
+        let check = try await ProcessRunner.run(SecurityDaemon.binary, ["check", "--data", data])
+        #expect(check.status != 0 && (check.output + check.error).contains(expected), "\(check.output)\(check.error)")
+        let backup = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", data, "--to", root + "/backup.json"])
+        #expect(backup.status != 0 && (backup.output + backup.error).contains(expected), "\(backup.output)\(backup.error)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/backup.json"))
+    }
 }
