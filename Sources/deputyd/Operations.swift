@@ -55,11 +55,13 @@ struct Health: AsyncParsableCommand {
             let flags: [Setting: [String]] = metricsListen.map { [.metricsListen: [$0]] } ?? [:]
             address = try DaemonSettings(SettingValues(flags: flags, environment: environment, file: file)).metricsListen
         } catch {
-            print("unhealthy: \(error)")
+            // Not the daemon's state: this command could not find where to ask (a
+            // configuration file this user may not read, most often).
+            print("cannot ask the daemon: \(error)")
             throw ExitCode(1)
         }
         guard let address else {
-            print("unhealthy: no metrics-listen is configured, so there is nothing to ask; give --metrics-listen or --config")
+            print("cannot ask the daemon: no metrics-listen is configured, so there is nothing to ask; give --metrics-listen or --config")
             throw ExitCode(1)
         }
         do {

@@ -121,4 +121,14 @@ struct DaemonMessageTests {
         #expect(backup.status != 0 && (backup.output + backup.error).contains(expected), "\(backup.output)\(backup.error)")
         #expect(!FileManager.default.fileExists(atPath: root + "/backup.json"))
     }
+
+    @Test("deputyd health that can't find the listener says it could not ask, not that the daemon is unhealthy")
+    func healthWithoutItsConfiguration() async throws {
+        let run = try await ProcessRunner.run(SecurityDaemon.binary, ["health", "--config", "/nonexistent/deputyd.json"])
+        #expect(run.status == 1)
+        #expect(run.output.hasPrefix("cannot ask the daemon: /nonexistent/deputyd.json: cannot read the configuration file"), "\(run.output)")
+        let nothing = try await ProcessRunner.run(SecurityDaemon.binary, ["health"])
+        #expect(nothing.status == 1)
+        #expect(nothing.output.hasPrefix("cannot ask the daemon: no metrics-listen is configured"), "\(nothing.output)")
+    }
 }
