@@ -65,7 +65,12 @@ struct Check: ParsableCommand {
             print("note: \(data) is in use by \(holder), a running deputyd; its files were read as they were at one moment")
         }
         if let counts = report.counts { print("directory: \(counts)") }
-        print("journal: \(report.journalBytes) bytes")
+        // What recovery would start from; nothing when it could not get that far (no data
+        // directory, a refused permission).
+        if let recovery = report.recovery {
+            print("snapshot: \(recovery.snapshotSequence.map { "at sequence \($0)" } ?? "none")")
+            print("journal: \(report.journalBytes) bytes, \(recovery.journalRecords) records (\(recovery.replayedRecords) after the snapshot); the directory at revision \(recovery.lastSequence)")
+        }
         for warning in report.warnings { print("warning: \(warning)") }
         for problem in report.problems + report.consistencyProblems { print("problem: \(problem)") }
         guard report.isHealthy else { throw ExitCode(1) }

@@ -21,7 +21,11 @@ public actor AuditFileWriter {
         guard descriptor >= 0 else { throw ConfigurationError("can't open the audit log \(path): \(String(cString: strerror(errno)))") }
         if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
             close(descriptor)
-            throw ConfigurationError("the audit log \(path) is open to group or others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
+            // Worded as the data directory's refusals are, with the command that fixes it.
+            let octal = String(mode & 0o777, radix: 8)
+            throw ConfigurationError(
+                "the audit log \(path) is open to group or others (mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal)); fix it with: chmod 600 \(path)"
+            )
         }
         self.path = path
         self.descriptor = descriptor

@@ -131,4 +131,23 @@ struct DaemonMessageTests {
         #expect(nothing.status == 1)
         #expect(nothing.output.hasPrefix("cannot ask the daemon: no metrics-listen is configured"), "\(nothing.output)")
     }
+
+    @Test("deputyd check of a data directory that is not there names the problem and reports no journal")
+    func checkOfNothing() async throws {
+        let run = try await ProcessRunner.run(SecurityDaemon.binary, ["check", "--data", "/nonexistent/deputy-data"])
+        #expect(run.status == 1)
+        #expect(run.output.contains("problem: "), "\(run.output)")
+        #expect(!run.output.contains("journal:"), "\(run.output)")
+    }
+
+    @Test("An audit log open to others is refused with its mode and the command that fixes it, as the data directory's files are")
+    func auditLogOpenToOthers() async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let audit = root + "/audit.log"
+        FileManager.default.createFile(atPath: audit, contents: nil, attributes: [.posixPermissions: 0o644])
+        let run = try await Self.serve(["--data", root + "/new", "--audit-log", audit])
+        #expect(run.status == 1)
+        #expect(run.error.contains("the audit log \(audit) is open to group or others (mode 0644); fix it with: chmod 600 \(audit)"), "\(run.error)")
+    }
 }

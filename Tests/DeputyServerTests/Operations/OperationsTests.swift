@@ -379,6 +379,9 @@ struct OperationsTests {
         #expect(restore.status == 0, "\(restore.error)")
         let check = try await ProcessRunner.run(SecurityDaemon.binary, ["check", "--data", restored])
         #expect(check.status == 0 && check.output.hasSuffix("ok\n"), "\(check.output)")
+        // What recovery would start from: the restored snapshot, and a journal with nothing.
+        #expect(check.output.contains("\nsnapshot: at sequence "), "\(check.output)")
+        #expect(check.output.contains(" 0 records (0 after the snapshot); the directory at revision "), "\(check.output)")
         // Every address acknowledged before the backup began is in the restored directory.
         let copy = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", restored, "--to", backup + ".again"])
         #expect(copy.status == 0)
