@@ -1,4 +1,5 @@
 import DeputyCore
+import DeputyStore
 import Foundation
 import Logging
 
@@ -22,9 +23,8 @@ public actor AuditFileWriter {
         if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
             close(descriptor)
             // Worded as the data directory's refusals are, with the command that fixes it.
-            let octal = String(mode & 0o777, radix: 8)
             throw ConfigurationError(
-                "the audit log \(path) is open to group or others (mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal)); fix it with: chmod 600 \(path)"
+                "the audit log \(path) is open to group or others (mode \(FileMode.octal(UInt16(mode & 0o777)))); fix it with: chmod 600 \(path)"
             )
         }
         self.path = path

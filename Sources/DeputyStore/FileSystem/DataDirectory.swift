@@ -83,7 +83,7 @@ public struct DataDirectory: Hashable, Sendable {
         var problems: [String] = []
         if info.permissions & StorageLimits.forbiddenPermissions != 0 {
             problems.append(
-                "the data directory \(path) is open to group or others (mode \(StoragePath.octal(info.permissions))); fix it with: chmod \(String(StorageLimits.directoryPermissions, radix: 8)) \(path)"
+                "the data directory \(path) is open to group or others (mode \(FileMode.octal(info.permissions))); fix it with: chmod \(String(StorageLimits.directoryPermissions, radix: 8)) \(path)"
             )
         }
         do {
@@ -92,7 +92,7 @@ public struct DataDirectory: Hashable, Sendable {
                 guard let fileInfo = try fileSystem.info(file), fileInfo.kind == .regularFile else { continue }
                 if fileInfo.permissions & StorageLimits.forbiddenPermissions != 0 {
                     problems.append(
-                        "\(file) is readable or writable by group or others (mode \(StoragePath.octal(fileInfo.permissions))); fix it with: chmod \(String(StorageLimits.filePermissions, radix: 8)) \(file)"
+                        "\(file) is readable or writable by group or others (mode \(FileMode.octal(fileInfo.permissions))); fix it with: chmod \(String(StorageLimits.filePermissions, radix: 8)) \(file)"
                     )
                 }
             }

@@ -17,10 +17,4 @@ enum StoragePath {
     static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
-
-    /// Permission bits as `chmod` takes them, for example `0644`.
-    static func octal(_ permissions: UInt16) -> String {
-        let digits = String(permissions, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
 }

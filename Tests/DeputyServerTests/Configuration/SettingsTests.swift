@@ -7,6 +7,18 @@ import Testing
 /// the place that gave the bad value.
 @Suite("Settings")
 struct SettingsTests {
+    @Test("contrib/deputyd.json, as docs/deploy.md installs it, writes the ACL file and opens the dict socket that docs/dovecot.md's block reads")
+    func exampleConfigurationFeedsTheDocumentedDovecot() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let example = try ConfigurationFile.load(path: repository.appendingPathComponent("contrib/deputyd.json").path)
+        let acl = try #require(example[.dovecotACL]?.texts.first, "contrib/deputyd.json has no dovecot-acl: Dovecot would show no shared mailbox")
+        let dict = try #require(example[.dovecotDict]?.texts.first)
+        let block = try DovecotLab.documentedBlock()
+        #expect(block.contains("acl = vfile:\(acl):"), "\(block)")
+        #expect(block.contains("acl_shared_dict = proxy:\(dict):"), "\(block)")
+    }
+
     private func file(_ text: String, path: String = "deputyd.json") throws -> [Setting: SettingValue] {
         try ConfigurationFile.parse(Data(text.utf8), path: path)
     }
