@@ -52,6 +52,28 @@ struct WireCursor {
         offset += Timestamp.write(date, into: UnsafeMutableBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: Timestamp.length))
     }
 
+    /// The most bytes ``putDecimal(_:)`` writes: the digits of `UInt64.max`.
+    static let decimalBound = 20
+
+    /// `value` in decimal, as `String(value)` spells it.
+    mutating func putDecimal(_ value: UInt64) {
+        var length = 1
+        var scale = value
+        while scale >= 10 {
+            scale /= 10
+            length += 1
+        }
+        precondition(offset + length <= limit, "wire bytes outgrew their reserved bound")
+        var rest = value
+        var index = offset + length
+        repeat {
+            index -= 1
+            base.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10), toByteOffset: index, as: UInt8.self)
+            rest /= 10
+        } while rest > 0
+        offset += length
+    }
+
     /// `value` bare if ``WireEscaping/isBarePositional(_:)`` allows it, else quoted.
     mutating func putPositional(_ value: String) {
         var value = value

@@ -111,6 +111,46 @@ struct AddressIndexTests {
         index = AddressIndex()
         #expect(index.count == 0)
     }
+    @Test("every way of hashing an address gives one digest: stored, looked up by string in any case, and probed from bytes")
+    func digestsAgree() {
+        // SplitMix64: the same texts every run.
+        var state: UInt64 = 0xD16E57
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var mixed = state
+            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+            return mixed ^ (mixed >> 31)
+        }
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+@[]`{~".utf8)
+        var digests = Set<UInt64>()
+        var texts = Set<String>()
+        // Every length an address may have, and each length's padding of the last word.
+        for length in 1...EmailAddress.maximumLength {
+            for _ in 0..<4 {
+                let bytes = (0..<length).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }
+                let text = String(decoding: bytes, as: UTF8.self)
+                let lowercase = EmailAddress(trusted: text.lowercased())
+                let stored = AddressKey(lowercase).digest
+                #expect(AddressKey(lookup: text)?.digest == stored, "\(text)")
+                #expect(InlineAddress(lowercase).digest == stored, "\(text)")
+                let probed = bytes.withUnsafeBufferPointer { InlineAddress(foldingASCII: $0) }
+                #expect(probed.digest == stored, "\(text)")
+                #expect(probed == InlineAddress(lowercase), "\(text)")
+                #expect(bytes.withUnsafeBufferPointer { AddressKey.digest($0, folding: true) } == stored)
+                if texts.insert(lowercase.value).inserted { digests.insert(stored) }
+            }
+        }
+        #expect(digests.count == texts.count, "distinct addresses, distinct digests")
+        // Folding leaves every byte that is not an ASCII capital as it is.
+        for byte in UInt8.min...UInt8.max {
+            let word = UInt64(byte) &* 0x0101_0101_0101_0101
+            #expect(AddressKey.foldedWord(word) == UInt64(AddressKey.folded(byte)) &* 0x0101_0101_0101_0101, "\(byte)")
+        }
+        // Outside ASCII, a stored address and a lookup by string still agree.
+        #expect(AddressKey(lookup: "K\u{00C9}VIN@EXAMPLE.TEST")?.digest == AddressKey(EmailAddress(trusted: "k\u{00E9}vin@example.test")).digest)
+    }
+
     @Test("a lookahead hashes addresses as lookups do, and its hints name the entries the lookups find")
     func lookahead() {
         let ascii = Self.pool.filter { $0.value.utf8.allSatisfy { $0 < 0x80 } }

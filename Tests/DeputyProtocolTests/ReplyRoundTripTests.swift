@@ -77,6 +77,25 @@ struct ReplyRoundTripTests {
         }
     }
 
+    @Test("a number written into a record in decimal is the one String(_:) spells, up to UInt64.max")
+    func writerDecimals() {
+        var generator = SeededGenerator(seed: 0xDEC1)
+        var numbers: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 999_999_999, 1_000_000_000, UInt64.max - 1, UInt64.max]
+        numbers += (0..<19).map { power in (0..<power).reduce(UInt64(1)) { result, _ in result * 10 } }
+        numbers += (0..<1_000).map { _ in generator.next() >> (generator.next() % 64) }
+        for number in numbers {
+            var writer = ReplyRecord.Writer(capacity: 2)
+            writer.append("id", decimal: number)
+            writer.append("active", "yes")
+            let expected: ReplyRecord = ["id": String(number), "active": "yes"]
+            var written = ByteBuffer()
+            var fromFields = ByteBuffer()
+            ReplyEncoder.write(writer.record, into: &written)
+            ReplyEncoder.write(expected, into: &fromFields)
+            #expect(written == fromFields, "\(number)")
+        }
+    }
+
     @Test("a written record changed through its fields encodes the change; an empty writer is a lone asterisk")
     func writerRecordChanged() {
         var writer = ReplyRecord.Writer()
@@ -108,14 +127,18 @@ struct ReplyRoundTripTests {
                 let fields = (0..<Int.random(in: 0...9, using: &generator)).map { _ in
                     (keys.randomElement(using: &generator)!, generator.nextAwkwardString(maximumLength: maximumLength))
                 }
+                // And a number, written in decimal straight into the reserved room.
+                let number = generator.next() >> (generator.next() % 64)
                 var calls = 0
                 writer.append { record in
                     calls += 1
                     for (key, value) in fields { record.append(key, value) }
+                    record.append("id", decimal: number)
                 }
                 #expect(calls >= 1 && calls <= 2)
                 var record = ReplyRecord()
                 for (key, value) in fields { record.append(key: key.description, value: value) }
+                record.append(key: "id", value: String(number))
                 records.append(record)
             }
             // A lookup's bare `OK` is written with the records in one reservation.

@@ -12,7 +12,7 @@ struct InlineAddress: Hashable, Sendable {
 
     private typealias Words = (UInt64, UInt64, UInt64, UInt64)
 
-    /// FNV-1a over the address, as ``AddressKey`` computes it.
+    /// ``AddressKey/digest(_:folding:)`` of the address.
     let digest: UInt64
     private let count: Int
     private let words: Words
@@ -42,11 +42,20 @@ struct InlineAddress: Hashable, Sendable {
         var words: Words = (0, 0, 0, 0)
         let inline = bytes.count <= Self.capacity
         if inline {
-            withUnsafeMutableBytes(of: &words) { held in
-                for index in bytes.indices { held[index] = AddressKey.folded(bytes[index]) }
-            }
+            // Copied, then folded and hashed eight bytes at a time: the words past the
+            // address are zero, as the digest pads its last word.
+            withUnsafeMutableBytes(of: &words) { held in held.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+            words = (AddressKey.foldedWord(words.0), AddressKey.foldedWord(words.1), AddressKey.foldedWord(words.2), AddressKey.foldedWord(words.3))
+            var hash = AddressKey.digestStart(count: bytes.count)
+            let used = (bytes.count + 7) / 8
+            if used > 0 { hash = AddressKey.digestStep(hash, UInt64(littleEndian: words.0)) }
+            if used > 1 { hash = AddressKey.digestStep(hash, UInt64(littleEndian: words.1)) }
+            if used > 2 { hash = AddressKey.digestStep(hash, UInt64(littleEndian: words.2)) }
+            if used > 3 { hash = AddressKey.digestStep(hash, UInt64(littleEndian: words.3)) }
+            self.digest = AddressKey.digestFinish(hash)
+        } else {
+            self.digest = AddressKey.digest(bytes, folding: true)
         }
-        self.digest = AddressKey.digest(bytes, folding: true)
         self.count = bytes.count
         self.words = words
         self.overflow = inline ? nil : EmailAddress(trusted: String(decoding: bytes.lazy.map(AddressKey.folded), as: UTF8.self))

@@ -34,7 +34,7 @@ public struct AddressProbe: Sendable {
 /// compares a delegate's or owner's inline login with, and how it finds the login's own
 /// entry.
 protocol LoginLookup {
-    /// FNV-1a over the login in lowercase, as ``InlineAddress/digest``.
+    /// ``AddressKey/digest(_:folding:)`` of the login in lowercase, as ``InlineAddress/digest``.
     var digest: UInt64 { get }
     /// Whether `held` is this login.
     func names(_ held: InlineAddress) -> Bool

@@ -9,11 +9,11 @@ extension Session {
         if withAllowed { writer.append("allowed", decision.allowed ? "yes" : "no") }
         writer.append("via", decision.via)
         if let refusal = decision.refusal { writer.append("reason", refusal) }
-        if let grant = decision.refusingGrant { writer.append("grant", grant.description) }
+        if let grant = decision.refusingGrant { writer.append("grant", decimal: grant.rawValue) }
         switch decision.reason {
         case .delegation(let owner, let delegation, let group):
             writer.append("from", owner.value)
-            writer.append("grant", delegation.description)
+            writer.append("grant", decimal: delegation.rawValue)
             if let group { writer.append("group", group.value) }
         case .groupMember(let group):
             writer.append("group", group.value)
@@ -62,7 +62,7 @@ extension Session {
 
     /// The fields of a delegation, as `QUERY DELEGATES` and `QUERY DELEGATIONS` list it.
     static func write(_ view: DelegationView, into writer: inout ReplyRecord.Writer) {
-        writer.append("id", view.delegation.description)
+        writer.append("id", decimal: view.delegation.rawValue)
         writer.append("mailbox", view.mailbox.value)
         writer.append("delegate", view.delegate.value)
         writer.append("kind", view.delegateIsGroup ? "group" : "user")
