@@ -80,6 +80,40 @@ struct AddressProbeTests {
         #expect(Self.probed(d, "alice@acme.test", "nobody@acme.test", .sendAs, at: t.now)?.reason == .unknownAddress)
     }
 
+    /// The delegations of `mailbox` found by probe, or `nil` when no user or group has it;
+    /// `.none` (the outer `nil`) when the text is not ASCII.
+    static func probedDelegates(_ directory: Directory, _ mailbox: String, at now: Date, includeInactive: Bool = false) -> [DelegationView]?? {
+        var mailbox = mailbox
+        return mailbox.withUTF8 { bytes -> [DelegationView]?? in
+            guard let probe = AddressProbe(ascii: bytes) else { return .none }
+            var views: [DelegationView] = []
+            var granters = GranterLogins()
+            let found = directory.forEachDelegate(of: probe, at: now, includeInactive: includeInactive, granters: &granters) { views.append($0) }
+            return .some(found ? views : nil)
+        }
+    }
+
+    @Test("the delegations of every mailbox, unknown ones, long ones and every case, found by probe, are those found by string")
+    func delegatesAgreeWithStrings() {
+        let t = Self.fixture()
+        let d = t.directory
+        let known = d.users.values.flatMap(\.allAddresses).map(\.value) + d.groups.values.map(\.address.value)
+        let texts = known + ["nobody@acme.test", "alice@acme.tes", "x", String(repeating: "a", count: 251) + "@a.t"]
+        var listed = 0
+        for mailbox in texts.flatMap(Self.spellings) {
+            for includeInactive in [false, true] {
+                let byString = d.delegates(of: mailbox, at: t.now, includeInactive: includeInactive)
+                #expect(Self.probedDelegates(d, mailbox, at: t.now, includeInactive: includeInactive) == .some(byString), "\(mailbox)")
+                listed += byString?.count ?? 0
+            }
+        }
+        #expect(listed > 10)
+        // alice's three: the long login's, bob's (expired, so listed only with the inactive) and the group's.
+        #expect(Self.probedDelegates(d, "ALICE@acme.test", at: t.now)??.map(\.delegate.value).sorted() == ["a.very.long.local.part.for.testing@acme.test", "team@acme.test"])
+        #expect(Self.probedDelegates(d, "alice@acme.test", at: t.now, includeInactive: true)??.count == 3)
+        #expect(Self.probedDelegates(d, "nobody@acme.test", at: t.now) == .some(nil))
+    }
+
     @Test("text outside ASCII is not a probe's: such a lookup goes by string")
     func declinesOutsideASCII() {
         for text in ["bjørn@acme.test", "\u{212A}evin@acme.test", "alice@acme.test\u{80}", "é"] {

@@ -165,6 +165,25 @@ struct QueryTests {
         #expect(d.privileges(of: "helper@acme.test")?.privileges == [.blockAccounts, .delegateOwnMailbox, .readAuditLog, .recoveryAddresses])
     }
 
+    @Test("the query rights' shortcuts for lookups name exactly the holders the full check lets ask about anyone")
+    func lookupShortcutsAgree() throws {
+        var t = Self.fixture()
+        t.expectApplied(.addServiceAccount(ServiceName("postfix")!, T.hash), as: t.principal("admin"))
+        let d = t.directory
+        let service = try #require(d.services.keys.first)
+        let principals: [Principal] = [.system, .service(service), t.principal("admin"), t.principal("alice"), t.principal("helper")]
+        for principal in principals {
+            let authorization = try d.queryAuthorization(for: principal)
+            // bob's login and mailbox: no principal here is bob.
+            let sending = Result { () throws(DirectoryError) in try authorization.authorize(.sending(login: "bob@acme.test"), in: d) }
+            let delegates = Result { () throws(DirectoryError) in try authorization.authorize(.delegates(mailbox: "bob@acme.test"), in: d) }
+            #expect(authorization.mayAskAboutAnyLogin == ((try? sending.get()) != nil), "\(principal)")
+            #expect(authorization.mayListAnyMailboxDelegates == ((try? delegates.get()) != nil), "\(principal)")
+        }
+        #expect(try d.queryAuthorization(for: t.principal("alice")).mayListAnyMailboxDelegates == false)
+        #expect(try d.queryAuthorization(for: .service(service)).mayListAnyMailboxDelegates == true)
+    }
+
     @Test("entries by address, alias and distinguished name")
     func entries() {
         var t = Self.fixture()

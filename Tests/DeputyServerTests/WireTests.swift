@@ -182,6 +182,33 @@ struct WireTests {
         try await server.stop()
     }
 
+    @Test("QUERY DELEGATES as a mail server sends it: a service and administrators ask about any mailbox in any case, a user only about their own, an unknown address is named as sent")
+    func delegatesForEachPrincipal() async throws {
+        let server = try await TestServer.launch()
+        let admin = try await server.plainClient()
+        _ = try await admin.send("BIND admin@example.test \"\(TestServer.adminPassword)\"")
+        for line in [
+            "ADD USER alice@example.test password=pw-alice", "ADD USER bob@example.test password=pw-bob",
+            "ADD SERVICE lookup password=pw-lookup", "DELEGATE alice@example.test bob@example.test read,sendas",
+        ] {
+            #expect(try await admin.send(line).first?.hasPrefix("OK") == true, "\(line)")
+        }
+        let record = "* id=5 mailbox=alice@example.test delegate=bob@example.test kind=user permissions=read,sendas granted-by=admin@example.test granted-at=2026-11-23T10:00:00Z active=yes"
+        let service = try await server.plainClient()
+        #expect(try await service.send("BIND lookup pw-lookup") == ["OK bound as lookup"])
+        for client in [admin, service] {
+            #expect(try await client.send("QUERY DELEGATES ALICE@Example.test") == [record, "OK 1 delegates"])
+            #expect(try await client.send("QUERY DELEGATES bob@example.test") == ["OK 0 delegates"])
+            #expect(try await client.send("QUERY DELEGATES Nobody@example.test") == ["ERR notfound no user has the address Nobody@example.test"])
+        }
+        let bob = try await server.plainClient()
+        #expect(try await bob.send("BIND bob@example.test pw-bob") == ["OK bound as bob@example.test"])
+        #expect(try await bob.send("QUERY DELEGATES alice@example.test") == ["ERR denied [mailbox-delegation] only administrators see the delegations of another user's mailbox"])
+        let alice = try await server.plainClient()
+        #expect(try await alice.send("BIND alice@example.test pw-alice") == ["OK bound as alice@example.test"])
+        #expect(try await alice.send("QUERY DELEGATES alice@example.test") == [record, "OK 1 delegates"])
+    }
+
     @Test("QUERY DELEGATES names a granter as the directory does now, on a connection that named them before")
     func granterNamedAfterChange() async throws {
         let server = try await TestServer.launch()

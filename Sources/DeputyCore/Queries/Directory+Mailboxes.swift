@@ -101,41 +101,57 @@ extension Directory {
     public func forEachDelegate(
         of mailbox: String, at now: Date, includeInactive: Bool = false, granters: inout GranterLogins, _ body: (DelegationView) -> Void
     ) -> Bool {
+        guard let entry = addressEntry(lookup: mailbox) else { return false }
+        forEachDelegate(in: entry, at: now, includeInactive: includeInactive, granters: &granters, body)
+        return true
+    }
+
+    /// ``forEachDelegate(of:at:includeInactive:granters:_:)`` for a mailbox given as a probe:
+    /// the same delegations, without a `String` made of the address.
+    public func forEachDelegate(
+        of mailbox: AddressProbe, at now: Date, includeInactive: Bool = false, granters: inout GranterLogins, _ body: (DelegationView) -> Void
+    ) -> Bool {
+        guard let entry = mailbox.address.flatMap({ indexes.addresses.entry(at: $0) }) else { return false }
+        forEachDelegate(in: entry, at: now, includeInactive: includeInactive, granters: &granters, body)
+        return true
+    }
+
+    private func forEachDelegate(
+        in entry: AddressEntry, at now: Date, includeInactive: Bool, granters: inout GranterLogins, _ body: (DelegationView) -> Void
+    ) {
         // Answered from the mailbox's address entry (a user's or a group's: a group's address
         // is a shared mailbox), which carries each delegation with its delegate's login and
         // blocked flag: reading users out of the directory's maps copies each whole,
         // retaining every string and array in it, on objects that every thread answering
         // shares.
-        guard let entry = addressEntry(lookup: mailbox) else { return false }
         // Once, for every view: a string of this reader's own.
         let primary = entry.primaryCopy
-        let delegations = entry.delegations
-        // By index, each field read where it is: taking each grant whole copies it, 144 bytes
-        // and the optional address inside it.
-        for index in delegations.indices {
-            let delegation = delegations[index].delegation
-            let delegate: EmailAddress
-            let isGroup: Bool
-            switch delegation.delegate {
-            case .user:
-                guard let login = delegations[index].delegateLogin?.address else { continue }
-                delegate = login
-                isGroup = false
-            case .group(let id):
-                guard let group = groups[id] else { continue }
-                delegate = group.address
-                isGroup = true
+        // Through a pointer, each field read where it is: an array's subscript copied each
+        // grant whole, 144 bytes and the optional address inside it.
+        entry.delegations.withUnsafeBufferPointer { grants in
+            for index in grants.indices {
+                let delegate: EmailAddress
+                let isGroup: Bool
+                switch grants[index].delegation.delegate {
+                case .user:
+                    guard let login = grants[index].delegateLogin?.address else { continue }
+                    delegate = login
+                    isGroup = false
+                case .group(let id):
+                    guard let group = groups[id] else { continue }
+                    delegate = group.address
+                    isGroup = true
+                }
+                let active = grants[index].delegation.isActive(at: now) && !grants[index].delegateBlocked
+                guard includeInactive || active else { continue }
+                let grantedBy = granters.login(of: grants[index].delegation.grantedBy, in: self)
+                body(DelegationView(
+                    delegation: grants[index].delegation.id, mailbox: primary, delegate: delegate, delegateIsGroup: isGroup,
+                    permissions: grants[index].delegation.permissions, grantedBy: grantedBy, grantedAt: grants[index].delegation.grantedAt,
+                    expiresAt: grants[index].delegation.expiresAt, active: active
+                ))
             }
-            let active = delegation.isActive(at: now) && !delegations[index].delegateBlocked
-            guard includeInactive || active else { continue }
-            let grantedBy = granters.login(of: delegation.grantedBy, in: self)
-            body(DelegationView(
-                delegation: delegation.id, mailbox: primary, delegate: delegate, delegateIsGroup: isGroup,
-                permissions: delegation.permissions, grantedBy: grantedBy, grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
-                active: active
-            ))
         }
-        return true
     }
 
     /// Every delegation of the organisation, for administrators, in order of creation.

@@ -82,6 +82,16 @@ public struct QueryAuthorization: Sendable {
         }
     }
 
+    /// Whether the holder may ask `DELEGATES` about any mailbox, so that the mailbox's owner
+    /// need not be read to authorize the query: the holders ``mayAskAboutAnyLogin`` names,
+    /// as ``authorize(_:in:)`` decides for ``QueryKind/delegates(mailbox:)``.
+    public var mayListAnyMailboxDelegates: Bool {
+        switch holder {
+        case .system, .administrator, .service: true
+        case .user: false
+        }
+    }
+
     /// Whether the holder may run `query` on `directory` (the version this was made from).
     public func authorize(_ query: QueryKind, in directory: Directory) throws(DirectoryError) {
         let id: EntityID, address: EmailAddress, customRoles: Set<CustomAdminRole>

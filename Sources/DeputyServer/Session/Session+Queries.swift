@@ -19,19 +19,63 @@ extension Session {
         return reply
     }
 
-    /// A `SENDAS` or `SENDONBEHALF` lookup answered from the line's bytes, each address
-    /// looked up as an ``AddressProbe`` rather than a `String`; `nil` where it must go as a
-    /// ``Request`` through ``query(_:)``, which answers it the same: `DELEGATES`, a session
-    /// not bound, a user (who may ask only about their own login, by name), addresses
-    /// outside ASCII.
+    /// A `SENDAS`, `SENDONBEHALF` or `DELEGATES` lookup answered from the line's bytes, each
+    /// address looked up as an ``AddressProbe`` rather than a `String`; `nil` where it must go
+    /// as a ``Request`` through ``query(_:)``, which answers it the same: a session not
+    /// bound, a user (who may ask only about their own login, or mailboxes they own, by
+    /// name), addresses outside ASCII.
     mutating func query(_ lookup: LookupQuery) -> Reply? {
-        guard lookup.kind != .delegates, let principal else { return nil }
+        guard let principal else { return nil }
         refreshView(of: principal)
         var scratch = queryScratch
         queryScratch = QueryScratch()
-        let reply = Self.answer(lookup, view: view.unsafelyUnwrapped, now: queryNow(), scratch: &scratch)
+        let reply = lookup.kind == .delegates
+            ? Self.answerDelegates(lookup, view: view.unsafelyUnwrapped, limit: environment.maximumListing, now: queryNow(), scratch: &scratch)
+            : Self.answer(lookup, view: view.unsafelyUnwrapped, now: queryNow(), scratch: &scratch)
         keep(scratch)
         return reply
+    }
+
+    /// A `DELEGATES` lookup with its mailbox looked up as an ``AddressProbe``; `nil` for a
+    /// user (who may ask only about mailboxes they own) or a mailbox outside ASCII.
+    ///
+    /// Static, as every lookup's answer is: a closure in a method would copy the session,
+    /// counting a reference on everything it holds.
+    private static func answerDelegates(
+        _ lookup: LookupQuery, view: borrowing SessionView, limit: Int, now: Date, scratch: inout QueryScratch
+    ) -> Reply? {
+        guard case .success(let authorization) = view.authorization, authorization.mayListAnyMailboxDelegates else { return nil }
+        guard let mailbox = lookup.withArguments({ mailbox, _ in AddressProbe(ascii: mailbox) }) else { return nil }
+        let generation = view.generation
+        return view.unmanagedVersion._withUnsafeGuaranteedRef { version in
+            delegatesReply(
+                directory: version.directory, generation: generation, limit: limit, scratch: &scratch,
+                mailbox: { lookup.withArguments { mailbox, _ in String(decoding: mailbox, as: UTF8.self) } }
+            ) { granters, body in
+                version.directory.forEachDelegate(of: mailbox, at: now, granters: &granters, body)
+            }
+        }
+    }
+
+    /// The reply to `DELEGATES`: each delegation that `forEach` finds written as it comes,
+    /// into the reply's one buffer; `mailbox` names the address when none has it.
+    private static func delegatesReply(
+        directory: Directory, generation: UInt64, limit: Int, scratch: inout QueryScratch, mailbox: () -> String,
+        forEach: (inout GranterLogins, (DelegationView) -> Void) -> Bool
+    ) -> Reply {
+        // A record is about 200 bytes.
+        var records = ReplyRecordsWriter(reusing: scratch.replyBuffer.take(), capacity: 1_024, recordBound: 256)
+        var total = 0
+        scratch.useGranterLogins(generation: generation, revision: directory.revision)
+        let found = forEach(&scratch.granterLogins) { view in
+            total += 1
+            if total <= limit { records.append { Self.write(view, into: &$0) } }
+        }
+        guard found else {
+            return Reply(status: .error(code: .notfound, text: "no user has the address \(mailbox())"))
+        }
+        scratch.replyBuffer = records.buffer
+        return Reply(records: records, status: listingStatus(count: total, noun: "delegates", limit: limit))
     }
 
     private static func answer(_ lookup: LookupQuery, view: borrowing SessionView, now: Date, scratch: inout QueryScratch) -> Reply? {
@@ -139,21 +183,11 @@ extension Session {
             }
             return Reply(records: [Self.record(access)], status: .ok(text: nil))
         case .delegates(let mailbox):
-            // Each written as the directory finds it, into the reply's one buffer.
-            let limit = environment.maximumListing
-            // A record is about 200 bytes.
-            var records = ReplyRecordsWriter(reusing: scratch.replyBuffer.take(), capacity: 1_024, recordBound: 256)
-            var total = 0
-            scratch.useGranterLogins(generation: generation, revision: directory.revision)
-            let found = directory.forEachDelegate(of: mailbox, at: now, granters: &scratch.granterLogins) { view in
-                total += 1
-                if total <= limit { records.append { Self.write(view, into: &$0) } }
+            return Self.delegatesReply(
+                directory: directory, generation: generation, limit: environment.maximumListing, scratch: &scratch, mailbox: { mailbox }
+            ) { granters, body in
+                directory.forEachDelegate(of: mailbox, at: now, granters: &granters, body)
             }
-            guard found else {
-                return Reply(status: .error(code: .notfound, text: "no user has the address \(mailbox)"))
-            }
-            scratch.replyBuffer = records.buffer
-            return Reply(records: records, status: listingStatus(count: total, noun: "delegates"))
         case .mailboxes(let user):
             guard let mailboxes = directory.mailboxes(of: user, at: now) else {
                 return Reply(status: .error(code: .notfound, text: "no user has the login \(user)"))
@@ -222,10 +256,19 @@ extension Session {
 
     /// The status of a list of `count` items, which says when the listing limit cut it.
     func listingStatus(count: Int, noun: String) -> ReplyStatus {
-        let limit = environment.maximumListing
+        Self.listingStatus(count: count, noun: noun, limit: environment.maximumListing)
+    }
+
+    static func listingStatus(count: Int, noun: String, limit: Int) -> ReplyStatus {
+        // A mail server's `DELEGATES` names a few: its status text is not formatted anew.
+        if noun == "delegates", count <= limit, count < Self.delegatesCounted.count { return .ok(text: Self.delegatesCounted[count]) }
         if count > limit { return .ok(text: "\(limit) of \(count) \(noun), truncated at the limit") }
         return .ok(text: "\(count) \(noun)")
     }
+
+    /// `0 delegates` to `99 delegates`: each short enough to be held inline, with no
+    /// storage to count references on.
+    private static let delegatesCounted = (0..<100).map { "\($0) delegates" }
 
     /// The reply to a send check: one record, written straight into the reply's buffer.
     static func reply(_ decision: SendDecision, buffer: inout ByteBuffer?) -> Reply {
