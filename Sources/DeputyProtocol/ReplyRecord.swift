@@ -172,14 +172,18 @@ public struct ReplyRecord: Hashable, Sendable, ExpressibleByDictionaryLiteral {
         /// - Precondition: `key` matches `[A-Za-z0-9_-]+` (a key of the protocol's vocabulary).
         public mutating func append(_ key: StaticString, _ value: String) {
             var value = value
-            value.withUTF8 { bytes in
-                // Bare or not decided first, so that a bare value (nearly all of them) reserves
-                // its own length rather than the quoted worst case, four times as long: with
-                // those reservations a record outgrew its buffer and was copied into a larger one.
-                let bare = WireEscaping.isBareValue(bytes)
-                append(key, valueBound: bare ? bytes.count : WireEscaping.bound(ofLength: bytes.count)) { cursor in
-                    if bare { cursor.put(bytes) } else { cursor.putQuoted(bytes) }
-                }
+            value.withUTF8 { append(key, utf8: $0) }
+        }
+
+        /// Appends `key=value` for a value given as its UTF-8 bytes, bare or quoted as
+        /// ``append(_:_:)`` writes it.
+        public mutating func append(_ key: StaticString, utf8 bytes: UnsafeBufferPointer<UInt8>) {
+            // Bare or not decided first, so that a bare value (nearly all of them) reserves
+            // its own length rather than the quoted worst case, four times as long: with
+            // those reservations a record outgrew its buffer and was copied into a larger one.
+            let bare = WireEscaping.isBareValue(bytes)
+            append(key, valueBound: bare ? bytes.count : WireEscaping.bound(ofLength: bytes.count)) { cursor in
+                if bare { cursor.put(bytes) } else { cursor.putQuoted(bytes) }
             }
         }
 

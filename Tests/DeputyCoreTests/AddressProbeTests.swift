@@ -105,9 +105,16 @@ struct AddressProbeTests {
                 let byString = d.delegates(of: mailbox, at: t.now, includeInactive: includeInactive)
                 #expect(Self.probedDelegates(d, mailbox, at: t.now, includeInactive: includeInactive) == .some(byString), "\(mailbox)")
                 listed += byString?.count ?? 0
+                // The bytes a reply writes are the addresses' own, inline or long.
+                for view in byString ?? [] {
+                    #expect(view.withMailboxUTF8 { String(decoding: $0, as: UTF8.self) } == view.mailbox.value)
+                    #expect(view.withDelegateUTF8 { String(decoding: $0, as: UTF8.self) } == view.delegate.value)
+                }
             }
         }
         #expect(listed > 10)
+        let long = d.delegates(of: "alice@acme.test", at: t.now)?.first { $0.delegate.value.utf8.count > 32 }
+        #expect(long?.withDelegateUTF8 { $0.count } == 44, "a delegate longer than an entry holds inline")
         // alice's three: the long login's, bob's (expired, so listed only with the inactive) and the group's.
         #expect(Self.probedDelegates(d, "ALICE@acme.test", at: t.now)??.map(\.delegate.value).sorted() == ["a.very.long.local.part.for.testing@acme.test", "team@acme.test"])
         #expect(Self.probedDelegates(d, "alice@acme.test", at: t.now, includeInactive: true)??.count == 3)

@@ -82,6 +82,17 @@ struct InlineAddress: Hashable, Sendable {
         return EmailAddress(trusted: text)
     }
 
+    /// Calls `body` with the address's UTF-8 bytes, read where they are held.
+    func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        if let overflow {
+            var text = overflow.value
+            return try text.withUTF8(body)
+        }
+        return try withUnsafeBytes(of: words) { held in
+            try body(UnsafeBufferPointer(rebasing: held.bindMemory(to: UInt8.self)[..<count]))
+        }
+    }
+
     static func == (lhs: InlineAddress, rhs: InlineAddress) -> Bool {
         lhs.digest == rhs.digest && lhs.count == rhs.count && lhs.words == rhs.words && lhs.overflow == rhs.overflow
     }

@@ -25,10 +25,11 @@ public struct MailboxAccess: Hashable, Sendable {
 /// A delegate of a mailbox, as listed by ``Directory/delegates(of:at:includeInactive:)``.
 public struct DelegationView: Hashable, Sendable {
     public let delegation: EntityID
-    /// The mailbox's primary address.
-    public let mailbox: EmailAddress
-    /// The delegate's address (a user's primary address or a group's address).
-    public let delegate: EmailAddress
+    /// The two addresses, held inline as the address index holds them: a `QUERY DELEGATES`
+    /// answer writes each from here (``withMailboxUTF8(_:)``) and makes no `String` of
+    /// either, where each was an allocation a record.
+    let mailboxHeld: InlineAddress
+    let delegateHeld: InlineAddress
     /// Whether the delegate is a group.
     public let delegateIsGroup: Bool
     public let permissions: PermissionSet
@@ -38,6 +39,21 @@ public struct DelegationView: Hashable, Sendable {
     public let expiresAt: Date?
     /// Whether it counts now: not expired, and the delegate not blocked.
     public let active: Bool
+
+    /// The mailbox's primary address.
+    public var mailbox: EmailAddress { mailboxHeld.address }
+    /// The delegate's address (a user's primary address or a group's address).
+    public var delegate: EmailAddress { delegateHeld.address }
+
+    /// Calls `body` with the UTF-8 bytes of ``mailbox``, valid only during the call.
+    public func withMailboxUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try mailboxHeld.withUTF8(body)
+    }
+
+    /// Calls `body` with the UTF-8 bytes of ``delegate``, valid only during the call.
+    public func withDelegateUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try delegateHeld.withUTF8(body)
+    }
 }
 
 extension Directory {
@@ -124,29 +140,29 @@ extension Directory {
         // blocked flag: reading users out of the directory's maps copies each whole,
         // retaining every string and array in it, on objects that every thread answering
         // shares.
-        // Once, for every view: a string of this reader's own.
-        let primary = entry.primaryCopy
+        // The owner's login, as the entry holds it inline.
+        let primary = entry.ownerLogin ?? entry.address
         // Through a pointer, each field read where it is: an array's subscript copied each
         // grant whole, 144 bytes and the optional address inside it.
         entry.delegations.withUnsafeBufferPointer { grants in
             for index in grants.indices {
-                let delegate: EmailAddress
+                let delegate: InlineAddress
                 let isGroup: Bool
                 switch grants[index].delegation.delegate {
                 case .user:
-                    guard let login = grants[index].delegateLogin?.address else { continue }
+                    guard let login = grants[index].delegateLogin else { continue }
                     delegate = login
                     isGroup = false
                 case .group(let id):
                     guard let group = groups[id] else { continue }
-                    delegate = group.address
+                    delegate = InlineAddress(group.address)
                     isGroup = true
                 }
                 let active = grants[index].delegation.isActive(at: now) && !grants[index].delegateBlocked
                 guard includeInactive || active else { continue }
                 let grantedBy = granters.login(of: grants[index].delegation.grantedBy, in: self)
                 body(DelegationView(
-                    delegation: grants[index].delegation.id, mailbox: primary, delegate: delegate, delegateIsGroup: isGroup,
+                    delegation: grants[index].delegation.id, mailboxHeld: primary, delegateHeld: delegate, delegateIsGroup: isGroup,
                     permissions: grants[index].delegation.permissions, grantedBy: grantedBy, grantedAt: grants[index].delegation.grantedAt,
                     expiresAt: grants[index].delegation.expiresAt, active: active
                 ))
@@ -176,7 +192,7 @@ extension Directory {
             isGroup = true
         }
         return DelegationView(
-            delegation: delegation.id, mailbox: mailbox, delegate: delegateAddress, delegateIsGroup: isGroup,
+            delegation: delegation.id, mailboxHeld: InlineAddress(mailbox), delegateHeld: InlineAddress(delegateAddress), delegateIsGroup: isGroup,
             permissions: delegation.permissions, grantedBy: loginName(of: delegation.grantedBy),
             grantedAt: delegation.grantedAt, expiresAt: delegation.expiresAt,
             active: delegation.isActive(at: now) && !blocked

@@ -63,8 +63,9 @@ extension Session {
     /// The fields of a delegation, as `QUERY DELEGATES` and `QUERY DELEGATIONS` list it.
     static func write(_ view: DelegationView, into writer: inout ReplyRecord.Writer) {
         writer.append("id", decimal: view.delegation.rawValue)
-        writer.append("mailbox", view.mailbox.value)
-        writer.append("delegate", view.delegate.value)
+        // Both from the bytes the view holds: no string made of either.
+        view.withMailboxUTF8 { writer.append("mailbox", utf8: $0) }
+        view.withDelegateUTF8 { writer.append("delegate", utf8: $0) }
         writer.append("kind", view.delegateIsGroup ? "group" : "user")
         writer.append("permissions", view.permissions.description)
         writer.append("granted-by", view.grantedBy)
