@@ -77,7 +77,7 @@ struct QueryTests {
         let d = t.directory
         let viaDelegation = d.sendAs(login: long.value.uppercased(), address: longOwner.value, at: t.now)
         if case .delegation(let owner, _, let group) = viaDelegation.reason {
-            #expect(owner == longOwner)
+            #expect(owner.address == longOwner)
             #expect(group == nil)
         } else {
             Issue.record("expected a delegation, got \(viaDelegation)")

@@ -30,7 +30,7 @@ struct SharedMailboxTests {
         #expect(delegates.allSatisfy { $0.mailbox.value == "sales@acme.test" })
         let carolGrant = delegates[0].delegation
         #expect(d.sendAs(login: "carol@acme.test", address: "sales@acme.test", at: t.now).reason
-            == .delegation(owner: T.address("sales"), delegation: carolGrant, viaGroup: nil))
+            == .delegation(owner: HeldAddress(T.address("sales")), delegation: carolGrant, viaGroup: nil))
         #expect(d.access(user: "carol@acme.test", mailbox: "sales@acme.test", at: t.now)?.permissions == PermissionSet([.read, .sendAs]))
         #expect(d.mailboxes(of: "helper@acme.test", at: t.now)?.map(\.mailbox.value) == ["helper@acme.test", "sales@acme.test"])
         #expect(d.senders(of: "sales@acme.test", at: t.now).map(\.login.value) == ["carol@acme.test"])

@@ -46,13 +46,12 @@ final class AddressEntry: Equatable, Sendable {
         self.groupAddresses = groupAddresses
     }
 
-    /// ``primary`` as a string of the reader's own, rebuilt from the inline copies (the
-    /// owner's login for a user's address or alias, the address itself for a group's): the
-    /// hot answers name the owner from this, since counting a reference on the shared
-    /// ``primary`` is a write to memory that every thread answering about the address reads,
-    /// usually outside the cache.
-    var primaryCopy: EmailAddress {
-        (ownerLogin ?? address).address
+    /// ``primary`` as the entry holds it inline (the owner's login for a user's address or
+    /// alias, the address itself for a group's): the hot answers name the owner from this,
+    /// since counting a reference on the shared ``primary`` is a write to memory that every
+    /// thread answering about the address reads, usually outside the cache.
+    var primaryHeld: InlineAddress {
+        ownerLogin ?? address
     }
 
     /// The bytes an entry takes on the heap, its header included: about four cache lines,

@@ -10,7 +10,7 @@ extension Directory {
         var problems = integrityProblems()
         let rebuilt = Self.rebuildIndexes(users: users, groups: groups, services: services, delegations: delegations)
         if Self.normalized(rebuilt.addresses) != Self.normalized(indexes.addresses) { problems.append("the address index disagrees with the entries") }
-        for (key, entry) in indexes.addresses.entries where entry.primaryCopy != entry.primary {
+        for (key, entry) in indexes.addresses.entries where entry.primaryHeld.address != entry.primary {
             problems.append("the address entry of \(key.text) holds an inline copy of its owner that is not \(entry.primary)")
         }
         if rebuilt.serviceLogins != indexes.serviceLogins { problems.append("the service index disagrees with the entries") }

@@ -141,7 +141,7 @@ extension Directory {
         // retaining every string and array in it, on objects that every thread answering
         // shares.
         // The owner's login, as the entry holds it inline.
-        let primary = entry.ownerLogin ?? entry.address
+        let primary = entry.primaryHeld
         // Through a pointer, each field read where it is: an array's subscript copied each
         // grant whole, 144 bytes and the optional address inside it.
         entry.delegations.withUnsafeBufferPointer { grants in

@@ -95,7 +95,7 @@ extension Directory {
                 guard !grants[index].delegateBlocked, delegation.isActive(at: now), permissions(delegation.permissions, allow: permission) else {
                     return nil
                 }
-                return .allow(.delegation(owner: target.primaryCopy, delegation: delegation.id, viaGroup: nil))
+                return .allow(.delegation(owner: HeldAddress(held: target.primaryHeld), delegation: delegation.id, viaGroup: nil))
             }
             return nil
         }
@@ -149,8 +149,8 @@ extension Directory {
                 continue
             }
             // A direct grant is the clearest reason; prefer it over one through a group.
-            if direct { return .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: nil)) }
-            if viaGroup == nil { viaGroup = .allow(.delegation(owner: target.primary, delegation: delegation.id, viaGroup: group)) }
+            if direct { return .allow(.delegation(owner: HeldAddress(target.primary), delegation: delegation.id, viaGroup: nil)) }
+            if viaGroup == nil { viaGroup = .allow(.delegation(owner: HeldAddress(target.primary), delegation: delegation.id, viaGroup: group)) }
         }
         if let viaGroup { return viaGroup }
         if let expired { return .refuse(.expired(delegation: expired.id)) }

@@ -7,7 +7,7 @@ public struct SendDecision: Hashable, Sendable {
         /// The address is one of the login's aliases.
         case alias
         /// A delegation from the mailbox's owner allows it, directly or through a group.
-        case delegation(owner: EmailAddress, delegation: EntityID, viaGroup: EmailAddress?)
+        case delegation(owner: HeldAddress, delegation: EntityID, viaGroup: EmailAddress?)
         /// The address is a group's that lets its members send as it.
         case groupMember(group: EmailAddress)
         /// The login is not a user of the directory.

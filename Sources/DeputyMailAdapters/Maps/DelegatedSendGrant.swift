@@ -20,6 +20,6 @@ public struct DelegatedSendGrant: Hashable, Sendable {
     /// The grant behind `decision`, when a delegation allowed it.
     public init?(_ decision: SendDecision) {
         guard decision.allowed, case .delegation(let owner, let delegation, let viaGroup) = decision.reason else { return nil }
-        self.init(delegation: delegation, owner: owner, viaGroup: viaGroup)
+        self.init(delegation: delegation, owner: owner.address, viaGroup: viaGroup)
     }
 }

@@ -12,7 +12,7 @@ extension Session {
         if let grant = decision.refusingGrant { writer.append("grant", decimal: grant.rawValue) }
         switch decision.reason {
         case .delegation(let owner, let delegation, let group):
-            writer.append("from", owner.value)
+            owner.withUTF8 { writer.append("from", utf8: $0) }
             writer.append("grant", decimal: delegation.rawValue)
             if let group { writer.append("group", group.value) }
         case .groupMember(let group):
