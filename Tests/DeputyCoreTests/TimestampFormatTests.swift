@@ -26,4 +26,20 @@ struct TimestampFormatTests {
             #expect(Timestamp.format(date) == Self.reference(date), "at \(seconds)")
         }
     }
+
+    @Test("years before 1601, to the clamp at year 0 and at 9999, in the proleptic Gregorian calendar")
+    func earlyAndClampedYears() {
+        let expected: [(TimeInterval, String)] = [
+            (-62_135_596_800, "0001-01-01T00:00:00Z"), (-46_383_580_800, "0500-03-01T00:00:00Z"),
+            (-11_670_998_400, "1600-02-29T00:00:00Z"), (-62_167_219_200, "0000-01-01T00:00:00Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+        ]
+        for (seconds, text) in expected {
+            #expect(Timestamp.format(Date(timeIntervalSince1970: seconds)) == text, "at \(seconds)")
+        }
+        // Outside 0...9999 the year is clamped; the rest stays four-digit and well formed.
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -62_167_219_201)).hasPrefix("0000-"))
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 253_402_300_800)).hasPrefix("9999-"))
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 253_402_300_800)).utf8.count == Timestamp.length)
+    }
 }

@@ -80,7 +80,7 @@ struct ReplyRoundTripTests {
     @Test("a number written into a record in decimal is the one String(_:) spells, up to UInt64.max")
     func writerDecimals() {
         var generator = SeededGenerator(seed: 0xDEC1)
-        var numbers: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 999_999_999, 1_000_000_000, UInt64.max - 1, UInt64.max]
+        var numbers: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 999_999_999, 1_000_000_000, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000, UInt64.max - 1, UInt64.max]
         numbers += (0..<19).map { power in (0..<power).reduce(UInt64(1)) { result, _ in result * 10 } }
         numbers += (0..<1_000).map { _ in generator.next() >> (generator.next() % 64) }
         for number in numbers {

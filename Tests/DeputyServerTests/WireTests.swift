@@ -190,6 +190,10 @@ struct WireTests {
         for line in [
             "ADD USER alice@example.test password=pw-alice", "ADD USER bob@example.test password=pw-bob",
             "ADD SERVICE lookup password=pw-lookup", "DELEGATE alice@example.test bob@example.test read,sendas",
+            // Longer than an address index entry holds inline (32 bytes).
+            "ADD USER a.mailbox.with.a.long.local.part@example.test password=pw-long",
+            "ADD USER and.a.delegate.longer.than.that@example.test password=pw-long-2",
+            "DELEGATE a.mailbox.with.a.long.local.part@example.test and.a.delegate.longer.than.that@example.test read",
         ] {
             #expect(try await admin.send(line).first?.hasPrefix("OK") == true, "\(line)")
         }
@@ -200,6 +204,8 @@ struct WireTests {
             #expect(try await client.send("QUERY DELEGATES ALICE@Example.test") == [record, "OK 1 delegates"])
             #expect(try await client.send("QUERY DELEGATES bob@example.test") == ["OK 0 delegates"])
             #expect(try await client.send("QUERY DELEGATES Nobody@example.test") == ["ERR notfound no user has the address Nobody@example.test"])
+            let long = try await client.send("QUERY DELEGATES A.Mailbox.With.A.Long.Local.Part@example.test")
+            #expect(long.count == 2 && long[0].hasPrefix("* id=8 mailbox=a.mailbox.with.a.long.local.part@example.test delegate=and.a.delegate.longer.than.that@example.test kind=user permissions=read "), "\(long)")
         }
         let bob = try await server.plainClient()
         #expect(try await bob.send("BIND bob@example.test pw-bob") == ["OK bound as bob@example.test"])

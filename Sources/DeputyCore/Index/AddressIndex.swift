@@ -115,6 +115,14 @@ struct AddressIndex: Sendable {
         return table.entry(at: address)
     }
 
+    /// Calls `body` with ``entry(at:)``, borrowed from the table where the table has it
+    /// (``AddressTable/withEntry(at:_:)``).
+    @inline(__always)
+    func withEntry<Result>(at address: InlineAddress, _ body: (AddressEntry?) -> Result) -> Result {
+        if changedDigests.mayContain(address.digest) { return body(map[AddressKey(address.address)]) }
+        return table.withEntry(at: address, body)
+    }
+
     /// Every address with its entry, in no particular order.
     var entries: TreeDictionary<AddressKey, AddressEntry> { map }
 

@@ -68,6 +68,16 @@ final class AddressTable: Sendable {
         Self.find(address.digest, in: slots, capacity: capacity) { $0.address == address }.map { slots[$0].entry!.takeUnretainedValue() }
     }
 
+    /// Calls `body` with the entry whose address is `address` (or `nil`), borrowed where the
+    /// table holds it: returning the entry counted a reference on it, a write to the
+    /// entry's first line that every thread answering about the address shares.
+    @inline(__always)
+    func withEntry<Result>(at address: InlineAddress, _ body: (AddressEntry?) -> Result) -> Result {
+        // Alive: the index holding this table holds the entry (see the type's comment).
+        guard let index = Self.find(address.digest, in: slots, capacity: capacity, where: { $0.address == address }) else { return body(nil) }
+        return slots[index].entry.unsafelyUnwrapped._withUnsafeGuaranteedRef { body($0) }
+    }
+
     /// Starts loading the slot where a lookup of `digest` begins (``AddressLookahead``).
     @inline(__always)
     func prefetchSlot(of digest: UInt64) {
@@ -178,7 +188,8 @@ final class AddressTable: Sendable {
     ) -> Int? {
         var index = home(of: digest, capacity: capacity)
         while let unmanaged = slots[index].entry {
-            if slots[index].digest == digest, matches(unmanaged.takeUnretainedValue()) { return index }
+            // Borrowed for the comparison: taking it would count a reference on the entry.
+            if slots[index].digest == digest, unmanaged._withUnsafeGuaranteedRef(matches) { return index }
             index = (index &+ 1) & (capacity &- 1)
         }
         return nil

@@ -89,7 +89,7 @@ struct InlineAddress: Hashable, Sendable {
             return try text.withUTF8(body)
         }
         return try withUnsafeBytes(of: words) { held in
-            try body(UnsafeBufferPointer(rebasing: held.bindMemory(to: UInt8.self)[..<count]))
+            try held.withMemoryRebound(to: UInt8.self) { try body(UnsafeBufferPointer(rebasing: $0[..<count])) }
         }
     }
 

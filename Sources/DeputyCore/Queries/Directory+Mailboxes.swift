@@ -54,6 +54,26 @@ public struct DelegationView: Hashable, Sendable {
     public func withDelegateUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         try delegateHeld.withUTF8(body)
     }
+
+    // Equal as the fields are, the addresses as ``EmailAddress`` values (`String`'s
+    // equality), not as the bytes held are.
+    public static func == (lhs: DelegationView, rhs: DelegationView) -> Bool {
+        lhs.delegation == rhs.delegation && lhs.mailbox == rhs.mailbox && lhs.delegate == rhs.delegate
+            && lhs.delegateIsGroup == rhs.delegateIsGroup && lhs.permissions == rhs.permissions && lhs.grantedBy == rhs.grantedBy
+            && lhs.grantedAt == rhs.grantedAt && lhs.expiresAt == rhs.expiresAt && lhs.active == rhs.active
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(delegation)
+        hasher.combine(mailbox)
+        hasher.combine(delegate)
+        hasher.combine(delegateIsGroup)
+        hasher.combine(permissions)
+        hasher.combine(grantedBy)
+        hasher.combine(grantedAt)
+        hasher.combine(expiresAt)
+        hasher.combine(active)
+    }
 }
 
 extension Directory {

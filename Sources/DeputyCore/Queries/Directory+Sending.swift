@@ -44,8 +44,11 @@ extension Directory {
 
     private func sendDecision(login: AddressProbe, address: AddressProbe, permission: Permission, at now: Date) -> SendDecision {
         guard let loginAddress = login.address else { return .refuse(.unknownLogin) }
-        let target = address.address.flatMap { indexes.addresses.entry(at: $0) }
-        return sendDecision(login: loginAddress, target: target, permission: permission, at: now)
+        guard let targetAddress = address.address else { return sendDecision(login: loginAddress, target: nil, permission: permission, at: now) }
+        // The address's entry borrowed, not counted: see ``AddressTable/withEntry(at:_:)``.
+        return indexes.addresses.withEntry(at: targetAddress) { target in
+            sendDecision(login: loginAddress, target: target, permission: permission, at: now)
+        }
     }
 
     /// The decision for `login`, however it was given, on `target` (`nil`: no such address).

@@ -24,6 +24,16 @@ public struct HeldAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { value }
 
+    // Equal as the addresses are (`String`'s equality), not as the bytes held are: the
+    // value compares as the ``EmailAddress`` it replaced did.
+    public static func == (lhs: HeldAddress, rhs: HeldAddress) -> Bool {
+        lhs.address == rhs.address
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(address)
+    }
+
     /// Calls `body` with the address's UTF-8 bytes, valid only during the call.
     public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         try held.withUTF8(body)
