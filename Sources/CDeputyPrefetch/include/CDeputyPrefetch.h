@@ -25,6 +25,16 @@ static inline void deputy_prefetch_span(const void *address, unsigned long size)
     }
 }
 
+/// As `deputy_prefetch` for every line from `address` up to `size` bytes: a value whose
+/// fields span several cache lines, read and not written (a line prefetched for writing is
+/// taken from every other core's cache).
+static inline void deputy_prefetch_lines(const void *address, unsigned long size) {
+    const char *bytes = (const char *)address;
+    for (unsigned long offset = 0; offset < size; offset += 64) {
+        __builtin_prefetch(bytes + offset, 0, 3);
+    }
+}
+
 /// The usable size of the heap block at `address`, which `malloc` returned: how far an
 /// object allocated there may reach.
 unsigned long deputy_allocation_size(const void *address);

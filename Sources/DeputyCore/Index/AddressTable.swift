@@ -92,9 +92,10 @@ final class AddressTable: Sendable {
         var index = Self.home(of: digest, capacity: capacity)
         while let entry = slots[index].entry {
             if slots[index].digest == digest {
-                // Every line of the entry, the first for writing: the lookup counts a
-                // reference to the entry, and the check reads fields from all of them.
-                deputy_prefetch_span(entry.toOpaque(), UInt(AddressEntry.byteCount))
+                // Every line of the entry, for reading: the check reads fields from all of
+                // them, and borrows the entry (``withEntry(at:_:)``) without counting a
+                // reference on it.
+                deputy_prefetch_lines(entry.toOpaque(), UInt(AddressEntry.byteCount))
                 return entry
             }
             index = (index &+ 1) & (capacity &- 1)

@@ -38,16 +38,17 @@ protocol LoginLookup {
     var digest: UInt64 { get }
     /// Whether `held` is this login.
     func names(_ held: InlineAddress) -> Bool
-    /// The login's own entry in `addresses`.
-    func entry(in addresses: AddressIndex) -> AddressEntry?
+    /// Calls `body` with the login's own entry in `addresses`, or `nil`.
+    func withEntry<Result>(in addresses: AddressIndex, _ body: (AddressEntry?) -> Result) -> Result
 }
 
 extension AddressKey: LoginLookup {
     func names(_ held: InlineAddress) -> Bool { held.matches(self) }
-    func entry(in addresses: AddressIndex) -> AddressEntry? { addresses[self] }
+    func withEntry<Result>(in addresses: AddressIndex, _ body: (AddressEntry?) -> Result) -> Result { body(addresses[self]) }
 }
 
 extension InlineAddress: LoginLookup {
     func names(_ held: InlineAddress) -> Bool { held == self }
-    func entry(in addresses: AddressIndex) -> AddressEntry? { addresses.entry(at: self) }
+    /// Borrowed where the table holds it: see ``AddressTable/withEntry(at:_:)``.
+    func withEntry<Result>(in addresses: AddressIndex, _ body: (AddressEntry?) -> Result) -> Result { addresses.withEntry(at: self, body) }
 }

@@ -147,9 +147,13 @@ extension Directory {
     public func forEachDelegate(
         of mailbox: AddressProbe, at now: Date, includeInactive: Bool = false, granters: inout GranterLogins, _ body: (DelegationView) -> Void
     ) -> Bool {
-        guard let entry = mailbox.address.flatMap({ indexes.addresses.entry(at: $0) }) else { return false }
-        forEachDelegate(in: entry, at: now, includeInactive: includeInactive, granters: &granters, body)
-        return true
+        guard let address = mailbox.address else { return false }
+        // The entry borrowed, not counted: see ``AddressTable/withEntry(at:_:)``.
+        return indexes.addresses.withEntry(at: address) { entry in
+            guard let entry else { return false }
+            forEachDelegate(in: entry, at: now, includeInactive: includeInactive, granters: &granters, body)
+            return true
+        }
     }
 
     private func forEachDelegate(

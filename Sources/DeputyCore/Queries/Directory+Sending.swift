@@ -61,16 +61,18 @@ extension Directory {
         if let target, let decision = Self.directDecision(login, target: target, permission: permission, at: now) {
             return decision
         }
-        guard let loginEntry = login.entry(in: indexes.addresses), case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
-        guard !loginEntry.blocked else {
-            // A blocked account uses no address: its own, or one delegated to it.
-            switch target?.owner {
-            case .user(userID), .alias(userID): return .refuse(.ownerBlocked)
-            default: return .refuse(.blockedLogin)
+        return login.withEntry(in: indexes.addresses) { loginEntry in
+            guard let loginEntry, case .user(let userID) = loginEntry.owner else { return .refuse(.unknownLogin) }
+            guard !loginEntry.blocked else {
+                // A blocked account uses no address: its own, or one delegated to it.
+                switch target?.owner {
+                case .user(userID), .alias(userID): return .refuse(.ownerBlocked)
+                default: return .refuse(.blockedLogin)
+                }
             }
+            guard let target else { return .refuse(.unknownAddress) }
+            return sendDecision(userID: userID, login: loginEntry, target: target, permission: permission, at: now)
         }
-        guard let target else { return .refuse(.unknownAddress) }
-        return sendDecision(userID: userID, login: loginEntry, target: target, permission: permission, at: now)
     }
 
     /// The decision when the login owns the address or holds a direct grant on it, read
