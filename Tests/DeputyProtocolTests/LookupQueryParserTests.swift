@@ -62,12 +62,37 @@ struct LookupQueryParserTests {
         #expect(LookupQueryParser.parse(invalid) == nil)
     }
 
+    @Test("each byte at each place of a long argument: taken where it is plain, left to the general parser where the scan must stop")
+    func everyByteInALongArgument() {
+        let address = Array("a.rather.long.local.part@example.org".utf8)
+        for byte in UInt8.min...UInt8.max {
+            // Printable ASCII but a quote or an equals sign: part of the word.
+            let plain = byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "=")
+            for place in 0..<address.count {
+                var argument = address
+                argument[place] = byte
+                let line = Array("QUERY SENDAS ".utf8) + argument + Array(" b@example.org\n".utf8)
+                let lookup = LookupQueryParser.lookup(in: ByteBuffer(bytes: line))
+                if plain {
+                    #expect(lookup?.request == .query(.sendAs(login: String(decoding: argument, as: UTF8.self), address: "b@example.org")), "\(byte) at \(place)")
+                } else if byte == 0x20 || byte == 0x09 {
+                    #expect(lookup == nil || lookup?.request == generalRequest(line), "a separator: five words, or a split argument")
+                } else {
+                    #expect(lookup == nil, "\(byte) at \(place)")
+                }
+            }
+        }
+    }
+
     @Test("every line of 20,000 random ones that it accepts, the general path reads into the same request")
     func agreesWithTheGeneralPath() {
         var generator = SeededGenerator(seed: 0x100C_0B)
         let words = [
             "QUERY", "query", "QuErY", "QUERYS", "SENDAS", "sendas", "SendAs", "SENDONBEHALF", "sendonbehalf", "DELEGATES", "delegates",
             "ACCESS", "BIND", "a@b.c", "Bob@Example.ORG", "é@x.y", "x=y", "revision=1", "=", "\"q r\"", "\"\"", "a\\b", "@", "日本@例え.jp",
+            // Long ones, with and without a byte the scan must stop at somewhere inside.
+            "a.rather.long.local.part@example.org", "another.long.address.x@example.org", "long.with=equals.inside@example.org",
+            "long.with\"quote.inside@example.org", "long.not.ascii.inside.é.x@example.org",
         ]
         let separators: [[UInt8]] = [[0x20], [0x09], [0x20, 0x20], [0x09, 0x20]]
         let terminators: [[UInt8]] = [[], [0x0A], [0x0D, 0x0A], [0x0D]]
