@@ -111,8 +111,7 @@ struct AddressIndex: Sendable {
     /// The entry of `address`, held inline as entries hold their owners' and delegates'
     /// logins: the same answer as the subscript, without making a key (a string) first.
     func entry(at address: InlineAddress) -> AddressEntry? {
-        if changedDigests.mayContain(address.digest) { return map[AddressKey(address.address)] }
-        return table.entry(at: address)
+        withEntry(at: address) { $0 }
     }
 
     /// Calls `body` with ``entry(at:)``, borrowed from the table where the table has it

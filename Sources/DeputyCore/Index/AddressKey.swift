@@ -33,12 +33,15 @@ struct AddressKey: Hashable, Sendable {
             guard !bytes.isEmpty, bytes.count <= EmailAddress.maximumLength else { return nil }
             var high: UInt64 = 0
             var capitals = false
+            var hash = Self.digestStart(count: bytes.count)
             Self.forEachWord(of: bytes) { word in
                 high |= word
-                capitals = capitals || Self.foldedWord(word) != word
+                let folded = Self.foldedWord(word)
+                capitals = capitals || folded != word
+                hash = Self.digestStep(hash, folded)
             }
             guard high & 0x8080_8080_8080_8080 == 0 else { return (false, false, 0) }
-            return (true, capitals, Self.digest(bytes, folding: true))
+            return (true, capitals, Self.digestFinish(hash))
         }
         guard let scanned else { return nil }
         if scanned.ascii {
@@ -93,6 +96,14 @@ struct AddressKey: Hashable, Sendable {
         var tail: UInt64 = 0
         withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + index, count: bytes.count - index)) }
         body(UInt64(littleEndian: tail))
+    }
+
+    /// Whether every byte of `bytes` is ASCII, eight bytes a step.
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt64 = 0
+        forEachWord(of: bytes) { high |= $0 }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     @inline(__always)

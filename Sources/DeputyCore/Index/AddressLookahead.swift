@@ -37,7 +37,7 @@ public struct AddressLookahead: Sendable {
     public mutating func add(_ text: UnsafeRawBufferPointer) {
         guard !isFull, !text.isEmpty, text.count <= EmailAddress.maximumLength else { return }
         let bytes = text.assumingMemoryBound(to: UInt8.self)
-        guard !bytes.contains(where: { $0 >= 0x80 }) else { return }
+        guard AddressKey.isASCII(bytes) else { return }
         digests.append(AddressKey.digest(bytes, folding: true))
     }
 }

@@ -64,8 +64,7 @@ final class AddressTable: Sendable {
 
     /// The entry whose address is `address`, compared as held inline: no key is made.
     func entry(at address: InlineAddress) -> AddressEntry? {
-        // Alive: the index holding this table holds the entry (see the type's comment).
-        Self.find(address.digest, in: slots, capacity: capacity) { $0.address == address }.map { slots[$0].entry!.takeUnretainedValue() }
+        withEntry(at: address) { $0 }
     }
 
     /// Calls `body` with the entry whose address is `address` (or `nil`), borrowed where the

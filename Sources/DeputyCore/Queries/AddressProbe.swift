@@ -12,20 +12,7 @@ public struct AddressProbe: Sendable {
     /// A probe of `bytes`, or `nil` when they are not all ASCII: lowercasing other text
     /// follows Unicode, so such a lookup goes by `String`.
     public init?(ascii bytes: UnsafeBufferPointer<UInt8>) {
-        // Eight bytes a step: any byte with its top bit set is outside ASCII.
-        var index = 0
-        var high: UInt64 = 0
-        if let base = UnsafeRawPointer(bytes.baseAddress) {
-            while index + 8 <= bytes.count {
-                high |= base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                index += 8
-            }
-        }
-        while index < bytes.count {
-            high |= UInt64(bytes[index])
-            index += 1
-        }
-        guard high & 0x8080_8080_8080_8080 == 0 else { return nil }
+        guard AddressKey.isASCII(bytes) else { return nil }
         address = bytes.isEmpty || bytes.count > EmailAddress.maximumLength ? nil : InlineAddress(foldingASCII: bytes)
     }
 }
