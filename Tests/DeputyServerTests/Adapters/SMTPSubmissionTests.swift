@@ -56,7 +56,9 @@ struct SMTPSubmissionTests {
 
     /// Runs Postfix with two submission services on Unix sockets: `sm-login` checks senders
     /// with reject_sender_login_mismatch over the socketmap, `sm-policy` with the policy
-    /// service. Both authenticate through the Dovecot auth listener.
+    /// service; `sm-delayed` with the policy service and `smtpd_delay_reject` at Postfix's
+    /// default, as docs/postfix.md leaves it. All authenticate through the Dovecot auth
+    /// listener.
     private static func withPostfix(_ server: MailTestServer, _ body: (PostfixInstance) async throws -> Void) async throws {
         let postfix = try PostfixInstance.configuration([
             "smtpd_sasl_auth_enable = yes",
@@ -71,9 +73,10 @@ struct SMTPSubmissionTests {
         try postfix.writeMaster(services: [
             "sm-login  unix  n  -  n  -  -  smtpd -o smtpd_sender_restrictions=reject_sender_login_mismatch",
             "sm-policy unix  n  -  n  -  -  smtpd -o { smtpd_sender_restrictions = \(policy) }",
+            "sm-delayed unix  n  -  n  -  -  smtpd -o smtpd_delay_reject=yes -o { smtpd_sender_restrictions = \(policy) }",
         ])
         do {
-            try await postfix.start(waitingFor: "sm-policy")
+            try await postfix.start(waitingFor: "sm-delayed")
             try await body(postfix)
         } catch {
             await postfix.stop()
@@ -146,6 +149,26 @@ struct SMTPSubmissionTests {
             #expect(server.recorder.all.count == 2)
             let audited = server.committer.live.directory.auditLog.all.filter { $0.action == "delegated-send" }
             #expect(audited.map { "\($0.actor) \($0.target) \($0.detail.split(separator: " ").first ?? "")" } == server.recorder.all.map { "\($0.login) \($0.sender) grant=\($0.grant.delegation)" })
+        }
+        try await server.stop()
+    }
+
+    @Test("with smtpd_delay_reject at its default, as docs/postfix.md leaves it: MAIL FROM is accepted and the policy's refusal comes at RCPT TO")
+    func policyRefusalAtRecipient() async throws {
+        let server = try await MailTestServer.launch()
+        try await Self.withPostfix(server) { postfix in
+            let socket = postfix.queue + "/public/sm-delayed"
+            let refused = try await Session.open(socket)
+            #expect(try await refused.login("reader@example.test").hasPrefix("235 "))
+            #expect(try await refused.command("MAIL FROM:<boss@example.test>").hasPrefix("250 2.1.0"))
+            let recipient = try await refused.command("RCPT TO:<someone@elsewhere.test>")
+            #expect(recipient.hasPrefix("554 5.7.1 <boss@example.test>: Sender address rejected: reader@example.test is not allowed to send as boss@example.test"), "\(recipient)")
+            await refused.close()
+            let allowed = try await Session.open(socket)
+            #expect(try await allowed.login("secretary@example.test").hasPrefix("235 "))
+            #expect(try await allowed.command("MAIL FROM:<boss@example.test>").hasPrefix("250 2.1.0"))
+            #expect(try await allowed.command("RCPT TO:<someone@elsewhere.test>").hasPrefix("250 2.1.5"))
+            await allowed.close()
         }
         try await server.stop()
     }
