@@ -45,7 +45,20 @@ public final class ClusterNode: Sendable {
         }
         let fromLocal = position != nil
         if position == nil {
-            position = try await bootstrap(connector: connector, timeout: bootstrapTimeout, logger: logger)
+            if let dataDirectory { try LocalClusterState.refuseSingleNodeDirectory(dataDirectory) }
+            let (bootstrapped, bytes) = try await bootstrap(connector: connector, timeout: bootstrapTimeout, logger: logger)
+            position = bootstrapped
+            // Written now, from the bytes just read, rather than after the first thousand
+            // records: the file marks the data directory as a node's, so that a single-node
+            // start, check or backup refuses it from the first moment, and a restart before
+            // the first save does not download the snapshot again.
+            if let localState {
+                do {
+                    try localState.save(bootstrapped, snapshot: bytes)
+                } catch {
+                    logger.error("writing the local cluster state failed; a restart will start from the shared snapshot", metadata: ["error": "\(error)"])
+                }
+            }
         }
         let applier = ClusterApplier(position: position!, settings: settings, connector: connector, localState: localState, logger: logger)
         let writer = ClusterWriter(applier: applier, settings: settings, connector: connector, logger: logger)
@@ -53,8 +66,9 @@ public final class ClusterNode: Sendable {
         return ClusterNode(applier: applier, writer: writer, settings: settings, startedFromLocalState: fromLocal)
     }
 
-    /// The newest shared snapshot, from the first primary that answers within `timeout`.
-    private static func bootstrap(connector: PrimaryConnector, timeout: Duration, logger: Logger) async throws -> ClusterPosition {
+    /// The newest shared snapshot, from the first primary that answers within `timeout`:
+    /// the position it holds, and its bytes.
+    private static func bootstrap(connector: PrimaryConnector, timeout: Duration, logger: Logger) async throws -> (ClusterPosition, [UInt8]) {
         let deadline = ContinuousClock.now + timeout
         var backoff = Duration.milliseconds(50)
         while true {
@@ -65,7 +79,7 @@ public final class ClusterNode: Sendable {
                 guard let stored = try await connection.newestSnapshot(logger: logger) else {
                     throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
                 }
-                return try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
+                return (try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)"), stored.body)
             } catch let error as ClusterError where error.kind == .incompatible {
                 throw error
             } catch {

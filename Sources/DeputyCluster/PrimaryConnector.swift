@@ -30,7 +30,18 @@ struct PrimaryConnector: Sendable {
         do {
             tls = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw ClusterError(.incompatible, "the database TLS settings can't be used: \(error)")
+            // NIOSSL's error names no file: say which one, and what is wrong with it.
+            let source = settings.certificateAuthorities.map { "cluster-ca \($0)" } ?? "the system's trusted certificates"
+            throw ClusterError(.incompatible, "the database TLS settings can't be used: \(source): \(Self.describeTLSError(error))")
+        }
+    }
+
+    /// NIOSSL's errors about the trusted certificates in words an operator can act on.
+    static func describeTLSError(_ error: any Error) -> String {
+        switch error as? NIOSSLError {
+        case .noSuchFilesystemObject: "no such file or directory"
+        case .failedToLoadCertificate: "no PEM certificate could be read from it"
+        default: "\(error)"
         }
     }
 
@@ -117,3 +128,11 @@ struct PrimaryConnector: Sendable {
     }
 }
 
+
+extension ClusterSettings {
+    /// Loads what a node loads before its first connection (the trusted certificates for
+    /// PostgreSQL), and throws what a start would throw: for `deputyd check-config`.
+    public func checkFiles() throws {
+        _ = try PrimaryConnector(settings: self, logger: Logger(label: "deputyd.cluster"))
+    }
+}

@@ -104,7 +104,7 @@ struct Restore: ParsableCommand {
         abstract: "Load a backup into an empty data directory (the daemon must not be running on it).",
         aliases: ["import"]
     )
-    @Option(help: "The data directory (empty, or holding only TLS files).") var data = "deputy-data"
+    @Option(help: "The data directory: new, or holding no directory yet (no snapshot, no journal records); TLS files and factor-key may be there.") var data = "deputy-data"
     @Option(help: "The backup file to read.") var from: String
     @Flag(help: "Check the file and report what it holds, changing nothing.") var dryRun = false
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import DeputyCluster
+import DeputyDaemon
 import DeputyServer
 import Foundation
 import Logging
@@ -8,7 +10,7 @@ import NIOCore
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a configuration file: its JSON, every setting's name and value, and the TLS files it names; exit 1 on the first error, with its line."
+        abstract: "Validate a configuration file: its JSON, every setting's name and value, and the files it names (TLS, and in cluster mode the PostgreSQL password file and CA); exit 1 on the first error, with its line."
     )
     @Argument(help: "The configuration file.") var file: String
 
@@ -28,6 +30,16 @@ struct CheckConfig: ParsableCommand {
                 _ = try ServerCertificate.load(certificate: certificate, key: key)
             } catch {
                 FileHandle.standardError.write(Data("\(file): cert/key: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        // In cluster mode, the password file and the certificates that PostgreSQL's must
+        // chain to, read as a node reads them.
+        if let cluster = settings.cluster {
+            do {
+                try ClusterSettings(cluster).checkFiles()
+            } catch {
+                FileHandle.standardError.write(Data("\(file): cluster settings: \(error)\n".utf8))
                 throw ExitCode(1)
             }
         }

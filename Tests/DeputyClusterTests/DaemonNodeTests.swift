@@ -153,8 +153,26 @@ struct DaemonNodeTests {
         nodes.forget(1)
         for node in 1...nodes.count { try nodes.prepareDataDirectory(node, factorKey: factorKey) }
 
+        // A node on a data directory that holds a single node's directory refuses to start,
+        // and says why: it would start from the shared snapshot and never read it, so the
+        // single node's later changes would be lost without a word.
+        try FileManager.default.copyItem(atPath: root + "/seed/snapshot.json", toPath: root + "/n1/snapshot.json")
+        try nodes.start(1)
+        let singleRefusal = await Shell.reap(try #require(nodes.pids[1]))
+        let singleLog = (try? String(contentsOfFile: root + "/n1.log", encoding: .utf8)) ?? ""
+        #expect(singleRefusal != 0 && singleLog.contains("holds a single node's directory (snapshot.json)"), "\(singleLog)")
+        nodes.forget(1)
+        try FileManager.default.removeItem(atPath: root + "/n1/snapshot.json")
+
         for node in 1...nodes.count { try nodes.start(node) }
         for node in 1...nodes.count { _ = try await nodes.session(node) }
+
+        // From its first start, long before its first periodic save, a node's data
+        // directory is marked as a node's: a single-node check or backup refuses it.
+        for command in [["check", "--data", root + "/n2"], ["backup", "--data", root + "/n2", "--to", root + "/n2-backup.json"]] {
+            let refused = try await Shell.run(daemon, command, check: false)
+            #expect(refused.status != 0 && refused.stderr.contains("is a cluster node's data directory"), "\(command[0]): \(refused.stdout)\(refused.stderr)")
+        }
 
         // Ready, and every metric docs/cluster.md lists is there from the start, so that an
         // alert on it never reads an absent series.

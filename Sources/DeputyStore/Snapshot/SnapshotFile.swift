@@ -79,7 +79,8 @@ enum SnapshotFile {
         do {
             try AtomicReplace.replace(path, with: bytes, fileSystem: fileSystem)
         } catch {
-            let stage = error.renamed ? "the new snapshot replaced the old one, but the directory could not be synced" : "the old snapshot is unchanged"
+            // Said of the file, not of a snapshot: a backup is written here too.
+            let stage = error.renamed ? "the new file replaced the old one, but its directory could not be synced" : "no file there was changed"
             throw StoreError.storage("writing \(path) failed (\(stage))", error.underlying)
         }
         return bytes.count

@@ -56,7 +56,7 @@ struct HAProxyFailoverTests {
             deputyds.append(pid)
             try await Self.waitFor("deputyd \(node)'s socketmap listener") { Self.read(log).contains("listen.kind=socketmap") }
             let configuration = try Self.render(nodeConfiguration, root: root, [
-                ("bind :7641", "bind 127.0.0.1:\(frontend)"),
+                ("bind :7650", "bind 127.0.0.1:\(frontend)"),
                 ("127.0.0.1:7640", "127.0.0.1:\(socketmap)"),
             ])
             proxies.append(try Self.startHAProxy(haproxy, configuration, name: "node\(node)", root: root))
@@ -64,7 +64,7 @@ struct HAProxyFailoverTests {
         }
         let mailPort = ports[6]
         let mail = try Self.render(mailConfiguration, root: root, [("bind 127.0.0.1:7640", "bind 127.0.0.1:\(mailPort)")] + (1...3).map {
-            ("dir\($0).example.org:7641", "127.0.0.1:\(frontends[$0 - 1])")
+            ("dir\($0).example.org:7650", "127.0.0.1:\(frontends[$0 - 1])")
         })
         pids.append(try Self.startHAProxy(haproxy, mail, name: "mail", root: root))
         let table = "socketmap:inet:127.0.0.1:\(mailPort):senders"

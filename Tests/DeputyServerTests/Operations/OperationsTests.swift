@@ -94,6 +94,41 @@ struct OperationsTests {
         #expect(serve.error.contains("\(file):3: idle-timeout"), "\(serve.error)")
     }
 
+    @Test("check-config reads a cluster node's PostgreSQL password file and CA as a start would, and names the file that is wrong")
+    func checkConfigReadsTheClusterFiles() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+        let file = path("deputyd.json")
+        try """
+        {
+          "cluster-hosts": ["db1.example.org", "db2.example.org"],
+          "cluster-password-file": "\(path("pg-password"))",
+          "cluster-ca": "\(path("pg-ca.crt"))",
+          "cluster-node": "dir1"
+        }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        func check() async throws -> ProcessRunner.Result { try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file]) }
+
+        let noPassword = try await check()
+        #expect(noPassword.status == 1 && noPassword.error.contains("cannot read the password file \(path("pg-password"))"), "\(noPassword.error)")
+        try "secret\n".write(toFile: path("pg-password"), atomically: false, encoding: .utf8)
+        chmod(path("pg-password"), 0o644)
+        let open = try await check()
+        #expect(open.status == 1 && open.error.contains("chmod 600 \(path("pg-password"))"), "\(open.error)")
+        chmod(path("pg-password"), 0o600)
+
+        let noCA = try await check()
+        #expect(noCA.status == 1 && noCA.error.contains("cluster-ca \(path("pg-ca.crt")): no such file or directory"), "\(noCA.error)")
+        let made = try await ProcessRunner.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("ca.key"), "-out", path("pg-ca.crt"),
+            "-days", "2", "-subj", "/CN=test CA",
+        ])
+        #expect(made.status == 0, "\(made.error)")
+        let good = try await check()
+        #expect(good.status == 0 && good.output.contains("\(file): ok"), "\(good.output)\(good.error)")
+    }
+
     @Test("A metrics listener on a port of its own, as a configuration names it: the daemon starts and is ready")
     func fixedMetricsPort() async throws {
         // The health listener opens before the daemon checks its addresses; that check must
