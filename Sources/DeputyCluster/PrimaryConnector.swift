@@ -128,7 +128,6 @@ struct PrimaryConnector: Sendable {
     }
 }
 
-
 extension ClusterSettings {
     /// Loads what a node loads before its first connection (the trusted certificates for
     /// PostgreSQL), and throws what a start would throw: for `deputyd check-config`.
