@@ -206,7 +206,7 @@ extension ClusterSetup {
     /// snapshot with every later record applied and its chain checked. What
     /// `deputyd cluster backup` writes; `deputyd restore` makes it one node's data
     /// directory again.
-    public static func export(settings: ClusterSettings, logger: Logger) async throws -> (sequence: Int64, bytes: [UInt8]) {
+    public static func export(settings: ClusterSettings, logger: Logger) async throws -> (sequence: Int64, bytes: [UInt8], counts: DirectoryCounts) {
         let connector = try PrimaryConnector(settings: settings, logger: logger)
         let connection = try await connector.connectToPrimary(purpose: .bootstrap)
         do {
@@ -220,9 +220,10 @@ extension ClusterSetup {
             )
             try await applier.catchUp(connection, 0)
             if let halted = await applier.haltReason { throw ClusterError(.incompatible, halted) }
-            let exported = try await applier.snapshotBytes()
+            let (sequence, bytes) = try await applier.snapshotBytes()
+            let counts = DirectoryCounts(await applier.position.directory)
             try? await connection.close()
-            return exported
+            return (sequence, bytes, counts)
         } catch {
             try? await connection.close()
             throw error

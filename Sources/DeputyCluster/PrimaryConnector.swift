@@ -38,10 +38,11 @@ struct PrimaryConnector: Sendable {
 
     /// NIOSSL's errors about the trusted certificates in words an operator can act on.
     static func describeTLSError(_ error: any Error) -> String {
+        if error is BoringSSLError { return "no PEM certificate could be read from it" }
         switch error as? NIOSSLError {
-        case .noSuchFilesystemObject: "no such file or directory"
-        case .failedToLoadCertificate: "no PEM certificate could be read from it"
-        default: "\(error)"
+        case .noSuchFilesystemObject: return "no such file or directory"
+        case .failedToLoadCertificate: return "no PEM certificate could be read from it"
+        default: return "\(error)"
         }
     }
 

@@ -127,9 +127,10 @@ struct ClusterBackup: AsyncParsableCommand {
     func run() async throws {
         let (_, cluster) = try settings.cluster(for: "backup")
         do {
-            let (sequence, bytes) = try await ClusterSetup.export(settings: cluster, logger: Logger(label: "deputyd"))
+            let (sequence, bytes, counts) = try await ClusterSetup.export(settings: cluster, logger: Logger(label: "deputyd"))
             try PortableSnapshot.write(bytes, to: to)
-            print("backup of revision \(sequence) written to \(to) (\(bytes.count) bytes)")
+            // The counts, as deputyd backup gives them: what the file holds, at a glance.
+            print("backup of revision \(sequence) written to \(to): \(counts) (\(bytes.count) bytes)")
         } catch let error as ClusterError {
             throw StartupFailure(message: error.description)
         }

@@ -120,6 +120,10 @@ struct OperationsTests {
 
         let noCA = try await check()
         #expect(noCA.status == 1 && noCA.error.contains("cluster-ca \(path("pg-ca.crt")): no such file or directory"), "\(noCA.error)")
+        try "not a certificate\n".write(toFile: path("pg-ca.crt"), atomically: false, encoding: .utf8)
+        let notPEM = try await check()
+        #expect(notPEM.status == 1 && notPEM.error.contains("cluster-ca \(path("pg-ca.crt")): no PEM certificate could be read from it"), "\(notPEM.error)")
+        try FileManager.default.removeItem(atPath: path("pg-ca.crt"))
         let made = try await ProcessRunner.run("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("ca.key"), "-out", path("pg-ca.crt"),
             "-days", "2", "-subj", "/CN=test CA",
