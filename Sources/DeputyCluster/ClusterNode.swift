@@ -51,12 +51,14 @@ public final class ClusterNode: Sendable {
             // Written now, from the bytes just read, rather than after the first thousand
             // records: the file marks the data directory as a node's, so that a single-node
             // start, check or backup refuses it from the first moment, and a restart before
-            // the first save does not download the snapshot again.
+            // the first save does not download the snapshot again. Without the mark the
+            // node does not start: the data directory it can't write to would not protect
+            // the directory from single-node use either.
             if let localState {
                 do {
                     try localState.save(bootstrapped, snapshot: bytes)
                 } catch {
-                    logger.error("writing the local cluster state failed; a restart will start from the shared snapshot", metadata: ["error": "\(error)"])
+                    throw ClusterError(.incompatible, "writing \(localState.path), which marks the data directory as this node's, failed: \(error)")
                 }
             }
         }
@@ -169,12 +171,14 @@ public struct ClusterStatusReport: Sendable {
     public let newestSnapshot: Int64?
     public let oldestLogRow: Int64?
     public let synchronousStandbys: Int
+    /// What each configured server answered, in the order of `cluster-hosts`.
+    public let hosts: [ClusterHostState]
     public let nodes: [Node]
 
     /// Reads the report from the primary.
     public static func read(settings: ClusterSettings, logger: Logger) async throws -> ClusterStatusReport {
         let connector = try PrimaryConnector(settings: settings, logger: logger)
-        let connection = try await connector.connectToPrimary(purpose: .bootstrap)
+        let (connection, hosts) = try await connector.findPrimary(purpose: .bootstrap)
         defer { Task { try? await connection.close() } }
         try await connection.requireSchema(logger: logger)
         let head = try await connection.head(logger: logger)
@@ -196,7 +200,7 @@ public struct ClusterStatusReport: Sendable {
         }
         return ClusterStatusReport(
             head: head.sequence, newestSnapshot: try await connection.newestSnapshotSequence(logger: logger),
-            oldestLogRow: try await connection.oldestRow(logger: logger), synchronousStandbys: standbys, nodes: nodes
+            oldestLogRow: try await connection.oldestRow(logger: logger), synchronousStandbys: standbys, hosts: hosts, nodes: nodes
         )
     }
 }

@@ -54,29 +54,22 @@ extension LocalClusterState {
         guard FileManager.default.fileExists(atPath: state.path) else { return }
         throw ClusterError(
             .incompatible,
-            "\(dataDirectory) is a cluster node's data directory (it holds \(fileName)): its snapshot and journal, if any, are from before the cluster, and \(what) would take them for the directory. Start the node with its cluster settings; to go back to one node, write the cluster's directory with deputyd cluster backup and restore it into a new data directory (docs/cluster.md)"
+            "\(dataDirectory) is a cluster node's data directory (it holds \(fileName)), which \(what) must not use as a single node's: a node's directory is in the shared log, and any snapshot or journal beside its state is from before the cluster. Start the node with its cluster settings; to go back to one node, write the cluster's directory with deputyd cluster backup and restore it into a new data directory (docs/cluster.md)"
         )
     }
 
-    /// Throws when `dataDirectory` holds a single node's directory (its snapshot or
-    /// journal) but no state file: a node starting there would load the shared snapshot
-    /// and never read them, and any change the single node made after `cluster init` read
-    /// its directory would be gone without a word.
-    public static func refuseSingleNodeDirectory(_ dataDirectory: String) throws(ClusterError) {
+    /// Throws when `dataDirectory` holds a single node's directory (a snapshot, a journal
+    /// with records, what a crash left of either) but no state file: a node starting there
+    /// would load the shared snapshot and never read them, and any change the single node
+    /// made after `cluster init` read its directory would be gone without a word.
+    public static func refuseSingleNodeDirectory(_ dataDirectory: String) throws {
         let state = LocalClusterState(dataDirectory: dataDirectory)
         guard !FileManager.default.fileExists(atPath: state.path) else { return }
-        // What `deputyd restore` counts as a directory already there: a snapshot, or a
-        // journal with records in it.
-        func size(_ name: String) -> Int? {
-            (try? FileManager.default.attributesOfItem(atPath: (dataDirectory as NSString).appendingPathComponent(name)))?[.size] as? Int
-        }
-        var found: [String] = []
-        if size(DataDirectory.snapshotName) != nil { found.append(DataDirectory.snapshotName) }
-        if (size(DataDirectory.journalName) ?? 0) > 0 { found.append(DataDirectory.journalName) }
+        let found = try DataDirectory.directoryFiles(at: dataDirectory)
         guard !found.isEmpty else { return }
         throw ClusterError(
             .incompatible,
-            "\(dataDirectory) holds a single node's directory (\(found.joined(separator: " and "))), which a cluster node does not read: it starts from the shared snapshot, and changes made on the single node after deputyd cluster init would be lost. Start the node on a data directory of its own (holding only factor-key), and keep this one apart (docs/cluster.md)"
+            "\(dataDirectory) holds a single node's directory (\(found.joined(separator: " and "))), which a cluster node does not read: it starts from the shared snapshot, and changes made on the single node after deputyd cluster init would be lost. Start the node on a data directory of its own (holding only factor-key), and keep this one apart; if this directory already served as this node's, those files are leftovers from before the cluster: move them aside (docs/cluster.md)"
         )
     }
 }

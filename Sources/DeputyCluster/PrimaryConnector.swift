@@ -1,3 +1,4 @@
+import DeputyStore
 import Foundation
 import Logging
 import NIOCore
@@ -17,6 +18,7 @@ struct PrimaryConnector: Sendable {
     let logger: Logger
     private let tls: NIOSSLContext
     private let ids = IDSource()
+    private let unreachable = UnreachableHosts()
 
     init(settings: ClusterSettings, logger: Logger) throws {
         self.settings = settings
@@ -25,6 +27,13 @@ struct PrimaryConnector: Sendable {
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification
         if let authorities = settings.certificateAuthorities {
+            // NIOSSL only looks whether the path exists before BoringSSL reads it, so a file
+            // this user may not read would be reported as one that holds no certificate.
+            let descriptor = open(authorities, O_RDONLY)
+            guard descriptor >= 0 else {
+                throw ClusterError(.incompatible, "the database TLS settings can't be used: cluster-ca \(authorities): \(StorageFileSystemError.explanation(errno))")
+            }
+            close(descriptor)
             configuration.trustRoots = .file(authorities)
         }
         do {
@@ -69,8 +78,14 @@ struct PrimaryConnector: Sendable {
 
     /// A connection to the one primary, or an error naming what each server answered.
     func connectToPrimary(purpose: Purpose) async throws -> PostgresConnection {
+        try await findPrimary(purpose: purpose).connection
+    }
+
+    /// A connection to the one primary, and what every configured server answered; an
+    /// error naming those answers when there is no primary, or more than one.
+    func findPrimary(purpose: Purpose) async throws -> (connection: PostgresConnection, hosts: [ClusterHostState]) {
         var primaries: [(PostgresConnection, ClusterSettings.Endpoint)] = []
-        var notes: [String] = []
+        var hosts: [ClusterHostState] = []
         for endpoint in settings.endpoints {
             do {
                 let connection = try await connect(endpoint, purpose: purpose)
@@ -85,19 +100,33 @@ struct PrimaryConnector: Sendable {
                     throw error
                 }
                 if recovery {
-                    notes.append("\(endpoint) is a standby")
+                    hosts.append(ClusterHostState(endpoint: endpoint, role: .standby))
                     try? await connection.close()
                 } else {
+                    hosts.append(ClusterHostState(endpoint: endpoint, role: .primary))
                     primaries.append((connection, endpoint))
                 }
             } catch {
-                notes.append("\(endpoint): \(Self.describe(error))")
+                hosts.append(ClusterHostState(endpoint: endpoint, role: .unreachable(Self.describe(error))))
             }
         }
-        if primaries.count == 1 { return primaries[0].0 }
+        if primaries.count == 1 {
+            switch unreachable.update(hosts) {
+            case .unreachable(let down)?:
+                logger.warning(
+                    "a configured PostgreSQL server can't be reached: if the primary fails, this node can't follow a standby there",
+                    metadata: ["cluster.unreachable": "\(down.map(\.description).joined(separator: "; "))"]
+                )
+            case .allReachable?:
+                logger.notice("every configured PostgreSQL server answers again")
+            case nil:
+                break
+            }
+            return (primaries[0].0, hosts)
+        }
         for (connection, _) in primaries { try? await connection.close() }
         if primaries.isEmpty {
-            throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(notes.joined(separator: "; ")))")
+            throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")
         }
         throw ClusterError(.unavailable, "more than one PostgreSQL server is a primary (\(primaries.map(\.1.description).joined(separator: ", "))): writes refused until one is fenced")
     }

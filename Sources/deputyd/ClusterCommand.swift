@@ -80,7 +80,7 @@ extension ClusterInit {
 struct ClusterStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the head of the shared log, its snapshots, the synchronous standbys, and each node's applied revision.",
+        abstract: "Show the head of the shared log, its snapshots, the synchronous standbys, what each PostgreSQL server answers, and each node's applied revision.",
         discussion: Cluster.settingsHelp
     )
 
@@ -100,6 +100,7 @@ struct ClusterStatus: AsyncParsableCommand {
             throw StartupFailure(message: error.description)
         }
         print("head \(report.head); newest shared snapshot \(report.newestSnapshot.map(String.init) ?? "none"); log from \(report.oldestLogRow.map(String.init) ?? "(empty)"); synchronous standbys \(report.synchronousStandbys)")
+        for host in report.hosts { print("host \(host)") }
         for node in report.nodes {
             let chain = switch node.matchesLog { case true?: "chain ok"; case false?: "DIVERGED"; case nil: "chain not checkable" }
             print("node \(node.name): applied \(node.applied) (\(report.head - node.applied) behind), \(chain), seen \(String(format: "%.1f", node.secondsSinceSeen)) s ago")

@@ -29,6 +29,7 @@ struct Initialize: AsyncParsableCommand {
         let logger = Logger(label: "deputyd")
         let store: Store
         do {
+            try LocalClusterState.refuseSingleNodeUse(of: data, by: "deputyd init")
             store = try await Store.open(path: data, logger: logger)
         } catch {
             throw StartupFailure(error)
@@ -101,7 +102,7 @@ struct Backup: ParsableCommand {
 /// `deputyd restore`: a backup into an empty data directory.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a backup into an empty data directory (the daemon must not be running on it).",
+        abstract: "Load a backup into a data directory that holds no directory yet (the daemon must not be running on it).",
         aliases: ["import"]
     )
     @Option(help: "The data directory: new, or holding no directory yet (no snapshot, no journal records); TLS files and factor-key may be there.") var data = "deputy-data"
@@ -110,6 +111,9 @@ struct Restore: ParsableCommand {
 
     func run() throws {
         do {
+            // A node's data directory would then hold a single node's directory beside
+            // the node's state: neither a node nor a single node could use it as it is.
+            if !dryRun { try LocalClusterState.refuseSingleNodeUse(of: data, by: "deputyd restore") }
             let report = try Store.importSnapshot(from: from, into: data, dryRun: dryRun)
             print("\(dryRun ? "would restore" : "restored") \(report.counts) at sequence \(report.sequence)")
         } catch {

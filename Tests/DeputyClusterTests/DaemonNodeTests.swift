@@ -147,9 +147,9 @@ struct DaemonNodeTests {
         let factorKey = root + "/seed/factor-key"
         #expect(FileManager.default.fileExists(atPath: factorKey), "cluster init left no factor key in the seed")
         try nodes.start(1)
-        let refusal = await Shell.reap(try #require(nodes.pids[1]))
+        let refusal = await Shell.reap(try #require(nodes.pids[1]), within: 30)
         let refusalLog = (try? String(contentsOfFile: root + "/n1.log", encoding: .utf8)) ?? ""
-        #expect(refusal != 0 && refusalLog.contains("factor-key") && refusalLog.contains("cluster init"), "\(refusalLog)")
+        #expect(refusal != nil && refusal != 0 && refusalLog.contains("factor-key") && refusalLog.contains("cluster init"), "\(refusalLog)")
         nodes.forget(1)
         for node in 1...nodes.count { try nodes.prepareDataDirectory(node, factorKey: factorKey) }
 
@@ -158,9 +158,9 @@ struct DaemonNodeTests {
         // single node's later changes would be lost without a word.
         try FileManager.default.copyItem(atPath: root + "/seed/snapshot.json", toPath: root + "/n1/snapshot.json")
         try nodes.start(1)
-        let singleRefusal = await Shell.reap(try #require(nodes.pids[1]))
+        let singleRefusal = await Shell.reap(try #require(nodes.pids[1]), within: 30)
         let singleLog = (try? String(contentsOfFile: root + "/n1.log", encoding: .utf8)) ?? ""
-        #expect(singleRefusal != 0 && singleLog.contains("holds a single node's directory (snapshot.json)"), "\(singleLog)")
+        #expect(singleRefusal != nil && singleRefusal != 0 && singleLog.contains("holds a single node's directory (snapshot.json)"), "\(singleLog)")
         nodes.forget(1)
         try FileManager.default.removeItem(atPath: root + "/n1/snapshot.json")
 
@@ -312,6 +312,9 @@ struct DaemonNodeTests {
         let nodeLines = status.stdout.split(separator: "\n").filter { $0.hasPrefix("node n") }
         #expect(nodeLines.count == nodes.count, "\(status.stdout)")
         for line in nodeLines { #expect(line.contains("chain ok"), "\(line)") }
+        // What each server answered, after the failovers: one primary, one standby.
+        let hostLines = status.stdout.split(separator: "\n").filter { $0.hasPrefix("host localhost:") }
+        #expect(hostLines.filter { $0.hasSuffix(": primary") }.count == 1 && hostLines.filter { $0.hasSuffix(": standby") }.count == 1, "\(status.stdout)")
         #expect(restarts.allSatisfy { $0 < 5 }, "restarts: \(restarts)")
 
         // The way back to one node: a backup of the log's head, restored into a data

@@ -101,4 +101,23 @@ public struct DataDirectory: Hashable, Sendable {
         }
         return problems
     }
+
+    /// The files in the data directory at `path` that make it hold a directory already: a
+    /// snapshot, a journal with records in it, or a temporary file a crash left while
+    /// replacing one. Empty when there is none, or no directory at `path`. A restore goes
+    /// only where this is empty, and a cluster node refuses to start where it is not.
+    public static func directoryFiles(at path: String, fileSystem: any StorageFileSystem = PosixFileSystem()) throws(StoreError) -> [String] {
+        let directory = DataDirectory(path: path)
+        var found: [String] = []
+        do throws(StorageFileSystemError) {
+            if try fileSystem.info(directory.snapshotPath) != nil { found.append(snapshotName) }
+            if try (fileSystem.info(directory.journalPath)?.size ?? 0) > 0 { found.append(journalName) }
+            for temporary in directory.temporaryPaths where try fileSystem.info(temporary) != nil {
+                found.append(StoragePath.lastComponent(of: temporary))
+            }
+        } catch {
+            throw StoreError.storage("cannot inspect the data directory \(directory.path)", error)
+        }
+        return found
+    }
 }

@@ -151,18 +151,7 @@ extension Store {
         let lock = try DataDirectoryLock.acquire(path: path, fileSystem: fileSystem)
         defer { lock.release() }
         let dataDirectory = try DataDirectory.open(path: path, fileSystem: fileSystem)
-        let holdsDirectory: Bool
-        do throws(StorageFileSystemError) {
-            var found = try fileSystem.info(dataDirectory.snapshotPath) != nil
-            if try (fileSystem.info(dataDirectory.journalPath)?.size ?? 0) > 0 { found = true }
-            for temporary in dataDirectory.temporaryPaths {
-                if try fileSystem.info(temporary) != nil { found = true }
-            }
-            holdsDirectory = found
-        } catch {
-            throw StoreError.storage("cannot inspect the data directory", error)
-        }
-        guard !holdsDirectory else {
+        guard try DataDirectory.directoryFiles(at: dataDirectory.path, fileSystem: fileSystem).isEmpty else {
             throw StoreError(
                 .notEmpty,
                 "\(dataDirectory.path) already holds a directory; import only into an empty data directory (export the current one first if it matters)",

@@ -429,7 +429,7 @@ final class PostgresPair: @unchecked Sendable {
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on now.
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Shell.Failure(description: "socket() failed") }
         defer { close(descriptor) }

@@ -84,6 +84,23 @@ enum Shell {
         }
     }
 
+    /// Waits at most `seconds` for `pid`, a child started by ``spawn(_:_:log:)``, to end:
+    /// its status, or `nil` when it was still running (it is then killed and reaped), so
+    /// that a process expected to refuse to start fails the test instead of hanging it.
+    static func reap(_ pid: pid_t, within seconds: Double) async -> Int32? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            let ended = waitpid(pid, &status, WNOHANG)
+            if ended == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            if ended < 0, errno != EINTR { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        kill(pid, SIGKILL)
+        await reap(pid)
+        return nil
+    }
+
     private static func start(_ argv: [String], _ envp: [String], stdout: String, stderr: String, append: Bool = false) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -102,7 +102,7 @@ struct DaemonMessageTests {
         #expect(!run.error.contains("NSCocoaErrorDomain"), "\(run.error)")
     }
 
-    @Test("A cluster node's data directory is refused by a start without cluster settings, by check and by backup: its snapshot is from before the cluster")
+    @Test("A cluster node's data directory is refused by a start without cluster settings, by check, backup, restore and init: its snapshot is from before the cluster")
     func clusterNodeDataDirectoryAsSingleNode() async throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -120,6 +120,24 @@ struct DaemonMessageTests {
         let backup = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", data, "--to", root + "/backup.json"])
         #expect(backup.status != 0 && (backup.output + backup.error).contains(expected), "\(backup.output)\(backup.error)")
         #expect(!FileManager.default.fileExists(atPath: root + "/backup.json"))
+
+        // Nor is a single node's directory made there: restored into a node's directory
+        // (which holds only its state and factor key) or created by init.
+        let node = root + "/node"
+        try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try "deputy-cluster-state 1 ...\n".write(toFile: node + "/cluster-state", atomically: true, encoding: .utf8)
+        chmod(node + "/cluster-state", 0o600)
+        let source = root + "/single-backup.json"
+        let single = try await ProcessRunner.run(SecurityDaemon.binary, ["init", "--data", root + "/single", "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test"])
+        #expect(single.status == 0, "\(single.error)")
+        let backedUp = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", root + "/single", "--to", source])
+        #expect(backedUp.status == 0, "\(backedUp.error)")
+        let nodeExpected = "\(node) is a cluster node's data directory (it holds cluster-state)"
+        let restore = try await ProcessRunner.run(SecurityDaemon.binary, ["restore", "--data", node, "--from", source])
+        #expect(restore.status != 0 && (restore.output + restore.error).contains(nodeExpected), "\(restore.output)\(restore.error)")
+        let initialize = try await ProcessRunner.run(SecurityDaemon.binary, ["init", "--data", node, "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test"])
+        #expect(initialize.status != 0 && (initialize.output + initialize.error).contains(nodeExpected), "\(initialize.output)\(initialize.error)")
+        #expect(!FileManager.default.fileExists(atPath: node + "/snapshot.json"), "nothing was written into the node's directory")
     }
 
     @Test("deputyd health that can't find the listener says it could not ask, not that the daemon is unhealthy")

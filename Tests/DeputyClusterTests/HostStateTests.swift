@@ -1,0 +1,56 @@
+@testable import DeputyCluster
+import PostgresNIO
+import Testing
+
+/// What each configured PostgreSQL server answers when a node looks for the primary: the
+/// primary, the standby, and a server that can't be reached, with why.
+@Suite(.serialized)
+struct HostStateTests {
+    @Test func everyConfiguredServerIsReportedWithItsAnswer() async throws {
+        try await ClusterHarness.run(nodes: 1) { harness in
+            let pair = harness.pair
+            var settings = pair.settings(node: "probe")
+            // A port nothing listens on: a server configured but down, or firewalled.
+            let closed = ClusterSettings.Endpoint(host: "localhost", port: try PostgresPair.freePort())
+            settings.endpoints.append(closed)
+            let primaryPort = pair.ports[pair.primary]!
+
+            func check(_ hosts: [ClusterHostState]) {
+                #expect(hosts.map(\.endpoint) == settings.endpoints, "in the order of cluster-hosts")
+                for host in hosts.prefix(2) {
+                    #expect(host.role == (host.endpoint.port == primaryPort ? .primary : .standby), "\(host)")
+                }
+                guard case .unreachable(let reason)? = hosts.last?.role else {
+                    Issue.record("the closed port is reported as \(String(describing: hosts.last))")
+                    return
+                }
+                #expect(!reason.isEmpty && hosts.last!.description == "\(closed): unreachable (\(reason))")
+            }
+            let connector = try PrimaryConnector(settings: settings, logger: ClusterFixture.logger)
+            let (connection, hosts) = try await connector.findPrimary(purpose: .bootstrap)
+            try? await connection.close()
+            check(hosts)
+            // deputyd cluster status prints the same answers.
+            check(try await ClusterStatusReport.read(settings: settings, logger: ClusterFixture.logger).hosts)
+        }
+    }
+}
+
+/// A node speaks when the set of servers it can't reach changes, not at every connection.
+struct UnreachableHostsTests {
+    @Test func onlyChangesAreReported() {
+        let db1 = ClusterSettings.Endpoint(host: "db1.example.org", port: 5432)
+        let db2 = ClusterSettings.Endpoint(host: "db2.example.org", port: 5432)
+        let db3 = ClusterSettings.Endpoint(host: "db3.example.org", port: 5432)
+        func look(_ down: [ClusterSettings.Endpoint]) -> [ClusterHostState] {
+            [db1, db2, db3].map { ClusterHostState(endpoint: $0, role: down.contains($0) ? .unreachable("connection refused") : $0 == db1 ? .primary : .standby) }
+        }
+        let hosts = UnreachableHosts()
+        #expect(hosts.update(look([])) == nil, "all reachable from the start: nothing to say")
+        #expect(hosts.update(look([db2])) == .unreachable([ClusterHostState(endpoint: db2, role: .unreachable("connection refused"))]))
+        #expect(hosts.update(look([db2])) == nil, "still the same server: said once")
+        #expect(hosts.update(look([db2, db3])).map { if case .unreachable(let down) = $0 { down.map(\.endpoint) } else { [] } } == [db2, db3])
+        #expect(hosts.update(look([])) == .allReachable)
+        #expect(hosts.update(look([])) == nil)
+    }
+}

@@ -1,0 +1,54 @@
+@testable import DeputyCluster
+import Foundation
+import Testing
+
+/// A node's data directory: marked as a node's from the first start, and never one that
+/// holds a single node's directory, whose later changes the node would never read.
+@Suite(.serialized)
+struct NodeDataDirectoryTests {
+    @Test func aNodeMarksItsDirectoryAtOnceAndRefusesASingleNodesDirectory() async throws {
+        try await ClusterHarness.run(nodes: 1) { harness in
+            let settings = harness.pair.settings(node: "probe")
+            let root = "/tmp/deputy-node-directories-\(UUID().uuidString.prefix(8))"
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            func directory(_ name: String, files: [String: String] = [:]) throws -> String {
+                let path = root + "/" + name
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                for (file, text) in files { try text.write(toFile: path + "/" + file, atomically: false, encoding: .utf8) }
+                return path
+            }
+
+            // A new directory: its state file is there as soon as the node is open, long
+            // before the first periodic save, and single-node tools refuse the directory.
+            let fresh = try directory("fresh")
+            let node = try await ClusterNode.open(settings: settings, dataDirectory: fresh, logger: ClusterFixture.logger)
+            #expect(!node.startedFromLocalState)
+            let applied = await node.applier.appliedSequence
+            #expect(try LocalClusterState(dataDirectory: fresh).load()?.sequence == applied)
+            #expect(throws: ClusterError.self) { try LocalClusterState.refuseSingleNodeUse(of: fresh, by: "a check") }
+
+            // A single node's journal with records (a single node that never wrote a
+            // snapshot), or its snapshot: refused, with the file named.
+            for (name, file) in [("journal", "journal.log"), ("snapshot", "snapshot.json")] {
+                let single = try directory(name, files: [file: "a single node's \(file)\n"])
+                do {
+                    _ = try await ClusterNode.open(settings: settings, dataDirectory: single, logger: ClusterFixture.logger)
+                    Issue.record("a node opened on a directory holding \(file)")
+                } catch let error as ClusterError {
+                    #expect(error.description.contains("holds a single node's directory (\(file))"), "\(error)")
+                }
+                #expect(!FileManager.default.fileExists(atPath: single + "/cluster-state"), "the refused directory was left as it was")
+            }
+            // An empty journal is no directory: a single node's start makes one first.
+            _ = try await ClusterNode.open(settings: settings, dataDirectory: try directory("empty-journal", files: ["journal.log": ""]), logger: ClusterFixture.logger)
+
+            // A node's own directory whose state file is damaged, beside leftovers from
+            // before the cluster: not refused (it holds the state file); the node starts
+            // from the shared snapshot and writes a good state file.
+            let damaged = try directory("damaged", files: ["snapshot.json": "from before the cluster\n", "cluster-state": "damaged\n"])
+            let reopened = try await ClusterNode.open(settings: settings, dataDirectory: damaged, logger: ClusterFixture.logger)
+            #expect(!reopened.startedFromLocalState)
+            #expect(try LocalClusterState(dataDirectory: damaged).load() != nil)
+        }
+    }
+}
