@@ -46,20 +46,17 @@ public final class ClusterNode: Sendable {
         let fromLocal = position != nil
         if position == nil {
             if let dataDirectory { try LocalClusterState.refuseSingleNodeDirectory(dataDirectory) }
-            let (bootstrapped, bytes) = try await bootstrap(connector: connector, timeout: bootstrapTimeout, logger: logger)
-            position = bootstrapped
-            // Written now, from the bytes just read, rather than after the first thousand
-            // records: the file marks the data directory as a node's, so that a single-node
-            // start, check or backup refuses it from the first moment, and a restart before
-            // the first save does not download the snapshot again. Without the mark the
-            // node does not start: the data directory it can't write to would not protect
-            // the directory from single-node use either.
-            if let localState {
-                do {
-                    try localState.save(bootstrapped, snapshot: bytes)
-                } catch {
-                    throw ClusterError(.incompatible, "writing \(localState.path), which marks the data directory as this node's, failed: \(error)")
-                }
+            position = try await bootstrap(connector: connector, timeout: bootstrapTimeout, logger: logger)
+        }
+        // Before the node serves, so that a single-node start, check, backup, restore or
+        // init refuses the directory from the first moment, not only once the first state
+        // file is written (after a thousand records). A node that can't write it does not
+        // start: its data directory would not be protected from single-node use.
+        if let dataDirectory {
+            do {
+                try LocalClusterState.markAsNode(dataDirectory, name: settings.nodeName)
+            } catch {
+                throw ClusterError(.incompatible, "marking \(dataDirectory) as this node's data directory failed: \(error)")
             }
         }
         let applier = ClusterApplier(position: position!, settings: settings, connector: connector, localState: localState, logger: logger)
@@ -68,9 +65,8 @@ public final class ClusterNode: Sendable {
         return ClusterNode(applier: applier, writer: writer, settings: settings, startedFromLocalState: fromLocal)
     }
 
-    /// The newest shared snapshot, from the first primary that answers within `timeout`:
-    /// the position it holds, and its bytes.
-    private static func bootstrap(connector: PrimaryConnector, timeout: Duration, logger: Logger) async throws -> (ClusterPosition, [UInt8]) {
+    /// The newest shared snapshot, from the first primary that answers within `timeout`.
+    private static func bootstrap(connector: PrimaryConnector, timeout: Duration, logger: Logger) async throws -> ClusterPosition {
         let deadline = ContinuousClock.now + timeout
         var backoff = Duration.milliseconds(50)
         while true {
@@ -81,7 +77,7 @@ public final class ClusterNode: Sendable {
                 guard let stored = try await connection.newestSnapshot(logger: logger) else {
                     throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
                 }
-                return (try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)"), stored.body)
+                return try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
             } catch let error as ClusterError where error.kind == .incompatible {
                 throw error
             } catch {
@@ -177,7 +173,11 @@ public struct ClusterStatusReport: Sendable {
 
     /// Reads the report from the primary.
     public static func read(settings: ClusterSettings, logger: Logger) async throws -> ClusterStatusReport {
-        let connector = try PrimaryConnector(settings: settings, logger: logger)
+        // The report names every server that can't be reached: the connector's own
+        // warning about them would only say it again, on standard error.
+        var quiet = logger
+        quiet.logLevel = .error
+        let connector = try PrimaryConnector(settings: settings, logger: quiet)
         let (connection, hosts) = try await connector.findPrimary(purpose: .bootstrap)
         defer { Task { try? await connection.close() } }
         try await connection.requireSchema(logger: logger)

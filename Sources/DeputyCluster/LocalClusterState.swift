@@ -46,25 +46,44 @@ public struct LocalClusterState: Sendable {
 }
 
 extension LocalClusterState {
-    /// Throws when `dataDirectory` is a cluster node's (it holds the state file): any
-    /// snapshot and journal beside it are the single node's from before the cluster, and
-    /// `what` (a single-node start, a check, a backup) would take them for the directory.
+    /// The file that marks a data directory as a cluster node's, holding the node's name:
+    /// written before the node first serves, when its state file may be a thousand records
+    /// away, and small, so that writing it costs a start nothing.
+    static let markerName = "cluster-node"
+
+    /// Marks `dataDirectory` as the data directory of the node `name` (0600, durably);
+    /// nothing is written when the mark is already there.
+    static func markAsNode(_ dataDirectory: String, name: String) throws {
+        let path = (dataDirectory as NSString).appendingPathComponent(markerName)
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        try PortableSnapshot.write(Array("\(name)\n".utf8), to: path)
+    }
+
+    /// The file that makes `dataDirectory` a cluster node's (the state file or the mark),
+    /// or `nil` when it has neither.
+    static func nodeFile(in dataDirectory: String) -> String? {
+        [fileName, markerName].first { FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent($0)) }
+    }
+
+    /// Throws when `dataDirectory` is a cluster node's (it holds the state file or the
+    /// mark): any snapshot and journal beside it are the single node's from before the
+    /// cluster, and `what` (a single-node start, a check, a backup) would take them for
+    /// the directory, or would make one there.
     public static func refuseSingleNodeUse(of dataDirectory: String, by what: String) throws(ClusterError) {
-        let state = LocalClusterState(dataDirectory: dataDirectory)
-        guard FileManager.default.fileExists(atPath: state.path) else { return }
+        guard let file = nodeFile(in: dataDirectory) else { return }
         throw ClusterError(
             .incompatible,
-            "\(dataDirectory) is a cluster node's data directory (it holds \(fileName)), which \(what) must not use as a single node's: a node's directory is in the shared log, and any snapshot or journal beside its state is from before the cluster. Start the node with its cluster settings; to go back to one node, write the cluster's directory with deputyd cluster backup and restore it into a new data directory (docs/cluster.md)"
+            "\(dataDirectory) is a cluster node's data directory (it holds \(file)), which \(what) must not use as a single node's: a node's directory is in the shared log, and any snapshot or journal beside its state is from before the cluster. Start the node with its cluster settings; to go back to one node, write the cluster's directory with deputyd cluster backup and restore it into a new data directory (docs/cluster.md)"
         )
     }
 
     /// Throws when `dataDirectory` holds a single node's directory (a snapshot, a journal
-    /// with records, what a crash left of either) but no state file: a node starting there
-    /// would load the shared snapshot and never read them, and any change the single node
-    /// made after `cluster init` read its directory would be gone without a word.
+    /// with records, what a crash left of either) and is not a node's: a node starting
+    /// there would load the shared snapshot and never read them, and any change the
+    /// single node made after `cluster init` read its directory would be gone without a
+    /// word.
     public static func refuseSingleNodeDirectory(_ dataDirectory: String) throws {
-        let state = LocalClusterState(dataDirectory: dataDirectory)
-        guard !FileManager.default.fileExists(atPath: state.path) else { return }
+        guard nodeFile(in: dataDirectory) == nil else { return }
         let found = try DataDirectory.directoryFiles(at: dataDirectory)
         guard !found.isEmpty else { return }
         throw ClusterError(

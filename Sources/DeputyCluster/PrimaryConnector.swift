@@ -2,6 +2,7 @@ import DeputyStore
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Synchronization
@@ -145,8 +146,21 @@ struct PrimaryConnector: Sendable {
             if let message = error.serverInfo?[.message] {
                 return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
             }
-            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            if let underlying = error.underlying { return "\(error.code): \(describeUnderlying(underlying))" }
             return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    /// A connection failure in a few words: `connection refused (errno 111)` rather than
+    /// NIO's nested account of every address tried.
+    private static func describeUnderlying(_ error: any Error) -> String {
+        if let failure = error as? NIOConnectionError {
+            if let first = failure.connectionErrors.first { return describeUnderlying(first.error) }
+            if let lookup = failure.dnsAError ?? failure.dnsAAAAError { return "\(failure.host) could not be resolved: \(lookup)" }
+        }
+        if let io = error as? IOError {
+            return "\(String(cString: strerror(io.errnoCode)).lowercased()) (errno \(io.errnoCode))"
         }
         return "\(error)"
     }

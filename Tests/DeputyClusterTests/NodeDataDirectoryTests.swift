@@ -18,14 +18,19 @@ struct NodeDataDirectoryTests {
                 return path
             }
 
-            // A new directory: its state file is there as soon as the node is open, long
-            // before the first periodic save, and single-node tools refuse the directory.
+            // A new directory: marked as the node's as soon as the node is open, long before
+            // its first state file (a thousand records away), and single-node tools refuse it.
             let fresh = try directory("fresh")
             let node = try await ClusterNode.open(settings: settings, dataDirectory: fresh, logger: ClusterFixture.logger)
             #expect(!node.startedFromLocalState)
-            let applied = await node.applier.appliedSequence
-            #expect(try LocalClusterState(dataDirectory: fresh).load()?.sequence == applied)
-            #expect(throws: ClusterError.self) { try LocalClusterState.refuseSingleNodeUse(of: fresh, by: "a check") }
+            #expect(try LocalClusterState(dataDirectory: fresh).load() == nil, "no state file yet: the mark alone")
+            #expect(try String(contentsOfFile: fresh + "/cluster-node", encoding: .utf8) == "probe\n")
+            do {
+                try LocalClusterState.refuseSingleNodeUse(of: fresh, by: "a check")
+                Issue.record("a single-node check was not refused on a node's new directory")
+            } catch {
+                #expect("\(error)".contains("is a cluster node's data directory (it holds cluster-node)"), "\(error)")
+            }
 
             // A single node's journal with records (a single node that never wrote a
             // snapshot), or its snapshot: refused, with the file named.
@@ -37,18 +42,18 @@ struct NodeDataDirectoryTests {
                 } catch let error as ClusterError {
                     #expect(error.description.contains("holds a single node's directory (\(file))"), "\(error)")
                 }
-                #expect(!FileManager.default.fileExists(atPath: single + "/cluster-state"), "the refused directory was left as it was")
+                #expect(LocalClusterState.nodeFile(in: single) == nil, "the refused directory was left as it was")
             }
             // An empty journal is no directory: a single node's start makes one first.
             _ = try await ClusterNode.open(settings: settings, dataDirectory: try directory("empty-journal", files: ["journal.log": ""]), logger: ClusterFixture.logger)
 
             // A node's own directory whose state file is damaged, beside leftovers from
             // before the cluster: not refused (it holds the state file); the node starts
-            // from the shared snapshot and writes a good state file.
+            // from the shared snapshot, and marks the directory.
             let damaged = try directory("damaged", files: ["snapshot.json": "from before the cluster\n", "cluster-state": "damaged\n"])
             let reopened = try await ClusterNode.open(settings: settings, dataDirectory: damaged, logger: ClusterFixture.logger)
             #expect(!reopened.startedFromLocalState)
-            #expect(try LocalClusterState(dataDirectory: damaged).load() != nil)
+            #expect(FileManager.default.fileExists(atPath: damaged + "/cluster-node"))
         }
     }
 }

@@ -121,18 +121,19 @@ struct DaemonMessageTests {
         #expect(backup.status != 0 && (backup.output + backup.error).contains(expected), "\(backup.output)\(backup.error)")
         #expect(!FileManager.default.fileExists(atPath: root + "/backup.json"))
 
-        // Nor is a single node's directory made there: restored into a node's directory
-        // (which holds only its state and factor key) or created by init.
+        // Nor is a single node's directory made there: restored into a node's new directory
+        // or created by init.
         let node = root + "/node"
         try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        try "deputy-cluster-state 1 ...\n".write(toFile: node + "/cluster-state", atomically: true, encoding: .utf8)
-        chmod(node + "/cluster-state", 0o600)
+        // The mark a node writes before it first serves, long before its first state file.
+        try "n1\n".write(toFile: node + "/cluster-node", atomically: true, encoding: .utf8)
+        chmod(node + "/cluster-node", 0o600)
         let source = root + "/single-backup.json"
         let single = try await ProcessRunner.run(SecurityDaemon.binary, ["init", "--data", root + "/single", "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test"])
         #expect(single.status == 0, "\(single.error)")
         let backedUp = try await ProcessRunner.run(SecurityDaemon.binary, ["backup", "--data", root + "/single", "--to", source])
         #expect(backedUp.status == 0, "\(backedUp.error)")
-        let nodeExpected = "\(node) is a cluster node's data directory (it holds cluster-state)"
+        let nodeExpected = "\(node) is a cluster node's data directory (it holds cluster-node)"
         let restore = try await ProcessRunner.run(SecurityDaemon.binary, ["restore", "--data", node, "--from", source])
         #expect(restore.status != 0 && (restore.output + restore.error).contains(nodeExpected), "\(restore.output)\(restore.error)")
         let initialize = try await ProcessRunner.run(SecurityDaemon.binary, ["init", "--data", node, "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test"])
