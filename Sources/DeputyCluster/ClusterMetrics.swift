@@ -39,6 +39,9 @@ enum ClusterMetrics {
     static let indeterminate = Counter(label: "deputy_cluster_writes_indeterminate_total")
     /// Shared snapshots uploaded by this node.
     static let snapshotsUploaded = Counter(label: "deputy_cluster_snapshots_uploaded_total")
+    /// Configured PostgreSQL servers this node could not reach at its last look for the
+    /// primary: a standby it can't reach is one it could not follow after a failover.
+    static let unreachableHosts = Gauge(label: "deputy_cluster_hosts_unreachable")
 
     /// Makes every metric above exist from the node's start, the gauges and counters at
     /// zero and the distributions empty, so that an alert on one (`deputy_cluster_halted ==
@@ -46,6 +49,7 @@ enum ClusterMetrics {
     static func reset() {
         lag.record(0)
         halted.record(0)
+        unreachableHosts.record(0)
         for counter in [rebootstraps, skippedWakeups, refused, indeterminate, snapshotsUploaded] { counter.increment(by: 0) }
         // Made (and so registered) on first use, which would otherwise be the first record.
         _ = (lagTimer, appendTime, batchSize, catchUpSize)

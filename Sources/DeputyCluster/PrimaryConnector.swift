@@ -1,6 +1,7 @@
 import DeputyStore
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -111,6 +112,7 @@ struct PrimaryConnector: Sendable {
                 hosts.append(ClusterHostState(endpoint: endpoint, role: .unreachable(Self.describe(error))))
             }
         }
+        ClusterMetrics.unreachableHosts.record(hosts.filter { if case .unreachable = $0.role { true } else { false } }.count)
         if primaries.count == 1 {
             switch unreachable.update(hosts) {
             case .unreachable(let down)?:

@@ -190,6 +190,9 @@ struct DaemonNodeTests {
             }
             let halted = metrics.split(separator: "\n").first { $0.hasPrefix("deputy_cluster_halted ") }.flatMap { Double($0.split(separator: " ")[1]) }
             #expect(halted == 0, "node \(node): deputy_cluster_halted is \(String(describing: halted))")
+            // Both servers answer it: the primary and its standby.
+            let unreachable = metrics.split(separator: "\n").first { $0.hasPrefix("deputy_cluster_hosts_unreachable ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            #expect(unreachable == 0, "node \(node): deputy_cluster_hosts_unreachable is \(String(describing: unreachable))")
         }
 
         // Mail lookups through socketmap, the whole time: none may fail.
@@ -343,7 +346,7 @@ extension DaemonNodeTests {
         "deputy_cluster_applied_sequence", "deputy_cluster_head_sequence", "deputy_cluster_lag_seconds", "deputy_cluster_connected",
         "deputy_cluster_stale", "deputy_cluster_rebootstraps_total", "deputy_cluster_halted", "deputy_cluster_wakeups_skipped_total",
         "deputy_cluster_writes_refused_total", "deputy_cluster_writes_indeterminate_total", "deputy_cluster_snapshots_uploaded_total",
-        "deputy_audit_queued_records", "deputy_audit_dropped_records_total",
+        "deputy_audit_queued_records", "deputy_audit_dropped_records_total", "deputy_cluster_hosts_unreachable",
     ]
     /// The distributions it lists, which /metrics shows with a `_count` among their lines.
     static let clusterDistributions = [
