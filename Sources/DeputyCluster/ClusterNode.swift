@@ -17,14 +17,20 @@ public final class ClusterNode: Sendable {
     public let settings: ClusterSettings
     /// Whether the node started from its local state file rather than a shared snapshot.
     public let startedFromLocalState: Bool
+    /// The applier's and the writer's, shared: what it last found of each server.
+    private let connector: PrimaryConnector
 
-    private init(applier: ClusterApplier, writer: ClusterWriter, settings: ClusterSettings, startedFromLocalState: Bool) {
+    private init(applier: ClusterApplier, writer: ClusterWriter, connector: PrimaryConnector, settings: ClusterSettings, startedFromLocalState: Bool) {
         self.applier = applier
         self.writer = writer
+        self.connector = connector
         self.settings = settings
         self.live = applier.live
         self.startedFromLocalState = startedFromLocalState
     }
+
+    /// The configured servers this node could not reach when it last looked.
+    var unreachableHosts: Set<ClusterSettings.Endpoint> { connector.unreachableEndpoints }
 
     /// Prepares a node: from the local state file in `dataDirectory` when there is one (so
     /// it can serve before, or without, the database), else from the newest shared snapshot,
@@ -62,7 +68,7 @@ public final class ClusterNode: Sendable {
         let applier = ClusterApplier(position: position!, settings: settings, connector: connector, localState: localState, logger: logger)
         let writer = ClusterWriter(applier: applier, settings: settings, connector: connector, logger: logger)
         logger.info("cluster node ready", metadata: ["cluster.sequence": "\(position!.sequence)", "cluster.from": "\(fromLocal ? "local state" : "shared snapshot")"])
-        return ClusterNode(applier: applier, writer: writer, settings: settings, startedFromLocalState: fromLocal)
+        return ClusterNode(applier: applier, writer: writer, connector: connector, settings: settings, startedFromLocalState: fromLocal)
     }
 
     /// The newest shared snapshot, from the first primary that answers within `timeout`.
@@ -96,6 +102,19 @@ public final class ClusterNode: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.applier.run() }
             group.addTask { await self.writer.run() }
+            group.addTask { await self.checkHosts() }
+        }
+    }
+
+    /// Asks every configured server, every ``ClusterSettings/hostCheckInterval``, whether it
+    /// answers: the applier and the writer look only when they connect, which a healthy
+    /// node does rarely, so a standby lost or back would otherwise go unreported (and
+    /// `deputy_cluster_hosts_unreachable` stale) until the next failover.
+    private func checkHosts() async {
+        while !Task.isCancelled {
+            // Pacing, not waiting for a condition: the next look is due at a time.
+            do { try await Task.sleep(for: settings.hostCheckInterval) } catch { return }
+            await connector.surveyHosts()
         }
     }
 

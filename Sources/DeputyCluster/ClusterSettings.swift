@@ -50,6 +50,10 @@ public struct ClusterSettings: Sendable {
     public var pollInterval: Duration = .seconds(1)
     /// How long to wait for a server to answer a connection attempt.
     public var connectTimeout: Duration = .seconds(2)
+    /// How often a running node asks every configured server whether it answers, besides
+    /// each time it looks for the primary: so that a standby lost (or back) is reported
+    /// within this time, not at the next reconnect.
+    public var hostCheckInterval: Duration = .seconds(30)
     /// Upload a shared snapshot after this many applied records, at most once per
     /// ``sharedSnapshotInterval``: counted for the cluster, not for each node (a node does
     /// not upload while the newest shared snapshot, whoever stored it, is fewer records

@@ -86,6 +86,36 @@ struct PrimaryConnector: Sendable {
     /// A connection to the one primary, and what every configured server answered; an
     /// error naming those answers when there is no primary, or more than one.
     func findPrimary(purpose: Purpose) async throws -> (connection: PostgresConnection, hosts: [ClusterHostState]) {
+        let (primaries, hosts) = await survey(purpose: purpose)
+        if primaries.count == 1 {
+            report(hosts)
+            return (primaries[0].0, hosts)
+        }
+        for (connection, _) in primaries { try? await connection.close() }
+        ClusterMetrics.unreachableHosts.record(Self.unreachableCount(hosts))
+        if primaries.isEmpty {
+            throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")
+        }
+        throw ClusterError(.unavailable, "more than one PostgreSQL server is a primary (\(primaries.map(\.1.description).joined(separator: ", "))): writes refused until one is fenced")
+    }
+
+    /// Asks every configured server whether it answers and what it is, keeping no
+    /// connection; reports a change in the servers that can't be reached, as a look for the
+    /// primary does. A running node does this every ``ClusterSettings/hostCheckInterval``.
+    @discardableResult
+    func surveyHosts() async -> [ClusterHostState] {
+        let (primaries, hosts) = await survey(purpose: .probe)
+        for (connection, _) in primaries { try? await connection.close() }
+        report(hosts)
+        return hosts
+    }
+
+    /// The servers that could not be reached at the last look.
+    var unreachableEndpoints: Set<ClusterSettings.Endpoint> { unreachable.current }
+
+    /// Connects to every configured server in turn: the connections to those that are
+    /// primaries (to be kept or closed by the caller), and what each server answered.
+    private func survey(purpose: Purpose) async -> (primaries: [(PostgresConnection, ClusterSettings.Endpoint)], hosts: [ClusterHostState]) {
         var primaries: [(PostgresConnection, ClusterSettings.Endpoint)] = []
         var hosts: [ClusterHostState] = []
         for endpoint in settings.endpoints {
@@ -112,34 +142,38 @@ struct PrimaryConnector: Sendable {
                 hosts.append(ClusterHostState(endpoint: endpoint, role: .unreachable(Self.describe(error))))
             }
         }
-        ClusterMetrics.unreachableHosts.record(hosts.filter { if case .unreachable = $0.role { true } else { false } }.count)
-        if primaries.count == 1 {
-            switch unreachable.update(hosts) {
-            case .unreachable(let down)?:
-                logger.warning(
-                    "a configured PostgreSQL server can't be reached: if the primary fails, this node can't follow a standby there",
-                    metadata: ["cluster.unreachable": "\(down.map(\.description).joined(separator: "; "))"]
-                )
-            case .allReachable?:
-                logger.notice("every configured PostgreSQL server answers again")
-            case nil:
-                break
-            }
-            return (primaries[0].0, hosts)
+        return (primaries, hosts)
+    }
+
+    /// The metric, and a warning or a notice when the servers that can't be reached
+    /// changed since the last look.
+    private func report(_ hosts: [ClusterHostState]) {
+        ClusterMetrics.unreachableHosts.record(Self.unreachableCount(hosts))
+        switch unreachable.update(hosts) {
+        case .unreachable(let down)?:
+            logger.warning(
+                "a configured PostgreSQL server can't be reached: if the primary fails, this node can't follow a standby there",
+                metadata: ["cluster.unreachable": "\(down.map(\.description).joined(separator: "; "))"]
+            )
+        case .allReachable?:
+            logger.notice("every configured PostgreSQL server answers again")
+        case nil:
+            break
         }
-        for (connection, _) in primaries { try? await connection.close() }
-        if primaries.isEmpty {
-            throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")
-        }
-        throw ClusterError(.unavailable, "more than one PostgreSQL server is a primary (\(primaries.map(\.1.description).joined(separator: ", "))): writes refused until one is fenced")
+    }
+
+    private static func unreachableCount(_ hosts: [ClusterHostState]) -> Int {
+        hosts.filter { if case .unreachable = $0.role { true } else { false } }.count
     }
 
     /// What a connection is for: its name in `pg_stat_activity`, and whether its commits
     /// wait for the synchronous standby.
     enum Purpose: String, Sendable {
-        case append, apply, snapshot, bootstrap, initialize = "init"
+        case append, apply, snapshot, bootstrap, probe, initialize = "init"
 
-        var needsDurableCommits: Bool { self != .apply }
+        /// Whether its commits must wait for the synchronous standby: not for the applier,
+        /// which only reads and reports its progress, nor for a probe, which commits nothing.
+        var needsDurableCommits: Bool { self != .apply && self != .probe }
     }
 
     /// A short account of a connection or query error, without the query's parameters.

@@ -16,6 +16,9 @@ final class UnreachableHosts: Sendable {
 
     private let last = Mutex<Set<ClusterSettings.Endpoint>>([])
 
+    /// The servers the last look could not reach.
+    var current: Set<ClusterSettings.Endpoint> { last.withLock { $0 } }
+
     /// Records what one look for the primary found; the change to report, if any.
     func update(_ hosts: [ClusterHostState]) -> Change? {
         let down = hosts.filter { if case .unreachable = $0.role { true } else { false } }

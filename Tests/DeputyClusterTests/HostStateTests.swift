@@ -36,6 +36,29 @@ struct HostStateTests {
     }
 }
 
+/// A running node notices a standby lost, and back, within its host check's interval,
+/// though its own connections to the primary never break.
+@Suite(.serialized)
+struct HostCheckTests {
+    @Test func aRunningNodeNoticesAStandbyLostAndBack() async throws {
+        let harness = try await ClusterHarness.start(nodes: 1) { $0.hostCheckInterval = .milliseconds(200) }
+        do {
+            let node = harness.nodes[0]
+            let standby = harness.pair.primary.other
+            let endpoint = ClusterSettings.Endpoint(host: "localhost", port: harness.pair.ports[standby]!)
+            #expect(node.unreachableHosts.isEmpty)
+            try await harness.pair.kill(standby)
+            #expect(await ClusterFixture.waitUntil(seconds: 10) { node.unreachableHosts == [endpoint] }, "the lost standby was not noticed")
+            try await harness.pair.restart(standby)
+            #expect(await ClusterFixture.waitUntil(seconds: 30) { node.unreachableHosts.isEmpty }, "the standby back was not noticed")
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+}
+
 /// A node speaks when the set of servers it can't reach changes, not at every connection.
 struct UnreachableHostsTests {
     @Test func onlyChangesAreReported() {
