@@ -14,17 +14,6 @@ static inline void deputy_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
-/// As `deputy_prefetch_for_write` for the line at `address`, and `deputy_prefetch` for the
-/// lines after it up to `size` bytes: a value whose fields span several cache lines is
-/// read from all of them.
-static inline void deputy_prefetch_span(const void *address, unsigned long size) {
-    const char *bytes = (const char *)address;
-    __builtin_prefetch(bytes, 1, 3);
-    for (unsigned long offset = 64; offset < size; offset += 64) {
-        __builtin_prefetch(bytes + offset, 0, 3);
-    }
-}
-
 /// As `deputy_prefetch` for every line from `address` up to `size` bytes: a value whose
 /// fields span several cache lines, read and not written (a line prefetched for writing is
 /// taken from every other core's cache).

@@ -99,7 +99,8 @@ struct AddressIndex: Sendable {
                     // line for writing, as reading an array may count a reference to it.
                     entry.delegations.withUnsafeBufferPointer { grants in
                         let bytes = min(grants.count * MemoryLayout<IndexedDelegation>.stride, Self.delegationBytesLoaded)
-                        deputy_prefetch_span(grants.baseAddress, UInt(bytes))
+                        deputy_prefetch_for_write(grants.baseAddress)
+                        deputy_prefetch_lines(grants.baseAddress, UInt(bytes))
                     }
                 }
                 found += 1

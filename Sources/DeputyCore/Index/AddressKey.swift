@@ -31,17 +31,8 @@ struct AddressKey: Hashable, Sendable {
         // UTF-8 view cost several times as much on every lookup.
         let scanned: (ascii: Bool, capitals: Bool, digest: UInt64)? = raw.withUTF8 { bytes in
             guard !bytes.isEmpty, bytes.count <= EmailAddress.maximumLength else { return nil }
-            var high: UInt64 = 0
-            var capitals = false
-            var hash = Self.digestStart(count: bytes.count)
-            Self.forEachWord(of: bytes) { word in
-                high |= word
-                let folded = Self.foldedWord(word)
-                capitals = capitals || folded != word
-                hash = Self.digestStep(hash, folded)
-            }
-            guard high & 0x8080_8080_8080_8080 == 0 else { return (false, false, 0) }
-            return (true, capitals, Self.digestFinish(hash))
+            guard let folded = Self.foldedASCIIDigest(bytes) else { return (false, false, 0) }
+            return (true, folded.capitals, folded.digest)
         }
         guard let scanned else { return nil }
         if scanned.ascii {
@@ -96,6 +87,24 @@ struct AddressKey: Hashable, Sendable {
         var tail: UInt64 = 0
         withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + index, count: bytes.count - index)) }
         body(UInt64(littleEndian: tail))
+    }
+
+    /// One pass over `bytes`, eight bytes a step: their digest with ASCII capitals folded
+    /// (``digest(_:folding:)``), and whether there were capitals to fold; `nil` when a byte
+    /// is outside ASCII.
+    @inline(__always)
+    static func foldedASCIIDigest(_ bytes: UnsafeBufferPointer<UInt8>) -> (digest: UInt64, capitals: Bool)? {
+        var high: UInt64 = 0
+        var capitals = false
+        var hash = digestStart(count: bytes.count)
+        forEachWord(of: bytes) { word in
+            high |= word
+            let folded = foldedWord(word)
+            capitals = capitals || folded != word
+            hash = digestStep(hash, folded)
+        }
+        guard high & 0x8080_8080_8080_8080 == 0 else { return nil }
+        return (digestFinish(hash), capitals)
     }
 
     /// Whether every byte of `bytes` is ASCII, eight bytes a step.

@@ -37,8 +37,9 @@ public struct AddressLookahead: Sendable {
     public mutating func add(_ text: UnsafeRawBufferPointer) {
         guard !isFull, !text.isEmpty, text.count <= EmailAddress.maximumLength else { return }
         let bytes = text.assumingMemoryBound(to: UInt8.self)
-        guard AddressKey.isASCII(bytes) else { return }
-        digests.append(AddressKey.digest(bytes, folding: true))
+        // One pass: checked for ASCII and hashed together.
+        guard let folded = AddressKey.foldedASCIIDigest(bytes) else { return }
+        digests.append(folded.digest)
     }
 }
 
