@@ -87,12 +87,9 @@ struct PrimaryConnector: Sendable {
     /// error naming those answers when there is no primary, or more than one.
     func findPrimary(purpose: Purpose) async throws -> (connection: PostgresConnection, hosts: [ClusterHostState]) {
         let (primaries, hosts) = await survey(purpose: purpose)
-        if primaries.count == 1 {
-            report(hosts)
-            return (primaries[0].0, hosts)
-        }
+        report(hosts)
+        if primaries.count == 1 { return (primaries[0].0, hosts) }
         for (connection, _) in primaries { try? await connection.close() }
-        ClusterMetrics.unreachableHosts.record(Self.unreachableCount(hosts))
         if primaries.isEmpty {
             throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")
         }
@@ -148,8 +145,9 @@ struct PrimaryConnector: Sendable {
     /// The metric, and a warning or a notice when the servers that can't be reached
     /// changed since the last look.
     private func report(_ hosts: [ClusterHostState]) {
-        ClusterMetrics.unreachableHosts.record(Self.unreachableCount(hosts))
-        switch unreachable.update(hosts) {
+        let change = unreachable.update(hosts)
+        ClusterMetrics.unreachableHosts.record(unreachable.current.count)
+        switch change {
         case .unreachable(let down)?:
             logger.warning(
                 "a configured PostgreSQL server can't be reached: if the primary fails, this node can't follow a standby there",
@@ -160,10 +158,6 @@ struct PrimaryConnector: Sendable {
         case nil:
             break
         }
-    }
-
-    private static func unreachableCount(_ hosts: [ClusterHostState]) -> Int {
-        hosts.filter { if case .unreachable = $0.role { true } else { false } }.count
     }
 
     /// What a connection is for: its name in `pg_stat_activity`, and whether its commits
