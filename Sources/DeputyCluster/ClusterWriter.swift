@@ -16,6 +16,14 @@ import PostgresNIO
 /// `deputy_resolve` once a new connection to the primary is up (and logged). While there is
 /// no connection to the primary, writes are refused at once with `unavailable`: never an OK
 /// for a change that is not committed on the primary and flushed on a synchronous standby.
+///
+/// An append that returns is not yet proof of the standby: PostgreSQL lets a commit's wait
+/// for the synchronous standby go when an operator cancels it, or when a failover manager
+/// empties `synchronous_standby_names` while the standby is away, and the commit then
+/// returns normally with the change on the primary's disk only. So after each append the
+/// writer asks the primary how far its synchronous standby has flushed the WAL, and answers
+/// `indeterminate` unless a standby holds the whole append within
+/// ``ClusterSettings/writeTimeout``.
 public actor ClusterWriter {
     private enum Link {
         case down(reason: String)
@@ -30,6 +38,9 @@ public actor ClusterWriter {
 
     private enum AppendOutcome: Sendable {
         case appended([Int64])
+        /// Committed on the primary at these sequences, but no synchronous standby confirmed
+        /// it; `connectionFailed` when the connection broke or stopped answering meanwhile.
+        case unconfirmed([Int64], reason: String, connectionFailed: Bool)
         /// PostgreSQL refused the append; nothing was written.
         case refused(String)
         /// The connection broke or the append took too long: it may have been committed.
@@ -151,6 +162,18 @@ public actor ClusterWriter {
             switch outcome {
             case .appended(let sequences):
                 for (queued, sequence) in zip(batch, sequences) { queued.continuation.resume(returning: sequence) }
+            case .unconfirmed(let sequences, let reason, let connectionFailed):
+                ClusterMetrics.indeterminate.increment(by: batch.count)
+                logger.error(
+                    "the primary committed an append that no synchronous standby confirmed; a failover before one has it would lose it",
+                    metadata: ["reason": "\(reason)", "cluster.records": "\(batch.count)", "cluster.sequence": "\(sequences.first ?? 0)"]
+                )
+                if connectionFailed { takeDown(connection, reason: reason) }
+                for (queued, sequence) in zip(batch, sequences) {
+                    queued.continuation.resume(
+                        throwing: ClusterError(.indeterminate, "the primary stored the change as revision \(sequence), but no synchronous standby confirmed it; a failover before one does would lose it")
+                    )
+                }
             case .refused(let reason):
                 ClusterMetrics.refused.increment(by: batch.count)
                 // The reason is the operator's (it names settings of the database); the
@@ -178,20 +201,74 @@ public actor ClusterWriter {
         appending = false
     }
 
-    /// One append, with a time limit that does not cancel it: past the limit the caller gets
-    /// `lost` and the append goes on (or fails) on its own (``withDeadline(_:_:_:)``).
+    /// One append, then its confirmation on the synchronous standby, within
+    /// ``ClusterSettings/writeTimeout`` together. The time limit does not cancel the append:
+    /// past it the caller gets `lost` and the append goes on (or fails) on its own
+    /// (``withDeadline(_:_:_:)``).
     private func append(_ batch: [Queued], on connection: PostgresConnection) async -> AppendOutcome {
         let bodies = batch.map(\.body)
         let ids = batch.map(\.id)
         let node = settings.nodeName
         let logger = logger
         let limit = settings.writeTimeout
+        let deadline = ContinuousClock.now + limit
+        let sequences: [Int64]
         do {
-            return .appended(try await withDeadline(limit, "the append") { try await connection.append(bodies, ids: ids, node: node, logger: logger) })
+            sequences = try await withDeadline(limit, "the append") { try await connection.append(bodies, ids: ids, node: node, logger: logger) }
         } catch let error as PSQLError where error.code == .server && Self.refusedBeforeCommit.contains(error.serverInfo?[.sqlState] ?? "") {
             return .refused(PrimaryConnector.describe(error))
         } catch {
             return .lost(PrimaryConnector.describe(error))
+        }
+        switch await confirmOnStandby(on: connection, until: deadline) {
+        case .confirmed:
+            return .appended(sequences)
+        case .unconfirmed(let reason):
+            return .unconfirmed(sequences, reason: reason, connectionFailed: false)
+        case .failed(let reason):
+            return .unconfirmed(sequences, reason: reason, connectionFailed: true)
+        }
+    }
+
+    /// What the primary said of the synchronous standby after an append.
+    private enum StandbyConfirmation {
+        case confirmed
+        /// No synchronous standby holds the append, and none will in time (or at all).
+        case unconfirmed(String)
+        /// The connection broke or stopped answering before the primary said.
+        case failed(String)
+    }
+
+    /// Waits until a synchronous standby has flushed everything the primary had flushed
+    /// when first asked (so the append just committed on `connection`), or until `deadline`.
+    ///
+    /// In the usual case the standby's confirmation is what let the commit return, and the
+    /// first answer shows it; when a later commit by another node is already flushed on the
+    /// primary, the standby reaches it within a moment. An emptied
+    /// `synchronous_standby_names` is answered at once: no standby is waited for any more.
+    private func confirmOnStandby(on connection: PostgresConnection, until deadline: ContinuousClock.Instant) async -> StandbyConfirmation {
+        let logger = logger
+        var target: Int64?
+        var pause = Duration.microseconds(250)
+        while true {
+            let position: ReplicationPosition
+            do {
+                let remaining = max(deadline - .now, .milliseconds(1))
+                position = try await withDeadline(remaining, "confirming the append on the synchronous standby") { try await connection.replicationPosition(logger: logger) }
+            } catch {
+                return .failed(PrimaryConnector.describe(error))
+            }
+            let goal = target ?? position.flushed
+            target = goal
+            if position.standbyHolds(goal) { return .confirmed }
+            if !position.synchronousConfigured {
+                return .unconfirmed("synchronous_standby_names was emptied while the append waited for the standby")
+            }
+            if ContinuousClock.now + pause >= deadline {
+                return .unconfirmed("no synchronous standby reported the append flushed within \(settings.writeTimeout)")
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
         }
     }
 
@@ -225,6 +302,8 @@ public actor ClusterWriter {
                 do {
                     let logger = logger
                     try await withDeadline(settings.writeTimeout, "checking the schema") { try await connection.requireSchema(logger: logger) }
+                    let user = settings.user
+                    try await withDeadline(settings.writeTimeout, "checking the role's privileges") { try await connection.requireReplicationStatistics(user: user, logger: logger) }
                     try await resolveUnknown(on: connection)
                 } catch {
                     try? await connection.close()

@@ -27,6 +27,24 @@ struct StoredSnapshot: Sendable {
     let body: [UInt8]
 }
 
+/// How far the primary has flushed its WAL, and how far its synchronous standbys have.
+struct ReplicationPosition: Sendable, Equatable {
+    /// The primary's flushed WAL position (bytes from `0/0`): at or past the end of every
+    /// commit this session has made.
+    let flushed: Int64
+    /// The furthest position a synchronous (or quorum) standby has reported flushed; `nil`
+    /// while none is attached.
+    let standbyFlushed: Int64?
+    /// Whether `synchronous_standby_names` names a standby, as this session sees it (a
+    /// session reloads the configuration before each statement).
+    let synchronousConfigured: Bool
+
+    /// Whether a synchronous standby holds everything up to `position`.
+    func standbyHolds(_ position: Int64) -> Bool {
+        standbyFlushed.map { $0 >= position } ?? false
+    }
+}
+
 /// The SQL a node runs, one function per statement. Byte strings are bound as `ByteBuffer`
 /// (`bytea`), never as `[UInt8]`, which postgres-nio binds as `"char"[]`.
 extension PostgresConnection {
@@ -63,6 +81,30 @@ extension PostgresConnection {
             return sequences
         }
         throw ClusterError(.indeterminate, "deputy_append returned no sequence for each record")
+    }
+
+    /// Where the primary's WAL and its synchronous standbys stand (``ReplicationPosition``).
+    /// Reading the standbys' positions needs `pg_monitor` (``requireReplicationStatistics(logger:)``).
+    func replicationPosition(logger: Logger) async throws -> ReplicationPosition {
+        for try await (flushed, standby, configured) in try await execute(ReplicationPositionStatement(), logger: logger) {
+            return ReplicationPosition(flushed: flushed, standbyFlushed: standby, synchronousConfigured: configured)
+        }
+        throw ClusterError(.unavailable, "the primary's replication position returned no row")
+    }
+
+    /// Throws unless this session's role may read the standbys' positions in
+    /// `pg_stat_replication`, by which a writer confirms each append on the synchronous
+    /// standby: without `pg_monitor` (or `pg_read_all_stats`) PostgreSQL shows them as null.
+    func requireReplicationStatistics(user: String, logger: Logger) async throws {
+        for try await allowed in try await query("SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')", logger: logger).decode(Bool.self) {
+            guard allowed else {
+                throw ClusterError(
+                    .incompatible,
+                    "the role \(user) may not read the standbys' positions in pg_stat_replication, by which each write is confirmed on the synchronous standby: as a superuser, GRANT pg_monitor TO \(user)"
+                )
+            }
+            return
+        }
     }
 
     /// The sequence of each request id in the log, `nil` where it is not there. Waits for
@@ -190,6 +232,22 @@ private struct AppendStatement: PostgresPreparedStatement {
         bindings.append(node)
         return bindings
     }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// The primary's flushed WAL position, the furthest a synchronous standby has flushed, and
+/// whether synchronous replication is configured: the check after each append (positions
+/// as bytes from `0/0`).
+private struct ReplicationPositionStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::int8,
+               (SELECT max(flush_lsn - '0/0'::pg_lsn) FROM pg_stat_get_wal_senders() WHERE sync_state IN ('sync', 'quorum'))::int8,
+               current_setting('synchronous_standby_names') <> ''
+        """
+    typealias Row = (Int64, Int64?, Bool)
+
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -93,8 +93,8 @@ final class ClusterHarness: @unchecked Sendable {
 
     /// Runs `body` with a harness of `count` nodes, and stops it afterwards, whether `body`
     /// throws or not.
-    static func run(nodes count: Int, _ body: (ClusterHarness) async throws -> Void) async throws {
-        let harness = try await start(nodes: count)
+    static func run(nodes count: Int, configure: (inout ClusterSettings) -> Void = { _ in }, _ body: (ClusterHarness) async throws -> Void) async throws {
+        let harness = try await start(nodes: count, configure: configure)
         do {
             try await body(harness)
         } catch {
