@@ -63,6 +63,13 @@ public actor ClusterApplier {
     private var sharedSnapshotRunning = false
     /// Counts connections: work begun on an earlier one that resumes late changes nothing.
     private var generation = 0
+    /// When the primary last answered a catch-up, for the ticker that drops a connection
+    /// that stops answering; held while a reload from the shared snapshot runs.
+    private nonisolated let liveness = ProgressClock()
+
+    /// How long reading the newest shared snapshot may take: a large directory's snapshot is
+    /// tens of megabytes, far more than a catch-up, so the liveness limit does not apply.
+    static let snapshotTransferLimit = Duration.seconds(120)
 
     /// What became of a record this node's writer waits for.
     private enum Outcome {
@@ -143,9 +150,12 @@ public actor ClusterApplier {
     /// One connection's life: LISTEN, check the position, catch up, then catch up again on
     /// every notification and every poll tick until the connection fails.
     ///
-    /// A connection that stops answering is closed here rather than waited on: when no
-    /// catch-up has finished for ``livenessLimit``, the ticker closes it, which fails the
-    /// query in flight and ends the notifications, so the loop reconnects.
+    /// A connection that stops answering is closed here rather than waited on: every query
+    /// has a deadline, and when no catch-up has finished for ``livenessLimit``, the ticker
+    /// closes the connection, which fails the query in flight and ends the notifications, so
+    /// the loop reconnects. A reload from the shared snapshot is timed on its own: on a large
+    /// directory, reading and decoding it takes longer than the limit, and timed by it, the
+    /// node would start it again on every reconnect and never finish.
     private func follow(_ connection: PostgresConnection) async throws {
         generation += 1
         let current = generation
@@ -153,13 +163,23 @@ public actor ClusterApplier {
         let limit = livenessLimit
         let logger = logger
         try await withDeadline(limit, "checking the schema") { try await connection.requireSchema(logger: logger) }
+        // postgres-nio runs the closure below once the server has confirmed LISTEN: a
+        // primary that stops answering before then would hold this task for good.
+        let listening = Mutex(false)
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            if !listening.withLock({ $0 }) { try? await connection.close() }
+        }
+        defer { watchdog.cancel() }
         try await connection.listen(on: ClusterSchema.channel) { notifications in
+            listening.withLock { $0 = true }
             // LISTEN is confirmed before this closure runs: nothing committed from here on
             // can be missed by the reads below.
-            try await withDeadline(limit, "checking this node's position") { try await self.reconcile(connection, current) }
-            try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current) }
+            try await self.reconcile(connection, current)
+            try await self.catchUp(connection, current)
             self.setFollowing(true)
-            let progress = ProgressClock()
+            let progress = self.liveness
+            progress.mark()
             let wakeups = LogWakeups()
             let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -184,7 +204,7 @@ public actor ClusterApplier {
                     var beat = ContinuousClock.now
                     for await _ in wakes {
                         let woken = wakeups.take()
-                        let caughtUp = try await withDeadline(limit, "catching up") { try await self.catchUp(connection, current, woken: woken) }
+                        let caughtUp = try await self.catchUp(connection, current, woken: woken)
                         if ContinuousClock.now - beat >= poll {
                             beat = ContinuousClock.now
                             try await withDeadline(limit, "reporting progress") { try await self.heartbeat(connection, current) }
@@ -223,7 +243,8 @@ public actor ClusterApplier {
     /// Checks, after connecting, that the log continues this node's state; reloads from the
     /// shared snapshot when it does not, or when the records it needs are gone.
     func reconcile(_ connection: PostgresConnection, _ current: Int) async throws {
-        let head = try await connection.head(logger: logger)
+        let logger = logger
+        let head = try await withDeadline(livenessLimit, "reading the head of the log") { try await connection.head(logger: logger) }
         try requireCurrent(current)
         lastHead = head.sequence
         ClusterMetrics.head.record(head.sequence)
@@ -231,7 +252,8 @@ public actor ClusterApplier {
             try await rebootstrap(connection, current, because: "the log ends at \(head.sequence), before this node's \(position.sequence): records it applied were taken back by a failover")
             return
         }
-        let logged = try await connection.digest(at: position.sequence, logger: logger)
+        let sequence = position.sequence
+        let logged = try await withDeadline(livenessLimit, "checking this node's position") { try await connection.digest(at: sequence, logger: logger) }
         try requireCurrent(current)
         guard let logged else {
             try await rebootstrap(connection, current, because: "the log no longer holds sequence \(position.sequence) (removed after a newer shared snapshot)")
@@ -244,13 +266,16 @@ public actor ClusterApplier {
 
     /// Loads the newest shared snapshot and makes it this node's position.
     private func rebootstrap(_ connection: PostgresConnection, _ current: Int, because reason: String) async throws {
-        let newest = try await connection.newestSnapshot(logger: logger)
+        liveness.hold()
+        defer { liveness.release() }
+        let logger = logger
+        let newest = try await withDeadline(Self.snapshotTransferLimit, "reading the newest shared snapshot") { try await connection.newestSnapshot(logger: logger) }
         try requireCurrent(current)
         guard let stored = newest else {
             throw ClusterError(.incompatible, "\(reason), and the database holds no shared snapshot to start from")
         }
         let loaded = try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
-        let logged = try await connection.digest(at: loaded.sequence, logger: logger)
+        let logged = try await withDeadline(livenessLimit, "checking the shared snapshot against the log") { try await connection.digest(at: loaded.sequence, logger: logger) }
         try requireCurrent(current)
         guard logged == loaded.digest else {
             throw ClusterError(.incompatible, "\(reason), and the shared snapshot at \(stored.sequence) does not match the log")
@@ -286,8 +311,10 @@ public actor ClusterApplier {
         let start = position.sequence
         // A reload from a shared snapshot may move the position by more, or back: counted as none.
         defer { ClusterMetrics.catchUpSize.record(max(0, position.sequence - start)) }
+        let logger = logger
         while haltReason == nil {
-            let rows = try await connection.rows(after: position.sequence, limit: 1000, logger: logger)
+            let after = position.sequence
+            let rows = try await withDeadline(livenessLimit, "reading the log") { try await connection.rows(after: after, limit: 1000, logger: logger) }
             try requireCurrent(current)
             if rows.isEmpty { break }
             if rows[0].sequence != position.sequence + 1 {
@@ -393,10 +420,11 @@ public actor ClusterApplier {
             sharedPacing.started(at: now)
             sharedSnapshotRunning = true
             let position = position
+            let limit = livenessLimit
             Task.detached { [connector, logger, settings, snapshotQueue] in
                 let cost = await Self.uploadSharedSnapshot(
                     position, connector: connector, node: settings.nodeName,
-                    every: settings.sharedSnapshotEvery, interval: settings.sharedSnapshotInterval, encodingOn: snapshotQueue, logger: logger
+                    every: settings.sharedSnapshotEvery, interval: settings.sharedSnapshotInterval, queryLimit: limit, encodingOn: snapshotQueue, logger: logger
                 )
                 await self.sharedSnapshotFinished(cost: cost)
             }
@@ -454,19 +482,24 @@ public actor ClusterApplier {
     /// encoding and a burst of WAL for the synchronous standby, for one snapshot's worth of use.
     static func uploadSharedSnapshot(
         _ position: ClusterPosition, connector: PrimaryConnector, node: String, every: Int, interval: Duration,
-        encodingOn queue: StorageIOQueue, logger: Logger
+        queryLimit: Duration, encodingOn queue: StorageIOQueue, logger: Logger
     ) async -> Duration {
         let started = ContinuousClock.now
         var queued = Duration.zero
         do {
             let connection = try await connector.connectToPrimary(purpose: .snapshot)
             defer { Task { try? await connection.close() } }
-            var locked = false
-            for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(Self.snapshotLock))", logger: logger).decode(Bool.self) {
-                locked = value
+            // Every query has a deadline: one left waiting on a connection that stopped
+            // answering would keep this node from uploading again.
+            let locked = try await withDeadline(queryLimit, "taking the snapshot lock") {
+                var locked = false
+                for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(Self.snapshotLock))", logger: logger).decode(Bool.self) {
+                    locked = value
+                }
+                return locked
             }
             guard locked else { return ContinuousClock.now - started }
-            if let newest = try await connection.newestSnapshotAge(logger: logger),
+            if let newest = try await withDeadline(queryLimit, "reading the newest snapshot's age", { try await connection.newestSnapshotAge(logger: logger) }),
                 newest.sequence >= position.sequence || position.sequence - newest.sequence < Int64(every) || newest.age < interval
             {
                 return ContinuousClock.now - started
@@ -480,8 +513,10 @@ public actor ClusterApplier {
             queued = ContinuousClock.now - handed - encoding
             // A custom plan would carry the snapshot as a constant, which the planner copies
             // several times: most of the server's work for an upload of a large directory.
-            try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger)
-            let removed = try await connection.putSnapshot(at: position.sequence, digest: position.digest, body: bytes, node: node, logger: logger)
+            try await withDeadline(queryLimit, "setting the plan cache mode") { try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger) }
+            let removed = try await withDeadline(snapshotTransferLimit, "storing the shared snapshot") {
+                try await connection.putSnapshot(at: position.sequence, digest: position.digest, body: bytes, node: node, logger: logger)
+            }
             ClusterMetrics.snapshotsUploaded.increment()
             logger.info("shared snapshot uploaded", metadata: ["cluster.sequence": "\(position.sequence)", "cluster.bytes": "\(bytes.count)", "cluster.removed": "\(removed)"])
         } catch {
@@ -571,11 +606,24 @@ public actor ClusterApplier {
     }
 }
 
-/// When the applier last finished a catch-up, readable from its other tasks.
-private final class ProgressClock: Sendable {
-    private let last = Mutex(ContinuousClock.now)
+/// When the applier last finished a catch-up, readable from its other tasks; while held
+/// (a reload from the shared snapshot, timed on its own), no time passes for it.
+final class ProgressClock: Sendable {
+    private let state = Mutex((last: ContinuousClock.now, holds: 0))
 
-    func mark() { last.withLock { $0 = .now } }
+    func mark() { state.withLock { $0.last = .now } }
 
-    var sinceLast: Duration { last.withLock { ContinuousClock.now - $0 } }
+    func hold() { state.withLock { $0.holds += 1 } }
+
+    /// Ends a hold; time counts again from now.
+    func release() {
+        state.withLock {
+            $0.holds -= 1
+            $0.last = .now
+        }
+    }
+
+    var sinceLast: Duration {
+        state.withLock { $0.holds > 0 ? .zero : ContinuousClock.now - $0.last }
+    }
 }

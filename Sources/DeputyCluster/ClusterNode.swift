@@ -79,8 +79,11 @@ public final class ClusterNode: Sendable {
             do {
                 let connection = try await connector.connectToPrimary(purpose: .bootstrap)
                 defer { Task { try? await connection.close() } }
-                try await connection.requireSchema(logger: logger)
-                guard let stored = try await connection.newestSnapshot(logger: logger) else {
+                // Each with a deadline: a primary that stops answering is left for the next
+                // try, or for the standby once it is promoted.
+                try await withDeadline(max(deadline - .now, .seconds(1)), "checking the schema") { try await connection.requireSchema(logger: logger) }
+                let newest = try await withDeadline(ClusterApplier.snapshotTransferLimit, "reading the newest shared snapshot") { try await connection.newestSnapshot(logger: logger) }
+                guard let stored = newest else {
                     throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
                 }
                 return try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")

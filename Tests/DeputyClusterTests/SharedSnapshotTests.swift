@@ -41,7 +41,7 @@ struct SharedSnapshotTests {
                 let connector = try PrimaryConnector(settings: node.settings, logger: ClusterFixture.logger)
                 let position = await node.applier.position
                 _ = await ClusterApplier.uploadSharedSnapshot(
-                    position, connector: connector, node: node.settings.nodeName, every: every, interval: interval, encodingOn: queue, logger: ClusterFixture.logger
+                    position, connector: connector, node: node.settings.nodeName, every: every, interval: interval, queryLimit: .seconds(10), encodingOn: queue, logger: ClusterFixture.logger
                 )
             }
 

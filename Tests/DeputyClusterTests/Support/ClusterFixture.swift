@@ -76,9 +76,11 @@ final class ClusterHarness: @unchecked Sendable {
 
     /// Starts the pair, initialises the cluster from ``ClusterFixture/initialDirectory()``,
     /// and starts `nodes` nodes, each with a data directory of its own.
-    static func start(nodes count: Int, configure: (inout ClusterSettings) -> Void = { _ in }) async throws -> ClusterHarness {
+    static func start(
+        nodes count: Int, initial: Directory = ClusterFixture.initialDirectory(), configure: (inout ClusterSettings) -> Void = { _ in }
+    ) async throws -> ClusterHarness {
         let pair = try await PostgresPair.start()
-        let harness = ClusterHarness(pair: pair, initial: ClusterFixture.initialDirectory())
+        let harness = ClusterHarness(pair: pair, initial: initial)
         do {
             _ = try await ClusterSetup.initialize(settings: pair.settings(node: "init"), directory: harness.initial, logger: ClusterFixture.logger)
             for index in 0..<count {
@@ -128,8 +130,19 @@ final class ClusterHarness: @unchecked Sendable {
     /// again on the same data directory, without waiting for the database: a node restarted
     /// while PostgreSQL is unreachable serves what its local state holds.
     func restartNode(_ index: Int) async throws -> ClusterNode {
+        await stopNode(index)
+        return try await reopenNode(index)
+    }
+
+    /// Stops node `index` as the daemon stops it: its local state is saved.
+    func stopNode(_ index: Int) async {
         tasks[index].cancel()
         await tasks[index].value
+    }
+
+    /// Opens node `index`, stopped by ``stopNode(_:)``, again on its data directory, without
+    /// waiting for the database.
+    func reopenNode(_ index: Int) async throws -> ClusterNode {
         let node = try await ClusterNode.open(
             settings: nodes[index].settings, dataDirectory: dataDirectories[index], bootstrapTimeout: .seconds(1), logger: ClusterFixture.logger
         )
