@@ -268,7 +268,7 @@ public actor ClusterWriter {
                 return .unconfirmed("no synchronous standby reported the append flushed within \(settings.writeTimeout)")
             }
             try? await Task.sleep(for: pause)
-            pause = min(pause * 2, .milliseconds(50))
+            pause = min(pause * 2, .milliseconds(5))
         }
     }
 
