@@ -244,7 +244,9 @@ public actor ClusterWriter {
     ///
     /// In the usual case the standby's confirmation is what let the commit return, and the
     /// first answer shows it; when a later commit by another node is already flushed on the
-    /// primary, the standby reaches it within a moment. An emptied
+    /// primary, the standby reaches it within a moment, and during a shared snapshot's upload
+    /// once it has the upload's WAL flushed so far (PostgreSQL shows no session where its own
+    /// commit ended, so there is nothing closer to wait for). An emptied
     /// `synchronous_standby_names` is answered at once: no standby is waited for any more.
     private func confirmOnStandby(on connection: PostgresConnection, until deadline: ContinuousClock.Instant) async -> StandbyConfirmation {
         let logger = logger
@@ -253,8 +255,10 @@ public actor ClusterWriter {
         while true {
             let position: ReplicationPosition
             do {
-                let remaining = max(deadline - .now, .milliseconds(1))
-                position = try await withDeadline(remaining, "confirming the append on the synchronous standby") { try await connection.replicationPosition(logger: logger) }
+                // At least a second for each look: one that only just misses the overall
+                // deadline says nothing of the connection, and would drop it.
+                let limit = max(deadline - .now, .seconds(1))
+                position = try await withDeadline(limit, "confirming the append on the synchronous standby") { try await connection.replicationPosition(logger: logger) }
             } catch {
                 return .failed(PrimaryConnector.describe(error))
             }
