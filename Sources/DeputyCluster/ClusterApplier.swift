@@ -608,7 +608,7 @@ public actor ClusterApplier {
 
 /// When the applier last finished a catch-up, readable from its other tasks; while held
 /// (a reload from the shared snapshot, timed on its own), no time passes for it.
-final class ProgressClock: Sendable {
+private final class ProgressClock: Sendable {
     private let state = Mutex((last: ContinuousClock.now, holds: 0))
 
     func mark() { state.withLock { $0.last = .now } }

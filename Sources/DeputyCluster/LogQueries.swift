@@ -28,7 +28,7 @@ struct StoredSnapshot: Sendable {
 }
 
 /// How far the primary has flushed its WAL, and how far its synchronous standbys have.
-struct ReplicationPosition: Sendable, Equatable {
+struct ReplicationPosition: Sendable {
     /// The primary's flushed WAL position (bytes from `0/0`): at or past the end of every
     /// commit this session has made.
     let flushed: Int64
@@ -84,7 +84,7 @@ extension PostgresConnection {
     }
 
     /// Where the primary's WAL and its synchronous standbys stand (``ReplicationPosition``).
-    /// Reading the standbys' positions needs `pg_monitor` (``requireReplicationStatistics(logger:)``).
+    /// Reading the standbys' positions needs `pg_monitor` (``requireReplicationStatistics(user:logger:)``).
     func replicationPosition(logger: Logger) async throws -> ReplicationPosition {
         for try await (flushed, standby, configured) in try await execute(ReplicationPositionStatement(), logger: logger) {
             return ReplicationPosition(flushed: flushed, standbyFlushed: standby, synchronousConfigured: configured)
