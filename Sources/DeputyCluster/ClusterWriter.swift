@@ -153,6 +153,18 @@ public actor ClusterWriter {
                 continue
             }
             waited = false
+            // An append whose outcome became unknown after this connection was made (its
+            // failure reached this loop once the run loop had already reconnected) is looked
+            // up here, before anything is appended on top of it.
+            if !unresolved.isEmpty {
+                do {
+                    try await resolveUnknown(on: connection)
+                } catch {
+                    takeDown(connection, reason: PrimaryConnector.describe(error))
+                    break
+                }
+                continue
+            }
             let batch = queue
             queue = []
             ClusterMetrics.batchSize.record(batch.count)
@@ -360,7 +372,8 @@ public actor ClusterWriter {
     }
 
     /// Looks up every request id whose append's outcome was unknown. Runs before writes are
-    /// accepted again, so nothing is retried on top of an unknown outcome.
+    /// accepted again, and before the next append on a connection made while such an
+    /// append was still under way, so nothing is appended on top of an unknown outcome.
     private func resolveUnknown(on connection: PostgresConnection) async throws {
         guard !unresolved.isEmpty else { return }
         let ids = unresolved
@@ -374,6 +387,9 @@ public actor ClusterWriter {
         for (id, sequence) in zip(ids, found) where sequence == nil {
             logger.notice("a change whose outcome was unknown was not stored", metadata: ["cluster.request": "\(id)"])
         }
-        unresolved.removeFirst(ids.count)
+        // By id, not by count: the run loop and the append loop may each have looked up
+        // some of them, on two connections one after the other.
+        let resolved = Set(ids)
+        unresolved.removeAll { resolved.contains($0) }
     }
 }
