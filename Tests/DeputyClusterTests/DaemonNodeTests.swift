@@ -11,8 +11,13 @@ import Testing
 /// serve it, and nodes are killed with SIGKILL under write load and started again.
 @Suite(.serialized)
 struct DaemonNodeTests {
+    /// The `deputyd` the nodes run: the one built beside the tests, or the one
+    /// `DEPUTY_CLUSTER_NODE_DAEMON` names. The long run names a release build, as
+    /// production runs: its nodes restart on a directory its writers grew for an hour, which
+    /// a debug build decodes several times slower.
     static var daemon: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deputyd").path
+        if let chosen = ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_NODE_DAEMON"], !chosen.isEmpty { return chosen }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deputyd").path
     }
 
     /// Kills in this run; `DEPUTY_CLUSTER_NODE_KILLS` asks for a longer one (docs/cluster.md).
