@@ -37,6 +37,11 @@ enum ClusterMetrics {
     static let refused = Counter(label: "deputy_cluster_writes_refused_total")
     /// Writes whose append's outcome was unknown when they were answered.
     static let indeterminate = Counter(label: "deputy_cluster_writes_indeterminate_total")
+    /// Appends whose outcome was unknown, once resolved by request id: made, not made, or
+    /// no longer told by the log (retention removed its rows from the append's time on).
+    static let resolvedStored = Counter(label: "deputy_cluster_unknown_resolved_total", dimensions: [("outcome", "stored")])
+    static let resolvedNotStored = Counter(label: "deputy_cluster_unknown_resolved_total", dimensions: [("outcome", "not_stored")])
+    static let resolvedUntold = Counter(label: "deputy_cluster_unknown_resolved_total", dimensions: [("outcome", "untold")])
     /// Shared snapshots uploaded by this node.
     static let snapshotsUploaded = Counter(label: "deputy_cluster_snapshots_uploaded_total")
     /// Configured PostgreSQL servers this node could not reach at its last look for the
@@ -50,7 +55,7 @@ enum ClusterMetrics {
         lag.record(0)
         halted.record(0)
         unreachableHosts.record(0)
-        for counter in [rebootstraps, skippedWakeups, refused, indeterminate, snapshotsUploaded] { counter.increment(by: 0) }
+        for counter in [rebootstraps, skippedWakeups, refused, indeterminate, snapshotsUploaded, resolvedStored, resolvedNotStored, resolvedUntold] { counter.increment(by: 0) }
         // Made (and so registered) on first use, which would otherwise be the first record.
         _ = (lagTimer, appendTime, batchSize, catchUpSize)
     }

@@ -27,7 +27,28 @@ import PostgresNIO
 public actor ClusterWriter {
     private enum Link {
         case down(reason: String)
-        case up(PostgresConnection)
+        /// A connection to the primary, and its session's server process there.
+        case up(PostgresConnection, SessionBackend)
+    }
+
+    /// An append whose outcome is not known yet: one of its request ids, the directory's
+    /// revision when it was sent (the log's head was at least that, so the append, if it
+    /// was made, holds a later sequence), and the session it was sent on.
+    private struct Unknown {
+        let id: UUID
+        let after: Int64
+        let backend: SessionBackend
+    }
+
+    /// What became of appends whose outcome was unknown, counted since the node started.
+    public struct Resolutions: Sendable, Equatable {
+        /// In the log: made.
+        public var stored = 0
+        /// Not in the log, and never will be: not made.
+        public var notStored = 0
+        /// Not in the log, whose rows from the append's time on were removed once newer
+        /// shared snapshots were stored: the log can no longer tell.
+        public var untold = 0
     }
 
     private struct Queued {
@@ -58,8 +79,10 @@ public actor ClusterWriter {
     private var appending = false
     /// Writes between ``commitReturningSequence(_:context:)``'s start and its answer.
     private var underWay = 0
-    /// Request ids of appends whose outcome is not known yet.
-    private var unresolved: [UUID] = []
+    /// Appends whose outcome is not known yet.
+    private var unresolved: [Unknown] = []
+    /// What became of those resolved so far.
+    public private(set) var resolutions = Resolutions()
     /// The run loop, waiting while the link is up.
     private var linkWatcher: CheckedContinuation<Void, Never>?
 
@@ -138,7 +161,7 @@ public actor ClusterWriter {
     /// Sends the queue as appends, one at a time, until it is empty or the link is down.
     private func drain() async {
         var waited = false
-        while !queue.isEmpty, case .up(let connection) = link {
+        while !queue.isEmpty, case .up(let connection, let backend) = link {
             // A query written to a closed connection is never answered (postgres-nio): the
             // batch is refused instead, as nothing of it was sent.
             if connection.isClosed {
@@ -167,6 +190,8 @@ public actor ClusterWriter {
             }
             let batch = queue
             queue = []
+            // The revision published before the append is sent: the log's head is at least it.
+            let after = Int64(applier.live.directory.revision)
             ClusterMetrics.batchSize.record(batch.count)
             let started = ContinuousClock.now
             let outcome = await append(batch, on: connection)
@@ -195,7 +220,7 @@ public actor ClusterWriter {
                     queued.continuation.resume(throwing: ClusterError(.unavailable, "the database refused the change, which was not made; the node's log says why"))
                 }
             case .lost(let reason):
-                unresolved.append(contentsOf: batch.map(\.id))
+                unresolved.append(contentsOf: batch.map { Unknown(id: $0.id, after: after, backend: backend) })
                 ClusterMetrics.indeterminate.increment(by: batch.count)
                 logger.error("an append's outcome is unknown; it will be resolved by request id", metadata: ["reason": "\(reason)", "cluster.records": "\(batch.count)"])
                 takeDown(connection, reason: reason)
@@ -315,17 +340,19 @@ public actor ClusterWriter {
             }
             do {
                 let connection = try await connector.connectToPrimary(purpose: .append)
+                let backend: SessionBackend
                 do {
                     let logger = logger
                     try await withDeadline(settings.writeTimeout, "checking the schema") { try await connection.requireSchema(logger: logger) }
                     let user = settings.user
                     try await withDeadline(settings.writeTimeout, "checking the role's privileges") { try await connection.requireReplicationStatistics(user: user, logger: logger) }
+                    backend = try await withDeadline(settings.writeTimeout, "naming this session") { try await connection.backend(logger: logger) }
                     try await resolveUnknown(on: connection)
                 } catch {
                     try? await connection.close()
                     throw error
                 }
-                bringUp(connection)
+                bringUp(connection, backend)
                 // The end of what the warning below began, at a level the default log shows.
                 if reported { logger.notice("connected to the primary again; writes are accepted") }
                 backoff = .milliseconds(50)
@@ -342,13 +369,13 @@ public actor ClusterWriter {
                 backoff = min(backoff * 2, .seconds(1))
             }
         }
-        if case .up(let connection) = link {
+        if case .up(let connection, _) = link {
             takeDown(connection, reason: "the node is stopping")
         }
     }
 
-    private func bringUp(_ connection: PostgresConnection) {
-        link = .up(connection)
+    private func bringUp(_ connection: PostgresConnection, _ backend: SessionBackend) {
+        link = .up(connection, backend)
         ClusterMetrics.writerConnected.record(1)
         logger.info("connected to the primary for writes")
         connection.closeFuture.whenComplete { _ in
@@ -357,7 +384,7 @@ public actor ClusterWriter {
     }
 
     private func takeDown(_ connection: PostgresConnection, reason: String) {
-        guard case .up(let current) = link, current === connection else { return }
+        guard case .up(let current, _) = link, current === connection else { return }
         link = .down(reason: reason)
         ClusterMetrics.writerConnected.record(0)
         wakeRunLoop()
@@ -374,22 +401,54 @@ public actor ClusterWriter {
     /// Looks up every request id whose append's outcome was unknown. Runs before writes are
     /// accepted again, and before the next append on a connection made while such an
     /// append was still under way, so nothing is appended on top of an unknown outcome.
+    ///
+    /// An id absent from the log is taken as not made only once nothing can still make it:
+    /// the sessions those appends were sent on are ended first. A connection given up during
+    /// a network partition is not a session ended: the server never saw it go, and the
+    /// append's bytes, retransmitted once the network heals, would still reach that session
+    /// and commit after the look-up. And it is taken as not made only while the log still
+    /// holds every row after the revision the append was sent at; otherwise retention may
+    /// have removed it, and the log can no longer tell.
     private func resolveUnknown(on connection: PostgresConnection) async throws {
         guard !unresolved.isEmpty else { return }
-        let ids = unresolved
+        let unknown = unresolved
         let logger = logger
-        // deputy_resolve waits for the head lock up to lock_timeout, then fails cleanly.
-        let found = try await withDeadline(settings.writeTimeout, "resolving request ids") { try await connection.resolve(ids, logger: logger) }
-        let stored = zip(ids, found).compactMap { id, sequence in sequence.map { (id, $0) } }
-        for (id, sequence) in stored {
-            logger.notice("a change whose outcome was unknown was stored", metadata: ["cluster.request": "\(id)", "cluster.sequence": "\(sequence)"])
+        let limit = settings.writeTimeout
+        for backend in Set(unknown.map(\.backend)) {
+            let ended = try await withDeadline(limit + .seconds(1), "ending the session of an append whose outcome is unknown") {
+                try await connection.endSession(backend, timeout: limit, logger: logger)
+            }
+            guard ended else {
+                throw ClusterError(.unavailable, "the session (process \(backend.pid)) of an append whose outcome is unknown did not end within \(limit)")
+            }
         }
-        for (id, sequence) in zip(ids, found) where sequence == nil {
-            logger.notice("a change whose outcome was unknown was not stored", metadata: ["cluster.request": "\(id)"])
+        let ids = unknown.map(\.id)
+        // deputy_resolve waits for the head lock up to lock_timeout, then fails cleanly.
+        let found = try await withDeadline(limit, "resolving request ids") { try await connection.resolve(ids, logger: logger) }
+        // Read after the look-up: retention since then only makes it later, and an id
+        // counted as untold that was not made is a smaller error than the reverse.
+        let oldestKept = found.contains(nil) ? try await withDeadline(limit, "reading where the log begins") { try await connection.oldestKeptSequence(logger: logger) } : nil
+        for (entry, sequence) in zip(unknown, found) {
+            if let sequence {
+                resolutions.stored += 1
+                ClusterMetrics.resolvedStored.increment()
+                logger.notice("a change whose outcome was unknown was stored", metadata: ["cluster.request": "\(entry.id)", "cluster.sequence": "\(sequence)"])
+            } else if let oldestKept, oldestKept > entry.after + 1 {
+                resolutions.untold += 1
+                ClusterMetrics.resolvedUntold.increment()
+                logger.warning(
+                    "the outcome of a change can no longer be told from the log: the rows after its revision were removed once newer shared snapshots were stored; look for the change in the directory",
+                    metadata: ["cluster.request": "\(entry.id)", "cluster.after": "\(entry.after)", "cluster.oldest": "\(oldestKept)"]
+                )
+            } else {
+                resolutions.notStored += 1
+                ClusterMetrics.resolvedNotStored.increment()
+                logger.notice("a change whose outcome was unknown was not stored", metadata: ["cluster.request": "\(entry.id)"])
+            }
         }
         // By id, not by count: the run loop and the append loop may each have looked up
         // some of them, on two connections one after the other.
         let resolved = Set(ids)
-        unresolved.removeAll { resolved.contains($0) }
+        unresolved.removeAll { resolved.contains($0.id) }
     }
 }

@@ -45,6 +45,13 @@ struct ReplicationPosition: Sendable {
     }
 }
 
+/// A server process of one session, named so that a reused pid is not taken for it.
+struct SessionBackend: Sendable, Hashable {
+    let pid: Int32
+    /// When the process started, in microseconds since the epoch (the server's clock).
+    let started: Int64
+}
+
 /// The SQL a node runs, one function per statement. Byte strings are bound as `ByteBuffer`
 /// (`bytea`), never as `[UInt8]`, which postgres-nio binds as `"char"[]`.
 extension PostgresConnection {
@@ -105,6 +112,46 @@ extension PostgresConnection {
             }
             return
         }
+    }
+
+    /// This session's server process: its pid and when it started (microseconds since the
+    /// epoch), which together name it on this server even after the pid is reused.
+    func backend(logger: Logger) async throws -> SessionBackend {
+        let rows = try await query(
+            "SELECT pid, (extract(epoch FROM backend_start) * 1000000)::int8 FROM pg_stat_activity WHERE pid = pg_backend_pid()", logger: logger
+        ).decode((Int32, Int64).self)
+        for try await (pid, started) in rows { return SessionBackend(pid: pid, started: started) }
+        throw ClusterError(.unavailable, "pg_stat_activity does not show this session")
+    }
+
+    /// Ends `backend`'s session if it is still on this server, and waits until its process
+    /// has exited (up to `timeout`): from then on nothing it was sent can commit. Returns
+    /// whether it is gone; a session this server does not have (it ended, or it was on
+    /// another server) is gone.
+    func endSession(_ backend: SessionBackend, timeout: Duration, logger: Logger) async throws -> Bool {
+        let milliseconds = Int64(max(1, timeout.milliseconds))
+        let rows = try await query(
+            """
+            SELECT pg_terminate_backend(pid, \(milliseconds)) FROM pg_stat_activity
+            WHERE pid = \(backend.pid) AND (extract(epoch FROM backend_start) * 1000000)::int8 = \(backend.started)
+            """,
+            logger: logger
+        ).decode(Bool.self)
+        for try await ended in rows { return ended }
+        return true
+    }
+
+    /// The lowest sequence the log still holds a row for: the head's successor when
+    /// retention has removed every row.
+    func oldestKeptSequence(logger: Logger) async throws -> Int64 {
+        let rows = try await query(
+            "SELECT coalesce((SELECT min(seq) FROM deputy_log), (SELECT seq + 1 FROM deputy_head))", logger: logger
+        ).decode(Int64?.self)
+        for try await sequence in rows {
+            guard let sequence else { break }
+            return sequence
+        }
+        throw ClusterError(.incompatible, "the log has no head")
     }
 
     /// The sequence of each request id in the log, `nil` where it is not there. Waits for
