@@ -359,7 +359,10 @@ public actor ClusterApplier {
             next.sequence = row.sequence
             next.digest = digest
             guard next.directory.revision == UInt64(row.sequence) else {
-                halt(next, records: applied, rows: rows, because: "after the record at \(row.sequence) the directory's revision is \(next.directory.revision)")
+                // Nothing of this batch is published: its directory already holds the record
+                // and no longer matches any position, and a snapshot of it (local, or shared
+                // and then loaded by every new node) would be refused wherever it is read.
+                halt(next, records: 0, rows: rows, because: "after the record at \(row.sequence) the directory's revision is \(next.directory.revision)")
                 return
             }
             if outcomes[row.requestID] != nil {

@@ -427,7 +427,14 @@ public actor ClusterWriter {
         let found = try await withDeadline(limit, "resolving request ids") { try await connection.resolve(ids, logger: logger) }
         // Read after the look-up: retention since then only makes it later, and an id
         // counted as untold that was not made is a smaller error than the reverse.
-        let oldestKept = found.contains(nil) ? try await withDeadline(limit, "reading where the log begins") { try await connection.oldestKeptSequence(logger: logger) } : nil
+        var oldestKept: Int64?
+        if found.contains(nil) {
+            oldestKept = try await withDeadline(limit, "reading where the log begins") {
+                // With every row removed, the log begins after its head.
+                if let oldest = try await connection.oldestRow(logger: logger) { return oldest }
+                return try await connection.head(logger: logger).sequence + 1
+            }
+        }
         for (entry, sequence) in zip(unknown, found) {
             if let sequence {
                 resolutions.stored += 1

@@ -141,19 +141,6 @@ extension PostgresConnection {
         return true
     }
 
-    /// The lowest sequence the log still holds a row for: the head's successor when
-    /// retention has removed every row.
-    func oldestKeptSequence(logger: Logger) async throws -> Int64 {
-        let rows = try await query(
-            "SELECT coalesce((SELECT min(seq) FROM deputy_log), (SELECT seq + 1 FROM deputy_head))", logger: logger
-        ).decode(Int64?.self)
-        for try await sequence in rows {
-            guard let sequence else { break }
-            return sequence
-        }
-        throw ClusterError(.incompatible, "the log has no head")
-    }
-
     /// The sequence of each request id in the log, `nil` where it is not there. Waits for
     /// an append still in flight (up to `lock_timeout`).
     func resolve(_ ids: [UUID], logger: Logger) async throws -> [Int64?] {
