@@ -31,9 +31,15 @@ public actor ClusterWriter {
         case up(PostgresConnection, SessionBackend)
     }
 
-    /// An append whose outcome is not known yet: one of its request ids, the directory's
-    /// revision when it was sent (the log's head was at least that, so the append, if it
-    /// was made, holds a later sequence), and the session it was sent on.
+    /// The highest sequence known to be in the log of the server the link is up to: its
+    /// head when the connection was made, then each append's last sequence. Not the
+    /// applier's revision: a node that applied a phantom before a failover is ahead of the
+    /// new primary's log.
+    private var headSeen: Int64 = 0
+
+    /// An append whose outcome is not known yet: one of its request ids, a sequence the
+    /// log's head had reached on that server before it was sent (so the append, if it was
+    /// made, holds a later one), and the session it was sent on.
     private struct Unknown {
         let id: UUID
         let after: Int64
@@ -190,16 +196,17 @@ public actor ClusterWriter {
             }
             let batch = queue
             queue = []
-            // The revision published before the append is sent: the log's head is at least it.
-            let after = Int64(applier.live.directory.revision)
+            let after = headSeen
             ClusterMetrics.batchSize.record(batch.count)
             let started = ContinuousClock.now
             let outcome = await append(batch, on: connection)
             ClusterMetrics.appendTime.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             switch outcome {
             case .appended(let sequences):
+                noteHead(sequences, on: connection)
                 for (queued, sequence) in zip(batch, sequences) { queued.continuation.resume(returning: sequence) }
             case .unconfirmed(let sequences, let reason, let connectionFailed):
+                noteHead(sequences, on: connection)
                 ClusterMetrics.indeterminate.increment(by: batch.count)
                 logger.error(
                     "the primary committed an append that no synchronous standby confirmed; a failover before one has it would lose it",
@@ -236,6 +243,13 @@ public actor ClusterWriter {
             for queued in failed { queued.continuation.resume(throwing: error) }
         }
         appending = false
+    }
+
+    /// Raises ``headSeen`` to an append's last sequence, if the link is still up to the
+    /// server that took it: after a failover the new primary's log may not hold it.
+    private func noteHead(_ sequences: [Int64], on connection: PostgresConnection) {
+        guard case .up(let current, _) = link, current === connection, let last = sequences.max() else { return }
+        headSeen = max(headSeen, last)
     }
 
     /// One append, then its confirmation on the synchronous standby, within
@@ -341,6 +355,7 @@ public actor ClusterWriter {
             do {
                 let connection = try await connector.connectToPrimary(purpose: .append)
                 let backend: SessionBackend
+                let head: Int64
                 do {
                     let logger = logger
                     try await withDeadline(settings.writeTimeout, "checking the schema") { try await connection.requireSchema(logger: logger) }
@@ -348,10 +363,12 @@ public actor ClusterWriter {
                     try await withDeadline(settings.writeTimeout, "checking the role's privileges") { try await connection.requireReplicationStatistics(user: user, logger: logger) }
                     backend = try await withDeadline(settings.writeTimeout, "naming this session") { try await connection.backend(logger: logger) }
                     try await resolveUnknown(on: connection)
+                    head = try await withDeadline(settings.writeTimeout, "reading the head of the log") { try await connection.head(logger: logger) }.sequence
                 } catch {
                     try? await connection.close()
                     throw error
                 }
+                headSeen = head
                 bringUp(connection, backend)
                 // The end of what the warning below began, at a level the default log shows.
                 if reported { logger.notice("connected to the primary again; writes are accepted") }

@@ -126,14 +126,18 @@ extension PostgresConnection {
 
     /// Ends `backend`'s session if it is still on this server, and waits until its process
     /// has exited (up to `timeout`): from then on nothing it was sent can commit. Returns
-    /// whether it is gone; a session this server does not have (it ended, or it was on
-    /// another server) is gone.
+    /// whether nothing it was sent can commit unseen any more: it is gone (a session this
+    /// server does not have ended, or was on another server), or it is waiting for the
+    /// synchronous standby, past its commit and holding the head lock that `deputy_resolve`
+    /// waits for. Such a session is left to finish: ended, it would let its rows be read
+    /// before the standby has them.
     func endSession(_ backend: SessionBackend, timeout: Duration, logger: Logger) async throws -> Bool {
         let milliseconds = Int64(max(1, timeout.milliseconds))
         let rows = try await query(
             """
             SELECT pg_terminate_backend(pid, \(milliseconds)) FROM pg_stat_activity
             WHERE pid = \(backend.pid) AND (extract(epoch FROM backend_start) * 1000000)::int8 = \(backend.started)
+              AND wait_event IS DISTINCT FROM 'SyncRep'
             """,
             logger: logger
         ).decode(Bool.self)

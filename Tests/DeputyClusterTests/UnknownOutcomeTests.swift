@@ -71,6 +71,57 @@ struct UnknownOutcomeTests {
         await harness.stop()
     }
 
+    /// An append given up while it waits for the synchronous standby has already committed
+    /// on the primary: its session is past the point where ending it would stop the change,
+    /// and ending it would let its rows be read before the standby has them. The node leaves
+    /// it to finish and looks its id up behind it (the head lock orders the two), once the
+    /// standby is back.
+    @Test func anAppendWaitingForTheStandbyIsLeftToFinish() async throws {
+        try await ClusterHarness.run(nodes: 1, configure: { $0.writeTimeout = .seconds(2) }) { harness in
+            let node = harness.nodes[0]
+            let boss = ClusterFixture.principal("boss", in: harness.initial)
+            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(72_000))
+            func add(_ name: String) async throws -> Result<CommandResult, DirectoryError> {
+                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+            }
+            #expect((try? await add("before").get()) != nil)
+            let standby = harness.pair.primary.other
+            try await harness.pair.kill(standby)
+            do {
+                let result = try await add("waiting")
+                Issue.record("a change no standby has was answered: \(result)")
+            } catch let error as ClusterError {
+                #expect(error.kind == .indeterminate, "\(error)")
+            }
+            let waiting = try await harness.pair.sqlOnPrimary("SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+            #expect(Int(waiting) != nil, "no append waits for the standby: \(waiting)")
+            // The node connects again and looks the id up: its look-up queues behind the
+            // waiting append's head lock.
+            #expect(try await ClusterFixture.waitUntil {
+                try await harness.pair.sqlOnPrimary(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'deputyd-n1-append' AND wait_event_type = 'Lock'"
+                ) != "0"
+            }, "the node never looked the id up")
+            #expect(try await harness.pair.sqlOnPrimary("SELECT wait_event FROM pg_stat_activity WHERE pid = \(waiting)") == "SyncRep", "the waiting append was ended")
+            #expect(
+                try await harness.pair.sqlOnPrimary(
+                    "SELECT count(*) FROM deputy_log WHERE convert_from(body, 'UTF8')::jsonb #>> '{command,addGroup,_0,address}' = 'waiting@acme.test'"
+                ) == "0",
+                "the change can be read though no standby has it"
+            )
+
+            try await harness.pair.restart(standby)
+            #expect(await ClusterFixture.waitUntil(seconds: 60) {
+                let connected = await node.writer.isConnected
+                let unresolved = await node.writer.unresolvedCount
+                return connected && unresolved == 0
+            })
+            let resolutions = await node.writer.resolutions
+            #expect(resolutions.stored == 1 && resolutions.notStored == 0 && resolutions.untold == 0, "\(resolutions)")
+            #expect(await ClusterFixture.waitUntil { node.live.directory.group(at: ClusterFixture.address("waiting")) != nil })
+        }
+    }
+
     /// An append's reply is lost in a partition that lasts while other nodes write on and
     /// two newer shared snapshots are stored: retention removes the change's row. Its id is
     /// then not in the log, though the change was made (every node has it); the node must
