@@ -14,12 +14,9 @@ struct UnknownOutcomeTests {
     /// retransmitted, reach the old session, which the server never saw end. Unless that
     /// session is ended first, it commits the change after the node said it was not made.
     @Test func anAppendStillOnItsWayIsStoppedBeforeItsIdIsLookedUp() async throws {
-        let harness = try await ClusterHarness.start(nodes: 0)
-        let primaryPort = harness.pair.ports[harness.pair.primary]!
-        let proxy = try await PausableProxy.start(upstreamPort: primaryPort)
-        do {
+        try await Self.withProxiedPrimary { harness, proxy, throughProxy in
             let node = try await harness.addNode(name: "n1") { settings in
-                settings.endpoints = settings.endpoints.map { $0.port == primaryPort ? ClusterSettings.Endpoint(host: "localhost", port: proxy.port) : $0 }
+                throughProxy(&settings)
                 settings.writeTimeout = .seconds(2)
             }
             let boss = ClusterFixture.principal("boss", in: harness.initial)
@@ -62,13 +59,7 @@ struct UnknownOutcomeTests {
             }
             // Writes go on.
             #expect((try? await add("after").get()) != nil)
-        } catch {
-            await proxy.stop()
-            await harness.stop()
-            throw error
         }
-        await proxy.stop()
-        await harness.stop()
     }
 
     /// An append given up while it waits for the synchronous standby has already committed
@@ -127,10 +118,7 @@ struct UnknownOutcomeTests {
     /// then not in the log, though the change was made (every node has it); the node must
     /// say the log can no longer tell, not that it was not stored.
     @Test func anIdWhoseRowsWereRemovedIsNotCalledNotStored() async throws {
-        let harness = try await ClusterHarness.start(nodes: 0)
-        let primaryPort = harness.pair.ports[harness.pair.primary]!
-        let proxy = try await PausableProxy.start(upstreamPort: primaryPort)
-        do {
+        try await Self.withProxiedPrimary { harness, proxy, throughProxy in
             func snapshotsOften(_ settings: inout ClusterSettings) {
                 // A shared snapshot every two records, as soon as the last one is done.
                 settings.sharedSnapshotEvery = 2
@@ -140,7 +128,7 @@ struct UnknownOutcomeTests {
             let writer = try await harness.addNode(name: "n1") { snapshotsOften(&$0) }
             let cut = try await harness.addNode(name: "n2") { settings in
                 snapshotsOften(&settings)
-                settings.endpoints = settings.endpoints.map { $0.port == primaryPort ? ClusterSettings.Endpoint(host: "localhost", port: proxy.port) : $0 }
+                throughProxy(&settings)
                 settings.writeTimeout = .seconds(2)
             }
             let boss = ClusterFixture.principal("boss", in: harness.initial)
@@ -188,6 +176,30 @@ struct UnknownOutcomeTests {
             // n2 catches up, from a shared snapshot, and has the change.
             try await harness.waitForConvergence()
             #expect(cut.live.directory.group(at: ClusterFixture.address("unheard")) != nil)
+        }
+    }
+
+    /// Runs `body` with a harness without nodes and a proxy in front of its primary, and a
+    /// change of a node's settings that reaches the primary through the proxy; stops both
+    /// afterwards, whether `body` throws or not.
+    private static func withProxiedPrimary(
+        _ body: (ClusterHarness, PausableProxy, _ throughProxy: @escaping @Sendable (inout ClusterSettings) -> Void) async throws -> Void
+    ) async throws {
+        let harness = try await ClusterHarness.start(nodes: 0)
+        let primaryPort = harness.pair.ports[harness.pair.primary]!
+        let proxy: PausableProxy
+        do {
+            proxy = try await PausableProxy.start(upstreamPort: primaryPort)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        let proxyPort = proxy.port
+        let throughProxy: @Sendable (inout ClusterSettings) -> Void = { settings in
+            settings.endpoints = settings.endpoints.map { $0.port == primaryPort ? ClusterSettings.Endpoint(host: "localhost", port: proxyPort) : $0 }
+        }
+        do {
+            try await body(harness, proxy, throughProxy)
         } catch {
             await proxy.stop()
             await harness.stop()
