@@ -63,6 +63,48 @@ extension Directory {
         }
     }
 
+    /// Who may give rights over a user's mailbox: its owner within their email policy (an
+    /// administrator's own mailbox whatever the policy, which is what the organisation chose
+    /// for it); someone else's, an administrator above its owner only, never the super
+    /// administrator's or another administrator's.
+    func requireMailboxDelegation(of owner: User, actor: Actor) throws(DirectoryError) {
+        if actor.userID == owner.id {
+            if !actor.isAdministrator, !effectivePolicy(for: owner).mailboxDelegationAllowed {
+                throw DirectoryError(.policy, rule: .mailboxDelegation, "your email policy does not allow mailbox delegation")
+            }
+        } else {
+            guard actor.isAdministrator else {
+                throw .denied(.mailboxDelegation, "users may delegate only their own mailbox")
+            }
+            try actor.requireAuthority(over: owner, for: .delegateMailbox)
+        }
+    }
+
+    /// New members of a group gain every delegation the group, or a group above it, holds:
+    /// adding them gives rights over those mailboxes as a delegation would. So only someone
+    /// who may make each of those delegations adds members (rule 9).
+    func requireExtendingDelegations(heldBy groupID: EntityID, actor: Actor) throws(DirectoryError) {
+        for holder in Self.expandUpwards([groupID], parents: { indexes.parentsByGroup[$0] }) {
+            for id in indexes.delegationsByDelegate[.group(holder)] ?? [] {
+                guard let delegation = delegations[id] else { continue }
+                do {
+                    if let owner = users[delegation.mailbox] {
+                        try requireMailboxDelegation(of: owner, actor: actor)
+                    } else if let mailbox = groups[delegation.mailbox] {
+                        try requireMailboxDelegation(of: mailbox, permissions: delegation.permissions, actor: actor)
+                    }
+                } catch {
+                    let mailbox = users[delegation.mailbox]?.address ?? groups[delegation.mailbox]?.address
+                    let via = holder == groupID ? "" : " through \(groups[holder]?.address.description ?? "a group above it")"
+                    throw DirectoryError(
+                        error.code, rule: error.rule ?? .mailboxDelegation,
+                        "new members would gain the delegation of \(mailbox.map { "\($0)" } ?? "a mailbox")\(via), which you may not give: \(error.message)"
+                    )
+                }
+            }
+        }
+    }
+
     // MARK: - Handlers
 
     /// Rule 9: a user delegates their own mailbox where their email policy allows it;
@@ -80,20 +122,7 @@ extension Directory {
             guard delegate != .group(group.id) else { throw .invalid("a group's mailbox can't be delegated to the group itself") }
             return try storeDelegation(new, mailbox: group.id, address: group.address, delegate: delegate, actor: actor, time: time)
         }
-        if actor.userID == owner.id {
-            // The owner delegates within policy; an administrator's own mailbox too, since
-            // the policy is what the organisation chose for it.
-            if !actor.isAdministrator, !effectivePolicy(for: owner).mailboxDelegationAllowed {
-                throw DirectoryError(.policy, rule: .mailboxDelegation, "your email policy does not allow mailbox delegation")
-            }
-        } else {
-            // Delegating someone else's mailbox is acting on its owner: an administrator
-            // above them only, never on the super administrator's or another administrator's.
-            guard actor.isAdministrator else {
-                throw .denied(.mailboxDelegation, "users may delegate only their own mailbox")
-            }
-            try actor.requireAuthority(over: owner, for: .delegateMailbox)
-        }
+        try requireMailboxDelegation(of: owner, actor: actor)
         guard delegate != .user(owner.id) else { throw .invalid("a mailbox can't be delegated to its owner") }
         return try storeDelegation(new, mailbox: owner.id, address: owner.address, delegate: delegate, actor: actor, time: time)
     }

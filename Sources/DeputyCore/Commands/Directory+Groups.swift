@@ -97,6 +97,13 @@ extension Directory {
         }
     }
 
+    /// Whether an email policy applies to the members of a group: set on it, or on a group
+    /// above it. Changing who is in such a group changes whose mail the policy governs,
+    /// which is the call of whoever may assign policies.
+    func isUnderPolicy(_ groupID: EntityID) -> Bool {
+        Self.expandUpwards([groupID]) { indexes.parentsByGroup[$0] }.contains { groups[$0]?.policy != nil }
+    }
+
     /// Rule 8: members send as a personal group's address only once an administrator allowed it.
     func requirePersonalGroupSendAs(actor: Actor) throws(DirectoryError) {
         guard actor.isAdministrator else {
@@ -163,6 +170,9 @@ extension Directory {
     mutating func deleteGroup(_ address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
         let group = try requireGroup(address)
         try requireGroupManagement(group, actor: actor, action: "deleting groups")
+        if isUnderPolicy(group.id) {
+            try actor.requireAdministrator(orScope: .userManagement, action: "deleting a group under an email policy")
+        }
         removeGroup(group.id)
         return CommandResult(entity: group.id, summary: "group \(group.address) deleted")
     }
@@ -192,6 +202,7 @@ extension Directory {
             }
             added.append(member)
         }
+        if !added.isEmpty { try requireExtendingDelegations(heldBy: group.id, actor: actor) }
         var removed: [GroupMember] = []
         for address in changes.removeMembers {
             let member: GroupMember
@@ -204,6 +215,10 @@ extension Directory {
                 throw .notFound("\(address) is not a member of \(group.address)")
             }
             removed.append(member)
+        }
+        if !added.isEmpty || !removed.isEmpty, isUnderPolicy(group.id) {
+            // Its members are under that policy: who is in it is the policy's question.
+            try actor.requireAdministrator(orScope: .userManagement, action: "changing the members of a group under an email policy")
         }
 
         if let name = changes.name { groups[group.id]!.name = name }

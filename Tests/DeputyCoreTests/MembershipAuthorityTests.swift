@@ -1,0 +1,91 @@
+import DeputyCore
+import Foundation
+import Testing
+
+private typealias T = TestDirectory
+
+/// Who is in a group decides rights beyond the group: the delegations the group, or a group
+/// above it, holds, and the email policy on it or above it. So changing membership is held
+/// to the rules of what it changes.
+@Suite struct MembershipAuthorityTests {
+    /// boss (the super administrator) delegates their mailbox to `assistants`, with alice
+    /// in it; bob holds Group Management.
+    private static func delegatedToAGroup() -> TestDirectory {
+        var t = T()
+        t.expectApplied(.addGroup(NewGroup(address: T.address("assistants"), name: "Assistants", kind: .organization, members: [T.address("alice")])), as: t.principal("boss"))
+        t.expectApplied(.delegate(NewDelegation(mailbox: T.address("boss"), delegate: T.address("assistants"), permissions: PermissionSet([.read, .sendAs]))), as: t.principal("boss"))
+        t.expectApplied(.grantCustomRole(T.address("bob"), .groupManagement), as: t.principal("boss"))
+        return t
+    }
+
+    private static func mayRead(_ t: TestDirectory, _ login: String, _ address: String) -> Bool {
+        t.directory.sendAs(login: T.address(login).description, address: T.address(address).description, at: t.now).allowed
+    }
+
+    @Test("joining a group that holds the super administrator's delegation needs the right to make that delegation")
+    func joiningAGroupThatHoldsADelegation() {
+        var t = Self.delegatedToAGroup()
+        #expect(Self.mayRead(t, "alice", "boss"))
+        // Group Management may change members, but not give anyone boss's mailbox.
+        t.expectRefused(.modifyGroup(T.address("assistants"), GroupChanges(addMembers: [T.address("bob")])), as: t.principal("bob"), code: .denied)
+        #expect(!Self.mayRead(t, "bob", "boss"))
+        // Nor may an administrator: only the owner, or someone above them, extends it.
+        t.expectRefused(.modifyGroup(T.address("assistants"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("admin"), code: .denied, rule: .protectedSuperAdministrator)
+        t.expectApplied(.modifyGroup(T.address("assistants"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("boss"))
+        #expect(Self.mayRead(t, "carol", "boss"))
+        // Taking members out gives nothing: Group Management may.
+        t.expectApplied(.modifyGroup(T.address("assistants"), GroupChanges(removeMembers: [T.address("carol")])), as: t.principal("bob"))
+        #expect(!Self.mayRead(t, "carol", "boss"))
+    }
+
+    @Test("a group nested in one that holds a delegation passes it on: nesting it, or joining it, is held to the same rule")
+    func nestingUnderAGroupThatHoldsADelegation() {
+        var t = Self.delegatedToAGroup()
+        t.expectApplied(.addGroup(NewGroup(address: T.address("inner"), name: "Inner", kind: .organization)), as: t.principal("admin"))
+        // Nesting an empty group gives nothing yet, but whoever is added to it later gains
+        // boss's mailbox: refused all the same.
+        t.expectRefused(.modifyGroup(T.address("assistants"), GroupChanges(addMembers: [T.address("inner")])), as: t.principal("bob"), code: .denied)
+        t.expectApplied(.modifyGroup(T.address("assistants"), GroupChanges(addMembers: [T.address("inner")])), as: t.principal("boss"))
+        // bob manages `inner` too, but its members would gain boss's mailbox through `assistants`.
+        t.expectRefused(.modifyGroup(T.address("inner"), GroupChanges(addMembers: [T.address("bob")])), as: t.principal("bob"), code: .denied)
+        #expect(!Self.mayRead(t, "bob", "boss"))
+        t.expectApplied(.modifyGroup(T.address("inner"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("boss"))
+        #expect(Self.mayRead(t, "carol", "boss"))
+    }
+
+    @Test("a group holding a user's delegation: administrators above the user add members, Group Management alone does not")
+    func aUsersDelegationToAGroup() {
+        var t = T()
+        t.expectApplied(.addGroup(NewGroup(address: T.address("team"), name: "Team", kind: .organization)), as: t.principal("admin"))
+        t.expectApplied(.delegate(NewDelegation(mailbox: T.address("alice"), delegate: T.address("team"), permissions: PermissionSet([.read]))), as: t.principal("alice"))
+        t.expectApplied(.grantCustomRole(T.address("bob"), .groupManagement), as: t.principal("admin"))
+        t.expectRefused(.modifyGroup(T.address("team"), GroupChanges(addMembers: [T.address("bob")])), as: t.principal("bob"), code: .denied, rule: .mailboxDelegation)
+        t.expectApplied(.modifyGroup(T.address("team"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("admin"))
+        // A group with no delegation: Group Management adds members as before.
+        t.expectApplied(.addGroup(NewGroup(address: T.address("plain"), name: "Plain", kind: .organization)), as: t.principal("admin"))
+        t.expectApplied(.modifyGroup(T.address("plain"), GroupChanges(addMembers: [T.address("bob")])), as: t.principal("bob"))
+    }
+
+    @Test("leaving a group under an email policy, or deleting it, needs the right to assign policies as well")
+    func membershipOfAGroupUnderAPolicy() {
+        var t = T()
+        t.expectApplied(.addPolicy(EmailPolicy(name: "locked", mailboxDelegationAllowed: false)), as: t.principal("admin"))
+        t.expectApplied(.addGroup(NewGroup(address: T.address("interns"), name: "Interns", kind: .organization, members: [T.address("bob")])), as: t.principal("admin"))
+        t.expectApplied(.addGroup(NewGroup(address: T.address("staff"), name: "Staff", kind: .organization, members: [T.address("interns")])), as: t.principal("admin"))
+        t.expectApplied(.modifyGroup(T.address("staff"), GroupChanges(policy: .set("locked"))), as: t.principal("admin"))
+        t.expectApplied(.grantCustomRole(T.address("bob"), .groupManagement), as: t.principal("admin"))
+        let read = NewDelegation(mailbox: T.address("bob"), delegate: T.address("carol"), permissions: PermissionSet([.read]))
+        t.expectRefused(.delegate(read), as: t.principal("bob"), code: .policy, rule: .mailboxDelegation)
+        // bob manages groups, but may not take himself out from under the policy: not
+        // from `interns` (inside `staff`), nor by deleting it.
+        t.expectRefused(.modifyGroup(T.address("interns"), GroupChanges(removeMembers: [T.address("bob")])), as: t.principal("bob"), code: .denied, rule: .customRoleScope)
+        t.expectRefused(.deleteGroup(T.address("interns")), as: t.principal("bob"), code: .denied, rule: .customRoleScope)
+        t.expectRefused(.modifyGroup(T.address("staff"), GroupChanges(removeMembers: [T.address("interns")])), as: t.principal("bob"), code: .denied, rule: .customRoleScope)
+        t.expectRefused(.delegate(read), as: t.principal("bob"), code: .policy, rule: .mailboxDelegation)
+        // Someone who manages groups and assigns policies may: an administrator, or both roles.
+        t.expectApplied(.grantCustomRole(T.address("carol"), .userManagement), as: t.principal("admin"))
+        t.expectApplied(.grantCustomRole(T.address("carol"), .groupManagement), as: t.principal("admin"))
+        t.expectApplied(.modifyGroup(T.address("interns"), GroupChanges(removeMembers: [T.address("bob")])), as: t.principal("carol"))
+        t.expectApplied(.delegate(read), as: t.principal("bob"))
+    }
+}
