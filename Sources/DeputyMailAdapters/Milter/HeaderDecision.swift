@@ -57,7 +57,7 @@ public struct HeaderDecision: Hashable, Sendable {
             return HeaderDecision(.reject(from.count > 1 ? "the message has more than one From: header" : "the message's From: header can't be read"))
         }
         guard !login.isEmpty else {
-            if unauthenticated == .reject, let address = fromAddresses.first(where: { isProtected($0, in: directory) }) {
+            if unauthenticated == .reject, let address = fromAddresses.first(where: { directory.isOrganizationSender($0) }) {
                 return HeaderDecision(.reject("not logged in: log in to send as \(address)"))
             }
             return HeaderDecision(.accept(addSender: nil))
@@ -109,10 +109,5 @@ public struct HeaderDecision: Hashable, Sendable {
 
     private static func isHosted(_ address: String, in directory: Directory) -> Bool {
         EmailAddress(address).map { directory.organization?.hosts($0.domain) == true } ?? false
-    }
-
-    private static func isProtected(_ address: String, in directory: Directory) -> Bool {
-        guard let parsed = EmailAddress(address) else { return false }
-        return directory.owner(of: parsed) != nil || directory.organization?.hosts(parsed.domain) == true
     }
 }

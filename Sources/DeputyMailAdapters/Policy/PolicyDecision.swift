@@ -37,7 +37,7 @@ public struct PolicyDecision: Hashable, Sendable {
         guard !sender.isEmpty else { return PolicyDecision(.dunno) }
         let login = request.saslUsername
         guard !login.isEmpty else {
-            guard isProtected(sender, in: directory) else { return PolicyDecision(.dunno) }
+            guard directory.isOrganizationSender(sender) else { return PolicyDecision(.dunno) }
             return PolicyDecision(.reject("5.7.1 not logged in: log in to send as \(sender)"))
         }
         let decision = directory.sendAs(login: login, address: sender, at: now)
@@ -48,11 +48,6 @@ public struct PolicyDecision: Hashable, Sendable {
             return PolicyDecision(.dunno, delegatedSend: DelegatedSend(login: loginAddress, sender: senderAddress, grant: grant))
         }
         return PolicyDecision(.dunno)
-    }
-
-    private static func isProtected(_ sender: String, in directory: Directory) -> Bool {
-        guard let address = EmailAddress(sender) else { return false }
-        return directory.owner(of: address) != nil || directory.organization?.hosts(address.domain) == true
     }
 
     private static func refusal(_ decision: SendDecision, login: String, sender: String, directory: Directory) -> String {

@@ -114,6 +114,9 @@ struct MilterTests {
         #expect(Self.decide("", from: ["boss@example.test"]).outcome == .accept(addSender: nil))
         #expect(Self.decide("", from: ["boss@example.test"], unauthenticated: .reject).outcome == .reject("not logged in: log in to send as boss@example.test"))
         #expect(Self.decide("", from: ["friend@elsewhere.test"], unauthenticated: .reject).outcome == .accept(addSender: nil))
+        // A quoted local part is the same mailbox to a mail reader: "boss"@ is boss@.
+        #expect(Self.decide("", from: ["\"boss\"@example.test"], unauthenticated: .reject).outcome == .reject("not logged in: log in to send as \"boss\"@example.test"))
+        #expect(Self.decide("", from: ["Boss <boss@example.test.>"], unauthenticated: .reject).outcome == .reject("not logged in: log in to send as boss@example.test."))
     }
 
     @Test("send on behalf of: Sender: added when missing, kept when it names the login, refused otherwise")

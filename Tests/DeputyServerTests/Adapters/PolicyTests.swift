@@ -105,6 +105,13 @@ struct PolicyTests {
         ("", "boss@example.test", "action=REJECT 5.7.1 not logged in: log in to send as boss@example.test"),
         ("", "ghost@EXAMPLE.test", "action=REJECT 5.7.1 not logged in: log in to send as ghost@EXAMPLE.test"),
         ("", "friend@elsewhere.test", "action=DUNNO"),
+        // Spellings of the organisation's addresses that Deputy does not take as addresses
+        // still name its domain: a local part with `=` or a quoted one, and a domain with the
+        // trailing dot that Postfix strips before it queues the message.
+        ("", "boss@example.test.", "action=REJECT 5.7.1 not logged in: log in to send as boss@example.test."),
+        ("", "ceo=x@example.test", "action=REJECT 5.7.1 not logged in: log in to send as ceo=x@example.test"),
+        ("", "\"ceo x\"@Example.Test", "action=REJECT 5.7.1 not logged in: log in to send as \"ceo x\"@Example.Test"),
+        ("", "friend@elsewhere.test.", "action=DUNNO"),
         ("", "", "action=DUNNO"),
         ("secretary@example.test", "", "action=DUNNO"),
     ])
