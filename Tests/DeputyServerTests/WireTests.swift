@@ -7,6 +7,28 @@ import Testing
 /// The daemon driven through real connections: TLS for the rules, plaintext for the rest.
 @Suite("The daemon over the wire")
 struct WireTests {
+    /// A filter is an oracle: were it matched against attributes a user may not see, a
+    /// user could learn them a character at a time from the count of entries.
+    @Test("a search filter matches only what the caller may see of each entry")
+    func searchFiltersSeeWhatTheCallerSees() async throws {
+        let server = try await TestServer.launch()
+        let admin = try await server.plainClient()
+        #expect(try await admin.send("BIND admin@example.test \"\(TestServer.adminPassword)\"") == ["OK bound as admin@example.test"])
+        #expect(try await admin.send("ADD USER alice@example.test password=pw-alice").last?.hasPrefix("OK") == true)
+        #expect(try await admin.send("ADD USER carol@example.test password=pw-carol recovery=carol@home.test").last?.hasPrefix("OK") == true)
+        let probe = "QUERY SEARCH \"(&(mail=carol@example.test)(recoveryaddress=carol*))\""
+        #expect(try await admin.send(probe).last == "OK 1 entries")
+        let alice = try await server.plainClient()
+        #expect(try await alice.send("BIND alice@example.test pw-alice") == ["OK bound as alice@example.test"])
+        #expect(try await alice.send(probe) == ["OK 0 entries"])
+        #expect(try await alice.send("QUERY SEARCH \"(&(mail=carol@example.test)(recoveryaddress=*))\"") == ["OK 0 entries"])
+        // The entry itself is found; its own user sees the attribute.
+        #expect(try await alice.send("QUERY SEARCH \"(mail=carol@example.test)\"").last == "OK 1 entries")
+        let carol = try await server.plainClient()
+        #expect(try await carol.send("BIND carol@example.test pw-carol") == ["OK bound as carol@example.test"])
+        #expect(try await carol.send(probe).last == "OK 1 entries")
+    }
+
     @Test("greeting, BIND, every verb family, over TLS")
     func everyVerbOverTLS() async throws {
         let server = try await TestServer.launch()

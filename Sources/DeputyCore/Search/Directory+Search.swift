@@ -11,11 +11,15 @@ extension Directory {
     ///
     /// An equality on `mail`, `mailalternateaddress` or `uid` is answered from the address
     /// index; other filters look at every entry of the kinds they can match, stopping at
-    /// `limit`.
-    public func search(_ filter: SearchFilter, limit: Int) -> SearchResult {
+    /// `limit`. The filter is matched against each entry as `view` makes it, what the caller
+    /// may see of it: a filter on an attribute it may not see would otherwise tell it the
+    /// attribute's value, a character at a time, by the number of entries found.
+    public func search(_ filter: SearchFilter, limit: Int, seenAs view: (Entry) -> Entry = { $0 }) -> SearchResult {
         var found: [Entry] = []
         if let candidates = indexedCandidates(filter) {
-            for entry in candidates.sorted(by: { $0.distinguishedName < $1.distinguishedName }) where filter.matches(entry) {
+            for candidate in candidates.sorted(by: { $0.distinguishedName < $1.distinguishedName }) {
+                let entry = view(candidate)
+                guard filter.matches(entry) else { continue }
                 if found.count == limit { return SearchResult(entries: found, truncated: true) }
                 found.append(entry)
             }
@@ -25,7 +29,7 @@ extension Directory {
         if let organization { candidates.append(entry(for: organization)) }
         // Sorting by identity gives a stable order without building every entry first.
         for user in users.values.sorted(by: { $0.id < $1.id }) {
-            let entry = entry(for: user)
+            let entry = view(entry(for: user))
             if filter.matches(entry) {
                 if found.count == limit { return SearchResult(entries: found, truncated: true) }
                 found.append(entry)
@@ -33,7 +37,9 @@ extension Directory {
         }
         for group in groups.values.sorted(by: { $0.id < $1.id }) { candidates.append(entry(for: group)) }
         for service in services.values.sorted(by: { $0.id < $1.id }) { candidates.append(entry(for: service)) }
-        for entry in candidates where filter.matches(entry) {
+        for candidate in candidates {
+            let entry = view(candidate)
+            guard filter.matches(entry) else { continue }
             if found.count == limit { return SearchResult(entries: found, truncated: true) }
             found.append(entry)
         }

@@ -224,8 +224,8 @@ extension Session {
             let limit = min(search.limit ?? environment.maximumListing, environment.maximumListing)
             // A page: the core finds limit + offset matches in its stable order, the first
             // offset are dropped; "truncated" still means more follow this page.
-            let result = directory.search(search.filter, limit: limit + search.offset)
-            let records = result.entries.dropFirst(search.offset).map { Self.record(visible($0, in: directory)) }
+            let result = directory.search(search.filter, limit: limit + search.offset) { visible($0, in: directory) }
+            let records = result.entries.dropFirst(search.offset).map(Self.record(_:))
             return Reply(records: records, status: .ok(text: "\(records.count) entries\(result.truncated ? ", truncated at the limit" : "")"))
         case .delegations(let offset):
             return listing(directory.allDelegations(at: now).dropFirst(offset).map(Self.record(_:)), noun: "delegations")
