@@ -56,7 +56,7 @@ public final class MailAdapterServer: Service, Sendable {
         var sockets: [BoundSocket] = []
         do {
             for listener in configuration.listeners {
-                let bound = try await Listener.bind(listener.address, group: group, initializer: Self.initializer(listener.limits))
+                let bound = try await Listener.bind(listener.address, group: group, initializer: Self.initializer(idleTimeout: listener.limits.idleTimeout(for: listener.kind)))
                 sockets.append(BoundSocket(listener: bound, configuration: listener, connections: ConnectionRegistry()))
             }
         } catch {
@@ -90,14 +90,17 @@ public final class MailAdapterServer: Service, Sendable {
         logger.notice("mail listeners stopped")
     }
 
-    /// Sets up a mail connection: the idle timeout, and the channel as an async stream.
-    private static func initializer(_ limits: MailAdapterLimits) -> @Sendable (any Channel) -> EventLoopFuture<Connection> {
-        let idle = TimeAmount.milliseconds(Int64(limits.idleTimeout * 1000))
+    /// Sets up a mail connection: the idle timeout (none when `nil`), and the channel as an
+    /// async stream.
+    private static func initializer(idleTimeout: TimeInterval?) -> @Sendable (any Channel) -> EventLoopFuture<Connection> {
+        let idle = idleTimeout.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
         return { channel in
             channel.eventLoop.makeCompletedFuture {
                 let handlers = channel.pipeline.syncOperations
-                try handlers.addHandler(IdleStateHandler(readTimeout: idle))
-                try handlers.addHandler(MailAdapterIdleHandler())
+                if let idle {
+                    try handlers.addHandler(IdleStateHandler(readTimeout: idle))
+                    try handlers.addHandler(MailAdapterIdleHandler())
+                }
                 return try Connection(wrappingChannelSynchronously: channel)
             }
         }

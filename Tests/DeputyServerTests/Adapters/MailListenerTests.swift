@@ -220,6 +220,29 @@ struct MailListenerTests {
         try await server.stop()
     }
 
+    /// Postfix keeps these silent on purpose: a milter connection through a message's
+    /// upload (the milter skips every event between MAIL FROM and the headers), and one
+    /// Dovecot auth connection per smtpd process between logins, which it does not reopen
+    /// before an AUTH. Closed like a table's connection, they failed the next message or
+    /// login.
+    @Test("milter and Dovecot auth connections outlast the idle timeout of table connections")
+    func longLivedConnections() async throws {
+        let server = try await MailTestServer.launch(limits: MailAdapterLimits(idleTimeout: 0.4), milter: .accept)
+        let auth = try await ByteClient.connect(port: try server.port(.dovecotAuth))
+        #expect(try await auth.readText(endingWith: "DONE\n").hasPrefix("VERSION"))
+        let milter = try await ByteClient.connect(port: try server.port(.milter(.accept)))
+        // A table connection opened after both is closed by the idle timer: both have been
+        // silent longer than that by then.
+        let table = try await ByteClient.connect(port: try server.port(.socketmap))
+        #expect(try await table.readToClose(for: 10) == "")
+        try await auth.write("VERSION\t1\t2\nAUTH\t1\tPLAIN\tresp=\(Data("\0boss@example.test\0\(MailFixture.password)".utf8).base64EncodedString())\n")
+        #expect(try await auth.readText(endingWith: "\n").hasPrefix("OK\t1\t"))
+        try await milter.write(MilterTests.negotiation)
+        let reply = try await milter.read { $0.count >= 5 }
+        #expect(reply.count > 4 && reply[4] == UInt8(ascii: "O"), "\(reply)")
+        try await server.stop()
+    }
+
     @Test("graceful shutdown finishes with connections still open")
     func gracefulShutdown() async throws {
         let server = try await MailTestServer.launch()

@@ -15,6 +15,11 @@ public struct MailAdapterLimits: Hashable, Sendable {
     /// connections for up to 300 s (`smtpd_policy_service_max_idle`).
     public static let defaultIdleTimeout: TimeInterval = 330
 
+    /// Seconds a milter connection may stay silent at least: libmilter's own default
+    /// (`smfi_settimeout`). Postfix says nothing on it while a client uploads a message,
+    /// since the milter skips every event between MAIL FROM and the headers.
+    public static let minimumMilterIdleTimeout: TimeInterval = 7210
+
     /// Open connections at most; one more is closed at once.
     public var maximumConnections: Int
     /// The longest request in bytes; a longer one closes the connection.
@@ -31,5 +36,18 @@ public struct MailAdapterLimits: Hashable, Sendable {
         self.maximumConnections = maximumConnections
         self.maximumRequestSize = maximumRequestSize
         self.idleTimeout = idleTimeout
+    }
+
+    /// Seconds of silence before a connection of a listener of `kind` is closed; `nil` for
+    /// never. Dovecot auth connections stay open: Postfix holds one per smtpd process
+    /// between logins and does not open it again before an AUTH, and Dovecot's own auth
+    /// service keeps such connections. Milter connections get at least
+    /// ``minimumMilterIdleTimeout``.
+    public func idleTimeout(for kind: MailAdapterKind) -> TimeInterval? {
+        switch kind {
+        case .dovecotAuth: nil
+        case .milter: max(idleTimeout, Self.minimumMilterIdleTimeout)
+        case .socketmap, .tcpTable, .policy, .dovecotDict: idleTimeout
+        }
     }
 }
