@@ -70,7 +70,10 @@ struct DovecotDictConversation: MailAdapterConversation {
             }
             transactions[id] = false
         case .change(let letter, let id):
-            if transactions[id] == false {
+            // As Dovecot's own dict server: a change names a transaction begun with `B`, or
+            // the connection ends (each id is memory the `B` limit would not bound).
+            guard let changed = transactions[id] else { throw .malformed("a change in transaction \(id.prefix(32)), which was not begun") }
+            if !changed {
                 logger.warning("dict change refused: this listener is read-only", metadata: ["dict.command": "\(letter)"])
             }
             transactions[id] = true

@@ -144,6 +144,17 @@ struct DovecotDictTests {
         #expect(try await run(&dict, "H3\t2\t0\t\tacl\nLshared/shared-boxes/user/a/b\t\nI0\t0\tshared/shared-boxes/user/a/\t\n") == "Fdirectory not ready\nFdirectory not ready\n")
     }
 
+    /// Each change names a transaction, which used to be made on the spot: changes under
+    /// ever new ids filled memory past the limit that `B` is held to. Dovecot's own dict
+    /// server ends such a connection ("Transaction ID doesn't exist").
+    @Test("a change in a transaction that was never begun closes the connection")
+    func changeOutsideATransaction() async throws {
+        var dict = try makeConversation()
+        await #expect { try await run(&dict, "H3\t2\t0\t\tacl\nS7\tshared/x\t1\n") } throws: { ($0 as? MailAdapterError)?.code == .malformed }
+        var open = try makeConversation()
+        #expect(try await run(&open, "H3\t2\t0\t\tacl\nB7\nS7\tshared/x\t1\nC7\n").hasPrefix("F7\t"))
+    }
+
     @Test("too many open transactions close the connection")
     func transactionLimit() async throws {
         var dict = try makeConversation()
