@@ -15,13 +15,15 @@ public struct SocketmapRequest: Hashable, Sendable {
         self.key = key
     }
 
-    /// Parses a payload; `nil` when it is not UTF-8 or has no space between name and key.
+    /// Parses a payload; `nil` when it has no space after a name, or the name is not UTF-8.
+    /// A key that is not UTF-8 is read with replacement characters: no address of the
+    /// directory has them, so it is not found (smtpd takes 8-bit addresses even with
+    /// `smtputf8_enable = no`, and an error would defer the mail instead).
     public init?(payload: some Collection<UInt8>) {
-        guard let text = String(validating: Array(payload), as: UTF8.self),
-            let space = text.firstIndex(of: " ")
+        let bytes = Array(payload)
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), space > 0,
+            let name = String(validating: bytes[..<space], as: UTF8.self)
         else { return nil }
-        let name = text[..<space]
-        guard !name.isEmpty else { return nil }
-        self.init(name: String(name), key: String(text[text.index(after: space)...]))
+        self.init(name: name, key: String(decoding: bytes[(space + 1)...], as: UTF8.self))
     }
 }

@@ -24,6 +24,19 @@ struct MailListenerTests {
         try await server.stop()
     }
 
+    /// With `smtputf8_enable = no` smtpd still takes 8-bit addresses, and Postfix treats
+    /// `PERM` as a lookup error (a 451 for the sender or recipient). No address of the
+    /// directory is such a key: it is not found, as tcp_table answers it too.
+    @Test("socketmap: a key that is not UTF-8 is not found")
+    func socketmapEightBitKey() async throws {
+        let server = try await MailTestServer.launch()
+        let client = try await ByteClient.connect(port: try server.port(.socketmap))
+        let payload = Array("senders b".utf8) + [0xFF, 0xFE] + Array("ss@example.test".utf8)
+        try await client.write(Array("\(payload.count):".utf8) + payload + [UInt8(ascii: ",")] + Array(netstring("nomap \u{FF}").utf8))
+        #expect(try await client.readText(endingWith: netstring("PERM unknown map")) == netstring("NOTFOUND ") + netstring("PERM unknown map"))
+        try await server.stop()
+    }
+
     @Test("socketmap: a malformed or over-long netstring closes the connection")
     func socketmapTrouble() async throws {
         let server = try await MailTestServer.launch(limits: MailAdapterLimits(maximumRequestSize: 64))
