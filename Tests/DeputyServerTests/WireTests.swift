@@ -7,6 +7,23 @@ import Testing
 /// The daemon driven through real connections: TLS for the rules, plaintext for the rest.
 @Suite("The daemon over the wire")
 struct WireTests {
+    /// An alias names the same account: changing one's own password through it proves the
+    /// old one as through the primary address.
+    @Test("PASSWD of one's own account through an alias needs the old password")
+    func ownPasswordThroughAnAlias() async throws {
+        let server = try await TestServer.launch()
+        let admin = try await server.plainClient()
+        #expect(try await admin.send("BIND admin@example.test \"\(TestServer.adminPassword)\"") == ["OK bound as admin@example.test"])
+        #expect(try await admin.send("ADD USER alice@example.test password=pw-alice aliases=a.smith@example.test").last?.hasPrefix("OK") == true)
+        let alice = try await server.plainClient()
+        #expect(try await alice.send("BIND alice@example.test pw-alice") == ["OK bound as alice@example.test"])
+        let needsOld = ["ERR reauth changing your own password needs old=<current password>"]
+        #expect(try await alice.send("PASSWD alice@example.test new=pw-alice-2") == needsOld)
+        #expect(try await alice.send("PASSWD A.Smith@example.test new=pw-alice-2") == needsOld)
+        let changed = try await alice.send("PASSWD a.smith@example.test old=pw-alice new=pw-alice-2")
+        #expect(changed == ["OK password of alice@example.test changed (revision 3)"], "\(changed)")
+    }
+
     /// A filter is an oracle: were it matched against attributes a user may not see, a
     /// user could learn them a character at a time from the count of entries.
     @Test("a search filter matches only what the caller may see of each entry")

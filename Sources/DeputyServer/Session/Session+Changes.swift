@@ -152,12 +152,19 @@ extension Session {
             }
         }
         let address = try Operand.address(login, "the login")
-        guard address.value == self.login else {
+        // One's own account by any of its addresses: an alias, or another spelling of case.
+        let target: Principal? = switch environment.committer.live.directory.owner(of: address) {
+        case .user(let id), .alias(let id): .user(id)
+        default: nil
+        }
+        guard let principal, target == principal else {
             return await submit(.setPassword(address, environment.passwords.placeholder), password: new)
         }
         guard let old else { throw RequestError(.reauth, "changing your own password needs old=<current password>") }
-        let account = environment.committer.live.directory.account(forLogin: address.value)
-        switch await environment.logins.verify(login: address.value, password: old, account: account, source: peer, via: "passwd", now: now) {
+        // Proved as the login this session bound with, whichever address named the account.
+        let bound = self.login ?? address.value
+        let account = environment.committer.live.directory.account(forLogin: bound)
+        switch await environment.logins.verify(login: bound, password: old, account: account, source: peer, via: "passwd", now: now) {
         case .accepted: break
         case .refused: return Self.invalidCredentials
         case .unavailable: return Reply(status: .error(code: .unavailable, text: "the server is shutting down"))
