@@ -154,8 +154,8 @@ extension Session {
         let address = try Operand.address(login, "the login")
         // One's own account by any of its addresses: an alias, or another spelling of case.
         let target: Principal? = switch environment.committer.live.directory.owner(of: address) {
-        case .user(let id), .alias(let id): .user(id)
-        default: nil
+        case .user(let id)?, .alias(let id)?: .user(id)
+        case .group?, nil: nil
         }
         guard let principal, target == principal else {
             return await submit(.setPassword(address, environment.passwords.placeholder), password: new)
