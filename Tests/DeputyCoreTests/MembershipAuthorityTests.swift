@@ -61,12 +61,18 @@ private typealias T = TestDirectory
         t.expectApplied(.grantCustomRole(T.address("bob"), .groupManagement), as: t.principal("admin"))
         t.expectRefused(.modifyGroup(T.address("team"), GroupChanges(addMembers: [T.address("bob")])), as: t.principal("bob"), code: .denied, rule: .mailboxDelegation)
         t.expectApplied(.modifyGroup(T.address("team"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("admin"))
+        // A delegation that has expired gives nothing, and holds nobody back.
+        t.expectApplied(.addGroup(NewGroup(address: T.address("past"), name: "Past", kind: .organization)), as: t.principal("admin"))
+        t.expectApplied(.delegate(NewDelegation(mailbox: T.address("alice"), delegate: T.address("past"), permissions: PermissionSet([.read]), expiresAt: t.now.addingTimeInterval(60))), as: t.principal("alice"))
+        t.expectRefused(.modifyGroup(T.address("past"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("bob"), code: .denied, rule: .mailboxDelegation)
+        t.now = t.now.addingTimeInterval(120)
+        t.expectApplied(.modifyGroup(T.address("past"), GroupChanges(addMembers: [T.address("carol")])), as: t.principal("bob"))
         // A group with no delegation: Group Management adds members as before.
         t.expectApplied(.addGroup(NewGroup(address: T.address("plain"), name: "Plain", kind: .organization)), as: t.principal("admin"))
         t.expectApplied(.modifyGroup(T.address("plain"), GroupChanges(addMembers: [T.address("bob")])), as: t.principal("bob"))
     }
 
-    @Test("leaving a group under an email policy, or deleting it, needs the right to assign policies as well")
+    @Test("moving oneself out of a group under an email policy, or deleting it, needs the right to assign policies as well")
     func membershipOfAGroupUnderAPolicy() {
         var t = T()
         t.expectApplied(.addPolicy(EmailPolicy(name: "locked", mailboxDelegationAllowed: false)), as: t.principal("admin"))
@@ -82,7 +88,10 @@ private typealias T = TestDirectory
         t.expectRefused(.deleteGroup(T.address("interns")), as: t.principal("bob"), code: .denied, rule: .customRoleScope)
         t.expectRefused(.modifyGroup(T.address("staff"), GroupChanges(removeMembers: [T.address("interns")])), as: t.principal("bob"), code: .denied, rule: .customRoleScope)
         t.expectRefused(.delegate(read), as: t.principal("bob"), code: .policy, rule: .mailboxDelegation)
-        // Someone who manages groups and assigns policies may: an administrator, or both roles.
+        // Moving others is managing groups, which bob may do.
+        t.expectApplied(.modifyGroup(T.address("interns"), GroupChanges(addMembers: [T.address("alice")])), as: t.principal("bob"))
+        t.expectApplied(.modifyGroup(T.address("interns"), GroupChanges(removeMembers: [T.address("alice")])), as: t.principal("bob"))
+        // Someone who manages groups and assigns policies may move bob: an administrator, or both roles.
         t.expectApplied(.grantCustomRole(T.address("carol"), .userManagement), as: t.principal("admin"))
         t.expectApplied(.grantCustomRole(T.address("carol"), .groupManagement), as: t.principal("admin"))
         t.expectApplied(.modifyGroup(T.address("interns"), GroupChanges(removeMembers: [T.address("bob")])), as: t.principal("carol"))

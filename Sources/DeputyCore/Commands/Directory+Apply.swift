@@ -77,9 +77,9 @@ extension Directory {
         case .addGroup(let new):
             return try addGroup(new, actor: actor, time: context.time)
         case .deleteGroup(let address):
-            return try deleteGroup(address, actor: actor)
+            return try deleteGroup(address, actor: actor, time: context.time)
         case .modifyGroup(let address, let changes):
-            return try modifyGroup(address, changes, actor: actor)
+            return try modifyGroup(address, changes, actor: actor, time: context.time)
         case .addServiceAccount(let name, let hash):
             return try addServiceAccount(name, hash, actor: actor, time: context.time)
         case .deleteServiceAccount(let name):

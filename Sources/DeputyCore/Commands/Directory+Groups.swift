@@ -98,10 +98,26 @@ extension Directory {
     }
 
     /// Whether an email policy applies to the members of a group: set on it, or on a group
-    /// above it. Changing who is in such a group changes whose mail the policy governs,
-    /// which is the call of whoever may assign policies.
+    /// above it.
     func isUnderPolicy(_ groupID: EntityID) -> Bool {
         Self.expandUpwards([groupID]) { indexes.parentsByGroup[$0] }.contains { groups[$0]?.policy != nil }
+    }
+
+    /// Moving `members` into or out of a group under an email policy changes the policy
+    /// that governs them: when the actor is among them (itself, or inside a group moved),
+    /// that is assigning its own policy, which needs the right to assign policies. Nobody
+    /// takes themselves out from under a policy that switches delegation off, or into one
+    /// that allows it; managing other people's groups stays Group Management's.
+    func requirePolicyRight(ifMoving members: [GroupMember], under groupID: EntityID, actor: Actor, action: String) throws(DirectoryError) {
+        guard let me = actor.userID, !members.isEmpty, isUnderPolicy(groupID) else { return }
+        let movesActor = members.contains { member in
+            switch member {
+            case .user(let id): id == me
+            case .group(let id): usersUnder(group: id).contains(me)
+            case .external: false
+            }
+        }
+        if movesActor { try actor.requireAdministrator(orScope: .userManagement, action: action) }
     }
 
     /// Rule 8: members send as a personal group's address only once an administrator allowed it.
@@ -167,17 +183,15 @@ extension Directory {
         return CommandResult(entity: id, summary: "\(new.kind.rawValue) group \(new.address) added")
     }
 
-    mutating func deleteGroup(_ address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
+    mutating func deleteGroup(_ address: EmailAddress, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
         let group = try requireGroup(address)
         try requireGroupManagement(group, actor: actor, action: "deleting groups")
-        if isUnderPolicy(group.id) {
-            try actor.requireAdministrator(orScope: .userManagement, action: "deleting a group under an email policy")
-        }
+        try requirePolicyRight(ifMoving: [.group(group.id)], under: group.id, actor: actor, action: "deleting a group you are in, under an email policy")
         removeGroup(group.id)
         return CommandResult(entity: group.id, summary: "group \(group.address) deleted")
     }
 
-    mutating func modifyGroup(_ address: EmailAddress, _ changes: GroupChanges, actor: Actor) throws(DirectoryError) -> CommandResult {
+    mutating func modifyGroup(_ address: EmailAddress, _ changes: GroupChanges, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
         let group = try requireGroup(address)
         guard !changes.isEmpty else { throw .invalid("nothing to change") }
         try requireGroupManagement(group, actor: actor, action: "changing groups")
@@ -202,7 +216,10 @@ extension Directory {
             }
             added.append(member)
         }
-        if !added.isEmpty { try requireExtendingDelegations(heldBy: group.id, actor: actor) }
+        // Outside addresses never log in, so they gain no delegation.
+        if added.contains(where: { if case .external = $0 { false } else { true } }) {
+            try requireExtendingDelegations(heldBy: group.id, actor: actor, at: time)
+        }
         var removed: [GroupMember] = []
         for address in changes.removeMembers {
             let member: GroupMember
@@ -216,10 +233,7 @@ extension Directory {
             }
             removed.append(member)
         }
-        if !added.isEmpty || !removed.isEmpty, isUnderPolicy(group.id) {
-            // Its members are under that policy: who is in it is the policy's question.
-            try actor.requireAdministrator(orScope: .userManagement, action: "changing the members of a group under an email policy")
-        }
+        try requirePolicyRight(ifMoving: added + removed, under: group.id, actor: actor, action: "moving yourself into or out of a group under an email policy")
 
         if let name = changes.name { groups[group.id]!.name = name }
         if let sendAs = changes.membersMaySendAs {

@@ -90,17 +90,14 @@ public final class MailAdapterServer: Service, Sendable {
         logger.notice("mail listeners stopped")
     }
 
-    /// Sets up a mail connection: the idle timeout (none when `nil`), and the channel as an
-    /// async stream.
-    private static func initializer(idleTimeout: TimeInterval?) -> @Sendable (any Channel) -> EventLoopFuture<Connection> {
-        let idle = idleTimeout.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
+    /// Sets up a mail connection: the idle timeout, and the channel as an async stream.
+    private static func initializer(idleTimeout: TimeInterval) -> @Sendable (any Channel) -> EventLoopFuture<Connection> {
+        let idle = TimeAmount.milliseconds(Int64(idleTimeout * 1000))
         return { channel in
             channel.eventLoop.makeCompletedFuture {
                 let handlers = channel.pipeline.syncOperations
-                if let idle {
-                    try handlers.addHandler(IdleStateHandler(readTimeout: idle))
-                    try handlers.addHandler(MailAdapterIdleHandler())
-                }
+                try handlers.addHandler(IdleStateHandler(readTimeout: idle))
+                try handlers.addHandler(MailAdapterIdleHandler())
                 return try Connection(wrappingChannelSynchronously: channel)
             }
         }

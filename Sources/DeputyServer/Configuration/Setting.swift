@@ -168,7 +168,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .dovecotACLPrefix: "The prefix of Dovecot's shared namespace before the owner's login (prefix = shared/%%u/ gives shared/)."
         case .mailMaxConnections: "Maximum connections per mail listener."
         case .mailMaxRequest: "Maximum mail request size in bytes."
-        case .mailIdleTimeout: "Seconds of silence before a mail connection is closed; a milter connection waits at least 7,210 s and a Dovecot auth connection is never closed for silence, as Postfix keeps both silent on purpose."
+        case .mailIdleTimeout: "Seconds of silence before a mail connection is closed; a milter connection waits at least 7,210 s and a Dovecot auth connection at least a day, as Postfix keeps both silent on purpose."
         case .threads: "Event-loop threads answering connections: auto (the CPUs the process may use: its affinity mask, capped by its cgroup CPU quota) or a number."
         case .hashThreads: "Threads hashing passwords for BIND and PASSWD: auto (as threads) or a number."
         case .snapshotEvery: "Write a snapshot after this many journal records."

@@ -224,7 +224,7 @@ extension Session {
             let limit = min(search.limit ?? environment.maximumListing, environment.maximumListing)
             // A page: the core finds limit + offset matches in its stable order, the first
             // offset are dropped; "truncated" still means more follow this page.
-            let result = directory.search(search.filter, limit: limit + search.offset) { visible($0, in: directory) }
+            let result = directory.search(search.filter, limit: limit + search.offset, seenAs: visibility(in: directory))
             let records = result.entries.dropFirst(search.offset).map(Self.record(_:))
             return Reply(records: records, status: .ok(text: "\(records.count) entries\(result.truncated ? ", truncated at the limit" : "")"))
         case .delegations(let offset):
@@ -282,9 +282,15 @@ extension Session {
     /// The entry as this session may see it: private attributes only for administrators,
     /// the Helpdesk role, and the entry's own user.
     func visible(_ entry: Entry, in directory: Directory) -> Entry {
-        guard case .user(let id) = principal, let user = directory.user(id: id) else { return entry.withoutPrivateAttributes() }
-        if user.role.isAdministrator || user.customRoles.contains(.helpdesk) || entry.id == id { return entry }
-        return entry.withoutPrivateAttributes()
+        visibility(in: directory)(entry)
+    }
+
+    /// What this session's principal sees of an entry, decided once for many entries (a
+    /// search matches its filter against every entry it scans).
+    func visibility(in directory: Directory) -> @Sendable (Entry) -> Entry {
+        guard case .user(let id) = principal, let user = directory.user(id: id) else { return { $0.withoutPrivateAttributes() } }
+        if user.role.isAdministrator || user.customRoles.contains(.helpdesk) { return { $0 } }
+        return { $0.id == id ? $0 : $0.withoutPrivateAttributes() }
     }
 
     /// AUDIT: newest first, filtered, bounded.

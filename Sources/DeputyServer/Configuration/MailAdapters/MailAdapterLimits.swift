@@ -19,6 +19,10 @@ public struct MailAdapterLimits: Hashable, Sendable {
     /// (`smfi_settimeout`). Postfix says nothing on it while a client uploads a message,
     /// since the milter skips every event between MAIL FROM and the headers.
     public static let minimumMilterIdleTimeout: TimeInterval = 7210
+    /// Seconds a Dovecot auth connection may stay silent at least: Postfix holds one per
+    /// smtpd process between logins and does not open it again before an AUTH. A day
+    /// outlasts any smtpd process, yet still frees a slot a client forgot.
+    public static let minimumDovecotAuthIdleTimeout: TimeInterval = 86_400
 
     /// Open connections at most; one more is closed at once.
     public var maximumConnections: Int
@@ -38,14 +42,12 @@ public struct MailAdapterLimits: Hashable, Sendable {
         self.idleTimeout = idleTimeout
     }
 
-    /// Seconds of silence before a connection of a listener of `kind` is closed; `nil` for
-    /// never. Dovecot auth connections stay open: Postfix holds one per smtpd process
-    /// between logins and does not open it again before an AUTH, and Dovecot's own auth
-    /// service keeps such connections. Milter connections get at least
-    /// ``minimumMilterIdleTimeout``.
-    public func idleTimeout(for kind: MailAdapterKind) -> TimeInterval? {
+    /// Seconds of silence before a connection of a listener of `kind` is closed: milter
+    /// and Dovecot auth connections, which Postfix keeps silent on purpose, at least
+    /// ``minimumMilterIdleTimeout`` and ``minimumDovecotAuthIdleTimeout``.
+    public func idleTimeout(for kind: MailAdapterKind) -> TimeInterval {
         switch kind {
-        case .dovecotAuth: nil
+        case .dovecotAuth: max(idleTimeout, Self.minimumDovecotAuthIdleTimeout)
         case .milter: max(idleTimeout, Self.minimumMilterIdleTimeout)
         case .socketmap, .tcpTable, .policy, .dovecotDict: idleTimeout
         }
