@@ -77,7 +77,7 @@ extension Directory {
         case .addGroup(let new):
             return try addGroup(new, actor: actor, time: context.time)
         case .deleteGroup(let address):
-            return try deleteGroup(address, actor: actor, time: context.time)
+            return try deleteGroup(address, actor: actor)
         case .modifyGroup(let address, let changes):
             return try modifyGroup(address, changes, actor: actor, time: context.time)
         case .addServiceAccount(let name, let hash):

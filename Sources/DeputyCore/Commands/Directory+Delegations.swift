@@ -82,8 +82,8 @@ extension Directory {
 
     /// New members of a group gain every delegation the group, or a group above it, holds:
     /// adding them gives rights over those mailboxes as a delegation would. So only someone
-    /// who may make each of those delegations adds members (rule 9).
-    /// Only delegations active at `now` count: an expired one gives nothing.
+    /// who may make each of those delegations adds members (rule 9). Only delegations active
+    /// at `now` count: an expired one gives nothing.
     func requireExtendingDelegations(heldBy groupID: EntityID, actor: Actor, at now: Date) throws(DirectoryError) {
         for holder in Self.expandUpwards([groupID], parents: { indexes.parentsByGroup[$0] }) {
             for id in indexes.delegationsByDelegate[.group(holder)] ?? [] {

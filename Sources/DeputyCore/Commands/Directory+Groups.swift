@@ -110,10 +110,12 @@ extension Directory {
     /// that allows it; managing other people's groups stays Group Management's.
     func requirePolicyRight(ifMoving members: [GroupMember], under groupID: EntityID, actor: Actor, action: String) throws(DirectoryError) {
         guard let me = actor.userID, !members.isEmpty, isUnderPolicy(groupID) else { return }
+        // The groups the actor is in, however deep: few, where a group moved may hold many.
+        let mine = effectiveGroups(ofUser: me)
         let movesActor = members.contains { member in
             switch member {
             case .user(let id): id == me
-            case .group(let id): usersUnder(group: id).contains(me)
+            case .group(let id): mine.contains(id)
             case .external: false
             }
         }
@@ -183,7 +185,7 @@ extension Directory {
         return CommandResult(entity: id, summary: "\(new.kind.rawValue) group \(new.address) added")
     }
 
-    mutating func deleteGroup(_ address: EmailAddress, actor: Actor, time: Date) throws(DirectoryError) -> CommandResult {
+    mutating func deleteGroup(_ address: EmailAddress, actor: Actor) throws(DirectoryError) -> CommandResult {
         let group = try requireGroup(address)
         try requireGroupManagement(group, actor: actor, action: "deleting groups")
         try requirePolicyRight(ifMoving: [.group(group.id)], under: group.id, actor: actor, action: "deleting a group you are in, under an email policy")
