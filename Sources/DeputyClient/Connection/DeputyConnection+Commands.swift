@@ -15,6 +15,12 @@ extension DeputyConnection {
         try await self.send(requests.map(\.line))
     }
 
+    /// Sends typed requests at once, pipelined, and returns what became of each: its reply,
+    /// or why none came (see ``sendEach(_:)-([RequestLine])``).
+    public func sendEach(_ requests: [Request]) async -> [Result<Reply, any Error>] {
+        await self.sendEach(requests.map(\.line))
+    }
+
     /// Authenticates the session with a password: `BIND <login> <password>`.
     ///
     /// The password travels only inside the request line; it is never part of a description

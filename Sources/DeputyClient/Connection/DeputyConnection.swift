@@ -74,7 +74,8 @@ public final class DeputyConnection: Sendable {
     /// - Throws: the first failure among the replies, as for ``send(_:)-(RequestLine)``.
     public func send(_ requests: [RequestLine]) async throws -> [Reply] {
         guard !requests.isEmpty else { return [] }
-        let (promises, replies) = write(requests)
+        let promises = write(requests)
+        let replies = Self.inOrder(promises, on: channel.eventLoop)
         return try await withTaskCancellationHandler {
             // One wait for the whole batch: waiting on each reply's future in turn would
             // cross from the event loop to this task once per reply.
@@ -88,19 +89,42 @@ public final class DeputyConnection: Sendable {
         }
     }
 
+    /// Writes all `requests` at once, like ``send(_:)-([RequestLine])``, and returns what
+    /// became of each: its reply, or why none came. When the connection breaks partway, the
+    /// requests answered before it are told from those whose outcome is unknown (a change
+    /// sent but not answered may or may not have been made), which a pipelined import must
+    /// report row by row.
+    public func sendEach(_ requests: [RequestLine]) async -> [Result<Reply, any Error>] {
+        guard !requests.isEmpty else { return [] }
+        let promises = write(requests)
+        let outcomes = EventLoopFuture.whenAllComplete(promises.map(\.futureResult), on: channel.eventLoop)
+        return await withTaskCancellationHandler {
+            do {
+                return try await outcomes.get()
+            } catch {
+                // whenAllComplete does not fail; should it, no request has a known outcome.
+                return promises.map { _ in .failure(error) }
+            }
+        } onCancel: {
+            for promise in promises {
+                promise.fail(CancellationError())
+            }
+        }
+    }
+
     /// Writes all `requests` at once, flushes once, and returns a future of their replies in
     /// order, completed on ``eventLoop``. For callers that run on the connection's event
     /// loop (a load generator holding a request rate), where a task would add a thread hop
     /// to every reply. The future fails as ``send(_:)-([RequestLine])`` throws.
     public func submit(_ requests: [RequestLine]) -> EventLoopFuture<[Reply]> {
         guard !requests.isEmpty else { return channel.eventLoop.makeSucceededFuture([]) }
-        return write(requests).replies
+        return Self.inOrder(write(requests), on: channel.eventLoop)
     }
 
     /// The event loop the connection runs on.
     public var eventLoop: any EventLoop { channel.eventLoop }
 
-    private func write(_ requests: [RequestLine]) -> (promises: [EventLoopPromise<Reply>], replies: EventLoopFuture<[Reply]>) {
+    private func write(_ requests: [RequestLine]) -> [EventLoopPromise<Reply>] {
         let eventLoop = self.channel.eventLoop
         let promises = requests.map { _ in eventLoop.makePromise(of: Reply.self) }
         let peer = self.endpoint.description
@@ -114,11 +138,15 @@ public final class DeputyConnection: Sendable {
                 )
             }
         }
-        // Replies complete in order, so the failure reported is the first one among them.
-        let replies = promises.count == 1
+        return promises
+    }
+
+    /// The replies of `promises` in order, or the first failure among them (replies complete
+    /// in order, so that is the first request left unanswered).
+    private static func inOrder(_ promises: [EventLoopPromise<Reply>], on eventLoop: any EventLoop) -> EventLoopFuture<[Reply]> {
+        promises.count == 1
             ? promises[0].futureResult.map { [$0] }
             : EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: eventLoop)
-        return (promises, replies)
     }
 
     // MARK: - Closing

@@ -181,7 +181,7 @@ struct ExportCommand: DeputyCommand {
             data = Data(try document.ldif().utf8)
         }
         if let file {
-            try Self.writeAtomically(data, to: file)
+            try LocalFile.writeAtomically(data, to: file)
         } else {
             FileHandle.standardOutput.write(data)
         }
@@ -191,39 +191,5 @@ struct ExportCommand: DeputyCommand {
             ? "\(entries), \(counted(document.delegations.count, "delegation", "delegations")), \(counted(document.policies.count, "policy", "policies"))"
             : entries
         ReplyPrinter.message("exported \(summary)\(file.map { " to \($0)" } ?? "")")
-    }
-
-    /// Writes `data` to a new file beside `path` with mode 0600, then renames it over `path`,
-    /// so that `path` is either the old file or the whole export, never part of one.
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        let target = URL(fileURLWithPath: path)
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp").path
-        func failure(_ what: String) -> CLIError {
-            CLIError(.configuration, "cannot write \(path): \(what): \(String(cString: strerror(errno)).lowercased())")
-        }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw failure("creating \(temporary)") }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
-        var closed = false
-        defer { if !closed { close(descriptor) } }
-        // The mode is set whatever the umask; 0600 from creation, so no one else can open it meanwhile.
-        guard fchmod(descriptor, 0o600) == 0 else { throw failure("setting its mode") }
-        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var written = 0
-            while written < buffer.count {
-                let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("writing")
-                }
-                written += result
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw failure("flushing") }
-        closed = true
-        guard close(descriptor) == 0 else { throw failure("closing") }
-        guard rename(temporary, path) == 0 else { throw failure("renaming \(temporary) to it") }
-        renamed = true
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import DeputyClient
 import DeputyProtocol
 import Foundation
-import SwiftCSV
 
 /// `deputy import users FILE.csv`
 struct ImportCommand: AsyncParsableCommand {
@@ -13,7 +12,9 @@ struct ImportCommand: AsyncParsableCommand {
             abstract: "Add users from a CSV file in one pipelined run.",
             discussion: """
                 The first row names the columns: address (required), name, password, aliases (separated by ';'), recovery, policy.
-                Rows the server refuses, or that are malformed, go to the rejected file with the reason; the rest are added.
+                A row must have as many fields as the header names: quote a field that holds a comma.
+                Rows the server refuses, or that are malformed, go to the rejected file (mode 600) with the reason; the rest are added.
+                If the connection breaks partway, the rows without a reply are marked unknown there.
                 """
         )
         @OptionGroup var connection: ConnectionOptions
@@ -22,13 +23,18 @@ struct ImportCommand: AsyncParsableCommand {
         @Option(help: "Where to write rejected rows with their reasons (default FILE.rejected.csv).") var rejected: String?
 
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            let rows = try Self.rows(file)
+            let rows = try UserImportFile(path: file).rows
             var requests: [(row: Int, fields: [String: String], request: Request)] = []
             var rejections: [(row: Int, fields: [String: String], reason: String)] = []
-            for (index, fields) in rows.enumerated() {
+            for row in rows {
+                if let problem = row.problem {
+                    rejections.append((row.line, row.fields, problem))
+                    continue
+                }
+                let fields = row.fields
                 let address = fields["address"] ?? ""
                 guard !address.isEmpty else {
-                    rejections.append((index + 2, fields, "no address"))
+                    rejections.append((row.line, fields, "no address"))
                     continue
                 }
                 let request: Request
@@ -43,50 +49,47 @@ struct ImportCommand: AsyncParsableCommand {
                     )))
                 } catch let error as CLIError {
                     // Worded as the server words a refusal, so every reason reads alike.
-                    rejections.append((index + 2, fields, "invalid: \(error.description)"))
+                    rejections.append((row.line, fields, "invalid: \(error.description)"))
                     continue
                 }
-                requests.append((index + 2, fields, request))
+                requests.append((row.line, fields, request))
             }
-            let replies: [Reply]
-            do {
-                replies = try await session.connection.send(requests.map(\.request))
-            } catch let error as DeputyClientError {
-                throw CLIError(error)
-            }
+            // Each row's own outcome: when the connection breaks partway, the rows answered
+            // before it are counted, and the rest reported as unknown rather than lost.
+            let outcomes = await session.connection.sendEach(requests.map(\.request))
             var added = 0
-            for (entry, reply) in zip(requests, replies) {
-                if reply.status.isOK {
+            var unanswered = 0
+            var breakage: (any Error)?
+            for (entry, outcome) in zip(requests, outcomes) {
+                switch outcome {
+                case .success(let reply) where reply.status.isOK:
                     added += 1
-                } else {
+                case .success(let reply):
                     rejections.append((entry.row, entry.fields, reply.status.text))
+                case .failure(let error):
+                    unanswered += 1
+                    breakage = breakage ?? error
+                    rejections.append((entry.row, entry.fields, "unknown: no reply came; the row may or may not have been added"))
                 }
             }
             ReplyPrinter.message(dryRun ? "\(added) of \(rows.count) rows would be added" : "\(added) of \(rows.count) users added")
             if !rejections.isEmpty {
                 let path = rejected ?? (file.hasSuffix(".csv") ? String(file.dropLast(4)) : file) + ".rejected.csv"
-                try Self.writeRejections(rejections.sorted { $0.row < $1.row }, to: path)
+                try LocalFile.writeAtomically(Data(Self.rejectionsText(rejections.sorted { $0.row < $1.row }).utf8), to: path)
                 ReplyPrinter.message("\(rejections.count) \(rejections.count == 1 ? "row" : "rows") rejected; see \(path)")
-                return .refused
             }
-            return .success
-        }
-
-        static func rows(_ path: String) throws -> [[String: String]] {
-            let text = String(decoding: try LocalFile.read(path, "the CSV file"), as: UTF8.self)
-            let csv: CSV<Named>
-            do {
-                csv = try CSV<Named>(string: text, delimiter: .comma, loadColumns: false)
-            } catch {
-                throw CLIError(.configuration, "\(path) is not a CSV file", detail: "\(error)")
+            if let breakage {
+                let failure = (breakage as? DeputyClientError).map(CLIError.init) ?? CLIError(.unreachable, "\(breakage)")
+                let count = "\(unanswered) \(unanswered == 1 ? "row has" : "rows have") no reply"
+                throw CLIError(failure.status, "\(count) (marked unknown in the rejected file): \(failure.description)", detail: failure.detail)
             }
-            guard csv.header.contains("address") else { throw CLIError(.configuration, "\(path) has no 'address' column") }
-            return csv.rows
+            return rejections.isEmpty ? .success : .refused
         }
 
         /// The rejected rows as CSV: their line in the input, the reason, then the fields
-        /// (passwords left out, so the file can be kept).
-        static func writeRejections(_ rejections: [(row: Int, fields: [String: String], reason: String)], to path: String) throws {
+        /// (passwords left out, so the file can be kept; a row whose fields did not match the
+        /// header has its line and reason only).
+        static func rejectionsText(_ rejections: [(row: Int, fields: [String: String], reason: String)]) -> String {
             func cell(_ text: String) -> String {
                 text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
             }
@@ -96,7 +99,7 @@ struct ImportCommand: AsyncParsableCommand {
                 text += [String(rejection.row), rejection.reason, fields["address"] ?? "", fields["name"] ?? "", fields["aliases"] ?? "", fields["recovery"] ?? "", fields["policy"] ?? ""]
                     .map(cell).joined(separator: ",") + "\n"
             }
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return text
         }
     }
 }

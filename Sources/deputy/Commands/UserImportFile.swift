@@ -1,0 +1,69 @@
+import Foundation
+import SwiftCSV
+
+/// A CSV file of users for `deputy import users`: its header checked against the columns the
+/// import knows, and each row's fields matched to them by position, or the reason they can't
+/// be. A row with more or fewer fields than the header is never read: an unquoted comma in a
+/// name would shift the password into another column (and the name's second half into the
+/// password).
+struct UserImportFile {
+    /// The columns a file may name; `address` is required.
+    static let columns = ["address", "name", "password", "aliases", "recovery", "policy"]
+
+    /// One row of the file.
+    struct Row {
+        /// Its line in the file, the header being line 1 (a quoted field that spans lines
+        /// counts as one).
+        let line: Int
+        /// Its fields by column: empty when ``problem`` is set.
+        let fields: [String: String]
+        /// Why the row can't be read, in the words of a rejection.
+        let problem: String?
+    }
+
+    /// The rows, blank lines left out.
+    let rows: [Row]
+
+    /// Reads and checks the file at `path`.
+    ///
+    /// - Throws: ``CLIError`` when the file can't be read, is not CSV, or its header names no
+    ///   `address`, a column the import does not know, or a column twice.
+    init(path: String) throws {
+        var text = String(decoding: try LocalFile.read(path, "the CSV file"), as: UTF8.self)
+        // The parser drops an empty last field when the file does not end with a newline,
+        // which would make that row one field short.
+        if !text.isEmpty, text.last?.isNewline == false { text.append("\n") }
+        var records: [[String]] = []
+        let header: [String]
+        do {
+            let csv = try CSV<Enumerated>(string: text, delimiter: .comma, loadColumns: false)
+            header = csv.header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            try csv.enumerateAsArray(startAt: 1, rowLimit: nil) { records.append($0) }
+        } catch {
+            throw CLIError(.configuration, "\(path) is not a CSV file", detail: "\(error)")
+        }
+        for (index, column) in header.enumerated() {
+            guard Self.columns.contains(column) else {
+                throw CLIError(.configuration, "\(path) has an unknown column '\(column)'; the columns are \(Self.columns.joined(separator: ", "))")
+            }
+            guard !header[..<index].contains(column) else {
+                throw CLIError(.configuration, "\(path) names the column '\(column)' twice")
+            }
+        }
+        guard header.contains("address") else { throw CLIError(.configuration, "\(path) has no 'address' column") }
+        var rows: [Row] = []
+        for (index, fields) in records.enumerated() {
+            let line = index + 2
+            if fields.allSatisfy(\.isEmpty) && fields.count <= 1 { continue }
+            guard fields.count == header.count else {
+                rows.append(Row(
+                    line: line, fields: [:],
+                    problem: "invalid: the row has \(fields.count) fields where the header names \(header.count) (quote a field that holds a comma)"
+                ))
+                continue
+            }
+            rows.append(Row(line: line, fields: Dictionary(uniqueKeysWithValues: zip(header, fields)), problem: nil))
+        }
+        self.rows = rows
+    }
+}
