@@ -60,6 +60,12 @@ struct AuditLogTests {
         #expect(newest.map(\.sequence) == [UInt64(records.count), UInt64(records.count - 1), UInt64(records.count - 2)])
         let after = log.search(AuditFilter(afterSequence: UInt64(records.count - 600)), limit: 10_000)
         #expect(after.count == 600)
+        // The rest of a range one page could not hold: after= and before= together.
+        let total = UInt64(records.count)
+        let page = log.search(AuditFilter(afterSequence: total - 600, beforeSequence: total - 99), limit: 100)
+        #expect(page.map(\.sequence) == Array((total - 199)...(total - 100)).reversed())
+        let last = log.search(AuditFilter(afterSequence: total - 600, beforeSequence: total - 550), limit: 100)
+        #expect(last.map(\.sequence) == Array((total - 599)...(total - 551)).reversed())
         let byTarget = log.search(AuditFilter(target: "user3@acme.test"), limit: 10_000)
         #expect(byTarget.map(\.sequence) == records.filter { $0.target == "user3@acme.test" }.map(\.sequence).reversed())
         #expect(log.search(AuditFilter(), limit: 10, scanLimit: 4).count == 4)

@@ -98,11 +98,13 @@ public struct AuditLog: Sendable {
                 scanned += 1
             }
             let record = record(at: index)
+            // Newest first: every record past `after` is older still.
+            if let after = filter.afterSequence, record.sequence <= after { break }
+            if let before = filter.beforeSequence, record.sequence >= before { continue }
             if let until = filter.until, record.time > until { continue }
             if let since = filter.since, record.time < since { continue }
             if let actor = filter.actor, record.actor != actor { continue }
             if let target = filter.target, record.target != target { continue }
-            if let after = filter.afterSequence, record.sequence <= after { break }
             found.append(record)
         }
         return found
@@ -125,9 +127,16 @@ public struct AuditFilter: Sendable, Hashable {
     public var target: String?
     /// Only records after this sequence number (for following the log).
     public var afterSequence: UInt64?
+    /// Only records before this sequence number (for the rest of a range one page could not
+    /// hold).
+    public var beforeSequence: UInt64?
 
-    public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, target: String? = nil, afterSequence: UInt64? = nil) {
+    public init(
+        since: Date? = nil, until: Date? = nil, actor: String? = nil, target: String? = nil, afterSequence: UInt64? = nil,
+        beforeSequence: UInt64? = nil
+    ) {
         self.afterSequence = afterSequence
+        self.beforeSequence = beforeSequence
         self.since = since
         self.until = until
         self.actor = actor?.lowercased()

@@ -269,7 +269,7 @@ extension Request {
     static func decodeAudit(_ a: Arguments) throws(DecodingError) -> Request {
         .audit(AuditQuery(
             since: try a.time("since"), until: try a.time("until"), actor: a.named("actor"), target: a.named("target"),
-            after: a.named("after").flatMap(UInt64.init), limit: a.number("limit")
+            after: a.named("after").flatMap(UInt64.init), before: a.named("before").flatMap(UInt64.init), limit: a.number("limit")
         ))
     }
 

@@ -166,6 +166,7 @@ extension Request {
             put("actor", query.actor)
             put("target", query.target)
             put("after", query.after.map(String.init))
+            put("before", query.before.map(String.init))
             put("limit", query.limit.map(String.init))
         case .query(let query):
             verb = "QUERY"

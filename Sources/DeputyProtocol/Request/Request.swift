@@ -281,15 +281,22 @@ public enum Request: Hashable, Sendable {
         public var target: String?
         /// Only records after this sequence.
         public var after: UInt64?
+        /// Only records before this sequence: with ``after``, the page of a range that one
+        /// reply could not hold.
+        public var before: UInt64?
         /// At most this many (100 by default; the server's listing limit caps it).
         public var limit: Int?
 
-        public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, target: String? = nil, after: UInt64? = nil, limit: Int? = nil) {
+        public init(
+            since: Date? = nil, until: Date? = nil, actor: String? = nil, target: String? = nil, after: UInt64? = nil, before: UInt64? = nil,
+            limit: Int? = nil
+        ) {
             self.since = since
             self.until = until
             self.actor = actor
             self.target = target
             self.after = after
+            self.before = before
             self.limit = limit
         }
     }

@@ -305,7 +305,7 @@ extension Session {
         }
         let limit = min(query.limit ?? 100, environment.maximumListing)
         let records = directory.auditLog.search(
-            AuditFilter(since: query.since, until: query.until, actor: query.actor, target: query.target, afterSequence: query.after),
+            AuditFilter(since: query.since, until: query.until, actor: query.actor, target: query.target, afterSequence: query.after, beforeSequence: query.before),
             limit: limit
         )
         return Reply(records: records.map(Self.record(_:)), status: .ok(text: "\(records.count) records"))

@@ -51,15 +51,27 @@ struct AuditCommand: DeputyCommand {
         var last: UInt64 = 0
         var first = true
         query.limit = limit ?? 100
+        let pageSize = query.limit ?? 100
         while !Task.isCancelled {
             query.after = first ? nil : last
-            let reply = try await session.send(.audit(query))
-            guard reply.status.isOK else {
-                session.printer.printStatus(reply.status)
-                return .refused
+            query.before = nil
+            // The server answers newest first, at most a page. After the first poll, a full
+            // page may leave older new records out: ask for those below the page's oldest,
+            // until a page comes back short.
+            var records: [ReplyRecord] = []
+            while true {
+                let reply = try await session.send(.audit(query))
+                guard reply.status.isOK else {
+                    session.printer.printStatus(reply.status)
+                    return .refused
+                }
+                records += reply.records
+                let oldest = reply.records.compactMap { $0["seq"].flatMap(UInt64.init) }.min()
+                guard !first, reply.records.count >= pageSize, let oldest, oldest > last + 1 else { break }
+                query.before = oldest
             }
-            // The server answers newest first; a follower reads oldest first.
-            let records = Array(reply.records.reversed())
+            // A follower reads oldest first.
+            records.sort { ($0["seq"].flatMap(UInt64.init) ?? 0) < ($1["seq"].flatMap(UInt64.init) ?? 0) }
             if !records.isEmpty { session.printer.print(Reply(records: records, status: .ok(text: nil))) }
             last = records.compactMap { $0["seq"].flatMap(UInt64.init) }.max() ?? last
             first = false
