@@ -14,7 +14,12 @@ struct StoreCommitter: DirectoryCommitter {
     var live: LiveDirectory { store.live }
 
     func commit(_ command: Command, context: CommandContext) async throws -> Committed {
-        let outcome = try await store.commit(command, context: context)
+        let outcome: CommitOutcome
+        do {
+            outcome = try await store.commit(command, context: context)
+        } catch let error as StoreError where error.code == .outcomeUnknown {
+            throw CommitOutcomeUnknown(error.description)
+        }
         if let audit { await audit.catchUp(with: store.directory.auditLog) }
         return Committed(result: outcome.result, revision: outcome.sequence)
     }

@@ -49,6 +49,19 @@ struct BackupTests {
         return (disk, RotatingFileSystem(disk, onFirstJournalRead: { try install(second, on: disk) }), final)
     }
 
+    @Test("A backup is mode 0600 even where a stale temporary file open to others was in its way")
+    func staleTemporaryFile() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await F.populated(disk, users: 2)
+        try await store.close()
+        let stale = try disk.openForAppend("/backup.json.tmp", truncating: false)
+        try disk.write(Array("left by someone else".utf8), to: stale)
+        disk.close(stale)
+        try disk.setPermissions("/backup.json.tmp", 0o644)
+        _ = try Store.backup(dataDirectory: F.dataPath, to: "/backup.json", fileSystem: disk)
+        #expect(try disk.info("/backup.json")?.permissions == 0o600)
+    }
+
     @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
     func rotationDuringBackup() async throws {
         let (disk, rotating, final) = try await Self.rotatingDirectory()

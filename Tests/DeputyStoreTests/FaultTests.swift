@@ -80,6 +80,56 @@ struct FaultTests {
         try await F.commitApplied(recovered, F.addUser("fresh"))
     }
 
+    @Test("a batch whose fsync fails is cut from the journal: a restart does not bring back what its clients were told was not made")
+    func failedFsyncIsCutBack() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await F.populated(disk, users: 2)
+        let before = store.directory
+        disk.failNextSync(of: F.journalPath, with: .inputOutput)
+        await #expect {
+            _ = try await store.commit(F.addUser("lost"), context: F.context())
+        } throws: { error in
+            (error as? StoreError)?.code == .storage
+        }
+        // A restart of the process, not of the machine: the kernel still holds every byte written.
+        F.abandon(store)
+        let reopened = try await F.open(disk)
+        #expect(!F.hasUser("lost", in: reopened.directory))
+        #expect(reopened.directory.contents == before.contents)
+        try await F.commitApplied(reopened, F.addUser("fresh"))
+    }
+
+    @Test("a batch whose fsync fails and whose cut-back can't be made durable has an unknown outcome, and says so")
+    func failedFsyncAndCutBack() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await F.populated(disk, users: 2)
+        disk.failNextSync(of: F.journalPath, with: .inputOutput)
+        disk.failNextSync(of: F.journalPath, with: .inputOutput)
+        await #expect {
+            _ = try await store.commit(F.addUser("unknown"), context: F.context())
+        } throws: { error in
+            (error as? StoreError)?.code == .outcomeUnknown
+        }
+        #expect(await store.isFailed)
+        #expect(!F.hasUser("unknown", in: store.directory))
+        try await store.close()
+    }
+
+    @Test("a journal whose name never became durable (a crash between creating it and syncing its directory) is made durable when it is next opened")
+    func journalNameMadeDurableAtOpen() async throws {
+        let disk = SimulatedFileSystem()
+        try disk.createDirectory(F.dataPath, permissions: 0o700)
+        let created = try disk.openForAppend(F.journalPath, truncating: false)
+        disk.close(created)
+        let store = try await F.open(disk)
+        try await F.commitApplied(store, F.createOrganization)
+        try await F.commitApplied(store, F.addUser("kept"), step: 1)
+        disk.powerCut()
+        F.abandon(store)
+        let reopened = try await F.open(disk)
+        #expect(F.hasUser("kept", in: reopened.directory))
+    }
+
     @Test("commits queued behind a batch whose fsync fails are refused too, and none is published")
     func queuedBehindFailure() async throws {
         let disk = SimulatedFileSystem()

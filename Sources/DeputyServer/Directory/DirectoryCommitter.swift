@@ -52,6 +52,18 @@ public struct CommitUnavailable: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// A change the committer could not take back after its write failed partway (the journal's
+/// fsync failed, and so did cutting the journal back): it was not applied, and the
+/// committer accepts no more changes, but a restart, which reads back what was stored, may
+/// show it made.
+public struct CommitOutcomeUnknown: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// A committer that keeps the directory in memory only, for tests and tools that need no
 /// persistence.
 public actor InMemoryCommitter: DirectoryCommitter {

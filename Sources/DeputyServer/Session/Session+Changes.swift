@@ -128,6 +128,12 @@ extension Session {
                 return Reply(status: .error(code: .unavailable, text: "the change may or may not have been made: \(error.description); a query shows which"))
             }
             return Reply(status: .error(code: .unavailable, text: "the change was not made: \(error.description)"))
+        } catch let error as CommitOutcomeUnknown {
+            logger.error("commit failed, and may have reached the journal", metadata: ["error": "\(error)"])
+            return Reply(status: .error(
+                code: .storage,
+                text: "the change may or may not have been made: the journal could not be written or taken back; once deputyd is restarted, a query shows which"
+            ))
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])
             return Reply(status: .error(code: .storage, text: "the change could not be stored and was not made"))

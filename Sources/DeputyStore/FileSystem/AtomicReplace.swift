@@ -1,7 +1,7 @@
 /// Replaces a file with new content so that a crash at any moment leaves either the old
 /// file or the new one, whole.
 ///
-/// The steps, in order: write `<path>.tmp` (created 0600, emptied first), fsync it, rename
+/// The steps, in order: write `<path>.tmp` (created anew, 0600), fsync it, rename
 /// it over `<path>`, fsync the directory. The old file is not touched before the new one
 /// is durable under its temporary name, and the rename is atomic.
 enum AtomicReplace {
@@ -38,13 +38,17 @@ enum AtomicReplace {
         let temporary = temporaryPath(for: path)
         let handle: StorageFileHandle
         do {
+            // A temporary file left in the way (by a crash, or by someone else where others
+            // may write, as a backup's destination may be) is removed, not reused: reused, it
+            // would keep its owner and mode, and a symbolic link there would be followed.
+            if try fileSystem.info(temporary) != nil { try fileSystem.remove(temporary) }
             handle = try fileSystem.openForAppend(temporary, truncating: true)
         } catch {
             throw Failure(underlying: error, renamed: false)
         }
         do {
             for part in parts { try fileSystem.write(part, to: handle) }
-            if let permissions { try fileSystem.setPermissions(temporary, permissions) }
+            try fileSystem.setPermissions(temporary, permissions ?? 0o600)
             try fileSystem.sync(handle)
             try fileSystem.rename(temporary, to: path)
         } catch {

@@ -18,7 +18,9 @@ public struct PosixFileSystem: StorageFileSystem {
 
     public func openForAppend(_ path: String, truncating: Bool) throws(StorageFileSystemError) -> StorageFileHandle {
         var flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
-        if truncating { flags |= O_TRUNC }
+        // A file opened to be written from its start is a new one (a temporary file, a new
+        // journal): never a symbolic link planted in its place.
+        if truncating { flags |= O_TRUNC | O_NOFOLLOW }
         let descriptor = try Self.retrying("open", path) { open(path, flags, mode_t(0o600)) }
         return StorageFileHandle(descriptor: descriptor, path: path)
     }

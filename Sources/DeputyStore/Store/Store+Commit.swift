@@ -66,7 +66,8 @@ extension Store {
         case durable([UInt8])
         /// The write failed; the journal was cut back to its durable length, or not.
         case writeFailed(StorageFileSystemError, rollbackError: StorageFileSystemError?)
-        case syncFailed(StorageFileSystemError)
+        /// The fsync failed; the journal was cut back to its durable length, or not.
+        case syncFailed(StorageFileSystemError, rollbackError: StorageFileSystemError?)
     }
 
     /// Writes every pending commit as one batch and resumes their callers. Must be called
@@ -107,7 +108,16 @@ extension Store {
             do throws(StorageFileSystemError) {
                 try fileSystem.sync(handle)
             } catch {
-                return .syncFailed(error)
+                // The batch is refused, so it must not come back when the journal is read
+                // again: left in the file (the kernel keeps what was written), a restart
+                // would replay changes their clients were told were not made.
+                do throws(StorageFileSystemError) {
+                    try fileSystem.truncate(handle, toLength: durableLength)
+                    try fileSystem.sync(handle)
+                    return .syncFailed(error, rollbackError: nil)
+                } catch let rollbackError {
+                    return .syncFailed(error, rollbackError: rollbackError)
+                }
             }
             StoreMetrics.recordJournalSync(since: started)
             return .durable(bytes)
@@ -131,18 +141,25 @@ extension Store {
             let failure: StoreError
             if let rollbackError {
                 enterFailedState("a journal write failed (\(error)) and cutting it back failed too (\(rollbackError))")
-                failure = StoreError.storage("the change was not stored, and the journal could not be cut back to its last durable record", error)
+                failure = StoreError.outcomeUnknown("a journal write failed and the journal could not be cut back to its last durable record", error)
             } else {
                 logger.warning("journal write failed; the batch was refused and the journal cut back", metadata: ["store.error": "\(error)"])
                 failure = StoreError.storage("the change was not stored; nothing changed", error)
             }
             outcomes = Array(repeating: .failure(failure), count: batch.count)
-        case .syncFailed(let error):
+        case .syncFailed(let error, let rollbackError):
             // After a failed fsync the kernel may have dropped the written pages while
             // marking them clean, so a later fsync could succeed without writing them:
             // nothing written since the last good fsync can be trusted again.
-            enterFailedState("fsync of the journal failed (\(error))")
-            outcomes = Array(repeating: .failure(StoreError.storage("the change may not be durable, so it was not applied", error)), count: batch.count)
+            let failure: StoreError
+            if let rollbackError {
+                enterFailedState("fsync of the journal failed (\(error)) and cutting it back failed too (\(rollbackError))")
+                failure = StoreError.outcomeUnknown("the journal's fsync failed and the journal could not be cut back to its last durable record", error)
+            } else {
+                enterFailedState("fsync of the journal failed (\(error)); the journal was cut back to its last durable record")
+                failure = StoreError.storage("the change may not be durable, so it was not applied and the journal was cut back", error)
+            }
+            outcomes = Array(repeating: .failure(failure), count: batch.count)
         }
 
         if case .failure(let failure) = outcomes[0] {

@@ -114,7 +114,7 @@ public actor Store {
             let dataDirectory = try DataDirectory.existing(path: held.path, fileSystem: fileSystem)
             let recovered = try Recovery.read(dataDirectory, fileSystem: fileSystem)
             try Recovery.repair(recovered, in: dataDirectory, fileSystem: fileSystem)
-            let handle = try openJournal(dataDirectory, existed: recovered.journalExists, fileSystem: fileSystem)
+            let handle = try openJournal(dataDirectory, fileSystem: fileSystem)
             FreedMemory.release()
             return (held, dataDirectory, recovered, handle)
         }
@@ -137,19 +137,20 @@ public actor Store {
         )
     }
 
-    /// Opens the journal for appending; a new journal's name is made durable before any
-    /// record can be acknowledged in it.
-    private static func openJournal(_ dataDirectory: DataDirectory, existed: Bool, fileSystem: any StorageFileSystem) throws(StoreError) -> StorageFileHandle {
+    /// Opens the journal for appending; its name is made durable before any record can be
+    /// acknowledged in it. Also when the journal was already there: an earlier process may
+    /// have died after creating it, or renaming a new one into place, but before syncing
+    /// the directory, and a power cut would then take the journal, with every record
+    /// acknowledged in it since.
+    private static func openJournal(_ dataDirectory: DataDirectory, fileSystem: any StorageFileSystem) throws(StoreError) -> StorageFileHandle {
         do throws(StorageFileSystemError) {
             let handle = try fileSystem.openForAppend(dataDirectory.journalPath, truncating: false)
-            if !existed {
-                do throws(StorageFileSystemError) {
-                    try fileSystem.sync(handle)
-                    try fileSystem.syncDirectory(dataDirectory.path)
-                } catch {
-                    fileSystem.close(handle)
-                    throw error
-                }
+            do throws(StorageFileSystemError) {
+                try fileSystem.sync(handle)
+                try fileSystem.syncDirectory(dataDirectory.path)
+            } catch {
+                fileSystem.close(handle)
+                throw error
             }
             return handle
         } catch {

@@ -33,6 +33,10 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let missing = Code(rawValue: "missing")
         /// Another process holds the data directory's lock.
         public static let inUse = Code(rawValue: "in-use")
+        /// A write of the journal failed partway and could not be taken back: the change
+        /// was not applied here, but its record may be in the journal, and a restart (which
+        /// replays the journal) may bring it back. The store has failed.
+        public static let outcomeUnknown = Code(rawValue: "outcome-unknown")
 
         public var description: String { rawValue }
     }
@@ -58,6 +62,10 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 
     static func storage(_ message: String, _ underlying: StorageFileSystemError) -> StoreError {
         StoreError(.storage, "\(message): \(underlying)", path: underlying.path)
+    }
+
+    static func outcomeUnknown(_ message: String, _ underlying: StorageFileSystemError) -> StoreError {
+        StoreError(.outcomeUnknown, "\(message): \(underlying)", path: underlying.path)
     }
 
     static func corruptJournal(path: String, offset: Int, _ reason: String) -> StoreError {
