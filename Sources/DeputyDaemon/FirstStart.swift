@@ -23,15 +23,19 @@ public enum FirstStart {
             name: name, domain: domain, superAdministrator: superAdministrator,
             superAdministratorName: "Administrator", passwordHash: try await passwords.hash(chosen)
         ))
+        let file = (dataDirectory as NSString).appendingPathComponent(DataFiles.initialPassword)
+        // A generated password is on disk before the organisation is: the other way round,
+        // a failed write would leave an organisation whose password nobody knows, and the
+        // next start, finding the organisation, would generate none.
+        if password == nil { try DataFiles.writeSecret(chosen + "\n", to: file) }
         if case .failure(let error) = try await store.commit(command, context: CommandContext(actor: .system, time: time)).result {
+            if password == nil { try? FileManager.default.removeItem(atPath: file) }
             throw ConfigurationError("could not create the organisation: \(error.message)")
         }
         guard password == nil else {
             logger.notice("created the organisation \(name) with the configured password", metadata: ["login": "\(superAdministrator)"])
             return nil
         }
-        let file = (dataDirectory as NSString).appendingPathComponent(DataFiles.initialPassword)
-        try DataFiles.writeSecret(chosen + "\n", to: file)
         logger.notice("created the organisation \(name); the password of its super administrator, \(superAdministrator), is in \(file)", metadata: [
             "login": "\(superAdministrator)", "file": "\(file)",
         ])

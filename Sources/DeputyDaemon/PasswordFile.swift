@@ -14,10 +14,14 @@ public enum PasswordFile {
         } catch {
             throw ConfigurationError("cannot read the password file \(path): \(StorageFileSystemError.explanation(error.errorNumber))")
         }
-        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 == 0 else {
+        // The mode of the file itself: a symbolic link's own mode is always 0777.
+        guard let info = try? PosixFileSystem().info(path), info.permissions & 0o077 == 0 else {
             throw ConfigurationError("the password file \(path) can be read by others; run: chmod 600 \(path)")
         }
-        guard let password = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init), !password.isEmpty else {
+        // Any line ending ends the line: "\r\n" (a file written on Windows) is one Character
+        // that a split on "\n" would leave in the password.
+        let firstLine = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init)
+        guard let password = firstLine, !password.isEmpty else {
             throw ConfigurationError("the password file \(path) is empty")
         }
         return password

@@ -37,16 +37,17 @@ final class SecurityDaemon: Sendable {
     /// arguments or environment set it; otherwise the daemon generates one into a file.
     /// `restarting` starts it on the data directory of an earlier daemon (which has stopped
     /// or crashed), logging to a new file. The data directory is `data` in a directory of
-    /// its own, unless `dataDirectoryName` names it otherwise.
+    /// its own, unless `dataDirectoryName` names it otherwise, or `dataDirectory` is the path of
+    /// one made beforehand.
     static func start(
         _ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [], password: String? = nil,
-        restarting earlier: SecurityDaemon? = nil, dataDirectoryName: String = "data"
+        restarting earlier: SecurityDaemon? = nil, dataDirectoryName: String = "data", dataDirectory: String? = nil
     ) async throws -> SecurityDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("build deputyd first: \(binary)") }
         Self.raiseDescriptorLimit()
         let root = earlier?.root ?? FileManager.default.temporaryDirectory.appendingPathComponent("deputy-security-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let data = earlier?.data ?? root.appendingPathComponent(dataDirectoryName).path
+        let data = earlier?.data ?? dataDirectory ?? root.appendingPathComponent(dataDirectoryName).path
         let log = root.appendingPathComponent("deputyd-\(UUID().uuidString.prefix(8)).log").path
         let command = launcher + [binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug"]
             + arguments
