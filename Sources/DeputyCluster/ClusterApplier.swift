@@ -70,6 +70,8 @@ public actor ClusterApplier {
     /// How long reading the newest shared snapshot may take: a large directory's snapshot is
     /// tens of megabytes, far more than a catch-up, so the liveness limit does not apply.
     static let snapshotTransferLimit = Duration.seconds(120)
+    /// How long the applier waits before trying again after a failure no reconnection mends soon.
+    static let incompatibleRetry = Duration.seconds(30)
 
     /// What became of a record this node's writer waits for.
     private enum Outcome {
@@ -134,6 +136,19 @@ public actor ClusterApplier {
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { break }
+                // A connection that was followed failed anew: start again from the shortest
+                // wait, as the first failure did (a failover is no slower for earlier ones).
+                if isFollowing { backoff = .milliseconds(50) }
+                if let cluster = error as? ClusterError, cluster.kind == .incompatible {
+                    // Nothing a reconnection mends soon (a shared snapshot this build can't
+                    // load, or none): said every time, and tried again seldom, since each try
+                    // reads the whole snapshot from the primary.
+                    logger.error("not following the log; serving the directory as it is", metadata: ["error": "\(cluster.description)", "cluster.retry_seconds": "\(Self.incompatibleRetry.components.seconds)"])
+                    setFollowing(false)
+                    try? await Task.sleep(for: Self.incompatibleRetry)
+                    backoff = .milliseconds(50)
+                    continue
+                }
                 if isFollowing || backoff == .milliseconds(50) {
                     logger.warning("not following the log; serving the directory as it is and reconnecting", metadata: ["error": "\(PrimaryConnector.describe(error))"])
                 }
@@ -274,7 +289,15 @@ public actor ClusterApplier {
         guard let stored = newest else {
             throw ClusterError(.incompatible, "\(reason), and the database holds no shared snapshot to start from")
         }
-        let loaded = try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
+        let loaded: ClusterPosition
+        do {
+            loaded = try ClusterPosition(snapshot: stored, source: "the shared snapshot at \(stored.sequence)")
+        } catch let error as ClusterError {
+            throw ClusterError(.incompatible, "\(reason), and \(error.description)")
+        } catch {
+            // A snapshot of a newer format, or damaged: this build can't start from it.
+            throw ClusterError(.incompatible, "\(reason), and this node can't load the shared snapshot at \(stored.sequence): \(error)")
+        }
         let logged = try await withDeadline(livenessLimit, "checking the shared snapshot against the log") { try await connection.digest(at: loaded.sequence, logger: logger) }
         try requireCurrent(current)
         guard logged == loaded.digest else {

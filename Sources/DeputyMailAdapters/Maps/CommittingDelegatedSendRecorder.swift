@@ -74,7 +74,8 @@ public final class CommittingDelegatedSendRecorder: DelegatedSendRecorder, Servi
     }
 
     /// Tries the queue every `retryEvery` until the daemon stops; what is still queued then
-    /// is logged.
+    /// is logged, one line a record with everything the record would have held, and
+    /// counted as dropped.
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
@@ -87,8 +88,11 @@ public final class CommittingDelegatedSendRecorder: DelegatedSendRecorder, Servi
             }
         }
         if await spool.count > 0, await !flush() {
-            let left = await spool.count
-            logger.error("delegated sends not recorded in the audit log: the daemon stopped while changes were refused", metadata: ["audit.queued": "\(left)"])
+            let left = await spool.drain()
+            logger.error("delegated sends not recorded in the audit log: the daemon stopped while changes were refused; each is logged below", metadata: ["audit.queued": "\(left.count)"])
+            for pending in left {
+                logger.error("delegated send not recorded in the audit log", metadata: Self.metadata(pending))
+            }
         }
     }
 
@@ -100,7 +104,7 @@ public final class CommittingDelegatedSendRecorder: DelegatedSendRecorder, Servi
     private enum Outcome { case done, unavailable }
 
     private func commit(_ pending: Pending) async -> Outcome {
-        let metadata = Self.metadata(pending.command)
+        let metadata = Self.metadata(pending)
         do {
             if case .failure(let error) = try await committer.commit(pending.command, context: CommandContext(actor: .system, time: pending.time)).result {
                 // The delegation went away between the decision and the record; the decision
@@ -118,13 +122,24 @@ public final class CommittingDelegatedSendRecorder: DelegatedSendRecorder, Servi
 
     private func queue(_ pending: Pending) async {
         if await !spool.append(pending) {
-            logger.error("delegated send not recorded in the audit log: the queue for the time changes are refused is full", metadata: Self.metadata(pending.command))
+            logger.error("delegated send not recorded in the audit log: the queue for the time changes are refused is full", metadata: Self.metadata(pending))
         }
     }
 
-    private static func metadata(_ command: Command) -> Logger.Metadata {
-        guard case .recordDelegatedSend(let login, let sender, let delegation, _) = command else { return [:] }
-        return ["audit.login": "\(login)", "audit.sender": "\(sender)", "audit.grant": "\(delegation)"]
+    /// What the audit record would have said, for a log line that stands in for it.
+    private static func metadata(_ pending: Pending) -> Logger.Metadata {
+        guard case .recordDelegatedSend(let login, let sender, let delegation, let details) = pending.command else { return [:] }
+        var metadata: Logger.Metadata = [
+            "audit.login": "\(login)", "audit.sender": "\(sender)", "audit.grant": "\(delegation)",
+            "audit.time": "\(Timestamp.format(pending.time))",
+        ]
+        if let details {
+            metadata["audit.permission"] = "\(details.permission.rawValue)"
+            metadata["audit.path"] = "\(details.path)"
+            if let queueID = details.queueID { metadata["audit.queueid"] = "\(queueID)" }
+            if let messageID = details.messageID { metadata["audit.messageid"] = "\(messageID)" }
+        }
+        return metadata
     }
 
     /// The queue itself, in order of the sends.
@@ -157,6 +172,17 @@ public final class CommittingDelegatedSendRecorder: DelegatedSendRecorder, Servi
             items.append(pending)
             Self.depth.record(count)
             return true
+        }
+
+        /// Empties the queue, counting what it held as dropped; returns it, in order.
+        func drain() -> [Pending] {
+            let left = Array(items[head...])
+            dropped += left.count
+            Self.droppedRecords.increment(by: Int64(left.count))
+            items = []
+            head = 0
+            Self.depth.record(0)
+            return left
         }
 
         func removeFirst() {

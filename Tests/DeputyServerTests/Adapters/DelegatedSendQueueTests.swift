@@ -100,6 +100,53 @@ struct DelegatedSendQueueTests {
         await recorder.record(login: MailFixture.address("secretary@example.test"), sender: MailFixture.address("boss@example.test"), delegation: grant, at: MailFixture.now)
         #expect(await recorder.queued == 0)
     }
+
+    /// Keeps each line logged through it, with its metadata.
+    final class LogCapture: Sendable {
+        let lines = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
+        var logger: Logger { Logger(label: "test") { _ in Handler(capture: self) } }
+        struct Handler: LogHandler {
+            let capture: LogCapture
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+                capture.lines.withLock { $0.append((event.message.description, merged)) }
+            }
+        }
+    }
+
+    @Test("records still queued when the daemon stops are each logged with what they would have held, and counted as dropped")
+    func queuedAtShutdown() async throws {
+        let committer = Outage(MailFixture.directory())
+        let capture = LogCapture()
+        let recorder = CommittingDelegatedSendRecorder(committer: committer, logger: capture.logger, capacity: 10)
+        let grant = try Self.grant(committer.live.directory, login: "secretary@example.test", mailbox: "boss@example.test")
+        committer.setDown(true)
+        for second in 1...3 {
+            let details = DelegatedSendDetails(permission: .sendAs, queueID: "Q\(second)", messageID: "<m\(second)@example.test>", path: "milter")
+            let event = DelegatedSendEvent(
+                login: MailFixture.address("secretary@example.test"), sender: MailFixture.address("boss@example.test"), grant: grant, details: details
+            )
+            await recorder.record(event, at: MailFixture.now.addingTimeInterval(Double(second)))
+        }
+        #expect(await recorder.queued == 3)
+        // The daemon stops while changes are still refused.
+        let running = Task { try await recorder.run() }
+        running.cancel()
+        try await running.value
+        #expect(await recorder.queued == 0)
+        #expect(await recorder.dropped == 3)
+        let records = capture.lines.withLock { $0 }.filter { $0.message == "delegated send not recorded in the audit log" }.map(\.metadata)
+        #expect(records.map { $0["audit.queueid"]?.description } == ["Q1", "Q2", "Q3"])
+        #expect(records.map { $0["audit.messageid"]?.description } == ["<m1@example.test>", "<m2@example.test>", "<m3@example.test>"])
+        #expect(records.map { $0["audit.time"]?.description } == (1...3).map { Timestamp.format(MailFixture.now.addingTimeInterval(Double($0))) })
+        #expect(records.allSatisfy { $0["audit.login"]?.description == "secretary@example.test" && $0["audit.sender"]?.description == "boss@example.test" })
+    }
 }
 
 extension CommittingDelegatedSendRecorder {
