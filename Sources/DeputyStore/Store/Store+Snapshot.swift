@@ -46,13 +46,18 @@ extension Store {
     /// closes: recovery at the next start replays the journal. Last, it lets go of the data
     /// directory's lock. Calling it again does nothing.
     public func close() async throws(StoreError) {
+        guard !closeBegan else { return }
         let failed: Bool
         switch phase {
         case .open: failed = false
         case .failed: failed = true
         case .closing, .closed: return
         }
-        phase = .closing
+        closeBegan = true
+        // A failed store stays failed while it closes: the commits still queued are then
+        // refused, not written into a journal it no longer trusts (one a failed cut may
+        // already have taken out of the directory).
+        if !failed { phase = .closing }
         await acquireSnapshotLock()
         await acquireJournal()
         defer {

@@ -46,6 +46,8 @@ public actor Store {
     }
 
     var phase = Phase.open
+    /// Whether ``close()`` has begun; a failed store keeps its phase while it closes.
+    var closeBegan = false
     /// The directory with every prepared command applied, durable or not yet.
     var tip: Directory
     /// The directory as of the last durable record; what ``live`` holds.
