@@ -37,6 +37,9 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: [.customShort("v"), .long], help: "After an error, show the underlying library's or system's own account of it.")
     var verbose = false
 
+    @Option(help: "Answer queries and audit reads only once the server has applied this revision (the one a change's reply named): a read through another node of a cluster then sees that change.")
+    var revision: UInt64?
+
     func validate() throws {
         if let fingerprint, Fingerprint(fingerprint) == nil {
             throw ValidationError("--fingerprint \(fingerprint) is not a certificate fingerprint; expected \(Fingerprint.expectedForm)")
@@ -65,7 +68,7 @@ struct ConnectionOptions: ParsableArguments {
             endpoints: endpoints, user: user ?? profile.user, passwordFile: file(passwordFile, profile.passwordFile, "the password file"),
             ca: file(ca, profile.ca, "the CA file"), fingerprint: fingerprint.flatMap(Fingerprint.init) ?? profile.fingerprint,
             knownHosts: knownHosts ?? profile.knownHosts ?? (Profile.configDirectory() as NSString).appendingPathComponent("known_hosts"),
-            format: output ?? profile.output ?? .automatic()
+            format: output ?? profile.output ?? .automatic(), revision: revision
         )
     }
 }
@@ -87,6 +90,8 @@ struct ResolvedOptions: Sendable {
     let fingerprint: Fingerprint?
     let knownHosts: String
     let format: OutputFormat
+    /// The revision every query and audit read waits for (`revision=`, protocol.md).
+    let revision: UInt64?
 
     /// The trust to use: a CA file, a pin, both (each must hold), or the known-hosts file
     /// with a prompt on first contact.

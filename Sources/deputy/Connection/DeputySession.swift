@@ -54,7 +54,16 @@ struct DeputySession {
     /// Sends one request and returns the reply; a failure of the connection becomes a
     /// ``CLIError`` with the status it means.
     func send(_ request: Request) async throws -> Reply {
-        try await send(request.line)
+        try await send(Self.request(request, waitingFor: options.revision).line)
+    }
+
+    /// `request` as sent with `--revision`: a query or an audit read waits until the server
+    /// has applied `revision`; changes and everything else go as they are.
+    static func request(_ request: Request, waitingFor revision: UInt64?) -> Request {
+        guard let revision else { return request }
+        if case .query = request { return .atRevision(revision, request) }
+        if case .audit = request { return .atRevision(revision, request) }
+        return request
     }
 
     /// Sends one line as it is (`deputy raw`).

@@ -8,7 +8,7 @@ import ArgumentParser
 /// just after the last name, before any `--`.
 enum GlobalOptions {
     /// The options that take a value, by every name they have.
-    static let valued: Set<String> = ["-H", "--server", "-u", "--user", "--password-file", "--ca", "--fingerprint", "--known-hosts", "-o", "--output", "--profile"]
+    static let valued: Set<String> = ["-H", "--server", "-u", "--user", "--password-file", "--ca", "--fingerprint", "--known-hosts", "-o", "--output", "--profile", "--revision"]
     /// The options that are flags.
     static let flags: Set<String> = ["-v", "--verbose"]
 
