@@ -259,6 +259,14 @@ public actor ClusterApplier {
     /// shared snapshot when it does not, or when the records it needs are gone.
     func reconcile(_ connection: PostgresConnection, _ current: Int) async throws {
         let logger = logger
+        if let reason = haltReason {
+            // A failover may have taken back the record that stopped this node (a phantom
+            // that a newer deputyd wrote): read the log again. If the record is still
+            // there, it stops the node again.
+            haltReason = nil
+            ClusterMetrics.halted.record(0)
+            logger.notice("reading the log again after reconnecting, past where it stopped", metadata: ["reason": "\(reason)"])
+        }
         let head = try await withDeadline(livenessLimit, "reading the head of the log") { try await connection.head(logger: logger) }
         try requireCurrent(current)
         lastHead = head.sequence

@@ -147,28 +147,14 @@ struct FailoverTests {
             try await add("before", via: harness.nodes[0])
             try await harness.waitForConvergence()
 
-            // The standby dies; an append, written as a node would, waits for it, and an
-            // operator cancels the wait: the row is committed on the primary only.
-            let standby = harness.pair.primary.other
-            try await harness.pair.kill(standby)
-            let body = try LoggedCommandCoder().encode(LoggedCommand(context: context, command: .addGroup(NewGroup(address: ClusterFixture.address("phantom"), name: "phantom", kind: .organization))))
-            let phantomAppend = Task { try await Self.appendDirectly(body, settings: harness.pair.settings(node: "phantom-writer")) }
-            #expect(try await ClusterFixture.waitUntil {
-                try await harness.pair.sqlOnPrimary("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == "1"
-            })
-            try await harness.pair.sqlOnPrimary("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
-            // The cancelled append returns its sequence as if nothing happened.
-            #expect(try await phantomAppend.value.count == 1)
+            let standby = try await Self.appendPhantom(
+                LoggedCommand(context: context, command: .addGroup(NewGroup(address: ClusterFixture.address("phantom"), name: "phantom", kind: .organization))),
+                harness: harness
+            )
             for node in harness.nodes {
                 #expect(await ClusterFixture.waitUntil { node.live.directory.group(at: ClusterFixture.address("phantom")) != nil }, "\(node.settings.nodeName) did not apply the phantom")
             }
-
-            // The primary dies before any later commit could carry the phantom to the
-            // standby; the standby comes back, is promoted, and the old primary is rebuilt.
-            try await harness.pair.killPrimary()
-            try await harness.pair.restart(standby)
-            try await harness.pair.promote()
-            try await harness.pair.rebuildOldPrimary()
+            try await Self.failOver(to: standby, harness: harness)
             for node in harness.nodes {
                 #expect(await ClusterFixture.waitUntil(seconds: 60) { await node.applier.rebootstrapCount == 1 }, "\(node.settings.nodeName) did not reload")
             }
@@ -184,6 +170,65 @@ struct FailoverTests {
             let bytes = try await harness.nodes.asyncMap { try await $0.applier.snapshotBytes().bytes }
             #expect(Set(bytes).count == 1)
         }
+    }
+
+    /// A record written by a newer deputyd (rules this build does not apply) stops every
+    /// node; a failover that takes the record back lets them go on, without a restart.
+    @Test func haltOnAPhantomIsLiftedByTheFailoverThatTakesItBack() async throws {
+        try await ClusterHarness.run(nodes: 2) { harness in
+            let boss = ClusterFixture.principal("boss", in: harness.initial)
+            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(30_000))
+            func add(_ name: String, via node: ClusterNode) async throws {
+                let result = try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+                #expect((try? result.get()) != nil)
+            }
+            try await add("before", via: harness.nodes[0])
+            try await harness.waitForConvergence()
+            let newer = LoggedCommand(
+                context: context, command: .addGroup(NewGroup(address: ClusterFixture.address("newer"), name: "newer", kind: .organization)),
+                rules: LoggedCommand.currentRules + 1
+            )
+            let standby = try await Self.appendPhantom(newer, harness: harness)
+            for node in harness.nodes {
+                #expect(await ClusterFixture.waitUntil { await node.applier.haltReason != nil }, "\(node.settings.nodeName) did not stop at the newer record")
+            }
+            try await Self.failOver(to: standby, harness: harness)
+            for node in harness.nodes {
+                #expect(await ClusterFixture.waitUntil(seconds: 60) { await node.applier.haltReason == nil }, "\(node.settings.nodeName) stayed stopped")
+            }
+            #expect(await ClusterFixture.waitUntil(seconds: 30) { await harness.nodes[1].writer.isConnected })
+            try await add("after", via: harness.nodes[1])
+            try await harness.waitForConvergence()
+            for node in harness.nodes {
+                #expect(node.live.directory.group(at: ClusterFixture.address("after")) != nil)
+                #expect(node.live.directory.group(at: ClusterFixture.address("newer")) == nil)
+            }
+        }
+    }
+
+    /// The standby dies; `record`, appended as a node would, waits for it, and an operator
+    /// cancels the wait: the row is committed on the primary only. Returns the standby.
+    static func appendPhantom(_ record: LoggedCommand, harness: ClusterHarness) async throws -> PostgresPair.Node {
+        let standby = harness.pair.primary.other
+        try await harness.pair.kill(standby)
+        let body = try LoggedCommandCoder().encode(record)
+        let phantomAppend = Task { try await Self.appendDirectly(body, settings: harness.pair.settings(node: "phantom-writer")) }
+        #expect(try await ClusterFixture.waitUntil {
+            try await harness.pair.sqlOnPrimary("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == "1"
+        })
+        try await harness.pair.sqlOnPrimary("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+        // The cancelled append returns its sequence as if nothing happened.
+        #expect(try await phantomAppend.value.count == 1)
+        return standby
+    }
+
+    /// The primary dies before any later commit could carry a phantom to the standby; the
+    /// standby comes back, is promoted, and the old primary is rebuilt.
+    static func failOver(to standby: PostgresPair.Node, harness: ClusterHarness) async throws {
+        try await harness.pair.killPrimary()
+        try await harness.pair.restart(standby)
+        try await harness.pair.promote()
+        try await harness.pair.rebuildOldPrimary()
     }
 
     /// `deputy_append` on a connection of its own, as a node's writer calls it.
