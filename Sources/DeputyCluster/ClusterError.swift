@@ -18,4 +18,15 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable 
         self.kind = kind
         self.description = description
     }
+
+    /// `error` as a cluster error: itself when it is one, else what PostgreSQL or the
+    /// connection said, in its own words (postgres-nio's description of a refusal leaves
+    /// the server's message out).
+    public init(wrapping error: any Error) {
+        if let error = error as? ClusterError {
+            self = error
+        } else {
+            self.init(.unavailable, "PostgreSQL: \(PrimaryConnector.describe(error))")
+        }
+    }
 }

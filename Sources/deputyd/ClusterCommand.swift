@@ -50,8 +50,8 @@ struct ClusterInit: AsyncParsableCommand {
         do {
             let report = try await ClusterSetup.initialize(settings: cluster, directory: directory, logger: logger)
             print("cluster created with \(organization.name) from \(resolved.data) at revision \(report.sequence) (snapshot \(report.snapshotBytes) bytes)")
-        } catch let error as ClusterError {
-            throw StartupFailure(message: error.description)
+        } catch {
+            throw StartupFailure(message: ClusterError(wrapping: error).description)
         }
         // The one factor key of the cluster: this data directory's (made now if it has
         // none), so that the secrets sealed here open on every node.
@@ -96,8 +96,8 @@ struct ClusterStatus: AsyncParsableCommand {
         let report: ClusterStatusReport
         do {
             report = try await ClusterStatusReport.read(settings: cluster, logger: Logger(label: "deputyd"))
-        } catch let error as ClusterError {
-            throw StartupFailure(message: error.description)
+        } catch {
+            throw StartupFailure(message: ClusterError(wrapping: error).description)
         }
         print("head \(report.head); newest shared snapshot \(report.newestSnapshot.map(String.init) ?? "none"); log from \(report.oldestLogRow.map(String.init) ?? "(empty)"); synchronous standbys \(report.synchronousStandbys)")
         for host in report.hosts { print("host \(host)") }
@@ -132,8 +132,10 @@ struct ClusterBackup: AsyncParsableCommand {
             try PortableSnapshot.write(bytes, to: to)
             // The counts, as deputyd backup gives them: what the file holds, at a glance.
             print("backup of revision \(sequence) written to \(to): \(counts) (\(bytes.count) bytes)")
-        } catch let error as ClusterError {
-            throw StartupFailure(message: error.description)
+        } catch let error as StoreError {
+            throw StartupFailure(error)
+        } catch {
+            throw StartupFailure(message: ClusterError(wrapping: error).description)
         }
     }
 }

@@ -142,6 +142,11 @@ struct DaemonNodeTests {
         try "\(PostgresPair.deputyPassword)\n".write(toFile: root + "/pg-password", atomically: false, encoding: .utf8)
         for file in ["admin-password", "pg-password"] { chmod(root + "/" + file, 0o600) }
         try await Shell.run(daemon, ["init", "--data", root + "/seed", "--org", "Example", "--domain", "example.test", "--superadmin", "admin@example.test", "--password-file", root + "/admin-password"])
+        // What PostgreSQL refuses is said in its own words: a table in the way of the schema.
+        _ = try await nodes.pair.sqlOnPrimary("CREATE TABLE deputy_log (seq bigint); GRANT ALL ON deputy_log TO deputy")
+        let blocked = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags, check: false)
+        #expect(blocked.status != 0 && blocked.stderr.contains("\"deputy_log\" already exists"), "\(blocked.stderr)")
+        _ = try await nodes.pair.sqlOnPrimary("DROP TABLE deputy_log")
         let created = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags)
         #expect(created.stdout.contains("cluster created with Example"), "\(created.stdout)")
         let again = try await Shell.run(daemon, ["cluster", "init", "--data", root + "/seed", "--cluster-node", "init"] + nodes.clusterFlags, check: false)
