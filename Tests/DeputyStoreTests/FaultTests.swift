@@ -130,6 +130,29 @@ struct FaultTests {
         #expect(F.hasUser("kept", in: reopened.directory))
     }
 
+    @Test("a journal that ends before the snapshot (an older one put back) is emptied at open, so that what is appended next reads back")
+    func journalEndingBeforeTheSnapshot() async throws {
+        let disk = SimulatedFileSystem()
+        let store = try await F.populated(disk, users: 2)
+        let early = try disk.readFile(F.journalPath)
+        try await F.commitApplied(store, F.addUser("late"), step: 10)
+        _ = try await store.snapshot()
+        try await store.close()
+        let handle = try disk.openForAppend(F.journalPath, truncating: true)
+        try disk.write(early, to: handle)
+        try disk.sync(handle)
+        disk.close(handle)
+
+        let reopened = try await F.open(disk)
+        #expect(reopened.recovery.journalEndsBeforeSnapshot == 3)
+        #expect(F.hasUser("late", in: reopened.directory))
+        try await F.commitApplied(reopened, F.addUser("after"), step: 11)
+        F.abandon(reopened)
+        let again = try await F.open(disk)
+        #expect(F.hasUser("late", in: again.directory))
+        #expect(F.hasUser("after", in: again.directory))
+    }
+
     @Test("commits queued behind a batch whose fsync fails are refused too, and none is published")
     func queuedBehindFailure() async throws {
         let disk = SimulatedFileSystem()

@@ -61,6 +61,13 @@ enum Recovery {
         let scan = try JournalScanner.scan(bytes, path: journalPath, previousSequence: snapshotSequence)
         report.journalRecords = scan.frames.count
         report.tornTail = scan.tornTail
+        var journalLength = scan.validLength
+        if let last = scan.frames.last, last.sequence < snapshotSequence {
+            // The next record appended would follow the snapshot, not this journal's last
+            // record, and the journal would no longer read back: start it afresh instead.
+            report.journalEndsBeforeSnapshot = last.sequence
+            journalLength = 0
+        }
 
         if let first = scan.frames.first, first.sequence > snapshotSequence + 1 {
             throw StoreError.corruptJournal(
@@ -102,13 +109,14 @@ enum Recovery {
                 path: dataDirectory.path
             )
         }
-        return Recovered(directory: directory, report: report, journalLength: scan.validLength, journalExists: journalExists)
+        return Recovered(directory: directory, report: report, journalLength: journalLength, journalExists: journalExists)
     }
 
-    /// Cuts the journal's torn tail (and makes the cut durable) and removes temporary files.
+    /// Cuts the journal's torn tail, or all of a journal the snapshot holds (and makes the
+    /// cut durable), and removes temporary files.
     static func repair(_ recovered: Recovered, in dataDirectory: DataDirectory, fileSystem: any StorageFileSystem) throws(StoreError) {
         do {
-            if recovered.report.tornTail != nil {
+            if recovered.report.tornTail != nil || recovered.report.journalEndsBeforeSnapshot != nil {
                 let handle = try fileSystem.openForAppend(dataDirectory.journalPath, truncating: false)
                 defer { fileSystem.close(handle) }
                 try fileSystem.truncate(handle, toLength: recovered.journalLength)

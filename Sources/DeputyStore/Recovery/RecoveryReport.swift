@@ -17,6 +17,10 @@ public struct RecoveryReport: Hashable, Sendable {
     public var tornTail: TornTail?
     /// Temporary files a crash left behind; removed when recovering, only reported when checking.
     public var temporaryFiles: [String] = []
+    /// The last record of a journal that ends before the snapshot does (an older journal
+    /// put back by hand, say): the snapshot holds all of it, and records appended after it
+    /// would not follow it. Emptied when recovering, only reported when checking.
+    public var journalEndsBeforeSnapshot: UInt64?
 
     /// Sentences for the log: the torn tail and the temporary files.
     public var warnings: [String] {
@@ -25,6 +29,9 @@ public struct RecoveryReport: Hashable, Sendable {
             warnings.append("the journal's last write was incomplete: \(tornTail.length) byte(s) from byte \(tornTail.offset) (\(tornTail.reason))")
         }
         for file in temporaryFiles { warnings.append("a crash left \(file) behind") }
+        if let end = journalEndsBeforeSnapshot, let snapshotSequence {
+            warnings.append("the journal ends at record \(end), before the snapshot at \(snapshotSequence), which holds all of it: the journal is emptied")
+        }
         return warnings
     }
 }
