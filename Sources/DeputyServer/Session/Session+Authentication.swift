@@ -31,20 +31,34 @@ extension Session {
     }
 
     /// `BIND <service>` without a password: a service account whose name is the common name
-    /// of the connection's verified client certificate. Anything else fails exactly like a
-    /// wrong password, and counts as one.
+    /// of the connection's verified client certificate. Anything else fails like a wrong
+    /// password: it counts against the address (not the login, since no secret was guessed),
+    /// and is recorded in the audit log until a lock holds, as ``LoginVerifier`` records.
     mutating func bindByCertificate(login: String) async -> Reply {
         let now = environment.clock()
         let account = environment.committer.live.directory.account(forLogin: login)
+        let key = account?.login ?? login
+        let source = ClientSource.key(peer)
+        let throttle = environment.throttle
         guard let account, case .service = account.principal, let certificateName,
             certificateName.lowercased() == account.login.lowercased(), !account.blocked,
-            environment.throttle.admit(account: account.login, address: ClientSource.key(peer), now: now)
+            throttle.admit(account: key, address: source, now: now)
         else {
-            let lock = environment.throttle.recordFailure(account: account?.login ?? login, address: ClientSource.key(peer), now: now, judged: false)
-            await environment.loginRecorder.recordFailure(LoginAttempt(login: account?.login ?? login, source: ClientSource.key(peer), via: "bind-certificate"), judged: true, lock: lock, at: now)
+            // Refused unjudged while a lock holds: such attempts add nothing the lockout
+            // record does not say, so binds without a certificate can't flood the log.
+            let wasLocked = throttle.isLocked(account: key, address: source, now: now)
+            let lock = throttle.recordFailure(account: key, address: source, now: now, judged: false)
+            if !wasLocked || lock != nil {
+                await environment.loginRecorder.recordFailure(
+                    LoginAttempt(login: key, source: source, via: "bind-certificate"), judged: !wasLocked, lock: lock, at: now
+                )
+            }
             logger.info("bind by certificate failed", metadata: ["auth.login": "\(login.prefix(254))", "peer": "\(peer)"])
             return Self.invalidCredentials
         }
+        // A success, as a password's is: the address becomes known to the login, and the
+        // attempt admitted above no longer counts as one that may fail.
+        throttle.recordSuccess(account: key, address: source, now: now)
         principal = account.principal
         self.login = account.login
         factorVerifiedAt = nil
