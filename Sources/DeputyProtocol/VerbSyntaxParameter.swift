@@ -13,6 +13,9 @@ extension VerbSyntax {
             case oneOf([String])
             /// A non-negative decimal integer of 1 to 9 digits.
             case number
+            /// A sequence number (a revision, an audit record's `seq=`): a decimal integer
+            /// of 1 to 20 digits that fits 64 bits, as the revisions it names grow past 9.
+            case sequence
         }
 
         /// The key, lowercase, for example `name`.
@@ -42,6 +45,10 @@ extension VerbSyntax {
             Parameter(key: key, value: .number)
         }
 
+        static func sequence(_ key: String) -> Parameter {
+            Parameter(key: key, value: .sequence)
+        }
+
         /// The parameter as written in a synopsis, for example `[kind=organization|personal]`.
         public var synopsis: String {
             let form =
@@ -49,6 +56,7 @@ extension VerbSyntax {
                 case .text(let placeholder): "\(self.key)=<\(placeholder)>"
                 case .oneOf(let values): "\(self.key)=" + values.joined(separator: "|")
                 case .number: "\(self.key)=<n>"
+                case .sequence: "\(self.key)=<seq>"
                 }
             return self.isRequired ? form : "[\(form)]"
         }
@@ -59,6 +67,7 @@ extension VerbSyntax {
             case .text: "text"
             case .oneOf(let values): "one of " + values.joined(separator: ", ")
             case .number: "a number"
+            case .sequence: "a sequence number"
             }
         }
 
@@ -72,6 +81,9 @@ extension VerbSyntax {
             case .number:
                 let utf8 = value.utf8
                 return (1...9).contains(utf8.count) && utf8.allSatisfy(WireByte.isDigit)
+            case .sequence:
+                let utf8 = value.utf8
+                return (1...20).contains(utf8.count) && utf8.allSatisfy(WireByte.isDigit) && UInt64(value) != nil
             }
         }
     }

@@ -72,7 +72,7 @@ extension VerbSyntax {
                 verb: "AUDIT",
                 parameters: [
                     .text("since", Self.timestamp), .text("until", Self.timestamp), .text("actor", "login"),
-                    .text("target", "name"), .number("after"), .number("before"), .number("limit"),
+                    .text("target", "name"), .sequence("after"), .sequence("before"), .number("limit"),
                 ],
                 summary: "List audit log entries, newest first",
                 decode: Request.decodeAudit

@@ -182,6 +182,11 @@ struct WireTests {
         #expect(try await client.send("QUERY POLICIES") == ["* policy=default delegation=on default=yes", "* policy=strict delegation=off default=no", "OK 2 policies"])
         #expect(try await client.send("AUDIT after=1") == ["* seq=2 time=2026-11-23T10:00:00Z actor=admin@example.test action=add-policy target=strict detail=delegation=false result=ok", "OK 1 records"])
         #expect(try await client.send("AUDIT after=2") == ["OK 0 records"])
+        // Sequences grow past nine digits; one past 64 bits is refused.
+        #expect(try await client.send("AUDIT after=1000000000") == ["OK 0 records"])
+        let page = try await client.send("AUDIT after=0 before=2")
+        #expect(page.count == 2 && page[0].hasPrefix("* seq=1 ") && page[1] == "OK 1 records", "\(page)")
+        #expect(try await client.send("AUDIT after=18446744073709551616").first?.hasPrefix("ERR syntax after must be a sequence number") == true)
         try await server.stop()
     }
 
