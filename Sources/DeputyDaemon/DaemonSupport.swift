@@ -16,8 +16,11 @@ public enum DaemonTLS {
             authorities = try ServerCertificate.certificates(inPEMFile: path, purpose: "client CA")
             guard !authorities.isEmpty else { throw ConfigurationError("the client CA file \(path) holds no certificate") }
         }
+        // Built before the expiry is recorded: a key that does not match the certificate is
+        // refused here, and the metric must go on naming the certificate still served.
+        let context = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: authorities))
         if let expiry = certificate.expiry { ServerMetrics.certificateExpiry.record(expiry.timeIntervalSince1970) }
-        return try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: authorities))
+        return context
     }
 }
 

@@ -201,7 +201,7 @@ struct OperationsTests {
         #expect(gone.output.hasPrefix("unhealthy: no answer"), "\(gone.output)")
     }
 
-    @Test("SIGHUP: new clients get the renewed certificate and new limits; an open connection keeps its own; a bad file changes nothing")
+    @Test("SIGHUP: new clients get the renewed certificate and new limits; an open connection keeps its own; a bad file or key changes nothing, the expiry metric included")
     func reloadCertificateAndLimits() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -221,7 +221,7 @@ struct OperationsTests {
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         try install(old, lineLimit: 8_192)
-        let daemon = try await SecurityDaemon.start(["--config", configPath])
+        let daemon = try await SecurityDaemon.start(["--config", configPath, "--metrics-listen", "127.0.0.1:0"])
         func client(trusting pem: String) async throws -> LineClient {
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.trustRoots = .file(pem)
@@ -259,6 +259,20 @@ struct OperationsTests {
         #expect(try await afterBadReload.send("PING") == ["OK pong"])
         #expect(try await afterBadReload.send(longLine) == ["ERR limit line longer than 64 bytes"])
         await afterBadReload.close()
+
+        // A certificate that expires sooner, installed with a key of another pair (a renewal
+        // that made a new key whose copy failed): refused, and the expiry metric still names
+        // the certificate served.
+        let sooner = try ServerCertificate.generate(hostNames: ["localhost"], days: 30)
+        try install((sooner.certificate, sooner.certificatePEM, renewed.keyPEM), lineLimit: 64)
+        kill(daemon.pid, SIGHUP)
+        try await Self.waitForLog(daemon, "reload failed; the running configuration is unchanged", count: 2)
+        let metrics = try PrometheusText(try await HealthProbe.get("/metrics", from: try await Self.metricsAddress(daemon)).body)
+        let expiry = try #require(metrics.value("deputy_tls_certificate_expiry_timestamp_seconds", [:]))
+        #expect(expiry > Date().timeIntervalSince1970 + 86_400 * 300, "the metric names the refused certificate")
+        let afterBadKey = try await client(trusting: renewedPEM)
+        #expect(try await afterBadKey.send("PING") == ["OK pong"])
+        await afterBadKey.close()
         #expect(await daemon.stop())
     }
 
