@@ -71,6 +71,9 @@ public enum ConfigurationFile {
                 throw SettingsError("\(place): expected a number of seconds above 0, like \(setting.defaultValue ?? "30")")
             }
             let seconds = number.doubleValue
+            guard seconds <= Setting.maximumSeconds else {
+                throw SettingsError("\(place): expected at most \(Int(Setting.maximumSeconds)) seconds (ten years), not \(number)")
+            }
             return [seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)]
         case .choice(let words):
             guard let text = value as? String, words.contains(text) else {

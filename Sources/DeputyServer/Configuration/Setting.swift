@@ -52,12 +52,16 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case clusterNode = "cluster-node"
 
     /// What a value must look like.
+    /// The most seconds a setting of kind ``Kind/seconds`` takes: ten years, far beyond any
+    /// timeout or interval, and well inside what a timer counts in milliseconds.
+    public static let maximumSeconds: Double = 315_576_000
+
     public enum Kind: Sendable {
         /// Free text (a path, an address; checked where it is used).
         case text
         /// A whole number of at least 1.
         case count
-        /// A number of seconds above 0.
+        /// A number of seconds above 0, at most ``Setting/maximumSeconds``.
         case seconds
         /// One of a fixed set of words.
         case choice([String])

@@ -111,6 +111,9 @@ public struct SettingValues: Sendable, Equatable, CustomStringConvertible {
         guard let number = Double(text), number > 0, number.isFinite else {
             throw SettingsError("\(value.source.place(of: setting)): expected a number of seconds above 0, not \(Self.quoted(text))")
         }
+        guard number <= Setting.maximumSeconds else {
+            throw SettingsError("\(value.source.place(of: setting)): expected at most \(Int(Setting.maximumSeconds)) seconds (ten years), not \(Self.quoted(text))")
+        }
         return number
     }
 

@@ -94,6 +94,8 @@ struct SettingsTests {
         // Foundation reports the character; the message turns it into line and column.
         #expect(settingsError { _ = try file("{\n  \"idle-timeout\": 5,,\n}") }.hasPrefix("deputyd.json:2:"))
         #expect(settingsError { _ = try file("{\n  \"listen\": 7636\n}") } == "deputyd.json:2: listen: expected a string, in quotes")
+        // A number too large for any timer is refused, not taken in and crashed on.
+        #expect(settingsError { _ = try file("{\n  \"idle-timeout\": 1e300\n}") }.hasPrefix("deputyd.json:2: idle-timeout: expected at most 315576000 seconds (ten years)"))
     }
 
     @Test("Keys that begin with _ are comments; null leaves the default")
@@ -106,6 +108,8 @@ struct SettingsTests {
     func otherSources() {
         #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [:], environment: ["DEPUTY_IDLE_TIMEOUT": "soon"])) }
             == #"DEPUTY_IDLE_TIMEOUT: expected a number of seconds above 0, not "soon""#)
+        #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.idleTimeout: ["1e300"]], environment: [:])) }
+            == #"--idle-timeout: expected at most 315576000 seconds (ten years), not "1e300""#)
         #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.maxLine: ["0"]], environment: [:])) }
             == #"--max-line: expected a whole number of at least 1, not "0""#)
         #expect(settingsError { _ = try DaemonSettings(SettingValues(flags: [.plainListen: ["0.0.0.0:7000"]], environment: [:])) }
