@@ -34,7 +34,8 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         case unknownSubverb(verb: String, subverb: String)
         case missingSubverb(verb: String, choices: [String])
         case wrongArity(synopsis: String)
-        case disallowedKey(key: String, synopsis: String)
+        /// `key` is `nil` where the line may carry a password, which the key may be part of.
+        case disallowedKey(key: String?, synopsis: String)
         case missingRequiredKey(key: String, synopsis: String)
         case invalidValue(key: String, expected: String, synopsis: String)
         case malformedReply(String)
@@ -148,8 +149,10 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
             return "\(verb) needs one of " + choices.joined(separator: ", ")
         case .wrongArity(let synopsis):
             return "wrong number of arguments; usage: \(synopsis)"
-        case .disallowedKey(let key, let synopsis):
+        case .disallowedKey(let key?, let synopsis):
             return "named argument \(Self.truncatedKey(key)) is not allowed; usage: \(synopsis)"
+        case .disallowedKey(nil, let synopsis):
+            return "a named argument is not allowed here (quote a password that holds '='); usage: \(synopsis)"
         case .missingRequiredKey(let key, let synopsis):
             return "missing named argument \(key); usage: \(synopsis)"
         case .invalidValue(let key, let expected, let synopsis):

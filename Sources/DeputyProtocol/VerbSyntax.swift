@@ -91,7 +91,7 @@ public enum VerbSyntax {
         }
         for case .named(let key, let value) in request.arguments {
             guard let parameter = entry.parameter(for: key) else {
-                return .failure(ProtocolError(.disallowedKey(key: key, synopsis: entry.synopsis)))
+                return .failure(ProtocolError(.disallowedKey(key: entry.carriesSecrets ? nil : key, synopsis: entry.synopsis)))
             }
             guard parameter.accepts(value) else {
                 return .failure(

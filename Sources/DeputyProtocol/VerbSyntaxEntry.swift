@@ -25,6 +25,12 @@ extension VerbSyntax {
         /// The full synopsis, for example `BIND <login> <password>`.
         public var synopsis: String { storage.synopsis }
 
+        /// Whether the line may carry a password: an error about it then quotes nothing of
+        /// it, since an unquoted password with `=` in it reads as a named argument.
+        public var carriesSecrets: Bool {
+            ["BIND", "REAUTH", "PASSWD"].contains(verb) || parameters.contains { $0.key == "password" }
+        }
+
         /// The least number of positional arguments after the verb and subverb.
         public var minimumPositionals: Int { storage.minimumPositionals }
 

@@ -239,6 +239,14 @@ struct VerbSyntaxTests {
         #expect(error.errorCode == .syntax)
         #expect(error.message == "named argument policy is not allowed; usage: ADD DOMAIN <domain>")
         #expect(try checkError("BIND alice pw pass=word")?.kind == .disallowedKey)
+        // Where the line may carry a password, nothing of it is quoted: an unquoted password
+        // with '=' in it reads as a named argument.
+        for line in ["BIND admin@example.test Tr0ub4dor=3", "PASSWD bob@example.test new=correct Horse=battery", "ADD USER u@example.test password=a Second=half"] {
+            let error = try #require(try checkError(line))
+            #expect(error.kind == .disallowedKey)
+            #expect(error.message.hasPrefix("a named argument is not allowed here (quote a password that holds '='); usage: "), "\(error.message)")
+            #expect(!["tr0ub4dor", "horse", "second"].contains { error.message.contains($0) }, "\(error.message)")
+        }
         #expect(try checkError("MODIFY GROUP g blocked=yes")?.kind == .disallowedKey)
     }
 
