@@ -31,8 +31,10 @@ public struct ProtocolLimits: Hashable, Sendable {
     /// Default largest number of data records (`* ...` lines) in one reply.
     public static let defaultMaximumRecordsPerReply = 10_000
 
-    /// Default largest number of `key=value` fields in one data record.
-    public static let defaultMaximumFieldsPerRecord = 1_024
+    /// Default largest number of `key=value` fields in one data record: as many as a reply
+    /// line of the longest length holds, so the line's length is the bound. A group's entry
+    /// has a `member=` for every member, and groups of thousands are ordinary.
+    public static let defaultMaximumFieldsPerRecord = 262_144
 
     /// Default longest reply line, in bytes without its terminator, that a client accepts.
     public static let defaultMaximumReplyLineLength = 1_048_576

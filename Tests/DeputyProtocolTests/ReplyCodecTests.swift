@@ -101,6 +101,17 @@ struct ReplyCodecTests {
         #expect(error.errorCode == .syntax)
     }
 
+    @Test("at the default limits, a group entry with more than a thousand members is read")
+    func largeGroupEntry() throws {
+        let members = (1...5_000).map { "member=user\($0)@example.test" }.joined(separator: " ")
+        let line = try ReplyParser().parse("* dn=cn=big,ou=groups,dc=example,dc=test mail=big@example.test \(members)")
+        guard case .record(let record) = line else {
+            Issue.record("not a record: \(line)")
+            return
+        }
+        #expect(record.values(for: "member").count == 5_000)
+    }
+
     @Test("the fields-per-record limit is enforced")
     func fieldLimit() throws {
         let parser = ReplyParser(limits: ProtocolLimits(maximumFieldsPerRecord: 2))
