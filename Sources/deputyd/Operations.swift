@@ -23,15 +23,20 @@ struct CheckConfig: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-        // The files it names must load, as they would on start (a self-signed certificate
-        // is made on start when none is named, so there is nothing to check then).
-        if let certificate = settings.certificate, let key = settings.key {
-            do {
-                _ = try ServerCertificate.load(certificate: certificate, key: key)
-            } catch {
-                FileHandle.standardError.write(Data("\(file): cert/key: \(error)\n".utf8))
-                throw ExitCode(1)
+        // The files it names must load, and make a TLS context, as they would on start: a
+        // key of another pair, or a client CA that can't be read, is refused here too. (A
+        // self-signed certificate is made on start when none is named: nothing to check.)
+        do {
+            if settings.certificate != nil, settings.key != nil {
+                _ = try DaemonTLS.load(settings, logger: Logger(label: "deputyd"))
+            } else if let path = settings.clientCertificateAuthorities {
+                guard try !ServerCertificate.certificates(inPEMFile: path, purpose: "client CA").isEmpty else {
+                    throw ConfigurationError("the client CA file \(path) holds no certificate")
+                }
             }
+        } catch {
+            FileHandle.standardError.write(Data("\(file): cert/key/client-ca: \(error)\n".utf8))
+            throw ExitCode(1)
         }
         // In cluster mode, the password file and the certificates that PostgreSQL's must
         // chain to, read as a node reads them.

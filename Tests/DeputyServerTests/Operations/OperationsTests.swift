@@ -92,6 +92,25 @@ struct OperationsTests {
         let serve = try await ProcessRunner.run(SecurityDaemon.binary, ["serve", "--config", file, "--data", directory + "/data"])
         #expect(serve.status != 0)
         #expect(serve.error.contains("\(file):3: idle-timeout"), "\(serve.error)")
+
+        // TLS files that serve would refuse: a key of another pair, a client CA that is not there.
+        let one = try ServerCertificate.generate(hostNames: ["localhost"])
+        let other = try ServerCertificate.generate(hostNames: ["localhost"])
+        let certificate = directory + "/cert.pem", key = directory + "/key.pem"
+        try one.certificatePEM.write(toFile: certificate, atomically: true, encoding: .utf8)
+        try other.keyPEM.write(toFile: key, atomically: true, encoding: .utf8)
+        try #"{"cert": "\#(certificate)", "key": "\#(key)"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let mismatched = try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file])
+        #expect(mismatched.status == 1, "\(mismatched.output)")
+        #expect(mismatched.error.contains("cert/key/client-ca"), "\(mismatched.error)")
+        try one.keyPEM.write(toFile: key, atomically: true, encoding: .utf8)
+        #expect(try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file]).status == 0)
+        try #"{"cert": "\#(certificate)", "key": "\#(key)", "client-ca": "/nonexistent/ca.pem"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let noCA = try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file])
+        #expect(noCA.status == 1)
+        #expect(noCA.error.contains("/nonexistent/ca.pem"), "\(noCA.error)")
+        try #"{"client-ca": "/nonexistent/ca.pem"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file]).status == 1)
     }
 
     @Test("check-config reads a cluster node's PostgreSQL password file and CA as a start would, and names the file that is wrong")
