@@ -174,6 +174,34 @@ struct WireTests {
         return String(reply[0][..<open.lowerBound])
     }
 
+    @Test("lines pipelined behind a BIND are read with the limit BIND sets, also when the client has already closed its side")
+    func pipelinedBehindBind() async throws {
+        let server = try await TestServer.launch()
+        let long = "MODIFY ORG name=" + String(repeating: "x", count: 10_000)
+        for halfClose in [false, true] {
+            let socket = try RawSocket(port: server.plainPort)
+            #expect(socket.readLine()?.hasPrefix("OK deputyd") == true)
+            socket.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n\(long)\nPING\nBIND admin@example.test wrong\n\(long)\nPING\n")
+            if halfClose { socket.shutdownWrite() }
+            #expect(socket.readLine() == "OK bound as admin@example.test", "half-closed: \(halfClose)")
+            #expect(socket.readLine()?.hasPrefix("ERR invalid") == true, "half-closed: \(halfClose)")
+            #expect(socket.readLine() == "OK pong", "half-closed: \(halfClose)")
+            // A failed BIND leaves the session bound as before, with its limit.
+            #expect(socket.readLine()?.hasPrefix("ERR auth") == true, "half-closed: \(halfClose)")
+            #expect(socket.readLine()?.hasPrefix("ERR invalid") == true, "half-closed: \(halfClose)")
+            #expect(socket.readLine() == "OK pong", "half-closed: \(halfClose)")
+            if halfClose { #expect(socket.isClosed(milliseconds: 10_000)) }
+        }
+        // Before any BIND succeeds, the limit before authentication holds, behind a failed BIND too.
+        let socket = try RawSocket(port: server.plainPort)
+        #expect(socket.readLine()?.hasPrefix("OK deputyd") == true)
+        socket.send("BIND admin@example.test wrong\n\(long)\nPING\n")
+        #expect(socket.readLine()?.hasPrefix("ERR auth") == true)
+        #expect(socket.readLine() == "ERR limit line longer than 8192 bytes")
+        #expect(socket.isClosed(milliseconds: 10_000))
+        try await server.stop()
+    }
+
     @Test("policies are listed; the audit log can be followed from a sequence number")
     func policiesAndFollowingTheAudit() async throws {
         let server = try await TestServer.launch()

@@ -62,6 +62,9 @@ struct ConnectionStateMachine {
     private var draining = false
     /// A read was asked for and held back.
     private(set) var readHeld = false
+    /// Whether the handler holds the input unsplit until the waiting request ends
+    /// (``holdInput()``): reading waits too, so the held bytes stay bounded.
+    private var inputHeld = false
     /// The stream broke a limit while a request waited: answered after the queue.
     private var failure: ProtocolError?
     /// How many lines may queue behind a waiting request before reading stops.
@@ -112,12 +115,20 @@ struct ConnectionStateMachine {
         return .flushAndStartWait
     }
 
+    /// The handler holds the rest of the input unsplit until the waiting request ends (a
+    /// line behind a `BIND` is read with the limit the `BIND` sets): reading waits meanwhile.
+    mutating func holdInput() {
+        guard phase == .waiting else { return }
+        inputHeld = true
+    }
+
     /// The waiting request finished; `close` when its reply ends the connection. After
     /// ``Action/answerQueue`` the handler takes ``nextQueuedLine()`` until it returns `nil`,
     /// then reports ``queueAnswered(writable:)``.
     mutating func waitFinished(close: Bool) -> Action {
         guard phase == .waiting else { return .none }
         phase = .ready
+        inputHeld = false
         return close ? closeAfterReplies() : .answerQueue
     }
 
@@ -241,6 +252,6 @@ struct ConnectionStateMachine {
     /// Reading waits while the queue is full, the client leaves its replies unread, or the
     /// server drains.
     private func mustHoldReads(writable: Bool) -> Bool {
-        draining || (phase == .waiting && queued.count >= maximumPending) || !writable
+        draining || (phase == .waiting && (inputHeld || queued.count >= maximumPending)) || !writable
     }
 }

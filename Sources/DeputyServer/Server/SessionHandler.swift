@@ -40,7 +40,8 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let shared: Shared
     /// Splits the bytes read into lines; its limit is raised once the session is bound.
     @exclusivity(unchecked) private var decoder: LineFrameDecoder
-    /// Bytes read and not yet split into lines: at most part of one line between reads.
+    /// Bytes read and not yet split into lines: at most part of one line between reads,
+    /// unless the input is held behind a BIND (``inputHeld``).
     @exclusivity(unchecked) private var unread = SessionHandler.noBytes
     /// An empty buffer, made once: ``unread`` between reads.
     private static let noBytes = ByteBuffer()
@@ -49,6 +50,11 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var splitting = false
     /// A line broke the limit: nothing after it is decoded.
     private var refusedStream = false
+    /// The input is held unsplit in ``unread`` until the BIND waiting before it is answered,
+    /// since the lines behind it are read with the limit its answer sets.
+    private var inputHeld = false
+    /// The client half-closed while its input was held: taken once the held lines are answered.
+    private var inputClosedWhileHeld = false
     /// When the read being answered arrived (the monotonic clock in nanoseconds): its
     /// lines' latency counts from here, with one clock read for all of them.
     private var receivedAt: UInt64 = 0
@@ -128,8 +134,13 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if unread.readerIndex > unread.readableBytes { unread.discardReadBytes() }
             unread.writeBuffer(&bytes)
         }
-        guard !splitting else { return }
+        guard !splitting, !inputHeld else { return }
         receivedAt = NIODeadline.now().uptimeNanoseconds
+        splitLines(context: context)
+    }
+
+    /// Splits the unread bytes into lines and answers them.
+    private func splitLines(context: ChannelHandlerContext) {
         splitting = true
         defer { splitting = false }
         // Every line the bytes hold first, so that their queries' lookups are announced
@@ -138,8 +149,15 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var refusal: (any Error)?
         repeat {
             lines.removeAll(keepingCapacity: true)
+            // Before a successful BIND, one line at a time: a line behind a BIND still being
+            // checked is held unsplit, with the rest of the input, until the BIND's answer
+            // sets the limit it is read with (protocol.md: 65,536 bytes after BIND).
+            let oneAtATime = !session.isAuthenticated
             do {
-                while let line = try decoder.decode(buffer: &unread) { lines.append(line) }
+                while let line = try decoder.decode(buffer: &unread) {
+                    lines.append(line)
+                    if oneAtATime { break }
+                }
             } catch {
                 refusedStream = true
                 unread.moveReaderIndex(to: unread.writerIndex)
@@ -147,6 +165,11 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if lines.count > 1, machine.phase == .ready { session.prefetchQueries(lines) }
             for line in lines { perform(machine.lineDecoded(line), context: context) }
+            if oneAtATime, machine.phase == .waiting, !session.isAuthenticated {
+                inputHeld = true
+                machine.holdInput()
+                break
+            }
         } while !lines.isEmpty && !refusedStream
         lines.removeAll(keepingCapacity: true)
         // Nothing of the read is left to split: let go of its memory, which the channel's
@@ -193,7 +216,19 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             decoder.maximumLineLength = shared.environment.limits.maximumLineLengthAfterAuthentication
         }
         _ = ReplyEncoder.write(result.reply, into: &replies)
+        if inputHeld, case .answerQueue = action {
+            // The input held behind the request, split now with the limit its answer set,
+            // before the queue is taken (nothing is queued while the input is held) and
+            // before a drain or the input's end closes the connection.
+            inputHeld = false
+            receivedAt = NIODeadline.now().uptimeNanoseconds
+            splitLines(context: context)
+        }
         perform(action, context: context)
+        if !inputHeld, inputClosedWhileHeld {
+            inputClosedWhileHeld = false
+            takeInputClosed(context: context)
+        }
     }
 
     // MARK: - Reading and writing
@@ -270,15 +305,25 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// records should not make every later buffer as large.
     private static let maximumReplyCapacity = 16_384
 
+    /// The end of the client's input, once every whole line it sent is answered: a final
+    /// line without its end is not a request (see ``LineFrameDecoder``).
+    private func takeInputClosed(context: ChannelHandlerContext) {
+        unread.moveReaderIndex(to: unread.writerIndex)
+        perform(machine.inputClosed(), context: context)
+    }
+
     // MARK: - Events
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let event as ChannelEvent where event == .inputClosed:
-            // The client half-closed: answer what was sent, then close. A final line without
-            // its end is not a request (see ``LineFrameDecoder``).
-            unread.moveReaderIndex(to: unread.writerIndex)
-            perform(machine.inputClosed(), context: context)
+            // The client half-closed: answer what was sent, then close. Lines held behind a
+            // waiting BIND are answered first.
+            if inputHeld {
+                inputClosedWhileHeld = true
+            } else {
+                takeInputClosed(context: context)
+            }
         case is Drain:
             perform(machine.drain(), context: context)
         case let event as IdleStateHandler.IdleStateEvent where event == .read:

@@ -56,6 +56,9 @@ final class RawSocket {
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
+    /// Closes the sending side: the peer reads the end of the input, and may still answer.
+    func shutdownWrite() { _ = Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
+
     /// Sends what fits without waiting; returns how many bytes went (0 when the socket's
     /// buffers are full), or nil when the peer has closed.
     func sendWithoutWaiting(_ bytes: [UInt8]) -> Int? {

@@ -160,6 +160,19 @@ struct SessionHandlerTests {
         #expect(try connection.written().hasSuffix("OK pong\nOK pong\n"))
     }
 
+    @Test("the input behind a BIND still being checked is held, and reading waits, until it is answered")
+    func inputHeldBehindBind() async throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\n")
+        let before = connection.reads.reads
+        connection.channel.read()
+        #expect(connection.reads.reads == before, "no more is read while the input waits unsplit")
+        try await connection.runNextWait()
+        #expect(connection.reads.reads == before + 1)
+        #expect(try connection.written() == "OK bound as admin@example.test\nOK pong\n")
+    }
+
     @Test("a drain answers the request in hand and what was read behind it, then closes")
     func drain() async throws {
         let connection = try Self.connect()
