@@ -138,12 +138,8 @@ struct FailoverTests {
     /// the phantom.
     @Test func phantomRecordIsDetectedAndHealed() async throws {
         try await ClusterHarness.run(nodes: 2) { harness in
-            let boss = ClusterFixture.principal("boss", in: harness.initial)
-            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(30_000))
-            func add(_ name: String, via node: ClusterNode) async throws {
-                let result = try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
-                #expect((try? result.get()) != nil)
-            }
+            let context = Self.bossContext(harness)
+            func add(_ name: String, via node: ClusterNode) async throws { try await Self.addGroup(name, via: node, context: context) }
             try await add("before", via: harness.nodes[0])
             try await harness.waitForConvergence()
 
@@ -176,12 +172,8 @@ struct FailoverTests {
     /// node; a failover that takes the record back lets them go on, without a restart.
     @Test func haltOnAPhantomIsLiftedByTheFailoverThatTakesItBack() async throws {
         try await ClusterHarness.run(nodes: 2) { harness in
-            let boss = ClusterFixture.principal("boss", in: harness.initial)
-            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(30_000))
-            func add(_ name: String, via node: ClusterNode) async throws {
-                let result = try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
-                #expect((try? result.get()) != nil)
-            }
+            let context = Self.bossContext(harness)
+            func add(_ name: String, via node: ClusterNode) async throws { try await Self.addGroup(name, via: node, context: context) }
             try await add("before", via: harness.nodes[0])
             try await harness.waitForConvergence()
             let newer = LoggedCommand(
@@ -204,6 +196,17 @@ struct FailoverTests {
                 #expect(node.live.directory.group(at: ClusterFixture.address("newer")) == nil)
             }
         }
+    }
+
+    /// The boss acting at a fixed time, for the phantom tests' changes.
+    static func bossContext(_ harness: ClusterHarness) -> CommandContext {
+        CommandContext(actor: ClusterFixture.principal("boss", in: harness.initial), time: ClusterFixture.start.addingTimeInterval(30_000))
+    }
+
+    /// Adds the organisation group `name` through `node`, and expects the change made.
+    static func addGroup(_ name: String, via node: ClusterNode, context: CommandContext) async throws {
+        let result = try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+        #expect((try? result.get()) != nil)
     }
 
     /// The standby dies; `record`, appended as a node would, waits for it, and an operator

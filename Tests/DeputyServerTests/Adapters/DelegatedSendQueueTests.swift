@@ -101,25 +101,6 @@ struct DelegatedSendQueueTests {
         #expect(await recorder.queued == 0)
     }
 
-    /// Keeps each line logged through it, with its metadata.
-    final class LogCapture: Sendable {
-        let lines = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
-        var logger: Logger { Logger(label: "test") { _ in Handler(capture: self) } }
-        struct Handler: LogHandler {
-            let capture: LogCapture
-            var metadata: Logger.Metadata = [:]
-            var logLevel: Logger.Level = .trace
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-            func log(event: LogEvent) {
-                let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-                capture.lines.withLock { $0.append((event.message.description, merged)) }
-            }
-        }
-    }
-
     @Test("records still queued when the daemon stops are each logged with what they would have held, and counted as dropped")
     func queuedAtShutdown() async throws {
         let committer = Outage(MailFixture.directory())
@@ -141,7 +122,7 @@ struct DelegatedSendQueueTests {
         try await running.value
         #expect(await recorder.queued == 0)
         #expect(await recorder.dropped == 3)
-        let records = capture.lines.withLock { $0 }.filter { $0.message == "delegated send not recorded in the audit log" }.map(\.metadata)
+        let records = capture.lines.filter { $0.message == "delegated send not recorded in the audit log" }.map(\.metadata)
         #expect(records.map { $0["audit.queueid"]?.description } == ["Q1", "Q2", "Q3"])
         #expect(records.map { $0["audit.messageid"]?.description } == ["<m1@example.test>", "<m2@example.test>", "<m3@example.test>"])
         #expect(records.map { $0["audit.time"]?.description } == (1...3).map { Timestamp.format(MailFixture.now.addingTimeInterval(Double($0))) })

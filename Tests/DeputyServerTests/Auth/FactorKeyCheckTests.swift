@@ -8,26 +8,6 @@ import Testing
 /// The start's check of the factor key against the directory's sealed secrets, as logged.
 @Suite("Factor key check")
 struct FactorKeyCheckTests {
-    /// Keeps what is logged through it.
-    final class Capture: Sendable {
-        let lines = Mutex<[(Logger.Level, String)]>([])
-        var logger: Logger {
-            Logger(label: "test") { _ in Handler(capture: self) }
-        }
-        struct Handler: LogHandler {
-            let capture: Capture
-            var metadata: Logger.Metadata = [:]
-            var logLevel: Logger.Level = .trace
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-            func log(event: LogEvent) {
-                capture.lines.withLock { $0.append((event.level, event.message.description)) }
-            }
-        }
-    }
-
     @Test("silent when the key opens every secret; an error naming the count, and a key made just now, when it does not")
     func report() throws {
         let key = try #require(FactorSecretBox(key: FactorSecretBox.makeKey()))
@@ -40,14 +20,14 @@ struct FactorKeyCheckTests {
             return
         }
 
-        let quiet = Capture()
+        let quiet = LogCapture()
         FactorKeyCheck(box: key, directory: directory).report(keyFile: "/data/factor-key", logger: quiet.logger)
-        #expect(quiet.lines.withLock { $0.isEmpty })
+        #expect(quiet.lines.isEmpty)
 
-        let made = Capture()
+        let made = LogCapture()
         FactorKeyCheck(box: other, directory: directory).report(keyFile: "/data/factor-key", made: true, logger: made.logger)
-        let lines = made.lines.withLock { $0 }
-        #expect(lines.count == 1 && lines.first?.0 == .error)
-        #expect(lines.first?.1.hasPrefix("1 of 1 second-factor secrets do not open with /data/factor-key, a key made just now because the data directory had none") == true, "\(lines)")
+        let lines = made.lines
+        #expect(lines.count == 1 && lines.first?.level == .error)
+        #expect(lines.first?.message.hasPrefix("1 of 1 second-factor secrets do not open with /data/factor-key, a key made just now because the data directory had none") == true, "\(lines)")
     }
 }
