@@ -43,7 +43,11 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
         defer { DaemonNotifications.send({ try notifier.ready() }, logger: logger) }
         do {
             let settings = try read()
-            let tls = try DaemonTLS.load(settings, logger: logger)
+            // `data` takes effect only on restart: without a `cert`, the certificate is the
+            // running data directory's own, never one made in a directory named since.
+            var certificateSettings = settings
+            certificateSettings.data = running.data
+            let tls = try DaemonTLS.load(certificateSettings, logger: logger)
             daemon.update(tls: tls)
             DaemonDescriptors.ensure(server: settings.server.limits, mail: running.mail, threads: running.threads, logger: logger)
             daemon.update(limits: settings.server.limits)

@@ -295,6 +295,27 @@ struct OperationsTests {
         #expect(await daemon.stop())
     }
 
+    @Test("SIGHUP with a new data directory in the file: the running one keeps serving its own certificate, and the change waits for a restart")
+    func reloadWithNewDataDirectory() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let running = directory + "/data", next = directory + "/next"
+        let configPath = directory + "/deputyd.json"
+        try #"{"data": "\#(running)"}"#.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let daemon = try await SecurityDaemon.start(["--config", configPath], dataDirectory: running, dataFlag: false)
+        try FileManager.default.createDirectory(atPath: next, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try #"{"data": "\#(next)"}"#.write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await Self.waitForLog(daemon, "configuration reloaded")
+        #expect(daemon.logText.contains("take effect only on restart") && daemon.logText.contains("settings=data"), "\(daemon.logText.suffix(2_000))")
+        // The certificate served is still the running data directory's; none was made in the new one.
+        let client = try await daemon.tlsClient()
+        #expect(try await client.send("PING") == ["OK pong"])
+        await client.close()
+        #expect(!FileManager.default.fileExists(atPath: next + "/tls-cert.pem"))
+        #expect(await daemon.stop())
+    }
+
     @Test("systemd hears READY=1 once the daemon listens, RELOADING=1 then READY=1 on SIGHUP, and STOPPING=1 on SIGTERM")
     func systemdNotifications() async throws {
         let directory = try Self.temporaryDirectory()

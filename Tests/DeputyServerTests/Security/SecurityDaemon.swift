@@ -38,10 +38,12 @@ final class SecurityDaemon: Sendable {
     /// `restarting` starts it on the data directory of an earlier daemon (which has stopped
     /// or crashed), logging to a new file. The data directory is `data` in a directory of
     /// its own, unless `dataDirectoryName` names it otherwise, or `dataDirectory` is the path of
-    /// one made beforehand.
+    /// one made beforehand. Without `dataFlag`, the data directory is not passed as a flag
+    /// (the arguments' configuration file names it).
     static func start(
         _ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [], password: String? = nil,
-        restarting earlier: SecurityDaemon? = nil, dataDirectoryName: String = "data", dataDirectory: String? = nil
+        restarting earlier: SecurityDaemon? = nil, dataDirectoryName: String = "data", dataDirectory: String? = nil,
+        dataFlag: Bool = true
     ) async throws -> SecurityDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("build deputyd first: \(binary)") }
         Self.raiseDescriptorLimit()
@@ -49,7 +51,7 @@ final class SecurityDaemon: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let data = earlier?.data ?? dataDirectory ?? root.appendingPathComponent(dataDirectoryName).path
         let log = root.appendingPathComponent("deputyd-\(UUID().uuidString.prefix(8)).log").path
-        let command = launcher + [binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug"]
+        let command = launcher + [binary, "serve"] + (dataFlag ? ["--data", data] : []) + ["--listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--log-level", "debug"]
             + arguments
         let pid = try ProcessRunner.spawnDetached(command[0], Array(command.dropFirst()), outputFile: log, environment: environment)
         do {
