@@ -44,6 +44,8 @@ struct ModelTests {
         #expect(Timestamp.parse("2027-01-15T08:00:00Z") == date)
         #expect(Timestamp.parse("2027-01-15T10:00:00+02:00") == date)
         #expect(Timestamp.parse("2027-01-15T08:00:00.500Z") == date.addingTimeInterval(0.5))
+        // RFC 3339 allows the letters in lowercase.
+        #expect(Timestamp.parse("2027-01-15t08:00:00z") == date)
         #expect(Timestamp.format(date.addingTimeInterval(0.75)) == "2027-01-15T08:00:00Z")
         #expect(Timestamp.parse("yesterday") == nil)
         #expect(Timestamp.parse("2027-01-15") == nil)

@@ -69,8 +69,10 @@ public enum Timestamp {
     }
 
     /// Parses an RFC 3339 timestamp with `Z` or a numeric offset, with or without
-    /// fractional seconds; returns `nil` for anything else.
+    /// fractional seconds; returns `nil` for anything else. `t` and `z` may be lowercase,
+    /// as RFC 3339 allows.
     public static func parse(_ text: String) -> Date? {
+        let text = text.uppercased()
         let plain = Date.ISO8601FormatStyle(includingFractionalSeconds: false)
         let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         return (try? plain.parse(text)) ?? (try? fractional.parse(text))
