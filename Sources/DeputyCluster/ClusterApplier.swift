@@ -39,6 +39,9 @@ public actor ClusterApplier {
 
     /// Why the applier stopped applying, when it has (a record with newer rules).
     public private(set) var haltReason: String?
+    /// While reconnected after a halt, the log is read again past where it stopped: the
+    /// halt holds (writes refused) until the record there applies or is gone.
+    private var rereadingAfterHalt = false
     /// Whether the applier is connected and has caught up since it connected.
     public private(set) var isFollowing = false
     /// The head of the log when last seen.
@@ -259,18 +262,20 @@ public actor ClusterApplier {
     /// shared snapshot when it does not, or when the records it needs are gone.
     func reconcile(_ connection: PostgresConnection, _ current: Int) async throws {
         let logger = logger
-        if let reason = haltReason {
-            // A failover may have taken back the record that stopped this node (a phantom
-            // that a newer deputyd wrote): read the log again. If the record is still
-            // there, it stops the node again.
-            haltReason = nil
-            ClusterMetrics.halted.record(0)
-            logger.notice("reading the log again after reconnecting, past where it stopped", metadata: ["reason": "\(reason)"])
-        }
         let head = try await withDeadline(livenessLimit, "reading the head of the log") { try await connection.head(logger: logger) }
         try requireCurrent(current)
         lastHead = head.sequence
         ClusterMetrics.head.record(head.sequence)
+        if haltReason != nil {
+            // A failover may have taken back the record that stopped this node (a phantom a
+            // newer deputyd wrote). The node stays stopped, refusing writes, until it knows:
+            // the log now ends before that record, or the record there now applies.
+            if head.sequence <= position.sequence {
+                liftHalt(because: "the record it stopped at is no longer in the log")
+            } else {
+                rereadingAfterHalt = true
+            }
+        }
         if head.sequence < position.sequence {
             try await rebootstrap(connection, current, because: "the log ends at \(head.sequence), before this node's \(position.sequence): records it applied were taken back by a failover")
             return
@@ -343,7 +348,8 @@ public actor ClusterApplier {
         // A reload from a shared snapshot may move the position by more, or back: counted as none.
         defer { ClusterMetrics.catchUpSize.record(max(0, position.sequence - start)) }
         let logger = logger
-        while haltReason == nil {
+        defer { rereadingAfterHalt = false }
+        while haltReason == nil || rereadingAfterHalt {
             let after = position.sequence
             let rows = try await withDeadline(livenessLimit, "reading the log") { try await connection.rows(after: after, limit: 1000, logger: logger) }
             try requireCurrent(current)
@@ -400,6 +406,8 @@ public actor ClusterApplier {
                 outcomes[row.requestID] = .applied(sequence: row.sequence, result: result)
             }
             applied += 1
+            // The record it stopped at was replaced by one it applies.
+            if rereadingAfterHalt { liftHalt(because: "the record at \(row.sequence) now applies") }
         }
         publish(next, records: applied, last: rows.last)
     }
@@ -419,8 +427,18 @@ public actor ClusterApplier {
         wakeWaiters()
     }
 
+    /// Goes on applying the log after a halt whose record a failover took back.
+    private func liftHalt(because reason: String) {
+        guard let halted = haltReason else { return }
+        haltReason = nil
+        rereadingAfterHalt = false
+        ClusterMetrics.halted.record(0)
+        logger.notice("applying the log again: \(reason)", metadata: ["halted": "\(halted)"])
+    }
+
     private func halt(_ next: ClusterPosition, records: Int, rows: [LogRow], because reason: String) {
         publish(next, records: records, last: rows.first { $0.sequence == next.sequence })
+        rereadingAfterHalt = false
         haltReason = reason
         ClusterMetrics.halted.record(1)
         logger.critical("stopped applying the log; reads go on from the directory as it is", metadata: ["reason": "\(reason)"])
