@@ -51,13 +51,13 @@ struct AuditCommand: DeputyCommand {
         var last: UInt64 = 0
         var first = true
         query.limit = limit ?? 100
-        let pageSize = query.limit ?? 100
         while !Task.isCancelled {
             query.after = first ? nil : last
             query.before = nil
-            // The server answers newest first, at most a page. After the first poll, a full
-            // page may leave older new records out: ask for those below the page's oldest,
-            // until a page comes back short.
+            // The server answers newest first, at most a page (its own cap may be below the
+            // limit asked). After the first poll, a page that does not reach back to the last
+            // record printed may leave older new records out: ask for those below its oldest,
+            // until a page comes back empty or reaches back.
             var records: [ReplyRecord] = []
             while true {
                 let reply = try await session.send(.audit(query))
@@ -67,7 +67,7 @@ struct AuditCommand: DeputyCommand {
                 }
                 records += reply.records
                 let oldest = reply.records.compactMap { $0["seq"].flatMap(UInt64.init) }.min()
-                guard !first, reply.records.count >= pageSize, let oldest, oldest > last + 1 else { break }
+                guard !first, let oldest, oldest > last + 1 else { break }
                 query.before = oldest
             }
             // A follower reads oldest first.
