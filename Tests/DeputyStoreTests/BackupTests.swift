@@ -62,6 +62,21 @@ struct BackupTests {
         #expect(try disk.info("/backup.json")?.permissions == 0o600)
     }
 
+    @Test("A dangling symbolic link where the backup's temporary file goes is removed, not followed, and the backup is written")
+    func danglingLinkInTheWay() async throws {
+        let root = try TemporaryDirectory.make()
+        defer { TemporaryDirectory.remove(root) }
+        let data = root + "/data"
+        let store = try await F.open(PosixFileSystem(), path: data)
+        try await F.commitApplied(store, F.createOrganization)
+        try await store.close()
+        #expect(symlink(root + "/nowhere/target", root + "/backup.json.tmp") == 0)
+        _ = try Store.backup(dataDirectory: data, to: root + "/backup.json")
+        let info = try #require(try PosixFileSystem().info(root + "/backup.json"))
+        #expect(info.kind == .regularFile && info.permissions == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: root + "/nowhere"))
+    }
+
     @Test("A snapshot written between the backup's reads makes it read again, and the copy holds every change")
     func rotationDuringBackup() async throws {
         let (disk, rotating, final) = try await Self.rotatingDirectory()

@@ -37,11 +37,16 @@ enum AtomicReplace {
     ) throws(Failure) -> StorageFileHandle? {
         let temporary = temporaryPath(for: path)
         let handle: StorageFileHandle
-        do {
+        do throws(StorageFileSystemError) {
             // A temporary file left in the way (by a crash, or by someone else where others
             // may write, as a backup's destination may be) is removed, not reused: reused, it
             // would keep its owner and mode, and a symbolic link there would be followed.
-            if try fileSystem.info(temporary) != nil { try fileSystem.remove(temporary) }
+            // Unlinked whatever it is: a dangling link too, which a look through it would miss.
+            do throws(StorageFileSystemError) {
+                try fileSystem.remove(temporary)
+            } catch {
+                if error.errorNumber != ErrorNumber.noEntry { throw error }
+            }
             handle = try fileSystem.openForAppend(temporary, truncating: true)
         } catch {
             throw Failure(underlying: error, renamed: false)
