@@ -9,7 +9,8 @@ import UnixSignals
 /// log level. Settings that need a restart are named in a warning when they changed. A
 /// configuration that does not load leaves everything as it was.
 ///
-/// Last in the service group, so the first to stop: it tells systemd the daemon is stopping.
+/// Last in the service group, so the first to stop: it tells systemd, and `/readyz`, that
+/// the daemon is stopping.
 struct ConfigurationReloader: Service, CustomStringConvertible {
     /// Reads the settings again; `nil` when the daemon is not reloaded (tests).
     let reload: (@Sendable () throws -> DaemonSettings)?
@@ -18,6 +19,8 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
     let throttle: LoginThrottle
     let levels: LogLevelControl?
     let notifier: SystemdNotifier
+    /// Told, as the daemon starts to stop, so that `/readyz` says so at once.
+    let readiness: ServiceReadiness
     let logger: Logger
 
     /// ServiceLifecycle logs each service's description at debug level; the settings hold
@@ -35,6 +38,7 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
         } else {
             try? await gracefulShutdown()
         }
+        readiness.markStopping()
         DaemonNotifications.send({ try notifier.stopping() }, logger: logger)
     }
 

@@ -194,10 +194,11 @@ public final class DeputyDaemon: Sendable {
             }
             services.append(writer)
         }
-        // The reloader comes last so that it stops first, telling systemd the daemon is stopping.
+        // The reloader comes last so that it stops first, telling systemd and /readyz that the
+        // daemon is stopping.
         services.append(ConfigurationReloader(
             reload: options.reloadSettings, running: initial, daemon: server, throttle: throttle, levels: options.logLevels,
-            notifier: notifier, logger: logger
+            notifier: notifier, readiness: readiness, logger: logger
         ))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: options.shutdownSignals, logger: logger)
         return DeputyDaemon(committer: committer, server: server, services: services, group: group, pool: pool)

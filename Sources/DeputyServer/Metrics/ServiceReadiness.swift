@@ -1,13 +1,14 @@
 import Synchronization
 
 /// Whether the daemon should be sent traffic: only once its directory is recovered and its
-/// listeners are bound, and not after its storage failed (changes would be refused) or, in
-/// cluster mode, after the node stopped applying the shared log.
+/// listeners are bound, and not after its storage failed (changes would be refused), in
+/// cluster mode after the node stopped applying the shared log, or once it is shutting down.
 public final class ServiceReadiness: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {
         var listening = false
+        var stopping = false
         var storageFailure: (@Sendable () async -> String?)?
     }
 
@@ -18,6 +19,12 @@ public final class ServiceReadiness: Sendable {
         state.withLock { $0.listening = true }
     }
 
+    /// Called as a graceful shutdown begins: a load balancer stops sending new clients while
+    /// those connected finish what they asked.
+    public func markStopping() {
+        state.withLock { $0.stopping = true }
+    }
+
     /// Called once the directory is recovered (a cluster node's loaded): `failure` answers
     /// why the storage behind it can't serve as it should, or `nil`.
     public func watchStorage(_ failure: @escaping @Sendable () async -> String?) {
@@ -26,7 +33,8 @@ public final class ServiceReadiness: Sendable {
 
     /// `nil` when ready, else why not.
     public func reasonNotReady() async -> String? {
-        let (listening, storage) = state.withLock { ($0.listening, $0.storageFailure) }
+        let (listening, stopping, storage) = state.withLock { ($0.listening, $0.stopping, $0.storageFailure) }
+        if stopping { return "shutting down" }
         guard let storage else { return "recovering the directory" }
         if let failure = await storage() { return "storage failed: \(failure)" }
         guard listening else { return "starting the listeners" }

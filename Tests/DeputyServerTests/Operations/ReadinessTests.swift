@@ -47,4 +47,21 @@ struct ReadinessTests {
         #expect(failed.body == "not ready: storage failed: the journal could not be written\n")
         #expect(try await HealthProbe.get("/livez", from: server.address).status == 200)
     }
+
+    @Test("Not ready once a graceful shutdown begins, while the connections finish")
+    func notReadyWhileStopping() async throws {
+        let readiness = ServiceReadiness()
+        let server = try await HealthServer(
+            address: .tcp(host: "127.0.0.1", port: 0), registry: PrometheusCollectorRegistry(), readiness: readiness, logger: Self.quiet
+        )
+        let serving = Task { await server.run() }
+        defer { serving.cancel() }
+        readiness.watchStorage { nil }
+        readiness.markListening()
+        #expect(try await HealthProbe.get("/readyz", from: server.address).status == 200)
+        readiness.markStopping()
+        let stopping = try await HealthProbe.get("/readyz", from: server.address)
+        #expect(stopping.status == 503 && stopping.body == "not ready: shutting down\n")
+        #expect(try await HealthProbe.get("/livez", from: server.address).status == 200)
+    }
 }
