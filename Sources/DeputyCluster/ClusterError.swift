@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// Why the cluster could not do what was asked.
 public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -26,7 +28,7 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable 
         if let error = error as? ClusterError {
             self = error
         } else {
-            self.init(.unavailable, "PostgreSQL: \(PrimaryConnector.describe(error))")
+            self.init(.unavailable, (error is PSQLError ? "PostgreSQL: " : "") + PrimaryConnector.describe(error))
         }
     }
 }

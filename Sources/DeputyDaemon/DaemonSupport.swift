@@ -11,16 +11,21 @@ public enum DaemonTLS {
         let certificate = try DataFiles.certificate(
             dataDirectory: settings.data, certificatePath: settings.certificate, keyPath: settings.key, logger: logger
         )
-        var authorities: [NIOSSLCertificate] = []
-        if let path = settings.clientCertificateAuthorities {
-            authorities = try ServerCertificate.certificates(inPEMFile: path, purpose: "client CA")
-            guard !authorities.isEmpty else { throw ConfigurationError("the client CA file \(path) holds no certificate") }
-        }
+        let authorities = try clientCertificateAuthorities(settings)
         // Built before the expiry is recorded: a key that does not match the certificate is
         // refused here, and the metric must go on naming the certificate still served.
         let context = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: authorities))
         if let expiry = certificate.expiry { ServerMetrics.certificateExpiry.record(expiry.timeIntervalSince1970) }
         return context
+    }
+
+    /// The certificates of the client CA file, when one is named; an error when it can't be
+    /// read or holds none.
+    public static func clientCertificateAuthorities(_ settings: DaemonSettings) throws -> [NIOSSLCertificate] {
+        guard let path = settings.clientCertificateAuthorities else { return [] }
+        let authorities = try ServerCertificate.certificates(inPEMFile: path, purpose: "client CA")
+        guard !authorities.isEmpty else { throw ConfigurationError("the client CA file \(path) holds no certificate") }
+        return authorities
     }
 }
 

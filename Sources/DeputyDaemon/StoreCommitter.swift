@@ -17,7 +17,7 @@ struct StoreCommitter: DirectoryCommitter {
         let outcome: CommitOutcome
         do {
             outcome = try await store.commit(command, context: context)
-        } catch let error as StoreError where error.code == .outcomeUnknown {
+        } catch where error.code == .outcomeUnknown {
             throw CommitOutcomeUnknown(error.description)
         }
         if let audit { await audit.catchUp(with: store.directory.auditLog) }

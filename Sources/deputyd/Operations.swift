@@ -29,10 +29,8 @@ struct CheckConfig: ParsableCommand {
         do {
             if settings.certificate != nil, settings.key != nil {
                 _ = try DaemonTLS.load(settings, logger: Logger(label: "deputyd"))
-            } else if let path = settings.clientCertificateAuthorities {
-                guard try !ServerCertificate.certificates(inPEMFile: path, purpose: "client CA").isEmpty else {
-                    throw ConfigurationError("the client CA file \(path) holds no certificate")
-                }
+            } else {
+                _ = try DaemonTLS.clientCertificateAuthorities(settings)
             }
         } catch {
             FileHandle.standardError.write(Data("\(file): cert/key/client-ca: \(error)\n".utf8))

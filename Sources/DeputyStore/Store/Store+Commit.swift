@@ -90,34 +90,31 @@ extension Store {
         let durableLength = journalLength
         let fileSystem = fileSystem
         let write = await journalQueue.run { () -> BatchWrite in
+            /// Cuts off whatever part of the batch reached the file, durably; the failure
+            /// to, if any. The journal then ends with its last durable record again: later
+            /// batches follow it, and a restart does not replay a batch refused to its clients.
+            func cutBack() -> StorageFileSystemError? {
+                do throws(StorageFileSystemError) {
+                    try fileSystem.truncate(handle, toLength: durableLength)
+                    try fileSystem.sync(handle)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
             let bytes = JournalFrame.encodeBatch(records)
             do throws(StorageFileSystemError) {
                 try fileSystem.write(bytes, to: handle)
             } catch {
-                // Cut off whatever part of the batch reached the file, so that the journal
-                // ends with its last durable record again and later batches can follow it.
-                do throws(StorageFileSystemError) {
-                    try fileSystem.truncate(handle, toLength: durableLength)
-                    try fileSystem.sync(handle)
-                    return .writeFailed(error, rollbackError: nil)
-                } catch let rollbackError {
-                    return .writeFailed(error, rollbackError: rollbackError)
-                }
+                return .writeFailed(error, rollbackError: cutBack())
             }
             let started = ContinuousClock.now
             do throws(StorageFileSystemError) {
                 try fileSystem.sync(handle)
             } catch {
-                // The batch is refused, so it must not come back when the journal is read
-                // again: left in the file (the kernel keeps what was written), a restart
-                // would replay changes their clients were told were not made.
-                do throws(StorageFileSystemError) {
-                    try fileSystem.truncate(handle, toLength: durableLength)
-                    try fileSystem.sync(handle)
-                    return .syncFailed(error, rollbackError: nil)
-                } catch let rollbackError {
-                    return .syncFailed(error, rollbackError: rollbackError)
-                }
+                // Left in the file (the kernel keeps what was written), the batch would come
+                // back when the journal is read again.
+                return .syncFailed(error, rollbackError: cutBack())
             }
             StoreMetrics.recordJournalSync(since: started)
             return .durable(bytes)
