@@ -176,7 +176,7 @@ public final class DeputyDaemon: Sendable {
             let mailEnvironment = MailAdapterEnvironment(
                 sharing: environment, recorder: recorder,
                 // The directory is recovered before any service starts.
-                isReady: { true }
+                isReady: { true }, recipientDelimiter: initial.mail.recipientDelimiter
             )
             services.append(MailAdapterServer(configuration: initial.mail, environment: mailEnvironment, logger: mailLogger, onListening: options.onMailListening))
         }

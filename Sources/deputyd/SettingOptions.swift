@@ -31,6 +31,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: Self.help(.dovecotDict)) var dovecotDict: String?
     @Option(help: Self.help(.milter)) var milter: String?
     @Option(help: Self.help(.milterUnauthenticated)) var milterUnauthenticated: String?
+    @Option(help: Self.help(.recipientDelimiter)) var recipientDelimiter: String?
     @Option(help: Self.help(.dovecotACL)) var dovecotAcl: String?
     @Option(help: Self.help(.dovecotACLPrefix)) var dovecotAclPrefix: String?
     @Option(help: Self.help(.mailMaxConnections)) var mailMaxConnections: String?
@@ -61,7 +62,7 @@ struct SettingOptions: ParsableArguments {
             (.lockoutFailures, lockoutFailures), (.lockoutAddressFailures, lockoutAddressFailures), (.lockoutSeconds, lockoutSeconds),
             (.lockoutDelayMax, lockoutDelayMax),
             (.socketmap, socketmap), (.policy, policy), (.dovecotAuth, dovecotAuth), (.dovecotDict, dovecotDict),
-            (.milter, milter), (.milterUnauthenticated, milterUnauthenticated),
+            (.milter, milter), (.milterUnauthenticated, milterUnauthenticated), (.recipientDelimiter, recipientDelimiter),
             (.dovecotACL, dovecotAcl), (.dovecotACLPrefix, dovecotAclPrefix),
             (.mailMaxConnections, mailMaxConnections), (.mailMaxRequest, mailMaxRequest), (.mailIdleTimeout, mailIdleTimeout),
             (.threads, threads), (.hashThreads, hashThreads), (.snapshotEvery, snapshotEvery), (.snapshotInterval, snapshotInterval), (.metricsListen, metricsListen),

@@ -22,12 +22,15 @@ public struct MailAdapterEnvironment: Sendable {
     /// Whether the directory is loaded and may be trusted. While it is not, every request
     /// gets its protocol's temporary failure, never a wrong "not found".
     public let isReady: @Sendable () -> Bool
+    /// Postfix's `recipient_delimiter`, when address extensions are in use: an address the
+    /// directory does not know as written is read without its extension.
+    public let recipientDelimiter: RecipientDelimiter?
 
     /// Creates an environment.
     public init(
         directory: LiveDirectory, passwords: PasswordService, throttle: LoginThrottle,
         recorder: any DelegatedSendRecorder, loginRecorder: any LoginRecorder, clock: @escaping @Sendable () -> Date = { Date() },
-        isReady: @escaping @Sendable () -> Bool = { true }
+        isReady: @escaping @Sendable () -> Bool = { true }, recipientDelimiter: RecipientDelimiter? = nil
     ) {
         self.directory = directory
         self.passwords = passwords
@@ -36,13 +39,18 @@ public struct MailAdapterEnvironment: Sendable {
         self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: loginRecorder)
         self.clock = clock
         self.isReady = isReady
+        self.recipientDelimiter = recipientDelimiter
     }
 
     /// An environment that shares the sessions' directory, passwords, throttle and clock.
-    public init(sharing session: SessionEnvironment, recorder: any DelegatedSendRecorder, isReady: @escaping @Sendable () -> Bool = { true }) {
+    public init(
+        sharing session: SessionEnvironment, recorder: any DelegatedSendRecorder, isReady: @escaping @Sendable () -> Bool = { true },
+        recipientDelimiter: RecipientDelimiter? = nil
+    ) {
         self.init(
             directory: session.committer.live, passwords: session.passwords, throttle: session.throttle,
-            recorder: recorder, loginRecorder: session.loginRecorder, clock: session.clock, isReady: isReady
+            recorder: recorder, loginRecorder: session.loginRecorder, clock: session.clock, isReady: isReady,
+            recipientDelimiter: recipientDelimiter
         )
     }
 }

@@ -7,12 +7,22 @@ import Foundation
 /// Keys are matched case-insensitively. Postfix sends only whole addresses to socketmap and
 /// tcp tables, never `@domain` or a bare local part, so anything that is not a whole
 /// address is simply not found: every rule that depends on a domain is worked out here,
-/// from the whole address.
+/// from the whole address. For the same reason an address extension (`alice+lists@`) is
+/// taken off here, when a ``RecipientDelimiter`` is set: Postfix would try the address
+/// without it only in a table of fixed keys.
 public enum MailMapResolver {
     /// The answer of `map` for `key` in `directory` at `now`.
-    public static func lookup(_ map: MailMap, key: String, in directory: Directory, at now: Date) -> MailMapAnswer {
-        guard let address = EmailAddress(key) else { return .notFound }
-        let values: [String]
+    ///
+    /// With `delimiter`, an address the directory does not know as written is looked up
+    /// without its extension (`senders`, `delegates`, `aliases`; a login in `mailboxes` is
+    /// taken as written). The `aliases` map then puts the extension back on every address it
+    /// gives, as Postfix does with an unmatched extension (`propagate_unmatched_extensions`),
+    /// so that `alice+lists@` reaches `alice+lists@` and a group's members get it too.
+    public static func lookup(_ map: MailMap, key: String, in directory: Directory, at now: Date, delimiter: RecipientDelimiter?) -> MailMapAnswer {
+        guard let written = EmailAddress(key) else { return .notFound }
+        let extended = map == .mailboxes ? ExtendedAddress(address: written.value, addressExtension: nil) : directory.extended(written.value, delimiter: delimiter)
+        guard let address = EmailAddress(extended.address) else { return .notFound }
+        var values: [String]
         switch map {
         case .senders:
             values = directory.senders(of: address.value, at: now).map(\.login.value)
@@ -24,6 +34,9 @@ public enum MailMapResolver {
             } ?? []
         case .aliases:
             values = destinations(of: address, in: directory)
+            if let addressExtension = extended.addressExtension {
+                values = values.map { RecipientDelimiter.extend($0, with: addressExtension) }
+            }
         }
         return values.isEmpty ? .notFound : .found(values)
     }

@@ -50,12 +50,16 @@ public struct HeaderDecision: Hashable, Sendable {
     /// - A `Sender:` present must name an address the login may send as.
     /// - One `From:` header with at least one readable address, at most one `Sender:`
     ///   header with exactly one: anything else is refused, never guessed at.
+    /// - With `delimiter`, an address the directory does not know as written is decided
+    ///   without its extension: `alice+lists@` is alice's to use.
     public static func decide(
-        login: String, from: [String], sender: [String], unauthenticated: Unauthenticated, in directory: Directory, at now: Date
+        login: String, from: [String], sender: [String], unauthenticated: Unauthenticated, in directory: Directory, at now: Date,
+        delimiter: RecipientDelimiter?
     ) -> HeaderDecision {
-        guard from.count == 1, let fromAddresses = HeaderAddressList.parse(from[0]), !fromAddresses.isEmpty else {
+        guard from.count == 1, let written = HeaderAddressList.parse(from[0]), !written.isEmpty else {
             return HeaderDecision(.reject(from.count > 1 ? "the message has more than one From: header" : "the message's From: header can't be read"))
         }
+        let fromAddresses = written.map { directory.extended($0, delimiter: delimiter).address }
         guard !login.isEmpty else {
             if unauthenticated == .reject, let address = fromAddresses.first(where: { directory.isOrganizationSender($0) }) {
                 return HeaderDecision(.reject("not logged in: log in to send as \(address)"))
@@ -67,7 +71,7 @@ public struct HeaderDecision: Hashable, Sendable {
             guard sender.count == 1, let addresses = HeaderAddressList.parse(sender[0]), addresses.count == 1 else {
                 return HeaderDecision(.reject("the message's Sender: header must name exactly one address"))
             }
-            senderAddress = addresses[0]
+            senderAddress = directory.extended(addresses[0], delimiter: delimiter).address
         }
 
         var sends: [DelegatedAddress] = []

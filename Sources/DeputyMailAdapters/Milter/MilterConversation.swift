@@ -103,7 +103,8 @@ struct MilterConversation: MailAdapterConversation {
         let directory = environment.directory.directory
         let login = message.login
         let decision = HeaderDecision.decide(
-            login: login, from: message.from, sender: message.sender, unauthenticated: unauthenticated, in: directory, at: now
+            login: login, from: message.from, sender: message.sender, unauthenticated: unauthenticated, in: directory, at: now,
+            delimiter: environment.recipientDelimiter
         )
         let queueID = macros["i"]
         logger.debug("milter decision", metadata: [

@@ -41,7 +41,7 @@ struct PolicyConversation: MailAdapterConversation {
     mutating func answer(_ request: PolicyRequest) async -> PolicyAction {
         guard environment.isReady() else { return .deferIfPermit("4.3.0 directory not ready") }
         let now = environment.clock()
-        let decision = PolicyDecision.decide(request, in: reader.current().directory, at: now)
+        let decision = PolicyDecision.decide(request, in: reader.current().directory, at: now, delimiter: environment.recipientDelimiter)
         if recordsDelegatedSends, let send = decision.delegatedSend {
             let instance = request.instance ?? ""
             let key = (instance: instance, login: send.login.value, sender: send.sender.value)

@@ -32,9 +32,11 @@ public struct PolicyDecision: Hashable, Sendable {
     ///   `REJECT 5.7.1` with the reason.
     /// - Not logged in: a sender address of one of the organisation's domains (owned or
     ///   not) is refused, since only its users may use those; any other sender is `DUNNO`.
-    public static func decide(_ request: PolicyRequest, in directory: Directory, at now: Date) -> PolicyDecision {
-        let sender = request.sender
-        guard !sender.isEmpty else { return PolicyDecision(.dunno) }
+    /// - With `delimiter`, a sender the directory does not know as written is decided
+    ///   without its extension: `alice+lists@` is alice's to use.
+    public static func decide(_ request: PolicyRequest, in directory: Directory, at now: Date, delimiter: RecipientDelimiter?) -> PolicyDecision {
+        guard !request.sender.isEmpty else { return PolicyDecision(.dunno) }
+        let sender = directory.extended(request.sender, delimiter: delimiter).address
         let login = request.saslUsername
         guard !login.isEmpty else {
             guard directory.isOrganizationSender(sender) else { return PolicyDecision(.dunno) }

@@ -37,7 +37,7 @@ struct SocketmapConversation: MailAdapterConversation {
             return .permanentFailure("unknown map")
         }
         guard environment.isReady() else { return .temporaryFailure("directory not ready") }
-        let answer = MailMapResolver.lookup(map, key: request.key, in: version.directory, at: environment.clock())
+        let answer = MailMapResolver.lookup(map, key: request.key, in: version.directory, at: environment.clock(), delimiter: environment.recipientDelimiter)
         logger.debug("socketmap lookup", metadata: ["map.name": "\(map.rawValue)", "map.found": "\(answer != .notFound)"])
         ServerMetrics.adapterLookup(answer == .notFound ? .socketmapNotFound : .socketmapFound)
         return answer.value.map(SocketmapReply.ok) ?? .notFound

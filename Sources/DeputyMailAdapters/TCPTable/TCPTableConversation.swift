@@ -38,7 +38,7 @@ struct TCPTableConversation: MailAdapterConversation {
             return .notFound("read-only table")
         case .get(let key):
             guard environment.isReady() else { return .temporaryFailure("directory not ready") }
-            let answer = MailMapResolver.lookup(map, key: key, in: version.directory, at: environment.clock())
+            let answer = MailMapResolver.lookup(map, key: key, in: version.directory, at: environment.clock(), delimiter: environment.recipientDelimiter)
             logger.debug("tcp_table lookup", metadata: ["map.name": "\(map.rawValue)", "map.found": "\(answer != .notFound)"])
             ServerMetrics.adapterLookup(answer == .notFound ? .tcpTableNotFound : .tcpTableFound)
             return answer.value.map(TCPTableReply.found) ?? .notFound("not found")

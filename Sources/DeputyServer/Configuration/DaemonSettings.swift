@@ -83,6 +83,12 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
             guard let address = MailAdapterListener.address(text) else { throw values.error(setting, "expected HOST:PORT or a Unix socket path, not \(SettingValues.quoted(text))") }
             mail.listeners.append(MailAdapterListener(kind: kind, address: address, limits: mailLimits))
         }
+        if let text = values.text(.recipientDelimiter) {
+            guard let delimiter = RecipientDelimiter(text) else {
+                throw values.error(.recipientDelimiter, "expected one to 16 ASCII punctuation characters other than @ . \" \\ ( ) < > [ ] , ; :, as in Postfix's recipient_delimiter, not \(SettingValues.quoted(text))")
+            }
+            mail.recipientDelimiter = delimiter
+        }
         dovecotACL = values.text(.dovecotACL)
         dovecotACLPrefix = values.text(.dovecotACLPrefix) ?? "shared/"
         if dovecotACLPrefix.contains(where: { "*?\" \\".contains($0) }) {

@@ -30,6 +30,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
     case dovecotDict = "dovecot-dict"
     case milter
     case milterUnauthenticated = "milter-unauthenticated"
+    case recipientDelimiter = "recipient-delimiter"
     case dovecotACL = "dovecot-acl"
     case dovecotACLPrefix = "dovecot-acl-prefix"
     case mailMaxConnections = "mail-max-connections"
@@ -168,6 +169,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .dovecotDict: "Dovecot dict listener for the shared-mailbox map: a Unix socket path."
         case .milter: "Milter listener (Postfix smtpd_milters) that checks From: and Sender: against the login's rights: HOST:PORT on loopback or a Unix socket path."
         case .milterUnauthenticated: "What the milter does with mail sent without SMTP AUTH: accept (leave it alone) or reject (refuse a From: address of the organisation)."
+        case .recipientDelimiter: "Postfix's recipient_delimiter (for example +), when address extensions are in use: the mail listeners read alice+lists@ as alice@ where the directory has no alice+lists@. Set it to what main.cf says."
         case .dovecotACL: "Dovecot's global ACL file for shared mailboxes, kept in step with the delegations (mode 0640, for Dovecot's mail_access_groups)."
         case .dovecotACLPrefix: "The prefix of Dovecot's shared namespace before the owner's login (prefix = shared/%%u/ gives shared/)."
         case .mailMaxConnections: "Maximum connections per mail listener."

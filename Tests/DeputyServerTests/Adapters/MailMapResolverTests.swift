@@ -8,7 +8,7 @@ struct MailMapResolverTests {
     let directory = MailFixture.directory()
 
     private func lookup(_ map: MailMap, _ key: String) -> String? {
-        MailMapResolver.lookup(map, key: key, in: directory, at: MailFixture.now).value
+        MailMapResolver.lookup(map, key: key, in: directory, at: MailFixture.now, delimiter: nil).value
     }
 
     @Test("senders: owner, direct and group delegates with sendas; not read-only, expired or blocked")
@@ -61,7 +61,7 @@ struct MailMapResolverTests {
         )), context: CommandContext(actor: .system, time: MailFixture.now))
         #expect((try? added.get()) != nil, "\(added)")
         func lookup(_ map: MailMap, _ key: String) -> String? {
-            MailMapResolver.lookup(map, key: key, in: nested, at: MailFixture.now).value
+            MailMapResolver.lookup(map, key: key, in: nested, at: MailFixture.now, delimiter: nil).value
         }
         #expect(lookup(.aliases, "all@example.test") == "member1@example.test,member2@example.test,temp@example.test")
         #expect(lookup(.senders, "all@example.test") == "member1@example.test,member2@example.test,temp@example.test")

@@ -80,7 +80,7 @@ struct MilterTests {
     }
 
     static func decide(_ login: String, from: [String], sender: [String] = [], unauthenticated: MilterUnauthenticated = .accept) -> HeaderDecision {
-        HeaderDecision.decide(login: login, from: from, sender: sender, unauthenticated: unauthenticated, in: MailFixture.directory(), at: MailFixture.now)
+        HeaderDecision.decide(login: login, from: from, sender: sender, unauthenticated: unauthenticated, in: MailFixture.directory(), at: MailFixture.now, delimiter: nil)
     }
 
     @Test("the header decision: as, on behalf of, Sender:, refusals with reasons")
@@ -125,7 +125,7 @@ struct MilterTests {
         let context = CommandContext(actor: .system, time: MailFixture.created)
         _ = directory.apply(.delegate(NewDelegation(mailbox: MailFixture.address("boss@example.test"), delegate: MailFixture.address("reader@example.test"), permissions: PermissionSet([.read, .sendOnBehalf]))), context: context)
         func decide(from: String, sender: [String]) -> HeaderDecision {
-            HeaderDecision.decide(login: "READER@example.test", from: [from], sender: sender, unauthenticated: .accept, in: directory, at: MailFixture.now)
+            HeaderDecision.decide(login: "READER@example.test", from: [from], sender: sender, unauthenticated: .accept, in: directory, at: MailFixture.now, delimiter: nil)
         }
         let added = decide(from: "boss@example.test", sender: [])
         #expect(added.outcome == .accept(addSender: MailFixture.address("reader@example.test")))

@@ -87,7 +87,7 @@ struct PolicyTests {
     private func decide(login: String, sender: String) -> PolicyDecision {
         PolicyDecision.decide(
             PolicyRequest(attributes: ["request": "smtpd_access_policy", "sender": sender, "sasl_username": login]),
-            in: MailFixture.directory(), at: MailFixture.now
+            in: MailFixture.directory(), at: MailFixture.now, delimiter: nil
         )
     }
 
@@ -142,7 +142,7 @@ struct PolicyTests {
         for login in logins {
             for address in addresses {
                 let allowed = directory.sendAs(login: login, address: address, at: MailFixture.now).allowed
-                let action = PolicyDecision.decide(PolicyRequest(attributes: ["sender": address, "sasl_username": login]), in: directory, at: MailFixture.now).action
+                let action = PolicyDecision.decide(PolicyRequest(attributes: ["sender": address, "sasl_username": login]), in: directory, at: MailFixture.now, delimiter: nil).action
                 #expect((action == .dunno) == allowed, "\(login) as \(address)")
             }
         }

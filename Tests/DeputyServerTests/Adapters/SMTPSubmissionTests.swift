@@ -59,7 +59,7 @@ struct SMTPSubmissionTests {
     /// service; `sm-delayed` with the policy service and `smtpd_delay_reject` at Postfix's
     /// default, as docs/postfix.md leaves it. All authenticate through the Dovecot auth
     /// listener.
-    private static func withPostfix(_ server: MailTestServer, _ body: (PostfixInstance) async throws -> Void) async throws {
+    private static func withPostfix(_ server: MailTestServer, settings: [String] = [], _ body: (PostfixInstance) async throws -> Void) async throws {
         let postfix = try PostfixInstance.configuration([
             "smtpd_sasl_auth_enable = yes",
             "smtpd_sasl_type = dovecot",
@@ -68,7 +68,7 @@ struct SMTPSubmissionTests {
             // Sender restrictions at MAIL FROM, so each check shows in MAIL FROM's reply.
             "smtpd_delay_reject = no",
             "smtpd_recipient_restrictions = permit_sasl_authenticated, reject",
-        ])
+        ] + settings)
         let policy = "check_policy_service inet:127.0.0.1:\(try server.port(.policy))"
         try postfix.writeMaster(services: [
             "sm-login  unix  n  -  n  -  -  smtpd -o smtpd_sender_restrictions=reject_sender_login_mismatch",
@@ -120,6 +120,39 @@ struct SMTPSubmissionTests {
             try await server.commit(.undelegate(mailbox: MailFixture.address("boss@example.test"), delegate: MailFixture.address("secretary@example.test")))
             #expect(try await mailFrom(socket, login: "secretary@example.test", sender: "boss@example.test")
                 == "553 5.7.1 <boss@example.test>: Sender address rejected: not owned by user secretary@example.test")
+        }
+        try await server.stop()
+    }
+
+    @Test("recipient_delimiter: boss+news@ is boss's and his delegates' to send as, and a known recipient that keeps its extension")
+    func addressExtensions() async throws {
+        let server = try await MailTestServer.launch(recipientDelimiter: RecipientDelimiter("+")!)
+        let socketmap = "socketmap:inet:127.0.0.1:\(try server.port(.socketmap))"
+        try await Self.withPostfix(server, settings: [
+            "recipient_delimiter = +", "virtual_alias_domains = example.test", "virtual_alias_maps = \(socketmap):aliases",
+        ]) { postfix in
+            let login = postfix.queue + "/public/sm-login"
+            #expect(try await mailFrom(login, login: "boss@example.test", sender: "boss+news@example.test").hasPrefix("250 "))
+            #expect(try await mailFrom(login, login: "secretary@example.test", sender: "chief+news@example.test").hasPrefix("250 "))
+            #expect(try await mailFrom(login, login: "reader@example.test", sender: "boss+news@example.test")
+                == "553 5.7.1 <boss+news@example.test>: Sender address rejected: not owned by user reader@example.test")
+
+            let policy = postfix.queue + "/public/sm-policy"
+            #expect(try await mailFrom(policy, login: "secretary@example.test", sender: "boss+news@example.test").hasPrefix("250 "))
+            #expect(server.recorder.all.map { "\($0.login) \($0.sender)" } == ["secretary@example.test boss@example.test"])
+
+            // Recipients: Postfix rejects one its virtual alias table does not list.
+            let session = try await Session.open(login)
+            #expect(try await session.login("boss@example.test").hasPrefix("235 "))
+            #expect(try await session.command("MAIL FROM:<boss@example.test>").hasPrefix("250 "))
+            #expect(try await session.command("RCPT TO:<member1+lists@example.test>").hasPrefix("250 "))
+            #expect(try await session.command("RCPT TO:<team+lists@example.test>").hasPrefix("250 "))
+            let unknown = try await session.command("RCPT TO:<ghost+lists@example.test>")
+            #expect(unknown.hasPrefix("550 5.1.1 "), "\(unknown)")
+            await session.close()
+
+            let expanded = try await postfix.query("team+lists@example.test", "\(socketmap):aliases")
+            #expect(expanded.stdout == "member1+lists@example.test,member2+lists@example.test\n", "\(expanded.stderr)")
         }
         try await server.stop()
     }

@@ -61,11 +61,11 @@ struct SenderAgreementPropertyTests {
                 for address in addresses {
                     let sendAs = directory.sendAs(login: login, address: address, at: Self.now)
                     let onBehalf = directory.sendOnBehalf(login: login, address: address, at: Self.now)
-                    let policy = PolicyDecision.decide(PolicyRequest(attributes: ["request": "smtpd_access_policy", "sender": address, "sasl_username": login]), in: directory, at: Self.now)
+                    let policy = PolicyDecision.decide(PolicyRequest(attributes: ["request": "smtpd_access_policy", "sender": address, "sasl_username": login]), in: directory, at: Self.now, delimiter: nil)
                     #expect((policy.action == .dunno) == sendAs.allowed, "\(login) as \(address): \(policy.action) vs \(sendAs)")
                     #expect(policy.delegatedSend?.grant == DelegatedSendGrant(sendAs), "\(login) as \(address)")
 
-                    let header = HeaderDecision.decide(login: login, from: ["Someone <\(address)>"], sender: [], unauthenticated: .accept, in: directory, at: Self.now)
+                    let header = HeaderDecision.decide(login: login, from: ["Someone <\(address)>"], sender: [], unauthenticated: .accept, in: directory, at: Self.now, delimiter: nil)
                     switch header.outcome {
                     case .accept(nil):
                         #expect(sendAs.allowed, "\(login) From: \(address) accepted as is: \(sendAs)")

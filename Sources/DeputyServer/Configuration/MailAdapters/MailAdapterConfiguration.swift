@@ -6,10 +6,13 @@
 public struct MailAdapterConfiguration: Hashable, Sendable {
     /// The listeners, bound in this order.
     public var listeners: [MailAdapterListener]
+    /// Postfix's `recipient_delimiter`, when the mail servers use address extensions.
+    public var recipientDelimiter: RecipientDelimiter?
 
     /// Creates a configuration.
-    public init(listeners: [MailAdapterListener] = []) {
+    public init(listeners: [MailAdapterListener] = [], recipientDelimiter: RecipientDelimiter? = nil) {
         self.listeners = listeners
+        self.recipientDelimiter = recipientDelimiter
     }
 
     /// Whether there is anything to bind.

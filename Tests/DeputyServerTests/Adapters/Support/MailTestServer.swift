@@ -41,7 +41,7 @@ final class MailTestServer: Sendable {
     /// milter then records delegated sends, the policy service not).
     static func launch(
         limits: MailAdapterLimits = MailAdapterLimits(), throttle: LoginThrottle.Policy = .init(), tcpTableMaps: [MailMap] = [.senders, .aliases],
-        milter: MilterUnauthenticated? = nil
+        milter: MilterUnauthenticated? = nil, recipientDelimiter: RecipientDelimiter? = nil
     ) async throws -> MailTestServer {
         let directoryPath = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-mail-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directoryPath, withIntermediateDirectories: true)
@@ -56,7 +56,8 @@ final class MailTestServer: Sendable {
         let environment = MailAdapterEnvironment(
             directory: committer.live, passwords: PasswordService(hasher: MailFixture.hasher, pool: pool),
             throttle: LoginThrottle(policy: throttle), recorder: recorder,
-            loginRecorder: CommittingLoginRecorder(committer: committer, logger: logger), clock: { clock.now }, isReady: { readiness.isReady }
+            loginRecorder: CommittingLoginRecorder(committer: committer, logger: logger), clock: { clock.now }, isReady: { readiness.isReady },
+            recipientDelimiter: recipientDelimiter
         )
         let loopback = ListenAddress.tcp(host: "127.0.0.1", port: 0)
         var configuration = MailAdapterConfiguration(listeners: [
