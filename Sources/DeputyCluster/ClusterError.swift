@@ -31,4 +31,14 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable 
             self.init(.unavailable, (error is PSQLError ? "PostgreSQL: " : "") + PrimaryConnector.describe(error))
         }
     }
+
+    /// The refusal while more than one configured server answers as the primary.
+    static func severalPrimaries(_ endpoints: [ClusterSettings.Endpoint]) -> ClusterError {
+        ClusterError(.unavailable, severalPrimariesText + " (\(endpoints.map(\.description).joined(separator: ", "))): writes refused until one is fenced")
+    }
+
+    private static let severalPrimariesText = "more than one PostgreSQL server is a primary"
+
+    /// Whether this is ``severalPrimaries(_:)``'s refusal.
+    var isSeveralPrimaries: Bool { kind == .unavailable && description.hasPrefix(Self.severalPrimariesText) }
 }

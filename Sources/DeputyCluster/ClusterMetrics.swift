@@ -47,6 +47,10 @@ enum ClusterMetrics {
     /// Configured PostgreSQL servers this node could not reach at its last look for the
     /// primary: a standby it can't reach is one it could not follow after a failover.
     static let unreachableHosts = Gauge(label: "deputy_cluster_hosts_unreachable")
+    /// Configured PostgreSQL servers that answered as primaries at this node's last look:
+    /// 1 when healthy, 0 while none can be reached, more while a promoted standby's old
+    /// primary still runs unfenced.
+    static let primaries = Gauge(label: "deputy_cluster_hosts_primary")
 
     /// Makes every metric above exist from the node's start, the gauges and counters at
     /// zero and the distributions empty, so that an alert on one (`deputy_cluster_halted ==

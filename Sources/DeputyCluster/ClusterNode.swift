@@ -113,13 +113,23 @@ public final class ClusterNode: Sendable {
     /// answers: the applier and the writer look only when they connect, which a healthy
     /// node does rarely, so a standby lost or back would otherwise go unreported (and
     /// `deputy_cluster_hosts_unreachable` stale) until the next failover.
+    ///
+    /// A look that finds more than one primary drops the write connection first (see
+    /// ``SeveralPrimaries``), so that no write waits on a primary nobody follows.
     private func checkHosts() async {
         while !Task.isCancelled {
             // Pacing, not waiting for a condition: the next look is due at a time.
             do { try await Task.sleep(for: settings.hostCheckInterval) } catch { return }
-            await connector.surveyHosts()
+            let hosts = await connector.surveyHosts()
+            if hosts.filter({ $0.role == .primary }).count > 1 {
+                await writer.dropConnectionForSeveralPrimaries()
+            }
+            connector.report(hosts)
         }
     }
+
+    /// The configured servers that answered as primaries when this node last looked.
+    var primaryHosts: [ClusterSettings.Endpoint] { connector.primaryEndpoints }
 
     /// Appends `command` and returns the core's answer on this node (see ``ClusterWriter``).
     public func commit(_ command: Command, context: CommandContext) async throws -> Result<CommandResult, DirectoryError> {

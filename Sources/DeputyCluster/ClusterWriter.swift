@@ -161,7 +161,24 @@ public actor ClusterWriter {
     /// database's hosts and ports) is logged when it goes down, not told to every client.
     private func refusal() -> ClusterError {
         ClusterMetrics.refused.increment()
+        if severalPrimaries {
+            return ClusterError(.unavailable, "writes are refused while more than one PostgreSQL server answers as the primary, until one is fenced; reads go on")
+        }
         return ClusterError(.unavailable, "writes are refused while the database is unreachable; reads go on")
+    }
+
+    /// Whether the last look for the primary found more than one.
+    private var severalPrimaries = false
+
+    /// Drops the connection for writes, if there is one, when a look found more than one
+    /// server answering as primary: the connection may be to the one no standby follows
+    /// any more, where a commit waits for the synchronous standby until it times out. The
+    /// run loop's next look for the primary refuses both, until one is fenced.
+    func dropConnectionForSeveralPrimaries() {
+        severalPrimaries = true
+        guard case .up(let connection, _) = link else { return }
+        logger.warning("dropping the connection for writes: more than one PostgreSQL server answers as the primary")
+        takeDown(connection, reason: "more than one PostgreSQL server answers as the primary")
     }
 
     /// Sends the queue as appends, one at a time, until it is empty or the link is down.
@@ -369,6 +386,7 @@ public actor ClusterWriter {
                     throw error
                 }
                 headSeen = head
+                severalPrimaries = false
                 bringUp(connection, backend)
                 // The end of what the warning below began, at a level the default log shows.
                 if reported { logger.notice("connected to the primary again; writes are accepted") }
@@ -378,6 +396,7 @@ public actor ClusterWriter {
                 if Task.isCancelled { break }
                 let reason = PrimaryConnector.describe(error)
                 link = .down(reason: reason)
+                severalPrimaries = (error as? ClusterError)?.isSeveralPrimaries == true
                 if !reported {
                     logger.warning("no connection for writes; they are refused until one is made", metadata: ["error": "\(reason)"])
                     reported = true

@@ -21,6 +21,7 @@ struct PrimaryConnector: Sendable {
     private let tls: NIOSSLContext
     private let ids = IDSource()
     private let unreachable = UnreachableHosts()
+    private let primaries = SeveralPrimaries()
 
     init(settings: ClusterSettings, logger: Logger) throws {
         self.settings = settings
@@ -93,22 +94,23 @@ struct PrimaryConnector: Sendable {
         if primaries.isEmpty {
             throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")
         }
-        throw ClusterError(.unavailable, "more than one PostgreSQL server is a primary (\(primaries.map(\.1.description).joined(separator: ", "))): writes refused until one is fenced")
+        throw ClusterError.severalPrimaries(primaries.map(\.1))
     }
 
     /// Asks every configured server whether it answers and what it is, keeping no
-    /// connection; reports a change in the servers that can't be reached, as a look for the
-    /// primary does. A running node does this every ``ClusterSettings/hostCheckInterval``.
-    @discardableResult
+    /// connection. A running node does this every ``ClusterSettings/hostCheckInterval``, and
+    /// then ``report(_:)``s what it found, as a look for the primary does.
     func surveyHosts() async -> [ClusterHostState] {
         let (primaries, hosts) = await survey(purpose: .probe)
         for (connection, _) in primaries { try? await connection.close() }
-        report(hosts)
         return hosts
     }
 
     /// The servers that could not be reached at the last look.
     var unreachableEndpoints: Set<ClusterSettings.Endpoint> { unreachable.current }
+
+    /// The servers that answered as primaries at the last look.
+    var primaryEndpoints: [ClusterSettings.Endpoint] { primaries.current }
 
     /// Connects to every configured server in turn: the connections to those that are
     /// primaries (to be kept or closed by the caller), and what each server answered.
@@ -142,9 +144,22 @@ struct PrimaryConnector: Sendable {
         return (primaries, hosts)
     }
 
-    /// The metric, and a warning or a notice when the servers that can't be reached
-    /// changed since the last look.
-    private func report(_ hosts: [ClusterHostState]) {
+    /// The metrics, and a warning or a notice when the servers that can't be reached
+    /// changed since the last look; an error when more than one server answers as primary,
+    /// and a notice when that is over.
+    func report(_ hosts: [ClusterHostState]) {
+        switch primaries.update(hosts) {
+        case .appeared(let endpoints)?:
+            logger.error(
+                "more than one PostgreSQL server answers as the primary: a standby was promoted while the old primary runs; writes are refused until one is fenced",
+                metadata: ["cluster.primaries": "\(endpoints.map(\.description).joined(separator: ", "))"]
+            )
+        case .resolved?:
+            logger.notice("one PostgreSQL server answers as the primary again")
+        case nil:
+            break
+        }
+        ClusterMetrics.primaries.record(primaries.current.count)
         let change = unreachable.update(hosts)
         ClusterMetrics.unreachableHosts.record(unreachable.current.count)
         switch change {

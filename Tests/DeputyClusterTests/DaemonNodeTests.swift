@@ -357,7 +357,7 @@ extension DaemonNodeTests {
         "deputy_cluster_stale", "deputy_cluster_rebootstraps_total", "deputy_cluster_halted", "deputy_cluster_wakeups_skipped_total",
         "deputy_cluster_writes_refused_total", "deputy_cluster_writes_indeterminate_total", "deputy_cluster_snapshots_uploaded_total",
         "deputy_audit_queued_records", "deputy_audit_dropped_records_total", "deputy_cluster_hosts_unreachable",
-        "deputy_cluster_unknown_resolved_total",
+        "deputy_cluster_hosts_primary", "deputy_cluster_unknown_resolved_total",
     ]
     /// The distributions it lists, which /metrics shows with a `_count` among their lines.
     static let clusterDistributions = [

@@ -372,6 +372,19 @@ final class PostgresPair: @unchecked Sendable {
         primary = standby
     }
 
+    /// Promotes the standby while the primary still runs, the mistake a failover manager's
+    /// fencing prevents: both then answer as primaries, and the old one's commits wait for
+    /// a synchronous standby that no longer follows it. ``rebuildOldPrimary()`` fences it.
+    func promoteWithoutFencing() async throws {
+        let standby = primary.other
+        promotable = nil
+        try await tool("pg_ctl", ["-D", data(standby), "-w", "-t", "60", "promote"])
+        try await writeNodeConfiguration(standby, upstream: nil)
+        try await ensureSlot(on: standby, for: standby.other)
+        try await setSynchronous(on: standby, standby: standby.other)
+        primary = standby
+    }
+
     /// Brings the old primary back as the new primary's synchronous standby: pg_rewind,
     /// or a fresh base backup when the rewind fails.
     func rebuildOldPrimary() async throws {
