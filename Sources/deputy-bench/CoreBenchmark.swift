@@ -2,6 +2,7 @@ import HashTreeCollections
 import ArgumentParser
 import DeputyBenchData
 import DeputyCore
+import DeputyMailAdapters
 import DeputyStore
 import Foundation
 
@@ -85,6 +86,13 @@ struct CoreBenchmark: ParsableCommand {
             measure("access", iterations / 4) { i in
                 let pair = pairs[i & 4095]
                 sink += directory.access(user: pair.0, mailbox: pair.1, at: now)?.grants.count ?? 0
+            }
+            // What Dovecot's acl_sharing_map asks the dict listener at each IMAP login: the
+            // mailboxes shared with anyone, with every authenticated user, and with this user.
+            measure("dovecot dict (a login)", max(1, iterations / 1_000)) { i in
+                for owner in ["anyone/", "authenticated/", "user/\(logins[i & 4095])/"] {
+                    sink += SharedMailboxMap.iterate(SharedMailboxMap.prefix + owner, flags: [.recurse], limit: 10_000, in: directory, at: now).count
+                }
             }
         }
         print("(checksum \(sink))")

@@ -48,6 +48,9 @@ public enum SharedMailboxMap {
             return lookup(path, in: directory, at: now).map { [(path, $0)] } ?? []
         }
         let lowered = path.lowercased()
+        // Dovecot asks for `anyone/` and `authenticated/` at every login: no key is there,
+        // and finding that out must not cost a look at every delegation.
+        guard lowered.hasPrefix(userPrefix) || userPrefix.hasPrefix(lowered) else { return [] }
         var keys: [String]
         if lowered.hasPrefix(userPrefix), lowered.hasSuffix("/"), lowered.count > userPrefix.count + 1 {
             // The question Dovecot asks for every login: what is shared with this user?
@@ -74,8 +77,11 @@ public enum SharedMailboxMap {
     /// The logins that hold an active delegation, directly or through a group, sorted.
     static func delegates(in directory: Directory, at now: Date) -> [String] {
         var logins: Set<String> = []
+        // A group holds many delegations: its members are added once.
+        var groupsSeen: Set<String> = []
         for view in directory.allDelegations(at: now) where view.active {
             if view.delegateIsGroup {
+                guard groupsSeen.insert(view.delegate.value).inserted else { continue }
                 for member in directory.members(of: view.delegate.value, expanded: true) ?? [] where !member.external {
                     logins.insert(member.address.value)
                 }

@@ -84,6 +84,15 @@ struct DovecotDictTests {
         #expect(iterate("shared/shared-boxes/user/reader@example.test/boss@example.test", .exactKey) == ["shared/shared-boxes/user/reader@example.test/boss@example.test=1"])
     }
 
+    @Test("what Dovecot asks at every login: nothing shared with anyone or every authenticated user, this user's shares")
+    func loginIterations() {
+        for owner in ["anyone/", "authenticated/", "group/team@example.test/", "Anyone/"] {
+            #expect(iterate("shared/shared-boxes/" + owner, .recurse).isEmpty, "\(owner)")
+        }
+        #expect(iterate("shared/shared-boxes/user/secretary@example.test/", .recurse).count == 2)
+        #expect(iterate("shared/", .recurse).count == 5, "a path above the map's lists it all")
+    }
+
     @Test("a delegation to a group that holds another group shares the mailbox with the inner group's members")
     func nestedGroups() {
         var nested = directory
