@@ -61,6 +61,20 @@ struct DirectoryPropertyTests {
         checkSendAsAgreesWithSenders(directory, now: now, step: step)
         checkReverseQueriesAgree(directory, now: now, step: step)
         checkNestedGroups(directory, now: now, step: step)
+        checkDelegationPages(directory, now: now, step: step)
+    }
+
+    /// Every page of `QUERY DELEGATIONS` is the slice of the whole list at its offset, and
+    /// counts what remains from there.
+    static func checkDelegationPages(_ directory: Directory, now: Date, step: Int) {
+        let all = directory.allDelegations(at: now)
+        for limit in [1, 2, 3, 1_000] {
+            for offset in 0...(all.count + 1) {
+                let found = directory.delegations(from: offset, limit: limit, at: now)
+                #expect(found.page == Array(all.dropFirst(offset).prefix(limit)), "step \(step): page at \(offset) of \(limit)")
+                #expect(found.remaining == max(0, all.count - offset), "step \(step): remaining at \(offset)")
+            }
+        }
     }
 
     /// `holders` and `rights` take each candidate through the full decision; `decide`

@@ -199,6 +199,22 @@ extension Directory {
         delegations.values.sorted { $0.id < $1.id }.compactMap { view(of: $0, at: now) }
     }
 
+    /// One page of ``allDelegations(at:)``: at most `limit` of them from the `offset`-th on
+    /// (counted from 0), and how many there are from the `offset`-th on.
+    ///
+    /// Only the page's delegations are looked at beyond their identities: an administrator
+    /// paging through an organisation's hundreds of thousands of delegations costs one sort
+    /// of identities a page, not a view of every delegation.
+    public func delegations(from offset: Int, limit: Int, at now: Date) -> (page: [DelegationView], remaining: Int) {
+        let identities = delegations.keys.sorted()
+        guard offset < identities.count else { return ([], 0) }
+        let end = offset + min(limit, identities.count - offset)
+        let page = identities[offset..<end].compactMap { delegations[$0].flatMap { view(of: $0, at: now) } }
+        // A consistent directory has a view of every delegation (deleting a user or group
+        // removes the delegations naming it), so the identities count them.
+        return (page, identities.count - offset)
+    }
+
     func view(of delegation: Delegation, at now: Date) -> DelegationView? {
         guard let mailbox = users[delegation.mailbox]?.address ?? groups[delegation.mailbox]?.address else { return nil }
         let delegateAddress: EmailAddress

@@ -228,7 +228,8 @@ extension Session {
             let records = result.entries.dropFirst(search.offset).map(Self.record(_:))
             return Reply(records: records, status: .ok(text: "\(records.count) entries\(result.truncated ? ", truncated at the limit" : "")"))
         case .delegations(let offset):
-            return listing(directory.allDelegations(at: now).dropFirst(offset).map(Self.record(_:)), noun: "delegations")
+            let found = directory.delegations(from: offset, limit: environment.maximumListing, at: now)
+            return Reply(records: found.page.map(Self.record(_:)), status: listingStatus(count: found.remaining, noun: "delegations"))
         case .spam:
             return Reply(records: [Self.record(directory.spamSettings)], status: .ok(text: nil))
         case .policies:
