@@ -94,6 +94,10 @@ struct CoreBenchmark: ParsableCommand {
                     sink += SharedMailboxMap.iterate(SharedMailboxMap.prefix + owner, flags: [.recurse], limit: 10_000, in: directory, at: now).count
                 }
             }
+            // What `dovecot-acl` writes after a change: the whole file, every delegation in it.
+            measure("dovecot acl file", max(1, iterations / 500_000)) { _ in
+                sink += DovecotACLFile.contents(of: directory, at: now).text.utf8.count
+            }
         }
         print("(checksum \(sink))")
     }
