@@ -69,6 +69,12 @@ struct AuditLogTests {
         let byTarget = log.search(AuditFilter(target: "user3@acme.test"), limit: 10_000)
         #expect(byTarget.map(\.sequence) == records.filter { $0.target == "user3@acme.test" }.map(\.sequence).reversed())
         #expect(log.search(AuditFilter(), limit: 10, scanLimit: 4).count == 4)
+        // before= starts where it says, however many newer records there are: the scan's
+        // bound counts only the records looked at from there.
+        let deep = log.search(AuditFilter(beforeSequence: total - 1_000), limit: 10, scanLimit: 100)
+        #expect(deep.map(\.sequence) == Array((total - 1_010)...(total - 1_001)).reversed())
+        #expect(log.search(AuditFilter(beforeSequence: 1), limit: 10).isEmpty)
+        #expect(log.search(AuditFilter(beforeSequence: total + 5), limit: 1).map(\.sequence) == [total])
     }
 
     @Test func restoredRecordsAreOrderedAndTheLaterOfTwoWithOneSequenceStays() throws {

@@ -39,12 +39,7 @@ public struct AuditLog: Sendable {
         // Sequences run from the first without gaps, unless storage held them otherwise.
         let guess = Int(sequence - record(at: 0).sequence)
         if guess < count, record(at: guess).sequence == sequence { return record(at: guess) }
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if record(at: middle).sequence < sequence { low = middle + 1 } else { high = middle }
-        }
+        let low = firstIndex(atOrAfter: sequence)
         return low < count && record(at: low).sequence == sequence ? record(at: low) : nil
     }
 
@@ -90,7 +85,10 @@ public struct AuditLog: Sendable {
     /// than `scanLimit` records so that one request can't hold a reader for long.
     public func search(_ filter: AuditFilter, limit: Int, scanLimit: Int = 1_000_000) -> [AuditRecord] {
         var found: [AuditRecord] = []
-        var index = count - 1
+        // Sequences only grow: the newest record before `before` is found by halving, so a
+        // page far back (`deputy audit --follow` catching up) is not counted against the
+        // scan's bound for every record after it.
+        var index = filter.beforeSequence.map { firstIndex(atOrAfter: $0) - 1 } ?? count - 1
         var scanned = 0
         while index >= 0, found.count < limit, scanned < scanLimit {
             defer {
@@ -108,6 +106,18 @@ public struct AuditLog: Sendable {
             found.append(record)
         }
         return found
+    }
+
+    /// The position of the oldest record whose sequence is `sequence` or later; `count` when
+    /// there is none.
+    private func firstIndex(atOrAfter sequence: UInt64) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if record(at: middle).sequence < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Every record, oldest first.
