@@ -34,7 +34,8 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable 
 
     /// The refusal while more than one configured server answers as the primary.
     static func severalPrimaries(_ endpoints: [ClusterSettings.Endpoint]) -> ClusterError {
-        ClusterError(.unavailable, severalPrimariesText + " (\(endpoints.map(\.description).joined(separator: ", "))): writes refused until one is fenced")
+        let named = endpoints.isEmpty ? "" : " (\(endpoints.map(\.description).joined(separator: ", ")))"
+        return ClusterError(.unavailable, severalPrimariesText + named + ": writes refused until one is fenced")
     }
 
     private static let severalPrimariesText = "more than one PostgreSQL server is a primary"

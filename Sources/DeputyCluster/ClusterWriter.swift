@@ -169,6 +169,9 @@ public actor ClusterWriter {
 
     /// Whether the last look for the primary found more than one.
     private var severalPrimaries = false
+    /// Counts the drops for several primaries: a connection made while one came (its own
+    /// look may have run before the second primary appeared) is not brought up.
+    private var drops = 0
 
     /// Drops the connection for writes, if there is one, when a look found more than one
     /// server answering as primary: the connection may be to the one no standby follows
@@ -176,6 +179,7 @@ public actor ClusterWriter {
     /// run loop's next look for the primary refuses both, until one is fenced.
     func dropConnectionForSeveralPrimaries() {
         severalPrimaries = true
+        drops += 1
         guard case .up(let connection, _) = link else { return }
         logger.warning("dropping the connection for writes: more than one PostgreSQL server answers as the primary")
         takeDown(connection, reason: "more than one PostgreSQL server answers as the primary")
@@ -370,6 +374,7 @@ public actor ClusterWriter {
                 continue
             }
             do {
+                let dropsBefore = drops
                 let connection = try await connector.connectToPrimary(purpose: .append)
                 let backend: SessionBackend
                 let head: Int64
@@ -384,6 +389,10 @@ public actor ClusterWriter {
                 } catch {
                     try? await connection.close()
                     throw error
+                }
+                guard drops == dropsBefore else {
+                    try? await connection.close()
+                    throw ClusterError.severalPrimaries([])
                 }
                 headSeen = head
                 severalPrimaries = false

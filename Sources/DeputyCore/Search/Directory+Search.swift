@@ -27,9 +27,10 @@ extension Directory {
         }
         var candidates: [Entry] = []
         if let organization { candidates.append(entry(for: organization)) }
-        // Sorting by identity gives a stable order without building every entry first.
-        for user in users.values.sorted(by: { $0.id < $1.id }) {
-            let entry = view(entry(for: user))
+        // Sorting by identity gives a stable order without building every entry first; the
+        // identities alone are sorted, not copies of every user.
+        for id in users.keys.sorted() {
+            let entry = view(entry(for: users[id]!))
             if filter.matches(entry) {
                 if found.count == limit { return SearchResult(entries: found, truncated: true) }
                 found.append(entry)

@@ -17,7 +17,9 @@ import ServiceLifecycle
 /// large directory it takes seconds to make (6.4 s for 200,000 delegations, 80 MB), so it is
 /// made and written on a thread of its own, not on the cooperative pool that the mail
 /// listeners' conversations run on, and after each rewrite the writer rests as long as the
-/// rewrite took before it makes the next: at most half of a core, however fast changes come.
+/// rewrite took before it makes the next: at most half of a core, however fast changes come,
+/// and a change reaches the file within about three rewrites' time (the one under way when
+/// it came, the rest, and its own).
 public actor DovecotACLWriter: Service {
     private let path: String
     private let prefix: String
@@ -30,6 +32,9 @@ public actor DovecotACLWriter: Service {
     private let queue = StorageIOQueue(label: "deputy.dovecot-acl")
     /// No rewrite starts before this: the last one's time again after it ended.
     private var restUntil = ContinuousClock.now
+    /// The directory's generation the file was last made from; `nil` before the first
+    /// update, and after one that failed.
+    private var madeFrom: UInt64?
 
     /// How often the writer looks for a new version of the directory.
     static let pollInterval: Duration = .milliseconds(100)
@@ -51,6 +56,9 @@ public actor DovecotACLWriter: Service {
         let started = ContinuousClock.now
         defer { restUntil = ContinuousClock.now + (ContinuousClock.now - started) }
         let now = clock()
+        // The generation first: a change published after it is seen as a new one.
+        let generation = directory.generation
+        madeFrom = nil
         let version = directory.directory
         let prefix = prefix
         let contents = await queue.run { DovecotACLFile.contents(of: version, at: now, prefix: prefix) }
@@ -64,33 +72,35 @@ public actor DovecotACLWriter: Service {
                 )
             }
         }
-        guard contents.text != written else { return false }
+        guard contents.text != written else {
+            madeFrom = generation
+            return false
+        }
         let path = path
         try await queue.run { () throws(StorageFileSystemError) in try PublishedFile.write(contents.text, to: path) }
         written = contents.text
+        madeFrom = generation
         logger.debug("dovecot acl file written", metadata: ["path": "\(path)"])
         return true
     }
 
     public func run() async throws {
-        var generation = directory.generation
-        try await update()
+        // The daemon writes the file before it serves anyone; made already, it is not
+        // made again for the same directory.
+        if madeFrom == nil { try await update() }
         while !Task.isCancelledOrShuttingDown {
             try? await Task.sleep(for: Self.pollInterval)
             // A change during the rest is picked up once it is over.
             guard ContinuousClock.now >= restUntil else { continue }
-            let current = directory.generation
             let expired = nextExpiry.map { clock() >= $0 } ?? false
-            guard current != generation || expired else { continue }
-            generation = current
+            guard directory.generation != madeFrom || expired else { continue }
             do {
                 try await update()
             } catch {
                 // Dovecot keeps the last file, which may still grant what was just taken
-                // away: loud, and tried again at the next change or poll.
+                // away: loud, and tried again at the next poll (`madeFrom` is nil).
                 logger.error("the Dovecot ACL file could not be written", metadata: ["path": "\(path)", "error": "\(error)"])
                 written = nil
-                generation &-= 1
             }
         }
     }

@@ -123,8 +123,10 @@ struct MilterConversation: MailAdapterConversation {
             for send in decision.delegatedSends where recorded.insert(send.sender).inserted {
                 await record(login: loginAddress, sender: send.sender, grant: send.grant, permission: send.permission, queueID: queueID, at: now)
             }
-            // The envelope sender's delegation, unless a header already recorded the address.
-            if let envelope = EmailAddress(message.envelopeSender), !recorded.contains(envelope),
+            // The envelope sender's delegation, unless a header already recorded the address;
+            // read without its extension as the policy service reads it.
+            let envelopeSender = directory.extended(message.envelopeSender, delimiter: environment.recipientDelimiter).address
+            if let envelope = EmailAddress(envelopeSender), !recorded.contains(envelope),
                let grant = DelegatedSendGrant(directory.sendAs(login: login, address: envelope.value, at: now)) {
                 await record(login: loginAddress, sender: envelope, grant: grant, permission: .sendAs, queueID: queueID, at: now)
             }

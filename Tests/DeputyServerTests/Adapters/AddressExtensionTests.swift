@@ -59,7 +59,7 @@ struct AddressExtensionTests {
         #expect(lookup(.mailboxes, "secretary+x@example.test", delimiter: plus) == nil)
     }
 
-    @Test("an address the directory holds with the delimiter in it is found as written")
+    @Test("an address the directory holds with the delimiter in it is found as written, and its extensions are nobody's")
     func addressHeldWithTheDelimiter() {
         var directory = MailFixture.directory()
         let added = directory.apply(
@@ -70,6 +70,16 @@ struct AddressExtensionTests {
         #expect(lookup(.aliases, "boss+team@example.test", delimiter: plus, in: directory) == "boss+team@example.test")
         #expect(lookup(.senders, "boss+team@example.test", delimiter: plus, in: directory) == "boss+team@example.test")
         #expect(lookup(.senders, "boss+other@example.test", delimiter: plus, in: directory) == lookup(.senders, "boss@example.test", delimiter: nil))
+        // boss+team+x@ reads as an extension of boss+team@ as much as of boss@: neither
+        // boss nor his delegates may use it, and mail to it reaches neither.
+        #expect(lookup(.senders, "boss+team+x@example.test", delimiter: plus, in: directory) == nil)
+        #expect(lookup(.aliases, "boss+team+x@example.test", delimiter: plus, in: directory) == nil)
+        #expect(plus.longerBases(of: "boss+team+x@example.test") == ["boss+team@example.test"])
+        #expect(plus.longerBases(of: "a+b+c+d@example.test") == ["a+b@example.test", "a+b+c@example.test"])
+        #expect(plus.longerBases(of: "boss+x@example.test").isEmpty)
+        let dash = RecipientDelimiter("-")!
+        #expect(dash.split("double-bounce@example.test") == nil)
+        #expect(dash.split("double-trouble@example.test")?.base == "double@example.test")
     }
 
     private func policy(login: String, sender: String, delimiter: RecipientDelimiter?) -> PolicyDecision {

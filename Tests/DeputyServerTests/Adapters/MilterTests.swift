@@ -138,8 +138,10 @@ struct MilterTests {
     }
 
     /// Runs `input` through a conversation and returns what it wrote.
-    static func converse(_ input: [UInt8], recorder: CollectingRecorder = CollectingRecorder(), ready: Bool = true) async throws -> (output: [UInt8], disposition: String) {
-        let environment = try MailEnvironmentForTests.make(ready: ready, recorder: recorder)
+    static func converse(
+        _ input: [UInt8], recorder: CollectingRecorder = CollectingRecorder(), ready: Bool = true, delimiter: RecipientDelimiter? = nil
+    ) async throws -> (output: [UInt8], disposition: String) {
+        let environment = try MailEnvironmentForTests.make(ready: ready, recorder: recorder, recipientDelimiter: delimiter)
         var conversation = MilterConversation(environment: environment, limits: MailAdapterLimits(), unauthenticated: .accept, logger: .init(label: "test"))
         var buffer = ByteBuffer(bytes: input)
         var output = ByteBuffer()
@@ -184,6 +186,14 @@ struct MilterTests {
         let both = CollectingRecorder()
         _ = try await Self.converse(Self.message(login: "secretary@example.test", envelope: "boss@example.test", headers: [("From", "boss@example.test")]), recorder: both)
         #expect(both.all.count == 1)
+        // With address extensions, an envelope sender with one is recorded against its mailbox.
+        let plus = RecipientDelimiter("+")!
+        let extended = CollectingRecorder()
+        _ = try await Self.converse(Self.message(login: "secretary@example.test", envelope: "boss+news@example.test", headers: [("From", "secretary@example.test")]), recorder: extended, delimiter: plus)
+        #expect(extended.all.map { "\($0.sender) \($0.details.permission.rawValue)" } == ["boss@example.test sendas"])
+        let extendedBoth = CollectingRecorder()
+        _ = try await Self.converse(Self.message(login: "secretary@example.test", envelope: "boss+news@example.test", headers: [("From", "boss+news@example.test")]), recorder: extendedBoth, delimiter: plus)
+        #expect(extendedBoth.all.map(\.sender) == ["boss@example.test"])
 
         // Not ready: a temporary failure, nothing recorded.
         let notReady = CollectingRecorder()

@@ -14,11 +14,12 @@ enum MailEnvironmentForTests {
 
     static func make(
         ready: Bool = true, recorder: any DelegatedSendRecorder = CollectingRecorder(),
-        loginRecorder: any LoginRecorder = CollectingLoginRecorder()
+        loginRecorder: any LoginRecorder = CollectingLoginRecorder(), recipientDelimiter: RecipientDelimiter? = nil
     ) throws -> MailAdapterEnvironment {
         MailAdapterEnvironment(
             directory: LiveDirectory(MailFixture.directory()), passwords: PasswordService(hasher: MailFixture.hasher, pool: pool),
-            throttle: LoginThrottle(), recorder: recorder, loginRecorder: loginRecorder, clock: { MailFixture.now }, isReady: { ready }
+            throttle: LoginThrottle(), recorder: recorder, loginRecorder: loginRecorder, clock: { MailFixture.now }, isReady: { ready },
+            recipientDelimiter: recipientDelimiter
         )
     }
 }
