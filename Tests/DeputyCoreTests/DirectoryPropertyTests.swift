@@ -62,6 +62,35 @@ struct DirectoryPropertyTests {
         checkReverseQueriesAgree(directory, now: now, step: step)
         checkNestedGroups(directory, now: now, step: step)
         checkDelegationPages(directory, now: now, step: step)
+        // Every twentieth step: each check pages through every filter at every size.
+        if step % 20 == 0 { checkSearchPages(directory, step: step) }
+    }
+
+    /// Paging a search by its cursors gives what one search without a limit gives, page for
+    /// page what `offset=` gives, whatever the filter matches.
+    static func checkSearchPages(_ directory: Directory, step: Int) {
+        let filters = ["(objectclass=*)", "(objectclass=person)", "(|(cn=a*)(objectclass=groupofnames))", "(!(cn=b*))", "(blocked=yes)"]
+        for text in filters {
+            let filter = try! SearchFilterParser.parse(text)
+            let whole = directory.search(filter, limit: Int.max).entries.map(\.distinguishedName)
+            for limit in [1, 3] {
+                var paged: [String] = []
+                var cursor: SearchCursor?
+                repeat {
+                    let page = directory.search(filter, limit: limit, from: cursor)
+                    let byOffset = directory.search(filter, limit: paged.count + limit).entries.dropFirst(paged.count)
+                    #expect(page.entries.map(\.distinguishedName) == byOffset.map(\.distinguishedName), "step \(step): \(text) page at \(paged.count)")
+                    #expect(page.truncated == (page.next != nil), "step \(step): \(text)")
+                    if let last = page.last, let lastEntry = page.entries.last {
+                        // A page overlapping this one by an entry starts with its last.
+                        #expect(directory.search(filter, limit: 1, from: last).entries.map(\.distinguishedName) == [lastEntry.distinguishedName], "step \(step): \(text)")
+                    }
+                    paged += page.entries.map(\.distinguishedName)
+                    cursor = page.next
+                } while cursor != nil && paged.count <= whole.count
+                #expect(paged == whole, "step \(step): \(text) by \(limit)")
+            }
+        }
     }
 
     /// Every page of `QUERY DELEGATIONS` is the slice of the whole list at its offset, and

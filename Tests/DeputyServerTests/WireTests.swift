@@ -351,6 +351,21 @@ struct WireTests {
         ])
         #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=9") == ["OK 0 entries"])
         #expect(try await client.send("QUERY SEARCH \"(objectclass=*)\" offset=0").last == "OK 3 entries, truncated at the limit")
+        // The next page after a change is read from the changed directory, as offset= says
+        // (a session goes on from where its last page stopped only in the same version).
+        let some = "QUERY SEARCH \"(|(cn=user2)(cn=user4)(cn=user6))\" limit=1"
+        #expect(dns(try await client.send(some)) == [expected[2]])
+        #expect(try await client.send("DELETE USER user3@example.test").last?.hasPrefix("OK") == true)
+        #expect(dns(try await client.send(some + " offset=1")) == [expected[4]])
+        #expect(dns(try await client.send(some + " offset=2")) == [expected[6]])
+        // A page that overlaps the last by an entry, as deputy export asks.
+        let two = "QUERY SEARCH \"(|(cn=user2)(cn=user4)(cn=user6))\" limit=2"
+        #expect(dns(try await client.send(two)) == [expected[2], expected[4]])
+        #expect(dns(try await client.send(two + " offset=1")) == [expected[4], expected[6]])
+        // Another filter at the offset the last page ended at starts afresh.
+        #expect(dns(try await client.send("QUERY SEARCH \"(cn=user7)\" limit=1 offset=3")) == [])
+        #expect(try await client.send("ADD USER user3@example.test").last?.hasPrefix("OK") == true)
+
         // An address pins the search to the index; the offset applies there too.
         #expect(try await client.send("QUERY SEARCH \"(mail=user1@example.test)\" offset=1") == ["OK 0 entries"])
 

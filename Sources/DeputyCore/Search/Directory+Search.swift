@@ -1,9 +1,28 @@
 import HashTreeCollections
 
 /// The result of a search: the entries found, and whether the limit cut them short.
-public struct SearchResult: Hashable, Sendable {
+public struct SearchResult: Sendable {
     public let entries: [Entry]
     public let truncated: Bool
+    /// Where the next page starts, when the limit cut a scan of every entry short: handed
+    /// back to ``Directory/search(_:limit:from:seenAs:)`` with the same filter, viewer and
+    /// version of the directory, it goes on from the first match not returned, without
+    /// looking again at the entries before it.
+    public let next: SearchCursor?
+    /// With ``next``, the place of the last entry returned: a next page that overlaps this
+    /// one by an entry (as `deputy export` asks, to see that nothing moved) starts there.
+    public let last: SearchCursor?
+}
+
+/// A place in a search's stable order of every entry of one version of the directory
+/// (users by identity, the organisation, groups by identity, service accounts by identity).
+///
+/// Only the place is kept, a few words: a session may hold one between pages, and the order
+/// is sorted again for each page (milliseconds), where keeping it would hold a megabyte of
+/// identities for every session paging through a large directory.
+public struct SearchCursor: Sendable, Hashable {
+    /// The next candidate: an index into users, then the organisation, groups, services.
+    fileprivate let index: Int
 }
 
 extension Directory {
@@ -11,40 +30,50 @@ extension Directory {
     ///
     /// An equality on `mail`, `mailalternateaddress` or `uid` is answered from the address
     /// index; other filters look at every entry of the kinds they can match, stopping at
-    /// `limit`. The filter is matched against each entry as `view` makes it, what the caller
-    /// may see of it: a filter on an attribute it may not see would otherwise tell it the
-    /// attribute's value, a character at a time, by the number of entries found.
-    public func search(_ filter: SearchFilter, limit: Int, seenAs view: (Entry) -> Entry = { $0 }) -> SearchResult {
+    /// `limit`, from the start or from `cursor` (a ``SearchResult/next`` of this directory's
+    /// version, for the same filter and viewer). The filter is matched against each entry
+    /// as `view` makes it, what the caller may see of it: a filter on an attribute it may not
+    /// see would otherwise tell it the attribute's value, a character at a time, by the
+    /// number of entries found.
+    public func search(_ filter: SearchFilter, limit: Int, from cursor: SearchCursor? = nil, seenAs view: (Entry) -> Entry = { $0 }) -> SearchResult {
         var found: [Entry] = []
-        if let candidates = indexedCandidates(filter) {
+        if cursor == nil, let candidates = indexedCandidates(filter) {
             for candidate in candidates.sorted(by: { $0.distinguishedName < $1.distinguishedName }) {
                 let entry = view(candidate)
                 guard filter.matches(entry) else { continue }
-                if found.count == limit { return SearchResult(entries: found, truncated: true) }
+                if found.count == limit { return SearchResult(entries: found, truncated: true, next: nil, last: nil) }
                 found.append(entry)
             }
-            return SearchResult(entries: found, truncated: false)
+            return SearchResult(entries: found, truncated: false, next: nil, last: nil)
         }
-        var candidates: [Entry] = []
-        if let organization { candidates.append(entry(for: organization)) }
-        // Sorting by identity gives a stable order without building every entry first; the
-        // identities alone are sorted, not copies of every user.
-        for id in users.keys.sorted() {
-            let entry = view(entry(for: users[id]!))
-            if filter.matches(entry) {
-                if found.count == limit { return SearchResult(entries: found, truncated: true) }
-                found.append(entry)
+        // Sorting identities gives a stable order without building every entry first, or
+        // copying every user.
+        let userIDs = users.keys.sorted()
+        let groupIDs = groups.keys.sorted()
+        let serviceIDs = services.keys.sorted()
+        let organizationCount = organization == nil ? 0 : 1
+        let total = userIDs.count + organizationCount + groupIDs.count + serviceIDs.count
+        var index = cursor?.index ?? 0
+        var lastFound: Int?
+        while index < total {
+            defer { index += 1 }
+            let candidate: Entry?
+            switch index - userIDs.count {
+            case ..<0: candidate = users[userIDs[index]].map(entry(for:))
+            case ..<organizationCount: candidate = organization.map(entry(for:))
+            case let rest where rest - organizationCount < groupIDs.count: candidate = groups[groupIDs[rest - organizationCount]].map(entry(for:))
+            case let rest: candidate = services[serviceIDs[rest - organizationCount - groupIDs.count]].map(entry(for:))
             }
-        }
-        for group in groups.values.sorted(by: { $0.id < $1.id }) { candidates.append(entry(for: group)) }
-        for service in services.values.sorted(by: { $0.id < $1.id }) { candidates.append(entry(for: service)) }
-        for candidate in candidates {
+            guard let candidate else { continue }
             let entry = view(candidate)
             guard filter.matches(entry) else { continue }
-            if found.count == limit { return SearchResult(entries: found, truncated: true) }
+            if found.count == limit {
+                return SearchResult(entries: found, truncated: true, next: SearchCursor(index: index), last: lastFound.map(SearchCursor.init(index:)))
+            }
             found.append(entry)
+            lastFound = index
         }
-        return SearchResult(entries: found, truncated: false)
+        return SearchResult(entries: found, truncated: false, next: nil, last: nil)
     }
 
     /// Candidates from the address index when the filter pins an address, else `nil`.

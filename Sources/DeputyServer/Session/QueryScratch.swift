@@ -25,6 +25,37 @@ struct QueryScratch {
         granterState = (generation, revision)
     }
 
+    /// Where the session's last search stopped, for the page after it: `deputy export` and
+    /// any client paging through a large directory with `offset=` asks for the next page
+    /// with the same filter, and would otherwise have every entry before it built and
+    /// matched again, page after page.
+    var searchResumption: SearchResumption?
+
+    /// A ``DeputyCore/SearchCursor`` with what it is good for.
+    struct SearchResumption {
+        let filter: SearchFilter
+        let principal: Principal
+        let generation: UInt64
+        let revision: UInt64
+        /// The `offset=` the next page asks for: the matches before the cursor.
+        let offset: Int
+        let cursor: SearchCursor
+        /// The place of the last entry of the page, for a next page that overlaps it by one.
+        let lastCursor: SearchCursor?
+    }
+
+    /// The cursor for a page at `offset` of `filter`, seen by `principal` in the directory
+    /// at `revision` published in `generation`, when the last search stopped just there, or
+    /// one entry before.
+    func searchCursor(filter: SearchFilter, principal: Principal, generation: UInt64, revision: UInt64, offset: Int) -> SearchCursor? {
+        guard let last = searchResumption, last.generation == generation, last.revision == revision,
+              last.principal == principal, last.filter == filter
+        else { return nil }
+        if offset == last.offset { return last.cursor }
+        if offset == last.offset - 1 { return last.lastCursor }
+        return nil
+    }
+
     /// The largest reply buffer a session keeps for its next lookup.
     static let largestKeptReplyBuffer = 16 * 1_024
 }

@@ -222,10 +222,27 @@ extension Session {
             return Reply(records: [Self.record(visible(entry, in: directory))], status: .ok(text: nil))
         case .search(let search):
             let limit = min(search.limit ?? environment.maximumListing, environment.maximumListing)
-            // A page: the core finds limit + offset matches in its stable order, the first
-            // offset are dropped; "truncated" still means more follow this page.
-            let result = directory.search(search.filter, limit: limit + search.offset, seenAs: visibility(in: directory))
-            let records = result.entries.dropFirst(search.offset).map(Self.record(_:))
+            guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
+            let cursor = scratch.searchCursor(filter: search.filter, principal: principal, generation: generation, revision: directory.revision, offset: search.offset)
+            let result: SearchResult
+            let entries: ArraySlice<Entry>
+            if let cursor {
+                // The page after the last one: the scan goes on where that one stopped.
+                result = directory.search(search.filter, limit: limit, from: cursor, seenAs: visibility(in: directory))
+                entries = result.entries[...]
+            } else {
+                // A page: the core finds limit + offset matches in its stable order, the
+                // first offset are dropped; "truncated" still means more follow this page.
+                result = directory.search(search.filter, limit: limit + search.offset, seenAs: visibility(in: directory))
+                entries = result.entries.dropFirst(search.offset)
+            }
+            scratch.searchResumption = result.next.map {
+                QueryScratch.SearchResumption(
+                    filter: search.filter, principal: principal, generation: generation, revision: directory.revision,
+                    offset: search.offset + entries.count, cursor: $0, lastCursor: entries.isEmpty ? nil : result.last
+                )
+            }
+            let records = entries.map(Self.record(_:))
             return Reply(records: records, status: .ok(text: "\(records.count) entries\(result.truncated ? ", truncated at the limit" : "")"))
         case .delegations(let offset):
             let found = directory.delegations(from: offset, limit: environment.maximumListing, at: now)
