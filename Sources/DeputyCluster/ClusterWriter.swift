@@ -384,6 +384,9 @@ public actor ClusterWriter {
                     let user = settings.user
                     try await withDeadline(settings.writeTimeout, "checking the role's privileges") { try await connection.requireReplicationStatistics(user: user, logger: logger) }
                     backend = try await withDeadline(settings.writeTimeout, "naming this session") { try await connection.backend(logger: logger) }
+                    // Appends of unknown outcome are resolved on the primary that stays, not
+                    // on one a survey found beside another while this connection was made.
+                    guard drops == dropsBefore else { throw ClusterError.severalPrimaries([]) }
                     try await resolveUnknown(on: connection)
                     head = try await withDeadline(settings.writeTimeout, "reading the head of the log") { try await connection.head(logger: logger) }.sequence
                 } catch {

@@ -37,7 +37,8 @@ extension Directory {
     /// number of entries found.
     public func search(_ filter: SearchFilter, limit: Int, from cursor: SearchCursor? = nil, seenAs view: (Entry) -> Entry = { $0 }) -> SearchResult {
         var found: [Entry] = []
-        if cursor == nil, let candidates = indexedCandidates(filter) {
+        // A filter the index answers has no cursor: its few candidates are ordered by name.
+        if let candidates = indexedCandidates(filter) {
             for candidate in candidates.sorted(by: { $0.distinguishedName < $1.distinguishedName }) {
                 let entry = view(candidate)
                 guard filter.matches(entry) else { continue }

@@ -33,7 +33,8 @@ struct QueryScratch {
 
     /// A ``DeputyCore/SearchCursor`` with what it is good for.
     struct SearchResumption {
-        let filter: SearchFilter
+        /// The filter as the client wrote it, compared byte for byte.
+        let filter: String
         let principal: Principal
         let generation: UInt64
         let revision: UInt64
@@ -47,9 +48,9 @@ struct QueryScratch {
     /// The cursor for a page at `offset` of `filter`, seen by `principal` in the directory
     /// at `revision` published in `generation`, when the last search stopped just there, or
     /// one entry before.
-    func searchCursor(filter: SearchFilter, principal: Principal, generation: UInt64, revision: UInt64, offset: Int) -> SearchCursor? {
+    func searchCursor(filter: String, principal: Principal, generation: UInt64, revision: UInt64, offset: Int) -> SearchCursor? {
         guard let last = searchResumption, last.generation == generation, last.revision == revision,
-              last.principal == principal, last.filter == filter
+              last.principal == principal, last.filter.utf8.elementsEqual(filter.utf8)
         else { return nil }
         if offset == last.offset { return last.cursor }
         if offset == last.offset - 1 { return last.lastCursor }

@@ -223,7 +223,7 @@ extension Session {
         case .search(let search):
             let limit = min(search.limit ?? environment.maximumListing, environment.maximumListing)
             guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
-            let cursor = scratch.searchCursor(filter: search.filter, principal: principal, generation: generation, revision: directory.revision, offset: search.offset)
+            let cursor = scratch.searchCursor(filter: search.text, principal: principal, generation: generation, revision: directory.revision, offset: search.offset)
             let result: SearchResult
             let entries: ArraySlice<Entry>
             if let cursor {
@@ -238,7 +238,7 @@ extension Session {
             }
             scratch.searchResumption = result.next.map {
                 QueryScratch.SearchResumption(
-                    filter: search.filter, principal: principal, generation: generation, revision: directory.revision,
+                    filter: search.text, principal: principal, generation: generation, revision: directory.revision,
                     offset: search.offset + entries.count, cursor: $0, lastCursor: entries.isEmpty ? nil : result.last
                 )
             }

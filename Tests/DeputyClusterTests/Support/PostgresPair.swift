@@ -364,19 +364,18 @@ final class PostgresPair: @unchecked Sendable {
             throw Shell.Failure(description: "no verified synchronous standby: refusing to promote (acknowledged commits could be lost)")
         }
         guard !isRunning(standby.other) else { throw Shell.Failure(description: "node \(standby.other) still runs: refusing to promote (split brain)") }
-        promotable = nil
-        try await tool("pg_ctl", ["-D", data(standby), "-w", "-t", "60", "promote"])
-        try await writeNodeConfiguration(standby, upstream: nil)
-        try await ensureSlot(on: standby, for: standby.other)
-        try await setSynchronous(on: standby, standby: standby.other)
-        primary = standby
+        try await makePrimary(standby)
     }
 
     /// Promotes the standby while the primary still runs, the mistake a failover manager's
     /// fencing prevents: both then answer as primaries, and the old one's commits wait for
     /// a synchronous standby that no longer follows it. ``rebuildOldPrimary()`` fences it.
     func promoteWithoutFencing() async throws {
-        let standby = primary.other
+        try await makePrimary(primary.other)
+    }
+
+    /// Promotes `standby`, strict: it names the other server as its synchronous standby.
+    private func makePrimary(_ standby: Node) async throws {
         promotable = nil
         try await tool("pg_ctl", ["-D", data(standby), "-w", "-t", "60", "promote"])
         try await writeNodeConfiguration(standby, upstream: nil)
