@@ -69,10 +69,18 @@ struct DirectoryPropertyTests {
     /// Paging a search by its cursors gives what one search without a limit gives, page for
     /// page what `offset=` gives, whatever the filter matches.
     static func checkSearchPages(_ directory: Directory, step: Int) {
-        let filters = ["(objectclass=*)", "(objectclass=person)", "(|(cn=a*)(objectclass=groupofnames))", "(!(cn=b*))", "(blocked=yes)"]
+        let filters = [
+            "(objectclass=*)", "(objectclass=person)", "(|(cn=a*)(objectclass=groupofnames))", "(!(cn=b*))", "(blocked=yes)",
+            "(objectClass=deputyGroup)", "(&(objectclass=person)(cn=a*))", "(|(objectclass=deputyservice)(objectclass=groupofnames))",
+            "(!(objectclass=person))", "(&(objectclass=deputygroup)(objectclass=person))", "(objectclass=organization)",
+        ]
+        // Every entry in the search's order, each matched by the filter itself: what a search
+        // that steps over kinds must still find.
+        let every = directory.search(.presence(attribute: "objectclass"), limit: Int.max).entries
         for text in filters {
             let filter = try! SearchFilterParser.parse(text)
             let whole = directory.search(filter, limit: Int.max).entries.map(\.distinguishedName)
+            #expect(whole == every.filter { filter.matches($0) }.map(\.distinguishedName), "step \(step): \(text)")
             for limit in [1, 3] {
                 var paged: [String] = []
                 var cursor: SearchCursor?

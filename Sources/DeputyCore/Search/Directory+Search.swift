@@ -56,7 +56,14 @@ extension Directory {
         let total = userIDs.count + organizationCount + groupIDs.count + serviceIDs.count
         var index = cursor?.index ?? 0
         var lastFound: Int?
+        // Kinds the filter can't match are stepped over whole, without building an entry.
+        let kinds = filter.possibleKinds
+        let firstGroup = userIDs.count + organizationCount
+        let firstService = firstGroup + groupIDs.count
         while index < total {
+            if index < userIDs.count, !kinds.contains(.user) { index = userIDs.count; continue }
+            if index >= firstGroup, index < firstService, !kinds.contains(.group) { index = firstService; continue }
+            if index >= firstService, !kinds.contains(.service) { break }
             defer { index += 1 }
             let candidate: Entry?
             switch index - userIDs.count {

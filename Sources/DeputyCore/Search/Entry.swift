@@ -5,8 +5,18 @@ import HashTreeCollections
 /// `QUERY SEARCH`.
 public struct Entry: Hashable, Sendable {
     /// What the entry is.
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case organization, user, group, service
+
+        /// The entry's `objectclass` values.
+        public var objectClasses: [String] {
+            switch self {
+            case .organization: ["top", "organization", "deputyorganization"]
+            case .user: ["top", "person", "inetorgperson", "deputyuser"]
+            case .group: ["top", "groupofnames", "deputygroup"]
+            case .service: ["top", "deputyservice"]
+            }
+        }
     }
 
     /// What the entry is.
@@ -67,7 +77,7 @@ extension Directory {
 
     func entry(for user: User) -> Entry {
         var attributes: [Entry.Attribute] = [
-            .init(name: "objectclass", values: ["top", "person", "inetorgperson", "deputyuser"]),
+            .init(name: "objectclass", values: Entry.Kind.user.objectClasses),
             .init(name: "uid", values: [String(user.address.localPart)]),
             .init(name: "mail", values: [user.address.value]),
         ]
@@ -87,7 +97,7 @@ extension Directory {
 
     func entry(for group: Group) -> Entry {
         var attributes: [Entry.Attribute] = [
-            .init(name: "objectclass", values: ["top", "groupofnames", "deputygroup"]),
+            .init(name: "objectclass", values: Entry.Kind.group.objectClasses),
             .init(name: "cn", values: [String(group.address.localPart)]),
             .init(name: "mail", values: [group.address.value]),
             .init(name: "name", values: [group.name]),
@@ -107,7 +117,7 @@ extension Directory {
             kind: .service, id: service.id,
             distinguishedName: DistinguishedName.service(service.name, primaryDomain: organization?.domains.first),
             attributes: [
-                .init(name: "objectclass", values: ["top", "deputyservice"]),
+                .init(name: "objectclass", values: Entry.Kind.service.objectClasses),
                 .init(name: "uid", values: [service.name.value]),
                 .init(name: "blocked", values: [service.blocked ? "yes" : "no"]),
                 .init(name: "createtimestamp", values: [Timestamp.format(service.createdAt)]),
@@ -117,7 +127,7 @@ extension Directory {
 
     func entry(for organization: Organization) -> Entry {
         var attributes: [Entry.Attribute] = [
-            .init(name: "objectclass", values: ["top", "organization", "deputyorganization"]),
+            .init(name: "objectclass", values: Entry.Kind.organization.objectClasses),
             .init(name: "o", values: [organization.name]),
             .init(name: "domain", values: organization.domains.map(\.value)),
         ]
