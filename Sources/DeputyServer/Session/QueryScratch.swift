@@ -31,8 +31,10 @@ struct QueryScratch {
     /// matched again, page after page.
     var searchResumption: SearchResumption?
 
-    /// A ``DeputyCore/SearchCursor`` with what it is good for.
-    struct SearchResumption {
+    /// A ``DeputyCore/SearchCursor`` with what it is good for. A class, so that the scratch
+    /// every lookup moves in and out of its session grows by one word, not by the search's
+    /// key.
+    final class SearchResumption: Sendable {
         /// The filter as the client wrote it, compared byte for byte.
         let filter: String
         let principal: Principal
@@ -43,6 +45,16 @@ struct QueryScratch {
         let cursor: SearchCursor
         /// The place of the last entry of the page, for a next page that overlaps it by one.
         let lastCursor: SearchCursor?
+
+        init(filter: String, principal: Principal, generation: UInt64, revision: UInt64, offset: Int, cursor: SearchCursor, lastCursor: SearchCursor?) {
+            self.filter = filter
+            self.principal = principal
+            self.generation = generation
+            self.revision = revision
+            self.offset = offset
+            self.cursor = cursor
+            self.lastCursor = lastCursor
+        }
     }
 
     /// The cursor for a page at `offset` of `filter`, seen by `principal` in the directory
