@@ -24,8 +24,9 @@ extension Directory {
     /// reads as the longer address's.
     func extended(_ address: String, delimiter: RecipientDelimiter?) -> ExtendedAddress {
         let asWritten = ExtendedAddress(address: address, addressExtension: nil)
-        guard let delimiter, let parsed = EmailAddress(address), owner(of: parsed) == nil,
-              let (base, addressExtension) = delimiter.split(address),
+        // The split first: an address without a delimiter costs no parse or lookup here.
+        guard let delimiter, let (base, addressExtension) = delimiter.split(address),
+              let parsed = EmailAddress(address), owner(of: parsed) == nil,
               let baseAddress = EmailAddress(base), owner(of: baseAddress) != nil,
               !delimiter.longerBases(of: address).contains(where: { EmailAddress($0).map { owner(of: $0) != nil } ?? false })
         else { return asWritten }

@@ -20,8 +20,9 @@ public enum MailMapResolver {
     /// so that `alice+lists@` reaches `alice+lists@` and a group's members get it too.
     public static func lookup(_ map: MailMap, key: String, in directory: Directory, at now: Date, delimiter: RecipientDelimiter?) -> MailMapAnswer {
         guard let written = EmailAddress(key) else { return .notFound }
+        // A login (mailboxes) is taken as written.
         let extended = map == .mailboxes ? ExtendedAddress(address: written.value, addressExtension: nil) : directory.extended(written.value, delimiter: delimiter)
-        guard let address = EmailAddress(extended.address) else { return .notFound }
+        guard let address = extended.addressExtension == nil ? written : EmailAddress(extended.address) else { return .notFound }
         var values: [String]
         switch map {
         case .senders:

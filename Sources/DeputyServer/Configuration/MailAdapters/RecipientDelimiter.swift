@@ -39,27 +39,28 @@ public struct RecipientDelimiter: Hashable, Sendable, CustomStringConvertible {
     /// among the delimiters, never in `owner-…` or `…-request`, the mailing-list addresses
     /// (Postfix's defaults for `double_bounce_sender` and `owner_request_special`).
     public func split(_ address: String) -> (base: String, extension: String)? {
+        // Most addresses hold no delimiter: found out without copying anything.
         guard let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return nil }
         let local = address[..<at]
+        guard let start = local.utf8.firstIndex(where: isDelimiter), start != local.startIndex else { return nil }
         let lowered = local.lowercased()
         if lowered == "postmaster" || lowered == "mailer-daemon" || lowered == "double-bounce" { return nil }
-        let delimiters = Set(characters.utf8)
-        if delimiters.contains(UInt8(ascii: "-")), lowered.hasPrefix("owner-") || (lowered.count > 8 && lowered.hasSuffix("-request")) {
+        if isDelimiter(UInt8(ascii: "-")), lowered.hasPrefix("owner-") || (lowered.count > 8 && lowered.hasSuffix("-request")) {
             return nil
         }
-        guard let start = local.utf8.firstIndex(where: { delimiters.contains($0) }), start != local.startIndex else { return nil }
         return (String(address[..<start]) + address[at...], String(address[start..<at]))
     }
+
+    private func isDelimiter(_ byte: UInt8) -> Bool { characters.utf8.contains(byte) }
 
     /// The addresses `address` would be an extension of if it were split at a later
     /// delimiter of its local part than ``split(_:)`` splits at: for `a+b+c@x`, `a+b@x`.
     public func longerBases(of address: String) -> [String] {
         guard let (_, addressExtension) = split(address), let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return [] }
-        let delimiters = Set(characters.utf8)
         let local = address[..<at]
         let start = local.utf8.index(local.utf8.endIndex, offsetBy: -addressExtension.utf8.count)
         // Each delimiter after the first one of the extension ends a longer candidate.
-        return local.utf8[local.utf8.index(after: start)...].indices.filter { delimiters.contains(local.utf8[$0]) }.map {
+        return local.utf8[local.utf8.index(after: start)...].indices.filter { isDelimiter(local.utf8[$0]) }.map {
             String(address[..<$0]) + address[at...]
         }
     }
