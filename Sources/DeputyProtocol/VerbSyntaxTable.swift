@@ -145,7 +145,7 @@ extension VerbSyntax {
                 .text("name", "name"), .text("logo", "logo"), .text("defaultpolicy", "name"),
                 .oneOf("orggroups", Self.groupCreators), .oneOf("personalgroups", Self.groupCreators),
                 .oneOf("personalexternal", Self.yesNo), .oneOf("orgexternal", Self.yesNo),
-                .text("reserved", "local parts"), .oneOf("adminfactor", Self.yesNo),
+                .text("reserved", "local parts"), .oneOf("adminfactor", Self.yesNo), .number("auditdays"),
             ],
             summary: "Change organisation settings",
             decode: Request.decodeModifyOrganization

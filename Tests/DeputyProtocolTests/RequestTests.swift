@@ -45,6 +45,8 @@ struct RequestTests {
             ("MODIFY ORG name=Example logo= orggroups=all personalexternal=no orgexternal=yes reserved=ceo,board",
              .modify(.organization(OrganizationChanges(name: "Example", logo: .clear, organizationGroups: .allUsers, personalGroupsAllowExternal: false, organizationGroupsAllowExternal: true, reservedLocalParts: ["ceo", "board"])))),
             ("MODIFY ORG adminfactor=yes", .modify(.organization(OrganizationChanges(requireAdministratorFactor: true)))),
+            ("MODIFY ORG auditdays=365", .modify(.organization(OrganizationChanges(auditRetentionDays: 365)))),
+            ("MODIFY ORG auditdays=0", .modify(.organization(OrganizationChanges(auditRetentionDays: 0)))),
             ("MFA ENROLL", .mfa(.enroll)),
             ("MFA CONFIRM 012345", .mfa(.confirm(code: "012345"))),
             ("MFA REMOVE", .mfa(.remove(login: nil))),
@@ -142,6 +144,14 @@ struct RequestTests {
                 #expect(error.message.hasPrefix(message), "\(text): \(error.message)")
             case .failure(let error): Issue.record("\(text): \(error)")
             }
+        }
+        // The grammar refuses these before any decoder: the retention is a count of days.
+        for text in ["MODIFY ORG auditdays=-1", "MODIFY ORG auditdays=forever", "MODIFY ORG auditdays=1234567890"] {
+            guard case .failure(let error) = Self.decode(text) else {
+                Issue.record("\(text) decoded")
+                continue
+            }
+            #expect("\(error)".contains("auditdays must be a number"), "\(text): \(error)")
         }
     }
 

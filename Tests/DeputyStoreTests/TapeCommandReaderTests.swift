@@ -140,6 +140,22 @@ struct TapeCommandReaderTests {
         }
     }
 
+    /// A record is marked with the oldest rules that apply it as this build does, so nodes
+    /// of the version before go on applying the log until a command needs newer rules.
+    @Test("records carry the oldest rules version that applies them: 2 for the audit retention, 1 otherwise")
+    func rulesVersions() throws {
+        let context = CommandContext(actor: .user(EntityID(2)), time: Self.base)
+        let retention = LoggedCommand(context: context, command: .modifyOrganization(OrganizationChanges(auditRetentionDays: 30)))
+        let other = LoggedCommand(context: context, command: .modifyOrganization(OrganizationChanges(name: "Acme")))
+        #expect(retention.rules == 2)
+        #expect(retention.rules <= LoggedCommand.currentRules)
+        #expect(other.rules == 1)
+        #expect(LoggedCommand(context: context, command: .setBlocked(EmailAddress("a@acme.test")!, true)).rules == 1)
+        let coder = LoggedCommandCoder()
+        #expect(try coder.decode(coder.encode(retention)) == retention)
+        #expect(String(decoding: try coder.encode(retention), as: UTF8.self).contains(#""rules":2"#))
+    }
+
     @Test("documents in any other shape are left to Codable: reordered, extra or repeated keys, nulls, escapes, other values")
     func otherShapes() throws {
         let documents = [

@@ -33,6 +33,10 @@ public struct AuditLog: Sendable {
     /// The number of records.
     public var count: Int { sealed.count * AuditChunk.capacity + tailCount }
 
+    /// The sequence number of the oldest record held; `nil` when empty. Above 1 once the
+    /// organisation's retention has dropped older records.
+    public var firstSequence: UInt64? { count > 0 ? record(at: 0).sequence : nil }
+
     /// The record with sequence number `sequence`.
     public subscript(sequence: UInt64) -> AuditRecord? {
         guard count > 0, sequence >= record(at: 0).sequence, sequence <= lastSequence else { return nil }
@@ -79,6 +83,24 @@ public struct AuditLog: Sendable {
         }
         tailCount += 1
         lastSequence = record.sequence
+    }
+
+    /// Drops the oldest full chunks whose every record is older than `cutoff`, and says how
+    /// many records went.
+    ///
+    /// Whole chunks go, so a record is kept at least until `cutoff` passes it and at most
+    /// until the newest record of its chunk is older too. What is dropped depends only on
+    /// the records and `cutoff` (the newest command's time less the retention), so every
+    /// node applying the same log drops the same records.
+    @discardableResult
+    mutating func trim(before cutoff: Date) -> Int {
+        var expired = 0
+        // Times follow the commands' order, not always the clocks' (a node's clock may run
+        // behind another's): a chunk is judged by its newest record, by sequence.
+        while expired < sealed.count, sealed[expired][AuditChunk.capacity - 1].time < cutoff { expired += 1 }
+        guard expired > 0 else { return 0 }
+        sealed.removeFirst(expired)
+        return expired * AuditChunk.capacity
     }
 
     /// Records matching `filter`, newest first, at most `limit` of them, looking at no more

@@ -31,6 +31,7 @@ extension Directory {
             if let external = changes.organizationGroupsAllowExternal { parts.append("orgexternal=\(external)") }
             if let reserved = changes.reservedLocalParts { parts.append("reserved=\(reserved.joined(separator: ","))") }
             if let required = changes.requireAdministratorFactor { parts.append("adminfactor=\(required)") }
+            if let days = changes.auditRetentionDays { parts.append("auditdays=\(days)") }
             return .init(action: "modify-organization", target: organization?.domains.first?.value ?? "", detail: parts.joined(separator: " "))
         case .addDomain(let domain):
             return .init(action: "add-domain", target: domain.value, detail: "")

@@ -200,12 +200,14 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
     public var reservedLocalParts: [String]?
     /// Whether administrators and custom administrators must have a second factor to act.
     public var requireAdministratorFactor: Bool?
+    /// How many days the audit log keeps a record; 0 keeps every record.
+    public var auditRetentionDays: Int?
 
     public init(
         name: String? = nil, logo: FieldUpdate<String>? = nil, defaultPolicy: String? = nil,
         organizationGroups: GroupCreationLevel? = nil, personalGroups: GroupCreationLevel? = nil,
         personalGroupsAllowExternal: Bool? = nil, organizationGroupsAllowExternal: Bool? = nil,
-        reservedLocalParts: [String]? = nil, requireAdministratorFactor: Bool? = nil
+        reservedLocalParts: [String]? = nil, requireAdministratorFactor: Bool? = nil, auditRetentionDays: Int? = nil
     ) {
         self.name = name
         self.logo = logo
@@ -216,6 +218,7 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
         self.organizationGroupsAllowExternal = organizationGroupsAllowExternal
         self.reservedLocalParts = reservedLocalParts
         self.requireAdministratorFactor = requireAdministratorFactor
+        self.auditRetentionDays = auditRetentionDays
     }
 
     /// Whether the change touches the organisation's identity (name or logo), which is the
@@ -225,6 +228,10 @@ public struct OrganizationChanges: Hashable, Codable, Sendable {
     /// Whether the change touches the second-factor requirement, which is the super
     /// administrator's alone.
     var touchesFactorRequirement: Bool { requireAdministratorFactor != nil }
+
+    /// Whether the change touches how long the audit log keeps records, which is the super
+    /// administrator's alone: a shorter retention removes the record of what was done.
+    public var touchesAuditRetention: Bool { auditRetentionDays != nil }
 
     /// Whether the change touches anything else.
     var touchesSettings: Bool {

@@ -124,6 +124,9 @@ extension Directory {
             actorPrincipal: description.actor?.principal ?? context.actor,
             action: description.action, target: description.target, detail: description.detail, outcome: outcome
         )
+        if let days = organization?.auditRetentionDays {
+            auditLog.trim(before: context.time.addingTimeInterval(-Double(days) * 86_400))
+        }
     }
 
     // MARK: - Shared lookups for handlers

@@ -31,7 +31,9 @@ extension Directory {
     /// Changing the name or logo, or the second-factor requirement, needs a fresh proof of the
     /// super administrator's factor where it has one.
     mutating func modifyOrganization(_ changes: OrganizationChanges, actor: Actor, context: CommandContext) throws(DirectoryError) -> CommandResult {
-        guard changes.touchesIdentity || changes.touchesSettings || changes.touchesFactorRequirement else { throw .invalid("nothing to change") }
+        guard changes.touchesIdentity || changes.touchesSettings || changes.touchesFactorRequirement || changes.touchesAuditRetention else {
+            throw .invalid("nothing to change")
+        }
         if changes.touchesIdentity {
             try actor.requireSuperAdministrator(.organizationIdentityBySuperAdministrator, action: "change the organisation's name or logo")
             try actor.requireFreshProof(context, rule: .organizationIdentityBySuperAdministrator, action: "change the organisation's name or logo", passwordWindow: false)
@@ -42,6 +44,13 @@ extension Directory {
             // Whoever turns the requirement on must meet it, or they could no longer act.
             if required, !actor.isSystem, !actor.hasConfirmedFactor {
                 throw .denied(.secondFactor, "enrol and confirm your own second factor before requiring one of administrators")
+            }
+        }
+        if let days = changes.auditRetentionDays {
+            try actor.requireSuperAdministrator(.auditRetentionBySuperAdministrator, action: "change how long the audit log keeps its records")
+            try actor.requireFreshProof(context, rule: .auditRetentionBySuperAdministrator, action: "change how long the audit log keeps its records", passwordWindow: false)
+            guard (0...Organization.longestAuditRetentionDays).contains(days) else {
+                throw .invalid("the audit retention is a number of days from 1 to \(Organization.longestAuditRetentionDays), or 0 to keep every record")
             }
         }
         if changes.touchesSettings {
@@ -76,6 +85,7 @@ extension Directory {
         if let external = changes.organizationGroupsAllowExternal { updated.groupCreation.organizationGroupsAllowExternal = external }
         if let reserved { updated.reservedLocalParts = reserved }
         if let required = changes.requireAdministratorFactor { updated.requireAdministratorFactor = required }
+        if let days = changes.auditRetentionDays { updated.auditRetentionDays = days == 0 ? nil : days }
         organization = updated
         return CommandResult(entity: nil, summary: "organisation updated")
     }

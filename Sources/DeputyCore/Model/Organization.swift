@@ -18,8 +18,14 @@ public struct Organization: Hashable, Codable, Sendable {
     /// Whether administrators and custom administrators must have a confirmed second
     /// factor before they may act (they may still bind, and enrol).
     public var requireAdministratorFactor: Bool = false
+    /// How many days the audit log keeps a record, counted back from the newest command;
+    /// `nil` keeps every record. (``AuditLog/trim(before:)`` drops whole chunks of records.)
+    public var auditRetentionDays: Int?
     /// When the organisation was created.
     public let createdAt: Date
+
+    /// The longest audit retention that may be set, in days: a hundred years.
+    public static let longestAuditRetentionDays = 36_500
 
     /// Creates an organisation.
     public init(
@@ -38,11 +44,12 @@ public struct Organization: Hashable, Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, logo, domains, groupCreation, defaultPolicy, reservedLocalParts, requireAdministratorFactor, createdAt
+        case name, logo, domains, groupCreation, defaultPolicy, reservedLocalParts, requireAdministratorFactor, auditRetentionDays, createdAt
     }
 
-    /// Encodes the organisation; the factor requirement only when it is on, so documents
-    /// written before it existed read and write the same.
+    /// Encodes the organisation; the factor requirement only when it is on, and the audit
+    /// retention only when it is set, so documents written before they existed read and
+    /// write the same.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
@@ -52,6 +59,7 @@ public struct Organization: Hashable, Codable, Sendable {
         try container.encode(defaultPolicy, forKey: .defaultPolicy)
         try container.encode(reservedLocalParts, forKey: .reservedLocalParts)
         if requireAdministratorFactor { try container.encode(true, forKey: .requireAdministratorFactor) }
+        try container.encodeIfPresent(auditRetentionDays, forKey: .auditRetentionDays)
         try container.encode(createdAt, forKey: .createdAt)
     }
 
@@ -65,6 +73,7 @@ public struct Organization: Hashable, Codable, Sendable {
         defaultPolicy = try container.decode(String.self, forKey: .defaultPolicy)
         reservedLocalParts = try container.decodeIfPresent([String].self, forKey: .reservedLocalParts) ?? ReservedAddresses.defaultLocalParts
         requireAdministratorFactor = try container.decodeIfPresent(Bool.self, forKey: .requireAdministratorFactor) ?? false
+        auditRetentionDays = try container.decodeIfPresent(Int.self, forKey: .auditRetentionDays)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 

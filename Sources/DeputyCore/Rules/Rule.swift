@@ -11,6 +11,9 @@ public enum Rule: String, Codable, Sendable, CaseIterable {
     case superAdministratorTransfer = "superadmin-transfer"
     /// Rule 4: only the super administrator changes the organisation's name and logo.
     case organizationIdentityBySuperAdministrator = "org-identity-by-superadmin"
+    /// Only the super administrator sets how long the audit log keeps its records: a shorter
+    /// retention removes the record of what was done, administrators' acts included.
+    case auditRetentionBySuperAdministrator = "audit-retention-by-superadmin"
     /// Rule 5: administrators may do everything else.
     case administratorsManage = "admins-manage"
     /// Rule 6: a custom administrator role grants only its scope.

@@ -139,6 +139,8 @@ extension Directory {
             .init(name: "personalexternal", values: [organization.groupCreation.personalGroupsAllowExternal ? "yes" : "no"]),
             .init(name: "orgexternal", values: [organization.groupCreation.organizationGroupsAllowExternal ? "yes" : "no"]),
             .init(name: "reserved", values: organization.reservedLocalParts),
+            .init(name: "adminfactor", values: [organization.requireAdministratorFactor ? "yes" : "no"]),
+            .init(name: "auditdays", values: [String(organization.auditRetentionDays ?? 0)]),
             .init(name: "createtimestamp", values: [Timestamp.format(organization.createdAt)]),
         ]
         return Entry(kind: .organization, id: nil, distinguishedName: organization.distinguishedName, attributes: attributes)

@@ -188,7 +188,7 @@ extension Request {
             personalGroups: a.named("personalgroups").flatMap(GroupCreationLevel.init(rawValue:)),
             personalGroupsAllowExternal: a.yes("personalexternal"), organizationGroupsAllowExternal: a.yes("orgexternal"),
             reservedLocalParts: a.named("reserved").map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) },
-            requireAdministratorFactor: a.yes("adminfactor")
+            requireAdministratorFactor: a.yes("adminfactor"), auditRetentionDays: a.number("auditdays")
         )))
     }
 

@@ -123,6 +123,7 @@ extension Request {
                 put("orgexternal", changes.organizationGroupsAllowExternal)
                 put("reserved", changes.reservedLocalParts?.joined(separator: ","))
                 put("adminfactor", changes.requireAdministratorFactor)
+                put("auditdays", changes.auditRetentionDays.map(String.init))
             case .policy(let name, let delegation):
                 words = ["POLICY", name]
                 put("delegation", delegation, yes: "on", no: "off")

@@ -49,6 +49,14 @@ public actor AuditFileWriter {
         guard log.lastSequence > lastWritten else { return }
         var text = ""
         var sequence = lastWritten + 1
+        if let first = log.firstSequence, first > sequence {
+            // The organisation's audit retention dropped these before the file had them
+            // (the file is new, or was behind while the daemon was down).
+            logger.warning("audit records expired before the audit log file had them; the file goes on from the oldest record held", metadata: [
+                "audit.file": "\(path)", "audit.file.sequence": "\(lastWritten)", "audit.first": "\(first)",
+            ])
+            sequence = first
+        }
         while sequence <= log.lastSequence {
             if let record = log[sequence] { text += Self.line(record) }
             sequence += 1

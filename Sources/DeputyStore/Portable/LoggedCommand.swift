@@ -10,7 +10,11 @@ import Foundation
 /// one stops instead of applying it with older semantics.
 public struct LoggedCommand: Codable, Hashable, Sendable {
     /// The version of the rules this program applies: a record above it is not applied.
-    public static let currentRules = 1
+    ///
+    /// Version 2 added the audit retention (`MODIFY ORG auditdays=`), after which every
+    /// command may drop old audit records. A node of version 1 would apply it as a change
+    /// of nothing and keep records the others drop, so it must stop at that record instead.
+    public static let currentRules = 2
 
     /// The rules version the writer applied.
     public var rules: Int
@@ -19,11 +23,20 @@ public struct LoggedCommand: Codable, Hashable, Sendable {
     /// The command.
     public var command: Command
 
-    /// Creates a record with the current rules version.
-    public init(context: CommandContext, command: Command, rules: Int = LoggedCommand.currentRules) {
-        self.rules = rules
+    /// Creates a record marked with the oldest rules version that applies `command` as this
+    /// program does (``rules(for:)``), unless `rules` says otherwise.
+    public init(context: CommandContext, command: Command, rules: Int? = nil) {
+        self.rules = rules ?? Self.rules(for: command)
         self.context = context
         self.command = command
+    }
+
+    /// The oldest rules version that applies `command` as this program does. Records are
+    /// marked with it rather than with ``currentRules``, so that nodes of an older version
+    /// go on applying the log during an upgrade until a command needs the newer rules.
+    public static func rules(for command: Command) -> Int {
+        if case .modifyOrganization(let changes) = command, changes.touchesAuditRetention { return 2 }
+        return 1
     }
 }
 

@@ -52,6 +52,8 @@ struct DeputyCLITests {
             (["policy", "show"], 0, "policy=strict delegation=on default=no"),
             (["org", "set", "--org-groups", "all"], 0, ""),
             (["org", "show"], 0, "orggroups=all"),
+            (["org", "set", "--audit-days", "365"], 0, ""),
+            (["org", "show"], 0, "auditdays=365"),
             (["audit", "--limit", "1"], 0, "action=modify-organization"),
             (["whoami"], 0, "login=admin@example.test"),
             (["ping"], 0, "deputyd \(DeputyVersion.current) ready"),
