@@ -149,6 +149,18 @@ public struct LoginAttempt: Hashable, Codable, Sendable {
     /// succeed), `login-from-source` or `source`.
     public var locked: String?
 
+    /// What a failed password login records and logs for a login that names no account and
+    /// is not a mail address (``recordable(_:)``).
+    public static let notAnAddress = "not-an-address"
+
+    /// A login that named no account, as a failed password login may keep it: as typed when
+    /// it is a mail address (a guessed address is worth seeing), else ``notAnAddress``. A
+    /// login that is neither is often the password, typed into the login's field, and the
+    /// audit log and the daemon's log must not keep a password.
+    public static func recordable(_ typed: String) -> String {
+        EmailAddress(typed) == nil ? notAnAddress : typed
+    }
+
     /// Creates a record of an attempt; the login and source are made safe to keep.
     public init(login: String, source: String, via: String, locked: String? = nil) {
         self.login = Self.safe(login)

@@ -59,7 +59,8 @@ public struct LoginVerifier: Sendable {
             // While a lock holds, attempts add nothing the lockout record does not say; only
             // judged failures and new locks are written, so an attack can't flood the log.
             if admitted || lock != nil {
-                await recorder.recordFailure(LoginAttempt(login: key, source: source, via: via), judged: admitted, lock: lock, at: now)
+                let recorded = account?.login ?? LoginAttempt.recordable(login)
+                await recorder.recordFailure(LoginAttempt(login: recorded, source: source, via: via), judged: admitted, lock: lock, at: now)
             }
             return .refused
         }
