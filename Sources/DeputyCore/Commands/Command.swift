@@ -139,7 +139,7 @@ public struct DelegatedSendDetails: Hashable, Codable, Sendable {
 /// A login attempt as the audit log keeps it: never the password.
 public struct LoginAttempt: Hashable, Codable, Sendable {
     /// The login tried, as given (it may name no account), shortened to 254 characters with
-    /// control characters replaced.
+    /// control characters and line and paragraph separators replaced.
     public var login: String
     /// The client's address.
     public var source: String
@@ -171,7 +171,7 @@ public struct LoginAttempt: Hashable, Codable, Sendable {
 
     private static func safe(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.prefix(254).map {
-            $0.properties.generalCategory == .control ? "?" : $0
+            [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) ? "?" : $0
         }))
     }
 }

@@ -157,5 +157,10 @@ extension Directory {
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalid("a name may not contain control characters")
         }
+        // U+2028 and U+2029 end a line for some clients (JavaScript, Python's splitlines),
+        // and the protocol's escapes have no form for them: a reply must not carry one.
+        guard !name.unicodeScalars.contains(where: { [.lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) else {
+            throw .invalid("a name may not contain line or paragraph separators")
+        }
     }
 }
