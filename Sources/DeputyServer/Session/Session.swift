@@ -1,6 +1,7 @@
 import NIOCore
 import DeputyCore
 import DeputyProtocol
+import DeputyStore
 import Foundation
 import Logging
 
@@ -78,8 +79,8 @@ public struct Session: Sendable {
     /// The outcome of a request answered without waiting, or the request that must wait.
     public enum ImmediateOutcome: Sendable {
         case answered(Reply, Disposition)
-        /// BIND, REAUTH, SNAPSHOT and changes wait for password hashing or the journal:
-        /// pass the request to ``handle(_:)``.
+        /// BIND, REAUTH, SNAPSHOT and changes wait for password hashing or the journal, and
+        /// listings for their thread: pass the request to ``handle(_:)``.
         case mustWait(Request)
     }
 
@@ -95,7 +96,7 @@ public struct Session: Sendable {
     }
 
     /// Answers one line at once when nothing needs to be waited for: a query, PING, WHOAMI,
-    /// HELP, AUDIT, QUIT or any refusal. The connection answers a pipelined batch this
+    /// HELP, QUIT or any refusal; listings (AUDIT, SEARCH, DELEGATIONS) wait for their thread. The connection answers a pipelined batch this
     /// way and writes the replies together.
     ///
     /// `receivedAt` (the monotonic clock in nanoseconds) is when the line's read began, which
@@ -149,6 +150,10 @@ public struct Session: Sendable {
         case .bind, .reauth, .snapshot, .add, .delete, .modify, .passwd, .grant, .revoke, .delegate, .undelegate,
              .mfa(.enroll), .mfa(.confirm), .mfa(.remove):
             return .mustWait(request)
+        case .query(.search), .query(.delegations), .audit:
+            // Listings may scan the whole directory: answered on the listings' thread, off
+            // the event loop (``SessionEnvironment/listings``).
+            return .mustWait(request)
         case .mfa(.status(let login)): reply = secondFactorStatus(login: login)
         case .whoami: reply = whoami()
         case .ping: reply = Reply(status: .ok(text: "pong"))
@@ -158,7 +163,6 @@ public struct Session: Sendable {
             logRequest(request.name, reply)
             return .answered(reply, .close)
         case .query(let query): reply = self.query(query)
-        case .audit(let query): reply = audit(query)
         case .atRevision(let revision, let inner):
             // Answered at once when this server has the revision; else it waits for it.
             guard environment.committer.live.directory.revision >= revision else { return .mustWait(request) }
@@ -176,6 +180,8 @@ public struct Session: Sendable {
         let login: String?
         let reauthenticatedAt: Date?
         let factorVerifiedAt: Date?
+        /// Where a search that waited for the listings' thread stopped.
+        let searchResumption: QueryScratch.SearchResumption?
     }
 
     /// The outcome of a request that waited.
@@ -191,7 +197,8 @@ public struct Session: Sendable {
         var copy = self
         let (reply, disposition) = await copy.answer(request)
         return WaitResult(reply: reply, disposition: disposition, update: Update(
-            principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt, factorVerifiedAt: copy.factorVerifiedAt
+            principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt, factorVerifiedAt: copy.factorVerifiedAt,
+            searchResumption: copy.queryScratch.searchResumption
         ))
     }
 
@@ -201,6 +208,7 @@ public struct Session: Sendable {
         login = result.update.login
         reauthenticatedAt = result.update.reauthenticatedAt
         factorVerifiedAt = result.update.factorVerifiedAt
+        queryScratch.searchResumption = result.update.searchResumption
         if let login { logger[metadataKey: "auth.login"] = "\(login)" }
         logRequest(request.name, result.reply)
     }
@@ -226,7 +234,10 @@ public struct Session: Sendable {
         requestStarted = NIODeadline.now().uptimeNanoseconds
         let reply: Reply
         switch request {
-        case .whoami, .ping, .help, .quit, .query, .audit, .mfa(.status):
+        case .query(.search(let search)): reply = await listing { $0.query(.search(search)) }
+        case .query(.delegations(let offset)): reply = await listing { $0.query(.delegations(offset: offset)) }
+        case .audit(let query): reply = await listing { $0.audit(query) }
+        case .whoami, .ping, .help, .quit, .query, .mfa(.status):
             return (Reply(status: .error(code: .internal, text: "\(request.name) needs no waiting")), .keepOpen)
         case .bind(let login, let password?): reply = await bind(login: login, password: password)
         case .bind(let login, nil): reply = await bindByCertificate(login: login)
@@ -248,6 +259,19 @@ public struct Session: Sendable {
             }
         }
         return (reply, .keepOpen)
+    }
+
+    /// Answers a listing on the listings' thread (``SessionEnvironment/listings``), on a copy
+    /// of this session, and keeps where its search stopped for the next page.
+    private mutating func listing(_ answer: @escaping @Sendable (inout Session) -> Reply) async -> Reply {
+        let session = self
+        let (reply, resumption) = await environment.listings.run { () -> (Reply, QueryScratch.SearchResumption?) in
+            var copy = session
+            let reply = answer(&copy)
+            return (reply, copy.queryScratch.searchResumption)
+        }
+        queryScratch.searchResumption = resumption
+        return reply
     }
 
     /// How long a query with `revision=` waits for this server to reach it.

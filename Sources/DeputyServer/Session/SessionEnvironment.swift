@@ -1,5 +1,6 @@
 import DeputyCore
 import DeputyProtocol
+import DeputyStore
 import Foundation
 import Logging
 
@@ -27,13 +28,19 @@ public struct SessionEnvironment: Sendable {
     public var limits: ProtocolLimits
     /// The most records an AUDIT, SEARCH or DELEGATIONS reply holds.
     public var maximumListing: Int
+    /// The thread AUDIT, SEARCH and DELEGATIONS are answered on, one at a time: a search
+    /// the index can't narrow builds every entry of its kinds (half a second on 100,000
+    /// users), which on a connection's event loop would hold every connection that loop
+    /// serves, mail servers' lookups among them.
+    public let listings: StorageIOQueue
 
     public init(
         committer: any DirectoryCommitter, passwords: PasswordService, throttle: LoginThrottle,
         clock: @escaping @Sendable () -> Date = { Date() }, version: String = DeputyVersion.current,
         limits: ProtocolLimits = .default, maximumListing: Int = 1_000,
         factorBox: FactorSecretBox = FactorSecretBox(key: FactorSecretBox.makeKey())!,
-        randomBytes: @escaping @Sendable (Int) -> [UInt8] = FactorRandomness.system
+        randomBytes: @escaping @Sendable (Int) -> [UInt8] = FactorRandomness.system,
+        listings: StorageIOQueue = StorageIOQueue(label: "deputy.listings")
     ) {
         self.committer = committer
         self.passwords = passwords
@@ -47,6 +54,7 @@ public struct SessionEnvironment: Sendable {
         self.maximumListing = maximumListing
         self.factorBox = factorBox
         self.randomBytes = randomBytes
+        self.listings = listings
     }
 }
 

@@ -257,4 +257,50 @@ struct SessionHandlerTests {
         #expect(try connection.written() == "OK pong\n")
         #expect(!connection.channel.isActive)
     }
+
+    /// A search the index can't narrow builds every entry of its kinds: on the event loop it
+    /// would hold every connection the loop serves. Listings wait, as a BIND does, and the
+    /// lines behind them queue.
+    @Test("AUDIT, SEARCH and DELEGATIONS are answered off the event loop, in order with the lines behind them")
+    func listingsWait() async throws {
+        let connection = try Self.connect()
+        _ = try connection.written()
+        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n")
+        try await connection.runNextWait()
+        _ = try connection.written()
+        for listing in ["QUERY SEARCH \"(mail=*)\"", "QUERY DELEGATIONS", "AUDIT limit=1"] {
+            try connection.send("\(listing)\nPING\n")
+            #expect(try connection.written() == "", "\(listing) was answered on the event loop")
+            try await connection.runNextWait()
+            let lines = try connection.written().split(separator: "\n")
+            #expect(lines.last == "OK pong", "\(listing): \(lines)")
+            #expect(lines.dropLast().last?.hasPrefix("OK ") == true, "\(listing): \(lines)")
+            #expect(lines.dropLast(2).allSatisfy { $0.hasPrefix("* ") }, "\(listing): \(lines)")
+            #expect(lines.count > 2 || listing == "QUERY DELEGATIONS", "\(listing): \(lines)")
+        }
+        // Queries that read one entry are still answered at once.
+        try connection.send("QUERY SENDAS admin@example.test admin@example.test\n")
+        #expect(try connection.written().hasSuffix("OK\n"))
+    }
+
+    /// The page after a search goes on where it stopped, also when the search ran on a copy
+    /// of the session on the listings' thread.
+    @Test("a search that waited leaves its place for the next page")
+    func searchResumptionComesBack() async throws {
+        let environment = SessionEnvironment(
+            committer: InMemoryCommitter(TestServer.directory()), passwords: PasswordService(hasher: TestServer.hasher, pool: Self.pool),
+            throttle: LoginThrottle(), clock: { TestServer.start }
+        )
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var session = Session(environment: environment, peer: "192.0.2.1", logger: logger)
+        let (bound, _) = await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword))
+        #expect(bound.status.isOK)
+        #expect(session.queryScratch.searchResumption == nil)
+        let (page, _) = await session.handle(.query(.search(try Request.SearchQuery("(objectclass=*)", limit: 1))))
+        #expect(page.records.count == 1)
+        let resumption = try #require(session.queryScratch.searchResumption)
+        #expect(resumption.offset == 1)
+        #expect(resumption.filter == "(objectclass=*)")
+    }
 }
