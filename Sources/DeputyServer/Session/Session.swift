@@ -1,7 +1,6 @@
 import NIOCore
 import DeputyCore
 import DeputyProtocol
-import DeputyStore
 import Foundation
 import Logging
 

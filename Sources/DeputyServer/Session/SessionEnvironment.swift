@@ -1,6 +1,5 @@
 import DeputyCore
 import DeputyProtocol
-import DeputyStore
 import Foundation
 import Logging
 
@@ -28,11 +27,9 @@ public struct SessionEnvironment: Sendable {
     public var limits: ProtocolLimits
     /// The most records an AUDIT, SEARCH or DELEGATIONS reply holds.
     public var maximumListing: Int
-    /// The thread AUDIT, SEARCH and DELEGATIONS are answered on, one at a time: a search
-    /// the index can't narrow builds every entry of its kinds (half a second on 100,000
-    /// users), which on a connection's event loop would hold every connection that loop
-    /// serves, mail servers' lookups among them.
-    public let listings: StorageIOQueue
+    /// The thread AUDIT, SEARCH and DELEGATIONS are answered on, one at a time, below the
+    /// event loops' priority (``ListingThread``).
+    public let listings: ListingThread
 
     public init(
         committer: any DirectoryCommitter, passwords: PasswordService, throttle: LoginThrottle,
@@ -40,7 +37,7 @@ public struct SessionEnvironment: Sendable {
         limits: ProtocolLimits = .default, maximumListing: Int = 1_000,
         factorBox: FactorSecretBox = FactorSecretBox(key: FactorSecretBox.makeKey())!,
         randomBytes: @escaping @Sendable (Int) -> [UInt8] = FactorRandomness.system,
-        listings: StorageIOQueue = StorageIOQueue(label: "deputy.listings")
+        listings: ListingThread = .shared
     ) {
         self.committer = committer
         self.passwords = passwords

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The one thread that answers listings (`AUDIT`, `QUERY SEARCH`, `QUERY DELEGATIONS`), in
+/// turn, at a lower scheduling priority than the event loops.
+///
+/// A search the index can't narrow builds every entry of its kinds: half a second on
+/// 100,000 users. On a connection's event loop it held every connection that loop serves,
+/// mail servers' lookups among them, for that long; on a thread of ordinary priority it
+/// still takes a core from the event loops while it runs. Here it runs at nice 10, so an
+/// administrator's listing takes what the mail path leaves, and runs at full speed on an
+/// idle machine. The thread lives as long as the process; it starts with the first listing.
+public final class ListingThread: Sendable {
+    /// The process's listing thread.
+    public static let shared = ListingThread(name: "deputy.listings")
+
+    /// How much lower than the event loops the thread runs (`nice`).
+    static let niceness: Int32 = 10
+
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let waiting = DispatchSemaphore(value: 0)
+    private let name: String
+    private let started = Mutex(false)
+
+    /// A thread named `name`, started by its first job.
+    init(name: String) {
+        self.name = name
+    }
+
+    /// Runs `work` on the thread, after the work queued before it, and returns its result.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        startIfNeeded()
+        return await withCheckedContinuation { continuation in
+            jobs.withLock { $0.append { continuation.resume(returning: work()) } }
+            waiting.signal()
+        }
+    }
+
+    private func startIfNeeded() {
+        let first = started.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        let thread = Thread { [self] in
+            // Named from within: on Linux a name given before the thread starts is not its own.
+            Thread.current.name = name
+            #if canImport(Glibc)
+            // Linux gives each thread its own nice value, and `who` 0 is the calling thread
+            // (the kernel's `current`); raising it needs no privilege.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+            #endif
+            while true {
+                waiting.wait()
+                let job = jobs.withLock { $0.removeFirst() }
+                job()
+            }
+        }
+        thread.start()
+    }
+}
