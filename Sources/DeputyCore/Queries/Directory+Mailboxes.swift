@@ -199,14 +199,19 @@ extension Directory {
         delegations.values.sorted { $0.id < $1.id }.compactMap { view(of: $0, at: now) }
     }
 
+    /// The identities of every delegation, in order of creation: the order
+    /// ``delegations(from:limit:at:order:)`` pages through.
+    public var delegationOrder: [EntityID] { delegations.keys.sorted() }
+
     /// One page of ``allDelegations(at:)``: at most `limit` of them from the `offset`-th on
     /// (counted from 0), and how many there are from the `offset`-th on.
     ///
     /// Only the page's delegations are looked at beyond their identities: an administrator
     /// paging through an organisation's hundreds of thousands of delegations costs one sort
-    /// of identities a page, not a view of every delegation.
-    public func delegations(from offset: Int, limit: Int, at now: Date) -> (page: [DelegationView], remaining: Int) {
-        let identities = delegations.keys.sorted()
+    /// of identities a page, not a view of every delegation, and none where the caller
+    /// kept this version's ``delegationOrder`` from the page before.
+    public func delegations(from offset: Int, limit: Int, at now: Date, order: [EntityID]? = nil) -> (page: [DelegationView], remaining: Int) {
+        let identities = order ?? delegationOrder
         guard offset < identities.count else { return ([], 0) }
         let end = offset + min(limit, identities.count - offset)
         let page = identities[offset..<end].compactMap { delegations[$0].flatMap { view(of: $0, at: now) } }

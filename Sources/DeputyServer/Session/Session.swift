@@ -179,8 +179,10 @@ public struct Session: Sendable {
         let login: String?
         let reauthenticatedAt: Date?
         let factorVerifiedAt: Date?
-        /// Where a search that waited for the listings' thread stopped.
+        /// Where a search that waited for the listings' thread stopped, and the order of
+        /// delegations a `DELEGATIONS` page read.
         let searchResumption: QueryScratch.SearchResumption?
+        let delegationOrder: QueryScratch.DelegationOrder?
     }
 
     /// The outcome of a request that waited.
@@ -197,7 +199,7 @@ public struct Session: Sendable {
         let (reply, disposition) = await copy.answer(request)
         return WaitResult(reply: reply, disposition: disposition, update: Update(
             principal: copy.principal, login: copy.login, reauthenticatedAt: copy.reauthenticatedAt, factorVerifiedAt: copy.factorVerifiedAt,
-            searchResumption: copy.queryScratch.searchResumption
+            searchResumption: copy.queryScratch.searchResumption, delegationOrder: copy.queryScratch.delegationOrder
         ))
     }
 
@@ -208,6 +210,7 @@ public struct Session: Sendable {
         reauthenticatedAt = result.update.reauthenticatedAt
         factorVerifiedAt = result.update.factorVerifiedAt
         queryScratch.searchResumption = result.update.searchResumption
+        queryScratch.delegationOrder = result.update.delegationOrder
         if let login { logger[metadataKey: "auth.login"] = "\(login)" }
         logRequest(request.name, result.reply)
     }
@@ -261,15 +264,18 @@ public struct Session: Sendable {
     }
 
     /// Answers a listing on the listings' thread (``SessionEnvironment/listings``), on a copy
-    /// of this session, and keeps where its search stopped for the next page.
+    /// of this session, and keeps what it left for the next page (where its search stopped,
+    /// the order of delegations it read).
     private mutating func listing(_ answer: @escaping @Sendable (inout Session) -> Reply) async -> Reply {
         let session = self
-        let (reply, resumption) = await environment.listings.run { () -> (Reply, QueryScratch.SearchResumption?) in
+        let (reply, resumption, order) = await environment.listings.run {
+            () -> (Reply, QueryScratch.SearchResumption?, QueryScratch.DelegationOrder?) in
             var copy = session
             let reply = answer(&copy)
-            return (reply, copy.queryScratch.searchResumption)
+            return (reply, copy.queryScratch.searchResumption, copy.queryScratch.delegationOrder)
         }
         queryScratch.searchResumption = resumption
+        queryScratch.delegationOrder = order
         return reply
     }
 

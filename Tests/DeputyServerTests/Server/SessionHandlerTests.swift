@@ -303,4 +303,37 @@ struct SessionHandlerTests {
         #expect(resumption.offset == 1)
         #expect(resumption.filter == "(objectclass=*)")
     }
+
+    /// A `DELEGATIONS` page keeps the delegations' order for the next page, for as long as
+    /// the directory is the one it was read from: after a change, the page is read anew.
+    @Test("the delegations' order is kept from one page to the next, and read anew after a change")
+    func delegationOrderFollowsTheDirectory() async throws {
+        var directory = TestServer.directory()
+        let context = CommandContext(actor: .system, time: TestServer.start)
+        func address(_ name: String) -> EmailAddress { EmailAddress("\(name)@example.test")! }
+        for name in ["a", "b", "c"] {
+            directory.apply(.addUser(NewUser(address: address(name), displayName: name, passwordHash: TestServer.hasher.hash("x"))), context: context)
+        }
+        directory.apply(.delegate(NewDelegation(mailbox: address("a"), delegate: address("b"), permissions: PermissionSet([.read]))), context: context)
+        let committer = InMemoryCommitter(directory)
+        let environment = SessionEnvironment(
+            committer: committer, passwords: PasswordService(hasher: TestServer.hasher, pool: Self.pool), throttle: LoginThrottle(),
+            clock: { TestServer.start }
+        )
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var session = Session(environment: environment, peer: "192.0.2.1", logger: logger)
+        #expect(await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword)).0.status.isOK)
+        let first = await session.handle(.query(.delegations(offset: 0))).0
+        #expect(first.records.count == 1)
+        #expect(session.queryScratch.delegationOrder?.identities.count == 1)
+        let kept = try #require(session.queryScratch.delegationOrder)
+        #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 1)
+        #expect(session.queryScratch.delegationOrder === kept, "the next page of the same directory sorts again")
+
+        _ = try await committer.commit(.delegate(NewDelegation(mailbox: address("a"), delegate: address("c"), permissions: PermissionSet([.read]))), context: context)
+        #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 2)
+        #expect(session.queryScratch.delegationOrder?.identities.count == 2)
+        #expect(await session.handle(.query(.delegations(offset: 1))).0.records.count == 1)
+    }
 }
