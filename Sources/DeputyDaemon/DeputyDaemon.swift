@@ -166,6 +166,10 @@ public final class DeputyDaemon: Sendable {
         // The store's maintenance (or the cluster node) first, so that it stops last, after
         // the listeners.
         var services: [any Service] = [backend.maintenance(logger: logger), server]
+        if let audit, backend.store == nil {
+            // Cluster mode: most records come from the other nodes' changes.
+            services.append(AuditFileFollower(audit: audit, live: backend.live))
+        }
         if !initial.mail.isEmpty {
             let mailLogger = Logger(label: "deputyd.mail")
             // The delegated-send audit: queued while changes are refused (cluster mode with

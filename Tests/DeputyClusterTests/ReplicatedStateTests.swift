@@ -98,7 +98,7 @@ struct ReplicatedStateTests {
             by("boss", .modifyOrganization(OrganizationChanges(name: "Acme Two", personalGroups: .allUsers))),
             by("admin0", .modifyOrganization(OrganizationChanges(name: "Not Allowed"))),
             by("admin0", .modifyOrganization(OrganizationChanges(auditRetentionDays: 1))),
-            by("boss", .modifyOrganization(OrganizationChanges(auditRetentionDays: 3_650))),
+            by("boss", reauthenticated: true, .modifyOrganization(OrganizationChanges(auditRetentionDays: 3_650))),
             by("boss", .addDomain(DomainName("example.test")!)),
             by("boss", .addUser(NewUser(address: A("alice"), displayName: "Alice", passwordHash: hash, aliases: [A("a.lice")]))),
             by("admin0", .addUser(NewUser(address: A("bob"), displayName: "Bob", passwordHash: hash))),

@@ -34,6 +34,31 @@ struct SnapshotFormatTests {
         #expect(try Self.keysAreSorted(in: bytes))
     }
 
+    /// A program that reads only version 1 must not load a directory with an audit
+    /// retention: it would read past the setting and keep records every other node drops.
+    @Test("a directory with an audit retention is written as version 2, one without as version 1; a newer version is refused")
+    func versionFollowsTheRetention() async throws {
+        let disk = SimulatedFileSystem()
+        var directory = try await RoundTripTests.mixedStore(disk).directory
+        func version(_ bytes: [UInt8]) throws -> Int? {
+            (try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["version"] as? Int
+        }
+        #expect(try version(PortableSnapshot.encode(directory)) == 1)
+        let boss = try #require(directory.superAdministrator)
+        let time = Date(timeIntervalSince1970: 1_900_000_000)
+        let set = directory.apply(
+            .modifyOrganization(OrganizationChanges(auditRetentionDays: 90)),
+            context: CommandContext(actor: .user(boss), time: time, reauthenticatedAt: time)
+        )
+        #expect((try? set.get()) != nil, "\(set)")
+        let bytes = try PortableSnapshot.encode(directory)
+        #expect(try version(bytes) == 2)
+        #expect(try PortableSnapshot.decode(bytes, source: "test").organization?.auditRetentionDays == 90)
+        let newer = Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: #""version": 2"#, with: #""version": 3"#).utf8)
+        #expect(newer != bytes)
+        #expect(throws: StoreError.self) { try PortableSnapshot.decode(newer, source: "test") }
+    }
+
     /// Whether the keys of every object in `bytes` are in sorted order.
     static func keysAreSorted(in bytes: [UInt8]) throws -> Bool {
         let tape = try JSONTape(bytes)

@@ -9,6 +9,8 @@ import Foundation
 public struct AuditLog: Sendable {
     /// Full chunks, oldest first.
     private var sealed: [AuditChunk] = []
+    /// The oldest and newest time of each full chunk's records, worked out as it filled.
+    private var sealedTimes: [ClosedRange<Date>] = []
     /// The chunk being filled, and how many of its records belong to this version.
     private var tail: AuditChunk?
     private var tailCount = 0
@@ -67,6 +69,14 @@ public struct AuditLog: Sendable {
     private mutating func push(_ record: AuditRecord) {
         if tailCount == AuditChunk.capacity, let full = tail {
             sealed.append(full)
+            var oldest = full[0].time
+            var newest = oldest
+            for index in 1..<AuditChunk.capacity {
+                let time = full[index].time
+                oldest = min(oldest, time)
+                newest = max(newest, time)
+            }
+            sealedTimes.append(oldest...newest)
             tail = nil
             tailCount = 0
         }
@@ -85,21 +95,24 @@ public struct AuditLog: Sendable {
         lastSequence = record.sequence
     }
 
-    /// Drops the oldest full chunks whose every record is older than `cutoff`, and says how
-    /// many records went.
+    /// Drops the oldest full chunks whose every record is more than `retention` older than
+    /// the log's present, and says how many records went.
     ///
-    /// Whole chunks go, so a record is kept at least until `cutoff` passes it and at most
-    /// until the newest record of its chunk is older too. What is dropped depends only on
-    /// the records and `cutoff` (the newest command's time less the retention), so every
-    /// node applying the same log drops the same records.
+    /// The present is `time` (the change being applied), or the oldest record of the newest
+    /// full chunk where that is earlier: one change stamped by a clock far ahead can't expire
+    /// the log; only a whole chunk of such records moves it. Whole chunks go, so a record is
+    /// kept at least until it is `retention` older than that present, and at most until
+    /// every record of its chunk is. What is dropped depends only on the records and the
+    /// change's time, so every node applying the same log drops the same records.
     @discardableResult
-    mutating func trim(before cutoff: Date) -> Int {
+    mutating func trim(retention: TimeInterval, at time: Date) -> Int {
+        guard let newest = sealedTimes.last else { return 0 }
+        let cutoff = min(time, newest.lowerBound).addingTimeInterval(-retention)
         var expired = 0
-        // Times follow the commands' order, not always the clocks' (a node's clock may run
-        // behind another's): a chunk is judged by its newest record, by sequence.
-        while expired < sealed.count, sealed[expired][AuditChunk.capacity - 1].time < cutoff { expired += 1 }
+        while expired < sealed.count, sealedTimes[expired].upperBound < cutoff { expired += 1 }
         guard expired > 0 else { return 0 }
         sealed.removeFirst(expired)
+        sealedTimes.removeFirst(expired)
         return expired * AuditChunk.capacity
     }
 

@@ -150,15 +150,17 @@ public struct LoginAttempt: Hashable, Codable, Sendable {
     public var locked: String?
 
     /// What a failed password login records and logs for a login that names no account and
-    /// is not a mail address (``recordable(_:)``).
-    public static let notAnAddress = "not-an-address"
+    /// is not an address in one of the organisation's domains (``recordable(_:in:)``).
+    public static let withheld = "withheld-login"
 
     /// A login that named no account, as a failed password login may keep it: as typed when
-    /// it is a mail address (a guessed address is worth seeing), else ``notAnAddress``. A
-    /// login that is neither is often the password, typed into the login's field, and the
-    /// audit log and the daemon's log must not keep a password.
-    public static func recordable(_ typed: String) -> String {
-        EmailAddress(typed) == nil ? notAnAddress : typed
+    /// it is an address in one of `organization`'s domains (a guessed address is worth
+    /// seeing), else ``withheld``. Anything else is often the password, typed into the
+    /// login's field (`Summer@2024.de` among them), and neither the audit log nor the
+    /// daemon's log may keep a password.
+    public static func recordable(_ typed: String, in organization: Organization?) -> String {
+        guard let address = EmailAddress(typed), organization?.hosts(address.domain) ?? false else { return withheld }
+        return typed
     }
 
     /// Creates a record of an attempt; the login and source are made safe to keep.

@@ -125,7 +125,7 @@ extension Directory {
             action: description.action, target: description.target, detail: description.detail, outcome: outcome
         )
         if let days = organization?.auditRetentionDays {
-            auditLog.trim(before: context.time.addingTimeInterval(-Double(days) * 86_400))
+            auditLog.trim(retention: Double(days) * 86_400, at: context.time)
         }
     }
 

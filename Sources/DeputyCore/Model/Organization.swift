@@ -18,8 +18,8 @@ public struct Organization: Hashable, Codable, Sendable {
     /// Whether administrators and custom administrators must have a confirmed second
     /// factor before they may act (they may still bind, and enrol).
     public var requireAdministratorFactor: Bool = false
-    /// How many days the audit log keeps a record, counted back from the newest command;
-    /// `nil` keeps every record. (``AuditLog/trim(before:)`` drops whole chunks of records.)
+    /// How many days the audit log keeps a record; `nil` keeps every record.
+    /// (``AuditLog/trim(retention:at:)`` drops whole chunks of records.)
     public var auditRetentionDays: Int?
     /// When the organisation was created.
     public let createdAt: Date

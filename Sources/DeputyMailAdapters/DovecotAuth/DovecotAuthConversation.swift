@@ -64,7 +64,7 @@ struct DovecotAuthConversation: MailAdapterConversation {
         case .unavailable:
             return .temporaryFailure(reason: "the server is shutting down")
         case .refused:
-            logger.info("mail login failed", metadata: ["auth.login": "\((account?.login ?? LoginAttempt.recordable(login)).prefix(254))", "peer": "\(address)"])
+            logger.info("mail login failed", metadata: ["auth.login": "\(environment.logins.recordable(login, account: account).prefix(254))", "peer": "\(address)"])
             ServerMetrics.adapterLookup(.dovecotAuthFail)
             return .failure(login: login)
         case .accepted(let account):

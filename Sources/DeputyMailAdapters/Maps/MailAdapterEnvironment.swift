@@ -36,7 +36,7 @@ public struct MailAdapterEnvironment: Sendable {
         self.passwords = passwords
         self.throttle = throttle
         self.recorder = recorder
-        self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: loginRecorder)
+        self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: loginRecorder, directory: directory)
         self.clock = clock
         self.isReady = isReady
         self.recipientDelimiter = recipientDelimiter

@@ -24,12 +24,22 @@ public struct LoginVerifier: Sendable {
     let passwords: PasswordService
     let throttle: LoginThrottle
     let recorder: any LoginRecorder
+    /// The directory, for the organisation's domains (``recordable(_:account:)``).
+    let directory: LiveDirectory
 
     /// Creates a verifier.
-    public init(passwords: PasswordService, throttle: LoginThrottle, recorder: any LoginRecorder) {
+    public init(passwords: PasswordService, throttle: LoginThrottle, recorder: any LoginRecorder, directory: LiveDirectory) {
         self.passwords = passwords
         self.throttle = throttle
         self.recorder = recorder
+        self.directory = directory
+    }
+
+    /// How a failed login's login is written down, in the audit log and the daemon's log:
+    /// the account's own login, else the login as typed only where it is an address in one
+    /// of the organisation's domains (``DeputyCore/LoginAttempt/recordable(_:in:)``).
+    public func recordable(_ login: String, account: Account?) -> String {
+        account?.login ?? LoginAttempt.recordable(login, in: directory.directory.organization)
     }
 
     /// Judges `password` for `login` from `source`, which came in `via` (`bind`,
@@ -59,8 +69,9 @@ public struct LoginVerifier: Sendable {
             // While a lock holds, attempts add nothing the lockout record does not say; only
             // judged failures and new locks are written, so an attack can't flood the log.
             if admitted || lock != nil {
-                let recorded = account?.login ?? LoginAttempt.recordable(login)
-                await recorder.recordFailure(LoginAttempt(login: recorded, source: source, via: via), judged: admitted, lock: lock, at: now)
+                await recorder.recordFailure(
+                    LoginAttempt(login: recordable(login, account: account), source: source, via: via), judged: admitted, lock: lock, at: now
+                )
             }
             return .refused
         }

@@ -69,30 +69,35 @@ struct QueryScratch {
         return nil
     }
 
-    /// The identities of every delegation in the state of the directory the session's last
-    /// `QUERY DELEGATIONS` page read, for the next page: sorting them is most of a page's
-    /// cost (45 ms for 200,000), and a client pages through them all.
+    /// The identities of every delegation, as the session's last `QUERY DELEGATIONS` page
+    /// read them, for the next page: sorting them is most of a page's cost (45 ms for
+    /// 200,000), and a client pages through them all.
     var delegationOrder: DelegationOrder?
 
-    /// ``DeputyCore/Directory/delegationOrder`` of one state of the directory (its revision
-    /// and the generation it was published in). A class, as ``SearchResumption`` is.
+    /// ``DeputyCore/Directory/delegationOrder`` with what it is good for. A class, as
+    /// ``SearchResumption`` is.
+    ///
+    /// Kept by what changes whenever the set of delegations does, and by little else: every
+    /// delegation added takes a new identity (``DeputyCore/Directory/nextIdentity``), and
+    /// every one removed lowers the count. The revision would not do: a failed login or a
+    /// delegated send moves it, and on a busy mail system one comes between any two pages.
     final class DelegationOrder: Sendable {
-        let generation: UInt64
-        let revision: UInt64
+        let nextIdentity: UInt64
         let identities: [EntityID]
 
-        init(generation: UInt64, revision: UInt64, identities: [EntityID]) {
-            self.generation = generation
-            self.revision = revision
+        init(nextIdentity: UInt64, identities: [EntityID]) {
+            self.nextIdentity = nextIdentity
             self.identities = identities
         }
     }
 
-    /// The delegations' order in the directory at `revision` published in `generation`:
-    /// the one kept, when it is of that state, else `directory`'s, kept for the next page.
-    mutating func delegationOrder(of directory: Directory, generation: UInt64) -> [EntityID] {
-        if let kept = delegationOrder, kept.generation == generation, kept.revision == directory.revision { return kept.identities }
-        let order = DelegationOrder(generation: generation, revision: directory.revision, identities: directory.delegationOrder)
+    /// The delegations' order in `directory`: the one kept, when the set of delegations is
+    /// still the one it was read from, else `directory`'s, kept for the next page.
+    mutating func delegationOrder(of directory: Directory) -> [EntityID] {
+        if let kept = delegationOrder, kept.nextIdentity == directory.nextIdentity, kept.identities.count == directory.delegations.count {
+            return kept.identities
+        }
+        let order = DelegationOrder(nextIdentity: directory.nextIdentity, identities: directory.delegationOrder)
         delegationOrder = order
         return order.identities
     }

@@ -15,7 +15,7 @@ extension Session {
         case .unavailable:
             return Reply(status: .error(code: .unavailable, text: "the server is shutting down"))
         case .refused:
-            logger.info("bind failed", metadata: ["auth.login": "\((account?.login ?? LoginAttempt.recordable(login)).prefix(254))", "peer": "\(peer)"])
+            logger.info("bind failed", metadata: ["auth.login": "\(environment.logins.recordable(login, account: account).prefix(254))", "peer": "\(peer)"])
             return Self.invalidCredentials
         case .accepted(let account):
             principal = account.principal

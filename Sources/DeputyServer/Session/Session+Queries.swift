@@ -245,7 +245,7 @@ extension Session {
             let records = entries.map(Self.record(_:))
             return Reply(records: records, status: .ok(text: "\(records.count) entries\(result.truncated ? ", truncated at the limit" : "")"))
         case .delegations(let offset):
-            let order = scratch.delegationOrder(of: directory, generation: generation)
+            let order = scratch.delegationOrder(of: directory)
             let found = directory.delegations(from: offset, limit: environment.maximumListing, at: now, order: order)
             return Reply(records: found.page.map(Self.record(_:)), status: listingStatus(count: found.remaining, noun: "delegations"))
         case .spam:

@@ -44,7 +44,7 @@ public struct SessionEnvironment: Sendable {
         self.throttle = throttle
         let recorder = CommittingLoginRecorder(committer: committer, logger: Logger(label: "deputy.audit"))
         self.loginRecorder = recorder
-        self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: recorder)
+        self.logins = LoginVerifier(passwords: passwords, throttle: throttle, recorder: recorder, directory: committer.live)
         self.clock = clock
         self.version = version
         self.limits = limits

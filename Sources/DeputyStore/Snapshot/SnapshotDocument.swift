@@ -8,11 +8,20 @@ import Foundation
 /// ```
 struct SnapshotDocument: Codable {
     static let formatName = "deputy-snapshot"
-    static let currentVersion = 1
+    /// The newest version this program reads and writes.
+    static let currentVersion = 2
+
+    /// The version a document of `contents` is written with: 2 where the organisation has
+    /// an audit retention, which a program of version 1 would read past and then keep
+    /// records every other node drops; else 1, so that such a program still reads the rest
+    /// and the bytes of a directory without it are what they were.
+    static func version(of contents: DirectoryContents) -> Int {
+        contents.organization?.auditRetentionDays == nil ? 1 : 2
+    }
 
     /// Always `deputy-snapshot`.
     var format: String
-    /// The format version, 1.
+    /// The format version, 1 or 2 (``version(of:)``).
     var version: Int
     /// The last journal sequence the directory includes, equal to its revision.
     var sequence: UInt64

@@ -16,7 +16,7 @@ enum SnapshotFile {
     /// The document for `contents`; its sequence is the directory's revision.
     static func encode(_ contents: DirectoryContents, savedAt: Date, parallel: Bool = true) throws(StoreError) -> [UInt8] {
         let document = SnapshotDocument(
-            format: SnapshotDocument.formatName, version: SnapshotDocument.currentVersion,
+            format: SnapshotDocument.formatName, version: SnapshotDocument.version(of: contents),
             sequence: contents.revision, savedAt: savedAt, directory: contents
         )
         do {
@@ -87,6 +87,6 @@ enum SnapshotFile {
     }
 
     private static func isSupported(_ header: SnapshotHeader) -> Bool {
-        header.format == SnapshotDocument.formatName && header.version == SnapshotDocument.currentVersion
+        header.format == SnapshotDocument.formatName && (1...SnapshotDocument.currentVersion).contains(header.version)
     }
 }

@@ -29,6 +29,9 @@ struct SecurityInjectionTests {
         replies.append(try await admin.send("AUDIT limit=10"))
         // A login that tries to write a record of its own into the log.
         replies.append(try await admin.send("BIND \"x\\n2020-01-01T00:00:00+0000 critical deputyd: forged record\" pw"))
+        // A certificate BIND (no password) whose login tries the same, on a connection of its own.
+        let stranger = try await daemon.tlsClient()
+        #expect(try await stranger.send("BIND \"y\\n2020-01-01T00:00:00+0000 critical deputyd: forged record\"") == ["ERR auth invalid credentials"])
         // Raw control characters in a line, and a NUL.
         try await admin.write("PING\rOK forged\nPING \u{0}\n")
         replies.append(try await admin.readReply())
@@ -53,8 +56,10 @@ struct SecurityInjectionTests {
 
         // The log: every record is one line that starts with its timestamp.
         let logLines = daemon.logText.split(separator: "\n")
-        // The failed BIND is logged; its login, being no mail address, not as typed.
-        #expect(logLines.contains { $0.contains("bind failed") && $0.contains("auth.login=not-an-address") }, "the failed BIND is logged")
+        // The failed BIND is logged; its login, being no address of the organisation, not as
+        // typed. A certificate BIND's login, which is no secret, is logged escaped.
+        #expect(logLines.contains { $0.contains("bind failed") && $0.contains("auth.login=withheld-login") }, "the failed BIND is logged")
+        #expect(logLines.contains { $0.contains("bind by certificate failed") && $0.contains("auth.login=y\\n2020-01-01") }, "escaped")
         for line in logLines {
             #expect(line.first == "2" && line.contains("+0000 "), "a log line that is not a record: \(line)")
             #expect(!line.hasPrefix("2020-01-01"))

@@ -305,8 +305,9 @@ struct SessionHandlerTests {
     }
 
     /// A `DELEGATIONS` page keeps the delegations' order for the next page, for as long as
-    /// the directory is the one it was read from: after a change, the page is read anew.
-    @Test("the delegations' order is kept from one page to the next, and read anew after a change")
+    /// the set of delegations is the one it was read from: after a delegation is added or
+    /// removed, it is read anew.
+    @Test("the delegations' order is kept from one page to the next, and read anew when the delegations change")
     func delegationOrderFollowsTheDirectory() async throws {
         var directory = TestServer.directory()
         let context = CommandContext(actor: .system, time: TestServer.start)
@@ -330,10 +331,17 @@ struct SessionHandlerTests {
         let kept = try #require(session.queryScratch.delegationOrder)
         #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 1)
         #expect(session.queryScratch.delegationOrder === kept, "the next page of the same directory sorts again")
+        // A change that leaves the delegations as they were (a failed login's record) keeps it.
+        _ = try await committer.commit(.recordLoginFailure(LoginAttempt(login: "x@example.test", source: "192.0.2.9", via: "bind")), context: context)
+        #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 1)
+        #expect(session.queryScratch.delegationOrder === kept, "a failed login's record sorted the delegations again")
 
         _ = try await committer.commit(.delegate(NewDelegation(mailbox: address("a"), delegate: address("c"), permissions: PermissionSet([.read]))), context: context)
         #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 2)
         #expect(session.queryScratch.delegationOrder?.identities.count == 2)
         #expect(await session.handle(.query(.delegations(offset: 1))).0.records.count == 1)
+        _ = try await committer.commit(.undelegate(mailbox: address("a"), delegate: address("b")), context: context)
+        #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 1)
+        #expect(session.queryScratch.delegationOrder?.identities.count == 1)
     }
 }

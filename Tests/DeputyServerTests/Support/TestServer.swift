@@ -58,8 +58,10 @@ final class TestServer: Sendable {
 
     /// Builds the daemon as `deputyd serve` does (``DeputyDaemon``), on a new data directory,
     /// with a generated certificate, a cheap password hash and a clock the test sets.
-    static func launch(limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init(), plainSocket: String? = nil) async throws -> TestServer {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-test-\(UUID().uuidString.prefix(8))").path
+    static func launch(
+        limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init(), plainSocket: String? = nil, root existing: String? = nil
+    ) async throws -> TestServer {
+        let root = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("deputy-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let generated = try ServerCertificate.generate(hostNames: ["localhost"])
         try SecretFile.write(generated.certificatePEM, to: root + "/cert.pem")
@@ -101,6 +103,13 @@ final class TestServer: Sendable {
             tlsPort: try port(tls: true), plainPort: try port(tls: false), certificate: generated.certificate,
             certificatePEM: generated.certificatePEM, daemon: daemon, clock: clock, dataDirectory: root, task: task
         )
+    }
+
+    /// Shuts the server down gracefully and starts it again on the same data directory.
+    func restart() async throws -> TestServer {
+        await daemon.triggerGracefulShutdown()
+        try await task.value
+        return try await Self.launch(root: dataDirectory)
     }
 
     /// Shuts the server down gracefully and waits until it has.
