@@ -110,6 +110,8 @@ final class SessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         unread.moveReaderIndex(to: unread.writerIndex)
         // Requests answered whose replies could not leave still count.
         session.countAnswered()
+        // A listing it left waiting is not answered.
+        session.connectionClosed.set()
         if registered {
             shared.connections.unregister(context.channel)
             ServerMetrics.connectionsOpen.record(shared.connections.count)

@@ -21,24 +21,40 @@ public final class ListingThread: Sendable {
     /// How much lower than the event loops the thread runs (`nice`).
     static let niceness: Int32 = 10
 
+    /// The most listings that wait for the thread at once; more are refused at once. Each
+    /// connection has at most one listing in hand (the lines behind it wait in the
+    /// connection), so this bounds what many connections can pile up.
+    public static let defaultLimit = 64
+
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let waiting = DispatchSemaphore(value: 0)
     private let name: String
+    private let limit: Int
     private let started = Mutex(false)
 
-    /// A thread named `name`, started by its first job.
-    init(name: String) {
+    /// A thread named `name`, started by its first job, that holds at most `limit` jobs
+    /// (the one running included).
+    init(name: String, limit: Int = ListingThread.defaultLimit) {
         self.name = name
+        self.limit = limit
     }
 
-    /// Runs `work` on the thread, after the work queued before it, and returns its result.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    /// Runs `work` on the thread, after the work queued before it, and returns its result;
+    /// `nil`, at once, when `limit` jobs are already waiting.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
         startIfNeeded()
-        return await withCheckedContinuation { continuation in
-            jobs.withLock { $0.append { continuation.resume(returning: work()) } }
-            waiting.signal()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let taken = jobs.withLock { jobs -> Bool in
+                guard jobs.count < limit else { return false }
+                jobs.append { continuation.resume(returning: work()) }
+                return true
+            }
+            if taken { waiting.signal() } else { continuation.resume(returning: nil) }
         }
     }
+
+    /// The jobs waiting or running.
+    var pending: Int { jobs.withLock { $0.count } }
 
     private func startIfNeeded() {
         let first = started.withLock { started in
@@ -56,8 +72,10 @@ public final class ListingThread: Sendable {
             #endif
             while true {
                 waiting.wait()
-                let job = jobs.withLock { $0.removeFirst() }
+                // Left in the queue while it runs, so that it counts against the limit.
+                let job = jobs.withLock { $0[0] }
                 job()
+                jobs.withLock { _ = $0.removeFirst() }
             }
         }
         thread.start()

@@ -48,6 +48,9 @@ public struct Session: Sendable {
     var recentEntries = VerbSyntax.RecentEntries()
     /// What one query leaves for the next (``QueryScratch``).
     var queryScratch = QueryScratch()
+    /// Set when the connection closes; the session's copies that answer its waiting
+    /// requests share it.
+    let connectionClosed = ConnectionClosed()
     /// When the queries of one read are answered as of: the clock read by the first of them,
     /// with the read's start (``requestStarted``), so that the next read's first query reads
     /// it again. Pipelined lookups arrive a dozen to a read.
@@ -266,13 +269,24 @@ public struct Session: Sendable {
     /// Answers a listing on the listings' thread (``SessionEnvironment/listings``), on a copy
     /// of this session, and keeps what it left for the next page (where its search stopped,
     /// the order of delegations it read).
+    ///
+    /// A listing whose connection closed while it waited is not answered: nobody would read
+    /// it. One beyond ``ListingThread/defaultLimit`` waiting is refused at once.
     private mutating func listing(_ answer: @escaping @Sendable (inout Session) -> Reply) async -> Reply {
         let session = self
-        let (reply, resumption, order) = await environment.listings.run {
-            () -> (Reply, QueryScratch.SearchResumption?, QueryScratch.DelegationOrder?) in
+        let closed = connectionClosed
+        let answered = await environment.listings.run {
+            () -> (Reply, QueryScratch.SearchResumption?, QueryScratch.DelegationOrder?)? in
+            guard !closed.isSet else { return nil }
             var copy = session
             let reply = answer(&copy)
             return (reply, copy.queryScratch.searchResumption, copy.queryScratch.delegationOrder)
+        }
+        guard let answered else {
+            return Reply(status: .error(code: .unavailable, text: "too many listings are waiting on this server; try again shortly"))
+        }
+        guard let (reply, resumption, order) = answered else {
+            return Reply(status: .error(code: .unavailable, text: "the connection closed before the listing was answered"))
         }
         queryScratch.searchResumption = resumption
         queryScratch.delegationOrder = order

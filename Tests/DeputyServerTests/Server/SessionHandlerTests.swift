@@ -344,4 +344,22 @@ struct SessionHandlerTests {
         #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 1)
         #expect(session.queryScratch.delegationOrder?.identities.count == 1)
     }
+
+    /// A listing left waiting by a connection that closed is not answered: nobody reads it.
+    @Test("a listing of a connection that closed is not run")
+    func listingOfAClosedConnection() async throws {
+        let environment = SessionEnvironment(
+            committer: InMemoryCommitter(TestServer.directory()), passwords: PasswordService(hasher: TestServer.hasher, pool: Self.pool),
+            throttle: LoginThrottle(), clock: { TestServer.start }
+        )
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var session = Session(environment: environment, peer: "192.0.2.1", logger: logger)
+        #expect(await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword)).0.status.isOK)
+        #expect(await session.handle(.audit(Request.AuditQuery(limit: 1))).0.records.count == 1)
+        session.connectionClosed.set()
+        let (reply, _) = await session.handle(.audit(Request.AuditQuery(limit: 1)))
+        #expect(reply.records.isEmpty)
+        #expect(reply.status == .error(code: .unavailable, text: "the connection closed before the listing was answered"))
+    }
 }
