@@ -11,15 +11,18 @@ import Synchronization
 /// A search the index can't narrow builds every entry of its kinds: half a second on
 /// 100,000 users. On a connection's event loop it held every connection that loop serves,
 /// mail servers' lookups among them, for that long; on a thread of ordinary priority it
-/// still takes a core from the event loops while it runs. Here it runs at nice 10, so an
-/// administrator's listing takes what the mail path leaves, and runs at full speed on an
-/// idle machine. The thread lives as long as the process; it starts with the first listing.
+/// still takes a core from the event loops while it runs. Here it runs ten nice levels
+/// below the process's own (at most 19), so an administrator's listing takes what the mail
+/// path leaves, and runs at full speed on an idle machine. The thread lives as long as the process; it starts with the first listing.
 public final class ListingThread: Sendable {
     /// The process's listing thread.
     public static let shared = ListingThread(name: "deputy.listings")
 
     /// How much lower than the event loops the thread runs (`nice`).
     static let niceness: Int32 = 10
+
+    /// The nice value ten above `base`, at most 19, the lowest priority.
+    static func niceness(above base: Int32) -> Int32 { min(19, base + niceness) }
 
     /// The most listings that wait for the thread at once; more are refused at once. Each
     /// connection has at most one listing in hand (the lines behind it wait in the
@@ -62,13 +65,17 @@ public final class ListingThread: Sendable {
             return !started
         }
         guard first else { return }
+        #if canImport(Glibc)
+        let niceness = Self.niceness(above: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+        #endif
         let thread = Thread { [self] in
             // Named from within: on Linux a name given before the thread starts is not its own.
             Thread.current.name = name
             #if canImport(Glibc)
             // Linux gives each thread its own nice value, and `who` 0 is the calling thread
-            // (the kernel's `current`); raising it needs no privilege.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+            // (the kernel's `current`); raising it needs no privilege. Ten above the thread
+            // that started it, which has the event loops' (the process's) value.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
             #endif
             while true {
                 waiting.wait()

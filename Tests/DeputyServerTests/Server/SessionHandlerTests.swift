@@ -283,19 +283,24 @@ struct SessionHandlerTests {
         #expect(try connection.written().hasSuffix("OK\n"))
     }
 
-    /// The page after a search goes on where it stopped, also when the search ran on a copy
-    /// of the session on the listings' thread.
-    @Test("a search that waited leaves its place for the next page")
-    func searchResumptionComesBack() async throws {
+    /// A session without a connection, on `committer`'s directory, bound as the administrator.
+    static func boundSession(_ committer: InMemoryCommitter) async -> Session {
         let environment = SessionEnvironment(
-            committer: InMemoryCommitter(TestServer.directory()), passwords: PasswordService(hasher: TestServer.hasher, pool: Self.pool),
-            throttle: LoginThrottle(), clock: { TestServer.start }
+            committer: committer, passwords: PasswordService(hasher: TestServer.hasher, pool: pool), throttle: LoginThrottle(),
+            clock: { TestServer.start }
         )
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         var session = Session(environment: environment, peer: "192.0.2.1", logger: logger)
-        let (bound, _) = await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword))
-        #expect(bound.status.isOK)
+        #expect(await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword)).0.status.isOK)
+        return session
+    }
+
+    /// The page after a search goes on where it stopped, also when the search ran on a copy
+    /// of the session on the listings' thread.
+    @Test("a search that waited leaves its place for the next page")
+    func searchResumptionComesBack() async throws {
+        var session = await Self.boundSession(InMemoryCommitter(TestServer.directory()))
         #expect(session.queryScratch.searchResumption == nil)
         let (page, _) = await session.handle(.query(.search(try Request.SearchQuery("(objectclass=*)", limit: 1))))
         #expect(page.records.count == 1)
@@ -317,14 +322,7 @@ struct SessionHandlerTests {
         }
         directory.apply(.delegate(NewDelegation(mailbox: address("a"), delegate: address("b"), permissions: PermissionSet([.read]))), context: context)
         let committer = InMemoryCommitter(directory)
-        let environment = SessionEnvironment(
-            committer: committer, passwords: PasswordService(hasher: TestServer.hasher, pool: Self.pool), throttle: LoginThrottle(),
-            clock: { TestServer.start }
-        )
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        var session = Session(environment: environment, peer: "192.0.2.1", logger: logger)
-        #expect(await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword)).0.status.isOK)
+        var session = await Self.boundSession(committer)
         let first = await session.handle(.query(.delegations(offset: 0))).0
         #expect(first.records.count == 1)
         #expect(session.queryScratch.delegationOrder?.identities.count == 1)
@@ -348,14 +346,7 @@ struct SessionHandlerTests {
     /// A listing left waiting by a connection that closed is not answered: nobody reads it.
     @Test("a listing of a connection that closed is not run")
     func listingOfAClosedConnection() async throws {
-        let environment = SessionEnvironment(
-            committer: InMemoryCommitter(TestServer.directory()), passwords: PasswordService(hasher: TestServer.hasher, pool: Self.pool),
-            throttle: LoginThrottle(), clock: { TestServer.start }
-        )
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        var session = Session(environment: environment, peer: "192.0.2.1", logger: logger)
-        #expect(await session.handle(.bind(login: "admin@example.test", password: TestServer.adminPassword)).0.status.isOK)
+        var session = await Self.boundSession(InMemoryCommitter(TestServer.directory()))
         #expect(await session.handle(.audit(Request.AuditQuery(limit: 1))).0.records.count == 1)
         session.connectionClosed.set()
         let (reply, _) = await session.handle(.audit(Request.AuditQuery(limit: 1)))
