@@ -47,10 +47,11 @@ extension Directory {
             }
         }
         if let days = changes.auditRetentionDays {
-            try actor.requireSuperAdministrator(.auditRetentionBySuperAdministrator, action: "change how long the audit log keeps its records")
+            let action = "change how long the audit log keeps its records"
+            try actor.requireSuperAdministrator(.auditRetentionBySuperAdministrator, action: action)
             // A shorter retention drops records at once: the proof of a stolen session alone
             // must not be enough to erase the record of what was done with it.
-            try actor.requireFreshProof(context, rule: .auditRetentionBySuperAdministrator, action: "change how long the audit log keeps its records", passwordWindow: true)
+            try actor.requireFreshProof(context, rule: .auditRetentionBySuperAdministrator, action: action, passwordWindow: true)
             guard (0...Organization.longestAuditRetentionDays).contains(days) else {
                 throw .invalid("the audit retention is a number of days from 1 to \(Organization.longestAuditRetentionDays), or 0 to keep every record")
             }

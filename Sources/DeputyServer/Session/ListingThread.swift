@@ -13,7 +13,8 @@ import Synchronization
 /// mail servers' lookups among them, for that long; on a thread of ordinary priority it
 /// still takes a core from the event loops while it runs. Here it runs ten nice levels
 /// below the process's own (at most 19), so an administrator's listing takes what the mail
-/// path leaves, and runs at full speed on an idle machine. The thread lives as long as the process; it starts with the first listing.
+/// path leaves, and runs at full speed on an idle machine. The thread lives as long as the
+/// process; it starts with the first listing.
 public final class ListingThread: Sendable {
     /// The process's listing thread.
     public static let shared = ListingThread(name: "deputy.listings")

@@ -98,8 +98,9 @@ public struct Session: Sendable {
     }
 
     /// Answers one line at once when nothing needs to be waited for: a query, PING, WHOAMI,
-    /// HELP, QUIT or any refusal; listings (AUDIT, SEARCH, DELEGATIONS) wait for their thread. The connection answers a pipelined batch this
-    /// way and writes the replies together.
+    /// HELP, QUIT or any refusal; listings (AUDIT, SEARCH, DELEGATIONS) wait for their
+    /// thread. The connection answers a pipelined batch this way and writes the replies
+    /// together.
     ///
     /// `receivedAt` (the monotonic clock in nanoseconds) is when the line's read began, which
     /// the latency histogram counts from: the connection reads the clock once for the lines

@@ -164,7 +164,7 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "Local parts personal groups may not take, comma-separated (empty: only the RFC 2142 role addresses).") var reserved: String?
         @Option(help: "The default email policy.") var defaultPolicy: String?
         @Option(help: "yes or no: must administrators and custom administrators have a second factor to act?") var adminFactor: String?
-        @Option(help: "Days the audit log keeps a record, counted back from the newest change (0: every record, the default; super administrator only).") var auditDays: Int?
+        @Option(help: "Days the audit log keeps a record, dropped in blocks of 512 (0: every record, the default; super administrator only).") var auditDays: Int?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
             try await session.runReauthenticating(.modify(.organization(OrganizationChanges(
                 name: name, logo: ArgumentValues.update(logo), defaultPolicy: defaultPolicy,
