@@ -34,12 +34,29 @@ struct ListingThreadTests {
     @Test func beyondTheLimitAListingIsRefusedAtOnce() async throws {
         let listings = ListingThread(name: "test.limit", limit: 2)
         let gate = DispatchSemaphore(value: 0)
-        // One running (held at the gate) and one waiting fill the limit.
+        // Whatever happens below, the thread is let go: a job queued behind the gate would
+        // otherwise wait for ever.
+        defer { gate.signal() }
+        func waitForPending(_ count: Int) async throws -> Bool {
+            // Bounded: a queued job shows at once; the tasks only have to be scheduled.
+            for _ in 0..<500 where listings.pending < count { try await Task.sleep(for: .milliseconds(10)) }
+            return listings.pending == count
+        }
+        // One running, held at the gate, then one waiting, fill the limit. The second is
+        // queued only once the first is: tasks start in no fixed order, and a second job
+        // that reached the thread first would run and leave, not wait.
         let running = Task { await listings.run { gate.wait(); return 1 } }
+        try #require(try await waitForPending(1))
         let waiting = Task { await listings.run { 2 } }
-        for _ in 0..<200 where listings.pending < 2 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(listings.pending == 2)
+        try #require(try await waitForPending(2))
+        // A refusal comes at once. Were the job queued instead, it would wait behind the
+        // gate: the gate is let go after a bound, so that the test fails rather than hangs.
+        let release = Task {
+            guard (try? await Task.sleep(for: .seconds(10))) != nil else { return }
+            gate.signal()
+        }
         #expect(await listings.run { 3 } == nil)
+        release.cancel()
         gate.signal()
         #expect(await running.value == 1)
         #expect(await waiting.value == 2)
