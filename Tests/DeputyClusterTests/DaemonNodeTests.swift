@@ -99,7 +99,8 @@ struct DaemonNodeTests {
         func stopAll() async {
             for (_, pid) in pids {
                 kill(pid, SIGTERM)
-                await Shell.reap(pid)
+                // Bounded: a node that does not stop is killed, so the test ends either way.
+                _ = await Shell.reap(pid, within: 30)
             }
             pids = [:]
         }
@@ -210,11 +211,14 @@ struct DaemonNodeTests {
             paths: (1...nodes.count).map(nodes.socketmap), request: "senders admin@example.test", expected: "OK admin@example.test"
         )
         lookups.start()
+        defer { lookups.end() }
 
         // Writers add groups through whichever node answers, reconnecting when theirs dies;
         // an answer lost with a connection is not counted as acknowledged.
         let acknowledged = Acknowledged()
         let stop = StopFlag()
+        // The writers end with the test, also one that fails partway.
+        defer { stop.set() }
         let writers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for writer in 0..<3 {

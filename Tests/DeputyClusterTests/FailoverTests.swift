@@ -80,6 +80,8 @@ struct FailoverTests {
             let cycles = Int(ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_FAILOVER_CYCLES"] ?? "") ?? 5
             let ledger = Ledger()
             let stop = StopFlag()
+            // The writers end with the test, also one that fails partway.
+            defer { stop.set() }
             let boss = ClusterFixture.principal("boss", in: harness.initial)
             let writers = Self.writers(4, nodes: harness.nodes, actor: boss, ledger: ledger, stop: stop)
             var windows: [Double] = []

@@ -41,13 +41,16 @@ final class RawSocket {
 
     deinit { Glibc.close(descriptor) }
 
-    /// Sends every byte, or stops at the first error (the peer closed); returns how many went.
+    /// Sends every byte, or stops at the first error (the peer closed) or after
+    /// `milliseconds` without room to send (a peer that stops reading but stays open);
+    /// returns how many went.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Int {
+    func send(_ bytes: [UInt8], milliseconds: Int32 = 30_000) -> Int {
         var sent = 0
         while sent < bytes.count {
-            let result = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if result < 0, errno == EINTR { continue }
+            guard waitUntilWritable(milliseconds: milliseconds) else { break }
+            let result = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if result < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
             if result <= 0 { break }
             sent += result
         }

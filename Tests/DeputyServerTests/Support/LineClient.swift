@@ -123,7 +123,18 @@ final class LineStream: @unchecked Sendable {
         iterator = lines.makeAsyncIterator()
     }
 
+    /// The longest a test waits for a line: a server that stalls fails the test, not the run.
+    static let patience = Duration.seconds(120)
+
     func next() async throws -> String? {
-        try await iterator.next()
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask { try await self.iterator.next() }
+            group.addTask {
+                try await Task.sleep(for: Self.patience)
+                throw TestFailure("no line from the server within \(Self.patience)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 }

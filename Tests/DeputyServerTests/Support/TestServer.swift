@@ -89,8 +89,17 @@ final class TestServer: Sendable {
         logger.logLevel = .critical
         let daemon = try await DeputyDaemon.build(settings: settings, options: options, logger: logger)
         let task = Task { try await daemon.run() }
+        // A daemon that stops before it listens ends the wait too, and its error is thrown.
+        Task {
+            _ = await task.result
+            continuation.finish()
+        }
         var listeners: [DeputyServer.BoundListener] = []
         for await bound in ports { listeners = bound }
+        if listeners.isEmpty {
+            try await task.value
+            throw TestFailure("the daemon stopped before it listened")
+        }
         func port(tls: Bool) throws -> Int {
             let tcp = listeners.compactMap { listener -> Int? in
                 if case .tcp(_, let port) = listener.address, listener.tls == tls { return port }

@@ -79,8 +79,14 @@ final class MailTestServer: Sendable {
         }
         let group = ServiceGroup(services: [server], logger: logger)
         let task = Task { try await group.run() }
+        // A server that stops before it listens ends the wait too, and its error is thrown.
+        Task {
+            _ = await task.result
+            continuation.finish()
+        }
         var listeners: [MailAdapterServer.BoundListener] = []
         for await bound in stream { listeners = bound }
+        if listeners.isEmpty { try await task.value }
         guard listeners.count == configuration.listeners.count else { throw TestFailure("the mail listeners did not start") }
         return MailTestServer(
             committer: committer, clock: clock, recorder: recorder, readiness: readiness, listeners: listeners,
