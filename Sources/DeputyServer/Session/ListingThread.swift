@@ -1,12 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DeputyCore
 import Dispatch
 import Foundation
 import Synchronization
 
-/// The one thread that answers listings (`AUDIT`, `QUERY SEARCH`, `QUERY DELEGATIONS`), in
-/// turn, at a lower scheduling priority than the event loops.
+/// The one thread that answers listings (`AUDIT`, `QUERY SEARCH`, `QUERY DELEGATIONS`), a
+/// turn per principal, at a lower scheduling priority than the event loops.
 ///
 /// A search the index can't narrow builds every entry of its kinds: half a second on
 /// 100,000 users. On a connection's event loop it held every connection that loop serves,
@@ -15,6 +16,12 @@ import Synchronization
 /// below the process's own (at most 19), so an administrator's listing takes what the mail
 /// path leaves, and runs at full speed on an idle machine. The thread lives as long as the
 /// process; it starts with the first listing.
+///
+/// Principals take turns: one job of each principal with jobs waiting, in the order they
+/// first came, then round again. So a user whose connections send search after search
+/// delays an administrator's `AUDIT` by one search, not by every one queued. One
+/// principal holds at most ``defaultOwnerLimit`` of the ``defaultLimit`` places, so that
+/// it can't fill them all.
 public final class ListingThread: Sendable {
     /// The process's listing thread.
     public static let shared = ListingThread(name: "deputy.listings")
@@ -30,35 +37,86 @@ public final class ListingThread: Sendable {
     /// connection), so this bounds what many connections can pile up.
     public static let defaultLimit = 64
 
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    /// The most listings of one principal that wait at once, over all its connections.
+    public static let defaultOwnerLimit = 16
+
+    /// Why a listing was not queued.
+    public enum Refusal: Error, Sendable, Equatable {
+        /// ``ListingThread/limit`` listings wait already.
+        case full
+        /// The principal has ``ListingThread/ownerLimit`` listings waiting already.
+        case ownerFull
+    }
+
+    private struct Queue {
+        /// Each principal's jobs, waiting or running, first come first; a principal is
+        /// here only while it has some.
+        var jobs: [Principal: [@Sendable () -> Void]] = [:]
+        /// The principals whose turn comes, in turn; the one whose job runs is not in it.
+        var turns: [Principal] = []
+        /// Every job waiting or running.
+        var count = 0
+    }
+
+    private let queue = Mutex(Queue())
     private let waiting = DispatchSemaphore(value: 0)
     private let name: String
-    private let limit: Int
+    let limit: Int
+    let ownerLimit: Int
     private let started = Mutex(false)
 
     /// A thread named `name`, started by its first job, that holds at most `limit` jobs
-    /// (the one running included).
-    init(name: String, limit: Int = ListingThread.defaultLimit) {
+    /// (the one running included), at most `ownerLimit` of one principal.
+    init(name: String, limit: Int = ListingThread.defaultLimit, ownerLimit: Int = ListingThread.defaultOwnerLimit) {
         self.name = name
         self.limit = limit
+        self.ownerLimit = ownerLimit
     }
 
-    /// Runs `work` on the thread, after the work queued before it, and returns its result;
-    /// `nil`, at once, when `limit` jobs are already waiting.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
+    /// Runs `work` for `owner` on the thread, in `owner`'s next turn, and returns its
+    /// result; a refusal, at once, when the thread or `owner`'s share of it is full.
+    public func run<T: Sendable>(for owner: Principal, _ work: @escaping @Sendable () -> T) async -> Result<T, Refusal> {
         startIfNeeded()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
-            let taken = jobs.withLock { jobs -> Bool in
-                guard jobs.count < limit else { return false }
-                jobs.append { continuation.resume(returning: work()) }
-                return true
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Refusal>, Never>) in
+            let refusal = queue.withLock { queue -> Refusal? in
+                guard queue.count < limit else { return .full }
+                let mine = queue.jobs[owner, default: []]
+                guard mine.count < ownerLimit else { return .ownerFull }
+                // A principal with no job in hand gets a turn; one with jobs has its turn
+                // already, or is running one and is given its next turn after it.
+                if mine.isEmpty { queue.turns.append(owner) }
+                queue.jobs[owner, default: []].append { continuation.resume(returning: .success(work())) }
+                queue.count += 1
+                return nil
             }
-            if taken { waiting.signal() } else { continuation.resume(returning: nil) }
+            if let refusal { continuation.resume(returning: .failure(refusal)) } else { waiting.signal() }
         }
     }
 
     /// The jobs waiting or running.
-    var pending: Int { jobs.withLock { $0.count } }
+    var pending: Int { queue.withLock { $0.count } }
+
+    /// The next principal's first job, taken off the turns while it runs (it stays in the
+    /// count, which the limits read).
+    private func next() -> (Principal, @Sendable () -> Void) {
+        queue.withLock { queue in
+            let owner = queue.turns.removeFirst()
+            return (owner, queue.jobs[owner]![0])
+        }
+    }
+
+    /// Ends `owner`'s running job; its next job, if any, waits for the other principals'.
+    private func finished(_ owner: Principal) {
+        queue.withLock { queue in
+            queue.jobs[owner]!.removeFirst()
+            queue.count -= 1
+            if queue.jobs[owner]!.isEmpty {
+                queue.jobs[owner] = nil
+            } else {
+                queue.turns.append(owner)
+            }
+        }
+    }
 
     private func startIfNeeded() {
         let first = started.withLock { started in
@@ -70,20 +128,29 @@ public final class ListingThread: Sendable {
         let niceness = Self.niceness(above: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
         #endif
         let thread = Thread { [self] in
-            // Named from within: on Linux a name given before the thread starts is not its own.
-            Thread.current.name = name
             #if canImport(Glibc)
+            // Named from within, through the kernel's own file for it: Foundation's setter
+            // names the thread only once the starting thread has recorded it, which a new
+            // thread can outrun, leaving it the name of the thread that started it (and
+            // Glibc's pthread_setname_np is not visible to Swift).
+            let comm = open("/proc/thread-self/comm", O_WRONLY)
+            if comm >= 0 {
+                _ = name.withCString { write(comm, $0, strlen($0)) }
+                close(comm)
+            }
             // Linux gives each thread its own nice value, and `who` 0 is the calling thread
             // (the kernel's `current`); raising it needs no privilege. Ten above the thread
             // that started it, which has the event loops' (the process's) value.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+            #else
+            Thread.current.name = name
             #endif
             while true {
+                // One signal for each job queued, so a principal's turn always has a job.
                 waiting.wait()
-                // Left in the queue while it runs, so that it counts against the limit.
-                let job = jobs.withLock { $0[0] }
+                let (owner, job) = next()
                 job()
-                jobs.withLock { _ = $0.removeFirst() }
+                finished(owner)
             }
         }
         thread.start()

@@ -272,19 +272,28 @@ public struct Session: Sendable {
     /// the order of delegations it read).
     ///
     /// A listing whose connection closed while it waited is not answered: nobody would read
-    /// it. One beyond ``ListingThread/defaultLimit`` waiting is refused at once.
+    /// it. One beyond ``ListingThread/defaultLimit`` waiting, or beyond
+    /// ``ListingThread/defaultOwnerLimit`` of this principal's, is refused at once.
     private mutating func listing(_ answer: @escaping @Sendable (inout Session) -> Reply) async -> Reply {
         let session = self
         let closed = connectionClosed
-        let answered = await environment.listings.run {
+        let outcome = await environment.listings.run(for: principal ?? .system) {
             () -> (Reply, QueryScratch.SearchResumption?, QueryScratch.DelegationOrder?)? in
             guard !closed.isSet else { return nil }
             var copy = session
             let reply = answer(&copy)
             return (reply, copy.queryScratch.searchResumption, copy.queryScratch.delegationOrder)
         }
-        guard let answered else {
+        let answered: (Reply, QueryScratch.SearchResumption?, QueryScratch.DelegationOrder?)?
+        switch outcome {
+        case .success(let result):
+            answered = result
+        case .failure(.full):
             return Reply(status: .error(code: .unavailable, text: "too many listings are waiting on this server; try again shortly"))
+        case .failure(.ownerFull):
+            return Reply(status: .error(
+                code: .unavailable, text: "\(environment.listings.ownerLimit) of your listings are waiting already; send the next when one is answered"
+            ))
         }
         guard let (reply, resumption, order) = answered else {
             return Reply(status: .error(code: .unavailable, text: "the connection closed before the listing was answered"))

@@ -1,6 +1,7 @@
 @testable import DeputyServer
 import DeputyCore
 import DeputyProtocol
+import Dispatch
 import Foundation
 import Logging
 import NIOCore
@@ -284,10 +285,10 @@ struct SessionHandlerTests {
     }
 
     /// A session without a connection, on `committer`'s directory, bound as the administrator.
-    static func boundSession(_ committer: InMemoryCommitter) async -> Session {
+    static func boundSession(_ committer: InMemoryCommitter, listings: ListingThread = .shared) async -> Session {
         let environment = SessionEnvironment(
             committer: committer, passwords: PasswordService(hasher: TestServer.hasher, pool: pool), throttle: LoginThrottle(),
-            clock: { TestServer.start }
+            clock: { TestServer.start }, listings: listings
         )
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -341,6 +342,25 @@ struct SessionHandlerTests {
         _ = try await committer.commit(.undelegate(mailbox: address("a"), delegate: address("b")), context: context)
         #expect(await session.handle(.query(.delegations(offset: 0))).0.records.count == 1)
         #expect(session.queryScratch.delegationOrder?.identities.count == 1)
+    }
+
+    /// One principal's listings hold at most their share of the listing thread's places; the
+    /// next is refused at once, with what to do.
+    @Test("a principal's listing beyond its share of the waiting places is refused at once")
+    func listingBeyondThePrincipalsShare() async throws {
+        let listings = ListingThread(name: "test.share", ownerLimit: 1)
+        var session = await Self.boundSession(InMemoryCommitter(TestServer.directory()), listings: listings)
+        let principal = try #require(session.principal)
+        let gate = DispatchSemaphore(value: 0)
+        defer { gate.signal() }
+        let held = Task { await listings.run(for: principal) { gate.wait() } }
+        for _ in 0..<500 where listings.pending < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(listings.pending == 1)
+        let (reply, _) = await session.handle(.audit(Request.AuditQuery(limit: 1)))
+        #expect(reply.status == .error(code: .unavailable, text: "1 of your listings are waiting already; send the next when one is answered"))
+        gate.signal()
+        _ = await held.value
+        #expect(await session.handle(.audit(Request.AuditQuery(limit: 1))).0.records.count == 1)
     }
 
     /// A listing left waiting by a connection that closed is not answered: nobody reads it.
