@@ -22,6 +22,9 @@ struct LoadReport: Encodable {
     let startupSeconds: Double?
     let dataset: [String: Int]
     let machine: [String: String]
+    /// From the first TLS connection's start to the last one's `BIND` answered, all
+    /// connecting at once, before the measurement: when the workload uses TLS sessions.
+    var sessionsConnectedSeconds: Double?
     /// With `--bind-rate`: logins asked and accepted per second, and refused.
     var bindStorm: [String: Double]?
     /// With `--lag-probes`: from a change's `OK` on one node to the answer of another node's
@@ -70,6 +73,9 @@ struct LoadReport: Encodable {
             lines.append("server CPU: \(format(serverCPUSeconds)) s, \(format(perAnswer)) µs per answer")
         }
         if let serverResidentMebibytes { lines.append("server resident memory: \(format(serverResidentMebibytes)) MiB") }
+        if let sessionsConnectedSeconds {
+            lines.append("sessions: \(connections) connected over TLS and bound at once in \(format(sessionsConnectedSeconds)) s, before the measurement")
+        }
         lines.append("machine: \(machine["cores"]!) cores, load average \(machine["loadAverage"]!)")
         return lines.joined(separator: "\n")
     }

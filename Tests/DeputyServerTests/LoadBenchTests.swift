@@ -34,6 +34,9 @@ struct LoadBenchTests {
         #expect((latency["p50"] ?? 0) > 0 && (latency["p99"] ?? 0) >= (latency["p50"] ?? 0))
         #expect((report["serverCPUSeconds"] as? Double ?? 0) > 0)
         #expect((report["startupSeconds"] as? Double ?? 0) > 0)
+        if !arguments.contains("socketmap") {
+            #expect((report["sessionsConnectedSeconds"] as? Double ?? 0) > 0, "\(run.output)")
+        }
         if arguments.contains("--rate") {
             // 400 a second for one second, whatever the machine's speed.
             #expect((380...420).contains(answers))
