@@ -164,7 +164,7 @@ struct DaemonMessageTests {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let audit = root + "/audit.log"
-        FileManager.default.createFile(atPath: audit, contents: nil, attributes: [.posixPermissions: 0o644])
+        #expect(FileManager.default.createFile(atPath: audit, contents: nil, attributes: [.posixPermissions: 0o644]))
         let run = try await Self.serve(["--data", root + "/new", "--audit-log", audit])
         #expect(run.status == 1)
         #expect(run.error.contains("the audit log \(audit) is open to group or others (mode 0644); fix it with: chmod 600 \(audit)"), "\(run.error)")

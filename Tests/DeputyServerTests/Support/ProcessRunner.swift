@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 import Synchronization
@@ -17,7 +18,14 @@ enum ProcessRunner {
     /// Foundation's `Process` lets a child inherit every other open descriptor, and with
     /// many tests running at once a child then holds other tests' sockets and pipes open,
     /// so their peers never see the end of a stream; spawning with `closefrom` prevents it.
-    static func run(_ path: String, _ arguments: [String], input: String = "", environment: [String: String] = [:], replaceEnvironment: Bool = false) async throws -> Result {
+    ///
+    /// The child runs in a process group of its own. When it, and whatever it started that
+    /// holds its output, has not ended within `timeout`, the whole group is killed and the
+    /// run fails: a test fails rather than hangs on a program that does not end.
+    static func run(
+        _ path: String, _ arguments: [String], input: String = "", environment: [String: String] = [:], replaceEnvironment: Bool = false,
+        timeout: Duration = .seconds(300)
+    ) async throws -> Result {
         let variables = replaceEnvironment ? environment : ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let (inputRead, inputWrite) = try pipe()
         let (outputRead, outputWrite) = try pipe()
@@ -35,8 +43,13 @@ enum ProcessRunner {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         close(inputRead)
         close(outputWrite)
         close(errorWrite)
@@ -50,9 +63,22 @@ enum ProcessRunner {
         let errors = OutputCollector()
         let done = Completion()
         let child = pid
-        return try await withCheckedThrowingContinuation { continuation in
+        let ended = DispatchSemaphore(value: 0)
+        let killed = Atomic(false)
+        let result = try await withCheckedThrowingContinuation { continuation in
             let finishIfDone: @Sendable () -> Void = {
-                if done.step() { continuation.resume(returning: Result(output: output.text, error: errors.text, status: done.status)) }
+                guard done.step() else { return }
+                ended.signal()
+                continuation.resume(returning: Result(output: output.text, error: errors.text, status: done.status))
+            }
+            // The bound, on a thread of its own: the group outlives its leader while a
+            // process it started still holds the output open.
+            Thread.detachNewThread {
+                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+                if ended.wait(timeout: .now() + seconds) == .timedOut {
+                    killed.store(true, ordering: .relaxed)
+                    kill(-child, SIGKILL)
+                }
             }
             // Each pipe is read to its end by a thread of its own, with plain blocking reads:
             // FileHandle's readability handlers were seen to miss the end of a stream.
@@ -88,6 +114,10 @@ enum ProcessRunner {
                 close(inputWrite)
             }
         }
+        if killed.load(ordering: .relaxed) {
+            throw TestFailure("\(path) \(arguments.joined(separator: " ")) did not end within \(timeout); killed. Its output: \(result.output)\(result.error)")
+        }
+        return result
     }
 
     /// Starts `path` in the background with standard input on /dev/null, output and error
