@@ -50,8 +50,9 @@ public final class ListingThread: Sendable {
 
     private struct Queue {
         /// Each principal's jobs, waiting or running, first come first; a principal is
-        /// here only while it has some.
-        var jobs: [Principal: [@Sendable () -> Void]] = [:]
+        /// here only while it has some. A job returns what hands its answer over, so that
+        /// its place is given up first.
+        var jobs: [Principal: [@Sendable () -> @Sendable () -> Void]] = [:]
         /// The principals whose turn comes, in turn; the one whose job runs is not in it.
         var turns: [Principal] = []
         /// Every job waiting or running.
@@ -85,7 +86,10 @@ public final class ListingThread: Sendable {
                 // A principal with no job in hand gets a turn; one with jobs has its turn
                 // already, or is running one and is given its next turn after it.
                 if mine.isEmpty { queue.turns.append(owner) }
-                queue.jobs[owner, default: []].append { continuation.resume(returning: .success(work())) }
+                queue.jobs[owner, default: []].append {
+                    let answer = work()
+                    return { continuation.resume(returning: .success(answer)) }
+                }
                 queue.count += 1
                 return nil
             }
@@ -98,7 +102,7 @@ public final class ListingThread: Sendable {
 
     /// The next principal's first job, taken off the turns while it runs (it stays in the
     /// count, which the limits read).
-    private func next() -> (Principal, @Sendable () -> Void) {
+    private func next() -> (Principal, @Sendable () -> @Sendable () -> Void) {
         queue.withLock { queue in
             let owner = queue.turns.removeFirst()
             return (owner, queue.jobs[owner]![0])
@@ -133,7 +137,7 @@ public final class ListingThread: Sendable {
             // names the thread only once the starting thread has recorded it, which a new
             // thread can outrun, leaving it the name of the thread that started it (and
             // Glibc's pthread_setname_np is not visible to Swift).
-            let comm = open("/proc/thread-self/comm", O_WRONLY)
+            let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
             if comm >= 0 {
                 _ = name.withCString { write(comm, $0, strlen($0)) }
                 close(comm)
@@ -149,8 +153,11 @@ public final class ListingThread: Sendable {
                 // One signal for each job queued, so a principal's turn always has a job.
                 waiting.wait()
                 let (owner, job) = next()
-                job()
+                let handOver = job()
+                // The place is free before the answer leaves: a client that sends its next
+                // listing as soon as it has the last one's answer finds it free.
                 finished(owner)
+                handOver()
             }
         }
         thread.start()

@@ -73,7 +73,9 @@ final class RawSocket {
     /// Waits up to `milliseconds` for room to send; returns whether there is.
     func waitUntilWritable(milliseconds: Int32) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-        return poll(&entry, 1, milliseconds) == 1 && entry.revents & Int16(POLLOUT) != 0
+        var ready = poll(&entry, 1, milliseconds)
+        while ready < 0, errno == EINTR { ready = poll(&entry, 1, milliseconds) }
+        return ready == 1 && entry.revents & Int16(POLLOUT) != 0
     }
 
     /// The next line (without its newline), or nil when the peer closed or `milliseconds`

@@ -124,6 +124,7 @@ final class LineStream: @unchecked Sendable {
     }
 
     /// The longest a test waits for a line: a server that stalls fails the test, not the run.
+    /// After a timeout the stream is over (the cancelled read ends it): the test has failed.
     static let patience = Duration.seconds(120)
 
     func next() async throws -> String? {

@@ -65,20 +65,26 @@ enum ProcessRunner {
         let child = pid
         let ended = DispatchSemaphore(value: 0)
         let killed = Atomic(false)
+        let resumed = Atomic(false)
         let result = try await withCheckedThrowingContinuation { continuation in
+            let resumeOnce: @Sendable () -> Void = {
+                guard resumed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+                continuation.resume(returning: Result(output: output.text, error: errors.text, status: done.status))
+            }
             let finishIfDone: @Sendable () -> Void = {
                 guard done.step() else { return }
                 ended.signal()
-                continuation.resume(returning: Result(output: output.text, error: errors.text, status: done.status))
+                resumeOnce()
             }
             // The bound, on a thread of its own: the group outlives its leader while a
-            // process it started still holds the output open.
+            // process it started still holds the output open. A process that left the group
+            // and holds it still is not waited for beyond a few seconds more.
             Thread.detachNewThread {
                 let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-                if ended.wait(timeout: .now() + seconds) == .timedOut {
-                    killed.store(true, ordering: .relaxed)
-                    kill(-child, SIGKILL)
-                }
+                guard ended.wait(timeout: .now() + seconds) == .timedOut else { return }
+                killed.store(true, ordering: .relaxed)
+                kill(-child, SIGKILL)
+                if ended.wait(timeout: .now() + 5) == .timedOut { resumeOnce() }
             }
             // Each pipe is read to its end by a thread of its own, with plain blocking reads:
             // FileHandle's readability handlers were seen to miss the end of a stream.
