@@ -218,7 +218,9 @@ struct FailoverTests {
         try await harness.pair.kill(standby)
         let body = try LoggedCommandCoder().encode(record)
         let phantomAppend = Task { try await Self.appendDirectly(body, settings: harness.pair.settings(node: "phantom-writer")) }
-        #expect(try await ClusterFixture.waitUntil {
+        // Required: without the append waiting there, nothing would cancel it, and the
+        // wait for it below would last as long as the dead standby.
+        try #require(try await ClusterFixture.waitUntil {
             try await harness.pair.sqlOnPrimary("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == "1"
         })
         try await harness.pair.sqlOnPrimary("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
