@@ -354,8 +354,7 @@ struct SessionHandlerTests {
         let gate = DispatchSemaphore(value: 0)
         defer { gate.signal() }
         let held = Task { await listings.run(for: principal) { gate.wait() } }
-        for _ in 0..<500 where listings.pending < 1 { try await Task.sleep(for: .milliseconds(10)) }
-        try #require(listings.pending == 1)
+        try #require(try await ListingThreadTests.waitForPending(1, on: listings))
         let (reply, _) = await session.handle(.audit(Request.AuditQuery(limit: 1)))
         #expect(reply.status == .error(code: .unavailable, text: "1 of your listings are waiting already; send the next when one is answered"))
         gate.signal()
