@@ -94,6 +94,22 @@ struct CoreBenchmark: ParsableCommand {
                     sink += SharedMailboxMap.iterate(SharedMailboxMap.prefix + owner, flags: [.recurse], limit: 10_000, in: directory, at: now).count
                 }
             }
+            // Searches that no index narrows, each a scan of every user: a substring in the
+            // middle of a name (as an administrator, and as a user, who sees no private
+            // attributes but their own), and a first page of everything, as `deputy export`
+            // asks for it.
+            let substring = try SearchFilterParser.parse("(cn=*zq*)")
+            let everything = try SearchFilterParser.parse("(objectclass=*)")
+            let viewer = EntryVisibility.publicAttributes(ownEntry: directory.users.keys.min())
+            measure("search (cn=*zq*), admin", max(1, iterations / 200_000)) { _ in
+                sink += directory.search(substring, limit: 5).entries.count
+            }
+            measure("search (cn=*zq*), user", max(1, iterations / 200_000)) { _ in
+                sink += directory.search(substring, limit: 5, seenAs: viewer).entries.count
+            }
+            measure("search everything, 1000", max(1, iterations / 200_000)) { _ in
+                sink += directory.search(everything, limit: 1_000).entries.count
+            }
             // What `dovecot-acl` writes after a change: the whole file, every delegation in it.
             measure("dovecot acl file", max(1, iterations / 500_000)) { _ in
                 sink += DovecotACLFile.contents(of: directory, at: now).text.utf8.count

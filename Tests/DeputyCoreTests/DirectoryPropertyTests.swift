@@ -73,6 +73,8 @@ struct DirectoryPropertyTests {
             "(objectclass=*)", "(objectclass=person)", "(|(cn=a*)(objectclass=groupofnames))", "(!(cn=b*))", "(blocked=yes)",
             "(objectClass=deputyGroup)", "(&(objectclass=person)(cn=a*))", "(|(objectclass=deputyservice)(objectclass=groupofnames))",
             "(!(objectclass=person))", "(&(objectclass=deputygroup)(objectclass=person))", "(objectclass=organization)",
+            "(policy=*)", "(!(policy=*))", "(|(recoveryaddress=*)(cn=u1))", "(member=*)", "(owner=*)", "(customrole=*)",
+            "(mailalternateaddress=*)", "(&(role=*)(!(blocked=no)))", "(uid=*1*)", "(createtimestamp=20*)", "(dn=*ou=groups*)",
         ]
         // Every entry in the search's order, each matched by the filter itself: what a search
         // that steps over kinds must still find.
@@ -81,6 +83,13 @@ struct DirectoryPropertyTests {
             let filter = try! SearchFilterParser.parse(text)
             let whole = directory.search(filter, limit: Int.max).entries.map(\.distinguishedName)
             #expect(whole == every.filter { filter.matches($0) }.map(\.distinguishedName), "step \(step): \(text)")
+            // A scan reads only the attributes the filter names, as the viewer sees them: it
+            // finds what matching each whole entry, as the viewer sees it, finds.
+            let someone = directory.users.values.map(\.id).min()
+            for view in [EntryVisibility.everything, .publicAttributes(ownEntry: nil), .publicAttributes(ownEntry: someone)] {
+                let seen = every.map(view.apply).filter { filter.matches($0) }
+                #expect(directory.search(filter, limit: Int.max, seenAs: view).entries == seen, "step \(step): \(text) seen as \(view)")
+            }
             for limit in [1, 3] {
                 var paged: [String] = []
                 var cursor: SearchCursor?

@@ -44,6 +44,12 @@ struct WireTests {
         let carol = try await server.plainClient()
         #expect(try await carol.send("BIND carol@example.test pw-carol") == ["OK bound as carol@example.test"])
         #expect(try await carol.send(probe).last == "OK 1 entries")
+        // The same, where the filter is matched on every entry in turn rather than on the
+        // one the index finds.
+        let scanned = "QUERY SEARCH \"(recoveryaddress=carol*)\""
+        #expect(try await admin.send(scanned).last == "OK 1 entries")
+        #expect(try await alice.send(scanned) == ["OK 0 entries"])
+        #expect(try await carol.send(scanned).last == "OK 1 entries")
     }
 
     @Test("greeting, BIND, every verb family, over TLS")

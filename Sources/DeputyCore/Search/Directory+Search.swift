@@ -32,15 +32,16 @@ extension Directory {
     /// index; other filters look at every entry of the kinds they can match, stopping at
     /// `limit`, from the start or from `cursor` (a ``SearchResult/next`` of this directory's
     /// version, for the same filter and viewer). The filter is matched against each entry
-    /// as `view` makes it, what the caller may see of it: a filter on an attribute it may not
+    /// as `view` shows it, what the caller may see of it: a filter on an attribute it may not
     /// see would otherwise tell it the attribute's value, a character at a time, by the
-    /// number of entries found.
-    public func search(_ filter: SearchFilter, limit: Int, from cursor: SearchCursor? = nil, seenAs view: (Entry) -> Entry = { $0 }) -> SearchResult {
+    /// number of entries found. A candidate's entry is built only once it matches: the
+    /// filter reads the few attributes it names (``EntryAttributes``).
+    public func search(_ filter: SearchFilter, limit: Int, from cursor: SearchCursor? = nil, seenAs view: EntryVisibility = .everything) -> SearchResult {
         var found: [Entry] = []
         // A filter the index answers has no cursor: its few candidates are ordered by name.
         if let candidates = indexedCandidates(filter) {
             for candidate in candidates.sorted(by: { $0.distinguishedName < $1.distinguishedName }) {
-                let entry = view(candidate)
+                let entry = view.apply(candidate)
                 guard filter.matches(entry) else { continue }
                 if found.count == limit { return SearchResult(entries: found, truncated: true, next: nil, last: nil) }
                 found.append(entry)
@@ -60,25 +61,38 @@ extension Directory {
         let kinds = filter.possibleKinds
         let firstGroup = userIDs.count + organizationCount
         let firstService = firstGroup + groupIDs.count
+        let source = EntryAttributes.Source(self)
         while index < total {
             if index < userIDs.count, !kinds.contains(.user) { index = userIDs.count; continue }
             if index >= firstGroup, index < firstService, !kinds.contains(.group) { index = firstService; continue }
             if index >= firstService, !kinds.contains(.service) { break }
             defer { index += 1 }
-            let candidate: Entry?
+            // A user, group or service is matched on the attributes the filter names, and its
+            // entry built only if it matches; the organisation, one entry, is built whole.
+            var attributes: EntryAttributes?
+            var whole: Entry?
             switch index - userIDs.count {
-            case ..<0: candidate = users[userIDs[index]].map(entry(for:))
-            case ..<organizationCount: candidate = organization.map(entry(for:))
-            case let rest where rest - organizationCount < groupIDs.count: candidate = groups[groupIDs[rest - organizationCount]].map(entry(for:))
-            case let rest: candidate = services[serviceIDs[rest - organizationCount - groupIDs.count]].map(entry(for:))
+            case ..<0:
+                guard let user = users[userIDs[index]] else { continue }
+                attributes = EntryAttributes(object: .user(user), hidesPrivate: view.hidesPrivate(of: user.id), source: source)
+            case ..<organizationCount:
+                whole = organization.map { view.apply(entry(for: $0)) }
+            case let rest where rest - organizationCount < groupIDs.count:
+                guard let group = groups[groupIDs[rest - organizationCount]] else { continue }
+                attributes = EntryAttributes(object: .group(group), hidesPrivate: view.hidesPrivate(of: group.id), source: source)
+            case let rest:
+                guard let service = services[serviceIDs[rest - organizationCount - groupIDs.count]] else { continue }
+                attributes = EntryAttributes(object: .service(service), hidesPrivate: view.hidesPrivate(of: service.id), source: source)
             }
-            guard let candidate else { continue }
-            let entry = view(candidate)
-            guard filter.matches(entry) else { continue }
+            if let attributes {
+                guard filter.matches(attributes: attributes) else { continue }
+            } else {
+                guard let whole, filter.matches(whole) else { continue }
+            }
             if found.count == limit {
                 return SearchResult(entries: found, truncated: true, next: SearchCursor(index: index), last: lastFound.map(SearchCursor.init(index:)))
             }
-            found.append(entry)
+            found.append(whole ?? attributes!.entry())
             lastFound = index
         }
         return SearchResult(entries: found, truncated: false, next: nil, last: nil)

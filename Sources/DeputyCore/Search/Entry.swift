@@ -3,7 +3,7 @@ import HashTreeCollections
 
 /// One entry of the directory as a set of LDAP-style attributes, for `QUERY ENTRY` and
 /// `QUERY SEARCH`.
-public struct Entry: Hashable, Sendable {
+public struct Entry: Hashable, Sendable, AttributeValues {
     /// What the entry is.
     public enum Kind: String, Sendable, CaseIterable {
         case organization, user, group, service
@@ -76,53 +76,15 @@ extension Directory {
     }
 
     func entry(for user: User) -> Entry {
-        var attributes: [Entry.Attribute] = [
-            .init(name: "objectclass", values: Entry.Kind.user.objectClasses),
-            .init(name: "uid", values: [String(user.address.localPart)]),
-            .init(name: "mail", values: [user.address.value]),
-        ]
-        if !user.aliases.isEmpty { attributes.append(.init(name: "mailalternateaddress", values: user.aliases.map(\.value))) }
-        attributes += [
-            .init(name: "cn", values: [user.displayName]),
-            .init(name: "displayname", values: [user.displayName]),
-            .init(name: "role", values: [user.role.rawValue]),
-        ]
-        if !user.customRoles.isEmpty { attributes.append(.init(name: "customrole", values: user.customRoles.sorted().map(\.rawValue))) }
-        attributes.append(.init(name: "blocked", values: [user.blocked ? "yes" : "no"]))
-        if let recovery = user.recoveryAddress { attributes.append(.init(name: "recoveryaddress", values: [recovery.value])) }
-        if let policy = user.policy { attributes.append(.init(name: "policy", values: [policy])) }
-        attributes.append(.init(name: "createtimestamp", values: [Timestamp.format(user.createdAt)]))
-        return Entry(kind: .user, id: user.id, distinguishedName: user.distinguishedName, attributes: attributes)
+        EntryAttributes(object: .user(user), hidesPrivate: false, source: EntryAttributes.Source(self)).entry()
     }
 
     func entry(for group: Group) -> Entry {
-        var attributes: [Entry.Attribute] = [
-            .init(name: "objectclass", values: Entry.Kind.group.objectClasses),
-            .init(name: "cn", values: [String(group.address.localPart)]),
-            .init(name: "mail", values: [group.address.value]),
-            .init(name: "name", values: [group.name]),
-            .init(name: "kind", values: [group.kind.rawValue]),
-        ]
-        if let owner = group.owner, let user = users[owner] { attributes.append(.init(name: "owner", values: [user.address.value])) }
-        let members = (self.members(of: group.address.value) ?? []).map(\.address.value)
-        if !members.isEmpty { attributes.append(.init(name: "member", values: members)) }
-        attributes.append(.init(name: "sendas", values: [group.membersMaySendAs ? "yes" : "no"]))
-        if let policy = group.policy { attributes.append(.init(name: "policy", values: [policy])) }
-        attributes.append(.init(name: "createtimestamp", values: [Timestamp.format(group.createdAt)]))
-        return Entry(kind: .group, id: group.id, distinguishedName: group.distinguishedName, attributes: attributes)
+        EntryAttributes(object: .group(group), hidesPrivate: false, source: EntryAttributes.Source(self)).entry()
     }
 
     func entry(for service: ServiceAccount) -> Entry {
-        Entry(
-            kind: .service, id: service.id,
-            distinguishedName: DistinguishedName.service(service.name, primaryDomain: organization?.domains.first),
-            attributes: [
-                .init(name: "objectclass", values: Entry.Kind.service.objectClasses),
-                .init(name: "uid", values: [service.name.value]),
-                .init(name: "blocked", values: [service.blocked ? "yes" : "no"]),
-                .init(name: "createtimestamp", values: [Timestamp.format(service.createdAt)]),
-            ]
-        )
+        EntryAttributes(object: .service(service), hidesPrivate: false, source: EntryAttributes.Source(self)).entry()
     }
 
     func entry(for organization: Organization) -> Entry {

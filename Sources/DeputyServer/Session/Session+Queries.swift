@@ -301,15 +301,15 @@ extension Session {
     /// The entry as this session may see it: private attributes only for administrators,
     /// the Helpdesk role, and the entry's own user.
     func visible(_ entry: Entry, in directory: Directory) -> Entry {
-        visibility(in: directory)(entry)
+        visibility(in: directory).apply(entry)
     }
 
     /// What this session's principal sees of an entry, decided once for many entries (a
     /// search matches its filter against every entry it scans).
-    func visibility(in directory: Directory) -> @Sendable (Entry) -> Entry {
-        guard case .user(let id) = principal, let user = directory.user(id: id) else { return { $0.withoutPrivateAttributes() } }
-        if user.role.isAdministrator || user.customRoles.contains(.helpdesk) { return { $0 } }
-        return { $0.id == id ? $0 : $0.withoutPrivateAttributes() }
+    func visibility(in directory: Directory) -> EntryVisibility {
+        guard case .user(let id) = principal, let user = directory.user(id: id) else { return .publicAttributes(ownEntry: nil) }
+        if user.role.isAdministrator || user.customRoles.contains(.helpdesk) { return .everything }
+        return .publicAttributes(ownEntry: id)
     }
 
     /// AUDIT: newest first, filtered, bounded.
