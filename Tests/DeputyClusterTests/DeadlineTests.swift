@@ -1,0 +1,87 @@
+@testable import DeputyCluster
+import Synchronization
+import Testing
+
+/// Every query a node sends is given up after its limit, answered or not.
+@Suite("Deadlines")
+struct DeadlineTests {
+    @Test("an operation that answers in time gives its answer or its error")
+    func answered() async throws {
+        #expect(try await withDeadline(.seconds(30), "adding") { 40 + 2 } == 42)
+        await #expect(throws: ClusterError.self) {
+            try await withDeadline(.seconds(30), "failing") { () async throws -> Int in throw ClusterError(.incompatible, "no") }
+        }
+    }
+
+    @Test("an operation that never answers is given up after its limit, and left to itself")
+    func givenUp() async throws {
+        let gate = AsyncStream<Void>.makeStream()
+        let started = ContinuousClock.now
+        do {
+            _ = try await withDeadline(.milliseconds(200), "waiting for nothing") {
+                for await _ in gate.stream {}
+                return 0
+            }
+            Issue.record("an operation that never answered was answered")
+        } catch let error as ClusterError {
+            #expect(error.description.contains("waiting for nothing: no answer within"), "\(error)")
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(200) && waited < .seconds(10), "\(waited)")
+        // Let the abandoned operation end: its late answer goes nowhere.
+        gate.continuation.finish()
+    }
+
+    @Test("many at once: each is answered or given up on its own, and none stays watched")
+    func many() async throws {
+        let watch = DeadlineWatch(tick: .milliseconds(5))
+        let gate = Gate()
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    do {
+                        _ = try await withDeadline(.milliseconds(index % 2 == 0 ? 100 : 30_000), "operation \(index)", watch: watch) {
+                            // The odd ones answer at once; the even ones not before the gate opens.
+                            if index % 2 == 0 { await gate.wait() }
+                            return index
+                        }
+                        return true
+                    } catch is ClusterError {
+                        return false
+                    }
+                }
+            }
+            var outcomes: [Bool] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        #expect(outcomes.filter { $0 }.count == 100 && outcomes.filter { !$0 }.count == 100)
+        // Given up or answered, nothing of these is watched any more.
+        #expect(watch.count == 0)
+        gate.open()
+    }
+
+    /// Holds its waiters until it opens.
+    final class Gate: Sendable {
+        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let open = state.withLock { state in
+                    if !state.open { state.waiters.append(continuation) }
+                    return state.open
+                }
+                if open { continuation.resume() }
+            }
+        }
+
+        func open() {
+            let waiters = state.withLock { state in
+                state.open = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+}
