@@ -75,6 +75,7 @@ struct DirectoryPropertyTests {
             "(!(objectclass=person))", "(&(objectclass=deputygroup)(objectclass=person))", "(objectclass=organization)",
             "(policy=*)", "(!(policy=*))", "(|(recoveryaddress=*)(cn=u1))", "(member=*)", "(owner=*)", "(customrole=*)",
             "(mailalternateaddress=*)", "(&(role=*)(!(blocked=no)))", "(uid=*1*)", "(createtimestamp=20*)", "(dn=*ou=groups*)",
+            "(!(objectclass=*))", "(|(objectclass=*)(cn=zz))", "(&(objectclass=*)(cn=u*))", "(&(!(objectclass=person))(objectclass=top))",
         ]
         // Every entry in the search's order, each matched by the filter itself: what a search
         // that steps over kinds must still find.

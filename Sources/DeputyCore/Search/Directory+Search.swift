@@ -7,7 +7,7 @@ public struct SearchResult: Sendable {
     /// Where the next page starts, when the limit cut a scan of every entry short: handed
     /// back to ``Directory/search(_:limit:from:seenAs:)`` with the same filter, viewer and
     /// version of the directory, it goes on from the first match not returned, without
-    /// looking again at the entries before it.
+    /// matching again the entries before it.
     public let next: SearchCursor?
     /// With ``next``, the place of the last entry returned: a next page that overlaps this
     /// one by an entry (as `deputy export` asks, to see that nothing moved) starts there.
@@ -17,21 +17,22 @@ public struct SearchResult: Sendable {
 /// A place in a search's stable order of every entry of one version of the directory
 /// (users by identity, the organisation, groups by identity, service accounts by identity).
 ///
-/// Only the place is kept, a few words: a session may hold one between pages, and the order
-/// is sorted again for each page (milliseconds), where keeping it would hold a megabyte of
-/// identities for every session paging through a large directory.
+/// Only the place is kept, a few words: a session may hold one between pages.
 public struct SearchCursor: Sendable, Hashable {
-    /// The next candidate: an index into users, then the organisation, groups, services.
-    fileprivate let index: Int
+    /// The part of the order: users, the organisation, groups, services.
+    fileprivate let section: Int
+    /// The first identity of that part still to look at; none for the organisation.
+    fileprivate let from: EntityID?
 }
 
 extension Directory {
     /// Entries matching `filter`, at most `limit` of them, in a stable order.
     ///
     /// An equality on `mail`, `mailalternateaddress` or `uid` is answered from the address
-    /// index; other filters look at every entry of the kinds they can match, stopping at
-    /// `limit`, from the start or from `cursor` (a ``SearchResult/next`` of this directory's
-    /// version, for the same filter and viewer). The filter is matched against each entry
+    /// index; other filters are matched against every entry of the kinds they can match,
+    /// from the start or from `cursor` (a ``SearchResult/next`` of this directory's version,
+    /// for the same filter and viewer), and the first `limit` matches in the search's order
+    /// are returned. The filter is matched against each entry
     /// as `view` shows it, what the caller may see of it: a filter on an attribute it may not
     /// see would otherwise tell it the attribute's value, a character at a time, by the
     /// number of entries found. A candidate's entry is built only once it matches: the
@@ -48,54 +49,74 @@ extension Directory {
             }
             return SearchResult(entries: found, truncated: false, next: nil, last: nil)
         }
-        // Sorting identities gives a stable order without building every entry first, or
-        // copying every user.
-        let userIDs = users.keys.sorted()
-        let groupIDs = groups.keys.sorted()
-        let serviceIDs = services.keys.sorted()
-        let organizationCount = organization == nil ? 0 : 1
-        let total = userIDs.count + organizationCount + groupIDs.count + serviceIDs.count
-        var index = cursor?.index ?? 0
-        var lastFound: Int?
-        // Kinds the filter can't match are stepped over whole, without building an entry.
+        // Each kind of entry in turn, by identity. A kind's entries are matched as the map
+        // holds them, and only the matches are sorted: looking each entry up by identity,
+        // in the order of all the identities, cost more than matching it.
         let kinds = filter.possibleKinds
-        let firstGroup = userIDs.count + organizationCount
-        let firstService = firstGroup + groupIDs.count
         let source = EntryAttributes.Source(self)
-        while index < total {
-            if index < userIDs.count, !kinds.contains(.user) { index = userIDs.count; continue }
-            if index >= firstGroup, index < firstService, !kinds.contains(.group) { index = firstService; continue }
-            if index >= firstService, !kinds.contains(.service) { break }
-            defer { index += 1 }
-            // A user, group or service is matched on the attributes the filter names, and its
-            // entry built only if it matches; the organisation, one entry, is built whole.
-            var attributes: EntryAttributes?
-            var whole: Entry?
-            switch index - userIDs.count {
-            case ..<0:
-                guard let user = users[userIDs[index]] else { continue }
-                attributes = EntryAttributes(object: .user(user), hidesPrivate: view.hidesPrivate(of: user.id), source: source)
-            case ..<organizationCount:
-                whole = organization.map { view.apply(entry(for: $0)) }
-            case let rest where rest - organizationCount < groupIDs.count:
-                guard let group = groups[groupIDs[rest - organizationCount]] else { continue }
-                attributes = EntryAttributes(object: .group(group), hidesPrivate: view.hidesPrivate(of: group.id), source: source)
-            case let rest:
-                guard let service = services[serviceIDs[rest - organizationCount - groupIDs.count]] else { continue }
-                attributes = EntryAttributes(object: .service(service), hidesPrivate: view.hidesPrivate(of: service.id), source: source)
+        let start = cursor ?? SearchCursor(section: 0, from: nil)
+        var lastFound: SearchCursor?
+        for section in start.section..<4 {
+            let from = section == start.section ? start.from : nil
+            var matches: [EntityID] = []
+            var organizationEntry: Entry?
+            switch section {
+            case 0 where kinds.contains(.user):
+                matches = Self.matching(users, from: from, every: filter.answer(forEvery: .user)) { filter.matches(attributes: EntryAttributes(object: .user($0), hidesPrivate: view.hidesPrivate(of: $0.id), source: source)) }
+            case 1:
+                // One entry: built whole, as `QUERY ENTRY` shows it.
+                guard let organization else { continue }
+                let entry = view.apply(entry(for: organization))
+                guard filter.matches(entry) else { continue }
+                organizationEntry = entry
+            case 2 where kinds.contains(.group):
+                matches = Self.matching(groups, from: from, every: filter.answer(forEvery: .group)) { filter.matches(attributes: EntryAttributes(object: .group($0), hidesPrivate: view.hidesPrivate(of: $0.id), source: source)) }
+            case 3 where kinds.contains(.service):
+                matches = Self.matching(services, from: from, every: filter.answer(forEvery: .service)) { filter.matches(attributes: EntryAttributes(object: .service($0), hidesPrivate: view.hidesPrivate(of: $0.id), source: source)) }
+            default:
+                continue
             }
-            if let attributes {
-                guard filter.matches(attributes: attributes) else { continue }
-            } else {
-                guard let whole, filter.matches(whole) else { continue }
+            if let organizationEntry {
+                if found.count == limit {
+                    return SearchResult(entries: found, truncated: true, next: SearchCursor(section: section, from: nil), last: lastFound)
+                }
+                found.append(organizationEntry)
+                lastFound = SearchCursor(section: section, from: nil)
+                continue
             }
-            if found.count == limit {
-                return SearchResult(entries: found, truncated: true, next: SearchCursor(index: index), last: lastFound.map(SearchCursor.init(index:)))
+            for identity in matches {
+                if found.count == limit {
+                    return SearchResult(entries: found, truncated: true, next: SearchCursor(section: section, from: identity), last: lastFound)
+                }
+                let object: EntryAttributes.Object
+                switch section {
+                case 0: object = .user(users[identity]!)
+                case 2: object = .group(groups[identity]!)
+                default: object = .service(services[identity]!)
+                }
+                found.append(EntryAttributes(object: object, hidesPrivate: view.hidesPrivate(of: identity), source: source).entry())
+                lastFound = SearchCursor(section: section, from: identity)
             }
-            found.append(whole ?? attributes!.entry())
-            lastFound = index
         }
         return SearchResult(entries: found, truncated: false, next: nil, last: nil)
+    }
+
+    /// The identities in `map` from `from` on whose values `matches`, in order; with
+    /// `every`, the filter's answer for each of them whatever else they hold.
+    private static func matching<Value>(_ map: TreeDictionary<EntityID, Value>, from: EntityID?, every: Bool?, _ matches: (Value) -> Bool) -> [EntityID] {
+        if every == false { return [] }
+        var identities: [EntityID] = []
+        if every == true {
+            identities.reserveCapacity(map.count)
+            for identity in map.keys where from.map({ identity >= $0 }) ?? true { identities.append(identity) }
+        } else {
+            for (identity, value) in map {
+                if let from, identity < from { continue }
+                if matches(value) { identities.append(identity) }
+            }
+        }
+        identities.sort()
+        return identities
     }
 
     /// Candidates from the address index when the filter pins an address, else `nil`.
