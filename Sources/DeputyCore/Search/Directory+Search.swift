@@ -52,7 +52,6 @@ extension Directory {
         // Each kind of entry in turn, by identity. A kind's entries are matched as the map
         // holds them, and only the matches are sorted: looking each entry up by identity,
         // in the order of all the identities, cost more than matching it.
-        let kinds = filter.possibleKinds
         let source = EntryAttributes.Source(self)
         let start = cursor ?? SearchCursor(section: 0, from: nil)
         var lastFound: SearchCursor?
@@ -61,7 +60,7 @@ extension Directory {
             var matches: [EntityID] = []
             var organizationEntry: Entry?
             switch section {
-            case 0 where kinds.contains(.user):
+            case 0:
                 matches = Self.matching(users, from: from, every: filter.answer(forEvery: .user)) { filter.matches(attributes: EntryAttributes(object: .user($0), hidesPrivate: view.hidesPrivate(of: $0.id), source: source)) }
             case 1:
                 // One entry: built whole, as `QUERY ENTRY` shows it.
@@ -69,9 +68,9 @@ extension Directory {
                 let entry = view.apply(entry(for: organization))
                 guard filter.matches(entry) else { continue }
                 organizationEntry = entry
-            case 2 where kinds.contains(.group):
+            case 2:
                 matches = Self.matching(groups, from: from, every: filter.answer(forEvery: .group)) { filter.matches(attributes: EntryAttributes(object: .group($0), hidesPrivate: view.hidesPrivate(of: $0.id), source: source)) }
-            case 3 where kinds.contains(.service):
+            case 3:
                 matches = Self.matching(services, from: from, every: filter.answer(forEvery: .service)) { filter.matches(attributes: EntryAttributes(object: .service($0), hidesPrivate: view.hidesPrivate(of: $0.id), source: source)) }
             default:
                 continue
