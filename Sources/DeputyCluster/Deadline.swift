@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Runs `operation`, but gives up on it after `limit`: the caller gets an `unavailable`
-/// error then, and the operation is left to finish (or not) on its own.
+/// Runs `operation`, but gives up on it after `limit`, or at once when the calling task is
+/// cancelled: the caller gets an `unavailable` error, or a `CancellationError`, and the
+/// operation is left to finish (or not) on its own.
 ///
 /// postgres-nio 1.33.2 never answers a query written to a connection that has already
 /// closed: its promise is dropped with the write. Every query the cluster sends goes through
@@ -9,32 +10,78 @@ import Synchronization
 /// Whatever the abandoned operation does if it ever resumes must be harmless; the applier
 /// checks that its connection is still the current one before it changes anything.
 ///
+/// Cancellation ends the wait because the applier's tasks are a group that is cancelled as
+/// a whole when its connection fails: a catch-up query left waiting on the dead connection
+/// would otherwise hold the group, and the node off the log, until the query's limit.
+///
 /// The limit is kept by `watch`, to within its tick.
 func withDeadline<T: Sendable>(
     _ limit: Duration, _ what: String, watch: DeadlineWatch = .shared, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let answered = Mutex(false)
-        let answer: @Sendable (Result<T, any Error>) -> Void = { result in
-            let first = answered.withLock { done in
-                defer { done = true }
-                return !done
+    let answer = DeadlineAnswer<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            // Cancelled before it asked: answered already, and nothing is started.
+            guard answer.attach(continuation) else { return }
+            let watched = watch.add(until: .now + limit) {
+                answer.give(.failure(ClusterError(.unavailable, "\(what): no answer within \(limit)")))
             }
-            if first { continuation.resume(with: result) }
-        }
-        let watched = watch.add(until: .now + limit) {
-            answer(.failure(ClusterError(.unavailable, "\(what): no answer within \(limit)")))
-        }
-        Task {
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await operation())
-            } catch {
-                result = .failure(error)
+            Task {
+                let result: Result<T, any Error>
+                do {
+                    result = .success(try await operation())
+                } catch {
+                    result = .failure(error)
+                }
+                watch.remove(watched)
+                answer.give(result)
             }
-            watch.remove(watched)
-            answer(result)
         }
+    } onCancel: {
+        answer.give(.failure(CancellationError()))
+    }
+}
+
+/// The first of the answers to one ``withDeadline(_:_:watch:_:)``: the operation's, the
+/// watch's, or the cancellation's, which may come before the wait has begun.
+private final class DeadlineAnswer<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        /// An answer that came before the wait began (a cancellation).
+        var early: Result<T, any Error>?
+        var answered = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Begins the wait; false when an answer came first, which then resumes it at once.
+    func attach(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            if let early = state.early {
+                state.answered = true
+                return early
+            }
+            state.continuation = continuation
+            return nil
+        }
+        guard let early else { return true }
+        continuation.resume(with: early)
+        return false
+    }
+
+    /// Gives `result` to the wait unless another answer came first.
+    func give(_ result: Result<T, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard !state.answered else { return nil }
+            guard let continuation = state.continuation else {
+                if state.early == nil { state.early = result }
+                return nil
+            }
+            state.answered = true
+            state.continuation = nil
+            return continuation
+        }
+        continuation?.resume(with: result)
     }
 }
 

@@ -85,6 +85,13 @@ struct DaemonNodeTests {
             throw Shell.Failure(description: "node \(node) logged no metrics listener within \(seconds) s; see \(root)/n\(node).log")
         }
 
+        /// The last `lines` lines of the node's log, for a failure's message: the logs go
+        /// with the test's directory when it ends.
+        func logTail(_ node: Int, lines: Int = 40) -> String {
+            let log = (try? String(contentsOfFile: root + "/n\(node).log", encoding: .utf8)) ?? ""
+            return "n\(node).log ends:\n" + log.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+        }
+
         /// Drops a node that ended on its own, once reaped.
         func forget(_ node: Int) {
             pids[node] = nil
@@ -277,12 +284,26 @@ struct DaemonNodeTests {
         // The PostgreSQL primary killed under the running nodes: the synchronous standby is
         // promoted and the old primary rebuilt as its standby; writes resume on every node.
         var windows: [Double] = []
+        var followed: [Double] = []
         for cycle in 0..<failovers {
             let before = acknowledged.count
             let killed = ContinuousClock.now
             try await nodes.pair.failover()
             #expect(await ClusterFixture.waitUntil(seconds: 60) { acknowledged.count >= before + 10 }, "failover \(cycle): writes did not resume")
             windows.append((ContinuousClock.now - killed).seconds)
+            // Every node follows the new primary, not only those whose writes resumed: a
+            // change made now is read through each with its revision (the wait is at most
+            // 5 s), and how long each took is reported.
+            let marker = "failover-\(cycle)"
+            let reply = try await nodes.session(cycle % nodes.count + 1).send("ADD GROUP \(marker)@example.test")
+            let revision = try #require(reply.last.flatMap { ReplyStatus.ok(text: String($0.dropFirst(3))).revision }, "\(reply)")
+            for node in 1...nodes.count {
+                let asked = ContinuousClock.now
+                let answer = try await nodes.session(node).send("QUERY ENTRY \(marker)@example.test revision=\(revision)")
+                let read = answer.last == "OK"
+                #expect(read, "failover \(cycle): node \(node) at revision \(revision): \(answer)\n\(read ? "" : nodes.logTail(node))")
+                followed.append((ContinuousClock.now - asked).seconds)
+            }
         }
         stop.set()
         await writers.value
@@ -299,7 +320,8 @@ struct DaemonNodeTests {
             let revision = try #require(reply.last.flatMap { ReplyStatus.ok(text: String($0.dropFirst(3))).revision }, "\(reply)")
             for reader in 1...nodes.count where reader != writer {
                 let answer = try await nodes.session(reader).send("QUERY ENTRY \(name)@example.test revision=\(revision)")
-                #expect(answer.last == "OK" && answer.first?.contains("mail=\(name)@example.test") == true, "node \(reader) at revision \(revision): \(answer)")
+                let read = answer.last == "OK" && answer.first?.contains("mail=\(name)@example.test") == true
+                #expect(read, "node \(reader) at revision \(revision): \(answer)\n\(read ? "" : nodes.logTail(reader))")
             }
         }
 
@@ -350,7 +372,7 @@ struct DaemonNodeTests {
         #expect(absent.isEmpty, "the backup lacks \(absent.count) acknowledged groups")
         let sorted = restarts.sorted()
         let firstAnswers = answering.sorted()
-        print("cluster nodes: \(kills) kill -9 of a node and \(failovers) failovers of the primary under 3 writers (at most \(Int(writeRate)) changes/s each), \(names.count) acknowledged (0 lost), head \(head); restart to first answer: median \(String(format: "%.2f", firstAnswers[firstAnswers.count / 2])) s, max \(String(format: "%.2f", firstAnswers.last ?? 0)) s; to an answer holding every acknowledged change: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s; failover to 10 more acknowledged: \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", ")); \(lookups.answered) socketmap lookups answered, \(lookups.retried) retried on the next node, 0 failed, slowest \(String(format: "%.1f", lookups.slowest.seconds * 1000)) ms")
+        print("cluster nodes: \(kills) kill -9 of a node and \(failovers) failovers of the primary under 3 writers (at most \(Int(writeRate)) changes/s each), \(names.count) acknowledged (0 lost), head \(head); restart to first answer: median \(String(format: "%.2f", firstAnswers[firstAnswers.count / 2])) s, max \(String(format: "%.2f", firstAnswers.last ?? 0)) s; to an answer holding every acknowledged change: median \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s; failover to 10 more acknowledged: \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", ")), then every node read a new change within \(String(format: "%.2f", followed.max() ?? 0)) s; \(lookups.answered) socketmap lookups answered, \(lookups.retried) retried on the next node, 0 failed, slowest \(String(format: "%.1f", lookups.slowest.seconds * 1000)) ms")
     }
 }
 

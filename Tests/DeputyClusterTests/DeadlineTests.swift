@@ -32,6 +32,47 @@ struct DeadlineTests {
         gate.continuation.finish()
     }
 
+    /// A node's applier follows the log in a task group: when the notifications end with
+    /// the connection, the group is cancelled, and the catch-up query still waiting must end
+    /// with it, not at its limit, or the node stops following for that long.
+    @Test("a caller that is cancelled stops waiting at once, and the operation is left to itself")
+    func cancelled() async throws {
+        let gate = Gate()
+        let started = Gate()
+        let waiting = Task {
+            try await withDeadline(.seconds(20), "waiting for nothing") {
+                started.open()
+                await gate.wait()
+                return 0
+            }
+        }
+        await started.wait()
+        let cancelledAt = ContinuousClock.now
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        let waited = ContinuousClock.now - cancelledAt
+        #expect(waited < .seconds(10), "a cancelled wait ended after \(waited)")
+        gate.open()
+    }
+
+    @Test("a caller cancelled before it asks does not start the operation")
+    func cancelledBefore() async throws {
+        let ran = Mutex(false)
+        let gate = Gate()
+        let waiting = Task {
+            // Cancelled while it waits here, before it asks.
+            await gate.wait()
+            return try await withDeadline(.seconds(20), "never to run") {
+                ran.withLock { $0 = true }
+                return 0
+            }
+        }
+        waiting.cancel()
+        gate.open()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(!ran.withLock { $0 })
+    }
+
     @Test("many at once: each is answered or given up on its own, and none stays watched")
     func many() async throws {
         let watch = DeadlineWatch(tick: .milliseconds(5))
