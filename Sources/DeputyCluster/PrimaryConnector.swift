@@ -200,6 +200,9 @@ struct PrimaryConnector: Sendable {
     /// A connection failure in a few words: `connection refused (errno 111)` rather than
     /// NIO's nested account of every address tried.
     private static func describeUnderlying(_ error: any Error) -> String {
+        // postgres-nio wraps the error that ended a connection in the one it gives each
+        // query still waiting there; printed as it is, that says only "Generic description".
+        if let nested = error as? PSQLError { return describe(nested) }
         if let failure = error as? NIOConnectionError {
             if let first = failure.connectionErrors.first { return describeUnderlying(first.error) }
             if let lookup = failure.dnsAError ?? failure.dnsAAAAError { return "\(failure.host) could not be resolved: \(lookup)" }

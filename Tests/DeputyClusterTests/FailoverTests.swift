@@ -129,6 +129,10 @@ struct FailoverTests {
             }
             let bytes = try await harness.nodes.asyncMap { try await $0.applier.snapshotBytes().bytes }
             #expect(Set(bytes).count == 1)
+            // What the nodes logged of the failovers names each failure in PostgreSQL's or
+            // the system's words, never postgres-nio's placeholder for a nested error.
+            let vague = ClusterFixture.warnings.all.filter { $0.contains("Generic description") }
+            #expect(vague.isEmpty, "\(vague.count) warnings name no cause, e.g. \(vague.first ?? "")")
             print("cluster failover: \(cycles) cycles, \(counts.ok) acknowledged (0 lost), \(counts.refused) refused, \(counts.indeterminate) indeterminate (\(counts.indeterminateStored) stored), writes sent after kill -9 first acknowledged after \(windows.map { String(format: "%.2f s", $0) }.joined(separator: ", "))")
         }
     }

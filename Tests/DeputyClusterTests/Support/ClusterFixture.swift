@@ -3,6 +3,7 @@ import DeputyCore
 import DeputyStore
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// Commands, directories and running nodes for the cluster tests.
@@ -10,12 +11,17 @@ enum ClusterFixture {
     static let start = Date(timeIntervalSince1970: 1_800_000_000.25)
     /// A cheap hasher: tests need valid hashes, not slow ones.
     static let hash = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 1_000)).hash("correct horse")
-    /// Errors only: failovers make the expected warnings by the dozen.
-    static let logger: Logger = {
-        var logger = Logger(label: "deputy.cluster.tests") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        return logger
-    }()
+    /// Errors only on standard error: failovers make the expected warnings by the dozen.
+    /// Every warning and error is also kept in ``warnings``, for tests of what the nodes
+    /// tell an operator.
+    static let logger = Logger(label: "deputy.cluster.tests") { label in
+        var printed = StreamLogHandler.standardError(label: label)
+        printed.logLevel = ProcessInfo.processInfo.environment["DEPUTY_CLUSTER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return MultiplexLogHandler([printed, WarningLines.Handler(lines: warnings)])
+    }
+
+    /// The warnings and errors the in-process nodes of this test process logged.
+    static let warnings = WarningLines()
 
     static func address(_ name: String) -> EmailAddress {
         EmailAddress("\(name)@acme.test")!
@@ -192,5 +198,30 @@ final class ClusterHarness: @unchecked Sendable {
             index = next
         }
         return bytes
+    }
+}
+
+/// Warnings and errors as an operator reads them: the message and each metadata value.
+final class WarningLines: Sendable {
+    private let kept = Mutex<[String]>([])
+
+    /// Every line kept so far, in order.
+    var all: [String] { kept.withLock { $0 } }
+
+    struct Handler: LogHandler {
+        let lines: WarningLines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .warning
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            let line = (fields + [event.message.description]).joined(separator: " ")
+            lines.kept.withLock { $0.append(line) }
+        }
     }
 }
