@@ -180,7 +180,7 @@ public actor ClusterApplier {
         let poll = settings.pollInterval
         let limit = livenessLimit
         let logger = logger
-        try await withDeadline(limit, "checking the schema") { try await connection.requireSchema(logger: logger) }
+        try await withDeadline(limit, "checking the schema", on: connection) { try await connection.requireSchema(logger: logger) }
         // postgres-nio runs the closure below once the server has confirmed LISTEN: a
         // primary that stops answering before then would hold this task for good.
         let listening = Mutex(false)
@@ -225,7 +225,7 @@ public actor ClusterApplier {
                         let caughtUp = try await self.catchUp(connection, current, woken: woken)
                         if ContinuousClock.now - beat >= poll {
                             beat = ContinuousClock.now
-                            try await withDeadline(limit, "reporting progress") { try await self.heartbeat(connection, current) }
+                            try await withDeadline(limit, "reporting progress", on: connection) { try await self.heartbeat(connection, current) }
                         }
                         if caughtUp { progress.mark() }
                     }
@@ -262,7 +262,7 @@ public actor ClusterApplier {
     /// shared snapshot when it does not, or when the records it needs are gone.
     func reconcile(_ connection: PostgresConnection, _ current: Int) async throws {
         let logger = logger
-        let head = try await withDeadline(livenessLimit, "reading the head of the log") { try await connection.head(logger: logger) }
+        let head = try await withDeadline(livenessLimit, "reading the head of the log", on: connection) { try await connection.head(logger: logger) }
         try requireCurrent(current)
         lastHead = head.sequence
         ClusterMetrics.head.record(head.sequence)
@@ -281,7 +281,7 @@ public actor ClusterApplier {
             return
         }
         let sequence = position.sequence
-        let logged = try await withDeadline(livenessLimit, "checking this node's position") { try await connection.digest(at: sequence, logger: logger) }
+        let logged = try await withDeadline(livenessLimit, "checking this node's position", on: connection) { try await connection.digest(at: sequence, logger: logger) }
         try requireCurrent(current)
         guard let logged else {
             try await rebootstrap(connection, current, because: "the log no longer holds sequence \(position.sequence) (removed after a newer shared snapshot)")
@@ -297,7 +297,7 @@ public actor ClusterApplier {
         liveness.hold()
         defer { liveness.release() }
         let logger = logger
-        let newest = try await withDeadline(Self.snapshotTransferLimit, "reading the newest shared snapshot") { try await connection.newestSnapshot(logger: logger) }
+        let newest = try await withDeadline(Self.snapshotTransferLimit, "reading the newest shared snapshot", on: connection) { try await connection.newestSnapshot(logger: logger) }
         try requireCurrent(current)
         guard let stored = newest else {
             throw ClusterError(.incompatible, "\(reason), and the database holds no shared snapshot to start from")
@@ -311,7 +311,7 @@ public actor ClusterApplier {
             // A snapshot of a newer format, or damaged: this build can't start from it.
             throw ClusterError(.incompatible, "\(reason), and this node can't load the shared snapshot at \(stored.sequence): \(error)")
         }
-        let logged = try await withDeadline(livenessLimit, "checking the shared snapshot against the log") { try await connection.digest(at: loaded.sequence, logger: logger) }
+        let logged = try await withDeadline(livenessLimit, "checking the shared snapshot against the log", on: connection) { try await connection.digest(at: loaded.sequence, logger: logger) }
         try requireCurrent(current)
         guard logged == loaded.digest else {
             throw ClusterError(.incompatible, "\(reason), and the shared snapshot at \(stored.sequence) does not match the log")
@@ -351,7 +351,7 @@ public actor ClusterApplier {
         defer { rereadingAfterHalt = false }
         while haltReason == nil || rereadingAfterHalt {
             let after = position.sequence
-            let rows = try await withDeadline(livenessLimit, "reading the log") { try await connection.rows(after: after, limit: 1000, logger: logger) }
+            let rows = try await withDeadline(livenessLimit, "reading the log", on: connection) { try await connection.rows(after: after, limit: 1000, logger: logger) }
             try requireCurrent(current)
             if rows.isEmpty { break }
             if rows[0].sequence != position.sequence + 1 {
@@ -543,7 +543,7 @@ public actor ClusterApplier {
             defer { Task { try? await connection.close() } }
             // Every query has a deadline: one left waiting on a connection that stopped
             // answering would keep this node from uploading again.
-            let locked = try await withDeadline(queryLimit, "taking the snapshot lock") {
+            let locked = try await withDeadline(queryLimit, "taking the snapshot lock", on: connection) {
                 var locked = false
                 for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(Self.snapshotLock))", logger: logger).decode(Bool.self) {
                     locked = value
@@ -551,7 +551,7 @@ public actor ClusterApplier {
                 return locked
             }
             guard locked else { return ContinuousClock.now - started }
-            if let newest = try await withDeadline(queryLimit, "reading the newest snapshot's age", { try await connection.newestSnapshotAge(logger: logger) }),
+            if let newest = try await withDeadline(queryLimit, "reading the newest snapshot's age", on: connection, { try await connection.newestSnapshotAge(logger: logger) }),
                 newest.sequence >= position.sequence || position.sequence - newest.sequence < Int64(every) || newest.age < interval
             {
                 return ContinuousClock.now - started
@@ -565,8 +565,8 @@ public actor ClusterApplier {
             queued = ContinuousClock.now - handed - encoding
             // A custom plan would carry the snapshot as a constant, which the planner copies
             // several times: most of the server's work for an upload of a large directory.
-            try await withDeadline(queryLimit, "setting the plan cache mode") { try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger) }
-            let removed = try await withDeadline(snapshotTransferLimit, "storing the shared snapshot") {
+            try await withDeadline(queryLimit, "setting the plan cache mode", on: connection) { try await connection.execute("SET plan_cache_mode = force_generic_plan", logger: logger) }
+            let removed = try await withDeadline(snapshotTransferLimit, "storing the shared snapshot", on: connection) {
                 try await connection.putSnapshot(at: position.sequence, digest: position.digest, body: bytes, node: node, logger: logger)
             }
             ClusterMetrics.snapshotsUploaded.increment()

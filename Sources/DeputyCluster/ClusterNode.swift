@@ -81,8 +81,8 @@ public final class ClusterNode: Sendable {
                 defer { Task { try? await connection.close() } }
                 // Each with a deadline: a primary that stops answering is left for the next
                 // try, or for the standby once it is promoted.
-                try await withDeadline(max(deadline - .now, .seconds(1)), "checking the schema") { try await connection.requireSchema(logger: logger) }
-                let newest = try await withDeadline(ClusterApplier.snapshotTransferLimit, "reading the newest shared snapshot") { try await connection.newestSnapshot(logger: logger) }
+                try await withDeadline(max(deadline - .now, .seconds(1)), "checking the schema", on: connection) { try await connection.requireSchema(logger: logger) }
+                let newest = try await withDeadline(ClusterApplier.snapshotTransferLimit, "reading the newest shared snapshot", on: connection) { try await connection.newestSnapshot(logger: logger) }
                 guard let stored = newest else {
                     throw ClusterError(.incompatible, "the database holds no shared snapshot; run deputyd cluster init first")
                 }

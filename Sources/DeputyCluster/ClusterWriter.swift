@@ -276,7 +276,7 @@ public actor ClusterWriter {
     /// One append, then its confirmation on the synchronous standby, within
     /// ``ClusterSettings/writeTimeout`` together. The time limit does not cancel the append:
     /// past it the caller gets `lost` and the append goes on (or fails) on its own
-    /// (``withDeadline(_:_:_:)``).
+    /// (``withDeadline(_:_:on:watch:_:)``).
     private func append(_ batch: [Queued], on connection: PostgresConnection) async -> AppendOutcome {
         let bodies = batch.map(\.body)
         let ids = batch.map(\.id)
@@ -286,7 +286,7 @@ public actor ClusterWriter {
         let deadline = ContinuousClock.now + limit
         let sequences: [Int64]
         do {
-            sequences = try await withDeadline(limit, "the append") { try await connection.append(bodies, ids: ids, node: node, logger: logger) }
+            sequences = try await withDeadline(limit, "the append", on: connection) { try await connection.append(bodies, ids: ids, node: node, logger: logger) }
         } catch let error as PSQLError where error.code == .server && Self.refusedBeforeCommit.contains(error.serverInfo?[.sqlState] ?? "") {
             return .refused(PrimaryConnector.describe(error))
         } catch {
@@ -330,7 +330,7 @@ public actor ClusterWriter {
                 // At least a second for each look: one that only just misses the overall
                 // deadline says nothing of the connection, and would drop it.
                 let limit = max(deadline - .now, .seconds(1))
-                position = try await withDeadline(limit, "confirming the append on the synchronous standby") { try await connection.replicationPosition(logger: logger) }
+                position = try await withDeadline(limit, "confirming the append on the synchronous standby", on: connection) { try await connection.replicationPosition(logger: logger) }
             } catch {
                 return .failed(PrimaryConnector.describe(error))
             }
@@ -380,15 +380,15 @@ public actor ClusterWriter {
                 let head: Int64
                 do {
                     let logger = logger
-                    try await withDeadline(settings.writeTimeout, "checking the schema") { try await connection.requireSchema(logger: logger) }
+                    try await withDeadline(settings.writeTimeout, "checking the schema", on: connection) { try await connection.requireSchema(logger: logger) }
                     let user = settings.user
-                    try await withDeadline(settings.writeTimeout, "checking the role's privileges") { try await connection.requireReplicationStatistics(user: user, logger: logger) }
-                    backend = try await withDeadline(settings.writeTimeout, "naming this session") { try await connection.backend(logger: logger) }
+                    try await withDeadline(settings.writeTimeout, "checking the role's privileges", on: connection) { try await connection.requireReplicationStatistics(user: user, logger: logger) }
+                    backend = try await withDeadline(settings.writeTimeout, "naming this session", on: connection) { try await connection.backend(logger: logger) }
                     // Appends of unknown outcome are resolved on the primary that stays, not
                     // on one a survey found beside another while this connection was made.
                     guard drops == dropsBefore else { throw ClusterError.severalPrimaries([]) }
                     try await resolveUnknown(on: connection)
-                    head = try await withDeadline(settings.writeTimeout, "reading the head of the log") { try await connection.head(logger: logger) }.sequence
+                    head = try await withDeadline(settings.writeTimeout, "reading the head of the log", on: connection) { try await connection.head(logger: logger) }.sequence
                 } catch {
                     try? await connection.close()
                     throw error
@@ -463,7 +463,7 @@ public actor ClusterWriter {
         let logger = logger
         let limit = settings.writeTimeout
         for backend in Set(unknown.map(\.backend)) {
-            let ended = try await withDeadline(limit + .seconds(1), "ending the session of an append whose outcome is unknown") {
+            let ended = try await withDeadline(limit + .seconds(1), "ending the session of an append whose outcome is unknown", on: connection) {
                 try await connection.endSession(backend, timeout: limit, logger: logger)
             }
             guard ended else {
@@ -472,12 +472,12 @@ public actor ClusterWriter {
         }
         let ids = unknown.map(\.id)
         // deputy_resolve waits for the head lock up to lock_timeout, then fails cleanly.
-        let found = try await withDeadline(limit, "resolving request ids") { try await connection.resolve(ids, logger: logger) }
+        let found = try await withDeadline(limit, "resolving request ids", on: connection) { try await connection.resolve(ids, logger: logger) }
         // Read after the look-up: retention since then only makes it later, and an id
         // counted as untold that was not made is a smaller error than the reverse.
         var oldestKept: Int64?
         if found.contains(nil) {
-            oldestKept = try await withDeadline(limit, "reading where the log begins") {
+            oldestKept = try await withDeadline(limit, "reading where the log begins", on: connection) {
                 // With every row removed, the log begins after its head.
                 if let oldest = try await connection.oldestRow(logger: logger) { return oldest }
                 return try await connection.head(logger: logger).sequence + 1

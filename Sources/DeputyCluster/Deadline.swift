@@ -1,8 +1,10 @@
+import PostgresNIO
 import Synchronization
 
-/// Runs `operation`, but gives up on it after `limit`, or at once when the calling task is
-/// cancelled: the caller gets an `unavailable` error, or a `CancellationError`, and the
-/// operation is left to finish (or not) on its own.
+/// Runs `operation`, but gives up on it after `limit`, soon after `gone` says that the
+/// connection it waits on has ended, or at once when the calling task is cancelled: the
+/// caller gets an `unavailable` error, or a `CancellationError`, and the operation is left
+/// to finish (or not) on its own.
 ///
 /// postgres-nio 1.33.2 never answers a query written to a connection that has already
 /// closed: its promise is dropped with the write. Every query the cluster sends goes through
@@ -10,21 +12,32 @@ import Synchronization
 /// Whatever the abandoned operation does if it ever resumes must be harmless; the applier
 /// checks that its connection is still the current one before it changes anything.
 ///
+/// Such a query is given up once its connection has been seen closed for
+/// ``DeadlineWatch/endedGrace``, rather than at its limit: an append's confirmation sent just
+/// as the primary died held every write of the node behind it for the write timeout,
+/// though the node had reconnected meanwhile. A query that was in flight when the
+/// connection closed gets the connection's own error from postgres-nio within the grace,
+/// and that is what the caller sees.
+///
 /// Cancellation ends the wait because the applier's tasks are a group that is cancelled as
 /// a whole when its connection fails: a catch-up query left waiting on the dead connection
 /// would otherwise hold the group, and the node off the log, until the query's limit.
 ///
 /// The limit is kept by `watch`, to within its tick.
 func withDeadline<T: Sendable>(
-    _ limit: Duration, _ what: String, watch: DeadlineWatch = .shared, _ operation: @escaping @Sendable () async throws -> T
+    _ limit: Duration, _ what: String, endsWhen gone: (@Sendable () -> Bool)? = nil, watch: DeadlineWatch = .shared,
+    _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let answer = DeadlineAnswer<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             // Cancelled before it asked: answered already, and nothing is started.
             guard answer.attach(continuation) else { return }
-            let watched = watch.add(until: .now + limit) {
-                answer.give(.failure(ClusterError(.unavailable, "\(what): no answer within \(limit)")))
+            let watched = watch.add(until: .now + limit, endsWhen: gone) { expiry in
+                switch expiry {
+                case .limit: answer.give(.failure(ClusterError(.unavailable, "\(what): no answer within \(limit)")))
+                case .ended: answer.give(.failure(ClusterError(.unavailable, "\(what): the connection ended before it answered")))
+                }
             }
             Task {
                 let result: Result<T, any Error>
@@ -42,7 +55,16 @@ func withDeadline<T: Sendable>(
     }
 }
 
-/// The first of the answers to one ``withDeadline(_:_:watch:_:)``: the operation's, the
+/// ``withDeadline(_:_:endsWhen:watch:_:)`` for a query on `connection`: given up soon after
+/// the connection closes.
+func withDeadline<T: Sendable>(
+    _ limit: Duration, _ what: String, on connection: PostgresConnection, watch: DeadlineWatch = .shared,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withDeadline(limit, what, endsWhen: { connection.isClosed }, watch: watch, operation)
+}
+
+/// The first of the answers to one ``withDeadline(_:_:endsWhen:watch:_:)``: the operation's, the
 /// watch's, or the cancellation's, which may come before the wait has begun.
 private final class DeadlineAnswer<T: Sendable>: Sendable {
     private struct State {
@@ -85,8 +107,9 @@ private final class DeadlineAnswer<T: Sendable>: Sendable {
     }
 }
 
-/// Gives up on every operation of ``withDeadline(_:_:_:)`` that is overdue, from one task
-/// that looks at them all each tick while any is under way.
+/// Gives up on every operation of ``withDeadline(_:_:endsWhen:watch:_:)`` that is overdue,
+/// or whose connection has ended, from one task that looks at them all each tick while any
+/// is under way.
 ///
 /// Every query a node sends has a deadline, hundreds a second on a busy node. A timer task
 /// for each made every query two tasks, a timer set and then cancelled, and a wake-up of
@@ -95,12 +118,28 @@ final class DeadlineWatch: Sendable {
     /// The one watch of the process.
     static let shared = DeadlineWatch(tick: .milliseconds(20))
 
+    /// How long an operation's connection is seen closed before the operation is given up:
+    /// long enough for postgres-nio to fail a query that was in flight with the
+    /// connection's own error, which says more.
+    static let endedGrace = Duration.milliseconds(50)
+
+    /// Why an operation was given up.
+    enum Expiry: Sendable {
+        /// Its limit passed.
+        case limit
+        /// Its connection ended.
+        case ended
+    }
+
     /// How often overdue operations are looked for: how late past its limit one is given up.
     let tick: Duration
 
     private struct Watched {
         let deadline: ContinuousClock.Instant
-        let expire: @Sendable () -> Void
+        let gone: (@Sendable () -> Bool)?
+        /// When its connection was first seen closed.
+        var goneSince: ContinuousClock.Instant?
+        let expire: @Sendable (Expiry) -> Void
     }
 
     private struct State {
@@ -116,12 +155,13 @@ final class DeadlineWatch: Sendable {
         self.tick = tick
     }
 
-    /// Watches an operation: `expire` runs once `deadline` has passed, unless ``remove(_:)``
-    /// comes first. Returns what names it to ``remove(_:)``.
-    func add(until deadline: ContinuousClock.Instant, _ expire: @escaping @Sendable () -> Void) -> Int {
+    /// Watches an operation: `expire` runs once `deadline` has passed, or once `gone` has
+    /// said true for ``endedGrace``, unless ``remove(_:)`` comes first. Returns what names it
+    /// to ``remove(_:)``.
+    func add(until deadline: ContinuousClock.Instant, endsWhen gone: (@Sendable () -> Bool)? = nil, _ expire: @escaping @Sendable (Expiry) -> Void) -> Int {
         let (id, start) = state.withLock { state -> (Int, Bool) in
             state.nextID += 1
-            state.watched[state.nextID] = Watched(deadline: deadline, expire: expire)
+            state.watched[state.nextID] = Watched(deadline: deadline, gone: gone, expire: expire)
             defer { state.looking = true }
             return (state.nextID, !state.looking)
         }
@@ -137,18 +177,34 @@ final class DeadlineWatch: Sendable {
     /// The number of operations watched now.
     var count: Int { state.withLock { $0.watched.count } }
 
-    /// Each tick, expires what is overdue; ends when nothing is left to watch.
+    /// Each tick, expires what is overdue or whose connection has ended; ends when nothing
+    /// is left to watch.
     private func look() async {
         while true {
             try? await Task.sleep(for: tick)
             let now = ContinuousClock.now
-            let (overdue, done) = state.withLock { state -> ([Watched], Bool) in
-                let overdue = state.watched.filter { $0.value.deadline <= now }
-                for id in overdue.keys { state.watched[id] = nil }
+            let (expired, done) = state.withLock { state -> ([(Watched, Expiry)], Bool) in
+                var expired: [(Watched, Expiry)] = []
+                for (id, var watched) in state.watched {
+                    if watched.deadline <= now {
+                        expired.append((watched, .limit))
+                        state.watched[id] = nil
+                    } else if let gone = watched.gone, gone() {
+                        if let since = watched.goneSince {
+                            if now - since >= Self.endedGrace {
+                                expired.append((watched, .ended))
+                                state.watched[id] = nil
+                            }
+                        } else {
+                            watched.goneSince = now
+                            state.watched[id] = watched
+                        }
+                    }
+                }
                 if state.watched.isEmpty { state.looking = false }
-                return (Array(overdue.values), state.watched.isEmpty)
+                return (expired, state.watched.isEmpty)
             }
-            for watched in overdue { watched.expire() }
+            for (watched, expiry) in expired { watched.expire(expiry) }
             if done { return }
         }
     }

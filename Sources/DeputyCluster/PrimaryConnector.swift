@@ -123,7 +123,7 @@ struct PrimaryConnector: Sendable {
                 let logger = logger
                 let recovery: Bool
                 do {
-                    recovery = try await withDeadline(settings.connectTimeout, "asking \(endpoint) whether it is a standby") {
+                    recovery = try await withDeadline(settings.connectTimeout, "asking \(endpoint) whether it is a standby", on: connection) {
                         try await connection.isInRecovery(logger: logger)
                     }
                 } catch {

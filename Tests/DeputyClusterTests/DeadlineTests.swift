@@ -55,6 +55,40 @@ struct DeadlineTests {
         gate.open()
     }
 
+    /// A query written to a connection that has closed is never answered (postgres-nio
+    /// drops its promise): an append's confirmation sent just as the primary died held the
+    /// node's writes for the whole write timeout, though the node had already reconnected.
+    @Test("an operation whose connection has ended is given up soon after, not at its limit")
+    func connectionEnded() async throws {
+        let gate = Gate()
+        let closed = Mutex(false)
+        let started = ContinuousClock.now
+        let waiting = Task {
+            try await withDeadline(.seconds(20), "waiting on a closed connection", endsWhen: { closed.withLock { $0 } }) {
+                await gate.wait()
+                return 0
+            }
+        }
+        closed.withLock { $0 = true }
+        do {
+            _ = try await waiting.value
+            Issue.record("an operation on a closed connection was answered")
+        } catch let error as ClusterError {
+            #expect(error.description == "waiting on a closed connection: the connection ended before it answered", "\(error)")
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited < .seconds(10), "given up after \(waited)")
+        gate.open()
+    }
+
+    @Test("an operation answered while its connection is open is not given up")
+    func connectionOpen() async throws {
+        let watch = DeadlineWatch(tick: .milliseconds(5))
+        let value = try await withDeadline(.seconds(20), "answering", endsWhen: { false }, watch: watch) { 7 }
+        #expect(value == 7)
+        #expect(watch.count == 0)
+    }
+
     @Test("a caller cancelled before it asks does not start the operation")
     func cancelledBefore() async throws {
         let ran = Mutex(false)
