@@ -67,24 +67,26 @@ func withDeadline<T: Sendable>(
 /// The first of the answers to one ``withDeadline(_:_:endsWhen:watch:_:)``: the operation's, the
 /// watch's, or the cancellation's, which may come before the wait has begun.
 private final class DeadlineAnswer<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T, any Error>?
+    private enum State {
+        /// Neither the wait nor an answer yet.
+        case idle
+        case waiting(CheckedContinuation<T, any Error>)
         /// An answer that came before the wait began (a cancellation).
-        var early: Result<T, any Error>?
-        var answered = false
+        case answeredEarly(Result<T, any Error>)
+        case answered
     }
 
-    private let state = Mutex(State())
+    private let state = Mutex(State.idle)
 
     /// Begins the wait; false when an answer came first, which then resumes it at once.
     func attach(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
         let early = state.withLock { state -> Result<T, any Error>? in
-            if let early = state.early {
-                state.answered = true
-                return early
+            guard case .answeredEarly(let result) = state else {
+                state = .waiting(continuation)
+                return nil
             }
-            state.continuation = continuation
-            return nil
+            state = .answered
+            return result
         }
         guard let early else { return true }
         continuation.resume(with: early)
@@ -94,14 +96,16 @@ private final class DeadlineAnswer<T: Sendable>: Sendable {
     /// Gives `result` to the wait unless another answer came first.
     func give(_ result: Result<T, any Error>) {
         let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
-            guard !state.answered else { return nil }
-            guard let continuation = state.continuation else {
-                if state.early == nil { state.early = result }
+            switch state {
+            case .idle:
+                state = .answeredEarly(result)
+                return nil
+            case .waiting(let continuation):
+                state = .answered
+                return continuation
+            case .answeredEarly, .answered:
                 return nil
             }
-            state.answered = true
-            state.continuation = nil
-            return continuation
         }
         continuation?.resume(with: result)
     }
