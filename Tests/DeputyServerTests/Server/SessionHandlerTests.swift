@@ -10,7 +10,7 @@ import NIOPosix
 import Synchronization
 import Testing
 
-/// The connection handler on an `EmbeddedChannel`: bytes in, replies out, with the waits
+/// The connection handler on a testing channel: bytes in, replies out, with the waits
 /// run by the test.
 @Suite("Session handler")
 struct SessionHandlerTests {
@@ -30,21 +30,29 @@ struct SessionHandlerTests {
         init(_ waits: SessionWaits) { iterator = waits.jobs.makeAsyncIterator() }
     }
 
+    /// A connection on a `NIOAsyncTestingChannel`, whose event loop is safe to use from the
+    /// test's task whichever thread it resumes on (an `EmbeddedEventLoop` is not).
     struct Connection {
-        let channel: EmbeddedChannel
+        let channel: NIOAsyncTestingChannel
         let waits: WaitQueue
         let reads: ReadCounter
 
         /// Everything written so far, as text.
-        func written() throws -> String {
+        func written() async throws -> String {
             var text = ""
-            while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+            while let buffer = try await channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
             return text
         }
 
         /// Sends bytes as one read.
-        func send(_ text: String) throws {
-            try channel.writeInbound(ByteBuffer(string: text))
+        func send(_ text: String) async throws {
+            try await channel.writeInbound(ByteBuffer(string: text))
+        }
+
+        /// Runs `body` on the channel's event loop, as the channel's own events run.
+        func onLoop<Result: Sendable>(_ body: @escaping @Sendable (NIOAsyncTestingChannel) throws -> Result) async throws -> Result {
+            let channel = channel
+            return try await channel.testingEventLoop.executeInContext { try body(channel) }
         }
 
         /// Runs the next request that waits, and brings its answer back to the channel.
@@ -62,7 +70,7 @@ struct SessionHandlerTests {
                 return try #require(first, "no request waited")
             }
             await job()
-            channel.embeddedEventLoop.run()
+            await channel.testingEventLoop.run()
         }
     }
 
@@ -82,7 +90,7 @@ struct SessionHandlerTests {
         }
     }
 
-    static func connect(tls: Bool = false, maximumPending: Int = 1_024, clock: CountingClock? = nil) throws -> Connection {
+    static func connect(tls: Bool = false, maximumPending: Int = 1_024, clock: CountingClock? = nil) async throws -> Connection {
         var limits = ServerLimits()
         limits.protocolLimits.maximumPendingRequests = maximumPending
         let environment = SessionEnvironment(
@@ -94,23 +102,24 @@ struct SessionHandlerTests {
         let waits = SessionWaits()
         let shared = SessionHandler.Shared(environment: environment, limits: limits, connections: ConnectionRegistry(), logger: logger, waits: waits)
         let reads = ReadCounter()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(reads)
-        try channel.pipeline.syncOperations.addHandler(SessionHandler(shared: shared, tls: tls, connectionID: 1, peer: "192.0.2.1"))
-        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1)).wait()
+        let channel = try await NIOAsyncTestingChannel { channel in
+            try channel.pipeline.syncOperations.addHandler(reads)
+            try channel.pipeline.syncOperations.addHandler(SessionHandler(shared: shared, tls: tls, connectionID: 1, peer: "192.0.2.1"))
+        }
+        try await channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1)).get()
         return Connection(channel: channel, waits: WaitQueue(waits), reads: reads)
     }
 
     @Test("a pipelined batch is answered in one write; lines behind a BIND wait for it, in order")
     func pipelining() async throws {
-        let connection = try Self.connect()
-        #expect(try connection.written() == "OK deputyd \(DeputyVersion.current) ready\n")
-        try connection.send("PING\nPING\nWHOAMI\n")
-        #expect(try connection.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "OK pong\nOK pong\nERR auth BIND first\n")
-        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nWHOAMI\nPING\n")
-        #expect(try connection.written() == "", "nothing before the BIND is answered")
+        let connection = try await Self.connect()
+        #expect(try await connection.written() == "OK deputyd \(DeputyVersion.current) ready\n")
+        try await connection.send("PING\nPING\nWHOAMI\n")
+        #expect(try await connection.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "OK pong\nOK pong\nERR auth BIND first\n")
+        try await connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nWHOAMI\nPING\n")
+        #expect(try await connection.written() == "", "nothing before the BIND is answered")
         try await connection.runNextWait()
-        let replies = try connection.written()
+        let replies = try await connection.written()
         #expect(replies.hasPrefix("OK bound as admin@example.test\n* login=admin@example.test "), "\(replies)")
         #expect(replies.hasSuffix("OK\nOK pong\n"), "\(replies)")
     }
@@ -118,144 +127,148 @@ struct SessionHandlerTests {
     @Test("the queries of one read are answered as of one reading of the clock, the next read's as of another")
     func oneClockReadingARead() async throws {
         let clock = CountingClock()
-        let connection = try Self.connect(clock: clock)
-        _ = try connection.written()
-        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n")
+        let connection = try await Self.connect(clock: clock)
+        _ = try await connection.written()
+        try await connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n")
         try await connection.runNextWait()
-        _ = try connection.written()
+        _ = try await connection.written()
         let before = clock.count
         let queries = "QUERY SENDAS admin@example.test admin@example.test\nQUERY DELEGATES admin@example.test\nQUERY ACCESS admin@example.test admin@example.test\n"
-        try connection.send(queries)
-        let replies = try connection.written()
+        try await connection.send(queries)
+        let replies = try await connection.written()
         #expect(replies.components(separatedBy: "\n").filter { $0.hasPrefix("OK") }.count == 3, "\(replies)")
         #expect(clock.count == before + 1)
-        try connection.send(queries)
-        _ = try connection.written()
+        try await connection.send(queries)
+        _ = try await connection.written()
         #expect(clock.count == before + 2)
     }
 
     @Test("reading stops while the client reads no replies, and goes on when it does")
-    func backPressure() throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
+    func backPressure() async throws {
+        let connection = try await Self.connect()
+        _ = try await connection.written()
         let before = connection.reads.reads
-        connection.channel.isWritable = false
-        connection.channel.pipeline.fireChannelWritabilityChanged()
-        connection.channel.read()
+        try await connection.onLoop { channel in
+            channel.isWritable = false
+            channel.pipeline.fireChannelWritabilityChanged()
+            channel.read()
+        }
         #expect(connection.reads.reads == before, "the read is held")
-        connection.channel.isWritable = true
-        connection.channel.pipeline.fireChannelWritabilityChanged()
+        try await connection.onLoop { channel in
+            channel.isWritable = true
+            channel.pipeline.fireChannelWritabilityChanged()
+        }
         #expect(connection.reads.reads == before + 1, "the held read goes on")
     }
 
     @Test("too many lines behind a waiting request stop the reading until the queue is answered")
     func pendingLimit() async throws {
-        let connection = try Self.connect(maximumPending: 2)
-        _ = try connection.written()
-        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\nPING\n")
+        let connection = try await Self.connect(maximumPending: 2)
+        _ = try await connection.written()
+        try await connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\nPING\n")
         let before = connection.reads.reads
-        connection.channel.read()
+        try await connection.onLoop { $0.read() }
         #expect(connection.reads.reads == before)
         try await connection.runNextWait()
         #expect(connection.reads.reads == before + 1)
-        #expect(try connection.written().hasSuffix("OK pong\nOK pong\n"))
+        #expect(try await connection.written().hasSuffix("OK pong\nOK pong\n"))
     }
 
     @Test("the input behind a BIND still being checked is held, and reading waits, until it is answered")
     func inputHeldBehindBind() async throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
-        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\n")
+        let connection = try await Self.connect()
+        _ = try await connection.written()
+        try await connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\n")
         let before = connection.reads.reads
-        connection.channel.read()
+        try await connection.onLoop { $0.read() }
         #expect(connection.reads.reads == before, "no more is read while the input waits unsplit")
         try await connection.runNextWait()
         #expect(connection.reads.reads == before + 1)
-        #expect(try connection.written() == "OK bound as admin@example.test\nOK pong\n")
+        #expect(try await connection.written() == "OK bound as admin@example.test\nOK pong\n")
     }
 
     @Test("a drain answers the request in hand and what was read behind it, then closes")
     func drain() async throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
-        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\n")
-        connection.channel.pipeline.fireUserInboundEventTriggered(SessionHandler.Drain())
+        let connection = try await Self.connect()
+        _ = try await connection.written()
+        try await connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\nPING\n")
+        try await connection.onLoop { $0.pipeline.fireUserInboundEventTriggered(SessionHandler.Drain()) }
         #expect(connection.channel.isActive, "the BIND in hand is not cut off")
         try await connection.runNextWait()
-        #expect(try connection.written() == "OK bound as admin@example.test\nOK pong\n")
+        #expect(try await connection.written() == "OK bound as admin@example.test\nOK pong\n")
         #expect(!connection.channel.isActive)
     }
 
     @Test("before its TLS handshake a connection that ends its input closes without a word")
-    func tlsGating() throws {
-        let connection = try Self.connect(tls: true)
+    func tlsGating() async throws {
+        let connection = try await Self.connect(tls: true)
         // The greeting waits in the TLS handler, which is not in this pipeline: it was written.
-        _ = try connection.written()
-        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        _ = try await connection.written()
+        try await connection.onLoop { $0.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         #expect(!connection.channel.isActive)
-        #expect(try connection.written() == "")
+        #expect(try await connection.written() == "")
     }
 
     @Test("QUIT answers, then the connection closes; nothing after it is read")
-    func quit() throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
-        try connection.send("PING\nQUIT\nPING\n")
-        let written = try connection.written()
+    func quit() async throws {
+        let connection = try await Self.connect()
+        _ = try await connection.written()
+        try await connection.send("PING\nQUIT\nPING\n")
+        let written = try await connection.written()
         #expect(written == "OK pong\nOK bye\n", "\(written.debugDescription)")
         #expect(!connection.channel.isActive)
     }
     @Test("a line split over several reads is one request; a CR and its LF may arrive apart")
-    func splitLines() throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
-        try connection.send("PI")
-        try connection.send("NG\nPIN")
-        #expect(try connection.written() == "OK pong\n")
-        try connection.send("G\r")
-        #expect(try connection.written() == "", "a line is not answered before its end")
-        try connection.send("\nPING\n")
-        #expect(try connection.written() == "OK pong\nOK pong\n")
+    func splitLines() async throws {
+        let connection = try await Self.connect()
+        _ = try await connection.written()
+        try await connection.send("PI")
+        try await connection.send("NG\nPIN")
+        #expect(try await connection.written() == "OK pong\n")
+        try await connection.send("G\r")
+        #expect(try await connection.written() == "", "a line is not answered before its end")
+        try await connection.send("\nPING\n")
+        #expect(try await connection.written() == "OK pong\nOK pong\n")
     }
 
     @Test("pipelined lines cut at any byte, and a long line sent a byte at a time, are answered whole and in order")
-    func manySmallReads() throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
+    func manySmallReads() async throws {
+        let connection = try await Self.connect()
+        _ = try await connection.written()
         let pings = String(repeating: "PING\n", count: 200)
         var rest = Substring(pings)
         while !rest.isEmpty {
-            try connection.send(String(rest.prefix(7)))
+            try await connection.send(String(rest.prefix(7)))
             rest = rest.dropFirst(7)
         }
-        #expect(try connection.written() == String(repeating: "OK pong\n", count: 200))
+        #expect(try await connection.written() == String(repeating: "OK pong\n", count: 200))
         let topic = String(repeating: "x", count: 4_000)
-        for byte in "HELP \(topic)\nPING\n" { try connection.send(String(byte)) }
-        let written = try connection.written()
+        for byte in "HELP \(topic)\nPING\n" { try await connection.send(String(byte)) }
+        let written = try await connection.written()
         #expect(written.hasPrefix("ERR "), "\(written.prefix(80))")
         #expect(written.hasSuffix("\nOK pong\n"))
         #expect(written.components(separatedBy: "\n").count == 3)
     }
 
     @Test("a line over the limit is answered after the lines before it, then the connection closes unread")
-    func overlongLine() throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
+    func overlongLine() async throws {
+        let connection = try await Self.connect()
+        _ = try await connection.written()
         let limit = ServerLimits().protocolLimits.maximumLineLengthBeforeAuthentication
-        try connection.send("PING\n" + String(repeating: "x", count: limit + 1) + "\nPING\n")
-        let written = try connection.written()
+        try await connection.send("PING\n" + String(repeating: "x", count: limit + 1) + "\nPING\n")
+        let written = try await connection.written()
         #expect(written.hasPrefix("OK pong\nERR limit "), "\(written.debugDescription)")
         #expect(written.components(separatedBy: "\n").count == 3, "nothing after the long line is answered: \(written.debugDescription)")
         #expect(!connection.channel.isActive)
     }
 
     @Test("a last line without its end, when the client closes its side, is not a request")
-    func unterminatedLastLine() throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
-        try connection.send("PING\nQUIT")
-        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-        #expect(try connection.written() == "OK pong\n")
+    func unterminatedLastLine() async throws {
+        let connection = try await Self.connect()
+        _ = try await connection.written()
+        try await connection.send("PING\nQUIT")
+        try await connection.onLoop { $0.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        #expect(try await connection.written() == "OK pong\n")
         #expect(!connection.channel.isActive)
     }
 
@@ -264,24 +277,24 @@ struct SessionHandlerTests {
     /// lines behind them queue.
     @Test("AUDIT, SEARCH and DELEGATIONS are answered off the event loop, in order with the lines behind them")
     func listingsWait() async throws {
-        let connection = try Self.connect()
-        _ = try connection.written()
-        try connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n")
+        let connection = try await Self.connect()
+        _ = try await connection.written()
+        try await connection.send("BIND admin@example.test \"\(TestServer.adminPassword)\"\n")
         try await connection.runNextWait()
-        _ = try connection.written()
+        _ = try await connection.written()
         for listing in ["QUERY SEARCH \"(mail=*)\"", "QUERY DELEGATIONS", "AUDIT limit=1"] {
-            try connection.send("\(listing)\nPING\n")
-            #expect(try connection.written() == "", "\(listing) was answered on the event loop")
+            try await connection.send("\(listing)\nPING\n")
+            #expect(try await connection.written() == "", "\(listing) was answered on the event loop")
             try await connection.runNextWait()
-            let lines = try connection.written().split(separator: "\n")
+            let lines = try await connection.written().split(separator: "\n")
             #expect(lines.last == "OK pong", "\(listing): \(lines)")
             #expect(lines.dropLast().last?.hasPrefix("OK ") == true, "\(listing): \(lines)")
             #expect(lines.dropLast(2).allSatisfy { $0.hasPrefix("* ") }, "\(listing): \(lines)")
             #expect(lines.count > 2 || listing == "QUERY DELEGATIONS", "\(listing): \(lines)")
         }
         // Queries that read one entry are still answered at once.
-        try connection.send("QUERY SENDAS admin@example.test admin@example.test\n")
-        #expect(try connection.written().hasSuffix("OK\n"))
+        try await connection.send("QUERY SENDAS admin@example.test admin@example.test\n")
+        #expect(try await connection.written().hasSuffix("OK\n"))
     }
 
     /// A session without a connection, on `committer`'s directory, bound as the administrator.
