@@ -8,14 +8,15 @@ extension Session {
     mutating func query(_ query: Request.Query) -> Reply {
         guard let principal else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         refreshView(of: principal)
+        // Moved out, as this method's answer reads the whole session beside it.
         var scratch = queryScratch
-        // Unshared while the query writes in it.
         queryScratch = QueryScratch()
         let now = queryNow()
         // The kept view, borrowed where it is: a copy would count a reference on the version
         // every thread answers from.
         let reply = answer(query, view: view.unsafelyUnwrapped, now: now, scratch: &scratch)
-        keep(scratch)
+        queryScratch = scratch
+        trimScratch()
         return reply
     }
 
@@ -27,12 +28,14 @@ extension Session {
     mutating func query(_ lookup: LookupQuery) -> Reply? {
         guard let principal else { return nil }
         refreshView(of: principal)
-        var scratch = queryScratch
-        queryScratch = QueryScratch()
+        let now = queryNow()
+        // The scratch written where it is held, beside the view: the answers are static, so
+        // they touch only these two parts of the session. Moving the scratch out and back,
+        // as the other queries must, counts and drops a reference on each of its parts.
         let reply = lookup.kind == .delegates
-            ? Self.answerDelegates(lookup, view: view.unsafelyUnwrapped, limit: environment.maximumListing, now: queryNow(), scratch: &scratch)
-            : Self.answer(lookup, view: view.unsafelyUnwrapped, now: queryNow(), scratch: &scratch)
-        keep(scratch)
+            ? Self.answerDelegates(lookup, view: view.unsafelyUnwrapped, limit: environment.maximumListing, now: now, scratch: &queryScratch)
+            : Self.answer(lookup, view: view.unsafelyUnwrapped, now: now, scratch: &queryScratch)
+        trimScratch()
         return reply
     }
 
@@ -102,12 +105,10 @@ extension Session {
         return now
     }
 
-    /// Keeps what a query left for the next; a buffer grown by a long listing is let go
-    /// rather than held by an idle connection.
-    private mutating func keep(_ scratch: QueryScratch) {
-        var scratch = scratch
-        if let buffer = scratch.replyBuffer, buffer.capacity > QueryScratch.largestKeptReplyBuffer { scratch.replyBuffer = nil }
-        queryScratch = scratch
+    /// Lets go of a reply buffer grown by a long listing, rather than keep it for the next
+    /// query of a connection that may stay idle.
+    private mutating func trimScratch() {
+        if (queryScratch.replyBuffer?.capacity ?? 0) > QueryScratch.largestKeptReplyBuffer { queryScratch.replyBuffer = nil }
     }
 
     /// The version of the directory to answer from, with the principal's rights in it:
