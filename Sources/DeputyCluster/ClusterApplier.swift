@@ -73,8 +73,6 @@ public actor ClusterApplier {
     /// How long reading the newest shared snapshot may take: a large directory's snapshot is
     /// tens of megabytes, far more than a catch-up, so the liveness limit does not apply.
     static let snapshotTransferLimit = Duration.seconds(120)
-    /// How long the applier waits before trying again after a failure no reconnection mends soon.
-    static let incompatibleRetry = Duration.seconds(30)
 
     /// What became of a record this node's writer waits for.
     private enum Outcome {
@@ -146,9 +144,9 @@ public actor ClusterApplier {
                     // Nothing a reconnection mends soon (a shared snapshot this build can't
                     // load, or none): said every time, and tried again seldom, since each try
                     // reads the whole snapshot from the primary.
-                    logger.error("not following the log; serving the directory as it is", metadata: ["error": "\(cluster.description)", "cluster.retry_seconds": "\(Self.incompatibleRetry.components.seconds)"])
+                    logger.error("not following the log; serving the directory as it is", metadata: ["error": "\(cluster.description)", "cluster.retry_seconds": "\(settings.incompatibleRetry.seconds)"])
                     setFollowing(false)
-                    try? await Task.sleep(for: Self.incompatibleRetry)
+                    try? await Task.sleep(for: settings.incompatibleRetry)
                     backoff = .milliseconds(50)
                     continue
                 }

@@ -50,6 +50,11 @@ public struct ClusterSettings: Sendable {
     public var pollInterval: Duration = .seconds(1)
     /// How long to wait for a server to answer a connection attempt.
     public var connectTimeout: Duration = .seconds(2)
+    /// How long the applier waits before it tries again after a failure that reconnecting
+    /// does not mend soon: a cluster schema this build does not know, or a shared snapshot
+    /// it can't load (or none where it needs one). Seldom, since a try may read the whole
+    /// shared snapshot from the primary; meanwhile the node serves the directory it has.
+    public var incompatibleRetry: Duration = .seconds(30)
     /// How often a running node asks every configured server whether it answers, besides
     /// each time it looks for the primary: so that a standby lost (or back) is reported
     /// within this time, not at the next reconnect.
