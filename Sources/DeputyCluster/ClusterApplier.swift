@@ -141,9 +141,10 @@ public actor ClusterApplier {
                 // wait, as the first failure did (a failover is no slower for earlier ones).
                 if isFollowing { backoff = .milliseconds(50) }
                 if let cluster = error as? ClusterError, cluster.kind == .incompatible {
-                    // Nothing a reconnection mends soon (a shared snapshot this build can't
-                    // load, or none): said every time, and tried again seldom, since each try
-                    // reads the whole snapshot from the primary.
+                    // Nothing a reconnection mends soon (a cluster schema this build does not
+                    // know, a shared snapshot it can't load, or none): said every time, and
+                    // tried again seldom, since a try may read the whole snapshot from the
+                    // primary.
                     logger.error("not following the log; serving the directory as it is", metadata: ["error": "\(cluster.description)", "cluster.retry_seconds": "\(settings.incompatibleRetry.seconds)"])
                     setFollowing(false)
                     try? await Task.sleep(for: settings.incompatibleRetry)

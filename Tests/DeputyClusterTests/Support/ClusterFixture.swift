@@ -120,7 +120,7 @@ final class ClusterHarness: @unchecked Sendable {
         let directory = dataDirectory ?? "/tmp/deputy-cluster-\(name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         dataDirectories.append(directory)
-        let node = try await ClusterNode.open(settings: settings, dataDirectory: directory, logger: ClusterFixture.logger)
+        let node = try await ClusterNode.open(settings: settings, dataDirectory: directory, logger: Self.logger(of: name))
         nodes.append(node)
         tasks.append(Task { await node.run() })
         let ready = await ClusterFixture.waitUntil {
@@ -150,11 +150,20 @@ final class ClusterHarness: @unchecked Sendable {
     /// waiting for the database.
     func reopenNode(_ index: Int) async throws -> ClusterNode {
         let node = try await ClusterNode.open(
-            settings: nodes[index].settings, dataDirectory: dataDirectories[index], bootstrapTimeout: .seconds(1), logger: ClusterFixture.logger
+            settings: nodes[index].settings, dataDirectory: dataDirectories[index], bootstrapTimeout: .seconds(1),
+            logger: Self.logger(of: nodes[index].settings.nodeName)
         )
         nodes[index] = node
         tasks[index] = Task { await node.run() }
         return node
+    }
+
+    /// The fixture's logger, with the node's name on every line (`node=n2`): the nodes of a
+    /// test share one process and one list of warnings.
+    static func logger(of node: String) -> Logger {
+        var logger = ClusterFixture.logger
+        logger[metadataKey: "node"] = .string(node)
+        return logger
     }
 
     /// The head of the log, read on the primary.

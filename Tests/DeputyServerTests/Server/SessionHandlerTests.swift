@@ -14,12 +14,14 @@ import Testing
 /// run by the test.
 @Suite("Session handler")
 struct SessionHandlerTests {
-    /// Counts the reads that pass the handler towards the socket.
-    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
+    /// Counts the reads that pass the handler towards the socket: counted on the channel's
+    /// event loop, read by the test.
+    final class ReadCounter: ChannelOutboundHandler, Sendable {
         typealias OutboundIn = ByteBuffer
-        var reads = 0
+        private let count = Mutex(0)
+        var reads: Int { count.withLock { $0 } }
         func read(context: ChannelHandlerContext) {
-            reads += 1
+            count.withLock { $0 += 1 }
             context.read()
         }
     }
@@ -50,7 +52,7 @@ struct SessionHandlerTests {
         }
 
         /// Runs `body` on the channel's event loop, as the channel's own events run.
-        func onLoop<Result: Sendable>(_ body: @escaping @Sendable (NIOAsyncTestingChannel) throws -> Result) async throws -> Result {
+        func onLoop<Value: Sendable>(_ body: @escaping @Sendable (NIOAsyncTestingChannel) throws -> Value) async throws -> Value {
             let channel = channel
             return try await channel.testingEventLoop.executeInContext { try body(channel) }
         }
