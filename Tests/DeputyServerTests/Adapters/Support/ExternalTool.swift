@@ -19,13 +19,17 @@ enum ExternalTool {
         throw TestFailure("\(name) is not installed; the mail-server integration tests need Debian's postfix and dovecot-core: \(installHint)")
     }
 
+    /// How long a program past its time has after SIGTERM before SIGKILL.
+    static let killGrace = Duration.seconds(3)
+
     struct Output: Sendable {
         let status: Int32
         let stdout: String
         let stderr: String
     }
 
-    /// Runs `name` with `arguments` and `input` on standard input, for at most `seconds`.
+    /// Runs `name` with `arguments` and `input` on standard input, for at most `seconds`:
+    /// then it gets SIGTERM, and SIGKILL ``killGrace`` later if it is still running.
     static func run(_ name: String, _ arguments: [String], input: String = "", environment: [String: String] = [:], seconds: Double = 30) async throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path(name))
@@ -51,7 +55,12 @@ enum ExternalTool {
         try stdin.fileHandleForWriting.close()
         let killer = Task {
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            if process.isRunning { process.terminate() }
+            guard process.isRunning else { return }
+            process.terminate()
+            // A program that ignores SIGTERM would otherwise hold the test until the run's
+            // 30-minute bound.
+            try await Task.sleep(for: killGrace)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         var status: Int32 = -1
         for await code in finished.stream { status = code }
