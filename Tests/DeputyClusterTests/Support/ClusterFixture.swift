@@ -140,10 +140,20 @@ final class ClusterHarness: @unchecked Sendable {
         return try await reopenNode(index)
     }
 
-    /// Stops node `index` as the daemon stops it: its local state is saved.
+    /// Stops node `index` as the daemon stops it: its local state is saved. A node that has
+    /// not stopped within ``stopLimit`` fails the test, which goes on.
     func stopNode(_ index: Int) async {
         tasks[index].cancel()
-        await tasks[index].value
+        await expectEnded(index)
+    }
+
+    /// How long a node may take to stop once cancelled: saving its local state takes well
+    /// under a second here.
+    static let stopLimit = Duration.seconds(30)
+
+    private func expectEnded(_ index: Int) async {
+        let ended = await TaskEnding.ended(tasks[index], within: Self.stopLimit)
+        #expect(ended, "node \(nodes[index].settings.nodeName) did not stop within \(Self.stopLimit) of its cancellation")
     }
 
     /// Opens node `index`, stopped by ``stopNode(_:)``, again on its data directory, without
@@ -184,7 +194,9 @@ final class ClusterHarness: @unchecked Sendable {
     /// Stops the nodes and the pair and removes their files.
     func stop() async {
         for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
+        // Bounded: PostgreSQL goes below in any case, which fails whatever a node that has
+        // not stopped still waits for.
+        for index in tasks.indices { await expectEnded(index) }
         await pair.destroy()
         for directory in dataDirectories { try? FileManager.default.removeItem(atPath: directory) }
     }
