@@ -38,6 +38,31 @@ private typealias T = TestDirectory
         #expect(!Self.mayRead(t, "carol", "boss"))
     }
 
+    /// Only administrators see the delegations of another user's mailbox (`QUERY DELEGATES`,
+    /// `HOLDERS`, `DELEGATIONS`): a refusal to add members must not tell anyone else which
+    /// mailbox a group holds, or through which group, or any Group Management user could map
+    /// the delegations by trying every group.
+    @Test("a refusal to add members names the delegated mailbox only to those who may see its delegations")
+    func refusalNamesTheMailboxOnlyToThoseWhoMaySeeIt() {
+        var t = Self.delegatedToAGroup()
+        t.expectApplied(.addGroup(NewGroup(address: T.address("inner"), name: "Inner", kind: .organization)), as: t.principal("boss"))
+        t.expectApplied(.modifyGroup(T.address("assistants"), GroupChanges(addMembers: [T.address("inner")])), as: t.principal("boss"))
+        for group in ["assistants", "inner"] {
+            let command = Command.modifyGroup(T.address(group), GroupChanges(addMembers: [T.address("carol")]))
+            t.expectRefused(command, as: t.principal("bob"), code: .denied, rule: .mailboxDelegation)
+            guard case .failure(let refusal) = t.apply(command, as: t.principal("bob")) else { continue }
+            #expect(!refusal.message.contains(T.address("boss").description), "\(refusal.message)")
+            #expect(!refusal.message.contains(T.address("assistants").description), "\(refusal.message)")
+            #expect(refusal.message.contains("a delegation you may not give"), "\(refusal.message)")
+            // An administrator sees every delegation, and is told which one stands in the way.
+            guard case .failure(let toAdmin) = t.apply(command, as: t.principal("admin")) else {
+                Issue.record("an administrator added a member who would gain the super administrator's mailbox")
+                continue
+            }
+            #expect(toAdmin.message.contains(T.address("boss").description), "\(toAdmin.message)")
+        }
+    }
+
     @Test("a group nested in one that holds a delegation passes it on: nesting it, or joining it, is held to the same rule")
     func nestingUnderAGroupThatHoldsADelegation() {
         var t = Self.delegatedToAGroup()

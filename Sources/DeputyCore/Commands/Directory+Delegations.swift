@@ -95,6 +95,15 @@ extension Directory {
                         try requireMailboxDelegation(of: mailbox, permissions: delegation.permissions, actor: actor)
                     }
                 } catch {
+                    // Named only to those who may see the mailbox's delegations (administrators,
+                    // and its owner): to anyone else the refusal would tell which mailbox the
+                    // group holds, which every query keeps from them.
+                    guard actor.isAdministrator || actor.userID == delegation.mailbox else {
+                        throw DirectoryError(
+                            error.code, rule: error.rule ?? .mailboxDelegation,
+                            "new members would gain a delegation you may not give, which the group or a group above it holds"
+                        )
+                    }
                     let mailbox = users[delegation.mailbox]?.address ?? groups[delegation.mailbox]?.address
                     let via = holder == groupID ? "" : " through \(groups[holder]?.address.description ?? "a group above it")"
                     throw DirectoryError(
