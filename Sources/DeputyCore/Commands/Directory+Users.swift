@@ -106,7 +106,7 @@ extension Directory {
         let user = try requireUser(address)
         if actor.userID == user.id {
             guard context.isRecentlyReauthenticated else {
-                throw DirectoryError(.reauthenticationRequired, rule: .ownEntriesOnly, "changing your own password needs the old password")
+                throw DirectoryError(.reauthenticationRequired, rule: .ownEntriesOnly, "changing your own password needs old=<current password>")
             }
         } else {
             try actor.requireAuthority(over: user, for: .setPassword)
