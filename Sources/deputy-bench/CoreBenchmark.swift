@@ -20,7 +20,8 @@ struct CoreBenchmark: ParsableCommand {
     @Option(help: "Times to run the whole set of queries (later rounds run on warm pages).") var rounds = 1
     @Option(help: "Time only the queries whose names start with this (for profiling one of them).") var only: String?
     @Flag(help: "Also build the directory by applying one command per entry, as an administrator would.") var viaCommands = false
-    @Option(help: "Also apply this many logged records (DELEGATE and UNDELEGATE in turn, as `load --workload writes` sends them) the way a cluster node follows the log: encoded as a writer logs them, decoded from their bytes, applied, published every 8.") var logRecords = 0
+    @Option(help: "Also apply this many logged records (DELEGATE and UNDELEGATE in turn, as `load --workload writes` sends them) the way a cluster node follows the log: encoded as a writer logs them, decoded from their bytes, applied, published every --publish-every.") var logRecords = 0
+    @Option(help: "Publish the directory after this many logged records (8: about a catch-up's records under `scripts/cluster-bench`'s 50 writers; 1: every record, as at a low write rate). Each publish lets the version before go, so the next change copies the maps' nodes on its path again.") var publishEvery = 8
 
     @Option(help: "Also time this many snapshot saves of the directory as a cluster node writes its local state: encoded on one thread, then written with a header line, fsynced and renamed into place.") var snapshotSaves = 0
 
@@ -152,9 +153,10 @@ struct CoreBenchmark: ParsableCommand {
     }
 
     /// What a cluster node spends on each record of the log: decoding its bytes, applying
-    /// it, and publishing the directory after each batch (8 records, the size of an append
-    /// under `scripts/cluster-bench`'s 50 writers), which releases the version before.
+    /// it, and publishing the directory after each batch (``publishEvery`` records), which
+    /// releases the version before.
     private func applyLogged(to start: Directory, now: Date) throws {
+        guard publishEvery > 0 else { throw ValidationError("--publish-every must be at least 1") }
         let coder = LoggedCommandCoder()
         guard let superAdministrator = start.superAdministrator else { throw ValidationError("the dataset has no super administrator") }
         let admin = EmailAddress("admin@\(BenchDataset.domain)")!
@@ -179,14 +181,14 @@ struct CoreBenchmark: ParsableCommand {
         let applyStart = ContinuousClock.now
         for (index, record) in records.enumerated() {
             if case .failure = directory.apply(record.command, context: record.context) { refused += 1 }
-            if index % 8 == 7 { live.publish(directory) }
+            if index % publishEvery == publishEvery - 1 { live.publish(directory) }
         }
         live.publish(directory)
         let applying = ContinuousClock.now - applyStart
         guard refused == 0 else { throw ValidationError("\(refused) of the logged records were refused") }
-        print(String(format: "logged records: encode (with the read-back check) %.2f µs, decode %.2f µs, apply and publish %.2f µs a record (%d records, %.0f bytes each)",
+        print(String(format: "logged records: encode (with the read-back check) %.2f µs, decode %.2f µs, apply and publish %.2f µs a record (%d records, %.0f bytes each, published every %d)",
                      encoding.seconds * 1e6 / Double(logRecords), decoding.seconds * 1e6 / Double(logRecords), applying.seconds * 1e6 / Double(logRecords), logRecords,
-                     Double(bodies.reduce(0) { $0 + $1.count }) / Double(logRecords)))
+                     Double(bodies.reduce(0) { $0 + $1.count }) / Double(logRecords), publishEvery))
     }
 
     /// What a snapshot save costs: the encoding on one thread, and the write (a header
