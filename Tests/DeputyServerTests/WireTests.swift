@@ -48,6 +48,24 @@ struct WireTests {
         try await server.stop()
     }
 
+    /// A blocked account can do nothing (protocol.md): its open session is refused every
+    /// query and change, and WHOAMI too, which otherwise told it that it was freshly
+    /// re-authenticated. Unblocked, the same session answers again.
+    @Test("WHOAMI in the open session of an account blocked since is refused as every query is")
+    func whoamiOfABlockedAccount() async throws {
+        let server = try await TestServer.launch()
+        let admin = try await server.boundClient()
+        #expect(try await admin.send("ADD USER alice@example.test password=pw-alice").last?.hasPrefix("OK") == true)
+        let alice = try await server.boundClient("alice@example.test", password: "pw-alice")
+        #expect(try await alice.send("WHOAMI").first?.hasPrefix("* login=alice@example.test kind=user") == true)
+        #expect(try await admin.send("MODIFY USER alice@example.test blocked=yes").last?.hasPrefix("OK") == true)
+        #expect(try await alice.send("WHOAMI") == ["ERR denied [blocked-account] the account is blocked"])
+        #expect(try await alice.send("QUERY MAILBOXES alice@example.test") == ["ERR denied [blocked-account] the account is blocked"])
+        #expect(try await admin.send("MODIFY USER alice@example.test blocked=no").last?.hasPrefix("OK") == true)
+        #expect(try await alice.send("WHOAMI").first?.hasPrefix("* login=alice@example.test kind=user") == true)
+        try await server.stop()
+    }
+
     /// A filter is an oracle: were it matched against attributes a user may not see, a
     /// user could learn them a character at a time from the count of entries.
     @Test("a search filter matches only what the caller may see of each entry")

@@ -108,6 +108,12 @@ extension Session {
     func whoami() -> Reply {
         guard let principal, let login else { return Reply(status: .error(code: .auth, text: "BIND first")) }
         let directory = environment.committer.live.directory
+        // A blocked or deleted account can do nothing, and is told so as its queries are.
+        do {
+            _ = try directory.queryAuthorization(for: principal)
+        } catch {
+            return Self.reply(for: error)
+        }
         var record = ReplyRecord()
         record.append(key: "login", value: login)
         switch principal {
