@@ -20,6 +20,11 @@ struct DovecotIMAPTests {
         #expect(try await admin.send("MODIFY USER erin@example.test blocked=yes") == ["OK erin@example.test blocked (revision 7)"])
         #expect(try await admin.send("DELEGATE alice@example.test bob@example.test read,sendas") == ["OK alice@example.test delegated to bob@example.test with read,sendas (revision 8)"])
         #expect(try await admin.send("DELEGATE alice@example.test carol@example.test manage") == ["OK alice@example.test delegated to carol@example.test with read,manage (revision 9)"])
+        // Logins with characters Dovecot refuses by default (auth_username_chars), which the
+        // directory accepts: a plus in a shared mailbox's name, an apostrophe in a surname.
+        #expect(try await admin.send("ADD USER sales+eu@example.test password=sales-pw") == ["OK user sales+eu@example.test added (revision 10)"])
+        #expect(try await admin.send("DELEGATE sales+eu@example.test carol@example.test read") == ["OK sales+eu@example.test delegated to carol@example.test with read (revision 11)"])
+        #expect(try await admin.send("ADD USER o'brien@example.test password=obrien-pw") == ["OK user o'brien@example.test added (revision 12)"])
 
         let observed = try await lab.runScenario()
         // alice's INBOX holds three messages.
@@ -37,6 +42,10 @@ struct DovecotIMAPTests {
         #expect(observed["carol_expunge"] as? String == "OK")
         #expect(observed["after_carol"] as? Int == 1)
         #expect(observed["carol_own_count"] as? Int == 1)
+        // Every address the directory accepts logs in, and its mailbox opens to its delegates.
+        #expect(observed["plus_login"] as? String == "OK", "\(observed["plus_login"] ?? "")")
+        #expect(observed["apostrophe_login"] as? String == "OK", "\(observed["apostrophe_login"] ?? "")")
+        #expect(observed["carol_select_plus"] as? String == "OK", "\(observed["carol_select_plus"] ?? "")")
         // dave (nothing): sees nothing shared, and can't open it by name.
         #expect(observed["dave_select"] as? String == "NO")
         #expect((observed["dave_list"] as? [String] ?? []).allSatisfy { !$0.contains("shared") })
@@ -302,6 +311,21 @@ struct DovecotLab {
         c.logout()
         obs["after_carol"] = int(a.select("INBOX")[1][0])
         a.logout()
+
+        try:
+            p = login("sales+eu", "sales-pw")
+            p.append("INBOX", None, None, b"From: x@example.test\r\nSubject: For sales\r\n\r\nBody\r\n")
+            p.logout()
+            obs["plus_login"] = "OK"
+        except imaplib.IMAP4.error as error:
+            obs["plus_login"] = "NO " + str(error)
+        obs["apostrophe_login"] = attempt("o'brien", "obrien-pw", "127.0.0.1")
+        c = login("carol", "carol-pw")
+        try:
+            obs["carol_select_plus"] = c.select('"shared/sales+eu@example.test"')[0]
+        except imaplib.IMAP4.error as error:
+            obs["carol_select_plus"] = "NO " + str(error)
+        c.logout()
 
         d = login("dave", "dave-pw")
         obs["dave_list"] = [line.decode() for line in d.list()[1] if line]
