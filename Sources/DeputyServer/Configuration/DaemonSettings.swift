@@ -41,6 +41,13 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
     /// Checks every value; the error names the flag, variable or file line that gave it.
     public init(_ values: SettingValues) throws(SettingsError) {
         self.values = values
+        // An empty text is never meant: an empty password or socket path would be taken as
+        // given (a super administrator binding with no password, a socket in the abstract
+        // namespace with no permissions), and an empty file path fail only at start. The
+        // one setting where nothing is a value, the ACL prefix, is checked below.
+        for setting in Setting.allCases where setting != .dovecotACLPrefix && values[setting]?.texts.contains(where: \.isEmpty) == true {
+            throw values.error(setting, "can't be empty; leave the setting out (null in the file) for \(setting.defaultValue == nil ? "none" : "its default")")
+        }
         data = values.text(.data) ?? "deputy-data"
 
         server = ServerConfiguration()

@@ -34,6 +34,23 @@ struct SettingsTests {
         }
     }
 
+    /// An empty text is never what an administrator means: an empty `initial-password`
+    /// made a super administrator who bound with no password, an empty `plain-socket` a
+    /// plaintext listener in the abstract namespace that every local user could reach, and
+    /// an empty path failed only at start (or not at all) after `check-config` said ok.
+    @Test("An empty value, in the file or as a flag, is refused with its place, for every setting that takes text")
+    func emptyValuesAreRefused() throws {
+        for setting in [Setting.initialPassword, .plainSocket, .data, .auditLog, .dovecotACL, .clusterDatabase, .cert] {
+            let fromFile = try file("{\n  \"\(setting.name)\": \"\"\n}")
+            let message = settingsError { _ = try DaemonSettings(SettingValues(flags: [:], environment: [:], file: fromFile)) }
+            #expect(message.hasPrefix("deputyd.json:2: \(setting.name): ") && message.contains("empty"), "\(setting.name): \(message)")
+            let flagged = settingsError { _ = try DaemonSettings(SettingValues(flags: [setting: [""]], environment: [:])) }
+            #expect(flagged.contains("empty"), "\(setting.name) as a flag: \(flagged)")
+        }
+        let listed = settingsError { _ = try DaemonSettings(SettingValues(flags: [.tcpTable: ["senders=127.0.0.1:10041", ""]], environment: [:])) }
+        #expect(listed.contains("empty"), "\(listed)")
+    }
+
     @Test("A flag beats the environment, which beats the file, which beats the default")
     func precedence() throws {
         let fromFile = try file("""
