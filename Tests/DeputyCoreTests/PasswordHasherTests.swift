@@ -13,6 +13,13 @@ struct PasswordHasherTests {
         #expect(!hasher.verify("", against: hash))
     }
 
+    /// An empty password is never one: a hash of it, stored by an older build or written
+    /// by hand, must not let an empty BIND in.
+    @Test("an empty password matches nothing, not even a hash made of it")
+    func emptyMatchesNothing() {
+        #expect(!hasher.verify("", against: hasher.hash("")))
+    }
+
     @Test("salts differ, so equal passwords give different hashes")
     func salted() {
         #expect(hasher.hash("same") != hasher.hash("same"))

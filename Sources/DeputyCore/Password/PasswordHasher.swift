@@ -40,11 +40,13 @@ public struct PasswordHasher: Sendable {
         return PasswordHash(trusted: PasswordHashFormat(algorithm: format.algorithm, salt: salt, key: key).encoded)
     }
 
-    /// Whether `password` matches `hash`, compared in constant time.
+    /// Whether `password` matches `hash`, compared in constant time. An empty password
+    /// matches nothing, not even a hash made of it (stored by hand, or by a build that let
+    /// one be set), after the same derivation, so it takes as long as any.
     public func verify(_ password: String, against hash: PasswordHash) -> Bool {
         guard let format = PasswordHashFormat(parsing: hash.encoded) else { return false }
         let derived = Self.derive(password, format: format)
-        return Self.constantTimeEqual(derived, format.key)
+        return Self.constantTimeEqual(derived, format.key) && !password.isEmpty
     }
 
     /// Whether `hash` was made with a different algorithm or cost than this hasher's, so it

@@ -124,7 +124,7 @@ extension Request {
 
     static func decodeAddUser(_ a: Arguments) throws(DecodingError) -> Request {
         .add(.user(NewUserRequest(
-            address: try a.address(0, "the address"), password: a.named("password"), name: a.named("name") ?? a.localPartAsTyped,
+            address: try a.address(0, "the address"), password: try initialPassword(a), name: a.named("name") ?? a.localPartAsTyped,
             recovery: try a.named("recovery").map { text throws(DecodingError) in try Arguments.address(text, "the recovery address") },
             aliases: try a.addresses("aliases", "an alias"), policy: a.named("policy"), dryRun: a.yes("dryrun") ?? false
         )))
@@ -139,7 +139,17 @@ extension Request {
     }
 
     static func decodeAddService(_ a: Arguments) throws(DecodingError) -> Request {
-        .add(.service(try Arguments.service(a[0]), password: a.named("password")))
+        .add(.service(try Arguments.service(a[0]), password: try initialPassword(a)))
+    }
+
+    /// `password=` of an account being added: left out, the account can't log in until one
+    /// is set; given empty, it is refused rather than stored as a password of nothing.
+    private static func initialPassword(_ a: Arguments) throws(DecodingError) -> String? {
+        guard let password = a.named("password") else { return nil }
+        guard !password.isEmpty else {
+            throw DecodingError("the password can't be empty; leave password= out for an account that can't log in until one is set")
+        }
+        return password
     }
 
     static func decodeAddPolicy(_ a: Arguments) throws(DecodingError) -> Request {
