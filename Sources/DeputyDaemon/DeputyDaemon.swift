@@ -115,7 +115,9 @@ public final class DeputyDaemon: Sendable {
         // The health listener, when given (`metrics`), is the daemon's own and already open.
         try await ListenerProbe.check(initial.listenAddresses, held: metrics == nil ? nil : initial.metricsListen)
         let configuredTLS = initial.certificate == nil && initial.key == nil ? nil : try DaemonTLS.load(initial, logger: logger)
-        let audit = try initial.auditLog.map { try AuditFileWriter(path: $0, logger: Logger(label: "deputyd.audit")) }
+        let audit = try initial.auditLog.map {
+            try AuditFileWriter(path: $0, position: initial.data + "/audit-log.position", logger: Logger(label: "deputyd.audit"))
+        }
         if lock == nil { lock = try DataDirectoryLock.acquire(path: initial.data) }
         // A cluster node needs the cluster's factor key before it reaches the database: it
         // would otherwise seal and open second factors with a key no other node has.

@@ -10,14 +10,23 @@ import Logging
 /// writer appends every record newer than the last one it wrote, and at start it reads
 /// the file's last line to find where it stopped, so records of changes committed just
 /// before a crash are written on the next start rather than lost.
+///
+/// A file with no whole record may have been emptied by a rotation (`copytruncate`), so
+/// the writer also keeps the last sequence it wrote in `position` (in the data directory),
+/// and goes on after it when the file tells nothing; a file that holds records tells for
+/// itself.
 public actor AuditFileWriter {
     private let path: String
     private let descriptor: Int32
     private var lastWritten: UInt64
+    private let positionPath: String?
+    private var positionDescriptor: Int32 = -1
     private let logger: Logger
 
-    /// Opens (creating, 0600) the file for appending.
-    public init(path: String, logger: Logger) throws {
+    /// Opens (creating, 0600) the file for appending; `position` is the file (created 0600
+    /// at the first record written, its directory being the data directory) that keeps
+    /// where this file stopped.
+    public init(path: String, position: String? = nil, logger: Logger) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ConfigurationError("can't open the audit log \(path): \(String(cString: strerror(errno)))") }
         if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
@@ -29,11 +38,27 @@ public actor AuditFileWriter {
         }
         self.path = path
         self.descriptor = descriptor
-        self.lastWritten = Self.lastSequence(inFileAt: path)
+        self.positionPath = position
         self.logger = logger
+        // A last line cut short by a crash is ended here, so that the next record starts a
+        // line of its own instead of running on from the fragment.
+        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0,
+            let handle = FileHandle(forReadingAtPath: path)
+        {
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: UInt64(size - 1))
+            if let last = try? handle.read(upToCount: 1), last != Data([0x0A]) {
+                _ = "\n".withCString { write(descriptor, $0, 1) }
+            }
+        }
+        let inFile = Self.lastSequence(inFileAt: path)
+        self.lastWritten = inFile > 0 ? inFile : (position.flatMap { Self.position(at: $0, for: path) } ?? 0)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        if positionDescriptor >= 0 { close(positionDescriptor) }
+    }
 
     /// Appends the records of `log` newer than the last written.
     public func catchUp(with log: AuditLog) {
@@ -75,6 +100,38 @@ public actor AuditFileWriter {
             offset += written
         }
         lastWritten = log.lastSequence
+        recordPosition()
+    }
+
+    /// Keeps `lastWritten` for the next start: one write of a fixed-width line at the start
+    /// of the position file, no sync (a position lost with the machine only repeats records
+    /// after a rotation), and the audit file's path after it, so that a position kept for
+    /// another file is not taken for this one's.
+    private func recordPosition() {
+        guard let positionPath else { return }
+        if positionDescriptor < 0 {
+            positionDescriptor = open(positionPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard positionDescriptor >= 0 else {
+                logger.warning("can't keep the audit log file's position; after a rotation, a restart writes the records again", metadata: [
+                    "audit.position": "\(positionPath)", "error": "\(String(cString: strerror(errno)))",
+                ])
+                return
+            }
+            // Emptied, then the path written once: the sequence before it keeps its width.
+            let tail = Array((" " + path + "\n").utf8)
+            _ = tail.withUnsafeBytes { pwrite(positionDescriptor, $0.baseAddress, $0.count, 20) }
+        }
+        let line = Array(String(format: "%020llu", lastWritten).utf8)
+        _ = line.withUnsafeBytes { pwrite(positionDescriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// The sequence a position file keeps for the audit file at `path`, if it keeps one.
+    static func position(at positionPath: String, for path: String) -> UInt64? {
+        guard let text = try? String(contentsOfFile: positionPath, encoding: .utf8), text.utf8.count > 21 else { return nil }
+        let sequence = text.prefix(20)
+        let rest = text.dropFirst(21)
+        guard rest.hasSuffix("\n"), String(rest.dropLast()) == path else { return nil }
+        return UInt64(sequence)
     }
 
     /// One record as a JSON line: `{"seq":12,"time":"...","actor":"...","action":"...","target":"...","detail":"...","result":"ok"}`.
