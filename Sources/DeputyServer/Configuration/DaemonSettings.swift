@@ -105,6 +105,9 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
             guard let listener = MailAdapterListener.tcpTable(text, limits: mailLimits) else {
                 throw values.error(.tcpTable, "expected MAP=ADDRESS with MAP one of senders, mailboxes, delegates, aliases, not \(SettingValues.quoted(text))")
             }
+            if case .unix(let path) = listener.address {
+                throw values.error(.tcpTable, "Postfix's tcp table reaches a loopback HOST:PORT only, never a Unix socket: not \(SettingValues.quoted(path))")
+            }
             mail.listeners.append(listener)
         }
         do {

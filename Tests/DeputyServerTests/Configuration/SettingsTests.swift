@@ -51,6 +51,15 @@ struct SettingsTests {
         #expect(listed.contains("empty"), "\(listed)")
     }
 
+    /// Postfix's tcp table (tcp_table(5)) reaches HOST:PORT only: a tcp-table listener on a
+    /// Unix socket started, and no Postfix lookup could ever reach it.
+    @Test("a tcp-table listener on a Unix socket is refused, since Postfix's tcp table can't reach one")
+    func tcpTableNeedsHostAndPort() throws {
+        let message = settingsError { _ = try DaemonSettings(SettingValues(flags: [.tcpTable: ["aliases=/run/deputy/tcp.sock"]], environment: [:])) }
+        #expect(message.hasPrefix("--tcp-table: ") && message.contains("HOST:PORT"), "\(message)")
+        #expect(try DaemonSettings(SettingValues(flags: [.tcpTable: ["aliases=127.0.0.1:10042"]], environment: [:])).mail.listeners.count == 1)
+    }
+
     @Test("A flag beats the environment, which beats the file, which beats the default")
     func precedence() throws {
         let fromFile = try file("""
