@@ -57,7 +57,13 @@ public struct HeaderDecision: Hashable, Sendable {
         delimiter: RecipientDelimiter?
     ) -> HeaderDecision {
         guard from.count == 1, let written = HeaderAddressList.parse(from[0]), !written.isEmpty else {
-            return HeaderDecision(.reject(from.count > 1 ? "the message has more than one From: header" : "the message's From: header can't be read"))
+            // Said as it is, so that whoever reads the bounce knows what to mend.
+            let problem = switch from.count {
+            case 0: "the message has no From: header"
+            case 1: HeaderAddressList.parse(from[0]) == nil ? "the message's From: header can't be read" : "the message's From: header names no address"
+            default: "the message has more than one From: header"
+            }
+            return HeaderDecision(.reject(problem))
         }
         let fromAddresses = written.map { directory.extended($0, delimiter: delimiter).address }
         guard !login.isEmpty else {

@@ -105,7 +105,9 @@ struct MilterTests {
         #expect(Self.decide("boss@example.test", from: ["boss@example.test, ghost@example.test"]).outcome
             == .reject("From: no user or group has the address ghost@example.test (reason=unknown-address)"))
         // Headers that can't be read, or that come twice, are refused.
-        #expect(Self.decide("boss@example.test", from: []).outcome == .reject("the message's From: header can't be read"))
+        // Each refusal says which: no From: at all, one that names nobody, one that can't be read.
+        #expect(Self.decide("boss@example.test", from: []).outcome == .reject("the message has no From: header"))
+        #expect(Self.decide("boss@example.test", from: ["undisclosed-recipients:;"]).outcome == .reject("the message's From: header names no address"))
         #expect(Self.decide("boss@example.test", from: ["boss@example.test", "boss@example.test"]).outcome == .reject("the message has more than one From: header"))
         #expect(Self.decide("boss@example.test", from: ["Boss <boss@example.test"]).outcome == .reject("the message's From: header can't be read"))
         #expect(Self.decide("boss@example.test", from: ["boss@example.test"], sender: ["a@example.test, b@example.test"]).outcome
