@@ -42,6 +42,7 @@ public enum ListenerProbe {
                 return ListenError(address, error)
             }
         case .unix(let path):
+            if let problem = unixPathProblem(path) { return ListenError(address, reason: problem, detail: path) }
             // Connecting tells a live socket from one a crash left behind (refused).
             guard let live = try? await ClientBootstrap(group: group).connect(unixDomainSocketPath: path).get() else { return nil }
             try? await live.close()
@@ -50,6 +51,27 @@ public enum ListenerProbe {
                 detail: "connected to \(path)"
             )
         }
+    }
+
+    /// Why a Unix socket can't be made at `path`, as the listener would find later: too
+    /// long a path, no directory for it, or a file that is not a socket in its place (the
+    /// listener replaces only a socket, one a crash left behind).
+    static func unixPathProblem(_ path: String) -> String? {
+        if path.utf8.count > 107 {
+            return "the path is longer than the 107 bytes a Unix socket's path may have; choose a shorter one"
+        }
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        var status = stat()
+        if stat(directory.isEmpty ? "/" : directory, &status) != 0 {
+            return "the socket's directory does not exist"
+        }
+        if status.st_mode & S_IFMT != S_IFDIR {
+            return "the socket's directory is not a directory"
+        }
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFSOCK {
+            return "a file that is not a socket is there; deputyd replaces only a socket, so move the file or choose another path"
+        }
+        return nil
     }
 
     /// Binds a TCP socket to `address` and closes it: bind fails where another socket
