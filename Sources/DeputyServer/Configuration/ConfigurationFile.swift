@@ -81,6 +81,10 @@ public enum ConfigurationFile {
             }
             return [text]
         case .text:
+            // A thread count is "auto" or a number, and a number is written as one.
+            if setting == .threads || setting == .hashThreads, let number, !isBoolean, let whole = Int(exactly: number.doubleValue) {
+                return [String(whole)]
+            }
             guard let text = value as? String, number == nil else { throw SettingsError("\(place): expected a string, in quotes") }
             return [text]
         case .list:

@@ -60,6 +60,15 @@ struct SettingsTests {
         #expect(try DaemonSettings(SettingValues(flags: [.tcpTable: ["aliases=127.0.0.1:10042"]], environment: [:])).mail.listeners.count == 1)
     }
 
+    /// docs/configuration.md: numbers are JSON numbers, and threads is auto or a number.
+    @Test("threads and hash-threads take a JSON number as well as \"auto\" or a number in quotes")
+    func threadCountsAsNumbers() throws {
+        let settings = try DaemonSettings(SettingValues(flags: [:], environment: [:], file: try file(#"{"threads": 3, "hash-threads": "2"}"#)))
+        #expect(settings.threads == 3 && settings.hashThreads == 2)
+        let message = settingsError { _ = try DaemonSettings(SettingValues(flags: [:], environment: [:], file: try file(#"{"threads": 0}"#))) }
+        #expect(message.hasPrefix("deputyd.json:1: threads: expected auto or a whole number from 1 to 1024"), "\(message)")
+    }
+
     @Test("A flag beats the environment, which beats the file, which beats the default")
     func precedence() throws {
         let fromFile = try file("""
