@@ -99,7 +99,7 @@ public struct SettingValues: Sendable, Equatable, CustomStringConvertible {
     /// A whole number of at least 1.
     public func count(_ setting: Setting) throws(SettingsError) -> Int {
         guard let value = values[setting], let text = value.texts.first else { throw SettingsError("\(setting.name) has no value") }
-        guard let number = Int(text), number >= 1 else {
+        guard Self.isDecimal(text, fraction: false), let number = Int(text), number >= 1 else {
             throw SettingsError("\(value.source.place(of: setting)): expected a whole number of at least 1, not \(Self.quoted(text))")
         }
         return number
@@ -108,13 +108,23 @@ public struct SettingValues: Sendable, Equatable, CustomStringConvertible {
     /// A number of seconds above 0.
     public func seconds(_ setting: Setting) throws(SettingsError) -> Double {
         guard let value = values[setting], let text = value.texts.first else { throw SettingsError("\(setting.name) has no value") }
-        guard let number = Double(text), number > 0, number.isFinite else {
+        guard Self.isDecimal(text, fraction: true), let number = Double(text), number > 0, number.isFinite else {
             throw SettingsError("\(value.source.place(of: setting)): expected a number of seconds above 0, not \(Self.quoted(text))")
         }
         guard number <= Setting.maximumSeconds else {
             throw SettingsError("\(value.source.place(of: setting)): expected at most \(Int(Setting.maximumSeconds)) seconds (ten years), not \(Self.quoted(text))")
         }
         return number
+    }
+
+    /// Digits, with one decimal point between digits where `fraction` allows: what a JSON
+    /// number without sign or exponent looks like. Swift's parsers also take `+300`, `300.`,
+    /// `.5` and hexadecimal (`0x10`), which `--print-config` would then write into a file
+    /// that no longer parses.
+    static func isDecimal(_ text: String, fraction: Bool) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 1 || (fraction && parts.count == 2) else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
     }
 
     /// One of the setting's words.
