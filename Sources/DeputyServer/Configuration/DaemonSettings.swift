@@ -129,6 +129,35 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         auditLog = values.text(.auditLog)
         initialPassword = values.text(.initialPassword)
         cluster = try ClusterConfiguration(values)
+        try Self.requireDistinctListeners(self, values)
+    }
+
+    /// Two listeners on one address: refused here, so that check-config finds it as serve
+    /// does (port 0, any free port, may repeat).
+    private static func requireDistinctListeners(_ settings: DaemonSettings, _ values: SettingValues) throws(SettingsError) {
+        var named: [(Setting, ListenAddress)] = [(.listen, settings.server.listen)]
+        if let plain = settings.server.plainListen { named.append((.plainListen, plain)) }
+        if let socket = settings.server.plainSocket { named.append((.plainSocket, .unix(path: socket))) }
+        for listener in settings.mail.listeners {
+            let setting: Setting = switch listener.kind {
+            case .socketmap: .socketmap
+            case .tcpTable: .tcpTable
+            case .policy: .policy
+            case .dovecotAuth: .dovecotAuth
+            case .dovecotDict: .dovecotDict
+            case .milter: .milter
+            }
+            named.append((setting, listener.address))
+        }
+        if let metrics = settings.metricsListen { named.append((.metricsListen, metrics)) }
+        var seen: [ListenAddress: Setting] = [:]
+        for (setting, address) in named {
+            if case .tcp(_, 0) = address { continue }
+            if let earlier = seen[address] {
+                throw values.error(setting, "\(address) is \(earlier.name)'s address too; each listener needs its own")
+            }
+            seen[address] = setting
+        }
     }
 
     /// `auto` (the CPUs this process may use) or a whole number of at least 1.

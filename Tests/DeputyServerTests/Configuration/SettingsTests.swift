@@ -83,6 +83,23 @@ struct SettingsTests {
         #expect(try DaemonSettings(SettingValues(flags: [.idleTimeout: ["2.5"]], environment: [:])).server.limits.idleTimeout == 2.5)
     }
 
+    /// check-config said ok to two listeners on one address, which serve then refused.
+    @Test("two listeners on one address are refused with the settings that name it")
+    func listenersNeedAddressesOfTheirOwn() throws {
+        let clash = settingsError {
+            _ = try DaemonSettings(SettingValues(flags: [:], environment: [:], file: try file(#"{"listen": "127.0.0.1:27902", "plain-listen": "127.0.0.1:27902"}"#)))
+        }
+        #expect(clash == "deputyd.json:1: plain-listen: 127.0.0.1:27902 is listen's address too; each listener needs its own", "\(clash)")
+        let sockets = settingsError {
+            _ = try DaemonSettings(SettingValues(flags: [.plainSocket: ["/run/deputy/s.sock"], .socketmap: ["/run/deputy/s.sock"]], environment: [:]))
+        }
+        #expect(sockets.contains("each listener needs its own"), "\(sockets)")
+        let metrics = settingsError {
+            _ = try DaemonSettings(SettingValues(flags: [.plainListen: ["127.0.0.1:7637"], .metricsListen: ["127.0.0.1:7637"]], environment: [:]))
+        }
+        #expect(metrics.hasPrefix("--metrics-listen: "), "\(metrics)")
+    }
+
     @Test("A flag beats the environment, which beats the file, which beats the default")
     func precedence() throws {
         let fromFile = try file("""
