@@ -114,4 +114,28 @@ struct DovecotACLFileTests {
         #expect(try await writer.update())
         #expect(try !String(contentsOfFile: path, encoding: .utf8).contains("shared/member1@example.test"))
     }
+
+    /// The file is replaced whole at every start: pointed by mistake at a file deputyd did
+    /// not write (a hand-kept Dovecot ACL file), it overwrote it without a word.
+    @Test("a file at the path that deputyd did not write is left alone, and the start refused")
+    func foreignFileIsLeftAlone() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-acl-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/dovecot-acl"
+        try Data("INBOX user=alice@example.test lr\n".utf8).write(to: URL(fileURLWithPath: path))
+        let live = LiveDirectory(MailFixture.directory())
+        let writer = DovecotACLWriter(path: path, prefix: "shared/", directory: live, clock: { MailFixture.now }, logger: Logger(label: "test"))
+        do {
+            try await writer.update()
+            Issue.record("a file deputyd did not write was replaced")
+        } catch {
+            #expect("\(error)".contains("was not written by deputyd"), "\(error)")
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "INBOX user=alice@example.test lr\n")
+        // Its own file, and an empty one, it replaces.
+        try Data().write(to: URL(fileURLWithPath: path))
+        #expect(try await writer.update())
+        try await DovecotACLWriter(path: path, prefix: "shared/", directory: live, clock: { MailFixture.now }, logger: Logger(label: "test")).update()
+    }
 }
