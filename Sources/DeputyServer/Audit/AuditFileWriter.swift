@@ -29,7 +29,10 @@ public actor AuditFileWriter {
     public init(path: String, position: String? = nil, logger: Logger) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ConfigurationError("can't open the audit log \(path): \(String(cString: strerror(errno)))") }
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+        // The mode of the file opened, through any symbolic link: the link's own (0777)
+        // says nothing, and chmod on the link changes the file it points to.
+        var status = stat()
+        if fstat(descriptor, &status) == 0, case let mode = Int(status.st_mode & 0o777), mode & 0o077 != 0 {
             close(descriptor)
             // Worded as the data directory's refusals are, with the command that fixes it.
             throw ConfigurationError(

@@ -88,4 +88,23 @@ struct AuditFileWriterTests {
         #expect(lines.last.flatMap(Self.sequence) == directory.auditLog.lastSequence, "\(lines)")
         #expect(lines.compactMap(Self.sequence) == Array(1...directory.auditLog.lastSequence), "\(lines)")
     }
+
+    /// The mode check read the link's own mode (0777) and advised a chmod that could not
+    /// change it; the file behind the link is what is written and read.
+    @Test("an audit log reached through a symbolic link is judged by the file it points to")
+    func throughASymbolicLink() throws {
+        let root = try Self.root()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let file = root + "/audit.log"
+        FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
+        try FileManager.default.createSymbolicLink(atPath: root + "/link.log", withDestinationPath: file)
+        _ = try AuditFileWriter(path: root + "/link.log", logger: Logger(label: "test"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        do {
+            _ = try AuditFileWriter(path: root + "/link.log", logger: Logger(label: "test"))
+            Issue.record("a file open to others was taken through its link")
+        } catch {
+            #expect("\(error)".contains("(mode 0644)"), "\(error)")
+        }
+    }
 }
