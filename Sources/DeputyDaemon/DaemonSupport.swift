@@ -14,7 +14,15 @@ public enum DaemonTLS {
         let authorities = try clientCertificateAuthorities(settings)
         // Built before the expiry is recorded: a key that does not match the certificate is
         // refused here, and the metric must go on naming the certificate still served.
-        let context = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: authorities))
+        let context: NIOSSLContext
+        do {
+            context = try NIOSSLContext(configuration: TLSSettings.serverConfiguration(certificate, clientCertificateAuthorities: authorities))
+        } catch NIOSSLError.failedToLoadPrivateKey {
+            // BoringSSL's word for a key of another pair: said so, with both files.
+            throw ConfigurationError(
+                "the key \(settings.key ?? "in the data directory") does not belong to the certificate \(settings.certificate ?? "in the data directory"): give the key the certificate was made for"
+            )
+        }
         if let expiry = certificate.expiry { ServerMetrics.certificateExpiry.record(expiry.timeIntervalSince1970) }
         return context
     }

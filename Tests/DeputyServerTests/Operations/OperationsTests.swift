@@ -103,6 +103,8 @@ struct OperationsTests {
         let mismatched = try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file])
         #expect(mismatched.status == 1, "\(mismatched.output)")
         #expect(mismatched.error.contains("cert/key/client-ca"), "\(mismatched.error)")
+        // In words, not BoringSSL's identifier (failedToLoadPrivateKey).
+        #expect(mismatched.error.contains("the key \(key) does not belong to the certificate \(certificate)"), "\(mismatched.error)")
         try one.keyPEM.write(toFile: key, atomically: true, encoding: .utf8)
         #expect(try await ProcessRunner.run(SecurityDaemon.binary, ["check-config", file]).status == 0)
         try #"{"cert": "\#(certificate)", "key": "\#(key)", "client-ca": "/nonexistent/ca.pem"}"#.write(toFile: file, atomically: true, encoding: .utf8)
