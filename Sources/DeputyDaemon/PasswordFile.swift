@@ -16,7 +16,7 @@ public enum PasswordFile {
         }
         // The mode of the file itself: a symbolic link's own mode is always 0777.
         guard let info = try? PosixFileSystem().info(path), info.permissions & 0o077 == 0 else {
-            throw ConfigurationError("the password file \(path) can be read by others; run: chmod 600 \(path)")
+            throw ConfigurationError("the password file \(path) is open to its group or others; run: chmod 600 \(path)")
         }
         // Any line ending ends the line: "\r\n" (a file written on Windows) is one Character
         // that a split on "\n" would leave in the password.

@@ -90,7 +90,7 @@ public enum ConfigurationFile {
         case .list:
             if let text = value as? String, number == nil { return [text] }
             guard let array = value as? [Any], let texts = array as? [String], !array.contains(where: { $0 is NSNumber }) else {
-                throw SettingsError("\(place): expected an array of strings, [\"senders=127.0.0.1:10041\", ...]")
+                throw SettingsError("\(place): expected an array of strings, like \(setting == .tcpTable ? "[\"senders=127.0.0.1:10041\", ...]" : "[\"db1.example.org:5432\", ...]")")
             }
             return texts
         }

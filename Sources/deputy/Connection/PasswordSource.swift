@@ -24,7 +24,7 @@ enum PasswordSource {
         let path = file.path
         try LocalFile.requireReadable(path, file.what)
         guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 == 0 else {
-            throw CLIError(.configuration, "\(file.what) \(path) can be read by others; run: chmod 600 \(path)")
+            throw CLIError(.configuration, "\(file.what) \(path) is open to its group or others; run: chmod 600 \(path)")
         }
         let text = String(decoding: try LocalFile.read(path, file.what), as: UTF8.self)
         let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
