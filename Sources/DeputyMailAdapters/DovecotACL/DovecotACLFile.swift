@@ -41,11 +41,15 @@ public enum DovecotACLFile {
         public let nextExpiry: Date?
     }
 
+    /// The first line of every file: also how the writer knows a file at its path for one
+    /// of its own, which it may replace.
+    public static let firstLine = "# Written by deputyd from its directory: do not edit, it is replaced on every change."
+
     /// The file for `directory` at `now`, for a shared namespace whose prefix is
     /// `prefix` followed by the owner's login (`shared/` for `prefix = shared/%%u/`).
     public static func contents(of directory: Directory, at now: Date, prefix: String = "shared/") -> Contents {
         var lines: [String] = [
-            "# Written by deputyd from its directory: do not edit, it is replaced on every change.",
+            firstLine,
             "# Owners keep every right on their own mailboxes but administer (a): rights come from Deputy.",
             "* owner \(ownerRights)",
         ]

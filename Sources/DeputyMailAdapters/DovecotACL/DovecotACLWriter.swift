@@ -85,17 +85,15 @@ public actor DovecotACLWriter: Service {
         return true
     }
 
-    /// The first line of every file this writer makes (``DovecotACLFile``).
-    static let ownFirstLine = "# Written by deputyd"
-
     /// Refuses to replace a file at `path` that holds something else than a file this
     /// writer made: `dovecot-acl` pointed by mistake at a hand-kept Dovecot ACL file would
     /// otherwise lose it. An empty file, or none, is fine.
     static func requireOwnFile(at path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
-        let start = (try? handle.read(upToCount: ownFirstLine.utf8.count)) ?? Data()
-        guard start.isEmpty || start == Data(ownFirstLine.utf8) else {
+        let own = Data(DovecotACLFile.firstLine.utf8)
+        let start = (try? handle.read(upToCount: own.count)) ?? Data()
+        guard start.isEmpty || start == own else {
             throw ConfigurationError("\(path) was not written by deputyd, which replaces its ACL file whole; move that file away, or set dovecot-acl to another path")
         }
     }

@@ -56,15 +56,12 @@ public struct HeaderDecision: Hashable, Sendable {
         login: String, from: [String], sender: [String], unauthenticated: Unauthenticated, in directory: Directory, at now: Date,
         delimiter: RecipientDelimiter?
     ) -> HeaderDecision {
-        guard from.count == 1, let written = HeaderAddressList.parse(from[0]), !written.isEmpty else {
-            // Said as it is, so that whoever reads the bounce knows what to mend.
-            let problem = switch from.count {
-            case 0: "the message has no From: header"
-            case 1: HeaderAddressList.parse(from[0]) == nil ? "the message's From: header can't be read" : "the message's From: header names no address"
-            default: "the message has more than one From: header"
-            }
-            return HeaderDecision(.reject(problem))
+        // Each refusal says what is wrong, so that whoever reads the bounce knows what to mend.
+        guard from.count == 1 else {
+            return HeaderDecision(.reject(from.isEmpty ? "the message has no From: header" : "the message has more than one From: header"))
         }
+        guard let written = HeaderAddressList.parse(from[0]) else { return HeaderDecision(.reject("the message's From: header can't be read")) }
+        guard !written.isEmpty else { return HeaderDecision(.reject("the message's From: header names no address")) }
         let fromAddresses = written.map { directory.extended($0, delimiter: delimiter).address }
         guard !login.isEmpty else {
             if unauthenticated == .reject, let address = fromAddresses.first(where: { directory.isOrganizationSender($0) }) {

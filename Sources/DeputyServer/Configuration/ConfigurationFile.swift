@@ -80,11 +80,11 @@ public enum ConfigurationFile {
                 throw SettingsError("\(place): expected one of \"\(words.joined(separator: "\", \""))\"")
             }
             return [text]
+        case .autoOrCount:
+            if let number, !isBoolean, let whole = Int(exactly: number.doubleValue) { return [String(whole)] }
+            guard let text = value as? String, number == nil else { throw SettingsError("\(place): expected \"auto\" or a whole number") }
+            return [text]
         case .text:
-            // A thread count is "auto" or a number, and a number is written as one.
-            if setting == .threads || setting == .hashThreads, let number, !isBoolean, let whole = Int(exactly: number.doubleValue) {
-                return [String(whole)]
-            }
             guard let text = value as? String, number == nil else { throw SettingsError("\(place): expected a string, in quotes") }
             return [text]
         case .list:

@@ -85,7 +85,8 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         )
         mail = MailAdapterConfiguration()
         let milter = MailAdapterKind.milter(MilterUnauthenticated(rawValue: try values.choice(.milterUnauthenticated))!)
-        for (kind, setting) in [(MailAdapterKind.socketmap, Setting.socketmap), (.policy, .policy), (.dovecotAuth, .dovecotAuth), (.dovecotDict, .dovecotDict), (milter, .milter)] {
+        for kind in [MailAdapterKind.socketmap, .policy, .dovecotAuth, .dovecotDict, milter] {
+            let setting = kind.setting
             guard let text = values.text(setting) else { continue }
             guard let address = MailAdapterListener.address(text) else { throw values.error(setting, "expected HOST:PORT or a Unix socket path, not \(SettingValues.quoted(text))") }
             mail.listeners.append(MailAdapterListener(kind: kind, address: address, limits: mailLimits))
@@ -138,17 +139,7 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
         var named: [(Setting, ListenAddress)] = [(.listen, settings.server.listen)]
         if let plain = settings.server.plainListen { named.append((.plainListen, plain)) }
         if let socket = settings.server.plainSocket { named.append((.plainSocket, .unix(path: socket))) }
-        for listener in settings.mail.listeners {
-            let setting: Setting = switch listener.kind {
-            case .socketmap: .socketmap
-            case .tcpTable: .tcpTable
-            case .policy: .policy
-            case .dovecotAuth: .dovecotAuth
-            case .dovecotDict: .dovecotDict
-            case .milter: .milter
-            }
-            named.append((setting, listener.address))
-        }
+        named += settings.mail.listeners.map { ($0.kind.setting, $0.address) }
         if let metrics = settings.metricsListen { named.append((.metricsListen, metrics)) }
         var seen: [ListenAddress: Setting] = [:]
         for (setting, address) in named {
@@ -163,7 +154,7 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
     /// `auto` (the CPUs this process may use) or a whole number of at least 1.
     private static func threadCount(_ setting: Setting, _ values: SettingValues) throws(SettingsError) -> Int {
         guard let text = values.text(setting), text != "auto" else { return UsableCores.count() }
-        guard let number = Int(text), number >= 1, number <= 1_024 else {
+        guard SettingValues.isDecimal(text, fraction: false), let number = Int(text), number >= 1, number <= 1_024 else {
             throw values.error(setting, "expected auto or a whole number from 1 to 1024, not \(SettingValues.quoted(text))")
         }
         return number
@@ -201,6 +192,7 @@ public struct DaemonSettings: Sendable, CustomStringConvertible {
             } else if let value = values[setting] {
                 switch setting.kind {
                 case .count, .seconds: json = value.texts.first ?? "null"
+                case .autoOrCount: json = value.texts.first.map { $0 == "auto" ? Self.json($0) : $0 } ?? "null"
                 case .list: json = "[" + value.texts.map(Self.json).joined(separator: ", ") + "]"
                 default: json = Self.json(value.texts.first ?? "")
                 }

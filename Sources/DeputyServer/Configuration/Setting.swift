@@ -62,6 +62,9 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case text
         /// A whole number of at least 1.
         case count
+        /// `auto`, or a whole number (checked where it is used): a JSON number or a string in
+        /// the file.
+        case autoOrCount
         /// A number of seconds above 0, at most ``Setting/maximumSeconds``.
         case seconds
         /// One of a fixed set of words.
@@ -96,6 +99,7 @@ public enum Setting: String, CaseIterable, Sendable, Comparable {
         case .logFormat: .choice(["text", "json"])
         case .milterUnauthenticated: .choice(MilterUnauthenticated.allCases.map(\.rawValue))
         case .tcpTable, .clusterHosts: .list
+        case .threads, .hashThreads: .autoOrCount
         default: .text
         }
     }

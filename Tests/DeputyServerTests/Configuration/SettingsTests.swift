@@ -65,6 +65,9 @@ struct SettingsTests {
     func threadCountsAsNumbers() throws {
         let settings = try DaemonSettings(SettingValues(flags: [:], environment: [:], file: try file(#"{"threads": 3, "hash-threads": "2"}"#)))
         #expect(settings.threads == 3 && settings.hashThreads == 2)
+        // Printed back as JSON numbers, and "auto" as a string.
+        #expect(settings.printed().contains(#""threads": 3,"#) && settings.printed().contains(#""hash-threads": 2,"#), "\(settings.printed())")
+        #expect(try DaemonSettings(SettingValues(flags: [:], environment: [:])).printed().contains(#""threads": "auto","#))
         let message = settingsError { _ = try DaemonSettings(SettingValues(flags: [:], environment: [:], file: try file(#"{"threads": 0}"#))) }
         #expect(message.hasPrefix("deputyd.json:1: threads: expected auto or a whole number from 1 to 1024"), "\(message)")
     }

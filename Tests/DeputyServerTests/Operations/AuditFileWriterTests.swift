@@ -9,7 +9,7 @@ import Testing
 @Suite("Audit log file")
 struct AuditFileWriterTests {
     /// A directory with `count` audit records after the organisation's.
-    private static func directory(records count: Int) -> Directory {
+    fileprivate static func directory(records count: Int) -> Directory {
         var directory = TestServer.directory()
         for index in 0..<count {
             directory.apply(
@@ -29,11 +29,32 @@ struct AuditFileWriterTests {
         return (object["seq"] as? NSNumber)?.uint64Value
     }
 
-    private static func root() throws -> String {
+    fileprivate static func root() throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("deputy-audit-\(UUID().uuidString.prefix(8))").path
         // The position is kept in the data directory, which the daemon has made by then.
         try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return root
+    }
+
+    /// A file in its own directory, and its position in the data directory beside it, after
+    /// a first writer wrote the organisation's record and three more.
+    private struct Written {
+        let root: String
+        let directory: Directory
+        var path: String { root + "/audit.log" }
+        var position: String { root + "/data/audit-log.position" }
+
+        init() async throws {
+            root = try AuditFileWriterTests.root()
+            directory = AuditFileWriterTests.directory(records: 3)
+            let first = try AuditFileWriter(path: root + "/audit.log", position: root + "/data/audit-log.position", logger: Logger(label: "test"))
+            await first.catchUp(with: directory.auditLog)
+        }
+
+        /// The writer of the next start.
+        func reopened() throws -> AuditFileWriter {
+            try AuditFileWriter(path: path, position: position, logger: Logger(label: "test"))
+        }
     }
 
     /// docs/configuration.md: rotate with logrotate's copytruncate. A restart after it found
@@ -41,13 +62,9 @@ struct AuditFileWriterTests {
     /// the two files.
     @Test("a restart after copytruncate goes on after the last record written, not from the start")
     func restartAfterRotation() async throws {
-        let root = try Self.root()
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let path = root + "/audit.log"
-        let position = root + "/data/audit-log.position"
-        let before = Self.directory(records: 3)
-        let first = try AuditFileWriter(path: path, position: position, logger: Logger(label: "test"))
-        await first.catchUp(with: before.auditLog)
+        let file = try await Written()
+        defer { try? FileManager.default.removeItem(atPath: file.root) }
+        let (path, position, before) = (file.path, file.position, file.directory)
         let written = Self.lines(path).compactMap(Self.sequence)
         #expect(written == Array(1...before.auditLog.lastSequence), "\(written)")
 
@@ -56,7 +73,7 @@ struct AuditFileWriterTests {
 
         // logrotate copies the file away and empties it; then the daemon restarts.
         try Data().write(to: URL(fileURLWithPath: path))
-        let second = try AuditFileWriter(path: path, position: position, logger: Logger(label: "test"))
+        let second = try file.reopened()
         await second.catchUp(with: before.auditLog)
         #expect(Self.lines(path).compactMap(Self.sequence) == [], "\(Self.lines(path))")
 
@@ -70,17 +87,13 @@ struct AuditFileWriterTests {
     /// right after the fragment, on the same line, so that line no longer parsed.
     @Test("after a torn last line, the record it missed is written on a line of its own")
     func tornLastLine() async throws {
-        let root = try Self.root()
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let path = root + "/audit.log"
-        let position = root + "/data/audit-log.position"
-        let directory = Self.directory(records: 3)
-        let first = try AuditFileWriter(path: path, position: position, logger: Logger(label: "test"))
-        await first.catchUp(with: directory.auditLog)
+        let file = try await Written()
+        defer { try? FileManager.default.removeItem(atPath: file.root) }
+        let (path, directory) = (file.path, file.directory)
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
         try whole.prefix(whole.count - 20).write(to: URL(fileURLWithPath: path))
 
-        let second = try AuditFileWriter(path: path, position: position, logger: Logger(label: "test"))
+        let second = try file.reopened()
         await second.catchUp(with: directory.auditLog)
         let lines = Self.lines(path).filter { !$0.isEmpty }
         // Every line but the fragment is a whole record, and the last is the directory's last.

@@ -27,6 +27,18 @@ public enum MailAdapterKind: Hashable, Sendable, CustomStringConvertible {
         case .milter: "milter"
         }
     }
+
+    /// The setting that configures listeners of this kind.
+    public var setting: Setting {
+        switch self {
+        case .socketmap: .socketmap
+        case .tcpTable: .tcpTable
+        case .policy: .policy
+        case .dovecotAuth: .dovecotAuth
+        case .dovecotDict: .dovecotDict
+        case .milter: .milter
+        }
+    }
 }
 
 /// What the milter does with a message sent without SMTP AUTH.
