@@ -14,6 +14,9 @@ import UnixSignals
 struct ConfigurationReloader: Service, CustomStringConvertible {
     /// Reads the settings again; `nil` when the daemon is not reloaded (tests).
     let reload: (@Sendable () throws -> DaemonSettings)?
+    /// SIGHUP as trapped since the process began, with the hang-ups that came meanwhile;
+    /// `nil` traps it here.
+    let hangups: UnixSignalsSequence?
     let running: DaemonSettings
     let daemon: DeputyServer
     let throttle: LoginThrottle
@@ -29,7 +32,7 @@ struct ConfigurationReloader: Service, CustomStringConvertible {
 
     func run() async throws {
         if let reload {
-            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            let hangups = if let hangups { hangups } else { await UnixSignalsSequence(trapping: .sighup) }
             await cancelWhenGracefulShutdown {
                 for await _ in hangups {
                     self.reload(reload)

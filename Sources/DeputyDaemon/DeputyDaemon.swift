@@ -35,6 +35,10 @@ public final class DeputyDaemon: Sendable {
         public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
         /// Reads the settings again on SIGHUP; `nil` disables reloading.
         public var reloadSettings: (@Sendable () throws -> DaemonSettings)?
+        /// SIGHUP, trapped by the caller before it read the settings, so that a hang-up while
+        /// the daemon starts is a reload once it serves rather than the signal's default,
+        /// which ends the process. `nil`: trapped when the daemon is about to serve.
+        public var hangups: UnixSignalsSequence?
         /// The level control the logging system was bootstrapped with, for SIGHUP.
         public var logLevels: LogLevelControl?
         /// The registry `/metrics` serves; `nil` serves none even where the settings ask.
@@ -203,8 +207,8 @@ public final class DeputyDaemon: Sendable {
         // The reloader comes last so that it stops first, telling systemd and /readyz that the
         // daemon is stopping.
         services.append(ConfigurationReloader(
-            reload: options.reloadSettings, running: initial, daemon: server, throttle: throttle, levels: options.logLevels,
-            notifier: notifier, readiness: readiness, logger: logger
+            reload: options.reloadSettings, hangups: options.hangups, running: initial, daemon: server, throttle: throttle,
+            levels: options.logLevels, notifier: notifier, readiness: readiness, logger: logger
         ))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: options.shutdownSignals, logger: logger)
         return DeputyDaemon(committer: committer, server: server, services: services, group: group, pool: pool)

@@ -25,6 +25,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Print the effective configuration, secrets redacted, with where each setting came from; then exit.") var printConfig = false
 
     func run() async throws {
+        // First of all: SIGHUP's default ends the process, and logrotate or systemd may send
+        // one while a large directory is still being recovered. Trapped now, it is a reload
+        // once the daemon serves, which also reads any change made after the read below.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let processEnvironment = ProcessInfo.processInfo.environment
         let initial = try settings.resolve(environment: processEnvironment)
         if printConfig {
@@ -41,16 +45,17 @@ struct Serve: AsyncParsableCommand {
             logger.warning("ignoring an environment variable that names no setting", metadata: ["env": "\(name)"])
         }
         do {
-            try await serve(initial, levels: levels, logger: logger)
+            try await serve(initial, levels: levels, hangups: hangups, logger: logger)
         } catch {
             StartupFailure(error).log(to: logger)
             throw ExitCode.failure
         }
     }
 
-    private func serve(_ initial: DaemonSettings, levels: LogLevelControl, logger: Logger) async throws {
+    private func serve(_ initial: DaemonSettings, levels: LogLevelControl, hangups: UnixSignalsSequence, logger: Logger) async throws {
         var options = DeputyDaemon.Options()
         options.logLevels = levels
+        options.hangups = hangups
         options.metricsRegistry = MetricsBootstrap.bootstrap()
         let settings = self.settings
         options.reloadSettings = { try settings.resolve(environment: ProcessInfo.processInfo.environment) }

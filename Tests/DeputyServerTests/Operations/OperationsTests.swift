@@ -297,6 +297,29 @@ struct OperationsTests {
         #expect(await daemon.stop())
     }
 
+    @Test("SIGHUP while the daemon starts (logrotate, a reload from systemd) neither kills it nor is lost: it reloads once it serves")
+    func hangupWhileStarting() async throws {
+        // The health listener opens before the directory is recovered; the first start then
+        // makes a certificate and hashes the super administrator's password, which takes
+        // a few hundred milliseconds at the full cost.
+        let daemon = try await SecurityDaemon.start(["--metrics-listen", "127.0.0.1:0"]) { pid, log in
+            for _ in 0..<3_000 {
+                if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("serving metrics and health") {
+                    #expect(!text.contains("listening"), "the hang-up is meant to arrive before the daemon serves")
+                    kill(pid, SIGHUP)
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            throw TestFailure("the daemon never opened its health listener")
+        }
+        try await Self.waitForLog(daemon, "configuration reloaded")
+        let client = try await LineClient.connect(port: daemon.plainPort, tls: nil)
+        #expect(try await client.send("PING") == ["OK pong"])
+        await client.close()
+        #expect(await daemon.stop())
+    }
+
     @Test("SIGHUP with a new data directory in the file: the running one keeps serving its own certificate, and the change waits for a restart")
     func reloadWithNewDataDirectory() async throws {
         let directory = try Self.temporaryDirectory()

@@ -39,11 +39,12 @@ final class SecurityDaemon: Sendable {
     /// or crashed), logging to a new file. The data directory is `data` in a directory of
     /// its own, unless `dataDirectoryName` names it otherwise, or `dataDirectory` is the path of
     /// one made beforehand. Without `dataFlag`, the data directory is not passed as a flag
-    /// (the arguments' configuration file names it).
+    /// (the arguments' configuration file names it). `whileStarting` is given the process
+    /// and its log as soon as it is spawned, before its listeners are waited for.
     static func start(
         _ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [], password: String? = nil,
         restarting earlier: SecurityDaemon? = nil, dataDirectoryName: String = "data", dataDirectory: String? = nil,
-        dataFlag: Bool = true
+        dataFlag: Bool = true, whileStarting: (@Sendable (pid_t, _ log: String) async throws -> Void)? = nil
     ) async throws -> SecurityDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("build deputyd first: \(binary)") }
         Self.raiseDescriptorLimit()
@@ -55,6 +56,7 @@ final class SecurityDaemon: Sendable {
             + arguments
         let pid = try ProcessRunner.spawnDetached(command[0], Array(command.dropFirst()), outputFile: log, environment: environment)
         do {
+            try await whileStarting?(pid, log)
             let (tls, plain) = try await waitForPorts(log: log, pid: pid)
             let chosen: String
             if let password { chosen = password } else { chosen = try await waitForPassword(data: data) }
@@ -156,7 +158,9 @@ final class SecurityDaemon: Sendable {
                 if line.contains("listen.tls=true") { tls = port } else { plain = port }
             }
             if let tls, let plain { return (tls, plain) }
-            if kill(pid, 0) != 0 { throw TestFailure("deputyd exited: \(text)") }
+            // A process that has ended stays a zombie until reaped, which `kill(pid, 0)` can't tell.
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { throw TestFailure("deputyd ended (wait status \(status)): \(text)") }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw TestFailure("deputyd did not listen within 30 s")
