@@ -69,7 +69,9 @@ public enum DataFiles {
     /// else a new self-signed one written there (key 0600), whose fingerprint is logged.
     public static func certificate(dataDirectory: String, certificatePath: String?, keyPath: String?, logger: Logger) throws -> ServerCertificate {
         if let certificatePath, let keyPath {
-            return try ServerCertificate.load(certificate: certificatePath, key: keyPath)
+            let loaded = try ServerCertificate.load(certificate: certificatePath, key: keyPath)
+            warnIfReadableByOthers(key: keyPath, logger: logger)
+            return loaded
         }
         if certificatePath != nil || keyPath != nil { throw ConfigurationError("--cert and --key go together") }
         let certificateFile = (dataDirectory as NSString).appendingPathComponent(certificate)
@@ -87,5 +89,18 @@ public enum DataFiles {
             "tls.fingerprint": "\(generated.certificate.fingerprint)", "tls.file": "\(certificateFile)",
         ])
         return generated.certificate
+    }
+
+    /// A configured key that every user of the machine can read is logged, at start and on
+    /// each reload. Not refused: Debian's keys are often readable by the `ssl-cert` group
+    /// (0640), which is fine, and a daemon that stopped serving over a mode an operator set
+    /// would take the mail path down with it; but a key open to others is one anybody with a
+    /// shell can serve the directory's name with.
+    static func warnIfReadableByOthers(key path: String, logger: Logger) {
+        // `stat` follows a symbolic link (certbot's live/ names are links), whose own mode is 0777.
+        guard let info = try? PosixFileSystem().info(path), info.permissions & 0o004 != 0 else { return }
+        logger.warning("the TLS key can be read by every user of this machine; run: chmod o-r \(path)", metadata: [
+            "tls.key": "\(path)", "tls.key.mode": "\(String(info.permissions, radix: 8))",
+        ])
     }
 }
