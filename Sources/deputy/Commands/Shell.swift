@@ -7,13 +7,18 @@ import NIOCore
 struct Shell: DeputyCommand {
     static let configuration = CommandConfiguration(
         abstract: "An interactive session on one connection.",
-        discussion: "Type protocol lines (QUERY SENDAS a@x b@x) or subcommands without 'deputy' (user show a@x). 'help' lists the verbs, 'exit' or end of input leaves."
+        discussion: "Type protocol lines (QUERY SENDAS a@x b@x) or subcommands without 'deputy' (user show a@x). 'help' lists the verbs, 'exit' or end of input leaves. Every line runs; the exit status is the first failed line's, or 0 when none failed, so a script piped in is checked as one command."
     )
     @OptionGroup var connection: ConnectionOptions
 
     func perform(_ session: DeputySession) async throws -> ExitStatus {
         let interactive = isatty(STDIN_FILENO) == 1
-        var last = ExitStatus.success
+        // The first failure's status, not the last line's: a script piped in whose later lines
+        // succeed must not hide an earlier refusal from the caller's `$?`.
+        var first = ExitStatus.success
+        func note(_ status: ExitStatus) {
+            if first == .success { first = status }
+        }
         while true {
             if interactive { ReplyPrinter.write("deputy> ", to: .standardOutput) }
             guard let line = readLine() else { break }
@@ -21,15 +26,15 @@ struct Shell: DeputyCommand {
             if trimmed.isEmpty { continue }
             if ["exit", "quit"].contains(trimmed.lowercased()) { break }
             do {
-                last = try await handle(trimmed, session)
+                note(try await handle(trimmed, session))
             } catch let error as CLIError {
                 error.report(verbose: connection.verbose)
-                last = error.status
+                note(error.status)
             } catch let error as ExitCode {
-                last = ExitStatus(rawValue: error.rawValue) ?? .refused
+                note(ExitStatus(rawValue: error.rawValue) ?? .refused)
             }
         }
-        return last
+        return first
     }
 
     /// A line is a subcommand when its first word names one, else a protocol line.

@@ -158,14 +158,19 @@ struct DeputyCLITests {
         try await cli.stop()
     }
 
-    @Test("shell: one connection, protocol lines and subcommands")
+    @Test("shell: one connection, protocol lines and subcommands; it exits with the first failure's status, having run every line")
     func shell() async throws {
         let cli = try await CLIHarness.start()
-        let result = try await cli.run(["shell", "-o", "plain"], input: "PING\nuser add erin@example.test\nQUERY SENDAS erin@example.test erin@example.test\nbogus words\nexit\n")
+        let result = try await cli.run(["shell", "-o", "plain"], input: "PING\nuser add erin@example.test\nbogus words\nuser show nobody@example.test\nQUERY SENDAS erin@example.test erin@example.test\nexit\n")
         #expect(result.output == "allowed=yes via=own\n", "\(result.output)")
         #expect(result.error.contains("pong"))
         #expect(result.error.contains("user erin@example.test added"))
         #expect(result.error.contains("error (unknown): unknown verb BOGUS"))
+        #expect(result.status == 2, "the unknown verb's refusal, though later lines succeeded")
+        let clean = try await cli.run(["shell", "-o", "plain"], input: "PING\nQUERY SENDAS erin@example.test erin@example.test\n")
+        #expect(clean.status == 0)
+        let missing = try await cli.run(["shell", "-o", "plain"], input: "user show nobody@example.test\nbogus words\n")
+        #expect(missing.status == 5, "not found, the first failure")
         try await cli.stop()
     }
 
