@@ -60,6 +60,7 @@ struct DirectoryPropertyTests {
         }
         checkSendAsAgreesWithSenders(directory, now: now, step: step)
         checkReverseQueriesAgree(directory, now: now, step: step)
+        checkDelegatedAccessAgrees(directory, now: now, step: step)
         checkNestedGroups(directory, now: now, step: step)
         checkDelegationPages(directory, now: now, step: step)
         // Every twentieth step: each check pages through every filter at every size.
@@ -152,6 +153,24 @@ struct DirectoryPropertyTests {
                 }
             }
         }
+    }
+
+    /// The access of every delegate in one pass (what Dovecot's ACL file is made from) is,
+    /// user by user, what `mailboxes(of:)` gives them beside their own mailbox: the same
+    /// mailboxes, permissions, and earliest expiry of the delegations behind each.
+    static func checkDelegatedAccessAgrees(_ directory: Directory, now: Date, step: Int) {
+        let inOnePass = Set(directory.delegatedMailboxAccess(at: now))
+        var userByUser: Set<DelegatedAccess> = []
+        for user in directory.users.values {
+            for access in directory.mailboxes(of: user.address.value, at: now) ?? [] where !access.isOwner {
+                userByUser.insert(DelegatedAccess(
+                    mailbox: access.mailbox, delegate: user.address, permissions: access.permissions,
+                    nextExpiry: access.grants.compactMap(\.expiresAt).min()
+                ))
+            }
+        }
+        #expect(inOnePass == userByUser, "step \(step): in one pass \(inOnePass.subtracting(userByUser)), user by user \(userByUser.subtracting(inOnePass))")
+        #expect(directory.delegatedMailboxAccess(at: now).count == inOnePass.count, "step \(step): an access listed twice")
     }
 
     /// The users inside a group by brute force: its members, and the members of each group

@@ -56,26 +56,17 @@ public enum DovecotACLFile {
         var entries: [(owner: String, delegate: String, rights: String)] = []
         var skipped: Set<String> = []
         var nextExpiry: Date?
-        for delegate in SharedMailboxMap.delegates(in: directory, at: now) {
-            for access in directory.mailboxes(of: delegate, at: now) ?? [] where !access.isOwner {
-                let rights: String
-                if access.permissions.contains(.manage) {
-                    rights = manageRights
-                } else if access.permissions.contains(.read) {
-                    rights = readRights
-                } else {
-                    continue
-                }
-                let owner = access.mailbox.value
-                guard isSafe(owner), isSafe(delegate) else {
-                    skipped.insert(isSafe(owner) ? delegate : owner)
-                    continue
-                }
-                entries.append((owner, delegate, rights))
-                for expiry in access.grants.compactMap(\.expiresAt) where expiry > now {
-                    nextExpiry = min(nextExpiry ?? expiry, expiry)
-                }
+        for access in directory.delegatedMailboxAccess(at: now) {
+            // Every access holds `read`; `manage` gives more.
+            let rights = access.permissions.contains(.manage) ? manageRights : readRights
+            let owner = access.mailbox.value
+            let delegate = access.delegate.value
+            guard isSafe(owner), isSafe(delegate) else {
+                skipped.insert(isSafe(owner) ? delegate : owner)
+                continue
             }
+            entries.append((owner, delegate, rights))
+            if let expiry = access.nextExpiry { nextExpiry = min(nextExpiry ?? expiry, expiry) }
         }
         entries.sort { ($0.owner, $0.delegate) < ($1.owner, $1.delegate) }
         for entry in entries {
@@ -89,8 +80,11 @@ public enum DovecotACLFile {
     /// Whether a login can stand in a pattern and as an identifier as it is: no wildcard,
     /// separator, quote, backslash, space or control character.
     static func isSafe(_ login: String) -> Bool {
-        !login.unicodeScalars.contains { scalar in
-            scalar.value < 0x21 || scalar.value == 0x7F || "*?/\"\\".unicodeScalars.contains(scalar)
+        // Byte by byte: every byte of a scalar above U+007F is 0x80 or more, and every such
+        // scalar is safe, so the bytes below 0x80 are the scalars to judge.
+        !login.utf8.contains { byte in
+            byte < 0x21 || byte == 0x7F || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "/")
+                || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
         }
     }
 }

@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// join with `mail_access_groups`) can read it. Nothing is written when the text is the same.
 ///
 /// The file holds every delegation, with each group delegate's members one by one: on a
-/// large directory it takes seconds to make (6.4 s for 200,000 delegations, 80 MB), so it is
+/// large directory it takes a second or more to make (1.3 s for 200,000 delegations, 80 MB), so it is
 /// made and written on a thread of its own, not on the cooperative pool that the mail
 /// listeners' conversations run on, and after each rewrite the writer rests as long as the
 /// rewrite took before it makes the next: at most half of a core, however fast changes come,
