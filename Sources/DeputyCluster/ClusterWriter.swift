@@ -378,6 +378,7 @@ public actor ClusterWriter {
                 let connection = try await connector.connectToPrimary(purpose: .append)
                 let backend: SessionBackend
                 let head: Int64
+                let synchronous: Bool
                 do {
                     let logger = logger
                     try await withDeadline(settings.writeTimeout, "checking the schema", on: connection) { try await connection.requireSchema(logger: logger) }
@@ -389,6 +390,9 @@ public actor ClusterWriter {
                     guard drops == dropsBefore else { throw ClusterError.severalPrimaries([]) }
                     try await resolveUnknown(on: connection)
                     head = try await withDeadline(settings.writeTimeout, "reading the head of the log", on: connection) { try await connection.head(logger: logger) }.sequence
+                    synchronous = try await withDeadline(settings.writeTimeout, "reading the synchronous replication settings", on: connection) {
+                        try await connection.waitsForSynchronousStandby(logger: logger)
+                    }
                 } catch {
                     try? await connection.close()
                     throw error
@@ -400,8 +404,17 @@ public actor ClusterWriter {
                 headSeen = head
                 severalPrimaries = false
                 bringUp(connection, backend)
-                // The end of what the warning below began, at a level the default log shows.
-                if reported { logger.notice("connected to the primary again; writes are accepted") }
+                if !synchronous {
+                    // Kept up: the session still answers, and the appends say when the
+                    // operator has named a standby. Said now, because each refusal's own
+                    // text reaches only the client that wrote.
+                    logger.error(
+                        "the primary names no synchronous standby, so every write is refused until it does: once a standby streams from it, on the primary ALTER SYSTEM SET synchronous_standby_names = 'STANDBY'; SELECT pg_reload_conf(); (docs/cluster.md, A manual failover)"
+                    )
+                } else if reported {
+                    // The end of what the warning below began, at a level the default log shows.
+                    logger.notice("connected to the primary again; writes are accepted")
+                }
                 backoff = .milliseconds(50)
                 reported = false
             } catch {

@@ -114,6 +114,17 @@ extension PostgresConnection {
         }
     }
 
+    /// Whether this session's commits wait for a synchronous standby, as `deputy_append`
+    /// requires of every append (the same test as its own): a server just promoted by hand
+    /// names none until the operator gives it one.
+    func waitsForSynchronousStandby(logger: Logger) async throws -> Bool {
+        let rows = try await query(
+            "SELECT current_setting('synchronous_commit') IN ('on', 'remote_apply') AND current_setting('synchronous_standby_names') <> ''", logger: logger
+        ).decode(Bool.self)
+        for try await waits in rows { return waits }
+        return false
+    }
+
     /// This session's server process: its pid and when it started (microseconds since the
     /// epoch), which together name it on this server even after the pid is reused.
     func backend(logger: Logger) async throws -> SessionBackend {

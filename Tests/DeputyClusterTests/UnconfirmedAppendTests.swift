@@ -83,4 +83,40 @@ struct UnconfirmedAppendTests {
             #expect((try? await add("accepted").get()) != nil)
         }
     }
+
+    /// A standby promoted by hand names no synchronous standby of its own until the
+    /// operator gives it one, and until then `deputy_append` refuses every append. The node
+    /// says so, with what to run, as it connects, not only in each refusal; and it accepts
+    /// writes once the name is set, without a restart.
+    @Test func aPrimaryWithoutSynchronousStandbyIsNamedInTheLog() async throws {
+        try await ClusterHarness.run(nodes: 1) { harness in
+            let node = harness.nodes[0]
+            let boss = ClusterFixture.principal("boss", in: harness.initial)
+            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(52_000))
+            func add(_ name: String) async throws -> Result<CommandResult, DirectoryError> {
+                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+            }
+            let named = try await harness.pair.sqlOnPrimary("SHOW synchronous_standby_names")
+            #expect(!named.isEmpty)
+            let said = "the primary names no synchronous standby"
+            let before = ClusterFixture.warnings.all.filter { $0.contains(said) }.count
+
+            try await harness.pair.sqlOnPrimary("ALTER SYSTEM SET synchronous_standby_names = ''")
+            try await harness.pair.sqlOnPrimary("SELECT pg_reload_conf()")
+            // Every session of the role ends: the node connects again, as after a failover.
+            try await harness.pair.sqlOnPrimary("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'deputy'")
+            #expect(await ClusterFixture.waitUntil { ClusterFixture.warnings.all.filter { $0.contains(said) }.count > before }, "the node never said why writes are refused")
+            #expect(ClusterFixture.warnings.all.last { $0.contains(said) }?.contains("ALTER SYSTEM SET synchronous_standby_names") == true)
+            do {
+                let result = try await add("refused")
+                Issue.record("a write was answered without a synchronous standby: \(result)")
+            } catch let error as ClusterError {
+                #expect(error.kind == .unavailable, "\(error)")
+            }
+
+            try await harness.pair.sqlOnPrimary("ALTER SYSTEM SET synchronous_standby_names = '\(named)'")
+            try await harness.pair.sqlOnPrimary("SELECT pg_reload_conf()")
+            #expect(await ClusterFixture.waitUntil { (try? await add("accepted").get()) != nil }, "writes stayed refused once the standby was named")
+        }
+    }
 }
