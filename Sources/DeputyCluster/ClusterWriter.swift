@@ -164,11 +164,17 @@ public actor ClusterWriter {
         if severalPrimaries {
             return ClusterError(.unavailable, "writes are refused while more than one PostgreSQL server answers as the primary, until one is fenced; reads go on")
         }
+        if unusable {
+            return ClusterError(.unavailable, "writes are refused: the database answers but can't be used as it is set up (the node's log says why and what to run); reads go on")
+        }
         return ClusterError(.unavailable, "writes are refused while the database is unreachable; reads go on")
     }
 
     /// Whether the last look for the primary found more than one.
     private var severalPrimaries = false
+    /// Whether the primary answered the last connection but can't be used: a schema this
+    /// node does not know, or a role short of a privilege. Not "unreachable" to a client.
+    private var unusable = false
     /// Counts the drops for several primaries: a connection made while one came (its own
     /// look may have run before the second primary appeared) is not brought up.
     private var drops = 0
@@ -403,6 +409,7 @@ public actor ClusterWriter {
                 }
                 headSeen = head
                 severalPrimaries = false
+                unusable = false
                 bringUp(connection, backend)
                 if !synchronous {
                     // Kept up: the session still answers, and the appends say when the
@@ -422,6 +429,7 @@ public actor ClusterWriter {
                 let reason = PrimaryConnector.describe(error)
                 link = .down(reason: reason)
                 severalPrimaries = (error as? ClusterError)?.isSeveralPrimaries == true
+                unusable = (error as? ClusterError)?.kind == .incompatible
                 if !reported {
                     logger.warning("no connection for writes; they are refused until one is made", metadata: ["error": "\(reason)"])
                     reported = true

@@ -67,15 +67,21 @@ struct UnconfirmedAppendTests {
             func add(_ name: String) async throws -> Result<CommandResult, DirectoryError> {
                 try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
             }
+            let grant = "GRANT pg_monitor TO deputy"
+            let before = ClusterFixture.warnings.all.filter { $0.contains(grant) }.count
             try await harness.pair.sqlOnPrimary("REVOKE pg_monitor FROM deputy")
             // Every session of the role ends: the node connects again, as after a failover.
             try await harness.pair.sqlOnPrimary("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'deputy'")
             #expect(await ClusterFixture.waitUntil { await !node.writer.isConnected })
+            // The node has tried again, and logged the privilege it lacks.
+            #expect(await ClusterFixture.waitUntil { ClusterFixture.warnings.all.filter { $0.contains(grant) }.count > before })
             do {
                 let result = try await add("refused")
                 Issue.record("a write was answered without a way to confirm it: \(result)")
             } catch let error as ClusterError {
                 #expect(error.kind == .unavailable, "\(error)")
+                // The database answered: the client is not told it is unreachable.
+                #expect(error.description.contains("can't be used as it is set up"), "\(error)")
             }
 
             try await harness.pair.sqlOnPrimary("GRANT pg_monitor TO deputy")
