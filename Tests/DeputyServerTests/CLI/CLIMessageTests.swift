@@ -49,6 +49,39 @@ struct CLIMessageTests {
         try await cli.stop()
     }
 
+    @Test("Several servers with --revision: one that has not reached the revision is passed over for the next, with a note")
+    func severalServersAtRevision() async throws {
+        let cli = try await CLIHarness.start()
+        // A certificate of another name: two self-signed ones of one name in a CA file
+        // would be told apart by name only.
+        let ahead = try await TestServer.launch(hostNames: ["ahead.localhost", "localhost"])
+        let aheadAddress = "127.0.0.1:\(ahead.tlsPort)"
+        let both = try cli.write(cli.server.certificatePEM + ahead.certificatePEM, to: "both.pem")
+        func deputy(_ arguments: [String], servers: String) async throws -> ProcessRunner.Result {
+            try await cli.run(arguments + ["--server", servers, "--ca", both, "--user", "admin@example.test", "-o", "plain"], connection: false)
+        }
+        // Changes through one server, as through one node; the revision of the last.
+        var revision = 0
+        for name in ["r1", "r2", "r3"] {
+            let added = try await deputy(["user", "add", "\(name)@example.test"], servers: aheadAddress)
+            #expect(added.status == 0, "\(added.error) \(added.output)")
+            revision = try #require(added.error.firstMatch(of: /revision (\d+)/).flatMap { Int($0.1) }, "\(added.error)")
+        }
+        let read = try await deputy(["user", "show", "r3@example.test", "--revision", "\(revision)"], servers: "\(cli.serverAddress),\(aheadAddress)")
+        #expect(read.status == 0, "\(read.error)")
+        #expect(read.output.contains("r3@example.test"), "\(read.output)")
+        #expect(
+            read.error.hasPrefix("deputy: \(cli.serverAddress) is behind (revision \(revision) was not reached within 5 seconds; this server is at ")
+                && read.error.contains("trying \(aheadAddress)"),
+            "\(read.error)"
+        )
+        // Without --revision, or with one the first server has, it answers.
+        let plain = try await deputy(["whoami"], servers: "\(cli.serverAddress),\(aheadAddress)")
+        #expect(plain.status == 0 && plain.error.isEmpty, "\(plain.error)")
+        try await ahead.stop()
+        try await cli.stop()
+    }
+
     @Test("An untrusted certificate says why, with the fingerprint presented; a CA file and a pin are both checked")
     func untrustedCertificate() async throws {
         let cli = try await CLIHarness.start()

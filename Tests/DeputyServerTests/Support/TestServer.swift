@@ -59,11 +59,12 @@ final class TestServer: Sendable {
     /// Builds the daemon as `deputyd serve` does (``DeputyDaemon``), on a new data directory,
     /// with a generated certificate, a cheap password hash and a clock the test sets.
     static func launch(
-        limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init(), plainSocket: String? = nil, root existing: String? = nil
+        limits: ServerLimits = ServerLimits(), throttle: LoginThrottle.Policy = .init(), plainSocket: String? = nil, root existing: String? = nil,
+        hostNames: [String] = ["localhost"]
     ) async throws -> TestServer {
         let root = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("deputy-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let generated = try ServerCertificate.generate(hostNames: ["localhost"])
+        let generated = try ServerCertificate.generate(hostNames: hostNames)
         try SecretFile.write(generated.certificatePEM, to: root + "/cert.pem")
         try SecretFile.write(generated.keyPEM, to: root + "/key.pem")
         var settings = try DaemonSettings(SettingValues(flags: [
