@@ -14,7 +14,7 @@ struct Deputy: AsyncParsableCommand {
             Exit status: 0 success (or yes); 1 a yes/no query answered no; 2 the server refused;
             3 no connection; 4 the server's certificate is not trusted; 5 not found (an entry, or a file);
             6 the login was refused; 64 a wrong command line; 78 a local file that can't be used (profile,
-            password file, input file) or written.
+            password file, input file) or written, standard output included.
             Shell completion: deputy --generate-completion-script bash|zsh|fish.
             """,
         version: "0.1.0",

@@ -183,7 +183,7 @@ struct ExportCommand: DeputyCommand {
         if let file {
             try LocalFile.writeAtomically(data, to: file)
         } else {
-            FileHandle.standardOutput.write(data)
+            StandardOutput.write(data)
         }
         func counted(_ count: Int, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
         let entries = counted(document.entries.count, "entry", "entries")

@@ -107,7 +107,7 @@ struct Raw: DeputyCommand {
         let reply = try await session.send(request)
         var buffer = ByteBuffer()
         _ = ReplyEncoder.write(reply, into: &buffer)
-        FileHandle.standardOutput.write(Data(buffer.readableBytesView))
+        StandardOutput.write(buffer.readableBytesView)
         return ExitStatus(reply.status)
     }
 }

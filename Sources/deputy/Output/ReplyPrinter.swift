@@ -125,7 +125,7 @@ struct ReplyPrinter {
     }
 
     static func write(_ text: String, to handle: FileHandle) {
-        handle.write(Data(text.utf8))
+        StandardOutput.write(text, to: handle.fileDescriptor)
     }
 }
 

@@ -174,6 +174,29 @@ struct DeputyCLITests {
         try await cli.stop()
     }
 
+    @Test("Standard output gone or full: a reader that went away ends deputy by SIGPIPE, quietly; a full disk is said, with status 78")
+    func standardOutputFailures() async throws {
+        let cli = try await CLIHarness.start()
+        let flags = ["--server", cli.serverAddress, "--ca", cli.caFile, "--user", "admin@example.test"].map { "'\($0)'" }.joined(separator: " ")
+        let deputy = "'\(CLIHarness.binary)' "
+        let environment = ["HOME": cli.home.path, "PATH": "/usr/bin:/bin", "NO_COLOR": "1", "DEPUTY_PASSWORD": TestServer.adminPassword]
+        func bash(_ script: String) async throws -> ProcessRunner.Result {
+            try await ProcessRunner.run("/bin/bash", ["-c", script], environment: environment, replaceEnvironment: true)
+        }
+        // `true` reads nothing and is gone before deputy has bound and written.
+        for command in ["whoami", "export", "raw 'QUERY SENDERS admin@example.test'"] {
+            let gone = try await bash(deputy + command + " " + flags + " | true; echo \"${PIPESTATUS[0]}\"")
+            #expect(gone.output == "141\n", "\(command): \(gone.output) \(gone.error)")
+            #expect(gone.error.isEmpty, "\(command): \(gone.error)")
+        }
+        for command in ["whoami", "export"] {
+            let full = try await bash(deputy + command + " " + flags + " > /dev/full; echo $?")
+            #expect(full.output == "78\n", "\(command): \(full.output) \(full.error)")
+            #expect(full.error == "deputy: can't write to standard output: No space left on device\n", "\(command): \(full.error)")
+        }
+        try await cli.stop()
+    }
+
     @Test("import users: pipelined, with a dry run and a file of rejected rows")
     func importUsers() async throws {
         let cli = try await CLIHarness.start()
