@@ -151,7 +151,20 @@ struct DeputyCLITests {
         #expect(wrong.error.contains("login failed"))
         let none = try await cli.run(["whoami"], password: nil)
         #expect(none.status == 64)
-        for result in [refused, fromFile, fromEnvironment, wrong, none] {
+        // A link to a closed file (a secret mounted or kept elsewhere) is judged by the
+        // file; a link to an open one too.
+        let linked = cli.home.appendingPathComponent("linked-password").path
+        try FileManager.default.createSymbolicLink(atPath: linked, withDestinationPath: closed)
+        let throughLink = try await cli.run(["whoami", "--password-file", linked, "-o", "plain"], password: nil)
+        #expect(throughLink.status == 0, "\(throughLink.error)")
+        let linkedOpen = cli.home.appendingPathComponent("linked-open-password").path
+        try FileManager.default.createSymbolicLink(atPath: linkedOpen, withDestinationPath: open)
+        #expect(try await cli.run(["whoami", "--password-file", linkedOpen], password: nil).status == 78)
+        // A file written on Windows: its line ends in CR LF, which is no part of the password.
+        let crlf = try cli.write(TestServer.adminPassword + "\r\n", to: "crlf-password", mode: 0o600)
+        let fromCRLF = try await cli.run(["whoami", "--password-file", crlf, "-o", "plain"], password: nil)
+        #expect(fromCRLF.status == 0, "\(fromCRLF.error)")
+        for result in [refused, fromFile, fromEnvironment, wrong, none, throughLink, fromCRLF] {
             #expect(!(result.output + result.error).contains(TestServer.adminPassword))
             #expect(!(result.output + result.error).contains("not-the-password"))
         }
@@ -194,6 +207,19 @@ struct DeputyCLITests {
             #expect(full.output == "78\n", "\(command): \(full.output) \(full.error)")
             #expect(full.error == "deputy: can't write to standard output: No space left on device\n", "\(command): \(full.error)")
         }
+        try await cli.stop()
+    }
+
+    @Test("A password asked again with no terminal is refused here, never sent empty: no failed login in the audit log")
+    func reauthenticationWithoutTerminal() async throws {
+        let cli = try await CLIHarness.start()
+        #expect(try await cli.run(["user", "add", "bob@example.test"]).status == 0)
+        #expect(try await cli.run(["role", "grant", "admin", "bob@example.test"]).status == 0)
+        let transfer = try await cli.run(["role", "grant", "superadmin", "bob@example.test"])
+        #expect(transfer.status == 64, "\(transfer.error)")
+        #expect(transfer.error.contains("needs a terminal"), "\(transfer.error)")
+        let audit = try await cli.run(["audit", "--limit", "5", "-o", "plain"])
+        #expect(!audit.output.contains("login-failed"), "\(audit.output)")
         try await cli.stop()
     }
 
