@@ -7,7 +7,7 @@ import NIOCore
 struct Shell: DeputyCommand {
     static let configuration = CommandConfiguration(
         abstract: "An interactive session on one connection.",
-        discussion: "Type protocol lines (QUERY SENDAS a@x b@x) or subcommands without 'deputy' (user show a@x). 'help' lists the verbs, 'exit' or end of input leaves. Every line runs; the exit status is the first failed line's, or 0 when none failed, so a script piped in is checked as one command."
+        discussion: "Type protocol lines (QUERY SENDAS a@x b@x) or subcommands without 'deputy' (user show a@x). 'help' lists the verbs; 'exit' or 'quit' (any case, so the protocol's QUIT too) or the end of input leaves, and no line after it is read. Every line up to then runs, failed or not; the exit status is the first failed line's, or 0 when none failed, so a script piped in is checked as one command."
     )
     @OptionGroup var connection: ConnectionOptions
 
