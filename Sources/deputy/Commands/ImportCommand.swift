@@ -24,6 +24,9 @@ struct ImportCommand: AsyncParsableCommand {
 
         func perform(_ session: DeputySession) async throws -> ExitStatus {
             let rows = try UserImportFile(path: file).rows
+            let rejectedPath = rejected ?? (file.hasSuffix(".csv") ? String(file.dropLast(4)) : file) + ".rejected.csv"
+            // Before anything is sent: found only afterwards, the rows' reasons would be lost.
+            try LocalFile.requireWritable(rejectedPath, "the rejected rows' file")
             var requests: [(row: Int, fields: [String: String], request: Request)] = []
             var rejections: [(row: Int, fields: [String: String], reason: String)] = []
             for row in rows {
@@ -60,9 +63,17 @@ struct ImportCommand: AsyncParsableCommand {
             var added = 0
             var unanswered = 0
             var breakage: (any Error)?
+            // A dry run checks each row against the directory as it is, not as the rows
+            // before it would leave it: the first row to add an address claims it, and a
+            // later one naming it would be refused as the real run refuses it.
+            var claimed: [String: Int] = [:]
             for (entry, outcome) in zip(requests, outcomes) {
                 switch outcome {
                 case .success(let reply) where reply.status.isOK:
+                    if dryRun, let (address, line) = Self.claimedEarlier(entry.fields, row: entry.row, in: &claimed) {
+                        rejections.append((entry.row, entry.fields, "exists: the address \(address) is added by line \(line) first"))
+                        continue
+                    }
                     added += 1
                 case .success(let reply):
                     rejections.append((entry.row, entry.fields, reply.status.text))
@@ -74,9 +85,12 @@ struct ImportCommand: AsyncParsableCommand {
             }
             ReplyPrinter.message(dryRun ? "\(added) of \(rows.count) rows would be added" : "\(added) of \(rows.count) users added")
             if !rejections.isEmpty {
-                let path = rejected ?? (file.hasSuffix(".csv") ? String(file.dropLast(4)) : file) + ".rejected.csv"
-                try LocalFile.writeAtomically(Data(Self.rejectionsText(rejections.sorted { $0.row < $1.row }).utf8), to: path)
-                ReplyPrinter.message("\(rejections.count) \(rejections.count == 1 ? "row" : "rows") rejected; see \(path)")
+                try LocalFile.writeAtomically(Data(Self.rejectionsText(rejections.sorted { $0.row < $1.row }).utf8), to: rejectedPath)
+                ReplyPrinter.message("\(rejections.count) \(rejections.count == 1 ? "row" : "rows") rejected; see \(rejectedPath)")
+            } else if Self.isRejectionsFile(rejectedPath) {
+                // An earlier run's rejections would read as this run's.
+                try? FileManager.default.removeItem(atPath: rejectedPath)
+                ReplyPrinter.message("no row rejected; removed \(rejectedPath), an earlier run's")
             }
             if let breakage {
                 let failure = (breakage as? DeputyClientError).map(CLIError.init) ?? CLIError(.unreachable, "\(breakage)")
@@ -86,6 +100,28 @@ struct ImportCommand: AsyncParsableCommand {
             return rejections.isEmpty ? .success : .refused
         }
 
+        /// The address of `fields` (or one of its aliases) that an earlier row claimed, with
+        /// that row's line; otherwise claims them all for `row` and returns `nil`.
+        static func claimedEarlier(_ fields: [String: String], row: Int, in claimed: inout [String: Int]) -> (String, Int)? {
+            let aliases = (fields["aliases"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let addresses = [fields["address"] ?? ""] + aliases
+            for address in addresses {
+                if let line = claimed[address.lowercased()] { return (address, line) }
+            }
+            for address in addresses { claimed[address.lowercased()] = row }
+            return nil
+        }
+
+        /// The header every rejected rows' file starts with.
+        static let rejectionsHeader = "line,reason,address,name,aliases,recovery,policy\n"
+
+        /// Whether `path` holds a rejected rows' file, which a clean run may remove.
+        static func isRejectionsFile(_ path: String) -> Bool {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+            defer { try? handle.close() }
+            return (try? handle.read(upToCount: rejectionsHeader.utf8.count)) == Data(rejectionsHeader.utf8)
+        }
+
         /// The rejected rows as CSV: their line in the input, the reason, then the fields
         /// (passwords left out, so the file can be kept; a row whose fields did not match the
         /// header has its line and reason only).
@@ -93,7 +129,7 @@ struct ImportCommand: AsyncParsableCommand {
             func cell(_ text: String) -> String {
                 text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
             }
-            var text = "line,reason,address,name,aliases,recovery,policy\n"
+            var text = rejectionsHeader
             for rejection in rejections {
                 let fields = rejection.fields
                 text += [String(rejection.row), rejection.reason, fields["address"] ?? "", fields["name"] ?? "", fields["aliases"] ?? "", fields["recovery"] ?? "", fields["policy"] ?? ""]

@@ -29,7 +29,12 @@ struct UserImportFile {
     /// - Throws: ``CLIError`` when the file can't be read, is not CSV, or its header names no
     ///   `address`, a column the import does not know, or a column twice.
     init(path: String) throws {
-        var text = String(decoding: try LocalFile.read(path, "the CSV file"), as: UTF8.self)
+        let data = try LocalFile.read(path, "the CSV file")
+        // Decoding would put U+FFFD for every byte that is not UTF-8 (a spreadsheet's
+        // Windows-1252 export), and every accented name would be stored damaged.
+        guard var text = String(validating: data, as: UTF8.self) else {
+            throw CLIError(.configuration, "\(path) is not UTF-8 (line \(Self.firstLineNotUTF8(in: data))); save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet) and import it again")
+        }
         // The parser drops an empty last field when the file does not end with a newline,
         // which would make that row one field short.
         if !text.isEmpty, text.last?.isNewline == false { text.append("\n") }
@@ -65,5 +70,14 @@ struct UserImportFile {
             rows.append(Row(line: line, fields: Dictionary(uniqueKeysWithValues: zip(header, fields)), problem: nil))
         }
         self.rows = rows
+    }
+
+    /// The number of the first line (from 1) that is not valid UTF-8.
+    static func firstLineNotUTF8(in data: Data) -> Int {
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+        where String(validating: line, as: UTF8.self) == nil {
+            return index + 1
+        }
+        return 1
     }
 }

@@ -26,6 +26,22 @@ enum LocalFile {
         }
     }
 
+    /// Throws unless a file can be written at `path` as ``writeAtomically(_:to:)`` writes it:
+    /// its directory exists and may be written in, and `path` is not a directory.
+    static func requireWritable(_ path: String, _ what: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError(.configuration, "cannot write \(what) \(path): no directory \(directory)")
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw CLIError(.configuration, "cannot write \(what) \(path): \(directory) may not be written in")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CLIError(.configuration, "cannot write \(what) \(path): it is a directory")
+        }
+    }
+
     /// Writes `data` to a new file beside `path` with mode 0600, then renames it over `path`,
     /// so that `path` is either the old file or the whole export, never part of one.
     static func writeAtomically(_ data: Data, to path: String) throws {

@@ -250,4 +250,51 @@ struct DeputyCLITests {
         #expect(try await cli.run(["user", "show", "u2@example.test", "-o", "plain"]).output.contains("cn=\"Two, the second\""))
         try await cli.stop()
     }
+
+    @Test("import users: a file that is not UTF-8 is refused; a dry run foresees a file's own duplicates; the rejected file is checked first, and an earlier run's is removed")
+    func importUsersEdges() async throws {
+        let cli = try await CLIHarness.start()
+        // Windows-1252: é is one byte, 0xE9, which is no UTF-8.
+        let latin1 = cli.home.appendingPathComponent("latin1.csv").path
+        try Data("address,name\nok@example.test,Ok\nlat1@example.test,Jos".utf8 + [0xE9] + "\n".utf8).write(to: URL(fileURLWithPath: latin1))
+        let notUTF8 = try await cli.run(["import", "users", latin1])
+        #expect(notUTF8.status == 78, "\(notUTF8.error)")
+        #expect(notUTF8.error.contains("is not UTF-8 (line 3)"), "\(notUTF8.error)")
+        #expect(try await cli.run(["user", "show", "ok@example.test"]).status == 5, "nothing was sent")
+
+        let twice = try cli.write("""
+            address,name,aliases
+            dup1@example.test,First,
+            dup2@example.test,Second,dup1@example.test
+            dup1@example.test,Again,
+
+            """, to: "twice.csv")
+        let dry = try await cli.run(["import", "users", twice, "--dry-run"])
+        #expect(dry.error.contains("1 of 3 rows would be added"), "\(dry.error)")
+        let dryRejected = try String(contentsOfFile: cli.home.appendingPathComponent("twice.rejected.csv").path, encoding: .utf8)
+        #expect(dryRejected.contains("3,exists: the address dup1@example.test is added by line 2 first"), "\(dryRejected)")
+        let real = try await cli.run(["import", "users", twice])
+        #expect(real.error.contains("1 of 3 users added"), "\(real.error)")
+
+        let unwritable = try cli.write("address,name\nnew1@example.test,New\n", to: "unwritable.csv")
+        let noDirectory = try await cli.run(["import", "users", unwritable, "--rejected", cli.home.appendingPathComponent("missing/rejected.csv").path])
+        #expect(noDirectory.status == 78, "\(noDirectory.error)")
+        #expect(noDirectory.error.contains("no directory"), "\(noDirectory.error)")
+        #expect(try await cli.run(["user", "show", "new1@example.test"]).status == 5, "nothing was sent")
+
+        // A run with rejections, then a clean one: the first one's file goes.
+        let stale = try cli.write("address,name\nst1@example.test,A\nbad,B\n", to: "stale.csv")
+        #expect(try await cli.run(["import", "users", stale]).status == 2)
+        let stalePath = cli.home.appendingPathComponent("stale.rejected.csv").path
+        #expect(FileManager.default.fileExists(atPath: stalePath))
+        _ = try cli.write("address,name\nst2@example.test,A\n", to: "stale.csv")
+        let clean = try await cli.run(["import", "users", stale])
+        #expect(clean.status == 0, "\(clean.error)")
+        #expect(!FileManager.default.fileExists(atPath: stalePath), "an earlier run's rejections were left")
+        // A file of another kind at that path is not touched.
+        let foreign = try cli.write("kept\n", to: "other.rejected.csv")
+        _ = try await cli.run(["import", "users", try cli.write("address,name\nst3@example.test,A\n", to: "other.csv")])
+        #expect(FileManager.default.fileExists(atPath: foreign))
+        try await cli.stop()
+    }
 }
