@@ -82,14 +82,19 @@ public struct KnownHosts: Hashable, Sendable {
     }
 
     private func readLines() throws(DeputyClientError) -> [Substring] {
-        guard FileManager.default.fileExists(atPath: self.path) else { return [] }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: self.path, isDirectory: &isDirectory) else { return [] }
+        guard !isDirectory.boolValue else {
+            throw .invalidTrustConfiguration("could not read the known-hosts file \(self.path): it is a directory")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: self.path))
         } catch {
-            throw .invalidTrustConfiguration(
-                "could not read the known-hosts file \(self.path): \(error.localizedDescription)"
-            )
+            // Foundation's own words name no cause ("The operation could not be completed"):
+            // the one case left that is likely, said plainly.
+            let reason = FileManager.default.isReadableFile(atPath: self.path) ? error.localizedDescription : "permission denied"
+            throw .invalidTrustConfiguration("could not read the known-hosts file \(self.path): \(reason)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .invalidTrustConfiguration("the known-hosts file \(self.path) is not UTF-8 text")

@@ -74,8 +74,14 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "An extra LDAP-style filter, e.g. (blocked=yes).") var filter: String?
         @Option(help: "At most this many.") var limit: Int?
         func perform(_ session: DeputySession) async throws -> ExitStatus {
-            let search = filter.map { "(&(objectClass=deputyUser)\($0))" } ?? "(objectClass=deputyUser)"
-            return try await session.run(.query(.search(try ArgumentValues.search(search, limit: limit))))
+            guard var filter else {
+                return try await session.run(.query(.search(try ArgumentValues.search("(objectClass=deputyUser)", limit: limit))))
+            }
+            // `blocked=yes` as `(blocked=yes)`; checked alone first, so that an error's offset
+            // is in the text the user typed, not in the filter built around it.
+            if !filter.hasPrefix("(") { filter = "(\(filter))" }
+            _ = try ArgumentValues.search(filter)
+            return try await session.run(.query(.search(try ArgumentValues.search("(&(objectClass=deputyUser)\(filter))", limit: limit))))
         }
     }
 

@@ -31,7 +31,7 @@ enum ArgumentValues {
         switch text.lowercased() {
         case "yes", "on": return true
         case "no", "off": return false
-        case let other: throw CLIError(.usage, "--\(option) takes yes or no, not \(other)")
+        case let other: throw CLIError(.usage, "--\(option) takes yes or no (on or off), not \(other)")
         }
     }
 

@@ -82,6 +82,27 @@ struct CLIMessageTests {
         try await cli.stop()
     }
 
+    @Test("Words for small mistakes: a known-hosts path that is a directory, a filter without parentheses or with an error in it, a yes/no option")
+    func smallMistakes() async throws {
+        let cli = try await CLIHarness.start()
+        let directory = cli.home.path
+        let knownHosts = try await cli.run(["whoami", "--server", cli.serverAddress, "--known-hosts", directory, "--user", "admin@example.test"], connection: false)
+        #expect(knownHosts.status == 4, "\(knownHosts.error)")
+        #expect(knownHosts.error == "deputy: could not read the known-hosts file \(directory): it is a directory\n", "\(knownHosts.error)")
+        #expect(try await cli.run(["user", "add", "blocked1@example.test"]).status == 0)
+        #expect(try await cli.run(["user", "block", "blocked1@example.test"]).status == 0)
+        let bare = try await cli.run(["user", "list", "--filter", "blocked=yes", "-o", "plain"])
+        #expect(bare.status == 0, "\(bare.error)")
+        #expect(bare.output.contains("blocked1@example.test") && !bare.output.contains("admin@example.test"), "\(bare.output)")
+        let broken = try await cli.run(["user", "list", "--filter", "(blocked=yes"])
+        #expect(broken.status == 64)
+        #expect(broken.error.contains("offset 12"), "the offset in the text typed: \(broken.error)")
+        let maybe = try await cli.run(["policy", "set", "default", "--delegation", "maybe"])
+        #expect(maybe.status == 64)
+        #expect(maybe.error.contains("takes yes or no (on or off), not maybe"), "\(maybe.error)")
+        try await cli.stop()
+    }
+
     @Test("An untrusted certificate says why, with the fingerprint presented; a CA file and a pin are both checked")
     func untrustedCertificate() async throws {
         let cli = try await CLIHarness.start()
