@@ -411,6 +411,7 @@ public actor ClusterWriter {
                 severalPrimaries = false
                 unusable = false
                 bringUp(connection, backend)
+                Task { await self.lookForNamesake(on: connection, backend: backend) }
                 if !synchronous {
                     // Kept up: the session still answers, and the appends say when the
                     // operator has named a standby. Said now, because each refusal's own
@@ -440,6 +441,26 @@ public actor ClusterWriter {
         }
         if case .up(let connection, _) = link {
             takeDown(connection, reason: "the node is stopping")
+        }
+    }
+
+    /// Another node writing under this node's name: each needs a name of its own, or
+    /// `deputyd cluster status` shows one line for the two, and one that has stopped stays
+    /// hidden behind the other. A session of this node's own that ended without closing (its
+    /// machine lost) looks the same until PostgreSQL drops it, so what is found is looked at
+    /// again 2 s later, and only said, never refused.
+    private func lookForNamesake(on connection: PostgresConnection, backend: SessionBackend) async {
+        let name = PrimaryConnector.applicationName(node: settings.nodeName, purpose: .append)
+        for attempt in 0..<2 {
+            if attempt > 0 { try? await Task.sleep(for: .seconds(2)) }
+            guard !Task.isCancelled, let others = try? await connection.sessions(named: name, except: backend.pid, logger: logger), !others.isEmpty
+            else { return }
+            if attempt == 1 {
+                logger.error(
+                    "another deputyd writes to the cluster under this node's name: give each node a cluster-node of its own (or, if this node's machine was lost, PostgreSQL drops its old session once it notices)",
+                    metadata: ["cluster.node": "\(settings.nodeName)", "cluster.namesake": "\(others.joined(separator: ", "))"]
+                )
+            }
         }
     }
 

@@ -125,6 +125,18 @@ extension PostgresConnection {
         return false
     }
 
+    /// The other sessions on this server whose application name is `name`, each as the
+    /// client's address and port (`local` over a Unix socket).
+    func sessions(named name: String, except pid: Int32, logger: Logger) async throws -> [String] {
+        let rows = try await query(
+            "SELECT coalesce(host(client_addr) || ':' || client_port, 'local') FROM pg_stat_activity WHERE application_name = \(name) AND pid <> \(pid)",
+            logger: logger
+        ).decode(String.self)
+        var found: [String] = []
+        for try await client in rows { found.append(client) }
+        return found
+    }
+
     /// This session's server process: its pid and when it started (microseconds since the
     /// epoch), which together name it on this server even after the pid is reused.
     func backend(logger: Logger) async throws -> SessionBackend {

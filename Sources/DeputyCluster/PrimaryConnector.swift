@@ -58,6 +58,11 @@ struct PrimaryConnector: Sendable {
         }
     }
 
+    /// How PostgreSQL's `pg_stat_activity` names a node's connection made for `purpose`.
+    static func applicationName(node: String, purpose: Purpose) -> String {
+        "deputyd-\(node)-\(purpose.rawValue)"
+    }
+
     /// A connection to `endpoint`, with this node's session settings.
     func connect(_ endpoint: ClusterSettings.Endpoint, purpose: Purpose) async throws -> PostgresConnection {
         var configuration = PostgresConnection.Configuration(
@@ -66,7 +71,7 @@ struct PrimaryConnector: Sendable {
         )
         configuration.options.connectTimeout = .milliseconds(settings.connectTimeout.milliseconds)
         configuration.options.additionalStartupParameters = [
-            ("application_name", "deputyd-\(settings.nodeName)-\(purpose.rawValue)"),
+            ("application_name", Self.applicationName(node: settings.nodeName, purpose: purpose)),
             // A queued append gives up after lock_timeout, cleanly rolled back; an append
             // already committing is never interrupted by a statement timeout.
             ("lock_timeout", "\(settings.lockTimeout.milliseconds)"),
