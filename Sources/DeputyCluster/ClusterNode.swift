@@ -75,6 +75,7 @@ public final class ClusterNode: Sendable {
     private static func bootstrap(connector: PrimaryConnector, timeout: Duration, logger: Logger) async throws -> ClusterPosition {
         let deadline = ContinuousClock.now + timeout
         var backoff = Duration.milliseconds(50)
+        var said: String?
         while true {
             do {
                 let connection = try await connector.connectToPrimary(purpose: .bootstrap)
@@ -90,8 +91,16 @@ public final class ClusterNode: Sendable {
             } catch let error as ClusterError where error.kind == .incompatible {
                 throw error
             } catch {
+                let reason = PrimaryConnector.describe(error)
                 if ContinuousClock.now + backoff > deadline {
-                    throw ClusterError(.unavailable, "no shared snapshot could be read: \(PrimaryConnector.describe(error))")
+                    throw ClusterError(.unavailable, "no shared snapshot could be read: \(reason)")
+                }
+                // Said at once, and again when it changes: a new node that can't start (a
+                // wrong password, a certificate that does not verify) tells the operator why
+                // while it still tries, not only when it gives up.
+                if reason != said {
+                    said = reason
+                    logger.warning("the shared snapshot can't be read yet; trying again until \(timeout) have passed", metadata: ["error": "\(reason)"])
                 }
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(1))

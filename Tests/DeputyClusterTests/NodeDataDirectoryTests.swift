@@ -56,4 +56,24 @@ struct NodeDataDirectoryTests {
             #expect(FileManager.default.fileExists(atPath: damaged + "/cluster-node"))
         }
     }
+
+    /// A new node whose password PostgreSQL refuses tells why while it still tries, not only
+    /// when it gives up.
+    @Test func aNewNodeThatCantReadTheSnapshotSaysWhyAtOnce() async throws {
+        try await ClusterHarness.run(nodes: 0) { harness in
+            var settings = harness.pair.settings(node: "wrong-password")
+            settings.password = "not-the-password"
+            let said = "the shared snapshot can't be read yet"
+            let before = ClusterFixture.warnings.all.filter { $0.contains(said) }.count
+            let root = "/tmp/deputy-node-wrong-password-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let opening = Task { try await ClusterNode.open(settings: settings, dataDirectory: root, bootstrapTimeout: .seconds(20), logger: ClusterFixture.logger) }
+            #expect(await ClusterFixture.waitUntil(seconds: 10) { ClusterFixture.warnings.all.filter { $0.contains(said) }.count > before }, "nothing said while it tried")
+            let line = ClusterFixture.warnings.all.last { $0.contains(said) } ?? ""
+            #expect(line.contains("password authentication failed"), "\(line)")
+            opening.cancel()
+            _ = try? await opening.value
+        }
+    }
 }
