@@ -212,6 +212,15 @@ public struct ClusterStatusReport: Sendable {
     public let hosts: [ClusterHostState]
     public let nodes: [Node]
 
+    /// What each configured server answers now, in the order of `cluster-hosts`: the part of
+    /// the report that needs no primary. Empty when the settings can't be used.
+    public static func hosts(settings: ClusterSettings, logger: Logger) async -> [ClusterHostState] {
+        var quiet = logger
+        quiet.logLevel = .error
+        guard let connector = try? PrimaryConnector(settings: settings, logger: quiet) else { return [] }
+        return await connector.surveyHosts()
+    }
+
     /// Reads the report from the primary.
     public static func read(settings: ClusterSettings, logger: Logger) async throws -> ClusterStatusReport {
         // The report names every server that can't be reached: the connector's own

@@ -215,7 +215,23 @@ struct PrimaryConnector: Sendable {
         if let io = error as? IOError {
             return "\(String(cString: strerror(io.errnoCode)).lowercased()) (errno \(io.errnoCode))"
         }
+        if case .handshakeFailed(let failure)? = error as? NIOSSLError {
+            return "the TLS handshake failed: \(describeHandshake(failure))"
+        }
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the TLS handshake failed: the server's certificate does not name the host in cluster-hosts"
+        }
         return "\(error)"
+    }
+
+    /// BoringSSL's reasons (`...:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at FILE:LINE`) in
+    /// words, without the source file's path of the library's build.
+    private static func describeHandshake(_ failure: BoringSSLError) -> String {
+        let reasons = "\(failure)".matches(of: /OPENSSL_internal:([A-Z0-9_]+)/).map { String($0.1) }
+        if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's certificate does not verify against cluster-ca"
+        }
+        return reasons.isEmpty ? "\(failure)" : reasons.map { $0.lowercased().replacingOccurrences(of: "_", with: " ") }.joined(separator: "; ")
     }
 
     /// Connection ids for postgres-nio's log metadata.

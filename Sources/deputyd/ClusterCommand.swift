@@ -97,6 +97,8 @@ struct ClusterStatus: AsyncParsableCommand {
         do {
             report = try await ClusterStatusReport.read(settings: cluster, logger: Logger(label: "deputyd"))
         } catch {
+            // What each server answered is what an operator needs most when no primary does.
+            for host in await ClusterStatusReport.hosts(settings: cluster, logger: Logger(label: "deputyd")) { print("host \(host)") }
             throw StartupFailure(message: ClusterError(wrapping: error).description)
         }
         print("head \(report.head); newest shared snapshot \(report.newestSnapshot.map(String.init) ?? "none"); log from \(report.oldestLogRow.map(String.init) ?? "(empty)"); synchronous standbys \(report.synchronousStandbys)")
