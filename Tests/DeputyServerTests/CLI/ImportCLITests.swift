@@ -87,14 +87,16 @@ struct ImportCLITests {
         try await cli.stop()
     }
 
-    @Test("a rejected file that can't be written is a local file problem, and the count is still said")
+    @Test("a rejected file that can't be written is a local file problem, found before anything is sent, so no row's reason is lost")
     func rejectedFileUnwritable() async throws {
         let cli = try await CLIHarness.start()
         let csv = try cli.write("address\nnot-an-address\ngrace@example.test\n", to: "users.csv")
         let result = try await cli.run(["import", "users", csv, "--rejected", "/nonexistent/directory/rejected.csv"])
         #expect(result.status == 78, "\(result.error)")
-        #expect(result.error.contains("1 of 2 users added"), "\(result.error)")
-        #expect(result.error.contains("cannot write /nonexistent/directory/rejected.csv"), "\(result.error)")
+        #expect(result.error == "deputy: cannot write the rejected rows' file /nonexistent/directory/rejected.csv: no directory /nonexistent/directory\n", "\(result.error)")
+        #expect(try await cli.run(["user", "show", "grace@example.test"]).status == 5, "nothing was sent")
+        let intoDirectory = try await cli.run(["import", "users", csv, "--rejected", cli.home.path])
+        #expect(intoDirectory.status == 78 && intoDirectory.error.contains("it is a directory"), "\(intoDirectory.error)")
         try await cli.stop()
     }
 }
