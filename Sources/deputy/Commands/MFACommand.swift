@@ -72,6 +72,13 @@ extension DeputySession {
         return reply.status.isOK ? nil : reply
     }
 
+    /// The exit status of a refused re-authentication: a wrong password or code is a refused
+    /// login (6), as at `BIND`; anything else as its reply says.
+    static func status(ofRefusedReauthentication refusal: Reply) -> ExitStatus {
+        if case .error(.auth, _) = refusal.status { return .loginRefused }
+        return ExitStatus(refusal.status)
+    }
+
     /// Sends `request`; where the server asks for a fresh re-authentication, asks for it
     /// (with a code where the account has a factor) and sends the request once more.
     func runReauthenticating(_ request: Request) async throws -> ExitStatus {
@@ -79,7 +86,7 @@ extension DeputySession {
         if case .error(.reauth, _) = reply.status {
             if let refusal = try await reauthenticate(purpose: "confirm this sensitive change") {
                 printer.printStatus(refusal.status)
-                return .refused
+                return Self.status(ofRefusedReauthentication: refusal)
             }
             reply = try await send(request)
         }

@@ -24,7 +24,7 @@ struct RoleCommand: AsyncParsableCommand {
                 // where there is one), asked for here rather than reusing the login's.
                 if let refusal = try await session.reauthenticate(purpose: "transfer the super administrator role") {
                     session.printer.printStatus(refusal.status)
-                    return .refused
+                    return DeputySession.status(ofRefusedReauthentication: refusal)
                 }
             }
             // Granting admin needs a fresh second factor where the actor has one.

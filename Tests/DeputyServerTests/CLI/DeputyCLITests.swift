@@ -210,7 +210,7 @@ struct DeputyCLITests {
         try await cli.stop()
     }
 
-    @Test("A password asked again with no terminal is refused here, never sent empty: no failed login in the audit log")
+    @Test("A password asked again with no terminal is refused here, never sent empty (no failed login in the audit log); a wrong one typed at a terminal is a refused login, 6")
     func reauthenticationWithoutTerminal() async throws {
         let cli = try await CLIHarness.start()
         #expect(try await cli.run(["user", "add", "bob@example.test"]).status == 0)
@@ -220,6 +220,38 @@ struct DeputyCLITests {
         #expect(transfer.error.contains("needs a terminal"), "\(transfer.error)")
         let audit = try await cli.run(["audit", "--limit", "5", "-o", "plain"])
         #expect(!audit.output.contains("login-failed"), "\(audit.output)")
+        // At a terminal, a wrong password typed again is a refused login, 6. `getpass` drops
+        // what was typed before its prompt, so the answer goes once the prompt is there: a
+        // terminal of Python's, which waits for it (30 s at most).
+        let typist = """
+            import os, pty, select, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            seen, answered, deadline = b"", False, time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if not select.select([fd], [], [], 1)[0]:
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                if not answered and b"Re-enter your password" in seen:
+                    os.write(fd, b"not-the-password\\n")
+                    answered = True
+            sys.stdout.write(seen.decode(errors="replace"))
+            sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            """
+        let flags = ["role", "grant", "superadmin", "bob@example.test", "--server", cli.serverAddress, "--ca", cli.caFile, "--user", "admin@example.test"]
+        let wrong = try await ProcessRunner.run(
+            "/usr/bin/python3", ["-c", typist, CLIHarness.binary] + flags,
+            environment: ["HOME": cli.home.path, "PATH": "/usr/bin:/bin", "DEPUTY_PASSWORD": TestServer.adminPassword], replaceEnvironment: true
+        )
+        #expect(wrong.status == 6, "\(wrong.output) \(wrong.error)")
+        #expect(wrong.output.contains("invalid credentials"), "\(wrong.output)")
         try await cli.stop()
     }
 
