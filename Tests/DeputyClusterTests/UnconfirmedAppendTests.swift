@@ -11,6 +11,14 @@ import Testing
 /// answer `OK`.
 @Suite(.serialized)
 struct UnconfirmedAppendTests {
+    /// Adds the organisation group `name` through `node`, as the super administrator, at
+    /// `seconds` after the fixture's start.
+    static func addGroup(_ name: String, through node: ClusterNode, harness: ClusterHarness, at seconds: Double) async throws -> Result<CommandResult, DirectoryError> {
+        let boss = ClusterFixture.principal("boss", in: harness.initial)
+        let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(seconds))
+        return try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+    }
+
     enum Release: String, CaseIterable, Sendable {
         /// An operator cancels the waiting backend.
         case cancel
@@ -22,10 +30,8 @@ struct UnconfirmedAppendTests {
     func appendLetGoWithoutTheStandbyIsNotAcknowledged(_ release: Release) async throws {
         try await ClusterHarness.run(nodes: 1, configure: { $0.writeTimeout = .seconds(2) }) { harness in
             let node = harness.nodes[0]
-            let boss = ClusterFixture.principal("boss", in: harness.initial)
-            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(50_000))
             func add(_ name: String) async throws -> Result<CommandResult, DirectoryError> {
-                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+                try await Self.addGroup(name, through: node, harness: harness, at: 50_000)
             }
             // With the standby streaming, a change is acknowledged.
             #expect((try? await add("confirmed").get()) != nil)
@@ -62,10 +68,8 @@ struct UnconfirmedAppendTests {
     @Test func writesNeedTheRoleToSeeTheStandbys() async throws {
         try await ClusterHarness.run(nodes: 1) { harness in
             let node = harness.nodes[0]
-            let boss = ClusterFixture.principal("boss", in: harness.initial)
-            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(51_000))
             func add(_ name: String) async throws -> Result<CommandResult, DirectoryError> {
-                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+                try await Self.addGroup(name, through: node, harness: harness, at: 51_000)
             }
             let grant = "GRANT pg_monitor TO deputy"
             let before = ClusterFixture.warnings.all.filter { $0.contains(grant) }.count
@@ -97,10 +101,8 @@ struct UnconfirmedAppendTests {
     @Test func aPrimaryWithoutSynchronousStandbyIsNamedInTheLog() async throws {
         try await ClusterHarness.run(nodes: 1) { harness in
             let node = harness.nodes[0]
-            let boss = ClusterFixture.principal("boss", in: harness.initial)
-            let context = CommandContext(actor: boss, time: ClusterFixture.start.addingTimeInterval(52_000))
             func add(_ name: String) async throws -> Result<CommandResult, DirectoryError> {
-                try await node.commit(.addGroup(NewGroup(address: ClusterFixture.address(name), name: name, kind: .organization)), context: context)
+                try await Self.addGroup(name, through: node, harness: harness, at: 52_000)
             }
             let named = try await harness.pair.sqlOnPrimary("SHOW synchronous_standby_names")
             #expect(!named.isEmpty)
