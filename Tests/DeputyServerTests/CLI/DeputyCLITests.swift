@@ -196,10 +196,22 @@ struct DeputyCLITests {
         func bash(_ script: String) async throws -> ProcessRunner.Result {
             try await ProcessRunner.run("/bin/bash", ["-c", script], environment: environment, replaceEnvironment: true)
         }
-        // `true` reads nothing and is gone before deputy has bound and written.
-        for command in ["whoami", "export", "raw 'QUERY SENDERS admin@example.test'"] {
-            let gone = try await bash(deputy + command + " " + flags + " | true; echo \"${PIPESTATUS[0]}\"")
-            #expect(gone.output == "141\n", "\(command): \(gone.output) \(gone.error)")
+        // A pipe whose reading end is closed before deputy starts: its first write fails.
+        // Python reports a child ended by a signal as minus the signal's number.
+        let closedPipe = """
+            import os, subprocess, sys
+            read, write = os.pipe()
+            os.close(read)
+            child = subprocess.run(sys.argv[1:], stdout=write, stderr=subprocess.PIPE)
+            sys.stdout.write(str(child.returncode) + "\\n")
+            sys.stderr.write(child.stderr.decode())
+            """
+        let connection = ["--server", cli.serverAddress, "--ca", cli.caFile, "--user", "admin@example.test"]
+        for command in [["whoami"], ["export"], ["raw", "QUERY SENDERS admin@example.test"]] {
+            let gone = try await ProcessRunner.run(
+                "/usr/bin/python3", ["-c", closedPipe, CLIHarness.binary] + command + connection, environment: environment, replaceEnvironment: true
+            )
+            #expect(gone.output == "-\(SIGPIPE)\n", "\(command): \(gone.output) \(gone.error)")
             #expect(gone.error.isEmpty, "\(command): \(gone.error)")
         }
         for command in ["whoami", "export"] {
