@@ -35,6 +35,11 @@ struct UserImportFile {
         guard var text = String(validating: data, as: UTF8.self) else {
             throw CLIError(.configuration, "\(path) is not UTF-8 (line \(Self.firstLineNotUTF8(in: data))); save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet) and import it again")
         }
+        // The parser reads a quote left open as a field running to the end of the file: the
+        // rows after it would vanish into one, and the count would not even show them.
+        if let line = Self.lineOfUnclosedQuote(in: text) {
+            throw CLIError(.configuration, "\(path) has a quote opened on line \(line) that is never closed; close it (a quote inside a field is written twice: \"\")")
+        }
         // The parser drops an empty last field when the file does not end with a newline,
         // which would make that row one field short.
         if !text.isEmpty, text.last?.isNewline == false { text.append("\n") }
@@ -70,6 +75,32 @@ struct UserImportFile {
             rows.append(Row(line: line, fields: Dictionary(uniqueKeysWithValues: zip(header, fields)), problem: nil))
         }
         self.rows = rows
+    }
+
+    /// The line (from 1) of a quote that opens a field and is never closed, as RFC 4180
+    /// reads quotes (one inside a quoted field is doubled); `nil` when every one is closed.
+    static func lineOfUnclosedQuote(in text: String) -> Int? {
+        var line = 1
+        var openedOn: Int?
+        var bytes = text.utf8.makeIterator()
+        var pending: UInt8? = nil
+        while let byte = pending ?? bytes.next() {
+            pending = nil
+            if byte == UInt8(ascii: "\n") { line += 1 }
+            guard byte == UInt8(ascii: "\"") else { continue }
+            if openedOn == nil {
+                openedOn = line
+            } else if let next = bytes.next() {
+                // A doubled quote inside the field stays in it; any other ends the field.
+                if next != UInt8(ascii: "\"") {
+                    openedOn = nil
+                    pending = next
+                }
+            } else {
+                openedOn = nil
+            }
+        }
+        return openedOn
     }
 
     /// The number of the first line (from 1) that is not valid UTF-8.

@@ -295,7 +295,7 @@ struct DeputyCLITests {
         try await cli.stop()
     }
 
-    @Test("import users: a file that is not UTF-8 is refused; a dry run foresees a file's own duplicates; the rejected file is checked first, and an earlier run's is removed")
+    @Test("import users: a file that is not UTF-8, or with a quote left open, is refused; a dry run foresees a file's own duplicates; the rejected file is checked first, and an earlier run's is removed")
     func importUsersEdges() async throws {
         let cli = try await CLIHarness.start()
         // Windows-1252: é is one byte, 0xE9, which is no UTF-8.
@@ -325,6 +325,16 @@ struct DeputyCLITests {
         #expect(noDirectory.status == 78, "\(noDirectory.error)")
         #expect(noDirectory.error.contains("no directory"), "\(noDirectory.error)")
         #expect(try await cli.run(["user", "show", "new1@example.test"]).status == 5, "nothing was sent")
+
+        // A quote left open would swallow every row after it, unseen in the count.
+        let open = try cli.write("address,name\n\"open1@example.test,Bad\nok9@example.test,OK\n", to: "open.csv")
+        let unclosed = try await cli.run(["import", "users", open])
+        #expect(unclosed.status == 78, "\(unclosed.error)")
+        #expect(unclosed.error.contains("a quote opened on line 2 that is never closed"), "\(unclosed.error)")
+        #expect(try await cli.run(["user", "show", "ok9@example.test"]).status == 5, "nothing was sent")
+        let doubled = try cli.write("address,name\nq1@example.test,\"The \"\"Quoted\"\" One\"\n", to: "doubled.csv")
+        let quoted = try await cli.run(["import", "users", doubled])
+        #expect(quoted.status == 0, "\(quoted.error)")
 
         // A run with rejections, then a clean one: the first one's file goes.
         let stale = try cli.write("address,name\nst1@example.test,A\nbad,B\n", to: "stale.csv")
