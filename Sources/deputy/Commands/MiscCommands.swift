@@ -25,7 +25,14 @@ struct Ping: DeputyCommand {
             session.printer.printStatus(reply.status)
             return .refused
         }
-        print("\(session.connection.greeting) (\(elapsed.formatted(.units(allowed: [.milliseconds], width: .narrow))))")
+        if session.printer.format == .json {
+            // A program asked: the greeting and the round trip as fields, not a sentence.
+            let object: [String: Any] = ["greeting": session.connection.greeting, "milliseconds": Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            StandardOutput.write(Array(data) + [UInt8(ascii: "\n")])
+        } else {
+            StandardOutput.write("\(session.connection.greeting) (\(elapsed.formatted(.units(allowed: [.milliseconds], width: .narrow))))\n")
+        }
         return .success
     }
 }

@@ -82,7 +82,7 @@ struct CLIMessageTests {
         try await cli.stop()
     }
 
-    @Test("Words for small mistakes: a known-hosts path that is a directory, a filter without parentheses or with an error in it, a yes/no option")
+    @Test("Words for small mistakes: a known-hosts path that is a directory, a filter without parentheses or with an error in it, a yes/no option; ping in JSON")
     func smallMistakes() async throws {
         let cli = try await CLIHarness.start()
         let directory = cli.home.path
@@ -97,6 +97,12 @@ struct CLIMessageTests {
         let broken = try await cli.run(["user", "list", "--filter", "(blocked=yes"])
         #expect(broken.status == 64)
         #expect(broken.error.contains("offset 12"), "the offset in the text typed: \(broken.error)")
+        // -o json is kept by ping too: one object a program can read.
+        let ping = try await cli.run(["ping", "-o", "json"])
+        #expect(ping.status == 0, "\(ping.error)")
+        let object = try JSONSerialization.jsonObject(with: Data(ping.output.utf8)) as? [String: Any]
+        #expect((object?["greeting"] as? String)?.hasPrefix("deputyd ") == true, "\(ping.output)")
+        #expect(object?["milliseconds"] is Double || object?["milliseconds"] is Int, "\(ping.output)")
         let maybe = try await cli.run(["policy", "set", "default", "--delegation", "maybe"])
         #expect(maybe.status == 64)
         #expect(maybe.error.contains("takes yes or no (on or off), not maybe"), "\(maybe.error)")
