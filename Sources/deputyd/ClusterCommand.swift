@@ -15,6 +15,12 @@ struct Cluster: AsyncParsableCommand {
     )
 
     /// What the subcommands' help says of their settings.
+    /// The usage line of a cluster subcommand: its settings are parsed by the daemon's own
+    /// hidden option group, so the generated line would name none of them.
+    static func usage(_ command: String, extra: String = "") -> String {
+        "deputyd cluster \(command) [--config FILE] [--data DIR] --cluster-hosts HOST[:PORT] [--cluster-hosts HOST[:PORT] ...] --cluster-password-file FILE --cluster-ca FILE [--cluster-database NAME] [--cluster-user NAME] [--cluster-node NAME]\(extra)"
+    }
+
     static let settingsHelp = "The cluster settings come as deputyd serve takes them (flags, DEPUTY_* variables or --config FILE, docs/configuration.md): --cluster-hosts (repeatable), --cluster-password-file, --cluster-ca, --cluster-database, --cluster-user, --cluster-node, and --data."
 }
 
@@ -24,6 +30,7 @@ struct ClusterInit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create the cluster's tables in PostgreSQL and upload the directory in --data as its first snapshot; refuses a database that has them.",
+        usage: Cluster.usage("init"),
         discussion: Cluster.settingsHelp + " The factor key in --data (made if there is none) is the cluster's: copy it to every node."
     )
 
@@ -81,6 +88,7 @@ struct ClusterStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the head of the shared log, its snapshots, the synchronous standbys, what each PostgreSQL server answers, and each node's applied revision.",
+        usage: Cluster.usage("status"),
         discussion: Cluster.settingsHelp
     )
 
@@ -116,6 +124,7 @@ struct ClusterBackup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the whole directory at the head of the shared log to a file in the snapshot format (0600); deputyd restore makes it a single node's data directory.",
+        usage: Cluster.usage("backup", extra: " --to FILE"),
         discussion: Cluster.settingsHelp
     )
 
