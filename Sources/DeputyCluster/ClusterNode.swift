@@ -212,13 +212,13 @@ public struct ClusterStatusReport: Sendable {
     public let hosts: [ClusterHostState]
     public let nodes: [Node]
 
-    /// What each configured server answers now, in the order of `cluster-hosts`: the part of
-    /// the report that needs no primary. Empty when the settings can't be used.
-    public static func hosts(settings: ClusterSettings, logger: Logger) async -> [ClusterHostState] {
-        var quiet = logger
-        quiet.logLevel = .error
-        guard let connector = try? PrimaryConnector(settings: settings, logger: quiet) else { return [] }
-        return await connector.surveyHosts()
+    /// No one server answered as the primary: what each did, which is what an operator
+    /// needs most then.
+    public struct NoPrimary: Error, CustomStringConvertible {
+        /// What each configured server answered, in the order of `cluster-hosts`.
+        public let hosts: [ClusterHostState]
+        public let reason: ClusterError
+        public var description: String { reason.description }
     }
 
     /// Reads the report from the primary.
@@ -228,7 +228,12 @@ public struct ClusterStatusReport: Sendable {
         var quiet = logger
         quiet.logLevel = .error
         let connector = try PrimaryConnector(settings: settings, logger: quiet)
-        let (connection, hosts) = try await connector.findPrimary(purpose: .bootstrap)
+        let (found, hosts) = await connector.lookForPrimary(purpose: .bootstrap)
+        let connection: PostgresConnection
+        switch found {
+        case .success(let primary): connection = primary
+        case .failure(let reason): throw NoPrimary(hosts: hosts, reason: reason)
+        }
         defer { Task { try? await connection.close() } }
         try await connection.requireSchema(logger: logger)
         let head = try await connection.head(logger: logger)

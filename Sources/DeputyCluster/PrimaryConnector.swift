@@ -92,14 +92,21 @@ struct PrimaryConnector: Sendable {
     /// A connection to the one primary, and what every configured server answered; an
     /// error naming those answers when there is no primary, or more than one.
     func findPrimary(purpose: Purpose) async throws -> (connection: PostgresConnection, hosts: [ClusterHostState]) {
+        let (found, hosts) = await lookForPrimary(purpose: purpose)
+        return (try found.get(), hosts)
+    }
+
+    /// ``findPrimary(purpose:)`` with what every configured server answered kept beside
+    /// the failure too, for a report that shows them when there is no one primary.
+    func lookForPrimary(purpose: Purpose) async -> (Result<PostgresConnection, ClusterError>, hosts: [ClusterHostState]) {
         let (primaries, hosts) = await survey(purpose: purpose)
         report(hosts)
-        if primaries.count == 1 { return (primaries[0].0, hosts) }
+        if primaries.count == 1 { return (.success(primaries[0].0), hosts) }
         for (connection, _) in primaries { try? await connection.close() }
         if primaries.isEmpty {
-            throw ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")
+            return (.failure(ClusterError(.unavailable, "no PostgreSQL primary reachable (\(hosts.map(\.description).joined(separator: "; ")))")), hosts)
         }
-        throw ClusterError.severalPrimaries(primaries.map(\.1))
+        return (.failure(ClusterError.severalPrimaries(primaries.map(\.1))), hosts)
     }
 
     /// Asks every configured server whether it answers and what it is, keeping no

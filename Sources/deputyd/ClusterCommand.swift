@@ -104,9 +104,10 @@ struct ClusterStatus: AsyncParsableCommand {
         let report: ClusterStatusReport
         do {
             report = try await ClusterStatusReport.read(settings: cluster, logger: Logger(label: "deputyd"))
+        } catch let noPrimary as ClusterStatusReport.NoPrimary {
+            for host in noPrimary.hosts { print("host \(host)") }
+            throw StartupFailure(message: noPrimary.reason.description)
         } catch {
-            // What each server answered is what an operator needs most when no primary does.
-            for host in await ClusterStatusReport.hosts(settings: cluster, logger: Logger(label: "deputyd")) { print("host \(host)") }
             throw StartupFailure(message: ClusterError(wrapping: error).description)
         }
         print("head \(report.head); newest shared snapshot \(report.newestSnapshot.map(String.init) ?? "none"); log from \(report.oldestLogRow.map(String.init) ?? "(empty)"); synchronous standbys \(report.synchronousStandbys)")
