@@ -45,11 +45,10 @@ public actor AuditFileWriter {
         self.logger = logger
         // A last line cut short by a crash is ended here, so that the next record starts a
         // line of its own instead of running on from the fragment.
-        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0,
-            let handle = FileHandle(forReadingAtPath: path)
-        {
+        // (The size is the opened file's, from the `fstat` above.)
+        if status.st_size > 0, let handle = FileHandle(forReadingAtPath: path) {
             defer { try? handle.close() }
-            try? handle.seek(toOffset: UInt64(size - 1))
+            try? handle.seek(toOffset: UInt64(status.st_size - 1))
             if let last = try? handle.read(upToCount: 1), last != Data([0x0A]) {
                 _ = "\n".withCString { write(descriptor, $0, 1) }
             }
